@@ -1,0 +1,25 @@
+//! The MCU's domain, with no web code in it: the entities an MCU manages (spec §1),
+//! the roles and what each may do, validation of user input, the typed [`Change`] to
+//! the state Hot Backup mirrors, and (feature `store`) the SQLite store that applies
+//! those changes in one transaction together with the ordered change log.
+//!
+//! The types compile for the browser too (the app shows them); everything that touches
+//! disk, hashing or randomness is behind the `store` feature, which only the server enables.
+
+pub mod change;
+pub mod error;
+pub mod model;
+pub mod roles;
+pub mod validate;
+
+#[cfg(feature = "store")]
+pub mod auth;
+#[cfg(feature = "store")]
+pub mod store;
+#[cfg(feature = "store")]
+pub mod throttle;
+
+pub use change::{Change, EntityKind, Record};
+pub use error::DomainError;
+pub use model::*;
+pub use roles::{Permission, Role};

@@ -1,0 +1,383 @@
+//! The entities one MCU manages (spec §1). Plain serde types shared by the server and
+//! the browser. Ids of synced records are opaque strings (UUIDs made by the store), so two
+//! MCUs that both took changes during a partition never collide.
+//!
+//! Which of these Hot Backup mirrors is decided in [`crate::change`]: only what a
+//! [`crate::Record`] can hold is synced.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Milliseconds since the Unix epoch (UTC).
+pub type Millis = i64;
+
+/// The hardware (or virtual) model of the MCU. Decides whether the Video/Voice Port
+/// Configuration exists (CS 2000 / CS 4000) and the MCU's capacity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum McuModel {
+    Cs1800,
+    Cs2000,
+    Cs4000,
+    VirtualEdition,
+}
+
+impl McuModel {
+    pub const ALL: [McuModel; 4] = [McuModel::Cs1800, McuModel::Cs2000, McuModel::Cs4000, McuModel::VirtualEdition];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            McuModel::Cs1800 => "CS 1800",
+            McuModel::Cs2000 => "CS 2000",
+            McuModel::Cs4000 => "CS 4000",
+            McuModel::VirtualEdition => "Virtual Edition",
+        }
+    }
+
+    /// Accepts the label ("CS 2000") or a short form ("cs2000", "2000", "ve", "virtual").
+    pub fn parse(s: &str) -> Option<McuModel> {
+        let k: String = s.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+        match k.as_str() {
+            "cs1800" | "1800" => Some(McuModel::Cs1800),
+            "cs2000" | "2000" => Some(McuModel::Cs2000),
+            "cs4000" | "4000" => Some(McuModel::Cs4000),
+            "virtualedition" | "virtual" | "ve" => Some(McuModel::VirtualEdition),
+            _ => None,
+        }
+    }
+
+    /// Only these models have a Video/Voice Port Configuration (spec §1, G10).
+    pub fn has_port_configuration(self) -> bool {
+        matches!(self, McuModel::Cs2000 | McuModel::Cs4000)
+    }
+}
+
+impl fmt::Display for McuModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Identity of this MCU as the shell and the System page show it. Not synced (compared, G1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemInfo {
+    pub name: String,
+    pub model: McuModel,
+    pub version: String,
+}
+
+/// A user as the pages see it: never the password or its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub name: String,
+    pub role: crate::Role,
+}
+
+// ---------------------------------------------------------------- synced: conference resources
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Resolution {
+    Cif,
+    Sd,
+    Hd720,
+    Hd1080,
+}
+
+impl Resolution {
+    pub fn label(self) -> &'static str {
+        match self {
+            Resolution::Cif => "CIF",
+            Resolution::Sd => "SD",
+            Resolution::Hd720 => "HD 720p",
+            Resolution::Hd1080 => "HD 1080p",
+        }
+    }
+}
+
+/// Line rates an RMX administrator can pick, in kbps.
+pub const LINE_RATES_KBPS: [u32; 24] = [
+    64, 96, 128, 192, 256, 320, 384, 512, 768, 832, 1024, 1152, 1280, 1472, 1536, 1728, 1920, 2048,
+    2560, 3072, 3584, 4096, 6144, 8192,
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub id: String,
+    pub name: String,
+    pub line_rate_kbps: u32,
+    pub resolution: Resolution,
+    pub encryption: bool,
+    /// Video layout, e.g. "1x1", "2x2", "1+5", "auto".
+    pub layout: String,
+    pub auto_terminate: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeetingRoom {
+    pub id: String,
+    pub name: String,
+    /// Dial-in number of the room: digits only.
+    pub numeric_id: String,
+    pub profile_id: String,
+    pub conference_password: String,
+    pub chairperson_password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryQueue {
+    pub id: String,
+    pub name: String,
+    pub numeric_id: String,
+    pub profile_id: String,
+    pub ivr_service_id: Option<String>,
+    pub conference_password: String,
+    pub chairperson_password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IvrService {
+    pub id: String,
+    pub name: String,
+    pub welcome_message: String,
+    pub ask_conference_password: bool,
+    pub ask_chairperson_password: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingLink {
+    pub id: String,
+    pub name: String,
+    /// Address of the recorder: IP, H.323 alias or SIP URI.
+    pub address: String,
+}
+
+// ---------------------------------------------------------------- synced: conferences
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conference {
+    pub id: String,
+    pub name: String,
+    pub numeric_id: String,
+    pub profile_id: String,
+    pub start_ms: Millis,
+    /// `None`: runs until terminated.
+    pub end_ms: Option<Millis>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Protocol {
+    H323,
+    Sip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direction {
+    DialIn,
+    DialOut,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ParticipantState {
+    Connecting,
+    Connected,
+    Disconnected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    pub id: String,
+    pub conference_id: String,
+    pub name: String,
+    /// IPv4/IPv6 address, H.323 alias or SIP URI.
+    pub address: String,
+    pub protocol: Protocol,
+    pub direction: Direction,
+    pub state: ParticipantState,
+    pub audio_muted: bool,
+    pub video_muted: bool,
+    pub chairperson: bool,
+}
+
+// ---------------------------------------------------------------- synced: reservations
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Recurrence {
+    None,
+    Daily { count: u32 },
+    Weekly { count: u32 },
+}
+
+/// A participant defined in a reservation, dialled out when it starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefinedParticipant {
+    pub name: String,
+    pub address: String,
+    pub protocol: Protocol,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub id: String,
+    pub name: String,
+    pub numeric_id: String,
+    pub profile_id: String,
+    pub start_ms: Millis,
+    pub duration_min: u32,
+    pub recurrence: Recurrence,
+    pub participants: Vec<DefinedParticipant>,
+}
+
+// ---------------------------------------------------------------- IP Network Service
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SipTransport {
+    Udp,
+    Tcp,
+    Tls,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QosType {
+    DiffServ,
+    Precedence,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gatekeeper {
+    pub enabled: bool,
+    pub primary: String,
+    pub alternate: String,
+    pub prefix: String,
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SipServers {
+    pub registrar: String,
+    pub proxy: String,
+    pub transport: SipTransport,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixedPorts {
+    pub enabled: bool,
+    pub tcp_first: u16,
+    pub tcp_last: u16,
+    pub udp_first: u16,
+    pub udp_last: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Qos {
+    pub enabled: bool,
+    pub kind: QosType,
+    pub audio: u8,
+    pub video: u8,
+}
+
+/// The part of the IP Network Service that Hot Backup mirrors (spec §1): gatekeeper,
+/// SIP servers, DNS, Fixed Ports and QoS. One record per MCU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkService {
+    pub gatekeeper: Gatekeeper,
+    pub sip: SipServers,
+    pub dns_servers: Vec<String>,
+    pub dns_domain: String,
+    pub fixed_ports: FixedPorts,
+    pub qos: Qos,
+}
+
+impl Default for NetworkService {
+    fn default() -> Self {
+        NetworkService {
+            gatekeeper: Gatekeeper { enabled: false, primary: String::new(), alternate: String::new(), prefix: String::new(), aliases: Vec::new() },
+            sip: SipServers { registrar: String::new(), proxy: String::new(), transport: SipTransport::Udp },
+            dns_servers: Vec::new(),
+            dns_domain: String::new(),
+            fixed_ports: FixedPorts { enabled: false, tcp_first: 49152, tcp_last: 49407, udp_first: 49152, udp_last: 50175 },
+            qos: Qos { enabled: true, kind: QosType::Precedence, audio: 5, video: 4 },
+        }
+    }
+}
+
+// ---------------------------------------------------------------- not synced: each MCU its own
+
+/// The IP Network Service's own addresses: never copied to the peer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkAddresses {
+    pub signalling: String,
+    pub media: String,
+}
+
+/// IP Network Service → Security: never copied to the peer (G7), passwords never sent to a page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityCredentials {
+    pub sip_user: String,
+    pub sip_password: String,
+    pub h323_user: String,
+    pub h323_password: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagementNetwork {
+    pub control_unit_address: String,
+    pub host_name: String,
+    pub dns: String,
+}
+
+/// Video/Voice Port Configuration (CS 2000/4000 only): never copied (G10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortConfiguration {
+    pub video_ports: u32,
+    pub video_resolution: Resolution,
+    pub voice_ports: u32,
+}
+
+impl Default for PortConfiguration {
+    fn default() -> Self {
+        PortConfiguration { video_ports: 40, video_resolution: Resolution::Hd720, voice_ports: 0 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HotBackupRole {
+    Master,
+    Slave,
+}
+
+/// Setup → Hot Backup, per MCU; never synced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HotBackupSettings {
+    pub enabled: bool,
+    pub role: HotBackupRole,
+    pub peer_address: String,
+    pub heartbeat_ms: u32,
+    pub detection_ms: u32,
+    pub signalling_trigger: bool,
+    pub media_trigger: bool,
+    pub inactivity_s: u32,
+}
+
+impl Default for HotBackupSettings {
+    fn default() -> Self {
+        HotBackupSettings {
+            enabled: false,
+            role: HotBackupRole::Master,
+            peer_address: String::new(),
+            heartbeat_ms: 200,
+            detection_ms: 1000,
+            signalling_trigger: false,
+            media_trigger: false,
+            inactivity_s: 30,
+        }
+    }
+}
+
+/// What the System page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemStatus {
+    pub info: SystemInfo,
+    pub uptime_s: u64,
+    pub data_dir: String,
+    pub users: usize,
+    pub change_log_seq: u64,
+}

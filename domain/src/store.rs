@@ -1,0 +1,649 @@
+//! The MCU's embedded database: one SQLite file per MCU in its data folder, WAL mode,
+//! `synchronous = FULL` so a write is on disk when the call returns.
+//!
+//! Synced state (spec §1, "Synced? yes") is written only by [`Store::apply`], which
+//! applies a typed [`Change`] and appends it to the `change_log` in one transaction.
+//! Users, sessions and each MCU's own settings have their own methods and never enter
+//! the change log.
+
+use crate::auth;
+use crate::change::{Change, EntityKind, LogEntry, Record, NETWORK_SERVICE_ID};
+use crate::model::*;
+use crate::{DomainError, Role};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+type Result<T> = std::result::Result<T, DomainError>;
+
+/// File name of the database inside the data folder.
+pub const DB_FILE: &str = "mcu.sqlite3";
+/// How long a login lasts.
+pub const SESSION_TTL_MS: Millis = 12 * 3600 * 1000;
+
+pub fn now_ms() -> Millis {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as Millis).unwrap_or(0)
+}
+
+/// A fresh id for a synced record.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
+/// Append new steps; never edit one that has shipped.
+const MIGRATIONS: &[&str] = &[
+    // 1: users, sessions, metadata, own settings, change log, one table per synced kind.
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     CREATE TABLE users (
+         name TEXT PRIMARY KEY COLLATE NOCASE,
+         role TEXT NOT NULL,
+         password_hash TEXT NOT NULL,
+         created_ms INTEGER NOT NULL);
+     CREATE TABLE sessions (
+         token_digest TEXT PRIMARY KEY,
+         user_name TEXT NOT NULL COLLATE NOCASE,
+         expires_ms INTEGER NOT NULL);
+     CREATE TABLE local_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     CREATE TABLE change_log (
+         seq INTEGER PRIMARY KEY,
+         epoch INTEGER NOT NULL,
+         at_ms INTEGER NOT NULL,
+         change TEXT NOT NULL);
+     CREATE TABLE profiles (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);
+     CREATE TABLE meeting_rooms (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);
+     CREATE TABLE entry_queues (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);
+     CREATE TABLE ivr_services (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);
+     CREATE TABLE recording_links (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);
+     CREATE TABLE conferences (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);
+     CREATE TABLE participants (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);
+     CREATE INDEX participants_by_conference ON participants(parent_id);
+     CREATE TABLE reservations (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);
+     CREATE TABLE network_service (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);",
+];
+
+/// A synced entity type: which kind it is and how to wrap it as a [`Record`].
+pub trait Synced: Serialize + DeserializeOwned {
+    const KIND: EntityKind;
+}
+
+macro_rules! synced {
+    ($($t:ty => $k:ident),* $(,)?) => { $(impl Synced for $t { const KIND: EntityKind = EntityKind::$k; })* };
+}
+synced!(Profile => Profile, MeetingRoom => MeetingRoom, EntryQueue => EntryQueue, IvrService => IvrService,
+        RecordingLink => RecordingLink, Conference => Conference, Participant => Participant,
+        Reservation => Reservation, NetworkService => NetworkService);
+
+fn record_json(record: &Record) -> serde_json::Result<String> {
+    match record {
+        Record::Profile(r) => serde_json::to_string(r),
+        Record::MeetingRoom(r) => serde_json::to_string(r),
+        Record::EntryQueue(r) => serde_json::to_string(r),
+        Record::IvrService(r) => serde_json::to_string(r),
+        Record::RecordingLink(r) => serde_json::to_string(r),
+        Record::Conference(r) => serde_json::to_string(r),
+        Record::Participant(r) => serde_json::to_string(r),
+        Record::Reservation(r) => serde_json::to_string(r),
+        Record::NetworkService(r) => serde_json::to_string(r),
+    }
+}
+
+/// Handle to one MCU's database. Cheap to clone; calls are serialised on one connection,
+/// which is what SQLite does with writers anyway. Calls block: async callers run them on
+/// a blocking thread.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| DomainError::Storage(format!("cannot create data folder {}: {e}", data_dir.display())))?;
+        let path = data_dir.join(DB_FILE);
+        let mut conn = Connection::open(&path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(Store { conn: Arc::new(Mutex::new(conn)), path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions
+        // roll back on drop), so a poisoned lock is safe to keep using.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    // ------------------------------------------------------------ synced state
+
+    /// Applies `change` and appends it to the change log, in one transaction. Returns
+    /// the log entry (with its epoch and sequence number) once it is durable.
+    pub fn apply(&self, change: Change) -> Result<LogEntry> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        apply_in(&tx, &change)?;
+        let epoch = epoch_in(&tx)?;
+        let seq: u64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log", [], |r| r.get(0))?;
+        let at_ms = now_ms();
+        tx.execute(
+            "INSERT INTO change_log (seq, epoch, at_ms, change) VALUES (?1, ?2, ?3, ?4)",
+            params![seq, epoch, at_ms, serde_json::to_string(&change)?],
+        )?;
+        tx.commit()?;
+        Ok(LogEntry { epoch, seq, at_ms, change })
+    }
+
+    /// All records of one kind, by name.
+    pub fn list<T: Synced>(&self) -> Result<Vec<T>> {
+        let conn = self.lock();
+        let sql = format!("SELECT data FROM {} ORDER BY name COLLATE NOCASE, id", T::KIND.table());
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row?)?);
+        }
+        Ok(out)
+    }
+
+    pub fn get<T: Synced>(&self, id: &str) -> Result<Option<T>> {
+        let conn = self.lock();
+        get_in(&conn, T::KIND, id)
+    }
+
+    /// How many records of `kind` exist.
+    pub fn count(&self, kind: EntityKind) -> Result<u64> {
+        let conn = self.lock();
+        Ok(conn.query_row(&format!("SELECT COUNT(*) FROM {}", kind.table()), [], |r| r.get(0))?)
+    }
+
+    /// The participants of one conference, by name.
+    pub fn participants_of(&self, conference_id: &str) -> Result<Vec<Participant>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT data FROM participants WHERE parent_id = ?1 ORDER BY name COLLATE NOCASE, id")?;
+        let rows = stmt.query_map([conference_id], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row?)?);
+        }
+        Ok(out)
+    }
+
+    /// The IP Network Service's synced part (defaults until first saved).
+    pub fn network_service(&self) -> Result<NetworkService> {
+        Ok(self.get::<NetworkService>(NETWORK_SERVICE_ID)?.unwrap_or_default())
+    }
+
+    /// Log entries after `seq`, oldest first, at most `limit`.
+    pub fn changes_since(&self, seq: u64, limit: usize) -> Result<Vec<LogEntry>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT seq, epoch, at_ms, change FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let rows = stmt.query_map(params![seq, limit as i64], |r| {
+            Ok((r.get::<_, u64>(0)?, r.get::<_, u64>(1)?, r.get::<_, Millis>(2)?, r.get::<_, String>(3)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, epoch, at_ms, json) = row?;
+            out.push(LogEntry { seq, epoch, at_ms, change: serde_json::from_str(&json)? });
+        }
+        Ok(out)
+    }
+
+    /// Sequence number of the newest log entry (0 when empty).
+    pub fn last_seq(&self) -> Result<u64> {
+        let conn = self.lock();
+        Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_log", [], |r| r.get(0))?)
+    }
+
+    /// The epoch this MCU writes changes in (starts at 1; raised at every failover).
+    pub fn epoch(&self) -> Result<u64> {
+        let conn = self.lock();
+        epoch_in(&conn)
+    }
+
+    // ------------------------------------------------------------ own settings (never synced)
+
+    /// A setting that belongs to this MCU only (management network, security credentials,
+    /// port configuration, Hot Backup settings...). `T::default()` until first saved.
+    pub fn local<T: DeserializeOwned + Default>(&self, key: &str) -> Result<T> {
+        let conn = self.lock();
+        let value: Option<String> =
+            conn.query_row("SELECT value FROM local_settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+        match value {
+            Some(json) => Ok(serde_json::from_str(&json)?),
+            None => Ok(T::default()),
+        }
+    }
+
+    pub fn set_local<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO local_settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, serde_json::to_string(value)?],
+        )?;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ users
+
+    pub fn users(&self) -> Result<Vec<UserView>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT name, role FROM users ORDER BY name COLLATE NOCASE")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, role) = row?;
+            out.push(UserView { name, role: stored_role(&role)? });
+        }
+        Ok(out)
+    }
+
+    pub fn user_count(&self) -> Result<usize> {
+        let conn = self.lock();
+        Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))? as usize)
+    }
+
+    /// Adds a user. Name and password must already be validated.
+    pub fn create_user(&self, name: &str, password: &str, role: Role) -> Result<UserView> {
+        let hash = auth::hash_password(password)?;
+        let conn = self.lock();
+        let inserted = conn.execute(
+            "INSERT INTO users (name, role, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO NOTHING",
+            params![name, role.key(), hash, now_ms()],
+        )?;
+        if inserted == 0 {
+            return Err(DomainError::Conflict(format!("A user named '{name}' already exists.")));
+        }
+        Ok(UserView { name: name.to_string(), role })
+    }
+
+    /// Changes a user's role; refuses to demote the last Administrator.
+    pub fn set_role(&self, name: &str, role: Role) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let current = user_role_in(&tx, name)?;
+        if current == Role::Administrator && role != Role::Administrator && admin_count_in(&tx)? <= 1 {
+            return Err(DomainError::Conflict(format!(
+                "'{name}' is the last Administrator; make another user Administrator first."
+            )));
+        }
+        tx.execute("UPDATE users SET role = ?2 WHERE name = ?1", params![name, role.key()])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Sets a new password and ends the user's other sessions.
+    pub fn set_password(&self, name: &str, password: &str, keep_session: Option<&str>) -> Result<()> {
+        let hash = auth::hash_password(password)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        if tx.execute("UPDATE users SET password_hash = ?2 WHERE name = ?1", params![name, hash])? == 0 {
+            return Err(no_such_user(name));
+        }
+        let keep = keep_session.map(auth::token_digest).unwrap_or_default();
+        tx.execute("DELETE FROM sessions WHERE user_name = ?1 AND token_digest <> ?2", params![name, keep])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Deletes a user and their sessions; refuses to delete the last Administrator.
+    pub fn delete_user(&self, name: &str) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        if user_role_in(&tx, name)? == Role::Administrator && admin_count_in(&tx)? <= 1 {
+            return Err(DomainError::Conflict(format!("'{name}' is the last Administrator and cannot be deleted.")));
+        }
+        tx.execute("DELETE FROM users WHERE name = ?1", [name])?;
+        tx.execute("DELETE FROM sessions WHERE user_name = ?1", [name])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Checks a login. `Ok(None)` for an unknown user or a wrong password (a hash is
+    /// verified either way, so timing does not tell which).
+    pub fn check_login(&self, name: &str, password: &str) -> Result<Option<UserView>> {
+        let row: Option<(String, String, String)> = {
+            let conn = self.lock();
+            conn.query_row("SELECT name, role, password_hash FROM users WHERE name = ?1", [name], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?
+        };
+        match row {
+            Some((name, role, hash)) => {
+                if auth::verify_password(password, &hash) {
+                    Ok(Some(UserView { name, role: stored_role(&role)? }))
+                } else {
+                    Ok(None)
+                }
+            }
+            None => {
+                let _ = auth::verify_password(password, dummy_hash());
+                Ok(None)
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ sessions
+
+    /// Starts a session for `user`; returns the token for the cookie.
+    pub fn create_session(&self, user: &str) -> Result<String> {
+        let token = auth::new_session_token();
+        let now = now_ms();
+        let conn = self.lock();
+        conn.execute("DELETE FROM sessions WHERE expires_ms <= ?1", [now])?;
+        conn.execute(
+            "INSERT INTO sessions (token_digest, user_name, expires_ms) VALUES (?1, ?2, ?3)",
+            params![auth::token_digest(&token), user, now + SESSION_TTL_MS],
+        )?;
+        Ok(token)
+    }
+
+    /// The user a session token belongs to, with their current role; `None` when the
+    /// token is unknown or expired or the user is gone.
+    pub fn session_user(&self, token: &str) -> Result<Option<UserView>> {
+        let conn = self.lock();
+        let row: Option<(String, String)> = conn
+            .query_row(
+                "SELECT u.name, u.role FROM sessions s JOIN users u ON u.name = s.user_name
+                 WHERE s.token_digest = ?1 AND s.expires_ms > ?2",
+                params![auth::token_digest(token), now_ms()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match row {
+            Some((name, role)) => Ok(Some(UserView { name, role: stored_role(&role)? })),
+            None => Ok(None),
+        }
+    }
+
+    pub fn end_session(&self, token: &str) -> Result<()> {
+        let conn = self.lock();
+        conn.execute("DELETE FROM sessions WHERE token_digest = ?1", [auth::token_digest(token)])?;
+        Ok(())
+    }
+}
+
+/// A real Argon2id hash of a random string, verified for unknown users so that an
+/// unknown name takes as long as a wrong password.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| auth::hash_password(&auth::new_session_token()).unwrap_or_default())
+}
+
+fn no_such_user(name: &str) -> DomainError {
+    DomainError::NotFound(format!("There is no user named '{name}'."))
+}
+
+fn stored_role(key: &str) -> Result<Role> {
+    Role::from_key(key).ok_or_else(|| DomainError::Storage(format!("unknown role '{key}' in the users table")))
+}
+
+fn user_role_in(conn: &Connection, name: &str) -> Result<Role> {
+    let role: Option<String> = conn.query_row("SELECT role FROM users WHERE name = ?1", [name], |r| r.get(0)).optional()?;
+    stored_role(&role.ok_or_else(|| no_such_user(name))?)
+}
+
+fn admin_count_in(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM users WHERE role = ?1", [Role::Administrator.key()], |r| r.get(0))?)
+}
+
+fn epoch_in(conn: &Connection) -> Result<u64> {
+    let v: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| r.get(0)).optional()?;
+    match v {
+        Some(s) => s.parse().map_err(|_| DomainError::Storage(format!("bad epoch '{s}' in meta"))),
+        None => Ok(1),
+    }
+}
+
+fn get_in<T: DeserializeOwned>(conn: &Connection, kind: EntityKind, id: &str) -> Result<Option<T>> {
+    let sql = format!("SELECT data FROM {} WHERE id = ?1", kind.table());
+    let json: Option<String> = conn.query_row(&sql, [id], |r| r.get(0)).optional()?;
+    match json {
+        Some(j) => Ok(Some(serde_json::from_str(&j)?)),
+        None => Ok(None),
+    }
+}
+
+fn exists_in(tx: &Transaction<'_>, kind: EntityKind, id: &str) -> Result<bool> {
+    let sql = format!("SELECT EXISTS(SELECT 1 FROM {} WHERE id = ?1)", kind.table());
+    Ok(tx.query_row(&sql, [id], |r| r.get(0))?)
+}
+
+/// The integrity rules every change obeys, then the write.
+fn apply_in(tx: &Transaction<'_>, change: &Change) -> Result<()> {
+    match change {
+        Change::Put { record } => {
+            let kind = record.kind();
+            let table = kind.table();
+            let name = record.name().unwrap_or("").trim();
+            if kind.unique_names() {
+                let sql = format!("SELECT EXISTS(SELECT 1 FROM {table} WHERE name = ?1 COLLATE NOCASE AND id <> ?2)");
+                let taken: bool = tx.query_row(&sql, params![name, record.id()], |r| r.get(0))?;
+                if taken {
+                    return Err(DomainError::Conflict(format!("A {} named '{name}' already exists.", kind.label())));
+                }
+            }
+            if let Some(conference) = record.parent_id() {
+                if !exists_in(tx, EntityKind::Conference, conference)? {
+                    return Err(DomainError::NotFound("That conference has ended or does not exist.".into()));
+                }
+            }
+            tx.execute(
+                &format!(
+                    "INSERT INTO {table} (id, name, parent_id, data) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id, data = excluded.data"
+                ),
+                params![record.id(), name, record.parent_id(), record_json(record)?],
+            )?;
+        }
+        Change::Delete { kind, id } => {
+            let removed = tx.execute(&format!("DELETE FROM {} WHERE id = ?1", kind.table()), [id])?;
+            if removed == 0 {
+                return Err(DomainError::NotFound(format!("That {} does not exist (any more).", kind.label())));
+            }
+            if *kind == EntityKind::Conference {
+                tx.execute("DELETE FROM participants WHERE parent_id = ?1", [id])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if applied > MIGRATIONS.len() {
+        return Err(DomainError::Storage(format!(
+            "the database has schema version {applied}, newer than this software knows ({}); use a newer version",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "database schema migrated");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(name: &str) -> Profile {
+        Profile {
+            id: new_id(),
+            name: name.into(),
+            line_rate_kbps: 1920,
+            resolution: Resolution::Hd720,
+            encryption: false,
+            layout: "auto".into(),
+            auto_terminate: true,
+        }
+    }
+
+    fn conference(name: &str, profile_id: &str) -> Conference {
+        Conference { id: new_id(), name: name.into(), numeric_id: "1001".into(), profile_id: profile_id.into(), start_ms: now_ms(), end_ms: None }
+    }
+
+    fn participant(conference_id: &str, name: &str) -> Participant {
+        Participant {
+            id: new_id(),
+            conference_id: conference_id.into(),
+            name: name.into(),
+            address: "192.0.2.10".into(),
+            protocol: Protocol::H323,
+            direction: Direction::DialOut,
+            state: ParticipantState::Connecting,
+            audio_muted: false,
+            video_muted: false,
+            chairperson: false,
+        }
+    }
+
+    fn put(r: Record) -> Change {
+        Change::Put { record: r }
+    }
+
+    #[test]
+    fn every_change_is_logged_in_order_and_survives_reopen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = profile("HD 1920");
+        let c = conference("Weekly", &p.id);
+        let part = participant(&c.id, "Lisbon room");
+        {
+            let s = Store::open(dir.path()).expect("open");
+            assert_eq!(s.apply(put(Record::Profile(p.clone()))).expect("put").seq, 1);
+            assert_eq!(s.apply(put(Record::Conference(c.clone()))).expect("put").seq, 2);
+            let e = s.apply(put(Record::Participant(part.clone()))).expect("put");
+            assert_eq!((e.epoch, e.seq), (1, 3));
+        }
+        let s = Store::open(dir.path()).expect("reopen");
+        assert_eq!(s.list::<Profile>().expect("list"), vec![p]);
+        assert_eq!(s.get::<Conference>(&c.id).expect("get"), Some(c.clone()));
+        assert_eq!(s.participants_of(&c.id).expect("parts"), vec![part.clone()]);
+        let log = s.changes_since(1, 10).expect("log");
+        assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 3]);
+        assert_eq!(log[1].change, put(Record::Participant(part)));
+        assert_eq!(s.last_seq().expect("seq"), 3);
+    }
+
+    #[test]
+    fn refused_changes_write_nothing_and_log_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        s.apply(put(Record::Profile(profile("Standard")))).expect("first");
+        let dup = s.apply(put(Record::Profile(profile("standard")))).expect_err("duplicate name");
+        assert!(matches!(dup, DomainError::Conflict(ref m) if m.contains("Conference Profile named 'standard'")), "{dup:?}");
+        let orphan = s.apply(put(Record::Participant(participant("no-such-conference", "x")))).expect_err("orphan");
+        assert!(matches!(orphan, DomainError::NotFound(_)));
+        let missing = s.apply(Change::Delete { kind: EntityKind::Profile, id: "nope".into() }).expect_err("missing");
+        assert!(matches!(missing, DomainError::NotFound(_)));
+        assert_eq!(s.last_seq().expect("seq"), 1);
+        assert_eq!(s.count(EntityKind::Participant).expect("count"), 0);
+    }
+
+    #[test]
+    fn renaming_keeps_the_id_and_deleting_a_conference_removes_its_participants() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        let mut p = profile("A");
+        s.apply(put(Record::Profile(p.clone()))).expect("put");
+        p.name = "B".into();
+        s.apply(put(Record::Profile(p.clone()))).expect("rename onto itself is fine");
+        assert_eq!(s.list::<Profile>().expect("list"), vec![p.clone()]);
+        let c = conference("C", &p.id);
+        s.apply(put(Record::Conference(c.clone()))).expect("conf");
+        s.apply(put(Record::Participant(participant(&c.id, "one")))).expect("p1");
+        s.apply(put(Record::Participant(participant(&c.id, "one")))).expect("participant names may repeat");
+        s.apply(Change::Delete { kind: EntityKind::Conference, id: c.id.clone() }).expect("delete");
+        assert_eq!(s.count(EntityKind::Participant).expect("count"), 0);
+    }
+
+    #[test]
+    fn network_service_and_local_settings_have_defaults_and_persist() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        assert_eq!(s.network_service().expect("ns"), NetworkService::default());
+        let mut ns = NetworkService::default();
+        ns.qos.audio = 3;
+        s.apply(put(Record::NetworkService(ns.clone()))).expect("put");
+        let sec = SecurityCredentials { sip_user: "mcu".into(), sip_password: "s3cret".into(), ..Default::default() };
+        s.set_local("security", &sec).expect("local");
+        drop(s);
+        let s = Store::open(dir.path()).expect("reopen");
+        assert_eq!(s.network_service().expect("ns"), ns);
+        assert_eq!(s.local::<SecurityCredentials>("security").expect("sec"), sec);
+        assert_eq!(s.local::<HotBackupSettings>("hot_backup").expect("hb"), HotBackupSettings::default());
+        // Own settings never enter the change log.
+        assert_eq!(s.last_seq().expect("seq"), 1);
+    }
+
+    #[test]
+    fn users_logins_and_the_last_administrator() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        s.create_user("admin", "admin-pass-1", Role::Administrator).expect("admin");
+        assert!(matches!(s.create_user("ADMIN", "whatever-1", Role::Operator), Err(DomainError::Conflict(_))));
+        s.create_user("ops", "operator-pass", Role::Operator).expect("ops");
+        assert_eq!(s.check_login("admin", "admin-pass-1").expect("login").map(|u| u.role), Some(Role::Administrator));
+        assert_eq!(s.check_login("admin", "wrong-pass").expect("login"), None);
+        assert_eq!(s.check_login("ghost", "admin-pass-1").expect("login"), None);
+
+        assert!(matches!(s.delete_user("admin"), Err(DomainError::Conflict(_))));
+        assert!(matches!(s.set_role("admin", Role::Operator), Err(DomainError::Conflict(_))));
+        s.set_role("ops", Role::Administrator).expect("promote");
+        s.set_role("admin", Role::Auditor).expect("now allowed");
+        assert!(matches!(s.delete_user("ghost"), Err(DomainError::NotFound(_))));
+        let names: Vec<_> = s.users().expect("users").into_iter().map(|u| (u.name, u.role)).collect();
+        assert_eq!(names, vec![("admin".to_string(), Role::Auditor), ("ops".to_string(), Role::Administrator)]);
+        // Users are not synced state: nothing in the change log.
+        assert_eq!(s.last_seq().expect("seq"), 0);
+    }
+
+    #[test]
+    fn sessions_follow_the_user() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        s.create_user("admin", "admin-pass-1", Role::Administrator).expect("admin");
+        s.create_user("ops", "operator-pass", Role::Operator).expect("ops");
+        let t1 = s.create_session("ops").expect("session");
+        let t2 = s.create_session("ops").expect("session");
+        assert_eq!(s.session_user(&t1).expect("who").map(|u| u.name), Some("ops".into()));
+        assert_eq!(s.session_user("forged").expect("who"), None);
+        s.set_role("ops", Role::Chairperson).expect("role");
+        assert_eq!(s.session_user(&t1).expect("who").map(|u| u.role), Some(Role::Chairperson), "role change applies at once");
+        s.set_password("ops", "new-password", Some(&t1)).expect("pw");
+        assert!(s.session_user(&t1).expect("who").is_some(), "own session kept");
+        assert!(s.session_user(&t2).expect("who").is_none(), "other sessions ended");
+        assert!(s.check_login("ops", "new-password").expect("login").is_some());
+        s.end_session(&t1).expect("logout");
+        assert!(s.session_user(&t1).expect("who").is_none());
+        let t3 = s.create_session("ops").expect("session");
+        s.delete_user("ops").expect("delete");
+        assert!(s.session_user(&t3).expect("who").is_none());
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        drop(Store::open(dir.path()).expect("open"));
+        let conn = Connection::open(dir.path().join(DB_FILE)).expect("raw");
+        conn.pragma_update(None, "user_version", 99).expect("bump");
+        drop(conn);
+        assert!(matches!(Store::open(dir.path()), Err(DomainError::Storage(m)) if m.contains("newer")));
+    }
+}
