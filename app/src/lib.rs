@@ -1,1 +1,25 @@
+//! The MCU's browser app: Leptos pages and components (rendered on the server, hydrated
+//! in the browser) and the server functions they call.
+//!
+//! - [`app`]: the HTML shell, the router and the frame every page sits in.
+//! - [`pages`]: one module per page.
+//! - [`components`]: small shared pieces (error messages, field errors).
+//! - [`api`]: server functions; [`state`] (server only): who is calling, role checks.
+//! - [`error`]: the typed error every server function returns.
 
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod error;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+pub use app::{shell, App};
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

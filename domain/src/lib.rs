@@ -10,6 +10,7 @@ pub mod change;
 pub mod error;
 pub mod model;
 pub mod roles;
+pub mod timefmt;
 pub mod validate;
 
 #[cfg(feature = "store")]

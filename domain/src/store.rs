@@ -65,6 +65,15 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE network_service (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);",
 ];
 
+/// Keys of this MCU's own settings in [`Store::local`]. None of them is ever replicated.
+pub mod keys {
+    pub const HOT_BACKUP: &str = "hot_backup";
+    pub const MANAGEMENT_NETWORK: &str = "management_network";
+    pub const NETWORK_ADDRESSES: &str = "network_addresses";
+    pub const SECURITY: &str = "security";
+    pub const PORT_CONFIGURATION: &str = "port_configuration";
+}
+
 /// A synced entity type: which kind it is and how to wrap it as a [`Record`].
 pub trait Synced: Serialize + DeserializeOwned {
     const KIND: EntityKind;
@@ -582,12 +591,12 @@ mod tests {
         ns.qos.audio = 3;
         s.apply(put(Record::NetworkService(ns.clone()))).expect("put");
         let sec = SecurityCredentials { sip_user: "mcu".into(), sip_password: "s3cret".into(), ..Default::default() };
-        s.set_local("security", &sec).expect("local");
+        s.set_local(keys::SECURITY, &sec).expect("local");
         drop(s);
         let s = Store::open(dir.path()).expect("reopen");
         assert_eq!(s.network_service().expect("ns"), ns);
-        assert_eq!(s.local::<SecurityCredentials>("security").expect("sec"), sec);
-        assert_eq!(s.local::<HotBackupSettings>("hot_backup").expect("hb"), HotBackupSettings::default());
+        assert_eq!(s.local::<SecurityCredentials>(keys::SECURITY).expect("sec"), sec);
+        assert_eq!(s.local::<HotBackupSettings>(keys::HOT_BACKUP).expect("hb"), HotBackupSettings::default());
         // Own settings never enter the change log.
         assert_eq!(s.last_seq().expect("seq"), 1);
     }

@@ -1,0 +1,267 @@
+//! Server functions: the browser's API. Each one checks the caller's role first
+//! ([`crate::state::require`]), then calls the domain; nothing here decides a rule.
+
+use crate::error::AppError;
+use domain::{
+    Conference, HotBackupSettings, ManagementNetwork, MeetingRoom, NetworkService, Profile, Reservation, SystemInfo,
+    SystemStatus, UserView,
+};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::state::{answer, require, state};
+#[cfg(feature = "ssr")]
+use domain::Permission;
+
+/// What every page's frame shows: this MCU and who is logged in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shell {
+    pub info: SystemInfo,
+    pub user: Option<UserView>,
+    /// Hot Backup role badge text.
+    pub hot_backup: String,
+}
+
+#[server(endpoint = "get_shell")]
+pub async fn get_shell() -> Result<Shell, AppError> {
+    answer(async {
+        let st = state()?;
+        let user = crate::state::current_user(&st).await?;
+        let hb: HotBackupSettings = st.db(|s| s.local(domain::store::keys::HOT_BACKUP)).await?;
+        let hot_backup = if hb.enabled { format!("{:?}", hb.role) } else { "Hot Backup off".to_string() };
+        Ok(Shell { info: st.info.clone(), user, hot_backup })
+    })
+    .await
+}
+
+/// Logs in and sets the session cookie. Wrong name and wrong password get the same answer.
+#[server(endpoint = "login")]
+pub async fn login(username: String, password: String, next: String) -> Result<UserView, AppError> {
+    answer(async move {
+        let st = state()?;
+        let name = username.trim().to_string();
+        if name.is_empty() {
+            return Err(AppError::Invalid { field: "username".into(), message: "Enter your user name.".into() });
+        }
+        if password.is_empty() {
+            return Err(AppError::Invalid { field: "password".into(), message: "Enter your password.".into() });
+        }
+        let now = std::time::Instant::now();
+        let locked = st.throttle.lock().map(|t| t.check(&name, now)).unwrap_or(Ok(()));
+        if let Err(wait) = locked {
+            tracing::warn!(user = %name, "login refused: too many failures");
+            return Err(AppError::LoginRefused(format!(
+                "Too many failed logins for '{name}'. Try again in {wait} s."
+            )));
+        }
+        let who = name.clone();
+        let user = st.db(move |s| s.check_login(&who, &password)).await?;
+        let Some(user) = user else {
+            if let Ok(mut t) = st.throttle.lock() {
+                t.record_failure(&name, now);
+            }
+            tracing::warn!(user = %name, "login failed");
+            return Err(AppError::LoginRefused("Wrong user name or password.".into()));
+        };
+        if let Ok(mut t) = st.throttle.lock() {
+            t.record_success(&name);
+        }
+        let who = user.name.clone();
+        let token = st.db(move |s| s.create_session(&who)).await?;
+        crate::state::set_cookie(crate::state::session_cookie(&st, Some(&token)));
+        tracing::info!(user = %user.name, role = %user.role, "login");
+        leptos_axum::redirect(&safe_next(&next));
+        Ok(user)
+    })
+    .await
+}
+
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    answer(async {
+        let st = state()?;
+        if let Some(token) = crate::state::session_token(&st) {
+            st.db(move |s| s.end_session(&token)).await?;
+        }
+        crate::state::set_cookie(crate::state::session_cookie(&st, None));
+        leptos_axum::redirect("/login");
+        Ok(())
+    })
+    .await
+}
+
+/// Where to go after login: a path on this site only (never another host).
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.starts_with("/login");
+    if ok { next.to_string() } else { "/".to_string() }
+}
+
+// ---------------------------------------------------------------- users
+
+#[server(endpoint = "list_users")]
+pub async fn list_users() -> Result<Vec<UserView>, AppError> {
+    answer(async {
+        let (st, _) = require(Permission::ViewUsers).await?;
+        st.db(|s| s.users()).await
+    })
+    .await
+}
+
+#[server(endpoint = "add_user")]
+pub async fn add_user(name: String, password: String, role: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::ManageUsers).await?;
+        let name = domain::validate::user_name(&name)?;
+        let password = domain::validate::new_password(&password)?;
+        let role = domain::validate::role(&role)?;
+        if st.db(|s| s.user_count()).await? >= 100 {
+            return Err(AppError::Conflict("The MCU holds at most 100 users; delete one first.".into()));
+        }
+        let user = st.db(move |s| s.create_user(&name, &password, role)).await?;
+        tracing::info!(by = %me.name, user = %user.name, "user added");
+        Ok(format!("User '{}' added as {}.", user.name, user.role))
+    })
+    .await
+}
+
+#[server(endpoint = "set_user_role")]
+pub async fn set_user_role(name: String, role: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::ManageUsers).await?;
+        let role = domain::validate::role(&role)?;
+        let who = name.clone();
+        st.db(move |s| s.set_role(&who, role)).await?;
+        tracing::info!(by = %me.name, user = %name, "user role changed");
+        Ok(format!("'{name}' is now {role}."))
+    })
+    .await
+}
+
+#[server(endpoint = "set_user_password")]
+pub async fn set_user_password(name: String, password: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::ManageUsers).await?;
+        let password = domain::validate::new_password(&password)?;
+        let keep = if me.name.eq_ignore_ascii_case(&name) { crate::state::session_token(&st) } else { None };
+        let who = name.clone();
+        st.db(move |s| s.set_password(&who, &password, keep.as_deref())).await?;
+        tracing::info!(by = %me.name, user = %name, "user password changed");
+        Ok(format!("Password of '{name}' changed; their other sessions were ended."))
+    })
+    .await
+}
+
+#[server(endpoint = "delete_user")]
+pub async fn delete_user(name: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::ManageUsers).await?;
+        if me.name.eq_ignore_ascii_case(&name) {
+            return Err(AppError::Conflict("You cannot delete the user you are logged in as.".into()));
+        }
+        let who = name.clone();
+        st.db(move |s| s.delete_user(&who)).await?;
+        tracing::info!(by = %me.name, user = %name, "user deleted");
+        Ok(format!("User '{name}' deleted."))
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- system
+
+#[server(endpoint = "get_system_status")]
+pub async fn get_system_status() -> Result<SystemStatus, AppError> {
+    answer(async {
+        let (st, _) = require(Permission::ViewConfiguration).await?;
+        let (users, change_log_seq) = st.db(|s| Ok((s.user_count()?, s.last_seq()?))).await?;
+        Ok(SystemStatus {
+            info: st.info.clone(),
+            uptime_s: st.started.elapsed().as_secs(),
+            data_dir: st.data_dir.display().to_string(),
+            users,
+            change_log_seq,
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- read-only lists
+
+/// A row of the conference list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConferenceRow {
+    pub conference: Conference,
+    pub connected: usize,
+    pub participants: usize,
+}
+
+#[server(endpoint = "list_conferences")]
+pub async fn list_conferences() -> Result<Vec<ConferenceRow>, AppError> {
+    answer(async {
+        let (st, _) = require(Permission::ViewConferences).await?;
+        st.db(|s| {
+            let mut rows = Vec::new();
+            for conference in s.list::<Conference>()? {
+                let parts = s.participants_of(&conference.id)?;
+                let connected = parts.iter().filter(|p| p.state == domain::ParticipantState::Connected).count();
+                rows.push(ConferenceRow { conference, connected, participants: parts.len() });
+            }
+            Ok(rows)
+        })
+        .await
+    })
+    .await
+}
+
+#[server(endpoint = "list_reservations")]
+pub async fn list_reservations() -> Result<Vec<Reservation>, AppError> {
+    answer(async {
+        let (st, _) = require(Permission::ViewResources).await?;
+        st.db(|s| s.list::<Reservation>()).await
+    })
+    .await
+}
+
+#[server(endpoint = "list_meeting_rooms")]
+pub async fn list_meeting_rooms() -> Result<Vec<MeetingRoom>, AppError> {
+    answer(async {
+        let (st, _) = require(Permission::ViewResources).await?;
+        st.db(|s| s.list::<MeetingRoom>()).await
+    })
+    .await
+}
+
+#[server(endpoint = "list_profiles")]
+pub async fn list_profiles() -> Result<Vec<Profile>, AppError> {
+    answer(async {
+        let (st, _) = require(Permission::ViewResources).await?;
+        st.db(|s| s.list::<Profile>()).await
+    })
+    .await
+}
+
+/// The network settings as the Network page shows them (no security passwords).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkOverview {
+    pub service: NetworkService,
+    pub management: ManagementNetwork,
+}
+
+#[server(endpoint = "get_network_overview")]
+pub async fn get_network_overview() -> Result<NetworkOverview, AppError> {
+    answer(async {
+        let (st, _) = require(Permission::ViewConfiguration).await?;
+        st.db(|s| Ok(NetworkOverview { service: s.network_service()?, management: s.local(domain::store::keys::MANAGEMENT_NETWORK)? }))
+            .await
+    })
+    .await
+}
+
+#[server(endpoint = "get_hot_backup_settings")]
+pub async fn get_hot_backup_settings() -> Result<HotBackupSettings, AppError> {
+    answer(async {
+        let (st, _) = require(Permission::ViewConfiguration).await?;
+        st.db(|s| s.local(domain::store::keys::HOT_BACKUP)).await
+    })
+    .await
+}

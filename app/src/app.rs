@@ -1,0 +1,162 @@
+//! The HTML document, the routes, and the frame (header, navigation, login guard) that
+//! every page but the login page sits in.
+
+use crate::api::{get_shell, Logout, Shell};
+use crate::components::ErrorMsg;
+use crate::pages::*;
+use domain::{Permission, Role};
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
+use leptos_router::hooks::use_location;
+use leptos_router::path;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: this marks the page as hydrated (tests wait for it).
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/mcu.css"/>
+        <Title formatter=|t: String| if t.is_empty() { "MCU".to_string() } else { format!("{t} · MCU") }/>
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/login") view=LoginPage/>
+                <ParentRoute path=path!("") view=Frame>
+                    <Route path=path!("") view=ConferencesPage/>
+                    <Route path=path!("conferences") view=ConferencesPage/>
+                    <Route path=path!("reservations") view=ReservationsPage/>
+                    <Route path=path!("meeting-rooms") view=MeetingRoomsPage/>
+                    <Route path=path!("profiles") view=ProfilesPage/>
+                    <Route path=path!("network") view=NetworkPage/>
+                    <Route path=path!("users") view=UsersPage/>
+                    <Route path=path!("hot-backup") view=HotBackupPage/>
+                    <Route path=path!("system") view=SystemPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Navigation entries: label, path, and what the user must be allowed to see it.
+const NAV: [(&str, &str, Permission); 8] = [
+    ("Conferences", "/conferences", Permission::ViewConferences),
+    ("Reservations", "/reservations", Permission::ViewResources),
+    ("Meeting Rooms", "/meeting-rooms", Permission::ViewResources),
+    ("Profiles", "/profiles", Permission::ViewResources),
+    ("Network", "/network", Permission::ViewConfiguration),
+    ("Users", "/users", Permission::ViewUsers),
+    ("Hot Backup", "/hot-backup", Permission::ViewConfiguration),
+    ("System", "/system", Permission::ViewConfiguration),
+];
+
+/// The logged-in user's role, for pages that hide what the role cannot use.
+#[derive(Clone, Copy)]
+pub struct CurrentRole(pub Signal<Option<Role>>);
+
+pub fn use_role() -> Signal<Option<Role>> {
+    use_context::<CurrentRole>().map(|c| c.0).unwrap_or_else(|| Signal::derive(|| None))
+}
+
+#[component]
+fn Frame() -> impl IntoView {
+    let shell = Resource::new(|| (), |_| get_shell());
+    let role = Signal::derive(move || shell.get().and_then(|r| r.ok()).and_then(|s| s.user).map(|u| u.role));
+    provide_context(CurrentRole(role));
+    view! {
+        <a class="skip" href="#main">"Skip to content"</a>
+        <Transition fallback=|| view! { <header class="top"><span class="brand">"MCU"</span></header> }>
+            {move || Suspend::new(async move {
+                match shell.await {
+                    Ok(s) => Either::Left(frame_header(s)),
+                    Err(e) => Either::Right(view! { <header class="top"><ErrorMsg error=e/></header> }),
+                }
+            })}
+        </Transition>
+        <main id="main" tabindex="-1">
+            <Outlet/>
+        </main>
+    }
+}
+
+fn frame_header(s: Shell) -> impl IntoView {
+    let Some(user) = s.user else {
+        let here = use_location();
+        let next = format!("/login?next={}", here.pathname.get_untracked());
+        return Either::Left(view! { <Redirect path=next/> });
+    };
+    let (menu_open, set_menu_open) = signal(false);
+    let logout = ServerAction::<Logout>::new();
+    let links = NAV
+        .into_iter()
+        .filter(|(_, _, p)| user.role.can(*p))
+        .map(|(label, href, _)| {
+            view! { <li><A href=href on:click=move |_| set_menu_open.set(false)>{label}</A></li> }
+        })
+        .collect_view();
+    Either::Right(view! {
+        <header class="top">
+            <div class="brand">
+                <span class="mcu-name">{s.info.name.clone()}</span>
+                <span class="mcu-meta">{format!("{} · v{}", s.info.model.label(), s.info.version)}</span>
+            </div>
+            <span class="badge hb-badge" title="Hot Backup role">{s.hot_backup.clone()}</span>
+            <button
+                type="button"
+                class="menu-toggle"
+                aria-controls="nav"
+                aria-expanded=move || menu_open.get().to_string()
+                on:click=move |_| set_menu_open.update(|o| *o = !*o)
+            >
+                "Menu"
+            </button>
+            <nav id="nav" aria-label="Main" class:open=move || menu_open.get()>
+                <ul>{links}</ul>
+                <div class="who">
+                    <span class="user">{user.name.clone()}" "<small>"("{user.role.label()}")"</small></span>
+                    <ActionForm action=logout>
+                        <button type="submit" class="link">"Log out"</button>
+                    </ActionForm>
+                </div>
+            </nav>
+        </header>
+    })
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <main class="narrow">
+            <h1>"Page not found"</h1>
+            <p><a href="/">"Go to the conference list"</a></p>
+        </main>
+    }
+}

@@ -1,0 +1,51 @@
+//! Small shared pieces of the pages.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// An error above a form or in place of a list, announced to screen readers.
+#[component]
+pub fn ErrorMsg(error: AppError) -> impl IntoView {
+    view! { <p class="error" role="alert">{error.to_string()}</p> }
+}
+
+/// The result of a form's last submission that is not about one field: an error, or the
+/// server's confirmation text.
+#[component]
+pub fn FormStatus(#[prop(into)] result: Signal<Option<Result<String, AppError>>>) -> impl IntoView {
+    move || match result.get() {
+        Some(Err(e)) if !e.is_field_error() || e.for_field("").is_some() => {
+            Some(view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any())
+        }
+        Some(Ok(msg)) => Some(view! { <p class="ok" role="status">{msg}</p> }.into_any()),
+        _ => None,
+    }
+}
+
+/// The message for one field from the last submission, shown under the input and tied to
+/// it with `aria-describedby` (the input uses the id `{id}-error`).
+#[component]
+pub fn FieldError<T: Clone + Send + Sync + 'static>(
+    id: &'static str,
+    field: &'static str,
+    #[prop(into)] result: Signal<Option<Result<T, AppError>>>,
+) -> impl IntoView {
+    let msg = move || result.get().and_then(|r| r.err()).and_then(|e| e.for_field(field));
+    view! {
+        <span class="field-error" id=format!("{id}-error") role="alert">{msg}</span>
+    }
+}
+
+/// Whether the last submission failed on `field` (for `aria-invalid`).
+pub fn invalid<T: Clone + Send + Sync + 'static>(
+    result: Signal<Option<Result<T, AppError>>>,
+    field: &'static str,
+) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    move || {
+        if result.get().and_then(|r| r.err()).and_then(|e| e.for_field(field)).is_some() {
+            "true"
+        } else {
+            "false"
+        }
+    }
+}

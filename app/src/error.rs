@@ -1,0 +1,93 @@
+//! The error every server function returns: typed, serialisable, and worded for the page.
+//! `field` on [`AppError::Invalid`] lets a form put the message next to the right input.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Error)]
+pub enum AppError {
+    #[error("You are not logged in, or your session has ended. Please log in.")]
+    NotLoggedIn,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    LoginRefused(String),
+    #[error("The MCU could not complete the request; the details are in its log.")]
+    Internal,
+    /// The request did not get through, or the answer could not be read.
+    #[error("Could not reach the MCU ({0}). Check the connection and try again.")]
+    Transport(String),
+}
+
+impl AppError {
+    /// The message for `field`, if this error is about that form field.
+    pub fn for_field(&self, name: &str) -> Option<String> {
+        match self {
+            AppError::Invalid { field, message } if field == name => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether the message belongs next to a field rather than above the form.
+    pub fn is_field_error(&self) -> bool {
+        matches!(self, AppError::Invalid { .. })
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // A missing or malformed argument is bad input, not a broken server.
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
+                AppError::Invalid { field: String::new(), message: format!("The form was incomplete or malformed: {m}") }
+            }
+            ServerFnErrorErr::ServerError(_) | ServerFnErrorErr::Registration(_) | ServerFnErrorErr::Response(_) => {
+                AppError::Internal
+            }
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<domain::DomainError> for AppError {
+    fn from(e: domain::DomainError) -> Self {
+        use domain::DomainError as D;
+        match e {
+            D::Invalid { field, message } => AppError::Invalid { field: field.to_string(), message },
+            D::Forbidden(m) => AppError::Forbidden(m),
+            D::NotFound(m) => AppError::NotFound(m),
+            D::Conflict(m) => AppError::Conflict(m),
+            D::LoginRefused(m) => AppError::LoginRefused(m),
+            D::Storage(m) => {
+                tracing::error!(error = %m, "storage failure");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode as S;
+        match self {
+            AppError::NotLoggedIn | AppError::LoginRefused(_) => S::UNAUTHORIZED,
+            AppError::Forbidden(_) => S::FORBIDDEN,
+            AppError::Invalid { .. } => S::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => S::CONFLICT,
+            AppError::NotFound(_) => S::NOT_FOUND,
+            AppError::Internal | AppError::Transport(_) => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+}

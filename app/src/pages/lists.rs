@@ -1,0 +1,223 @@
+//! Read-only pages over the store: conferences, reservations, meeting rooms, profiles,
+//! network and Hot Backup settings. Tables turn into cards on a phone (see `data-label`).
+
+use crate::api::*;
+use crate::components::ErrorMsg;
+use crate::error::AppError;
+use domain::timefmt::format_utc;
+use domain::Recurrence;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{de::DeserializeOwned, Serialize};
+use std::future::Future;
+
+/// Loads `fetch()` once (on the server for the first render) and shows it with `render`,
+/// or the error in its place.
+fn loaded<T, Fut>(fetch: fn() -> Fut, render: fn(T) -> AnyView) -> impl IntoView
+where
+    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    let res = Resource::new(|| (), move |_| fetch());
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match res.await {
+                    Ok(v) => render(v),
+                    Err(e) => view! { <ErrorMsg error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn empty(text: &'static str) -> AnyView {
+    view! { <p class="empty">{text}</p> }.into_any()
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "Yes" } else { "No" }
+}
+
+#[component]
+pub fn ConferencesPage() -> impl IntoView {
+    view! {
+        <Title text="Conferences"/>
+        <h1>"Conferences"</h1>
+        {loaded(list_conferences, |rows: Vec<ConferenceRow>| {
+            if rows.is_empty() {
+                return empty("No ongoing conferences.");
+            }
+            view! {
+                <table class="list">
+                    <caption>{format!("Conferences ({})", rows.len())}</caption>
+                    <thead><tr><th scope="col">"Name"</th><th scope="col">"ID"</th><th scope="col">"Start Time"</th>
+                        <th scope="col">"End Time"</th><th scope="col">"Participants"</th></tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|r| view! {
+                            <tr>
+                                <td data-label="Name">{r.conference.name}</td>
+                                <td data-label="ID">{r.conference.numeric_id}</td>
+                                <td data-label="Start Time">{format_utc(r.conference.start_ms)}</td>
+                                <td data-label="End Time">{r.conference.end_ms.map(format_utc).unwrap_or_else(|| "—".into())}</td>
+                                <td data-label="Participants">{format!("({}/{})", r.connected, r.participants)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        })}
+    }
+}
+
+#[component]
+pub fn ReservationsPage() -> impl IntoView {
+    view! {
+        <Title text="Reservations"/>
+        <h1>"Reservations"</h1>
+        {loaded(list_reservations, |rows: Vec<domain::Reservation>| {
+            if rows.is_empty() {
+                return empty("No reservations.");
+            }
+            view! {
+                <table class="list">
+                    <caption>{format!("Reservations ({})", rows.len())}</caption>
+                    <thead><tr><th scope="col">"Name"</th><th scope="col">"ID"</th><th scope="col">"Start Time"</th>
+                        <th scope="col">"Duration"</th><th scope="col">"Recurrence"</th><th scope="col">"Participants"</th></tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|r| view! {
+                            <tr>
+                                <td data-label="Name">{r.name}</td>
+                                <td data-label="ID">{r.numeric_id}</td>
+                                <td data-label="Start Time">{format_utc(r.start_ms)}</td>
+                                <td data-label="Duration">{format!("{:02}:{:02}", r.duration_min / 60, r.duration_min % 60)}</td>
+                                <td data-label="Recurrence">{match r.recurrence {
+                                    Recurrence::None => "None".to_string(),
+                                    Recurrence::Daily { count } => format!("Daily × {count}"),
+                                    Recurrence::Weekly { count } => format!("Weekly × {count}"),
+                                }}</td>
+                                <td data-label="Participants">{r.participants.len()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        })}
+    }
+}
+
+#[component]
+pub fn MeetingRoomsPage() -> impl IntoView {
+    view! {
+        <Title text="Meeting Rooms"/>
+        <h1>"Meeting Rooms"</h1>
+        {loaded(list_meeting_rooms, |rows: Vec<domain::MeetingRoom>| {
+            if rows.is_empty() {
+                return empty("No meeting rooms.");
+            }
+            view! {
+                <table class="list">
+                    <caption>{format!("Meeting Rooms ({})", rows.len())}</caption>
+                    <thead><tr><th scope="col">"Display Name"</th><th scope="col">"ID"</th>
+                        <th scope="col">"Conference Password"</th><th scope="col">"Chairperson Password"</th></tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|r| view! {
+                            <tr>
+                                <td data-label="Display Name">{r.name}</td>
+                                <td data-label="ID">{r.numeric_id}</td>
+                                <td data-label="Conference Password">{if r.conference_password.is_empty() { "None" } else { "Set" }}</td>
+                                <td data-label="Chairperson Password">{if r.chairperson_password.is_empty() { "None" } else { "Set" }}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        })}
+    }
+}
+
+#[component]
+pub fn ProfilesPage() -> impl IntoView {
+    view! {
+        <Title text="Profiles"/>
+        <h1>"Conference Profiles"</h1>
+        {loaded(list_profiles, |rows: Vec<domain::Profile>| {
+            if rows.is_empty() {
+                return empty("No conference profiles.");
+            }
+            view! {
+                <table class="list">
+                    <caption>{format!("Profiles ({})", rows.len())}</caption>
+                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Line Rate"</th><th scope="col">"Resolution"</th>
+                        <th scope="col">"Layout"</th><th scope="col">"Encryption"</th></tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|r| view! {
+                            <tr>
+                                <td data-label="Name">{r.name}</td>
+                                <td data-label="Line Rate">{format!("{} kbps", r.line_rate_kbps)}</td>
+                                <td data-label="Resolution">{r.resolution.label()}</td>
+                                <td data-label="Layout">{r.layout}</td>
+                                <td data-label="Encryption">{yes_no(r.encryption)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        })}
+    }
+}
+
+fn or_none(s: String) -> String {
+    if s.trim().is_empty() { "—".into() } else { s }
+}
+
+#[component]
+pub fn NetworkPage() -> impl IntoView {
+    view! {
+        <Title text="Network"/>
+        <h1>"Network"</h1>
+        {loaded(get_network_overview, |n: NetworkOverview| {
+            let s = n.service;
+            view! {
+                <section class="card">
+                    <h2>"IP Network Service"</h2>
+                    <dl class="facts">
+                        <dt>"Gatekeeper"</dt><dd>{if s.gatekeeper.enabled { or_none(s.gatekeeper.primary) } else { "Off".into() }}</dd>
+                        <dt>"SIP registrar"</dt><dd>{or_none(s.sip.registrar)}</dd>
+                        <dt>"SIP transport"</dt><dd>{format!("{:?}", s.sip.transport).to_uppercase()}</dd>
+                        <dt>"DNS servers"</dt><dd>{or_none(s.dns_servers.join(", "))}</dd>
+                        <dt>"Fixed Ports"</dt><dd>{if s.fixed_ports.enabled {
+                            format!("TCP {}–{}, UDP {}–{}", s.fixed_ports.tcp_first, s.fixed_ports.tcp_last, s.fixed_ports.udp_first, s.fixed_ports.udp_last)
+                        } else { "Off".into() }}</dd>
+                        <dt>"QoS"</dt><dd>{if s.qos.enabled {
+                            format!("{:?}, audio {}, video {}", s.qos.kind, s.qos.audio, s.qos.video)
+                        } else { "Off".into() }}</dd>
+                    </dl>
+                </section>
+                <section class="card">
+                    <h2>"Management Network"</h2>
+                    <dl class="facts">
+                        <dt>"Control unit address"</dt><dd>{or_none(n.management.control_unit_address)}</dd>
+                        <dt>"Host name"</dt><dd>{or_none(n.management.host_name)}</dd>
+                    </dl>
+                </section>
+            }.into_any()
+        })}
+    }
+}
+
+#[component]
+pub fn HotBackupPage() -> impl IntoView {
+    view! {
+        <Title text="Hot Backup"/>
+        <h1>"Hot Backup"</h1>
+        {loaded(get_hot_backup_settings, |h: domain::HotBackupSettings| view! {
+            <dl class="card facts">
+                <dt>"Hot Backup Enabled"</dt><dd>{yes_no(h.enabled)}</dd>
+                <dt>"MCU Role"</dt><dd>{format!("{:?} MCU", h.role)}</dd>
+                <dt>"Paired MCU IP Address"</dt><dd>{or_none(h.peer_address)}</dd>
+                <dt>"Synchronization Status"</dt><dd>{if h.enabled { "Attempting" } else { "None" }}</dd>
+            </dl>
+        }.into_any())}
+    }
+}

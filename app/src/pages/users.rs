@@ -1,0 +1,142 @@
+//! The Users page: list, add, change role, change password, delete. The server refuses
+//! every change from anyone but an Administrator; the page only hides the forms.
+
+use crate::api::{list_users, AddUser, DeleteUser, SetUserPassword, SetUserRole};
+use crate::app::use_role;
+use crate::components::{invalid, ErrorMsg, FieldError, FormStatus};
+use domain::{Permission, Role, UserView};
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let add = ServerAction::<AddUser>::new();
+    let set_role = ServerAction::<SetUserRole>::new();
+    let set_password = ServerAction::<SetUserPassword>::new();
+    let delete = ServerAction::<DeleteUser>::new();
+    let users = Resource::new(
+        move || (add.version().get(), set_role.version().get(), set_password.version().get(), delete.version().get()),
+        |_| list_users(),
+    );
+    let role = use_role();
+    let can_manage = Signal::derive(move || role.get().is_some_and(|r| r.can(Permission::ManageUsers)));
+    // The newest answer of any row action, for one status line above the table.
+    let (row_result, set_row_result) = signal(None);
+    for a in [set_role.value(), set_password.value(), delete.value()] {
+        Effect::new(move |_| {
+            if let Some(v) = a.get() {
+                set_row_result.set(Some(v));
+            }
+        });
+    }
+    view! {
+        <Title text="Users"/>
+        <h1>"Users"</h1>
+        <Show when=move || can_manage.get()>
+            <AddUserForm add=add/>
+        </Show>
+        <FormStatus result=row_result/>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Ok(list) => Either::Left(view! {
+                        <table class="list">
+                            <caption>{format!("{} users", list.len())}</caption>
+                            <thead><tr><th scope="col">"User Name"</th><th scope="col">"Authorization Level"</th>
+                                <th scope="col" class:hidden=move || !can_manage.get()>"Actions"</th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|u| view! {
+                                    <UserRow user=u can_manage=can_manage set_role=set_role set_password=set_password delete=delete/>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }),
+                    Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn role_options(selected: Option<Role>) -> impl IntoView {
+    Role::ALL
+        .into_iter()
+        .map(|r| view! { <option value=r.key() selected=Some(r) == selected>{r.label()}</option> })
+        .collect_view()
+}
+
+#[component]
+fn AddUserForm(add: ServerAction<AddUser>) -> impl IntoView {
+    let result = Signal::derive(move || add.value().get());
+    view! {
+        <details class="card" open>
+            <summary>"Add user"</summary>
+            <ActionForm action=add attr:class="form inline">
+                <div class="field">
+                    <label for="new-user-name">"User name"</label>
+                    <input id="new-user-name" name="name" autocomplete="off" autocapitalize="none"
+                        aria-describedby="new-user-name-error" aria-invalid=invalid(result, "name")/>
+                    <FieldError id="new-user-name" field="name" result=result/>
+                </div>
+                <div class="field">
+                    <label for="new-user-password">"Password"</label>
+                    <input id="new-user-password" name="password" type="password" autocomplete="new-password"
+                        aria-describedby="new-user-password-error" aria-invalid=invalid(result, "password")/>
+                    <FieldError id="new-user-password" field="password" result=result/>
+                </div>
+                <div class="field">
+                    <label for="new-user-role">"Authorization level"</label>
+                    <select id="new-user-role" name="role" aria-describedby="new-user-role-error">
+                        {role_options(Some(Role::Operator))}
+                    </select>
+                    <FieldError id="new-user-role" field="role" result=result/>
+                </div>
+                <button type="submit" disabled=move || add.pending().get()>"Add user"</button>
+            </ActionForm>
+            <FormStatus result=result/>
+        </details>
+    }
+}
+
+#[component]
+fn UserRow(
+    user: UserView,
+    can_manage: Signal<bool>,
+    set_role: ServerAction<SetUserRole>,
+    set_password: ServerAction<SetUserPassword>,
+    delete: ServerAction<DeleteUser>,
+) -> impl IntoView {
+    let name = user.name.clone();
+    let slug: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let role_id = format!("role-{slug}");
+    let pw_id = format!("pw-{slug}");
+    let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
+    let role_label = format!("Authorization level of {name}");
+    let pw_label = format!("New password for {name}");
+    let delete_label = format!("Delete {name}");
+    view! {
+        <tr data-user=name.clone()>
+            <td data-label="User Name">{name.clone()}</td>
+            <td data-label="Authorization Level">{user.role.label()}</td>
+            <td data-label="Actions" class="actions" class:hidden=move || !can_manage.get()>
+                <ActionForm action=set_role attr:class="mini">
+                    <input type="hidden" name="name" value=n1.clone()/>
+                    <label for=role_id.clone() class="sr-only">{role_label.clone()}</label>
+                    <select id=role_id.clone() name="role">{role_options(Some(user.role))}</select>
+                    <button type="submit">"Set role"</button>
+                </ActionForm>
+                <ActionForm action=set_password attr:class="mini">
+                    <input type="hidden" name="name" value=n2.clone()/>
+                    <label for=pw_id.clone() class="sr-only">{pw_label.clone()}</label>
+                    <input id=pw_id.clone() name="password" type="password" autocomplete="new-password" placeholder="New password"/>
+                    <button type="submit">"Set password"</button>
+                </ActionForm>
+                <ActionForm action=delete attr:class="mini">
+                    <input type="hidden" name="name" value=n3.clone()/>
+                    <button type="submit" class="danger" aria-label=delete_label.clone()>"Delete"</button>
+                </ActionForm>
+            </td>
+        </tr>
+    }
+}

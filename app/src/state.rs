@@ -1,0 +1,122 @@
+//! Server-side context for server functions: the shared [`AppState`], who is calling,
+//! and the one place where a role is checked and a domain error becomes an HTTP answer.
+
+use crate::error::AppError;
+use axum::http::request::Parts;
+use axum_extra::extract::cookie::CookieJar;
+use domain::store::Store;
+use domain::throttle::LoginThrottle;
+use domain::{Permission, SystemInfo, UserView};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Everything a request handler needs. Built once by the server binary.
+#[derive(Clone, axum::extract::FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: Store,
+    pub info: SystemInfo,
+    pub data_dir: PathBuf,
+    pub started: Instant,
+    pub throttle: Arc<Mutex<LoginThrottle>>,
+    /// Session cookie name. Includes the listen port: browsers share cookies between
+    /// ports of one host, and two MCUs on one host must not log each other out.
+    pub cookie_name: String,
+}
+
+impl AppState {
+    /// Runs a (blocking) store call on tokio's blocking pool.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, domain::DomainError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        match tokio::task::spawn_blocking(move || f(&store)).await {
+            Ok(r) => r.map_err(AppError::from),
+            Err(e) => {
+                tracing::error!(error = %e, "store task failed");
+                Err(AppError::Internal)
+            }
+        }
+    }
+}
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        AppError::Internal
+    })
+}
+
+/// The session token sent by the browser, if any.
+pub fn session_token(st: &AppState) -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    let jar = CookieJar::from_headers(&parts.headers);
+    jar.get(&st.cookie_name).map(|c| c.value().to_string())
+}
+
+/// The logged-in user, if any.
+pub async fn current_user(st: &AppState) -> Result<Option<UserView>, AppError> {
+    match session_token(st) {
+        Some(token) => st.db(move |s| s.session_user(&token)).await,
+        None => Ok(None),
+    }
+}
+
+/// The caller, who must be logged in and allowed `p`. Every server function that reads
+/// or changes anything starts here.
+pub async fn require(p: Permission) -> Result<(AppState, UserView), AppError> {
+    let st = state()?;
+    let user = current_user(&st).await?.ok_or(AppError::NotLoggedIn)?;
+    if !user.role.can(p) {
+        return Err(AppError::Forbidden(format!(
+            "Your role ({}) does not allow this: {}.",
+            user.role.label(),
+            describe(p)
+        )));
+    }
+    Ok((st, user))
+}
+
+fn describe(p: Permission) -> &'static str {
+    match p {
+        Permission::ViewConferences => "viewing conferences",
+        Permission::RunConferences => "running conferences",
+        Permission::ViewResources => "viewing reservations, meeting rooms and profiles",
+        Permission::ManageResources => "changing reservations, meeting rooms and profiles",
+        Permission::ViewConfiguration => "viewing the MCU configuration",
+        Permission::ManageConfiguration => "changing the MCU configuration (Administrator only)",
+        Permission::ViewUsers => "viewing users",
+        Permission::ManageUsers => "managing users (Administrator only)",
+    }
+}
+
+/// Sets the HTTP status that matches `e` and hands it back, for `map_err`.
+pub fn fail(e: AppError) -> AppError {
+    if let Some(res) = use_context::<ResponseOptions>() {
+        res.set_status(e.status());
+    }
+    e
+}
+
+/// Wraps a server function body so every error sets its status code.
+pub async fn answer<T>(fut: impl std::future::Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+    fut.await.map_err(fail)
+}
+
+/// The `Set-Cookie` value that stores (or, with `None`, removes) the session token:
+/// HttpOnly, SameSite=Strict, whole site. The token is hex, the name ASCII.
+pub fn session_cookie(st: &AppState, token: Option<&str>) -> String {
+    let max_age = if token.is_some() { domain::store::SESSION_TTL_MS / 1000 } else { 0 };
+    format!("{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}", st.cookie_name, token.unwrap_or(""))
+}
+
+pub fn set_cookie(value: String) {
+    if let (Some(res), Ok(v)) = (use_context::<ResponseOptions>(), axum::http::HeaderValue::from_str(&value)) {
+        res.append_header(axum::http::header::SET_COOKIE, v);
+    }
+}
