@@ -95,9 +95,11 @@ fn describe(p: Permission) -> &'static str {
     }
 }
 
-/// Sets the HTTP status that matches `e` and hands it back, for `map_err`.
+/// Sets the HTTP status that matches `e` (for calls to the API, not while a page is being
+/// rendered: a page shows the error in place) and hands it back, for `map_err`.
 pub fn fail(e: AppError) -> AppError {
-    if let Some(res) = use_context::<ResponseOptions>() {
+    let api_call = use_context::<Parts>().is_some_and(|p| p.uri.path().starts_with("/api/"));
+    if let (true, Some(res)) = (api_call, use_context::<ResponseOptions>()) {
         res.set_status(e.status());
     }
     e

@@ -5,7 +5,10 @@
 use anyhow::{bail, Context};
 use app::state::AppState;
 use app::{shell, App};
-use axum::extract::State;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use clap::Parser;
@@ -115,6 +118,21 @@ async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
     }))
 }
 
+/// The server-function framework answers 500 when it cannot decode the arguments (a
+/// missing or malformed form field). That is bad input, not a server fault: say 422.
+async fn bad_input_is_not_a_server_error(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    if bytes.starts_with(b"{\"Invalid\":") {
+        parts.status = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let opts = state.leptos_options.clone();
@@ -122,5 +140,6 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .leptos_routes(&state, routes, move || shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(bad_input_is_not_a_server_error))
         .with_state(state)
 }

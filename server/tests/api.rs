@@ -1,0 +1,236 @@
+//! The HTTP API as a browser (or a script) sees it: the real router, driven without a
+//! socket. Each test uses its own temporary data folder.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use server::{build_state, router, Config};
+use tower::ServiceExt;
+
+const ADMIN_PW: &str = "admin-secret-1";
+
+fn config(dir: &std::path::Path, admin_password: Option<&str>) -> Config {
+    Config {
+        listen: "127.0.0.1:3999".parse().expect("addr"),
+        data_dir: dir.to_path_buf(),
+        name: "MCU-T".into(),
+        model: domain::McuModel::Cs2000,
+        software_version: "9.9.9".into(),
+        admin_user: "admin".into(),
+        admin_password: admin_password.map(String::from),
+        site_root: "target/site".into(),
+    }
+}
+
+fn app(dir: &std::path::Path) -> Router {
+    router(build_state(&config(dir, Some(ADMIN_PW))).expect("state"))
+}
+
+struct Reply {
+    status: StatusCode,
+    cookie: Option<String>,
+    location: Option<String>,
+    body: String,
+}
+
+async fn call(app: &Router, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Reply {
+    let body: String = form
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let res = app.clone().oneshot(req.body(Body::from(body)).expect("request")).await.expect("response");
+    reply(res).await
+}
+
+async fn get(app: &Router, path: &str, cookie: Option<&str>) -> Reply {
+    let mut req = Request::get(path).header(header::ACCEPT, "text/html");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let res = app.clone().oneshot(req.body(Body::empty()).expect("request")).await.expect("response");
+    reply(res).await
+}
+
+async fn reply(res: axum::response::Response) -> Reply {
+    let status = res.status();
+    let hdr = |h| res.headers().get(h).and_then(|v| v.to_str().ok()).map(String::from);
+    let cookie = hdr(header::SET_COOKIE);
+    let location = hdr(header::LOCATION);
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    Reply { status, cookie, location, body: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Logs in and returns the `name=value` cookie pair.
+async fn login(app: &Router, user: &str, pw: &str) -> String {
+    let r = call(app, "/api/login", &[("username", user), ("password", pw), ("next", "/")], None).await;
+    assert_eq!(r.status, StatusCode::OK, "login as {user}: {}", r.body);
+    let set = r.cookie.expect("Set-Cookie");
+    set.split(';').next().expect("pair").to_string()
+}
+
+#[tokio::test]
+async fn a_new_database_needs_an_admin_password_and_there_is_no_default() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = build_state(&config(dir.path(), None)).err().expect("refused");
+    assert!(format!("{err:#}").contains("--admin-password"), "{err:#}");
+    let weak = build_state(&config(dir.path(), Some("short"))).err().expect("weak refused");
+    assert!(format!("{weak:#}").contains("at least 8"), "{weak:#}");
+}
+
+#[tokio::test]
+async fn login_sets_a_strict_httponly_cookie_and_wrong_passwords_are_refused_then_throttled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path());
+    let ok = call(&app, "/api/login", &[("username", "admin"), ("password", ADMIN_PW), ("next", "/users")], None).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let cookie = ok.cookie.expect("cookie");
+    assert!(cookie.starts_with("mcu_session_3999="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert_eq!(ok.location.as_deref(), Some("/users"));
+
+    for _ in 0..5 {
+        let bad = call(&app, "/api/login", &[("username", "admin"), ("password", "nope-nope"), ("next", "/")], None).await;
+        assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+        assert!(bad.body.contains("Wrong user name or password"), "{}", bad.body);
+        assert!(bad.cookie.is_none());
+    }
+    let locked = call(&app, "/api/login", &[("username", "admin"), ("password", ADMIN_PW), ("next", "/")], None).await;
+    assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
+    assert!(locked.body.contains("Too many failed logins"), "{}", locked.body);
+}
+
+#[tokio::test]
+async fn login_never_redirects_off_site() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path());
+    let r = call(&app, "/api/login", &[("username", "admin"), ("password", ADMIN_PW), ("next", "//evil.example/x")], None).await;
+    assert_eq!(r.location.as_deref(), Some("/"));
+}
+
+#[tokio::test]
+async fn anonymous_calls_are_refused_and_pages_send_to_login() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path());
+    for f in ["list_users", "list_conferences", "get_system_status", "add_user"] {
+        let r = call(&app, &format!("/api/{f}"), &[("name", "x"), ("password", "12345678"), ("role", "operator")], None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{f}: {}", r.body);
+        assert!(r.body.contains("NotLoggedIn"), "{f}: {}", r.body);
+    }
+    let page = get(&app, "/users", None).await;
+    assert_eq!(page.status, StatusCode::FOUND, "{}", page.body);
+    assert_eq!(page.location.as_deref(), Some("/login?next=/users"));
+}
+
+#[tokio::test]
+async fn roles_are_checked_in_the_server_functions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path());
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    for (name, role) in [("ops", "operator"), ("chair", "chairperson"), ("audit", "auditor"), ("ro", "administrator_read_only")] {
+        let r = call(&app, "/api/add_user", &[("name", name), ("password", "password-123"), ("role", role)], Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let ops = login(&app, "ops", "password-123").await;
+    let r = call(&app, "/api/list_users", &[], Some(&ops)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("Operator") && r.body.contains("viewing users"), "{}", r.body);
+    assert_eq!(call(&app, "/api/list_conferences", &[], Some(&ops)).await.status, StatusCode::OK);
+
+    let chair = login(&app, "chair", "password-123").await;
+    assert_eq!(call(&app, "/api/list_conferences", &[], Some(&chair)).await.status, StatusCode::OK);
+    assert_eq!(call(&app, "/api/list_profiles", &[], Some(&chair)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(call(&app, "/api/get_system_status", &[], Some(&chair)).await.status, StatusCode::FORBIDDEN);
+
+    for who in ["audit", "ro"] {
+        let c = login(&app, who, "password-123").await;
+        assert_eq!(call(&app, "/api/list_users", &[], Some(&c)).await.status, StatusCode::OK, "{who} sees users");
+        let r = call(&app, "/api/delete_user", &[("name", "ops")], Some(&c)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{who} changes nothing");
+        let r = call(&app, "/api/add_user", &[("name", "x1"), ("password", "password-123"), ("role", "administrator")], Some(&c)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{who} changes nothing");
+    }
+    // Nothing the refused calls tried went through.
+    let list = call(&app, "/api/list_users", &[], Some(&admin)).await.body;
+    assert!(list.contains("\"ops\"") && !list.contains("\"x1\""), "{list}");
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_field_error_not_a_500() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path());
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let cases: [(&[(&str, &str)], &str, &str); 4] = [
+        (&[("name", "bad name"), ("password", "password-123"), ("role", "operator")], "name", "may contain"),
+        (&[("name", "ok"), ("password", "short"), ("role", "operator")], "password", "at least 8"),
+        (&[("name", "ok"), ("password", "password-123"), ("role", "superuser")], "role", "five roles"),
+        (&[("name", "ok")], "", "malformed"),
+    ];
+    for (form, field, text) in cases {
+        let r = call(&app, "/api/add_user", form, Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}: {}", r.body);
+        assert!(r.body.contains(&format!("\"field\":\"{field}\"")) && r.body.contains(text), "{form:?}: {}", r.body);
+    }
+    let dup = call(&app, "/api/add_user", &[("name", "ADMIN"), ("password", "password-123"), ("role", "operator")], Some(&admin)).await;
+    assert_eq!(dup.status, StatusCode::CONFLICT, "{}", dup.body);
+    let last = call(&app, "/api/delete_user", &[("name", "admin")], Some(&admin)).await;
+    assert_eq!(last.status, StatusCode::CONFLICT, "{}", last.body);
+    let demote = call(&app, "/api/set_user_role", &[("name", "admin"), ("role", "operator")], Some(&admin)).await;
+    assert_eq!(demote.status, StatusCode::CONFLICT);
+    assert!(demote.body.contains("last Administrator"), "{}", demote.body);
+}
+
+#[tokio::test]
+async fn users_and_sessions_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cookie = {
+        let app = app(dir.path());
+        let admin = login(&app, "admin", ADMIN_PW).await;
+        let r = call(&app, "/api/add_user", &[("name", "night-op"), ("password", "password-123"), ("role", "operator")], Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK);
+        admin
+    };
+    let app = app(dir.path());
+    let r = call(&app, "/api/list_users", &[], Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK, "session kept: {}", r.body);
+    assert!(r.body.contains("night-op"));
+    login(&app, "night-op", "password-123").await;
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path());
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let out = call(&app, "/api/logout", &[], Some(&admin)).await;
+    assert!(out.cookie.as_deref().is_some_and(|c| c.contains("Max-Age=0")));
+    assert_eq!(call(&app, "/api/list_users", &[], Some(&admin)).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn healthz_is_open_and_holds_no_secrets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path());
+    let r = get(&app, "/healthz", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert_eq!(v["role"], "standalone");
+    assert_eq!(v["sync_status"], "none");
+    assert!(!r.body.contains(ADMIN_PW));
+}
