@@ -99,11 +99,19 @@ pub fn safe_next(next: &str) -> String {
 
 // ---------------------------------------------------------------- users
 
+/// The Users page's data; `can_manage` says whether the caller may change users.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserList {
+    pub users: Vec<UserView>,
+    pub can_manage: bool,
+}
+
 #[server(endpoint = "list_users")]
-pub async fn list_users() -> Result<Vec<UserView>, AppError> {
+pub async fn list_users() -> Result<UserList, AppError> {
     answer(async {
-        let (st, _) = require(Permission::ViewUsers).await?;
-        st.db(|s| s.users()).await
+        let (st, me) = require(Permission::ViewUsers).await?;
+        let users = st.db(|s| s.users()).await?;
+        Ok(UserList { users, can_manage: me.role.can(Permission::ManageUsers) })
     })
     .await
 }

@@ -4,7 +4,7 @@
 use crate::api::{get_shell, Logout, Shell};
 use crate::components::ErrorMsg;
 use crate::pages::*;
-use domain::{Permission, Role};
+use domain::Permission;
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -73,19 +73,9 @@ const NAV: [(&str, &str, Permission); 8] = [
     ("System", "/system", Permission::ViewConfiguration),
 ];
 
-/// The logged-in user's role, for pages that hide what the role cannot use.
-#[derive(Clone, Copy)]
-pub struct CurrentRole(pub Signal<Option<Role>>);
-
-pub fn use_role() -> Signal<Option<Role>> {
-    use_context::<CurrentRole>().map(|c| c.0).unwrap_or_else(|| Signal::derive(|| None))
-}
-
 #[component]
 fn Frame() -> impl IntoView {
     let shell = Resource::new(|| (), |_| get_shell());
-    let role = Signal::derive(move || shell.get().and_then(|r| r.ok()).and_then(|s| s.user).map(|u| u.role));
-    provide_context(CurrentRole(role));
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <Transition fallback=|| view! { <header class="top"><span class="brand">"MCU"</span></header> }>

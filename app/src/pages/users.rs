@@ -2,9 +2,8 @@
 //! every change from anyone but an Administrator; the page only hides the forms.
 
 use crate::api::{list_users, AddUser, DeleteUser, SetUserPassword, SetUserRole};
-use crate::app::use_role;
 use crate::components::{invalid, ErrorMsg, FieldError, FormStatus};
-use domain::{Permission, Role, UserView};
+use domain::{Role, UserView};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,8 +18,6 @@ pub fn UsersPage() -> impl IntoView {
         move || (add.version().get(), set_role.version().get(), set_password.version().get(), delete.version().get()),
         |_| list_users(),
     );
-    let role = use_role();
-    let can_manage = Signal::derive(move || role.get().is_some_and(|r| r.can(Permission::ManageUsers)));
     // The newest answer of any row action, for one status line above the table.
     let (row_result, set_row_result) = signal(None);
     for a in [set_role.value(), set_password.value(), delete.value()] {
@@ -33,21 +30,19 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <Title text="Users"/>
         <h1>"Users"</h1>
-        <Show when=move || can_manage.get()>
-            <AddUserForm add=add/>
-        </Show>
-        <FormStatus result=row_result/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
                     Ok(list) => Either::Left(view! {
+                        {list.can_manage.then(|| view! { <AddUserForm add=add/> })}
+                        <FormStatus result=row_result/>
                         <table class="list">
-                            <caption>{format!("{} users", list.len())}</caption>
+                            <caption>{format!("{} users", list.users.len())}</caption>
                             <thead><tr><th scope="col">"User Name"</th><th scope="col">"Authorization Level"</th>
-                                <th scope="col" class:hidden=move || !can_manage.get()>"Actions"</th></tr></thead>
+                                {list.can_manage.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
                             <tbody>
-                                {list.into_iter().map(|u| view! {
-                                    <UserRow user=u can_manage=can_manage set_role=set_role set_password=set_password delete=delete/>
+                                {list.users.into_iter().map(|u| view! {
+                                    <UserRow user=u can_manage=list.can_manage set_role=set_role set_password=set_password delete=delete/>
                                 }).collect_view()}
                             </tbody>
                         </table>
@@ -102,7 +97,7 @@ fn AddUserForm(add: ServerAction<AddUser>) -> impl IntoView {
 #[component]
 fn UserRow(
     user: UserView,
-    can_manage: Signal<bool>,
+    can_manage: bool,
     set_role: ServerAction<SetUserRole>,
     set_password: ServerAction<SetUserPassword>,
     delete: ServerAction<DeleteUser>,
@@ -119,7 +114,8 @@ fn UserRow(
         <tr data-user=name.clone()>
             <td data-label="User Name">{name.clone()}</td>
             <td data-label="Authorization Level">{user.role.label()}</td>
-            <td data-label="Actions" class="actions" class:hidden=move || !can_manage.get()>
+            {can_manage.then(|| view! {
+            <td data-label="Actions" class="actions">
                 <ActionForm action=set_role attr:class="mini">
                     <input type="hidden" name="name" value=n1.clone()/>
                     <label for=role_id.clone() class="sr-only">{role_label.clone()}</label>
@@ -137,6 +133,7 @@ fn UserRow(
                     <button type="submit" class="danger" aria-label=delete_label.clone()>"Delete"</button>
                 </ActionForm>
             </td>
+            })}
         </tr>
     }
 }

@@ -1,0 +1,138 @@
+import { ADMIN, addUserViaApi, expect, hydrated, login, test, uniqueName } from './helpers';
+
+test('login with the right password opens the conference list in the app shell', async ({ page }) => {
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  const header = page.locator('header.top');
+  await expect(header).toContainText('MCU-E2E');
+  await expect(header).toContainText('CS 4000');
+  await expect(header.locator('.hb-badge')).toHaveText('Hot Backup off');
+  await expect(page.getByText('No ongoing conferences.')).toBeVisible();
+});
+
+test('a wrong password is refused with a message and no session', async ({ page }) => {
+  await login(page, ADMIN.name, 'not-the-password');
+  await expect(page.getByRole('alert').filter({ hasText: 'Wrong user name or password.' })).toBeVisible();
+  await expect(page).toHaveURL(/\/login/);
+  await page.goto('/system');
+  await expect(page).toHaveURL(/\/login\?next=\/system/);
+});
+
+test('an empty user name gets a message next to the field', async ({ page }) => {
+  await page.goto('/login');
+  await hydrated(page);
+  // Bypass the browser's own `required` check to see the server's answer.
+  await page.locator('form').evaluate((f: HTMLFormElement) => (f.noValidate = true));
+  await page.getByLabel('Password', { exact: true }).fill('whatever-1');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.locator('#login-username-error')).toHaveText('Enter your user name.');
+  await expect(page.getByLabel('User name')).toHaveAttribute('aria-invalid', 'true');
+});
+
+test('after login the user lands on the page they asked for', async ({ page }) => {
+  await page.goto('/system');
+  await expect(page).toHaveURL(/\/login\?next=\/system/);
+  await hydrated(page);
+  await page.getByLabel('User name').fill(ADMIN.name);
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('heading', { name: 'System' })).toBeVisible();
+  await expect(page.getByTestId('system-name')).toHaveText('MCU-E2E');
+});
+
+test('an Operator cannot open Users: no link, and the server refuses', async ({ page }, info) => {
+  const op = uniqueName('op', info.project.name);
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await addUserViaApi(page, op, 'operator-pass-1', 'operator');
+  await page.context().clearCookies();
+
+  await login(page, op, 'operator-pass-1');
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await expect(page.locator('nav a[href="/users"]')).toHaveCount(0);
+  await page.goto('/users');
+  await expect(page.getByRole('alert')).toContainText('Your role (Operator) does not allow this');
+  await expect(page.locator('table.list')).toHaveCount(0);
+  const api = await page.request.post('/api/list_users', { form: {} });
+  expect(api.status()).toBe(403);
+});
+
+test('an Administrator adds a user who then logs in', async ({ page, isMobile }, info) => {
+  const name = uniqueName('chair', info.project.name);
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await page.goto('/users');
+  await hydrated(page);
+
+  // Bad input first: the message sits next to the field.
+  await page.getByLabel('User name', { exact: true }).fill('bad name');
+  await page.getByLabel('Password', { exact: true }).fill('chair-pass-1');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await expect(page.locator('#new-user-name-error')).toContainText('may contain letters, digits');
+
+  await page.getByLabel('User name').fill(name);
+  await page.getByLabel('Password', { exact: true }).fill('chair-pass-1');
+  await page.getByLabel('Authorization level', { exact: true }).selectOption({ label: 'Chairperson' });
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await expect(page.getByRole('status')).toContainText(`User '${name}' added as Chairperson.`);
+  const row = page.locator(`tr[data-user="${name}"]`);
+  await expect(row).toContainText('Chairperson');
+
+  // On a phone, Log out sits in the collapsed menu.
+  if (isMobile) await page.getByRole('button', { name: 'Menu' }).click();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await login(page, name, 'chair-pass-1');
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await expect(page.locator('header.top')).toContainText(name);
+  await expect(page.locator('header.top')).toContainText('Chairperson');
+  // A Chairperson acts on conferences only.
+  await expect(page.locator('nav a[href="/profiles"]')).toHaveCount(0);
+});
+
+test('the shell hydrates: client-side controls work and nothing scrolls sideways', async ({ page, isMobile }) => {
+  await page.goto('/login');
+  await hydrated(page);
+  const pw = page.getByLabel('Password', { exact: true });
+  await expect(pw).toHaveAttribute('type', 'password');
+  await page.getByLabel('Show password').check();
+  await expect(pw).toHaveAttribute('type', 'text');
+
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await hydrated(page);
+  const menu = page.getByRole('button', { name: 'Menu' });
+  const users = page.locator('nav').getByRole('link', { name: 'Users' });
+  if (isMobile) {
+    await expect(users).toBeHidden();
+    await expect(menu).toHaveAttribute('aria-expanded', 'false');
+    await menu.click();
+    await expect(menu).toHaveAttribute('aria-expanded', 'true');
+    await expect(users).toBeVisible();
+  } else {
+    await expect(menu).toBeHidden();
+    await expect(users).toBeVisible();
+  }
+  // Client-side navigation: no full reload, the page changes.
+  await users.click();
+  await expect(page).toHaveURL(/\/users$/);
+  await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
+  await expect(page.locator(`tr[data-user="${ADMIN.name}"]`)).toContainText('Administrator');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+});
+
+test('every navigation entry opens its page for an Administrator', async ({ page }) => {
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  const pages: [string, string][] = [
+    ['/reservations', 'Reservations'], ['/meeting-rooms', 'Meeting Rooms'], ['/profiles', 'Conference Profiles'],
+    ['/network', 'Network'], ['/hot-backup', 'Hot Backup'], ['/system', 'System'],
+  ];
+  for (const [path, heading] of pages) {
+    await page.goto(path);
+    await expect(page.getByRole('heading', { name: heading, exact: true })).toBeVisible();
+    await expect(page.locator('.error')).toHaveCount(0);
+  }
+});

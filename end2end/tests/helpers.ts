@@ -1,0 +1,37 @@
+import { test as base, expect, Page } from '@playwright/test';
+
+export const ADMIN = { name: 'admin', password: 'e2e-admin-pass' };
+
+/** A test whose page fails the test on any uncaught browser error (a broken WASM shows up only there). */
+export const test = base.extend<{ page: Page }>({
+  page: async ({ page }, use) => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await use(page);
+    expect(errors, 'uncaught errors in the page').toEqual([]);
+  },
+});
+export { expect };
+
+export async function hydrated(page: Page) {
+  await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+}
+
+export async function login(page: Page, name: string, password: string, path = '/login') {
+  await page.goto(path);
+  await hydrated(page);
+  await page.getByLabel('User name').fill(name);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** Adds a user through the API as the logged-in Administrator of `page`'s context. */
+export async function addUserViaApi(page: Page, name: string, password: string, role: string) {
+  const r = await page.request.post('/api/add_user', { form: { name, password, role } });
+  expect(r.status(), await r.text()).toBe(200);
+}
+
+/** A user name unique to this test and project (both projects share one server). */
+export function uniqueName(prefix: string, project: string) {
+  return `${prefix}-${project}-${Date.now() % 100000}`;
+}
