@@ -20,7 +20,7 @@ demo: release
 	@./scripts/demo.sh
 
 clippy: setup
-	$(ENV) CARGO_TARGET_DIR=$(CHECK_DIR) cargo clippy -p domain -p server --all-targets -- -D warnings
+	$(ENV) CARGO_TARGET_DIR=$(CHECK_DIR) cargo clippy -p domain -p app -p server --features app/ssr --all-targets -- -D warnings
 	$(ENV) CARGO_TARGET_DIR=$(CHECK_DIR) cargo clippy -p app --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 unit: setup

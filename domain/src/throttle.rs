@@ -69,7 +69,7 @@ mod tests {
             assert!(t.check("admin", t0).is_ok());
         }
         t.record_failure("ADMIN", t0 + Duration::from_secs(10));
-        let wait = t.check("admin", t0 + Duration::from_secs(11)).err().expect("locked");
+        let wait = t.check("admin", t0 + Duration::from_secs(11)).expect_err("locked");
         assert!(wait >= 1 && wait <= LOCKOUT.as_secs());
         assert!(t.check("other", t0 + Duration::from_secs(11)).is_ok(), "other names unaffected");
         assert!(t.check("admin", t0 + Duration::from_secs(10) + LOCKOUT).is_ok());

@@ -75,7 +75,7 @@ mod tests {
     #[test]
     fn user_names() {
         assert_eq!(user_name("  ops.1 ").ok().as_deref(), Some("ops.1"));
-        assert_eq!(field(user_name("").err().expect("empty refused")), "name");
+        assert_eq!(field(user_name("").expect_err("empty refused")), "name");
         assert!(user_name("a b").is_err());
         assert!(user_name("x<script>").is_err());
         assert!(user_name(&"a".repeat(33)).is_err());
@@ -88,7 +88,7 @@ mod tests {
         assert!(new_password("        ").is_err());
         assert!(new_password(&"p".repeat(129)).is_err());
         assert_eq!(new_password(" spaced pass ").ok().as_deref(), Some(" spaced pass "));
-        assert_eq!(field(new_password("").err().expect("empty refused")), "password");
+        assert_eq!(field(new_password("").expect_err("empty refused")), "password");
     }
 
     #[test]
@@ -97,6 +97,6 @@ mod tests {
         assert!(mcu_name("").is_err());
         assert!(mcu_name("a\u{7}b").is_err());
         assert_eq!(role("operator").ok(), Some(crate::Role::Operator));
-        assert_eq!(field(role("god").err().expect("unknown role refused")), "role");
+        assert_eq!(field(role("god").expect_err("unknown role refused")), "role");
     }
 }

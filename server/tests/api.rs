@@ -176,7 +176,8 @@ async fn bad_input_gets_a_field_error_not_a_500() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = app(dir.path());
     let admin = login(&app, "admin", ADMIN_PW).await;
-    let cases: [(&[(&str, &str)], &str, &str); 4] = [
+    type Form<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Form, &str, &str); 4] = [
         (&[("name", "bad name"), ("password", "password-123"), ("role", "operator")], "name", "may contain"),
         (&[("name", "ok"), ("password", "short"), ("role", "operator")], "password", "at least 8"),
         (&[("name", "ok"), ("password", "password-123"), ("role", "superuser")], "role", "five roles"),
