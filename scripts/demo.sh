@@ -19,6 +19,7 @@ stop() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait || true
   echo "stopped."
+  exit 0
 }
 trap stop INT TERM EXIT
 

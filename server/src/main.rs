@@ -10,6 +10,7 @@ async fn main() -> ExitCode {
     let cfg = Config::parse();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
         .init();
     match run(cfg).await {
         Ok(()) => ExitCode::SUCCESS,

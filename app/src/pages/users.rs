@@ -37,7 +37,7 @@ pub fn UsersPage() -> impl IntoView {
                         {list.can_manage.then(|| view! { <AddUserForm add=add/> })}
                         <FormStatus result=row_result/>
                         <table class="list">
-                            <caption>{format!("{} users", list.users.len())}</caption>
+                            <caption>{format!("Users ({})", list.users.len())}</caption>
                             <thead><tr><th scope="col">"User Name"</th><th scope="col">"Authorization Level"</th>
                                 {list.can_manage.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
                             <tbody>
@@ -110,12 +110,13 @@ fn UserRow(
     let role_label = format!("Authorization level of {name}");
     let pw_label = format!("New password for {name}");
     let delete_label = format!("Delete {name}");
+    let confirm = format!("Delete the user '{name}'? This cannot be undone.");
     view! {
         <tr data-user=name.clone()>
             <td data-label="User Name">{name.clone()}</td>
             <td data-label="Authorization Level">{user.role.label()}</td>
             {can_manage.then(|| view! {
-            <td data-label="Actions" class="actions">
+            <td data-label="Actions"><div class="actions">
                 <ActionForm action=set_role attr:class="mini">
                     <input type="hidden" name="name" value=n1.clone()/>
                     <label for=role_id.clone() class="sr-only">{role_label.clone()}</label>
@@ -130,9 +131,13 @@ fn UserRow(
                 </ActionForm>
                 <ActionForm action=delete attr:class="mini">
                     <input type="hidden" name="name" value=n3.clone()/>
-                    <button type="submit" class="danger" aria-label=delete_label.clone()>"Delete"</button>
+                    <button type="submit" class="danger" aria-label=delete_label.clone() on:click=move |ev| {
+                        if !window().confirm_with_message(&confirm).unwrap_or(false) {
+                            ev.prevent_default();
+                        }
+                    }>"Delete"</button>
                 </ActionForm>
-            </td>
+            </div></td>
             })}
         </tr>
     }
