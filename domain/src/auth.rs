@@ -22,6 +22,20 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     }
 }
 
+/// A value that is equal on two MCUs exactly when the same user has the same password on
+/// both, so Hot Backup can check G2 without either side revealing a password or its
+/// (randomly salted) hash. Argon2id with a salt derived from the user name: slow to guess,
+/// and different users with the same password get different verifiers.
+pub fn password_verifier(user: &str, password: &str) -> Result<String, DomainError> {
+    let digest = Sha256::digest(format!("mcu-hot-backup-g2\0{}", user.to_ascii_lowercase()).as_bytes());
+    let salt = SaltString::encode_b64(&digest[..16])
+        .map_err(|e| DomainError::Storage(format!("verifier salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.hash.map(|o| hex::encode(o.as_bytes())).unwrap_or_default())
+        .map_err(|e| DomainError::Storage(format!("password verifier failed: {e}")))
+}
+
 /// A new random session token (256 bits, hex) for the cookie.
 pub fn new_session_token() -> String {
     let mut bytes = [0u8; 32];
@@ -46,6 +60,15 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("correct horsE", &h));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn verifiers_match_only_for_same_user_and_password() {
+        let a = password_verifier("Ops", "pass-word-1").expect("v");
+        assert_eq!(a, password_verifier("ops", "pass-word-1").expect("v"), "names compare without case");
+        assert_ne!(a, password_verifier("ops", "pass-word-2").expect("v"));
+        assert_ne!(a, password_verifier("ops2", "pass-word-1").expect("v"));
+        assert!(!a.contains("pass-word-1") && a.len() == 64);
     }
 
     #[test]

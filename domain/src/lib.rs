@@ -8,6 +8,7 @@
 
 pub mod change;
 pub mod error;
+pub mod hotbackup;
 pub mod model;
 pub mod roles;
 pub mod timefmt;

@@ -6,6 +6,9 @@
 //! Users, sessions and each MCU's own settings have their own methods and never enter
 //! the change log.
 
+mod replica;
+pub use replica::{Position, ReplError, ReplicaOutcome, Snapshot};
+
 use crate::auth;
 use crate::change::{Change, EntityKind, LogEntry, Record, NETWORK_SERVICE_ID};
 use crate::model::*;
@@ -14,7 +17,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 type Result<T> = std::result::Result<T, DomainError>;
@@ -63,6 +66,10 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX participants_by_conference ON participants(parent_id);
      CREATE TABLE reservations (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);
      CREATE TABLE network_service (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);",
+    // 2: Hot Backup. A password verifier comparable between the two MCUs (G2), the history
+    // of epochs (which seq each began at), used to find where a rejoining MCU diverged.
+    "ALTER TABLE users ADD COLUMN verifier TEXT NOT NULL DEFAULT '';
+     CREATE TABLE epoch_history (epoch INTEGER PRIMARY KEY, start_seq INTEGER NOT NULL, origin TEXT NOT NULL);",
 ];
 
 /// Keys of this MCU's own settings in [`Store::local`]. None of them is ever replicated.
@@ -107,6 +114,18 @@ fn record_json(record: &Record) -> serde_json::Result<String> {
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
+    mode: Arc<RwLock<WriteMode>>,
+}
+
+/// Who may change synced state. A Hot Backup Slave takes changes only from its Master's
+/// stream; everything typed by hand is refused (G5), here, below every page and API.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum WriteMode {
+    /// Standalone or Master: changes by hand through [`Store::apply`].
+    #[default]
+    Primary,
+    /// Hot Backup Slave of the Master at `master`: only [`Store::apply_replicated`].
+    Replica { master: String },
 }
 
 impl Store {
@@ -120,7 +139,8 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn)?;
-        Ok(Store { conn: Arc::new(Mutex::new(conn)), path })
+        replica::init_identity(&conn)?;
+        Ok(Store { conn: Arc::new(Mutex::new(conn)), path, mode: Arc::new(RwLock::new(WriteMode::Primary)) })
     }
 
     pub fn path(&self) -> &Path {
@@ -133,16 +153,31 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    pub fn write_mode(&self) -> WriteMode {
+        self.mode.read().map(|m| m.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    pub fn set_write_mode(&self, mode: WriteMode) {
+        match self.mode.write() {
+            Ok(mut m) => *m = mode,
+            Err(p) => *p.into_inner() = mode,
+        }
+    }
+
     // ------------------------------------------------------------ synced state
 
-    /// Applies `change` and appends it to the change log, in one transaction. Returns
-    /// the log entry (with its epoch and sequence number) once it is durable.
+    /// Applies a change made by hand and appends it to the change log, in one transaction.
+    /// Returns the log entry (with its epoch and sequence number) once it is durable.
+    /// Refused on a Hot Backup Slave (G5).
     pub fn apply(&self, change: Change) -> Result<LogEntry> {
+        if let WriteMode::Replica { master } = self.write_mode() {
+            return Err(crate::hotbackup::refused_on_slave(&master));
+        }
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         apply_in(&tx, &change)?;
         let epoch = epoch_in(&tx)?;
-        let seq: u64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM change_log", [], |r| r.get(0))?;
+        let seq = last_seq_in(&tx)? + 1;
         let at_ms = now_ms();
         tx.execute(
             "INSERT INTO change_log (seq, epoch, at_ms, change) VALUES (?1, ?2, ?3, ?4)",
@@ -208,10 +243,10 @@ impl Store {
         Ok(out)
     }
 
-    /// Sequence number of the newest log entry (0 when empty).
+    /// Sequence number of the newest change (0 when none).
     pub fn last_seq(&self) -> Result<u64> {
         let conn = self.lock();
-        Ok(conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_log", [], |r| r.get(0))?)
+        last_seq_in(&conn)
     }
 
     /// The epoch this MCU writes changes in (starts at 1; raised at every failover).
@@ -258,6 +293,19 @@ impl Store {
         Ok(out)
     }
 
+    /// Each user's name, role and password verifier, for the G2 comparison with the peer.
+    pub fn user_fingerprints(&self) -> Result<Vec<crate::hotbackup::UserFingerprint>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT name, role, verifier FROM users ORDER BY name COLLATE NOCASE")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, role, verifier) = row?;
+            out.push(crate::hotbackup::UserFingerprint { name, role: stored_role(&role)?, verifier });
+        }
+        Ok(out)
+    }
+
     pub fn user_count(&self) -> Result<usize> {
         let conn = self.lock();
         Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))? as usize)
@@ -266,10 +314,12 @@ impl Store {
     /// Adds a user. Name and password must already be validated.
     pub fn create_user(&self, name: &str, password: &str, role: Role) -> Result<UserView> {
         let hash = auth::hash_password(password)?;
+        let verifier = auth::password_verifier(name, password)?;
         let conn = self.lock();
         let inserted = conn.execute(
-            "INSERT INTO users (name, role, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO NOTHING",
-            params![name, role.key(), hash, now_ms()],
+            "INSERT INTO users (name, role, password_hash, verifier, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(name) DO NOTHING",
+            params![name, role.key(), hash, verifier, now_ms()],
         )?;
         if inserted == 0 {
             return Err(DomainError::Conflict(format!("A user named '{name}' already exists.")));
@@ -295,9 +345,10 @@ impl Store {
     /// Sets a new password and ends the user's other sessions.
     pub fn set_password(&self, name: &str, password: &str, keep_session: Option<&str>) -> Result<()> {
         let hash = auth::hash_password(password)?;
+        let verifier = auth::password_verifier(name, password)?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        if tx.execute("UPDATE users SET password_hash = ?2 WHERE name = ?1", params![name, hash])? == 0 {
+        if tx.execute("UPDATE users SET password_hash = ?2, verifier = ?3 WHERE name = ?1", params![name, hash, verifier])? == 0 {
             return Err(no_such_user(name));
         }
         let keep = keep_session.map(auth::token_digest).unwrap_or_default();
@@ -408,12 +459,31 @@ fn admin_count_in(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT COUNT(*) FROM users WHERE role = ?1", [Role::Administrator.key()], |r| r.get(0))?)
 }
 
+/// The epoch changes are written in: the newest of the epoch history.
 fn epoch_in(conn: &Connection) -> Result<u64> {
-    let v: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| r.get(0)).optional()?;
+    Ok(conn.query_row("SELECT COALESCE(MAX(epoch), 1) FROM epoch_history", [], |r| r.get(0))?)
+}
+
+fn meta_u64(conn: &Connection, key: &str) -> Result<u64> {
+    let v: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?;
     match v {
-        Some(s) => s.parse().map_err(|_| DomainError::Storage(format!("bad epoch '{s}' in meta"))),
-        None => Ok(1),
+        Some(s) => s.parse().map_err(|_| DomainError::Storage(format!("bad {key} '{s}' in meta"))),
+        None => Ok(0),
     }
+}
+
+fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// The newest seq: the log's newest entry, or the position of the last installed snapshot.
+fn last_seq_in(conn: &Connection) -> Result<u64> {
+    let logged: u64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM change_log", [], |r| r.get(0))?;
+    Ok(logged.max(meta_u64(conn, "base_seq")?))
 }
 
 fn get_in<T: DeserializeOwned>(conn: &Connection, kind: EntityKind, id: &str) -> Result<Option<T>> {
@@ -449,22 +519,43 @@ fn apply_in(tx: &Transaction<'_>, change: &Change) -> Result<()> {
                     return Err(DomainError::NotFound("That conference has ended or does not exist.".into()));
                 }
             }
+            let data = record_json(record)?;
+            let old: Option<String> = tx
+                .query_row(&format!("SELECT data FROM {table} WHERE id = ?1"), [record.id()], |r| r.get(0))
+                .optional()?;
+            let mut digest = replica::digest_in(tx)?;
+            if let Some(old) = old {
+                digest ^= replica::row_hash(kind, record.id(), &old);
+            }
+            digest ^= replica::row_hash(kind, record.id(), &data);
             tx.execute(
                 &format!(
                     "INSERT INTO {table} (id, name, parent_id, data) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT(id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id, data = excluded.data"
                 ),
-                params![record.id(), name, record.parent_id(), record_json(record)?],
+                params![record.id(), name, record.parent_id(), data],
             )?;
+            replica::set_digest_in(tx, digest)?;
         }
         Change::Delete { kind, id } => {
-            let removed = tx.execute(&format!("DELETE FROM {} WHERE id = ?1", kind.table()), [id])?;
-            if removed == 0 {
+            let old: Option<String> = tx
+                .query_row(&format!("SELECT data FROM {} WHERE id = ?1", kind.table()), [id], |r| r.get(0))
+                .optional()?;
+            let Some(old) = old else {
                 return Err(DomainError::NotFound(format!("That {} does not exist (any more).", kind.label())));
-            }
+            };
+            let mut digest = replica::digest_in(tx)? ^ replica::row_hash(*kind, id, &old);
+            tx.execute(&format!("DELETE FROM {} WHERE id = ?1", kind.table()), [id])?;
             if *kind == EntityKind::Conference {
+                let mut stmt = tx.prepare("SELECT id, data FROM participants WHERE parent_id = ?1")?;
+                let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+                for row in rows {
+                    let (pid, pdata) = row?;
+                    digest ^= replica::row_hash(EntityKind::Participant, &pid, &pdata);
+                }
                 tx.execute("DELETE FROM participants WHERE parent_id = ?1", [id])?;
             }
+            replica::set_digest_in(tx, digest)?;
         }
     }
     Ok(())

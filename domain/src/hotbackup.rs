@@ -1,0 +1,327 @@
+//! Hot Backup rules as plain functions: the guideline checks G1–G10 of the spec, the
+//! G5 refusal, and the replication decisions (how a Slave catches up, which of two
+//! Masters steps down). The store and the network code call these; nothing here does I/O.
+
+use crate::{DomainError, Role};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The role this MCU plays right now (not the configured one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LiveRole {
+    Standalone,
+    Master,
+    Slave,
+}
+
+/// Synchronization Status as the original shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyncStatus {
+    /// Hot Backup off.
+    None,
+    /// Enabled, not fully synced yet, or reconnecting.
+    Attempting,
+    /// In sync.
+    Ok,
+    /// Peer unreachable or sync failing.
+    Fail,
+}
+
+/// The start of one epoch: from `start_seq` on, changes were written by the Master that
+/// began it (`origin`, a database's instance id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochStart {
+    pub epoch: u64,
+    pub start_seq: u64,
+    pub origin: String,
+}
+
+/// What G2 compares for one user: never a password, only a verifier that is equal on both
+/// MCUs exactly when the password is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserFingerprint {
+    pub name: String,
+    pub role: Role,
+    pub verifier: String,
+}
+
+/// The outcome of one guideline check, as the Hot Backup page lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub guideline: String,
+    pub passed: bool,
+    pub reason: String,
+}
+
+impl Check {
+    fn pass(g: &str, reason: impl Into<String>) -> Check {
+        Check { guideline: g.into(), passed: true, reason: reason.into() }
+    }
+    fn fail(g: &str, reason: impl Into<String>) -> Check {
+        Check { guideline: g.into(), passed: false, reason: reason.into() }
+    }
+}
+
+/// G5: the refusal every manual change to synced state gets on a Slave.
+pub fn refused_on_slave(master: &str) -> DomainError {
+    DomainError::Forbidden(format!(
+        "This MCU is the Hot Backup Slave: conferences, reservations and the other mirrored settings \
+         can only be changed on the Master MCU ({master}), which copies them here. (G5)"
+    ))
+}
+
+/// G1: both MCUs run the same software version.
+pub fn check_versions(ours: &str, peer: &str) -> Check {
+    if ours == peer {
+        Check::pass("G1", format!("Both MCUs run version {ours}."))
+    } else {
+        Check::fail(
+            "G1",
+            format!("The MCUs run different software versions: this MCU {ours}, the paired MCU {peer}. Install the same version on both."),
+        )
+    }
+}
+
+/// G2: the same users, with the same passwords (and roles), on both MCUs. Names the users
+/// that differ, never a password.
+pub fn check_users(ours: &[UserFingerprint], peer: &[UserFingerprint]) -> Check {
+    let key = |u: &UserFingerprint| u.name.to_ascii_lowercase();
+    let a: BTreeMap<String, &UserFingerprint> = ours.iter().map(|u| (key(u), u)).collect();
+    let b: BTreeMap<String, &UserFingerprint> = peer.iter().map(|u| (key(u), u)).collect();
+    let only_here: Vec<&str> = a.iter().filter(|(k, _)| !b.contains_key(*k)).map(|(_, u)| u.name.as_str()).collect();
+    let only_there: Vec<&str> = b.iter().filter(|(k, _)| !a.contains_key(*k)).map(|(_, u)| u.name.as_str()).collect();
+    let mut password = Vec::new();
+    let mut role = Vec::new();
+    for (k, u) in &a {
+        if let Some(p) = b.get(k) {
+            if u.verifier.is_empty() || u.verifier != p.verifier {
+                password.push(u.name.as_str());
+            }
+            if u.role != p.role {
+                role.push(u.name.as_str());
+            }
+        }
+    }
+    let mut parts = Vec::new();
+    if !only_here.is_empty() {
+        parts.push(format!("only on this MCU: {}", only_here.join(", ")));
+    }
+    if !only_there.is_empty() {
+        parts.push(format!("only on the paired MCU: {}", only_there.join(", ")));
+    }
+    if !password.is_empty() {
+        parts.push(format!("different password: {}", password.join(", ")));
+    }
+    if !role.is_empty() {
+        parts.push(format!("different authorization level: {}", role.join(", ")));
+    }
+    if parts.is_empty() {
+        Check::pass("G2", format!("The same {} users and passwords on both MCUs.", a.len()))
+    } else {
+        Check::fail("G2", format!("The users differ between the two MCUs ({}). Make them the same on both.", parts.join("; ")))
+    }
+}
+
+/// "An MCU can be made a Slave only while it has no ongoing conferences and no
+/// reservations" (and G8: roles can be reversed only then).
+pub fn check_can_become_slave(conferences: u64, reservations: u64) -> Check {
+    if conferences == 0 && reservations == 0 {
+        Check::pass("G8", "No ongoing conferences or reservations on this MCU.")
+    } else {
+        Check::fail(
+            "G8",
+            format!(
+                "This MCU has {conferences} ongoing conference(s) and {reservations} reservation(s). \
+                 An MCU can become the Slave (or change role) only after all of them are deleted."
+            ),
+        )
+    }
+}
+
+/// G9: changes that need a System Reset are refused while Hot Backup is on.
+pub fn refused_needs_reset(what: &str) -> DomainError {
+    DomainError::Conflict(format!(
+        "Changing {what} needs a System Reset, which is not allowed while Hot Backup is enabled. \
+         Disable Hot Backup on both MCUs, make the change on the Master and reset it, enable Hot Backup \
+         again, then reset the Slave if needed. (G9)"
+    ))
+}
+
+/// G10: the Video/Voice Port Configuration is not synced; a mismatch is a warning on both.
+pub fn check_port_configuration(ours: &crate::PortConfiguration, peer: &crate::PortConfiguration, applies: bool) -> Check {
+    if !applies {
+        Check::pass("G10", "This model has no Video/Voice Port Configuration.")
+    } else if ours == peer {
+        Check::pass("G10", "The Video/Voice Port Configuration is the same on both MCUs.")
+    } else {
+        Check::fail(
+            "G10",
+            format!(
+                "The Video/Voice Port Configuration differs (this MCU: {} video ports at {}, {} voice; the paired MCU: {} video at {}, {} voice). \
+                 It is not copied: set it to the same level on both by hand.",
+                ours.video_ports, ours.video_resolution.label(), ours.voice_ports,
+                peer.video_ports, peer.video_resolution.label(), peer.voice_ports
+            ),
+        )
+    }
+}
+
+/// How a Slave at `replica` (with epoch history `replica_epochs`) catches up with the Master.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatchUp {
+    /// Stream the Master's log from after `after_seq`.
+    Resume { after_seq: u64 },
+    /// Install a full snapshot. `export_after`: the Slave holds changes after this seq
+    /// that the Master does not have; they are exported (and alarmed) first.
+    Snapshot { export_after: Option<u64> },
+}
+
+/// Decides [`CatchUp`]. The two histories agree up to the first epoch where they differ;
+/// a replica position beyond the Master's history there has diverged.
+pub fn plan_catch_up(
+    master_epochs: &[EpochStart],
+    master_oldest_logged: u64,
+    replica_epochs: &[EpochStart],
+    replica_seq: u64,
+) -> CatchUp {
+    let common = master_epochs.iter().zip(replica_epochs).take_while(|(m, r)| m == r).count();
+    // Highest seq that both histories agree on.
+    let agreed_until = if common == replica_epochs.len() {
+        // The replica's history is a prefix of the Master's: its last epoch is valid until
+        // the Master's next epoch began (or without end, if it is the Master's current one).
+        master_epochs.get(common).map(|next| next.start_seq - 1).unwrap_or(u64::MAX)
+    } else {
+        let r = replica_epochs[common].start_seq;
+        let m = master_epochs.get(common).map(|e| e.start_seq).unwrap_or(u64::MAX);
+        r.min(m).saturating_sub(1)
+    };
+    if replica_seq > agreed_until {
+        return CatchUp::Snapshot { export_after: Some(agreed_until) };
+    }
+    if common < replica_epochs.len() || replica_seq + 1 < master_oldest_logged {
+        return CatchUp::Snapshot { export_after: None };
+    }
+    CatchUp::Resume { after_seq: replica_seq }
+}
+
+/// When two MCUs both act as Master (a healed partition), which one stays: the higher
+/// epoch; on a tie, the one with more changes; then the smaller instance id. Returns true
+/// when `a` stays.
+pub fn stays_master(a: (u64, u64, &str), b: (u64, u64, &str)) -> bool {
+    let (ae, aseq, aid) = a;
+    let (be, bseq, bid) = b;
+    (ae, aseq, std::cmp::Reverse(aid)) > (be, bseq, std::cmp::Reverse(bid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(epoch: u64, start_seq: u64, origin: &str) -> EpochStart {
+        EpochStart { epoch, start_seq, origin: origin.into() }
+    }
+
+    fn fp(name: &str, role: Role, verifier: &str) -> UserFingerprint {
+        UserFingerprint { name: name.into(), role, verifier: verifier.into() }
+    }
+
+    #[test]
+    fn g1_names_both_versions() {
+        assert!(check_versions("8.7.1", "8.7.1").passed);
+        let c = check_versions("8.7.1", "8.6.0");
+        assert!(!c.passed && c.reason.contains("8.7.1") && c.reason.contains("8.6.0"), "{}", c.reason);
+    }
+
+    #[test]
+    fn g2_names_the_differing_users_and_never_a_verifier() {
+        let ours = [fp("admin", Role::Administrator, "v1"), fp("ops", Role::Operator, "v2"), fp("amy", Role::Auditor, "v3")];
+        let same = [fp("ADMIN", Role::Administrator, "v1"), fp("ops", Role::Operator, "v2"), fp("amy", Role::Auditor, "v3")];
+        assert!(check_users(&ours, &same).passed);
+        let peer = [fp("admin", Role::Administrator, "v1"), fp("ops", Role::Operator, "XX"), fp("bob", Role::Operator, "v4")];
+        let c = check_users(&ours, &peer);
+        assert!(!c.passed);
+        assert!(c.reason.contains("only on this MCU: amy"), "{}", c.reason);
+        assert!(c.reason.contains("only on the paired MCU: bob"), "{}", c.reason);
+        assert!(c.reason.contains("different password: ops"), "{}", c.reason);
+        assert!(!c.reason.contains("v2") && !c.reason.contains("XX"));
+        let role = check_users(&[fp("ops", Role::Operator, "v")], &[fp("ops", Role::Auditor, "v")]);
+        assert!(!role.passed && role.reason.contains("different authorization level: ops"));
+        let unset = check_users(&[fp("ops", Role::Operator, "")], &[fp("ops", Role::Operator, "")]);
+        assert!(!unset.passed, "a user without a verifier cannot be shown to match");
+    }
+
+    #[test]
+    fn g8_only_an_empty_mcu_becomes_slave() {
+        assert!(check_can_become_slave(0, 0).passed);
+        let c = check_can_become_slave(2, 1);
+        assert!(!c.passed && c.reason.contains("2 ongoing conference(s) and 1 reservation(s)"));
+    }
+
+    #[test]
+    fn g5_and_g9_messages_say_what_to_do() {
+        let g5 = refused_on_slave("10.0.0.5").to_string();
+        assert!(g5.contains("Slave") && g5.contains("Master MCU (10.0.0.5)"));
+        let g9 = refused_needs_reset("the IP Network Service addresses").to_string();
+        assert!(g9.contains("Disable Hot Backup on both MCUs") && g9.contains("reset"));
+    }
+
+    #[test]
+    fn g10_mismatch_is_reported_with_both_levels() {
+        let a = crate::PortConfiguration::default();
+        let mut b = a.clone();
+        b.voice_ports = 20;
+        assert!(check_port_configuration(&a, &a, true).passed);
+        let c = check_port_configuration(&a, &b, true);
+        assert!(!c.passed && c.reason.contains("20 voice"));
+        assert!(check_port_configuration(&a, &b, false).passed);
+    }
+
+    #[test]
+    fn a_replica_on_the_masters_history_resumes() {
+        let m = [e(1, 1, "A"), e(2, 101, "B")];
+        assert_eq!(plan_catch_up(&m, 1, &m, 150), CatchUp::Resume { after_seq: 150 });
+        // Behind, still in epoch 1, before epoch 2 began.
+        assert_eq!(plan_catch_up(&m, 1, &[e(1, 1, "A")], 90), CatchUp::Resume { after_seq: 90 });
+        assert_eq!(plan_catch_up(&m, 1, &[e(1, 1, "A")], 100), CatchUp::Resume { after_seq: 100 });
+    }
+
+    #[test]
+    fn a_rejoining_old_master_exports_what_it_wrote_after_the_fork() {
+        // A was Master in epoch 1 up to seq 105; B took over at seq 101 (it had 1..100).
+        let m = [e(1, 1, "A"), e(2, 101, "B")];
+        assert_eq!(plan_catch_up(&m, 1, &[e(1, 1, "A")], 105), CatchUp::Snapshot { export_after: Some(100) });
+    }
+
+    #[test]
+    fn a_split_brain_loser_exports_after_the_common_history() {
+        // Both went on from epoch 2 on their own: A began epoch 3 at 201, B began epoch 3 at 180.
+        let winner = [e(1, 1, "A"), e(2, 101, "B"), e(3, 180, "B")];
+        let loser = [e(1, 1, "A"), e(2, 101, "B"), e(3, 201, "A")];
+        assert_eq!(plan_catch_up(&winner, 1, &loser, 230), CatchUp::Snapshot { export_after: Some(179) });
+        // A loser that wrote nothing in its own epoch still needs the Master's history.
+        assert_eq!(plan_catch_up(&winner, 1, &loser, 150), CatchUp::Snapshot { export_after: None });
+    }
+
+    #[test]
+    fn a_fresh_slave_with_its_own_history_is_replaced() {
+        let m = [e(1, 1, "A")];
+        assert_eq!(plan_catch_up(&m, 1, &[e(1, 1, "S")], 0), CatchUp::Snapshot { export_after: None });
+        assert_eq!(plan_catch_up(&m, 1, &[e(1, 1, "S")], 7), CatchUp::Snapshot { export_after: Some(0) });
+    }
+
+    #[test]
+    fn too_far_behind_takes_a_snapshot() {
+        let m = [e(1, 1, "A")];
+        assert_eq!(plan_catch_up(&m, 500, &m, 10), CatchUp::Snapshot { export_after: None });
+        assert_eq!(plan_catch_up(&m, 500, &m, 499), CatchUp::Resume { after_seq: 499 });
+    }
+
+    #[test]
+    fn the_higher_epoch_stays_master_with_deterministic_ties() {
+        assert!(stays_master((3, 10, "b"), (2, 99, "a")));
+        assert!(!stays_master((2, 99, "a"), (3, 10, "b")));
+        assert!(stays_master((3, 20, "b"), (3, 10, "a")));
+        assert!(stays_master((3, 10, "a"), (3, 10, "b")));
+        assert!(!stays_master((3, 10, "b"), (3, 10, "a")));
+    }
+}

@@ -1,0 +1,500 @@
+//! The store's Hot Backup side: where this MCU's copy of the synced state stands
+//! ([`Position`], epoch history), applying the Master's changes in order
+//! ([`Store::apply_replicated`]), full snapshots, the state digest, and promotion.
+//!
+//! The digest is an order-independent hash of every synced row (XOR of per-row SHA-256),
+//! kept up to date in the same transaction as each change, so heartbeats can carry it
+//! at no cost and two MCUs with equal digests hold the same synced state.
+
+use super::*;
+use crate::hotbackup::EpochStart;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// The (epoch, seq) of the newest change an MCU holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Position {
+    pub epoch: u64,
+    pub seq: u64,
+}
+
+/// Everything synced, at one position: what a Slave installs when it cannot resume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub position: Position,
+    pub epochs: Vec<EpochStart>,
+    pub records: Vec<Record>,
+    pub digest: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicaOutcome {
+    Applied,
+    /// The entry was here already (a resend): nothing changed.
+    AlreadyHad,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplError {
+    #[error("changes are missing: this MCU has up to seq {have}, the next one sent is {got}")]
+    Gap { have: u64, got: u64 },
+    #[error("this MCU's copy differs from the Master's at seq {seq}")]
+    Diverged { seq: u64 },
+    #[error("a change from epoch {theirs} is older than this MCU's epoch {ours}")]
+    Fenced { ours: u64, theirs: u64 },
+    #[error("this MCU is not a Hot Backup Slave")]
+    NotReplica,
+    #[error("the snapshot does not match its digest")]
+    BadSnapshot,
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+}
+
+impl From<rusqlite::Error> for ReplError {
+    fn from(e: rusqlite::Error) -> Self {
+        ReplError::Domain(e.into())
+    }
+}
+
+impl From<serde_json::Error> for ReplError {
+    fn from(e: serde_json::Error) -> Self {
+        ReplError::Domain(e.into())
+    }
+}
+
+pub(super) fn row_hash(kind: EntityKind, id: &str, data: &str) -> u128 {
+    let mut h = Sha256::new();
+    h.update(kind.table().as_bytes());
+    h.update([0]);
+    h.update(id.as_bytes());
+    h.update([0]);
+    h.update(data.as_bytes());
+    let d = h.finalize();
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&d[..16]);
+    u128::from_be_bytes(first)
+}
+
+pub(super) fn digest_in(conn: &Connection) -> Result<u128> {
+    let v: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = 'digest'", [], |r| r.get(0)).optional()?;
+    match v {
+        Some(s) => u128::from_str_radix(&s, 16).map_err(|_| DomainError::Storage(format!("bad digest '{s}' in meta"))),
+        None => Ok(0),
+    }
+}
+
+pub(super) fn set_digest_in(conn: &Connection, digest: u128) -> Result<()> {
+    set_meta(conn, "digest", &format!("{digest:032x}"))
+}
+
+fn recompute_digest_in(conn: &Connection) -> Result<u128> {
+    let mut digest = 0u128;
+    for kind in EntityKind::ALL {
+        let mut stmt = conn.prepare(&format!("SELECT id, data FROM {}", kind.table()))?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (id, data) = row?;
+            digest ^= row_hash(kind, &id, &data);
+        }
+    }
+    Ok(digest)
+}
+
+/// Gives a new database its instance id and its first epoch (which this MCU began).
+pub(super) fn init_identity(conn: &Connection) -> Result<()> {
+    let id: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = 'instance_id'", [], |r| r.get(0)).optional()?;
+    let id = match id {
+        Some(id) => id,
+        None => {
+            let id = new_id();
+            set_meta(conn, "instance_id", &id)?;
+            id
+        }
+    };
+    let epochs: i64 = conn.query_row("SELECT COUNT(*) FROM epoch_history", [], |r| r.get(0))?;
+    if epochs == 0 {
+        conn.execute("INSERT INTO epoch_history (epoch, start_seq, origin) VALUES (1, 1, ?1)", [id])?;
+    }
+    Ok(())
+}
+
+fn epochs_in(conn: &Connection) -> Result<Vec<EpochStart>> {
+    let mut stmt = conn.prepare("SELECT epoch, start_seq, origin FROM epoch_history ORDER BY epoch")?;
+    let rows = stmt.query_map([], |r| Ok(EpochStart { epoch: r.get(0)?, start_seq: r.get(1)?, origin: r.get(2)? }))?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(row?);
+    }
+    Ok(out)
+}
+
+fn position_in(conn: &Connection) -> Result<Position> {
+    let last: Option<(u64, u64)> = conn
+        .query_row("SELECT seq, epoch FROM change_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let base = Position { epoch: meta_u64(conn, "base_epoch")?.max(1), seq: meta_u64(conn, "base_seq")? };
+    Ok(match last {
+        Some((seq, epoch)) if seq > base.seq => Position { epoch, seq },
+        _ => base,
+    })
+}
+
+impl Store {
+    /// This database's permanent identity (a UUID made when it was created).
+    pub fn instance_id(&self) -> Result<String> {
+        let conn = self.lock();
+        Ok(conn.query_row("SELECT value FROM meta WHERE key = 'instance_id'", [], |r| r.get(0))?)
+    }
+
+    /// Where this MCU's copy of the synced state stands.
+    pub fn position(&self) -> Result<Position> {
+        let conn = self.lock();
+        position_in(&conn)
+    }
+
+    /// Which seq each epoch began at, oldest first.
+    pub fn epoch_history(&self) -> Result<Vec<EpochStart>> {
+        let conn = self.lock();
+        epochs_in(&conn)
+    }
+
+    /// The oldest seq still in the change log (older changes exist only in snapshots).
+    pub fn oldest_logged_seq(&self) -> Result<u64> {
+        let conn = self.lock();
+        Ok(meta_u64(&conn, "base_seq")? + 1)
+    }
+
+    /// Digest of the whole synced state (32 hex digits).
+    pub fn digest(&self) -> Result<String> {
+        let conn = self.lock();
+        Ok(format!("{:032x}", digest_in(&conn)?))
+    }
+
+    /// The digest computed from scratch, to check the maintained one.
+    pub fn recompute_digest(&self) -> Result<String> {
+        let conn = self.lock();
+        Ok(format!("{:032x}", recompute_digest_in(&conn)?))
+    }
+
+    /// Applies one change streamed from the Master, keeping the Master's (epoch, seq).
+    /// In order only; a resend of an entry already here is accepted and ignored.
+    /// `master_epochs` is the Master's epoch history (from the handshake), from which a
+    /// new epoch's start is recorded here exactly as the Master has it.
+    pub fn apply_replicated(
+        &self,
+        entry: &LogEntry,
+        master_epochs: &[EpochStart],
+    ) -> std::result::Result<ReplicaOutcome, ReplError> {
+        if self.write_mode() == WriteMode::Primary {
+            return Err(ReplError::NotReplica);
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let have = last_seq_in(&tx)?;
+        let json = serde_json::to_string(&entry.change)?;
+        if entry.seq <= have {
+            let stored: Option<(u64, String)> = tx
+                .query_row("SELECT epoch, change FROM change_log WHERE seq = ?1", [entry.seq], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            return match stored {
+                Some((epoch, change)) if epoch == entry.epoch && change == json => Ok(ReplicaOutcome::AlreadyHad),
+                // Covered by the installed snapshot, which came from the same history.
+                None if entry.seq <= meta_u64(&tx, "base_seq")? => Ok(ReplicaOutcome::AlreadyHad),
+                _ => Err(ReplError::Diverged { seq: entry.seq }),
+            };
+        }
+        if entry.seq != have + 1 {
+            return Err(ReplError::Gap { have, got: entry.seq });
+        }
+        let ours = epoch_in(&tx)?;
+        if entry.epoch < ours {
+            return Err(ReplError::Fenced { ours, theirs: entry.epoch });
+        }
+        apply_in(&tx, &entry.change).map_err(|e| match e {
+            DomainError::Storage(_) => ReplError::Domain(e),
+            // The Master accepted this change, so refusing it means the copies differ.
+            _ => ReplError::Diverged { seq: entry.seq },
+        })?;
+        if entry.epoch > ours {
+            let Some(start) = master_epochs.iter().find(|e| e.epoch == entry.epoch) else {
+                return Err(ReplError::Diverged { seq: entry.seq });
+            };
+            tx.execute(
+                "INSERT INTO epoch_history (epoch, start_seq, origin) VALUES (?1, ?2, ?3)",
+                params![start.epoch, start.start_seq, start.origin],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO change_log (seq, epoch, at_ms, change) VALUES (?1, ?2, ?3, ?4)",
+            params![entry.seq, entry.epoch, entry.at_ms, json],
+        )?;
+        tx.commit()?;
+        Ok(ReplicaOutcome::Applied)
+    }
+
+    /// A consistent copy of all synced state.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let mut records = Vec::new();
+        for kind in EntityKind::ALL {
+            let mut stmt = tx.prepare(&format!("SELECT data FROM {} ORDER BY id", kind.table()))?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            for row in rows {
+                records.push(decode(kind, &row?)?);
+            }
+        }
+        let snap = Snapshot {
+            position: position_in(&tx)?,
+            epochs: epochs_in(&tx)?,
+            records,
+            digest: format!("{:032x}", digest_in(&tx)?),
+        };
+        tx.commit()?;
+        Ok(snap)
+    }
+
+    /// Replaces all synced state, the change log and the epoch history with `snap`.
+    /// All or nothing: a snapshot whose rows do not give its digest is refused.
+    pub fn install_snapshot(&self, snap: &Snapshot) -> std::result::Result<(), ReplError> {
+        if self.write_mode() == WriteMode::Primary {
+            return Err(ReplError::NotReplica);
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for kind in EntityKind::ALL {
+            tx.execute(&format!("DELETE FROM {}", kind.table()), [])?;
+        }
+        for record in &snap.records {
+            tx.execute(
+                &format!("INSERT INTO {} (id, name, parent_id, data) VALUES (?1, ?2, ?3, ?4)", record.kind().table()),
+                params![record.id(), record.name().unwrap_or("").trim(), record.parent_id(), record_json(record)?],
+            )?;
+        }
+        let digest = recompute_digest_in(&tx)?;
+        if format!("{digest:032x}") != snap.digest {
+            return Err(ReplError::BadSnapshot);
+        }
+        set_digest_in(&tx, digest)?;
+        tx.execute("DELETE FROM change_log", [])?;
+        tx.execute("DELETE FROM epoch_history", [])?;
+        for e in &snap.epochs {
+            tx.execute(
+                "INSERT INTO epoch_history (epoch, start_seq, origin) VALUES (?1, ?2, ?3)",
+                params![e.epoch, e.start_seq, e.origin],
+            )?;
+        }
+        set_meta(&tx, "base_seq", &snap.position.seq.to_string())?;
+        set_meta(&tx, "base_epoch", &snap.position.epoch.to_string())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The changes after `seq` that this MCU made or kept and its new Master does not have:
+    /// to be exported before they are replaced (never silently dropped).
+    pub fn changes_after(&self, seq: u64) -> Result<Vec<LogEntry>> {
+        self.changes_since(seq, usize::MAX >> 1)
+    }
+
+    /// Starts a new epoch with this MCU as its origin (failover or taking over): changes
+    /// from now on carry it. Returns the new epoch.
+    pub fn promote(&self) -> Result<u64> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let epoch = epoch_in(&tx)? + 1;
+        let start = last_seq_in(&tx)? + 1;
+        let origin: String = tx.query_row("SELECT value FROM meta WHERE key = 'instance_id'", [], |r| r.get(0))?;
+        tx.execute(
+            "INSERT INTO epoch_history (epoch, start_seq, origin) VALUES (?1, ?2, ?3)",
+            params![epoch, start, origin],
+        )?;
+        tx.commit()?;
+        Ok(epoch)
+    }
+}
+
+fn decode(kind: EntityKind, data: &str) -> Result<Record> {
+    Ok(match kind {
+        EntityKind::Profile => Record::Profile(serde_json::from_str(data)?),
+        EntityKind::MeetingRoom => Record::MeetingRoom(serde_json::from_str(data)?),
+        EntityKind::EntryQueue => Record::EntryQueue(serde_json::from_str(data)?),
+        EntityKind::IvrService => Record::IvrService(serde_json::from_str(data)?),
+        EntityKind::RecordingLink => Record::RecordingLink(serde_json::from_str(data)?),
+        EntityKind::Conference => Record::Conference(serde_json::from_str(data)?),
+        EntityKind::Participant => Record::Participant(serde_json::from_str(data)?),
+        EntityKind::Reservation => Record::Reservation(serde_json::from_str(data)?),
+        EntityKind::NetworkService => Record::NetworkService(serde_json::from_str(data)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hotbackup::{plan_catch_up, CatchUp};
+
+    struct Pair {
+        _dirs: (tempfile::TempDir, tempfile::TempDir),
+        master: Store,
+        slave: Store,
+    }
+
+    fn pair() -> Pair {
+        let (a, b) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+        let master = Store::open(a.path()).expect("master");
+        let slave = Store::open(b.path()).expect("slave");
+        slave.set_write_mode(WriteMode::Replica { master: "127.0.0.1:3000".into() });
+        Pair { _dirs: (a, b), master, slave }
+    }
+
+    fn profile(name: &str) -> Record {
+        Record::Profile(Profile {
+            id: new_id(),
+            name: name.into(),
+            line_rate_kbps: 1024,
+            resolution: Resolution::Sd,
+            encryption: false,
+            layout: "2x2".into(),
+            auto_terminate: false,
+        })
+    }
+
+    fn put(r: Record) -> Change {
+        Change::Put { record: r }
+    }
+
+    /// Streams what the slave lacks, as the replication engine does.
+    fn sync(p: &Pair) {
+        let epochs = p.master.epoch_history().expect("epochs");
+        let plan = plan_catch_up(&epochs, p.master.oldest_logged_seq().expect("oldest"),
+            &p.slave.epoch_history().expect("epochs"), p.slave.position().expect("pos").seq);
+        match plan {
+            CatchUp::Resume { after_seq } => {
+                for entry in p.master.changes_since(after_seq, 10_000).expect("log") {
+                    p.slave.apply_replicated(&entry, &epochs).expect("apply");
+                }
+            }
+            CatchUp::Snapshot { .. } => p.slave.install_snapshot(&p.master.snapshot().expect("snap")).expect("install"),
+        }
+    }
+
+    #[test]
+    fn a_slave_refuses_changes_by_hand_and_a_master_refuses_replicated_ones() {
+        let p = pair();
+        let err = p.slave.apply(put(profile("x"))).expect_err("G5");
+        assert!(matches!(err, DomainError::Forbidden(ref m) if m.contains("Master MCU (127.0.0.1:3000)")), "{err:?}");
+        let entry = p.master.apply(put(profile("y"))).expect("master");
+        assert_eq!(p.master.apply_replicated(&entry, &[]), Err(ReplError::NotReplica));
+    }
+
+    #[test]
+    fn changes_apply_in_order_idempotently_and_digests_converge() {
+        let p = pair();
+        let first = p.master.apply(put(profile("A"))).expect("a");
+        let Record::Profile(mut b) = profile("B") else { unreachable!() };
+        p.master.apply(put(Record::Profile(b.clone()))).expect("b");
+        b.line_rate_kbps = 4096;
+        p.master.apply(put(Record::Profile(b.clone()))).expect("b2");
+        let epochs = p.master.epoch_history().expect("epochs");
+        let log = p.master.changes_since(0, 100).expect("log");
+
+        // Out of order: refused, nothing written.
+        assert_eq!(p.slave.apply_replicated(&log[1], &epochs), Err(ReplError::Gap { have: 0, got: 2 }));
+        for e in &log {
+            assert_eq!(p.slave.apply_replicated(e, &epochs), Ok(ReplicaOutcome::Applied));
+        }
+        // A resend changes nothing.
+        assert_eq!(p.slave.apply_replicated(&first, &epochs), Ok(ReplicaOutcome::AlreadyHad));
+        assert_eq!(p.slave.position().expect("pos"), p.master.position().expect("pos"));
+        assert_eq!(p.slave.digest().expect("d"), p.master.digest().expect("d"));
+        assert_eq!(p.slave.digest().expect("d"), p.slave.recompute_digest().expect("d"));
+        assert_eq!(p.slave.list::<Profile>().expect("list"), p.master.list::<Profile>().expect("list"));
+        // A different entry under a seq already held means the copies diverged.
+        let mut forged = log[0].clone();
+        forged.change = put(profile("Z"));
+        assert_eq!(p.slave.apply_replicated(&forged, &epochs), Err(ReplError::Diverged { seq: 1 }));
+    }
+
+    #[test]
+    fn a_reconnecting_slave_resumes_from_its_position() {
+        let p = pair();
+        p.master.apply(put(profile("A"))).expect("a");
+        sync(&p);
+        for i in 0..5 {
+            p.master.apply(put(profile(&format!("P{i}")))).expect("p");
+        }
+        assert_eq!(p.slave.position().expect("pos").seq, 1);
+        sync(&p);
+        assert_eq!(p.slave.position().expect("pos").seq, 6);
+        assert_eq!(p.slave.digest().expect("d"), p.master.digest().expect("d"));
+    }
+
+    #[test]
+    fn a_snapshot_replaces_everything_and_streaming_continues_after_it() {
+        let p = pair();
+        // The slave had a life of its own before; the snapshot replaces it.
+        p.slave.set_write_mode(WriteMode::Primary);
+        p.slave.apply(put(profile("Old"))).expect("old");
+        p.slave.set_write_mode(WriteMode::Replica { master: "m".into() });
+        let conf = Conference { id: new_id(), name: "Board".into(), numeric_id: "77".into(), profile_id: String::new(), start_ms: 0, end_ms: None };
+        p.master.apply(put(Record::Conference(conf.clone()))).expect("conf");
+        p.master.apply(put(profile("New"))).expect("new");
+        sync(&p);
+        assert_eq!(p.slave.list::<Profile>().expect("l").iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), vec!["New"]);
+        assert_eq!(p.slave.list::<Conference>().expect("c"), vec![conf]);
+        assert_eq!(p.slave.digest().expect("d"), p.master.digest().expect("d"));
+        assert_eq!(p.slave.position().expect("p"), p.master.position().expect("p"));
+        p.master.apply(put(profile("After"))).expect("after");
+        sync(&p);
+        assert_eq!(p.slave.digest().expect("d"), p.master.digest().expect("d"));
+        assert_eq!(p.slave.position().expect("p").seq, 3);
+
+        let mut bad = p.master.snapshot().expect("snap");
+        bad.records.pop();
+        assert_eq!(p.slave.install_snapshot(&bad), Err(ReplError::BadSnapshot));
+        assert_eq!(p.slave.digest().expect("d"), p.master.digest().expect("d"), "a refused snapshot changes nothing");
+    }
+
+    #[test]
+    fn after_failover_the_new_epoch_fences_the_old_master() {
+        let p = pair();
+        p.master.apply(put(profile("A"))).expect("a");
+        sync(&p);
+        // The old Master writes one more change that never reaches the Slave, then dies.
+        let lost = p.master.apply(put(profile("Unacked"))).expect("b");
+        // The Slave takes over.
+        p.slave.set_write_mode(WriteMode::Primary);
+        assert_eq!(p.slave.promote().expect("promote"), 2);
+        let e2 = p.slave.apply(put(profile("OnNewMaster"))).expect("c");
+        assert_eq!((e2.epoch, e2.seq), (2, 2));
+
+        // The old Master comes back as Slave: it must export seq 2 and take a snapshot.
+        let (new_master, old_master) = (&p.slave, &p.master);
+        old_master.set_write_mode(WriteMode::Replica { master: "new".into() });
+        let plan = plan_catch_up(&new_master.epoch_history().expect("h"), new_master.oldest_logged_seq().expect("o"),
+            &old_master.epoch_history().expect("h"), old_master.position().expect("p").seq);
+        assert_eq!(plan, CatchUp::Snapshot { export_after: Some(1) });
+        assert_eq!(old_master.changes_after(1).expect("export"), vec![lost]);
+        old_master.install_snapshot(&new_master.snapshot().expect("s")).expect("install");
+        assert_eq!(old_master.digest().expect("d"), new_master.digest().expect("d"));
+        assert_eq!(old_master.epoch().expect("e"), 2);
+
+        // An entry from the dead epoch is fenced off from now on.
+        let stale = LogEntry { epoch: 1, seq: 3, at_ms: 0, change: put(profile("Stale")) };
+        assert_eq!(old_master.apply_replicated(&stale, &[]), Err(ReplError::Fenced { ours: 2, theirs: 1 }));
+        // And streaming from the new Master goes on.
+        let e3 = new_master.apply(put(profile("Later"))).expect("later");
+        assert_eq!(old_master.apply_replicated(&e3, &new_master.epoch_history().expect("h")), Ok(ReplicaOutcome::Applied));
+    }
+
+    #[test]
+    fn a_slave_learns_a_new_epoch_exactly_as_the_master_has_it() {
+        let p = pair();
+        p.master.apply(put(profile("A"))).expect("a");
+        sync(&p);
+        p.master.promote().expect("promote");
+        p.master.apply(put(profile("B"))).expect("b");
+        sync(&p);
+        assert_eq!(p.slave.epoch_history().expect("h"), p.master.epoch_history().expect("h"));
+        assert_eq!(p.slave.epoch().expect("e"), 2);
+    }
+}
