@@ -2,9 +2,183 @@
 //! G5 refusal, and the replication decisions (how a Slave catches up, which of two
 //! Masters steps down). The store and the network code call these; nothing here does I/O.
 
+use crate::change::{LogEntry, Record};
+use crate::model::{HotBackupRole, Millis, PortConfiguration};
 use crate::{DomainError, Role};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// The (epoch, seq) of the newest change an MCU holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Position {
+    pub epoch: u64,
+    pub seq: u64,
+}
+
+/// Everything synced, at one position: what a Slave installs when it cannot resume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub position: Position,
+    pub epochs: Vec<EpochStart>,
+    pub records: Vec<Record>,
+    pub digest: String,
+}
+
+// ---------------------------------------------------------------- peer protocol (JSON over HTTP)
+
+/// `POST /peer/v1/login`: an Administrator's credentials and the caller's version (G1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeerLogin {
+    pub user: String,
+    pub password: String,
+    pub version: String,
+}
+
+/// The answer to a login: a token for the `Authorization: Bearer` header.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeerToken {
+    pub token: String,
+}
+
+/// `GET /peer/v1/heartbeat`: where an MCU stands. Small; sent every heartbeat interval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub instance_id: String,
+    pub name: String,
+    pub version: String,
+    pub role: LiveRole,
+    pub position: Position,
+    pub epochs: Vec<EpochStart>,
+    pub oldest_logged: u64,
+    pub digest: String,
+}
+
+/// `GET /peer/v1/facts`: what the guideline checks compare when Hot Backup is enabled
+/// and afterwards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerFacts {
+    pub heartbeat: Heartbeat,
+    pub users: Vec<UserFingerprint>,
+    pub ports: PortConfiguration,
+    pub has_port_configuration: bool,
+    pub conferences: u64,
+    pub reservations: u64,
+    pub enabled: bool,
+    pub configured_role: HotBackupRole,
+}
+
+/// `GET /peer/v1/log?after=N&wait_ms=W`: the Master's changes after N (the Slave's durable
+/// position, which is also its acknowledgement).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogBatch {
+    pub entries: Vec<LogEntry>,
+    pub epochs: Vec<EpochStart>,
+    pub master: Position,
+    pub digest: String,
+}
+
+/// `POST /peer/v1/takeover`: planned switch-over; the Slave takes over only if it holds
+/// exactly `seq`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Takeover {
+    pub seq: u64,
+}
+
+/// An entry of the Hot Backup event log; `alarm` marks what an administrator must act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HbEvent {
+    pub at_ms: Millis,
+    pub alarm: bool,
+    pub text: String,
+}
+
+/// Whether the peer answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PeerState {
+    Unknown,
+    Up,
+    Down,
+}
+
+/// Everything the Hot Backup page's live panel and `/healthz` show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HbStatus {
+    pub enabled: bool,
+    pub configured_role: HotBackupRole,
+    pub role: LiveRole,
+    pub peer_address: String,
+    pub peer_state: PeerState,
+    pub peer_name: Option<String>,
+    pub sync_status: SyncStatus,
+    pub lag_ms: u64,
+    pub last_sync_ms: Option<Millis>,
+    pub epoch: u64,
+    pub seq: u64,
+    pub peer_seq: Option<u64>,
+    pub digest: String,
+    pub peer_digest: Option<String>,
+    pub checks: Vec<Check>,
+    pub events: Vec<HbEvent>,
+    pub replicated: u64,
+    pub failovers: u64,
+    /// While a snapshot is being taken: records installed so far, of how many.
+    pub snapshot_progress: Option<(u64, u64)>,
+}
+
+// ---------------------------------------------------------------- failure detection
+
+/// The Slave's view of the Master's health: the Master has failed when nothing was heard
+/// from it for the detection time, and only if this MCU's own network is up (otherwise
+/// the fault is here, and taking over would make two Masters).
+#[derive(Debug, Clone)]
+pub struct FailureDetector {
+    detection: Duration,
+    last_heard: Instant,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Alive,
+    /// Silent for less than the detection time: keep trying.
+    Suspect,
+    /// Silent for the detection time, own network up: take over.
+    Failed,
+    /// Silent, but this MCU's own network is down: do not take over.
+    OwnNetworkDown,
+}
+
+impl FailureDetector {
+    pub fn new(detection: Duration, now: Instant) -> Self {
+        FailureDetector { detection, last_heard: now }
+    }
+
+    pub fn heard(&mut self, now: Instant) {
+        self.last_heard = self.last_heard.max(now);
+    }
+
+    pub fn silent_for(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.last_heard)
+    }
+
+    pub fn verdict(&self, now: Instant, own_network_up: bool) -> Verdict {
+        if self.silent_for(now) == Duration::ZERO {
+            Verdict::Alive
+        } else if self.silent_for(now) < self.detection {
+            Verdict::Suspect
+        } else if own_network_up {
+            Verdict::Failed
+        } else {
+            Verdict::OwnNetworkDown
+        }
+    }
+}
+
+/// Heartbeat interval and detection time an administrator may choose (ms).
+pub const HEARTBEAT_RANGE_MS: (u32, u32) = (50, 2000);
+pub const DETECTION_RANGE_MS: (u32, u32) = (300, 240_000);
+/// Signalling/media inactivity before failover (s), as in the original.
+pub const INACTIVITY_RANGE_S: (u32, u32) = (20, 120);
 
 /// The role this MCU plays right now (not the configured one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +241,55 @@ pub fn refused_on_slave(master: &str) -> DomainError {
     DomainError::Forbidden(format!(
         "This MCU is the Hot Backup Slave: conferences, reservations and the other mirrored settings \
          can only be changed on the Master MCU ({master}), which copies them here. (G5)"
+    ))
+}
+
+/// Checks the Hot Backup settings an administrator typed: peer address (IPv4 or IPv6,
+/// optional port), failure detection timings, trigger inactivity. Returns them cleaned.
+pub fn validate_settings(mut s: crate::HotBackupSettings) -> Result<crate::HotBackupSettings, DomainError> {
+    s.peer_address = s.peer_address.trim().to_string();
+    if s.enabled || !s.peer_address.is_empty() {
+        s.peer_address = peer_address(&s.peer_address)?;
+    }
+    let (lo, hi) = HEARTBEAT_RANGE_MS;
+    if !(lo..=hi).contains(&s.heartbeat_ms) {
+        return Err(DomainError::invalid("heartbeat_ms", format!("The heartbeat interval must be {lo}–{hi} ms.")));
+    }
+    let (lo, hi) = DETECTION_RANGE_MS;
+    if !(lo..=hi).contains(&s.detection_ms) {
+        return Err(DomainError::invalid("detection_ms", format!("The detection time must be {lo}–{hi} ms.")));
+    }
+    if s.detection_ms < 2 * s.heartbeat_ms {
+        return Err(DomainError::invalid("detection_ms", "The detection time must be at least two heartbeat intervals."));
+    }
+    let (lo, hi) = INACTIVITY_RANGE_S;
+    if !(lo..=hi).contains(&s.inactivity_s) {
+        return Err(DomainError::invalid("inactivity_s", format!("The inactivity time must be {lo}–{hi} s.")));
+    }
+    Ok(s)
+}
+
+/// The Paired MCU IP Address: an IPv4 or IPv6 address with an optional port
+/// ("10.0.0.2", "10.0.0.2:3001", "::1", "[::1]:3001"). Returned as `host:port`
+/// (port 80 when none is given), IPv6 in brackets.
+pub fn peer_address(raw: &str) -> Result<String, DomainError> {
+    use std::net::{IpAddr, SocketAddr};
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(DomainError::invalid("peer_address", "Enter the paired MCU's IP address."));
+    }
+    if let Ok(sa) = raw.parse::<SocketAddr>() {
+        if sa.port() == 0 {
+            return Err(DomainError::invalid("peer_address", "The port must be 1–65535."));
+        }
+        return Ok(sa.to_string());
+    }
+    if let Ok(ip) = raw.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 80).to_string());
+    }
+    Err(DomainError::invalid(
+        "peer_address",
+        format!("'{raw}' is not an IP address. Use IPv4 (10.0.0.2, 10.0.0.2:3001) or IPv6 (fd00::2, [fd00::2]:3001)."),
     ))
 }
 
@@ -223,6 +446,46 @@ mod tests {
 
     fn fp(name: &str, role: Role, verifier: &str) -> UserFingerprint {
         UserFingerprint { name: name.into(), role, verifier: verifier.into() }
+    }
+
+    #[test]
+    fn peer_addresses() {
+        assert_eq!(peer_address("127.0.0.1:3001").ok().as_deref(), Some("127.0.0.1:3001"));
+        assert_eq!(peer_address(" 10.0.0.2 ").ok().as_deref(), Some("10.0.0.2:80"));
+        assert_eq!(peer_address("::1").ok().as_deref(), Some("[::1]:80"));
+        assert_eq!(peer_address("[fd00::2]:3001").ok().as_deref(), Some("[fd00::2]:3001"));
+        for bad in ["", "mcu-b.local", "10.0.0.256", "10.0.0.2:0", "10.0.0.2:99999", "[::1]"] {
+            assert!(peer_address(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn settings_ranges() {
+        let ok = crate::HotBackupSettings { enabled: true, peer_address: "127.0.0.1:3001".into(), ..Default::default() };
+        assert!(validate_settings(ok.clone()).is_ok());
+        let bad = |f: fn(&mut crate::HotBackupSettings)| {
+            let mut s = ok.clone();
+            f(&mut s);
+            validate_settings(s).is_err()
+        };
+        assert!(bad(|s| s.heartbeat_ms = 10));
+        assert!(bad(|s| s.detection_ms = 100));
+        assert!(bad(|s| { s.heartbeat_ms = 1000; s.detection_ms = 1500 }));
+        assert!(bad(|s| s.inactivity_s = 19));
+        assert!(bad(|s| s.inactivity_s = 121));
+        assert!(bad(|s| s.peer_address = "nowhere".into()));
+    }
+
+    #[test]
+    fn failure_is_declared_after_the_detection_time_only_with_own_network_up() {
+        let t0 = Instant::now();
+        let mut d = FailureDetector::new(Duration::from_millis(1000), t0);
+        assert_eq!(d.verdict(t0, true), Verdict::Alive);
+        assert_eq!(d.verdict(t0 + Duration::from_millis(999), true), Verdict::Suspect);
+        assert_eq!(d.verdict(t0 + Duration::from_millis(1000), true), Verdict::Failed);
+        assert_eq!(d.verdict(t0 + Duration::from_millis(5000), false), Verdict::OwnNetworkDown);
+        d.heard(t0 + Duration::from_millis(900));
+        assert_eq!(d.verdict(t0 + Duration::from_millis(1500), true), Verdict::Suspect);
     }
 
     #[test]

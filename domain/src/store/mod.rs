@@ -8,6 +8,7 @@
 
 mod replica;
 pub use replica::{Position, ReplError, ReplicaOutcome, Snapshot};
+pub use crate::hotbackup::EpochStart;
 
 use crate::auth;
 use crate::change::{Change, EntityKind, LogEntry, Record, NETWORK_SERVICE_ID};

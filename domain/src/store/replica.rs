@@ -7,25 +7,9 @@
 //! at no cost and two MCUs with equal digests hold the same synced state.
 
 use super::*;
+pub use crate::hotbackup::{Position, Snapshot};
 use crate::hotbackup::EpochStart;
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
-
-/// The (epoch, seq) of the newest change an MCU holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Position {
-    pub epoch: u64,
-    pub seq: u64,
-}
-
-/// Everything synced, at one position: what a Slave installs when it cannot resume.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub position: Position,
-    pub epochs: Vec<EpochStart>,
-    pub records: Vec<Record>,
-    pub digest: String,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplicaOutcome {
