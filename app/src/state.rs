@@ -25,6 +25,8 @@ pub struct AppState {
     /// Session cookie name. Includes the listen port: browsers share cookies between
     /// ports of one host, and two MCUs on one host must not log each other out.
     pub cookie_name: String,
+    /// The Hot Backup engine; every change to synced state goes through `hb.commit`.
+    pub hb: hotbackup::HotBackup,
 }
 
 impl AppState {

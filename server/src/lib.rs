@@ -1,6 +1,9 @@
 //! The MCU server process, as a library so tests can build the same router without a
 //! socket: [`Config`] (the CLI), [`build_state`] (open the store, create the first
-//! Administrator) and [`router`] (pages, server functions, `/healthz`, static files).
+//! Administrator, start Hot Backup) and [`router`] (pages, server functions, the peer link,
+//! `/healthz`, `/metrics`, static files).
+
+mod peer;
 
 use anyhow::{bail, Context};
 use app::state::AppState;
@@ -13,6 +16,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use clap::Parser;
 use domain::store::Store;
+use domain::hotbackup::{LiveRole, SyncStatus};
 use domain::{McuModel, Role, SystemInfo};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -63,8 +67,8 @@ fn parse_model(s: &str) -> Result<McuModel, String> {
     McuModel::parse(s).ok_or_else(|| format!("unknown model '{s}': use CS 1800, CS 2000, CS 4000 or Virtual Edition"))
 }
 
-/// Opens the store and makes sure an Administrator exists.
-pub fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
+/// Opens the store, makes sure an Administrator exists, starts the Hot Backup engine.
+pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
     let name = domain::validate::mcu_name(&cfg.name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
     let store = Store::open(&cfg.data_dir)
         .with_context(|| format!("cannot open the database in {}", cfg.data_dir.display()))?;
@@ -91,6 +95,13 @@ pub fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
     conf.leptos_options.site_addr = cfg.listen;
 
     let data_dir = std::fs::canonicalize(&cfg.data_dir).unwrap_or_else(|_| cfg.data_dir.clone());
+    let me = hotbackup::Identity {
+        name: name.clone(),
+        version: cfg.software_version.clone(),
+        has_port_configuration: cfg.model.has_port_configuration(),
+        listen: cfg.listen,
+    };
+    let hb = hotbackup::HotBackup::start(store.clone(), me, data_dir.clone()).await?;
     Ok(AppState {
         leptos_options: conf.leptos_options,
         store,
@@ -99,23 +110,72 @@ pub fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         started: Instant::now(),
         throttle: Arc::new(Mutex::new(Default::default())),
         cookie_name: format!("mcu_session_{}", cfg.listen.port()),
+        hb,
     })
 }
 
-/// Health for machines: no login, no secrets. Hot Backup fills in role and sync later;
-/// until then every MCU is standalone.
+fn role_key(r: LiveRole) -> &'static str {
+    match r {
+        LiveRole::Standalone => "standalone",
+        LiveRole::Master => "master",
+        LiveRole::Slave => "slave",
+    }
+}
+
+fn sync_key(s: SyncStatus) -> &'static str {
+    match s {
+        SyncStatus::None => "none",
+        SyncStatus::Attempting => "attempting",
+        SyncStatus::Ok => "ok",
+        SyncStatus::Fail => "fail",
+    }
+}
+
+/// Health for machines: no login, no secrets.
 async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
-    let store = st.store.clone();
-    let epoch = tokio::task::spawn_blocking(move || store.epoch().ok()).await.ok().flatten();
+    let s = st.hb.status();
     Json(serde_json::json!({
-        "role": "standalone",
-        "epoch": epoch,
-        "sync_status": "none",
-        "lag_ms": 0,
-        "peer": null,
+        "role": role_key(s.role),
+        "epoch": s.epoch,
+        "seq": s.seq,
+        "sync_status": sync_key(s.sync_status),
+        "lag_ms": s.lag_ms,
+        "peer": if s.peer_address.is_empty() { serde_json::Value::Null } else { s.peer_address.into() },
+        "digest": s.digest,
         "name": st.info.name,
         "version": st.info.version,
     }))
+}
+
+/// 200 only on the live Master, so a load balancer can find it.
+async fn healthz_master(State(st): State<AppState>) -> (StatusCode, &'static str) {
+    match st.hb.role() {
+        LiveRole::Master => (StatusCode::OK, "master\n"),
+        LiveRole::Standalone => (StatusCode::SERVICE_UNAVAILABLE, "standalone\n"),
+        LiveRole::Slave => (StatusCode::SERVICE_UNAVAILABLE, "slave\n"),
+    }
+}
+
+/// Prometheus text format.
+async fn metrics(State(st): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    let s = st.hb.status();
+    let mut out = String::new();
+    let mut gauge = |name: &str, help: &str, value: String| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
+    };
+    for r in [LiveRole::Standalone, LiveRole::Master, LiveRole::Slave] {
+        let v = u8::from(s.role == r);
+        gauge(&format!("mcu_hot_backup_role_{}", role_key(r)), "1 when this is the MCU's live Hot Backup role.", v.to_string());
+    }
+    gauge("mcu_hot_backup_epoch", "Epoch this MCU writes or follows.", s.epoch.to_string());
+    gauge("mcu_hot_backup_seq", "Newest change sequence number held.", s.seq.to_string());
+    for k in [SyncStatus::None, SyncStatus::Attempting, SyncStatus::Ok, SyncStatus::Fail] {
+        gauge(&format!("mcu_hot_backup_sync_{}", sync_key(k)), "1 when this is the Sync Status.", u8::from(s.sync_status == k).to_string());
+    }
+    gauge("mcu_hot_backup_lag_ms", "Replication lag in milliseconds.", s.lag_ms.to_string());
+    gauge("mcu_hot_backup_changes_replicated_total", "Changes applied from the Master since start.", s.replicated.to_string());
+    gauge("mcu_hot_backup_failovers_total", "Times this MCU took over as Master since start.", s.failovers.to_string());
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
 
 /// The server-function framework answers 500 when it cannot decode the arguments (a
@@ -138,6 +198,9 @@ pub fn router(state: AppState) -> Router {
     let opts = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/healthz/master", get(healthz_master))
+        .route("/metrics", get(metrics))
+        .merge(peer::routes())
         .leptos_routes(&state, routes, move || shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(bad_input_is_not_a_server_error))

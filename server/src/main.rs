@@ -23,7 +23,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cfg: Config) -> anyhow::Result<()> {
-    let state = build_state(&cfg)?;
+    let state = build_state(&cfg).await?;
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;

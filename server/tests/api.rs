@@ -23,8 +23,8 @@ fn config(dir: &std::path::Path, admin_password: Option<&str>) -> Config {
     }
 }
 
-fn app(dir: &std::path::Path) -> Router {
-    router(build_state(&config(dir, Some(ADMIN_PW))).expect("state"))
+async fn app(dir: &std::path::Path) -> Router {
+    router(build_state(&config(dir, Some(ADMIN_PW))).await.expect("state"))
 }
 
 struct Reply {
@@ -88,16 +88,16 @@ async fn login(app: &Router, user: &str, pw: &str) -> String {
 #[tokio::test]
 async fn a_new_database_needs_an_admin_password_and_there_is_no_default() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let err = build_state(&config(dir.path(), None)).err().expect("refused");
+    let err = build_state(&config(dir.path(), None)).await.err().expect("refused");
     assert!(format!("{err:#}").contains("--admin-password"), "{err:#}");
-    let weak = build_state(&config(dir.path(), Some("short"))).err().expect("weak refused");
+    let weak = build_state(&config(dir.path(), Some("short"))).await.err().expect("weak refused");
     assert!(format!("{weak:#}").contains("at least 8"), "{weak:#}");
 }
 
 #[tokio::test]
 async fn login_sets_a_strict_httponly_cookie_and_wrong_passwords_are_refused_then_throttled() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     let ok = call(&app, "/api/login", &[("username", "admin"), ("password", ADMIN_PW), ("next", "/users")], None).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     let cookie = ok.cookie.expect("cookie");
@@ -119,7 +119,7 @@ async fn login_sets_a_strict_httponly_cookie_and_wrong_passwords_are_refused_the
 #[tokio::test]
 async fn login_never_redirects_off_site() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     let r = call(&app, "/api/login", &[("username", "admin"), ("password", ADMIN_PW), ("next", "//evil.example/x")], None).await;
     assert_eq!(r.location.as_deref(), Some("/"));
 }
@@ -127,7 +127,7 @@ async fn login_never_redirects_off_site() {
 #[tokio::test]
 async fn anonymous_calls_are_refused_and_pages_send_to_login() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     for f in ["list_users", "list_conferences", "get_system_status", "add_user"] {
         let r = call(&app, &format!("/api/{f}"), &[("name", "x"), ("password", "12345678"), ("role", "operator")], None).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{f}: {}", r.body);
@@ -141,7 +141,7 @@ async fn anonymous_calls_are_refused_and_pages_send_to_login() {
 #[tokio::test]
 async fn roles_are_checked_in_the_server_functions() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     let admin = login(&app, "admin", ADMIN_PW).await;
     for (name, role) in [("ops", "operator"), ("chair", "chairperson"), ("audit", "auditor"), ("ro", "administrator_read_only")] {
         let r = call(&app, "/api/add_user", &[("name", name), ("password", "password-123"), ("role", role)], Some(&admin)).await;
@@ -174,7 +174,7 @@ async fn roles_are_checked_in_the_server_functions() {
 #[tokio::test]
 async fn bad_input_gets_a_field_error_not_a_500() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     let admin = login(&app, "admin", ADMIN_PW).await;
     type Form<'a> = &'a [(&'a str, &'a str)];
     let cases: [(Form, &str, &str); 4] = [
@@ -201,13 +201,13 @@ async fn bad_input_gets_a_field_error_not_a_500() {
 async fn users_and_sessions_survive_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cookie = {
-        let app = app(dir.path());
+        let app = app(dir.path()).await;
         let admin = login(&app, "admin", ADMIN_PW).await;
         let r = call(&app, "/api/add_user", &[("name", "night-op"), ("password", "password-123"), ("role", "operator")], Some(&admin)).await;
         assert_eq!(r.status, StatusCode::OK);
         admin
     };
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     let r = call(&app, "/api/list_users", &[], Some(&cookie)).await;
     assert_eq!(r.status, StatusCode::OK, "session kept: {}", r.body);
     assert!(r.body.contains("night-op"));
@@ -217,7 +217,7 @@ async fn users_and_sessions_survive_a_restart() {
 #[tokio::test]
 async fn logout_ends_the_session() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     let admin = login(&app, "admin", ADMIN_PW).await;
     let out = call(&app, "/api/logout", &[], Some(&admin)).await;
     assert!(out.cookie.as_deref().is_some_and(|c| c.contains("Max-Age=0")));
@@ -227,7 +227,7 @@ async fn logout_ends_the_session() {
 #[tokio::test]
 async fn healthz_is_open_and_holds_no_secrets() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = app(dir.path());
+    let app = app(dir.path()).await;
     let r = get(&app, "/healthz", None).await;
     assert_eq!(r.status, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");

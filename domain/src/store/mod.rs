@@ -400,13 +400,18 @@ impl Store {
 
     /// Starts a session for `user`; returns the token for the cookie.
     pub fn create_session(&self, user: &str) -> Result<String> {
+        self.create_session_for(user, SESSION_TTL_MS)
+    }
+
+    /// A session that lasts `ttl_ms` (the peer link's token lasts as long as the pairing).
+    pub fn create_session_for(&self, user: &str, ttl_ms: Millis) -> Result<String> {
         let token = auth::new_session_token();
         let now = now_ms();
         let conn = self.lock();
         conn.execute("DELETE FROM sessions WHERE expires_ms <= ?1", [now])?;
         conn.execute(
             "INSERT INTO sessions (token_digest, user_name, expires_ms) VALUES (?1, ?2, ?3)",
-            params![auth::token_digest(&token), user, now + SESSION_TTL_MS],
+            params![auth::token_digest(&token), user, now.saturating_add(ttl_ms)],
         )?;
         Ok(token)
     }
