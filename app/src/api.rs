@@ -28,11 +28,26 @@ pub async fn get_shell() -> Result<Shell, AppError> {
     answer(async {
         let st = state()?;
         let user = crate::state::current_user(&st).await?;
-        let hb: HotBackupSettings = st.db(|s| s.local(domain::store::keys::HOT_BACKUP)).await?;
-        let hot_backup = if hb.enabled { format!("{:?}", hb.role) } else { "Hot Backup off".to_string() };
+        let hot_backup = hot_backup_badge(&st.hb.status());
         Ok(Shell { info: st.info.clone(), user, hot_backup })
     })
     .await
+}
+
+/// The role badge of the app shell: "Hot Backup off", "Master · Sync OK", "Slave · Sync Fail"...
+pub fn hot_backup_badge(s: &domain::hotbackup::HbStatus) -> String {
+    use domain::hotbackup::{LiveRole, SyncStatus};
+    let sync = match s.sync_status {
+        SyncStatus::None => "None",
+        SyncStatus::Attempting => "Attempting",
+        SyncStatus::Ok => "OK",
+        SyncStatus::Fail => "Fail",
+    };
+    match s.role {
+        LiveRole::Standalone => "Hot Backup off".into(),
+        LiveRole::Master => format!("Master · Sync {sync}"),
+        LiveRole::Slave => format!("Slave · Sync {sync}"),
+    }
 }
 
 /// Logs in and sets the session cookie. Wrong name and wrong password get the same answer.
@@ -265,11 +280,134 @@ pub async fn get_network_overview() -> Result<NetworkOverview, AppError> {
     .await
 }
 
-#[server(endpoint = "get_hot_backup_settings")]
-pub async fn get_hot_backup_settings() -> Result<HotBackupSettings, AppError> {
+
+// ---------------------------------------------------------------- conferences (minimal)
+
+/// Starts an ongoing conference with a name and numeric ID. Refused on a Slave (G5).
+#[server(endpoint = "add_conference")]
+pub async fn add_conference(name: String, numeric_id: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::RunConferences).await?;
+        let name = name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(AppError::Invalid { field: "name".into(), message: "Enter a conference name of 1–80 characters.".into() });
+        }
+        let numeric_id = numeric_id.trim().to_string();
+        if numeric_id.is_empty() || numeric_id.len() > 8 || !numeric_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(AppError::Invalid { field: "numeric_id".into(), message: "The ID is 1–8 digits.".into() });
+        }
+        let conference = Conference {
+            id: domain::store::new_id(),
+            name: name.clone(),
+            numeric_id,
+            profile_id: String::new(),
+            start_ms: domain::store::now_ms(),
+            end_ms: None,
+        };
+        st.hb.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
+        tracing::info!(by = %me.name, conference = %name, "conference started");
+        Ok(format!("Conference '{name}' started."))
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- Hot Backup
+
+/// The Hot Backup page's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HotBackupView {
+    pub status: domain::hotbackup::HbStatus,
+    pub settings: HotBackupSettings,
+    pub can_manage: bool,
+}
+
+#[server(endpoint = "get_hot_backup")]
+pub async fn get_hot_backup() -> Result<HotBackupView, AppError> {
     answer(async {
-        let (st, _) = require(Permission::ViewConfiguration).await?;
-        st.db(|s| s.local(domain::store::keys::HOT_BACKUP)).await
+        let (st, me) = require(Permission::ViewConfiguration).await?;
+        Ok(HotBackupView {
+            status: st.hb.status(),
+            settings: st.hb.settings(),
+            can_manage: me.role.can(Permission::ManageConfiguration),
+        })
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+fn number(field: &'static str, raw: &str, what: &str) -> Result<u32, AppError> {
+    raw.trim()
+        .parse()
+        .map_err(|_| AppError::Invalid { field: field.into(), message: format!("{what} must be a whole number.") })
+}
+
+/// Enables Hot Backup on this MCU after checking the guidelines against the paired MCU.
+/// `password` is the caller's own: the peer link logs in to the paired MCU as them.
+#[allow(clippy::too_many_arguments)]
+#[server(endpoint = "enable_hot_backup")]
+pub async fn enable_hot_backup(
+    role: String,
+    peer_address: String,
+    heartbeat_ms: String,
+    detection_ms: String,
+    inactivity_s: String,
+    signalling_trigger: Option<String>,
+    media_trigger: Option<String>,
+    password: String,
+) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::ManageConfiguration).await?;
+        let role = match role.as_str() {
+            "master" => domain::HotBackupRole::Master,
+            "slave" => domain::HotBackupRole::Slave,
+            _ => return Err(AppError::Invalid { field: "role".into(), message: "Choose Master MCU or Slave MCU.".into() }),
+        };
+        let settings = HotBackupSettings {
+            enabled: true,
+            role,
+            peer_address,
+            heartbeat_ms: number("heartbeat_ms", &heartbeat_ms, "The heartbeat interval")?,
+            detection_ms: number("detection_ms", &detection_ms, "The detection time")?,
+            signalling_trigger: signalling_trigger.is_some(),
+            media_trigger: media_trigger.is_some(),
+            inactivity_s: number("inactivity_s", &inactivity_s, "The inactivity time")?,
+        };
+        if password.is_empty() {
+            return Err(AppError::Invalid {
+                field: "password".into(),
+                message: "Enter your password: the paired MCU is logged in to as you (the users are the same on both, G2).".into(),
+            });
+        }
+        let checks = st.hb.enable(settings, &me.name, &password).await?;
+        let warnings: Vec<String> = checks.iter().filter(|c| !c.passed).map(|c| c.reason.clone()).collect();
+        tracing::info!(by = %me.name, ?role, "Hot Backup enabled");
+        Ok(if warnings.is_empty() {
+            "Hot Backup enabled. All guideline checks passed.".into()
+        } else {
+            format!("Hot Backup enabled, with a warning: {}", warnings.join(" "))
+        })
+    })
+    .await
+}
+
+#[server(endpoint = "disable_hot_backup")]
+pub async fn disable_hot_backup() -> Result<String, AppError> {
+    answer(async {
+        let (st, me) = require(Permission::ManageConfiguration).await?;
+        st.hb.disable().await?;
+        tracing::info!(by = %me.name, "Hot Backup disabled");
+        Ok("Hot Backup disabled.".into())
+    })
+    .await
+}
+
+#[server(endpoint = "trigger_failover")]
+pub async fn trigger_failover() -> Result<String, AppError> {
+    answer(async {
+        let (st, me) = require(Permission::ManageConfiguration).await?;
+        st.hb.trigger_failover().await?;
+        tracing::info!(by = %me.name, "planned switch-over");
+        Ok("Switch-over done: the paired MCU is now the Master and this MCU its Slave.".into())
     })
     .await
 }

@@ -355,7 +355,11 @@ impl HotBackup {
             .await
             .map_err(|e| DomainError::Conflict(format!("G3: {e}")))?;
         let checks = self.checks_against(&facts, settings.role).await?;
-        let failed: Vec<String> = checks.iter().filter(|c| !c.passed && c.guideline != "G10").map(|c| c.reason.clone()).collect();
+        let failed: Vec<String> = checks
+            .iter()
+            .filter(|c| !c.passed && c.guideline != "G10")
+            .map(|c| format!("{}: {}", c.guideline, c.reason))
+            .collect();
         if !failed.is_empty() {
             return Err(DomainError::Conflict(format!("Hot Backup was not enabled: {}", failed.join(" "))));
         }

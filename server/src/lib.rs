@@ -88,11 +88,20 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         tracing::info!("users exist already; --admin-password is ignored");
     }
 
-    let mut conf = get_configuration(None).context("reading the Leptos configuration")?;
-    conf.leptos_options.output_name = "mcu".into();
-    conf.leptos_options.site_root = cfg.site_root.as_str().into();
-    conf.leptos_options.site_pkg_dir = "pkg".into();
-    conf.leptos_options.site_addr = cfg.listen;
+    // Built here rather than read from the environment, so the same binary runs the same
+    // way under cargo-leptos, plain cargo (tests) and by hand.
+    let env = match std::env::var("LEPTOS_ENV").unwrap_or_default().to_ascii_lowercase().as_str() {
+        "prod" | "production" => leptos::config::Env::PROD,
+        _ => leptos::config::Env::DEV,
+    };
+    let leptos_options = LeptosOptions::builder()
+        .output_name("mcu")
+        .site_root(cfg.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(cfg.listen)
+        .reload_port(3011)
+        .env(env)
+        .build();
 
     let data_dir = std::fs::canonicalize(&cfg.data_dir).unwrap_or_else(|_| cfg.data_dir.clone());
     let me = hotbackup::Identity {
@@ -103,7 +112,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
     };
     let hb = hotbackup::HotBackup::start(store.clone(), me, data_dir.clone()).await?;
     Ok(AppState {
-        leptos_options: conf.leptos_options,
+        leptos_options,
         store,
         info: SystemInfo { name, model: cfg.model, version: cfg.software_version.clone() },
         data_dir,

@@ -2,7 +2,7 @@
 //! network and Hot Backup settings. Tables turn into cards on a phone (see `data-label`).
 
 use crate::api::*;
-use crate::components::ErrorMsg;
+use crate::components::{invalid, ErrorMsg, FieldError, FormStatus};
 use crate::error::AppError;
 use domain::timefmt::format_utc;
 use domain::Recurrence;
@@ -41,33 +41,65 @@ fn yes_no(b: bool) -> &'static str {
 
 #[component]
 pub fn ConferencesPage() -> impl IntoView {
+    let add = ServerAction::<AddConference>::new();
+    let result = Signal::derive(move || add.value().get());
+    let rows = Resource::new(move || add.version().get(), |_| list_conferences());
     view! {
         <Title text="Conferences"/>
         <h1>"Conferences"</h1>
-        {loaded(list_conferences, |rows: Vec<ConferenceRow>| {
-            if rows.is_empty() {
-                return empty("No ongoing conferences.");
-            }
-            view! {
-                <table class="list">
-                    <caption>{format!("Conferences ({})", rows.len())}</caption>
-                    <thead><tr><th scope="col">"Name"</th><th scope="col">"ID"</th><th scope="col">"Start Time"</th>
-                        <th scope="col">"End Time"</th><th scope="col">"Participants"</th></tr></thead>
-                    <tbody>
-                        {rows.into_iter().map(|r| view! {
-                            <tr>
-                                <td data-label="Name">{r.conference.name}</td>
-                                <td data-label="ID">{r.conference.numeric_id}</td>
-                                <td data-label="Start Time">{format_utc(r.conference.start_ms)}</td>
-                                <td data-label="End Time">{r.conference.end_ms.map(format_utc).unwrap_or_else(|| "—".into())}</td>
-                                <td data-label="Participants">{format!("({}/{})", r.connected, r.participants)}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }.into_any()
-        })}
+        <details class="card">
+            <summary>"New conference"</summary>
+            <ActionForm action=add attr:class="form inline">
+                <div class="field">
+                    <label for="conf-name">"Conference name"</label>
+                    <input id="conf-name" name="name" aria-describedby="conf-name-error" aria-invalid=invalid(result, "name")/>
+                    <FieldError id="conf-name" field="name" result=result/>
+                </div>
+                <div class="field">
+                    <label for="conf-id">"ID"</label>
+                    <input id="conf-id" name="numeric_id" inputmode="numeric" aria-describedby="conf-id-error" aria-invalid=invalid(result, "numeric_id")/>
+                    <FieldError id="conf-id" field="numeric_id" result=result/>
+                </div>
+                <button type="submit" disabled=move || add.pending().get()>"Start conference"</button>
+            </ActionForm>
+            <FormStatus result=result/>
+        </details>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match rows.await {
+                    Ok(rows) => conference_table(rows),
+                    Err(e) => view! { <ErrorMsg error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
     }
+}
+
+fn conference_table(rows: Vec<ConferenceRow>) -> AnyView {
+    if rows.is_empty() {
+        return empty("No ongoing conferences.");
+    }
+    view! {
+        <table class="list">
+            <caption>{format!("Conferences ({})", rows.len())}</caption>
+            <thead><tr><th scope="col">"Name"</th><th scope="col">"ID"</th><th scope="col">"Start Time"</th>
+                <th scope="col">"End Time"</th><th scope="col">"Participants"</th></tr></thead>
+            <tbody>
+                {rows.into_iter().map(|r| {
+                    let key = r.conference.name.clone();
+                    view! {
+                    <tr data-conference=key>
+                        <td data-label="Name">{r.conference.name}</td>
+                        <td data-label="ID">{r.conference.numeric_id}</td>
+                        <td data-label="Start Time">{format_utc(r.conference.start_ms)}</td>
+                        <td data-label="End Time">{r.conference.end_ms.map(format_utc).unwrap_or_else(|| "—".into())}</td>
+                        <td data-label="Participants">{format!("({}/{})", r.connected, r.participants)}</td>
+                    </tr>
+                }}).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }
 
 #[component]
@@ -203,21 +235,5 @@ pub fn NetworkPage() -> impl IntoView {
                 </section>
             }.into_any()
         })}
-    }
-}
-
-#[component]
-pub fn HotBackupPage() -> impl IntoView {
-    view! {
-        <Title text="Hot Backup"/>
-        <h1>"Hot Backup"</h1>
-        {loaded(get_hot_backup_settings, |h: domain::HotBackupSettings| view! {
-            <dl class="card facts">
-                <dt>"Hot Backup Enabled"</dt><dd>{yes_no(h.enabled)}</dd>
-                <dt>"MCU Role"</dt><dd>{format!("{:?} MCU", h.role)}</dd>
-                <dt>"Paired MCU IP Address"</dt><dd>{or_none(h.peer_address)}</dd>
-                <dt>"Synchronization Status"</dt><dd>{if h.enabled { "Attempting" } else { "None" }}</dd>
-            </dl>
-        }.into_any())}
     }
 }

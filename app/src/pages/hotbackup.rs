@@ -1,0 +1,228 @@
+//! Setup → Hot Backup: the settings (Administrator only), the guideline checks, and a live
+//! panel (role, peer, Sync Status, lag, last sync, event log) refreshed every second.
+
+use crate::api::{get_hot_backup, DisableHotBackup, EnableHotBackup, HotBackupView, TriggerFailover};
+use crate::components::{invalid, ErrorMsg, FieldError, FormStatus};
+use domain::hotbackup::{HbStatus, LiveRole, PeerState, SyncStatus};
+use domain::timefmt::format_utc;
+use domain::HotBackupSettings;
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn HotBackupPage() -> impl IntoView {
+    let enable = ServerAction::<EnableHotBackup>::new();
+    let disable = ServerAction::<DisableHotBackup>::new();
+    let failover = ServerAction::<TriggerFailover>::new();
+    let (tick, set_tick) = signal(0u32);
+    // Browser only: refresh the live panel every second.
+    Effect::new(move |_| {
+        if let Ok(h) = set_interval_with_handle(move || set_tick.update(|t| *t = t.wrapping_add(1)), std::time::Duration::from_secs(1)) {
+            on_cleanup(move || h.clear());
+        }
+    });
+    let versions = move || (enable.version().get(), disable.version().get(), failover.version().get());
+    let live = Resource::new(move || (tick.get(), versions()), |_| get_hot_backup());
+    let setup = Resource::new(versions, |_| get_hot_backup());
+    let enable_result = Signal::derive(move || enable.value().get());
+    let other_result = Signal::derive(move || {
+        failover.value().get().or_else(|| disable.value().get())
+    });
+    view! {
+        <Title text="Hot Backup"/>
+        <h1>"Hot Backup"</h1>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match live.await {
+                    Ok(v) => Either::Left(live_panel(v.status)),
+                    Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
+                }
+            })}
+        </Transition>
+        <FormStatus result=other_result/>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match setup.await {
+                    Ok(v) => Either::Left(setup_section(v, enable, disable, failover, enable_result)),
+                    Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn role_label(r: LiveRole) -> &'static str {
+    match r {
+        LiveRole::Standalone => "Standalone (Hot Backup off)",
+        LiveRole::Master => "Master MCU",
+        LiveRole::Slave => "Slave MCU",
+    }
+}
+
+fn sync_label(s: SyncStatus) -> &'static str {
+    match s {
+        SyncStatus::None => "None",
+        SyncStatus::Attempting => "Attempting",
+        SyncStatus::Ok => "OK",
+        SyncStatus::Fail => "Fail",
+    }
+}
+
+fn live_panel(s: HbStatus) -> impl IntoView {
+    let peer = match (&s.peer_name, s.peer_state) {
+        (_, _) if s.peer_address.is_empty() => "—".to_string(),
+        (Some(n), PeerState::Up) => format!("{n} ({}) — answering", s.peer_address),
+        (_, PeerState::Down) => format!("{} — not answering", s.peer_address),
+        (_, _) => format!("{} — not contacted yet", s.peer_address),
+    };
+    let in_step = match (&s.peer_digest, s.sync_status) {
+        (Some(d), SyncStatus::Ok) if *d == s.digest => "identical (digests match)".to_string(),
+        (Some(_), _) => "differs (catching up)".to_string(),
+        (None, _) => "—".to_string(),
+    };
+    let sync_class = format!("badge sync-{}", sync_label(s.sync_status).to_lowercase());
+    let checks = s.checks.clone();
+    let events = s.events.clone();
+    view! {
+        <section class="card" aria-labelledby="live-h">
+            <h2 id="live-h">"Status"</h2>
+            <dl class="facts">
+                <dt>"This MCU"</dt><dd data-testid="hb-role">{role_label(s.role)}</dd>
+                <dt>"Paired MCU"</dt><dd data-testid="hb-peer">{peer}</dd>
+                <dt>"Synchronization Status"</dt><dd><span class=sync_class data-testid="hb-sync">{sync_label(s.sync_status)}</span></dd>
+                <dt>"Replication lag"</dt><dd>{format!("{} ms", s.lag_ms)}</dd>
+                <dt>"Last successful sync"</dt><dd>{s.last_sync_ms.map(format_utc).unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Epoch · changes"</dt><dd>{format!("{} · {} (paired MCU: {})", s.epoch, s.seq, s.peer_seq.map(|p| p.to_string()).unwrap_or_else(|| "—".into()))}</dd>
+                <dt>"Mirrored state"</dt><dd>{in_step}</dd>
+                {s.snapshot_progress.map(|(done, total)| view! {
+                    <dt>"Snapshot"</dt><dd><progress max=total value=done></progress>{format!(" {done}/{total}")}</dd>
+                })}
+            </dl>
+            {(!checks.is_empty()).then(|| view! {
+                <h3>"Guideline checks"</h3>
+                <ul class="checks">
+                    {checks.into_iter().map(|c| view! {
+                        <li class:fail=!c.passed>
+                            <strong>{format!("{} {}", c.guideline, if c.passed { "✓ passed" } else { "✗ failed" })}</strong>
+                            " — "{c.reason}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
+            <h3>"Event log"</h3>
+            {if events.is_empty() {
+                Either::Left(view! { <p class="empty">"No events yet."</p> })
+            } else {
+                Either::Right(view! {
+                    <ol class="events" data-testid="hb-events">
+                        {events.into_iter().take(30).map(|e| view! {
+                            <li class:alarm=e.alarm><time>{format_utc(e.at_ms)}</time>" "{e.text}</li>
+                        }).collect_view()}
+                    </ol>
+                })
+            }}
+        </section>
+    }
+}
+
+fn setup_section(
+    v: HotBackupView,
+    enable: ServerAction<EnableHotBackup>,
+    disable: ServerAction<DisableHotBackup>,
+    failover: ServerAction<TriggerFailover>,
+    result: Signal<Option<Result<String, crate::error::AppError>>>,
+) -> impl IntoView {
+    if !v.can_manage {
+        return Either::Left(view! { <p class="empty">"Only an Administrator can change the Hot Backup settings."</p> });
+    }
+    if v.settings.enabled {
+        let is_master = v.status.role == LiveRole::Master;
+        return Either::Right(Either::Left(view! {
+            <section class="card" aria-labelledby="setup-h">
+                <h2 id="setup-h">"Settings"</h2>
+                <dl class="facts">
+                    <dt>"Hot Backup Enabled"</dt><dd>"Yes"</dd>
+                    <dt>"MCU Role"</dt><dd>{format!("{:?} MCU", v.settings.role)}</dd>
+                    <dt>"Paired MCU IP Address"</dt><dd>{v.settings.peer_address.clone()}</dd>
+                    <dt>"Heartbeat / detection"</dt><dd>{format!("{} ms / {} ms", v.settings.heartbeat_ms, v.settings.detection_ms)}</dd>
+                </dl>
+                <div class="actions">
+                    {is_master.then(|| view! {
+                        <ActionForm action=failover>
+                            <button type="submit" on:click=|ev| {
+                                if !window().confirm_with_message("Trigger a failover? The Slave becomes the Master and this MCU becomes its Slave.").unwrap_or(false) {
+                                    ev.prevent_default();
+                                }
+                            }>"Trigger Failover"</button>
+                        </ActionForm>
+                    })}
+                    <ActionForm action=disable>
+                        <button type="submit" class="danger" on:click=move |ev| {
+                            let msg = if is_master {
+                                "Disable Hot Backup on this MCU?"
+                            } else {
+                                "Disable Hot Backup on this Slave? The backed-up ongoing conferences and reservations on it will be deleted (G6)."
+                            };
+                            if !window().confirm_with_message(msg).unwrap_or(false) {
+                                ev.prevent_default();
+                            }
+                        }>"Disable Hot Backup"</button>
+                    </ActionForm>
+                </div>
+            </section>
+        }));
+    }
+    Either::Right(Either::Right(enable_form(v.settings, enable, result)))
+}
+
+fn enable_form(
+    s: HotBackupSettings,
+    enable: ServerAction<EnableHotBackup>,
+    result: Signal<Option<Result<String, crate::error::AppError>>>,
+) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="setup-h">
+            <h2 id="setup-h">"Enable Hot Backup"</h2>
+            <ActionForm action=enable attr:class="form">
+                <label for="hb-role">"MCU Role"</label>
+                <select id="hb-role" name="role" aria-describedby="hb-role-error">
+                    <option value="master" selected=s.role == domain::HotBackupRole::Master>"Master MCU"</option>
+                    <option value="slave" selected=s.role == domain::HotBackupRole::Slave>"Slave MCU"</option>
+                </select>
+                <FieldError id="hb-role" field="role" result=result/>
+                <label for="hb-peer">"Paired MCU IP Address"</label>
+                <input id="hb-peer" name="peer_address" value=s.peer_address.clone() placeholder="10.0.0.2 or [fd00::2]:3001"
+                    aria-describedby="hb-peer-error" aria-invalid=invalid(result, "peer_address")/>
+                <FieldError id="hb-peer" field="peer_address" result=result/>
+                <label for="hb-heartbeat">"Heartbeat interval (ms)"</label>
+                <input id="hb-heartbeat" name="heartbeat_ms" inputmode="numeric" value=s.heartbeat_ms.to_string()
+                    aria-describedby="hb-heartbeat-error" aria-invalid=invalid(result, "heartbeat_ms")/>
+                <FieldError id="hb-heartbeat" field="heartbeat_ms" result=result/>
+                <label for="hb-detection">"Failure detection time (ms)"</label>
+                <input id="hb-detection" name="detection_ms" inputmode="numeric" value=s.detection_ms.to_string()
+                    aria-describedby="hb-detection-error" aria-invalid=invalid(result, "detection_ms")/>
+                <FieldError id="hb-detection" field="detection_ms" result=result/>
+                <fieldset>
+                    <legend>"Failover triggers"</legend>
+                    <label class="check"><input type="checkbox" checked disabled/>"Loss of the management link (always on)"</label>
+                    <label class="check"><input type="checkbox" name="signalling_trigger" checked=s.signalling_trigger/>"Signalling link inactive"</label>
+                    <label class="check"><input type="checkbox" name="media_trigger" checked=s.media_trigger/>"Media link inactive"</label>
+                    <label for="hb-inactivity">"Inactivity time (20–120 s)"</label>
+                    <input id="hb-inactivity" name="inactivity_s" inputmode="numeric" value=s.inactivity_s.to_string()
+                        aria-describedby="hb-inactivity-error" aria-invalid=invalid(result, "inactivity_s")/>
+                    <FieldError id="hb-inactivity" field="inactivity_s" result=result/>
+                </fieldset>
+                <label for="hb-password">"Your password"</label>
+                <input id="hb-password" name="password" type="password" autocomplete="current-password"
+                    aria-describedby="hb-password-help hb-password-error" aria-invalid=invalid(result, "password")/>
+                <small id="hb-password-help">"The paired MCU is logged in to as you: the users and passwords are the same on both (G2)."</small>
+                <FieldError id="hb-password" field="password" result=result/>
+                <FormStatus result=result/>
+                <button type="submit" disabled=move || enable.pending().get()>
+                    {move || if enable.pending().get() { "Checking the paired MCU…" } else { "Enable Hot Backup" }}
+                </button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,298 @@
+//! Two real MCU processes on loopback, each with its own temporary data folder: pairing,
+//! replication, kill -9 of the Master, failover, rejoin, planned switch-over, G1/G2/G5/G6.
+//! Every wait is bounded.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PW: &str = "pair-admin-pass";
+
+struct Mcu {
+    name: String,
+    port: u16,
+    dir: PathBuf,
+    version: String,
+    child: Option<Child>,
+    cookie: String,
+    http: reqwest::Client,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+impl Mcu {
+    async fn start(name: &str, dir: &Path, version: &str) -> Mcu {
+        let mut m = Mcu {
+            name: name.into(),
+            port: free_port(),
+            dir: dir.to_path_buf(),
+            version: version.into(),
+            child: None,
+            cookie: String::new(),
+            http: reqwest::Client::builder().no_proxy().build().expect("client"),
+        };
+        m.spawn().await;
+        m
+    }
+
+    async fn spawn(&mut self) {
+        let child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["--name", &self.name, "--listen", &format!("127.0.0.1:{}", self.port)])
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .args(["--software-version", &self.version, "--admin-password", PW])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn server");
+        self.child = Some(child);
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(20) {
+            if self.health().await.is_some() {
+                self.login().await;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{} did not start", self.name);
+    }
+
+    fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill(); // SIGKILL
+            let _ = c.wait();
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    async fn health(&self) -> Option<serde_json::Value> {
+        let r = self.http.get(self.url("/healthz")).timeout(Duration::from_secs(2)).send().await.ok()?;
+        r.json().await.ok()
+    }
+
+    async fn login(&mut self) {
+        let r = self
+            .http
+            .post(self.url("/api/login"))
+            .header("Accept", "application/json")
+            .form(&[("username", "admin"), ("password", PW), ("next", "/")])
+            .send()
+            .await
+            .expect("login");
+        assert!(r.status().is_success(), "login on {}: {}", self.name, r.status());
+        let set = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie").to_string();
+        self.cookie = set.split(';').next().unwrap_or_default().to_string();
+    }
+
+    /// Calls a server function; returns (status, body).
+    async fn api(&self, f: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let r = self
+            .http
+            .post(self.url(&format!("/api/{f}")))
+            .header("Accept", "application/json")
+            .header("Cookie", &self.cookie)
+            .form(form)
+            .timeout(Duration::from_secs(20))
+            .send()
+            .await
+            .expect("api call");
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap_or_default())
+    }
+
+    async fn enable(&self, role: &str, peer: &Mcu) -> (u16, String) {
+        self.api(
+            "enable_hot_backup",
+            &[
+                ("role", role),
+                ("peer_address", &peer.addr()),
+                ("heartbeat_ms", "100"),
+                ("detection_ms", "800"),
+                ("inactivity_s", "30"),
+                ("password", PW),
+            ],
+        )
+        .await
+    }
+
+    async fn conferences(&self) -> Vec<String> {
+        let (s, body) = self.api("list_conferences", &[]).await;
+        assert_eq!(s, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        let mut names: Vec<String> = v
+            .as_array()
+            .map(|a| a.iter().filter_map(|r| r["conference"]["name"].as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// Waits (bounded) until `/healthz` satisfies `pred`; returns how long it took.
+    async fn wait_health(&self, what: &str, limit: Duration, pred: impl Fn(&serde_json::Value) -> bool) -> Duration {
+        let t0 = Instant::now();
+        let mut last = None;
+        while t0.elapsed() < limit {
+            if let Some(h) = self.health().await {
+                if pred(&h) {
+                    return t0.elapsed();
+                }
+                last = Some(h);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{}: {what} not reached within {limit:?}; last /healthz: {last:?}", self.name);
+    }
+}
+
+impl Drop for Mcu {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+async fn paired(a_dir: &Path, b_dir: &Path) -> (Mcu, Mcu) {
+    let a = Mcu::start("MCU-A", a_dir, "1.0.0").await;
+    let b = Mcu::start("MCU-B", b_dir, "1.0.0").await;
+    let (s, body) = b.enable("slave", &a).await;
+    assert_eq!(s, 200, "enable slave: {body}");
+    let (s, body) = a.enable("master", &b).await;
+    assert_eq!(s, 200, "enable master: {body}");
+    let ok = |role: &'static str| move |h: &serde_json::Value| h["role"] == role && h["sync_status"] == "ok";
+    a.wait_health("Master in sync", Duration::from_secs(10), ok("master")).await;
+    b.wait_health("Slave in sync", Duration::from_secs(10), ok("slave")).await;
+    (a, b)
+}
+
+async fn add_conference(m: &Mcu, name: &str, id: &str) -> (u16, String) {
+    m.api("add_conference", &[("name", name), ("numeric_id", id)]).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicate_then_kill_the_master_then_rejoin() {
+    let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (mut a, b) = paired(da.path(), db.path()).await;
+
+    let mut acked = Vec::new();
+    for i in 0..20 {
+        let name = format!("Conf {i:02}");
+        let (s, body) = add_conference(&a, &name, &format!("{}", 1000 + i)).await;
+        assert_eq!(s, 200, "{body}");
+        acked.push(name);
+    }
+    // Acknowledged means on the Slave's disk already.
+    assert_eq!(b.conferences().await, acked);
+    let (ha, hb) = (a.health().await.expect("a"), b.health().await.expect("b"));
+    assert_eq!(ha["digest"], hb["digest"]);
+    // G5: the Slave refuses changes by hand, and says where to go.
+    let (s, body) = add_conference(&b, "Sneaky", "999").await;
+    assert_eq!(s, 403, "{body}");
+    assert!(body.contains("Slave") && body.contains(&a.addr()), "{body}");
+
+    // kill -9 the Master: the Slave takes over with every acknowledged change.
+    a.kill9();
+    let took = b.wait_health("takeover", Duration::from_secs(10), |h| h["role"] == "master").await;
+    eprintln!("failover: Slave became Master {} ms after kill -9", took.as_millis());
+    assert_eq!(b.health().await.expect("b")["epoch"], 2);
+    assert_eq!(b.conferences().await, acked);
+    let (s, body) = add_conference(&b, "After failover", "2000").await;
+    assert_eq!(s, 200, "{body}");
+
+    // The old Master starts again: it becomes the Slave of the new Master (G4) and converges.
+    a.spawn().await;
+    let rejoin = a.wait_health("rejoin as Slave", Duration::from_secs(15), |h| h["role"] == "slave" && h["sync_status"] == "ok").await;
+    eprintln!("rejoin: old Master in sync as Slave {} ms after start", rejoin.as_millis());
+    let digest = b.health().await.expect("b")["digest"].clone();
+    a.wait_health("equal digests", Duration::from_secs(5), |h| h["digest"] == digest).await;
+    let mut all = acked.clone();
+    all.push("After failover".into());
+    all.sort();
+    assert_eq!(a.conferences().await, all);
+    let (s, _) = add_conference(&a, "On old master", "3000").await;
+    assert_eq!(s, 403, "the old Master must not act as a second Master");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planned_switch_over_then_disable_on_the_slave_deletes_its_copies() {
+    let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (a, b) = paired(da.path(), db.path()).await;
+    for i in 0..3 {
+        let (s, body) = add_conference(&a, &format!("Before {i}"), &format!("{}", 100 + i)).await;
+        assert_eq!(s, 200, "{body}");
+    }
+    let (s, body) = b.api("trigger_failover", &[]).await;
+    assert_eq!(s, 409, "only the Master can trigger a failover: {body}");
+    let (s, body) = a.api("trigger_failover", &[]).await;
+    assert_eq!(s, 200, "{body}");
+    b.wait_health("new Master", Duration::from_secs(5), |h| h["role"] == "master").await;
+    a.wait_health("new Slave in sync", Duration::from_secs(10), |h| h["role"] == "slave" && h["sync_status"] == "ok").await;
+    let (s, body) = add_conference(&b, "After switch", "200").await;
+    assert_eq!(s, 200, "{body}");
+    let expect = vec!["After switch".to_string(), "Before 0".into(), "Before 1".into(), "Before 2".into()];
+    assert_eq!(a.conferences().await, expect, "nothing lost in the switch-over");
+
+    // G6: disabling Hot Backup on the Slave deletes the backed-up conferences.
+    let (s, body) = a.api("disable_hot_backup", &[]).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(a.health().await.expect("a")["role"], "standalone");
+    assert!(a.conferences().await.is_empty());
+    assert_eq!(b.conferences().await.len(), 4, "the Master keeps them");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enabling_is_refused_on_version_or_user_mismatch_or_no_peer() {
+    let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let a = Mcu::start("MCU-A", da.path(), "1.0.0").await;
+    let mut b = Mcu::start("MCU-B", db.path(), "1.1.0").await;
+
+    // G1: both versions named.
+    let (s, body) = a.enable("master", &b).await;
+    assert_eq!(s, 409, "{body}");
+    assert!(body.contains("1.0.0") && body.contains("1.1.0") && body.contains("G1"), "{body}");
+
+    // G2: the same version, but a user only on B.
+    b.kill9();
+    b.version = "1.0.0".into();
+    b.spawn().await;
+    let (s, body) = b.api("add_user", &[("name", "night-op"), ("password", "night-pass-1"), ("role", "operator")]).await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = a.enable("master", &b).await;
+    assert_eq!(s, 409, "{body}");
+    assert!(body.contains("G2") && body.contains("night-op") && !body.contains("night-pass-1"), "{body}");
+
+    // G8: an MCU with conferences cannot become the Slave.
+    let (s, _) = add_conference(&a, "Busy", "1").await;
+    assert_eq!(s, 200);
+    let (s, body) = a.api("add_user", &[("name", "night-op"), ("password", "night-pass-1"), ("role", "operator")]).await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = a.enable("slave", &b).await;
+    assert_eq!(s, 409, "{body}");
+    assert!(body.contains("G8") && body.contains("1 ongoing conference"), "{body}");
+
+    // G3: nobody at the address.
+    let nobody = format!("127.0.0.1:{}", free_port());
+    let (s, body) = a.api(
+        "enable_hot_backup",
+        &[("role", "master"), ("peer_address", &nobody), ("heartbeat_ms", "100"), ("detection_ms", "800"), ("inactivity_s", "30"), ("password", PW)],
+    ).await;
+    assert_eq!(s, 409, "{body}");
+    assert!(body.contains("G3"), "{body}");
+
+    // Bad input: a field error.
+    let (s, body) = a.api(
+        "enable_hot_backup",
+        &[("role", "master"), ("peer_address", "mcu-b"), ("heartbeat_ms", "100"), ("detection_ms", "800"), ("inactivity_s", "30"), ("password", PW)],
+    ).await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body.contains("peer_address"), "{body}");
+}
