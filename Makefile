@@ -20,12 +20,12 @@ demo: release
 	@./scripts/demo.sh
 
 clippy: setup
-	$(ENV) CARGO_TARGET_DIR=$(CHECK_DIR) cargo clippy -p domain -p app -p server --features app/ssr --all-targets -- -D warnings
+	$(ENV) CARGO_TARGET_DIR=$(CHECK_DIR) cargo clippy -p domain -p hotbackup -p app -p server --features app/ssr --all-targets -- -D warnings
 	$(ENV) CARGO_TARGET_DIR=$(CHECK_DIR) cargo clippy -p app --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 unit: setup
 	@mkdir -p target
-	$(ENV) CARGO_TARGET_DIR=$(CHECK_DIR) cargo test -p domain -p server 2>&1 | tee target/unit.log
+	$(ENV) CARGO_TARGET_DIR=$(CHECK_DIR) cargo test -p domain -p hotbackup -p server 2>&1 | tee target/unit.log
 
 e2e: build
 	$(ENV) cd end2end && CI=1 npx playwright test 2>&1 | tee ../target/e2e.log

@@ -50,6 +50,17 @@ pub fn hot_backup_badge(s: &domain::hotbackup::HbStatus) -> String {
     }
 }
 
+/// The role badge alone, for the shell to refresh it live.
+#[server(endpoint = "get_hot_backup_badge")]
+pub async fn get_hot_backup_badge() -> Result<String, AppError> {
+    answer(async {
+        let st = state()?;
+        crate::state::current_user(&st).await?.ok_or(AppError::NotLoggedIn)?;
+        Ok(hot_backup_badge(&st.hb.status()))
+    })
+    .await
+}
+
 /// Logs in and sets the session cookie. Wrong name and wrong password get the same answer.
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String, next: String) -> Result<UserView, AppError> {
@@ -343,7 +354,6 @@ fn number(field: &'static str, raw: &str, what: &str) -> Result<u32, AppError> {
 
 /// Enables Hot Backup on this MCU after checking the guidelines against the paired MCU.
 /// `password` is the caller's own: the peer link logs in to the paired MCU as them.
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "enable_hot_backup")]
 pub async fn enable_hot_backup(
     role: String,

@@ -1,7 +1,7 @@
 //! The HTML document, the routes, and the frame (header, navigation, login guard) that
 //! every page but the login page sits in.
 
-use crate::api::{get_shell, Logout, Shell};
+use crate::api::{get_hot_backup_badge, get_shell, Logout, Shell};
 use crate::components::ErrorMsg;
 use crate::pages::*;
 use domain::Permission;
@@ -113,7 +113,7 @@ fn frame_header(s: Shell) -> impl IntoView {
                 <span class="mcu-name">{s.info.name.clone()}</span>
                 <span class="mcu-meta">{format!("{} · v{}", s.info.model.label(), s.info.version)}</span>
             </div>
-            <span class="badge hb-badge" title="Hot Backup role">{s.hot_backup.clone()}</span>
+            <HbBadge initial=s.hot_backup.clone()/>
             <button
                 type="button"
                 class="menu-toggle"
@@ -134,6 +134,25 @@ fn frame_header(s: Shell) -> impl IntoView {
             </nav>
         </header>
     })
+}
+
+/// The Hot Backup role badge, refreshed every two seconds (browser only).
+#[component]
+fn HbBadge(initial: String) -> impl IntoView {
+    let (text, set_text) = signal(initial);
+    Effect::new(move |_| {
+        let refresh = move || {
+            leptos::task::spawn_local(async move {
+                if let Ok(t) = get_hot_backup_badge().await {
+                    set_text.set(t);
+                }
+            })
+        };
+        if let Ok(h) = set_interval_with_handle(refresh, std::time::Duration::from_secs(2)) {
+            on_cleanup(move || h.clear());
+        }
+    });
+    view! { <a href="/hot-backup" class="badge hb-badge" title="Hot Backup role and Sync Status">{text}</a> }
 }
 
 #[component]

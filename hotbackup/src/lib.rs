@@ -104,6 +104,8 @@ struct State {
     failovers: u64,
     snapshot_progress: Option<(u64, u64)>,
     handing_over: bool,
+    /// When the guideline checks were last run against the peer.
+    checks_at: Option<Instant>,
 }
 
 struct Inner {
@@ -180,6 +182,7 @@ impl HotBackup {
                     failovers: 0,
                     snapshot_progress: None,
                     handing_over: false,
+                    checks_at: None,
                 }),
                 committed: watch::channel(last_seq).0,
                 acked: watch::channel(0).0,
@@ -385,6 +388,7 @@ impl HotBackup {
                 HotBackupRole::Slave => LiveRole::Slave,
             };
             st.checks = checks.clone();
+            st.checks_at = Some(Instant::now());
             st.caught_up = false;
             st.slave_seen = None;
             st.peer_state = PeerState::Up;
@@ -484,13 +488,18 @@ impl HotBackup {
                 .map_err(|e| DomainError::Conflict(format!("The Slave did not take over: {e}. This MCU stays Master.")))
         }
         .await;
+        let done = match result {
+            Ok(hb) => {
+                self.become_slave(
+                    format!("Planned switch-over: {} is now the Master (epoch {}); this MCU is its Slave.", hb.name, hb.position.epoch),
+                    false,
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
         self.st().handing_over = false;
-        let hb = result?;
-        self.become_slave(format!(
-            "Planned switch-over: {} is now the Master (epoch {}); this MCU is its Slave.",
-            hb.name, hb.position.epoch
-        ), false)
-        .await
+        done
     }
 
     async fn become_slave(&self, why: String, alarm: bool) -> Result<(), DomainError> {
@@ -512,7 +521,7 @@ impl HotBackup {
         Ok(())
     }
 
-    async fn become_master(&self, why: String) -> Result<u64, DomainError> {
+    async fn become_master(&self, why: String, alarm: bool) -> Result<u64, DomainError> {
         let mut settings = self.settings();
         settings.role = HotBackupRole::Master;
         let saved = settings.clone();
@@ -531,7 +540,7 @@ impl HotBackup {
             st.caught_up = false;
         }
         self.apply_write_mode();
-        self.event(true, format!("{why} This MCU is now the Master (epoch {epoch})."));
+        self.event(alarm, format!("{why} This MCU is now the Master (epoch {epoch})."));
         self.inner.wake.notify_one();
         let me = self.clone();
         tokio::spawn(async move { me.redial().await });
@@ -696,7 +705,7 @@ impl HotBackup {
         if have != t.seq {
             return Err(PeerError::Conflict(format!("this Slave has changes up to {have}, not {}", t.seq)));
         }
-        self.become_master("Planned switch-over: the Master handed over.".into()).await?;
+        self.become_master("Planned switch-over: the Master handed over.".into(), false).await?;
         self.heartbeat().await
     }
 
@@ -726,7 +735,7 @@ impl HotBackup {
             let st = self.st();
             (st.settings.peer_address.clone(), st.link.token.clone(), st.settings.clone())
         };
-        if !settings.enabled || peer.is_empty() {
+        if !settings.enabled || peer.is_empty() || self.st().handing_over {
             return;
         }
         let timeout = Duration::from_millis(settings.detection_ms.into());
@@ -741,7 +750,8 @@ impl HotBackup {
                         st.peer_seq = Some(hb.position.seq);
                     }
                 }
-                if hb.role == LiveRole::Master {
+                self.maybe_refresh_checks();
+                if hb.role == LiveRole::Master && self.role() == LiveRole::Master && !self.st().handing_over {
                     let mine = blocking(&self.inner.store, |s| Ok((s.position()?, s.instance_id()?))).await;
                     let Ok((pos, id)) = mine else { return };
                     let peer_epoch = hb.epochs.last().map(|e| e.epoch).unwrap_or(1);
@@ -772,10 +782,45 @@ impl HotBackup {
         }
     }
 
+    /// Runs the guideline checks against the peer again every few seconds while paired
+    /// (G2 continuously, G10 as a warning on both MCUs); a newly failing check raises an alarm.
+    fn maybe_refresh_checks(&self) {
+        const EVERY: Duration = Duration::from_secs(5);
+        {
+            let mut st = self.st();
+            if st.checks_at.is_some_and(|t| t.elapsed() < EVERY) {
+                return;
+            }
+            st.checks_at = Some(Instant::now());
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            let (peer, token, role, detection) = {
+                let st = me.st();
+                (st.settings.peer_address.clone(), st.link.token.clone(), st.settings.role, st.settings.detection_ms)
+            };
+            let Ok(facts) = me.inner.client.facts(&peer, &token, Duration::from_millis(detection.into())).await else { return };
+            let Ok(checks) = me.checks_against(&facts, role).await else { return };
+            let newly_failed: Vec<Check> = {
+                let st = me.st();
+                checks.iter().filter(|c| !c.passed && st.checks.iter().any(|o| o.guideline == c.guideline && o.passed)).cloned().collect()
+            };
+            me.st().checks = checks;
+            for c in newly_failed {
+                me.event(true, format!("{}: {}", c.guideline, c.reason));
+            }
+        });
+    }
+
     fn alarm_once(&self, text: &str) {
+        self.note_once(true, text);
+    }
+
+    /// Logs `text` unless it is already the newest event (loops retry every heartbeat).
+    fn note_once(&self, alarm: bool, text: &str) {
         let fresh = self.st().events.front().is_none_or(|e| e.text != text);
         if fresh {
-            self.event(true, text);
+            self.event(alarm, text);
         }
     }
 
@@ -801,7 +846,7 @@ impl HotBackup {
                                 "8202 Hot Backup: the Master ({peer}) has not answered for {} ms ({e}).",
                                 detector.silent_for(now).as_millis()
                             );
-                            if let Err(err) = self.become_master(why).await {
+                            if let Err(err) = self.become_master(why, true).await {
                                 self.event(true, format!("Taking over failed: {err}"));
                             }
                             return;
@@ -864,6 +909,11 @@ impl HotBackup {
             st.peer_state = PeerState::Up;
             st.peer_name = Some(hb.name.clone());
         }
+        if hb.role == LiveRole::Standalone {
+            self.note_once(false, &format!("Waiting for {}: Hot Backup is off there; enable it as the Master.", hb.name));
+            tokio::time::sleep(hb_every).await;
+            return Ok(());
+        }
         if hb.role != LiveRole::Master {
             self.alarm_once(&format!(
                 "8201 Hot Backup: Master-Slave configuration conflict: {} is not acting as Master ({:?}).",
@@ -893,6 +943,7 @@ impl HotBackup {
             let after = self.inner.store.last_seq().map_err(|e| e.to_string())?;
             let batch = self.inner.client.log(peer, token, after, hb_every, detection).await.map_err(|e| e.to_string())?;
             detector.heard(Instant::now());
+            self.maybe_refresh_checks();
             let n = batch.entries.len() as u64;
             let newest_at = batch.entries.last().map(|e| e.at_ms);
             let epochs = batch.epochs.clone();

@@ -174,6 +174,23 @@ async fn paired(a_dir: &Path, b_dir: &Path) -> (Mcu, Mcu) {
     (a, b)
 }
 
+/// Waits (bounded) until the Hot Backup page's check `g` has `passed`.
+async fn wait_check(m: &Mcu, g: &str, passed: bool) -> String {
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(12) {
+        let (_, body) = m.api("get_hot_backup", &[]).await;
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let found = v["status"]["checks"].as_array().and_then(|cs| cs.iter().find(|c| c["guideline"] == g).cloned());
+        if let Some(c) = found {
+            if c["passed"] == passed {
+                return c["reason"].as_str().unwrap_or_default().to_string();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{}: check {g} never became passed={passed}", m.name);
+}
+
 async fn add_conference(m: &Mcu, name: &str, id: &str) -> (u16, String) {
     m.api("add_conference", &[("name", name), ("numeric_id", id)]).await
 }
@@ -226,6 +243,15 @@ async fn replicate_then_kill_the_master_then_rejoin() {
 async fn planned_switch_over_then_disable_on_the_slave_deletes_its_copies() {
     let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
     let (a, b) = paired(da.path(), db.path()).await;
+    // G2 holds continuously: a user added on one side only raises an alarm, naming them.
+    wait_check(&a, "G2", true).await;
+    let (s, body) = a.api("add_user", &[("name", "late-op"), ("password", "late-pass-1"), ("role", "operator")]).await;
+    assert_eq!(s, 200, "{body}");
+    let reason = wait_check(&a, "G2", false).await;
+    assert!(reason.contains("late-op") && !reason.contains("late-pass-1"), "{reason}");
+    let (s, _) = b.api("add_user", &[("name", "late-op"), ("password", "late-pass-1"), ("role", "operator")]).await;
+    assert_eq!(s, 200);
+    wait_check(&a, "G2", true).await;
     for i in 0..3 {
         let (s, body) = add_conference(&a, &format!("Before {i}"), &format!("{}", 100 + i)).await;
         assert_eq!(s, 200, "{body}");

@@ -1,0 +1,84 @@
+import { ADMIN, expect, hydrated, test } from './helpers';
+import type { Page } from '@playwright/test';
+
+// Each project has its own pair of MCUs (see playwright.config.ts).
+function ports(project: string) {
+  return project === 'phone' ? { a: 3104, b: 3105 } : { a: 3102, b: 3103 };
+}
+
+async function loginAt(page: Page, port: number) {
+  await page.goto(`http://127.0.0.1:${port}/login`);
+  await hydrated(page);
+  await page.getByLabel('User name').fill(ADMIN.name);
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+}
+
+async function enable(page: Page, port: number, role: 'Master MCU' | 'Slave MCU', peerPort: number) {
+  await page.goto(`http://127.0.0.1:${port}/hot-backup`);
+  await hydrated(page);
+  await page.getByLabel('MCU Role').selectOption({ label: role });
+  await page.getByLabel('Paired MCU IP Address').fill(`127.0.0.1:${peerPort}`);
+  await page.getByLabel('Heartbeat interval (ms)').fill('100');
+  await page.getByLabel('Failure detection time (ms)').fill('800');
+  await page.getByLabel('Your password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Enable Hot Backup' }).click();
+  await expect(page.getByRole('button', { name: 'Disable Hot Backup' })).toBeVisible({ timeout: 15_000 });
+}
+
+test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over live', async ({ page, context }, info) => {
+  const { a, b } = ports(info.project.name);
+  const master = page;
+  const slave = await context.newPage();
+  slave.on('pageerror', (e) => { throw e; });
+  await loginAt(master, a);
+  await loginAt(slave, b);
+
+  // A bad address gets a message next to the field.
+  await master.goto(`http://127.0.0.1:${a}/hot-backup`);
+  await hydrated(master);
+  await master.getByLabel('Paired MCU IP Address').fill('mcu-b.local');
+  await master.getByLabel('Your password').fill(ADMIN.password);
+  await master.getByRole('button', { name: 'Enable Hot Backup' }).click();
+  await expect(master.locator('#hb-peer-error')).toContainText('is not an IP address');
+
+  await enable(slave, b, 'Slave MCU', a);
+  await enable(master, a, 'Master MCU', b);
+  await expect(master.getByTestId('hb-sync')).toHaveText('OK', { timeout: 15_000 });
+  await expect(slave.getByTestId('hb-sync')).toHaveText('OK', { timeout: 15_000 });
+  await expect(master.getByTestId('hb-role')).toHaveText('Master MCU');
+  await expect(slave.getByTestId('hb-role')).toHaveText('Slave MCU');
+  await expect(master.locator('header .hb-badge')).toContainText('Master');
+
+  // A conference made on the Master appears on the Slave.
+  await master.goto(`http://127.0.0.1:${a}/conferences`);
+  await hydrated(master);
+  await master.getByText('New conference').click();
+  await master.getByLabel('Conference name').fill('Board meeting');
+  await master.getByLabel('ID', { exact: true }).fill('4711');
+  await master.getByRole('button', { name: 'Start conference' }).click();
+  await expect(master.locator('tr[data-conference="Board meeting"]')).toBeVisible();
+
+  await slave.goto(`http://127.0.0.1:${b}/conferences`);
+  await hydrated(slave);
+  await expect(slave.locator('tr[data-conference="Board meeting"]')).toContainText('4711');
+  // The Slave refuses edits, and says where to go (G5).
+  await slave.getByText('New conference').click();
+  await slave.getByLabel('Conference name').fill('Not here');
+  await slave.getByLabel('ID', { exact: true }).fill('1');
+  await slave.getByRole('button', { name: 'Start conference' }).click();
+  await expect(slave.getByRole('alert')).toContainText(`Master MCU (127.0.0.1:${a})`);
+  await expect(slave.locator('tr[data-conference="Not here"]')).toHaveCount(0);
+
+  // Trigger Failover on the Master: both pages show the swap without reload.
+  await slave.goto(`http://127.0.0.1:${b}/hot-backup`);
+  await hydrated(slave);
+  await master.goto(`http://127.0.0.1:${a}/hot-backup`);
+  await hydrated(master);
+  master.once('dialog', (d) => d.accept());
+  await master.getByRole('button', { name: 'Trigger Failover' }).click();
+  await expect(slave.getByTestId('hb-role')).toHaveText('Master MCU', { timeout: 10_000 });
+  await expect(master.getByTestId('hb-role')).toHaveText('Slave MCU', { timeout: 10_000 });
+  await expect(master.getByTestId('hb-sync')).toHaveText('OK', { timeout: 15_000 });
+});
