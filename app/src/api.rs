@@ -36,13 +36,8 @@ pub async fn get_shell() -> Result<Shell, AppError> {
 
 /// The role badge of the app shell: "Hot Backup off", "Master · Sync OK", "Slave · Sync Fail"...
 pub fn hot_backup_badge(s: &domain::hotbackup::HbStatus) -> String {
-    use domain::hotbackup::{LiveRole, SyncStatus};
-    let sync = match s.sync_status {
-        SyncStatus::None => "None",
-        SyncStatus::Attempting => "Attempting",
-        SyncStatus::Ok => "OK",
-        SyncStatus::Fail => "Fail",
-    };
+    use domain::hotbackup::LiveRole;
+    let sync = s.sync_status.label();
     match s.role {
         LiveRole::Standalone => "Hot Backup off".into(),
         LiveRole::Master => format!("Master · Sync {sync}"),
@@ -279,14 +274,29 @@ pub async fn list_profiles() -> Result<Vec<Profile>, AppError> {
 pub struct NetworkOverview {
     pub service: NetworkService,
     pub management: ManagementNetwork,
+    /// What this MCU registers: on a Hot Backup Slave, aliases and host name carry the
+    /// backup suffix so the two MCUs never register the same names.
+    pub registered_aliases: Vec<String>,
+    pub registered_host_name: String,
 }
 
 #[server(endpoint = "get_network_overview")]
 pub async fn get_network_overview() -> Result<NetworkOverview, AppError> {
     answer(async {
         let (st, _) = require(Permission::ViewConfiguration).await?;
-        st.db(|s| Ok(NetworkOverview { service: s.network_service()?, management: s.local(domain::store::keys::MANAGEMENT_NETWORK)? }))
-            .await
+        let role = st.hb.role();
+        st.db(move |s| {
+            let service = s.network_service()?;
+            let management: ManagementNetwork = s.local(domain::store::keys::MANAGEMENT_NETWORK)?;
+            let reg = |n: &str| domain::hotbackup::registered_name(n, role);
+            Ok(NetworkOverview {
+                registered_aliases: service.gatekeeper.aliases.iter().map(|a| reg(a)).collect(),
+                registered_host_name: reg(&management.host_name),
+                service,
+                management,
+            })
+        })
+        .await
     })
     .await
 }
@@ -418,6 +428,30 @@ pub async fn trigger_failover() -> Result<String, AppError> {
         st.hb.trigger_failover().await?;
         tracing::info!(by = %me.name, "planned switch-over");
         Ok("Switch-over done: the paired MCU is now the Master and this MCU its Slave.".into())
+    })
+    .await
+}
+
+/// Simulation endpoint (calls are simulated): this MCU's signalling or media link goes
+/// down (`up` = "false") or comes back. With that failover trigger on, a Master whose link
+/// stays down for the inactivity time hands over to its Slave.
+#[server(endpoint = "simulate_link")]
+pub async fn simulate_link(link: String, up: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::ManageConfiguration).await?;
+        let link = match link.as_str() {
+            "signalling" => domain::hotbackup::Link::Signalling,
+            "media" => domain::hotbackup::Link::Media,
+            _ => return Err(AppError::Invalid { field: "link".into(), message: "The link is 'signalling' or 'media'.".into() }),
+        };
+        let up = match up.as_str() {
+            "true" => true,
+            "false" => false,
+            _ => return Err(AppError::Invalid { field: "up".into(), message: "'up' is true or false.".into() }),
+        };
+        st.hb.set_link(link, up);
+        tracing::info!(by = %me.name, ?link, up, "simulated link change");
+        Ok(format!("{link:?} link {}.", if up { "up" } else { "down" }))
     })
     .await
 }

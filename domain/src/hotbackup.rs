@@ -174,6 +174,32 @@ impl FailureDetector {
     }
 }
 
+/// The simulated links of the Master whose loss can trigger a failover (spec §2); the
+/// management link's loss is always a trigger and is detected by the Slave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Link {
+    Signalling,
+    Media,
+}
+
+/// Which enabled trigger has fired: a link inactive for at least the inactivity time.
+/// `down_for` gives how long each link has been down (None: up).
+pub fn link_trigger(
+    settings: &crate::HotBackupSettings,
+    signalling_down_for: Option<Duration>,
+    media_down_for: Option<Duration>,
+) -> Option<Link> {
+    let limit = Duration::from_secs(settings.inactivity_s.into());
+    let fired = |on: bool, d: Option<Duration>| on && d.is_some_and(|d| d >= limit);
+    if fired(settings.signalling_trigger, signalling_down_for) {
+        Some(Link::Signalling)
+    } else if fired(settings.media_trigger, media_down_for) {
+        Some(Link::Media)
+    } else {
+        None
+    }
+}
+
 /// Heartbeat interval and detection time an administrator may choose (ms).
 pub const HEARTBEAT_RANGE_MS: (u32, u32) = (50, 2000);
 pub const DETECTION_RANGE_MS: (u32, u32) = (300, 240_000);
@@ -199,6 +225,41 @@ pub enum SyncStatus {
     Ok,
     /// Peer unreachable or sync failing.
     Fail,
+}
+
+impl LiveRole {
+    /// Machine key, as `/healthz` and `/metrics` say it.
+    pub fn key(self) -> &'static str {
+        match self {
+            LiveRole::Standalone => "standalone",
+            LiveRole::Master => "master",
+            LiveRole::Slave => "slave",
+        }
+    }
+}
+
+impl SyncStatus {
+    pub const ALL: [SyncStatus; 4] = [SyncStatus::None, SyncStatus::Attempting, SyncStatus::Ok, SyncStatus::Fail];
+
+    /// The word the original shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            SyncStatus::None => "None",
+            SyncStatus::Attempting => "Attempting",
+            SyncStatus::Ok => "OK",
+            SyncStatus::Fail => "Fail",
+        }
+    }
+
+    /// Machine key, as `/healthz` and `/metrics` say it.
+    pub fn key(self) -> &'static str {
+        match self {
+            SyncStatus::None => "none",
+            SyncStatus::Attempting => "attempting",
+            SyncStatus::Ok => "ok",
+            SyncStatus::Fail => "fail",
+        }
+    }
 }
 
 /// The start of one epoch: from `start_seq` on, changes were written by the Master that
@@ -291,6 +352,19 @@ pub fn peer_address(raw: &str) -> Result<String, DomainError> {
         "peer_address",
         format!("'{raw}' is not an IP address. Use IPv4 (10.0.0.2, 10.0.0.2:3001) or IPv6 (fd00::2, [fd00::2]:3001)."),
     ))
+}
+
+/// Suffix the Slave adds to the H.323 aliases and host name it registers, so the two MCUs
+/// never register the same alias (spec §1).
+pub const BACKUP_SUFFIX: &str = "_bak";
+
+/// The name a Slave registers for `name` (unchanged on a Master or standalone MCU).
+pub fn registered_name(name: &str, role: LiveRole) -> String {
+    if role == LiveRole::Slave && !name.is_empty() {
+        format!("{name}{BACKUP_SUFFIX}")
+    } else {
+        name.to_string()
+    }
 }
 
 /// G1: both MCUs run the same software version.
@@ -449,6 +523,14 @@ mod tests {
     }
 
     #[test]
+    fn only_a_slave_registers_with_the_backup_suffix() {
+        assert_eq!(registered_name("mcu-conf", LiveRole::Slave), "mcu-conf_bak");
+        assert_eq!(registered_name("mcu-conf", LiveRole::Master), "mcu-conf");
+        assert_eq!(registered_name("mcu-conf", LiveRole::Standalone), "mcu-conf");
+        assert_eq!(registered_name("", LiveRole::Slave), "");
+    }
+
+    #[test]
     fn peer_addresses() {
         assert_eq!(peer_address("127.0.0.1:3001").ok().as_deref(), Some("127.0.0.1:3001"));
         assert_eq!(peer_address(" 10.0.0.2 ").ok().as_deref(), Some("10.0.0.2:80"));
@@ -486,6 +568,19 @@ mod tests {
         assert_eq!(d.verdict(t0 + Duration::from_millis(5000), false), Verdict::OwnNetworkDown);
         d.heard(t0 + Duration::from_millis(900));
         assert_eq!(d.verdict(t0 + Duration::from_millis(1500), true), Verdict::Suspect);
+    }
+
+    #[test]
+    fn link_triggers_fire_only_when_enabled_and_inactive_long_enough() {
+        let mut s = crate::HotBackupSettings { inactivity_s: 30, ..Default::default() };
+        let long = Some(Duration::from_secs(31));
+        assert_eq!(link_trigger(&s, long, long), None, "triggers off");
+        s.media_trigger = true;
+        assert_eq!(link_trigger(&s, long, long), Some(Link::Media));
+        assert_eq!(link_trigger(&s, long, Some(Duration::from_secs(29))), None);
+        s.signalling_trigger = true;
+        assert_eq!(link_trigger(&s, Some(Duration::from_secs(30)), None), Some(Link::Signalling));
+        assert_eq!(link_trigger(&s, None, None), None);
     }
 
     #[test]

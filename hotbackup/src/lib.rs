@@ -106,6 +106,9 @@ struct State {
     handing_over: bool,
     /// When the guideline checks were last run against the peer.
     checks_at: Option<Instant>,
+    /// Since when the (simulated) signalling and media links have been down.
+    signalling_down: Option<Instant>,
+    media_down: Option<Instant>,
 }
 
 struct Inner {
@@ -183,6 +186,8 @@ impl HotBackup {
                     snapshot_progress: None,
                     handing_over: false,
                     checks_at: None,
+                    signalling_down: None,
+                    media_down: None,
                 }),
                 committed: watch::channel(last_seq).0,
                 acked: watch::channel(0).0,
@@ -306,19 +311,28 @@ impl HotBackup {
         if wait {
             let started = Instant::now();
             let mut rx = self.inner.acked.subscribe();
-            let acked = tokio::time::timeout(detection, rx.wait_for(|a| *a >= entry.seq)).await;
-            let mut st = self.st();
-            match acked {
-                Ok(Ok(_)) => st.lag_ms = started.elapsed().as_millis() as u64,
-                _ => {
-                    if st.slave_in_sync {
-                        st.slave_in_sync = false;
-                        drop(st);
-                        self.event(true, format!(
-                            "The Slave did not acknowledge change {} within {} ms; the Master carries on alone until it catches up.",
-                            entry.seq, detection.as_millis()
-                        ));
-                    }
+            let acked = tokio::time::timeout(detection, rx.wait_for(|a| *a >= entry.seq)).await.is_ok_and(|r| r.is_ok());
+            drop(rx);
+            if acked {
+                self.st().lag_ms = started.elapsed().as_millis() as u64;
+            } else {
+                let was_in_sync = std::mem::replace(&mut self.st().slave_in_sync, false);
+                // Silence from the Slave may mean it has taken over (this MCU was paused or
+                // cut off). Ask before acknowledging: under a newer Master this change must
+                // not count as made; it is exported when this MCU steps down.
+                self.master_probe().await;
+                if self.role() != LiveRole::Master {
+                    return Err(DomainError::Conflict(format!(
+                        "This MCU is no longer the Master: the paired MCU took over. The change was not kept here \
+                         (it is saved in the data folder); make it again on the Master ({}).",
+                        self.settings().peer_address
+                    )));
+                }
+                if was_in_sync {
+                    self.event(true, format!(
+                        "The Slave did not acknowledge change {} within {} ms; the Master carries on alone until it catches up.",
+                        entry.seq, detection.as_millis()
+                    ));
                 }
             }
         }
@@ -577,6 +591,41 @@ impl HotBackup {
         }
     }
 
+    /// Simulation: this MCU's signalling or media link goes down or comes back. On the
+    /// Master, with that trigger enabled, a link down for the inactivity time hands over to
+    /// the Slave (spec §2).
+    pub fn set_link(&self, link: Link, up: bool) {
+        {
+            let mut st = self.st();
+            let slot = match link {
+                Link::Signalling => &mut st.signalling_down,
+                Link::Media => &mut st.media_down,
+            };
+            *slot = match (up, *slot) {
+                (true, _) => None,
+                (false, Some(since)) => Some(since),
+                (false, None) => Some(Instant::now()),
+            };
+        }
+        self.event(!up, format!("{link:?} link {}.", if up { "is up again" } else { "is down" }));
+    }
+
+    async fn check_link_triggers(&self) {
+        let (settings, sig, media) = {
+            let st = self.st();
+            (st.settings.clone(), st.signalling_down.map(|t| t.elapsed()), st.media_down.map(|t| t.elapsed()))
+        };
+        if let Some(link) = link_trigger(&settings, sig, media) {
+            self.event(true, format!(
+                "{link:?} link inactive for {} s or more: failing over to the Slave.",
+                settings.inactivity_s
+            ));
+            if let Err(e) = self.trigger_failover().await {
+                self.note_once(true, &format!("Failover on {link:?} link loss did not happen: {e}"));
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ peer endpoints
 
     /// `POST /peer/v1/login`.
@@ -718,6 +767,7 @@ impl HotBackup {
                 LiveRole::Master => {
                     let hb = Duration::from_millis(self.settings().heartbeat_ms.into());
                     self.master_probe().await;
+                    self.check_link_triggers().await;
                     tokio::select! {
                         _ = tokio::time::sleep(hb) => {}
                         _ = self.inner.wake.notified() => {}

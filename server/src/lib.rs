@@ -123,31 +123,14 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
     })
 }
 
-fn role_key(r: LiveRole) -> &'static str {
-    match r {
-        LiveRole::Standalone => "standalone",
-        LiveRole::Master => "master",
-        LiveRole::Slave => "slave",
-    }
-}
-
-fn sync_key(s: SyncStatus) -> &'static str {
-    match s {
-        SyncStatus::None => "none",
-        SyncStatus::Attempting => "attempting",
-        SyncStatus::Ok => "ok",
-        SyncStatus::Fail => "fail",
-    }
-}
-
 /// Health for machines: no login, no secrets.
 async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
     let s = st.hb.status();
     Json(serde_json::json!({
-        "role": role_key(s.role),
+        "role": s.role.key(),
         "epoch": s.epoch,
         "seq": s.seq,
-        "sync_status": sync_key(s.sync_status),
+        "sync_status": s.sync_status.key(),
         "lag_ms": s.lag_ms,
         "peer": if s.peer_address.is_empty() { serde_json::Value::Null } else { s.peer_address.into() },
         "digest": s.digest,
@@ -174,12 +157,12 @@ async fn metrics(State(st): State<AppState>) -> ([(axum::http::HeaderName, &'sta
     };
     for r in [LiveRole::Standalone, LiveRole::Master, LiveRole::Slave] {
         let v = u8::from(s.role == r);
-        gauge(&format!("mcu_hot_backup_role_{}", role_key(r)), "1 when this is the MCU's live Hot Backup role.", v.to_string());
+        gauge(&format!("mcu_hot_backup_role_{}", r.key()), "1 when this is the MCU's live Hot Backup role.", v.to_string());
     }
     gauge("mcu_hot_backup_epoch", "Epoch this MCU writes or follows.", s.epoch.to_string());
     gauge("mcu_hot_backup_seq", "Newest change sequence number held.", s.seq.to_string());
-    for k in [SyncStatus::None, SyncStatus::Attempting, SyncStatus::Ok, SyncStatus::Fail] {
-        gauge(&format!("mcu_hot_backup_sync_{}", sync_key(k)), "1 when this is the Sync Status.", u8::from(s.sync_status == k).to_string());
+    for k in SyncStatus::ALL {
+        gauge(&format!("mcu_hot_backup_sync_{}", k.key()), "1 when this is the Sync Status.", u8::from(s.sync_status == k).to_string());
     }
     gauge("mcu_hot_backup_lag_ms", "Replication lag in milliseconds.", s.lag_ms.to_string());
     gauge("mcu_hot_backup_changes_replicated_total", "Changes applied from the Master since start.", s.replicated.to_string());

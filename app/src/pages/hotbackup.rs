@@ -60,15 +60,6 @@ fn role_label(r: LiveRole) -> &'static str {
     }
 }
 
-fn sync_label(s: SyncStatus) -> &'static str {
-    match s {
-        SyncStatus::None => "None",
-        SyncStatus::Attempting => "Attempting",
-        SyncStatus::Ok => "OK",
-        SyncStatus::Fail => "Fail",
-    }
-}
-
 fn live_panel(s: HbStatus) -> impl IntoView {
     let peer = match (&s.peer_name, s.peer_state) {
         (_, _) if s.peer_address.is_empty() => "—".to_string(),
@@ -81,7 +72,7 @@ fn live_panel(s: HbStatus) -> impl IntoView {
         (Some(_), _) => "differs (catching up)".to_string(),
         (None, _) => "—".to_string(),
     };
-    let sync_class = format!("badge sync-{}", sync_label(s.sync_status).to_lowercase());
+    let sync_class = format!("badge sync-{}", s.sync_status.label().to_lowercase());
     let checks = s.checks.clone();
     let events = s.events.clone();
     view! {
@@ -90,7 +81,7 @@ fn live_panel(s: HbStatus) -> impl IntoView {
             <dl class="facts">
                 <dt>"This MCU"</dt><dd data-testid="hb-role">{role_label(s.role)}</dd>
                 <dt>"Paired MCU"</dt><dd data-testid="hb-peer">{peer}</dd>
-                <dt>"Synchronization Status"</dt><dd><span class=sync_class data-testid="hb-sync">{sync_label(s.sync_status)}</span></dd>
+                <dt>"Synchronization Status"</dt><dd><span class=sync_class data-testid="hb-sync">{s.sync_status.label()}</span></dd>
                 <dt>"Replication lag"</dt><dd>{format!("{} ms", s.lag_ms)}</dd>
                 <dt>"Last successful sync"</dt><dd>{s.last_sync_ms.map(format_utc).unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Epoch · changes"</dt><dd>{format!("{} · {} (paired MCU: {})", s.epoch, s.seq, s.peer_seq.map(|p| p.to_string()).unwrap_or_else(|| "—".into()))}</dd>

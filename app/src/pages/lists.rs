@@ -215,6 +215,7 @@ pub fn NetworkPage() -> impl IntoView {
                     <h2>"IP Network Service"</h2>
                     <dl class="facts">
                         <dt>"Gatekeeper"</dt><dd>{if s.gatekeeper.enabled { or_none(s.gatekeeper.primary) } else { "Off".into() }}</dd>
+                        <dt>"H.323 aliases (registered)"</dt><dd>{or_none(n.registered_aliases.join(", "))}</dd>
                         <dt>"SIP registrar"</dt><dd>{or_none(s.sip.registrar)}</dd>
                         <dt>"SIP transport"</dt><dd>{format!("{:?}", s.sip.transport).to_uppercase()}</dd>
                         <dt>"DNS servers"</dt><dd>{or_none(s.dns_servers.join(", "))}</dd>
@@ -230,7 +231,7 @@ pub fn NetworkPage() -> impl IntoView {
                     <h2>"Management Network"</h2>
                     <dl class="facts">
                         <dt>"Control unit address"</dt><dd>{or_none(n.management.control_unit_address)}</dd>
-                        <dt>"Host name"</dt><dd>{or_none(n.management.host_name)}</dd>
+                        <dt>"Host name (registered)"</dt><dd>{or_none(n.registered_host_name)}</dd>
                     </dl>
                 </section>
             }.into_any()
