@@ -3,6 +3,8 @@
 //! Every wait is bounded.
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -112,11 +114,15 @@ impl Mcu {
     }
 
     async fn enable(&self, role: &str, peer: &Mcu) -> (u16, String) {
+        self.enable_at(role, &peer.addr()).await
+    }
+
+    async fn enable_at(&self, role: &str, peer_address: &str) -> (u16, String) {
         self.api(
             "enable_hot_backup",
             &[
                 ("role", role),
-                ("peer_address", &peer.addr()),
+                ("peer_address", peer_address),
                 ("heartbeat_ms", "100"),
                 ("detection_ms", "800"),
                 ("inactivity_s", "30"),
@@ -158,6 +164,61 @@ impl Mcu {
 impl Drop for Mcu {
     fn drop(&mut self) {
         self.kill9();
+    }
+}
+
+/// A TCP relay on loopback standing for the network between the two MCUs: `cut` drops
+/// every connection and refuses new ones (a partition), `heal` lets them through again.
+struct Relay {
+    port: u16,
+    open: Arc<AtomicBool>,
+    conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    async fn start(target: u16) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("relay bind");
+        let port = listener.local_addr().expect("addr").port();
+        let open = Arc::new(AtomicBool::new(true));
+        let conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
+        let (o, c) = (open.clone(), conns.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !o.load(Ordering::SeqCst) {
+                    continue; // dropped: the link is cut
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                c.lock().unwrap_or_else(|p| p.into_inner()).push(task);
+            }
+        });
+        Relay { port, open, conns, accept }
+    }
+
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn cut(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        for t in self.conns.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            t.abort();
+        }
+    }
+
+    fn heal(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
     }
 }
 
@@ -306,19 +367,57 @@ async fn enabling_is_refused_on_version_or_user_mismatch_or_no_peer() {
     assert!(body.contains("G8") && body.contains("1 ongoing conference"), "{body}");
 
     // G3: nobody at the address.
-    let nobody = format!("127.0.0.1:{}", free_port());
-    let (s, body) = a.api(
-        "enable_hot_backup",
-        &[("role", "master"), ("peer_address", &nobody), ("heartbeat_ms", "100"), ("detection_ms", "800"), ("inactivity_s", "30"), ("password", PW)],
-    ).await;
+    let (s, body) = a.enable_at("master", &format!("127.0.0.1:{}", free_port())).await;
     assert_eq!(s, 409, "{body}");
     assert!(body.contains("G3"), "{body}");
 
     // Bad input: a field error.
-    let (s, body) = a.api(
-        "enable_hot_backup",
-        &[("role", "master"), ("peer_address", "mcu-b"), ("heartbeat_ms", "100"), ("detection_ms", "800"), ("inactivity_s", "30"), ("password", PW)],
-    ).await;
+    let (s, body) = a.enable_at("master", "mcu-b").await;
     assert_eq!(s, 422, "{body}");
     assert!(body.contains("peer_address"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_brain_heals_to_the_higher_epoch_and_exports_the_loser_s_changes() {
+    let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let a = Mcu::start("MCU-A", da.path(), "1.0.0").await;
+    let b = Mcu::start("MCU-B", db.path(), "1.0.0").await;
+    // The two reach each other only through the relays.
+    let (to_a, to_b) = (Relay::start(a.port).await, Relay::start(b.port).await);
+    let (s, body) = b.enable_at("slave", &to_a.addr()).await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = a.enable_at("master", &to_b.addr()).await;
+    assert_eq!(s, 200, "{body}");
+    b.wait_health("Slave in sync", Duration::from_secs(10), |h| h["role"] == "slave" && h["sync_status"] == "ok").await;
+    let (s, _) = add_conference(&a, "Before", "1").await;
+    assert_eq!(s, 200);
+
+    // Partition: both alive, neither hears the other.
+    to_a.cut();
+    to_b.cut();
+    b.wait_health("Slave takes over", Duration::from_secs(10), |h| h["role"] == "master").await;
+    assert_eq!(a.health().await.expect("a")["role"], "master", "A does not know yet");
+    let (s, body) = add_conference(&a, "Split on A", "2").await;
+    assert_eq!(s, 200, "A carries on alone: {body}");
+    let (s, body) = add_conference(&b, "Split on B", "3").await;
+    assert_eq!(s, 200, "{body}");
+
+    // Heal: the lower epoch (A) steps down, keeps its split-time change in a file, and
+    // takes B's state.
+    to_a.heal();
+    to_b.heal();
+    a.wait_health("A steps down and resyncs", Duration::from_secs(15), |h| h["role"] == "slave" && h["sync_status"] == "ok").await;
+    let digest = b.health().await.expect("b")["digest"].clone();
+    a.wait_health("equal digests", Duration::from_secs(5), |h| h["digest"] == digest).await;
+    assert_eq!(a.conferences().await, vec!["Before".to_string(), "Split on B".into()]);
+    let exports: Vec<String> = std::fs::read_dir(da.path())
+        .expect("data dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("hot-backup-diverged-"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert_eq!(exports.len(), 1, "one export file");
+    assert!(exports[0].contains("Split on A"), "{}", exports[0]);
+    let (_, hb) = a.api("get_hot_backup", &[]).await;
+    assert!(hb.contains("are not on the Master") && hb.contains("hot-backup-diverged-"), "alarm raised: {hb}");
 }

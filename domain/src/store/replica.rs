@@ -471,6 +471,28 @@ mod tests {
     }
 
     #[test]
+    fn own_settings_users_and_credentials_never_travel() {
+        // G2, G7, G10: users, Security credentials, port configuration, own addresses and
+        // Hot Backup settings are not Records, so neither the log nor a snapshot carries them.
+        let p = pair();
+        p.master.set_local(keys::SECURITY, &SecurityCredentials { sip_user: "sip".into(), sip_password: "s3cret".into(), ..Default::default() }).expect("sec");
+        p.master.set_local(keys::PORT_CONFIGURATION, &PortConfiguration { video_ports: 99, ..Default::default() }).expect("ports");
+        p.master.set_local(keys::NETWORK_ADDRESSES, &NetworkAddresses { signalling: "10.0.0.1".into(), media: "10.0.0.2".into() }).expect("addr");
+        p.master.create_user("only-on-master", "password-1", crate::Role::Operator).expect("user");
+        let mut ns = NetworkService::default();
+        ns.gatekeeper.aliases = vec!["mcu1".into()];
+        p.master.apply(put(Record::NetworkService(ns.clone()))).expect("ns");
+        sync(&p);
+        assert_eq!(p.slave.network_service().expect("ns"), ns, "the synced part arrives");
+        assert_eq!(p.slave.local::<SecurityCredentials>(keys::SECURITY).expect("sec"), SecurityCredentials::default());
+        assert_eq!(p.slave.local::<PortConfiguration>(keys::PORT_CONFIGURATION).expect("p"), PortConfiguration::default());
+        assert_eq!(p.slave.local::<NetworkAddresses>(keys::NETWORK_ADDRESSES).expect("a"), NetworkAddresses::default());
+        assert!(p.slave.users().expect("users").is_empty());
+        let snap = serde_json::to_string(&p.master.snapshot().expect("snap")).expect("json");
+        assert!(!snap.contains("s3cret") && !snap.contains("10.0.0.1") && !snap.contains("only-on-master"));
+    }
+
+    #[test]
     fn a_slave_learns_a_new_epoch_exactly_as_the_master_has_it() {
         let p = pair();
         p.master.apply(put(profile("A"))).expect("a");
