@@ -455,3 +455,124 @@ pub async fn simulate_link(link: String, up: String) -> Result<String, AppError>
     })
     .await
 }
+
+// ---------------------------------------------------------------- settings that need a System Reset
+
+/// The Network page's own-settings part: what is in force and what waits for a reset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResetSettings {
+    pub management: ManagementNetwork,
+    pub addresses: domain::NetworkAddresses,
+    pub ports: domain::PortConfiguration,
+    pub pending: domain::PendingReset,
+    pub has_port_configuration: bool,
+    pub hot_backup_enabled: bool,
+    pub can_manage: bool,
+}
+
+#[server(endpoint = "get_reset_settings")]
+pub async fn get_reset_settings() -> Result<ResetSettings, AppError> {
+    answer(async {
+        let (st, me) = require(Permission::ViewConfiguration).await?;
+        let has = st.info.model.has_port_configuration();
+        let hb = st.hb.settings().enabled;
+        st.db(move |s| {
+            use domain::store::keys;
+            Ok(ResetSettings {
+                management: s.local(keys::MANAGEMENT_NETWORK)?,
+                addresses: s.local(keys::NETWORK_ADDRESSES)?,
+                ports: s.local(keys::PORT_CONFIGURATION)?,
+                pending: s.local(keys::PENDING_RESET)?,
+                has_port_configuration: has,
+                hot_backup_enabled: hb,
+                can_manage: me.role.can(Permission::ManageConfiguration),
+            })
+        })
+        .await
+    })
+    .await
+}
+
+/// Saves a reset-requiring change as pending; refused while Hot Backup is on (G9).
+#[cfg(feature = "ssr")]
+async fn save_pending(
+    st: &crate::state::AppState,
+    what: &str,
+    update: impl FnOnce(&mut domain::PendingReset) + Send + 'static,
+) -> Result<String, AppError> {
+    if st.hb.settings().enabled {
+        return Err(domain::hotbackup::refused_needs_reset(what).into());
+    }
+    st.db(move |s| {
+        let mut pending: domain::PendingReset = s.local(domain::store::keys::PENDING_RESET)?;
+        update(&mut pending);
+        s.set_local(domain::store::keys::PENDING_RESET, &pending)
+    })
+    .await?;
+    Ok(format!("Saved. The new {what} takes effect after a System Reset."))
+}
+
+#[server(endpoint = "set_management_network")]
+pub async fn set_management_network(control_unit_address: String, host_name: String, dns: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::ManageConfiguration).await?;
+        let m = ManagementNetwork {
+            control_unit_address: domain::validate::ip_address("control_unit_address", &control_unit_address, false)?,
+            host_name: domain::validate::host_name("host_name", &host_name)?,
+            dns: domain::validate::ip_address("dns", &dns, true)?,
+        };
+        save_pending(&st, "management network", move |p| p.management = Some(m)).await
+    })
+    .await
+}
+
+#[server(endpoint = "set_network_addresses")]
+pub async fn set_network_addresses(signalling: String, media: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::ManageConfiguration).await?;
+        let a = domain::NetworkAddresses {
+            signalling: domain::validate::ip_address("signalling", &signalling, false)?,
+            media: domain::validate::ip_address("media", &media, false)?,
+        };
+        save_pending(&st, "IP Network Service addresses", move |p| p.addresses = Some(a)).await
+    })
+    .await
+}
+
+#[server(endpoint = "set_port_configuration")]
+pub async fn set_port_configuration(video_ports: String, video_resolution: String, voice_ports: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::ManageConfiguration).await?;
+        let video_resolution = match video_resolution.as_str() {
+            "cif" => domain::Resolution::Cif,
+            "sd" => domain::Resolution::Sd,
+            "hd720" => domain::Resolution::Hd720,
+            "hd1080" => domain::Resolution::Hd1080,
+            _ => return Err(AppError::Invalid { field: "video_resolution".into(), message: "Choose CIF, SD, HD 720p or HD 1080p.".into() }),
+        };
+        let p = domain::PortConfiguration {
+            video_ports: domain::validate::number_in("video_ports", &video_ports, "Video ports", 0, 10_000)?,
+            video_resolution,
+            voice_ports: domain::validate::number_in("voice_ports", &voice_ports, "Voice ports", 0, 10_000)?,
+        };
+        p.check(st.info.model)?;
+        save_pending(&st, "Video/Voice Port Configuration", move |pending| pending.ports = Some(p)).await
+    })
+    .await
+}
+
+/// System Reset: restarts the MCU process, which applies the pending settings.
+#[server(endpoint = "reset_mcu")]
+pub async fn reset_mcu() -> Result<String, AppError> {
+    answer(async {
+        let (st, me) = require(Permission::ManageConfiguration).await?;
+        tracing::warn!(by = %me.name, "System Reset requested");
+        let reset = st.reset.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            reset.request();
+        });
+        Ok("The MCU is resetting; it will be back in a few seconds.".into())
+    })
+    .await
+}

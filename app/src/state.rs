@@ -27,6 +27,26 @@ pub struct AppState {
     pub cookie_name: String,
     /// The Hot Backup engine; every change to synced state goes through `hb.commit`.
     pub hb: hotbackup::HotBackup,
+    /// System Reset: set, then notified; the server stops serving and starts itself again.
+    pub reset: Arc<ResetRequest>,
+}
+
+/// A request to restart the MCU process (System Reset).
+#[derive(Default)]
+pub struct ResetRequest {
+    pub requested: std::sync::atomic::AtomicBool,
+    pub notify: tokio::sync::Notify,
+}
+
+impl ResetRequest {
+    pub fn request(&self) {
+        self.requested.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.notify.notify_one();
+    }
+
+    pub fn is_requested(&self) -> bool {
+        self.requested.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 impl AppState {

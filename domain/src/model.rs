@@ -338,6 +338,68 @@ impl Default for PortConfiguration {
     }
 }
 
+impl PortConfiguration {
+    /// The MCU's capacity in HD 720p port equivalents (this product's simulated figures:
+    /// CS 2000 one media card pair, CS 4000 two).
+    pub fn capacity_hd720(model: McuModel) -> Option<u32> {
+        match model {
+            McuModel::Cs2000 => Some(60),
+            McuModel::Cs4000 => Some(120),
+            McuModel::Cs1800 | McuModel::VirtualEdition => None,
+        }
+    }
+
+    /// Cost of one video port at `r`, in twelfths of an HD 720p port; a voice port costs 1.
+    pub fn twelfths(r: Resolution) -> u32 {
+        match r {
+            Resolution::Cif => 4,
+            Resolution::Sd => 6,
+            Resolution::Hd720 => 12,
+            Resolution::Hd1080 => 24,
+        }
+    }
+
+    /// Whether this split fits the model's capacity.
+    pub fn check(&self, model: McuModel) -> Result<(), crate::DomainError> {
+        let Some(cap) = Self::capacity_hd720(model) else {
+            return Err(crate::DomainError::invalid(
+                "video_ports",
+                format!("The {} has a fixed capacity; it has no Video/Voice Port Configuration.", model.label()),
+            ));
+        };
+        let used = self.video_ports.saturating_mul(Self::twelfths(self.video_resolution)).saturating_add(self.voice_ports);
+        if used > cap * 12 {
+            return Err(crate::DomainError::invalid(
+                "video_ports",
+                format!(
+                    "{} video ports at {} and {} voice ports need {:.1} HD 720p ports; this {} has {cap}.",
+                    self.video_ports,
+                    self.video_resolution.label(),
+                    self.voice_ports,
+                    f64::from(used) / 12.0,
+                    model.label()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Settings saved but waiting for a System Reset to take effect (spec §1): the management
+/// network, the IP Network Service's own addresses, the Video/Voice Port Configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingReset {
+    pub management: Option<ManagementNetwork>,
+    pub addresses: Option<NetworkAddresses>,
+    pub ports: Option<PortConfiguration>,
+}
+
+impl PendingReset {
+    pub fn is_empty(&self) -> bool {
+        self.management.is_none() && self.addresses.is_none() && self.ports.is_none()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HotBackupRole {
     Master,

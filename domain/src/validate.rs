@@ -56,6 +56,50 @@ pub fn mcu_name(raw: &str) -> Result<String, DomainError> {
     Ok(name.to_string())
 }
 
+/// An IPv4 or IPv6 address (no port), or empty when `optional`.
+pub fn ip_address(field: &'static str, raw: &str, optional: bool) -> Result<String, DomainError> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return if optional { Ok(String::new()) } else { Err(DomainError::invalid(field, "Enter an IP address.")) };
+    }
+    v.parse::<std::net::IpAddr>()
+        .map(|ip| ip.to_string())
+        .map_err(|_| DomainError::invalid(field, format!("'{v}' is not an IPv4 or IPv6 address (e.g. 10.0.0.5 or fd00::5).")))
+}
+
+/// A host name: labels of letters, digits and '-', not starting or ending with '-',
+/// at most 63 characters each and 253 in all.
+pub fn host_name(field: &'static str, raw: &str) -> Result<String, DomainError> {
+    let v = raw.trim().trim_end_matches('.');
+    if v.is_empty() {
+        return Err(DomainError::invalid(field, "Enter a host name."));
+    }
+    let ok = v.len() <= 253
+        && v.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if ok {
+        Ok(v.to_ascii_lowercase())
+    } else {
+        Err(DomainError::invalid(
+            field,
+            format!("'{v}' is not a valid host name: use letters, digits and '-' in dot-separated parts of up to 63 characters."),
+        ))
+    }
+}
+
+/// A whole number within `lo..=hi`.
+pub fn number_in(field: &'static str, raw: &str, what: &str, lo: u32, hi: u32) -> Result<u32, DomainError> {
+    match raw.trim().parse::<u32>() {
+        Ok(n) if (lo..=hi).contains(&n) => Ok(n),
+        _ => Err(DomainError::invalid(field, format!("{what} must be a whole number from {lo} to {hi}."))),
+    }
+}
+
 /// A role key from a form.
 pub fn role(raw: &str) -> Result<crate::Role, DomainError> {
     crate::Role::from_key(raw.trim()).ok_or_else(|| DomainError::invalid("role", "Choose one of the five roles."))
@@ -89,6 +133,37 @@ mod tests {
         assert!(new_password(&"p".repeat(129)).is_err());
         assert_eq!(new_password(" spaced pass ").ok().as_deref(), Some(" spaced pass "));
         assert_eq!(field(new_password("").expect_err("empty refused")), "password");
+    }
+
+    #[test]
+    fn addresses_host_names_numbers() {
+        assert_eq!(ip_address("a", " 10.0.0.5 ", false).ok().as_deref(), Some("10.0.0.5"));
+        assert_eq!(ip_address("a", "FD00::5", false).ok().as_deref(), Some("fd00::5"));
+        assert_eq!(ip_address("a", "", true).ok().as_deref(), Some(""));
+        assert!(ip_address("a", "", false).is_err());
+        assert!(ip_address("a", "10.0.0.300", true).is_err());
+        assert!(ip_address("a", "10.0.0.5:80", true).is_err());
+        assert_eq!(host_name("h", "MCU-A.example.").ok().as_deref(), Some("mcu-a.example"));
+        for bad in ["", "-mcu", "mcu-", "mc u", "a..b", &"x".repeat(64)] {
+            assert!(host_name("h", bad).is_err(), "{bad}");
+        }
+        assert_eq!(number_in("n", " 40 ", "Ports", 0, 100).ok(), Some(40));
+        assert!(number_in("n", "101", "Ports", 0, 100).is_err());
+        assert!(number_in("n", "-1", "Ports", 0, 100).is_err());
+        assert!(number_in("n", "ten", "Ports", 0, 100).is_err());
+    }
+
+    #[test]
+    fn port_configuration_fits_the_model() {
+        use crate::{McuModel, PortConfiguration, Resolution};
+        let p = |v, r, voice| PortConfiguration { video_ports: v, video_resolution: r, voice_ports: voice };
+        assert!(p(60, Resolution::Hd720, 0).check(McuModel::Cs2000).is_ok());
+        assert!(p(61, Resolution::Hd720, 0).check(McuModel::Cs2000).is_err());
+        assert!(p(30, Resolution::Hd1080, 0).check(McuModel::Cs2000).is_ok());
+        assert!(p(50, Resolution::Hd720, 120).check(McuModel::Cs2000).is_ok());
+        assert!(p(50, Resolution::Hd720, 121).check(McuModel::Cs2000).is_err());
+        assert!(p(120, Resolution::Hd720, 0).check(McuModel::Cs4000).is_ok());
+        assert!(p(1, Resolution::Cif, 0).check(McuModel::Cs1800).is_err(), "fixed capacity");
     }
 
     #[test]

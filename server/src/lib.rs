@@ -103,6 +103,12 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         .env(env)
         .build();
 
+    // A System Reset is this start: settings saved for it take effect now.
+    let applied = store.apply_pending_reset()?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied settings saved for the System Reset");
+    }
+
     let data_dir = std::fs::canonicalize(&cfg.data_dir).unwrap_or_else(|_| cfg.data_dir.clone());
     let me = hotbackup::Identity {
         name: name.clone(),
@@ -120,6 +126,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         throttle: Arc::new(Mutex::new(Default::default())),
         cookie_name: format!("mcu_session_{}", cfg.listen.port()),
         hb,
+        reset: Default::default(),
     })
 }
 

@@ -29,9 +29,34 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
     tracing::info!(name = %state.info.name, model = %state.info.model, version = %state.info.version,
         data = %state.data_dir.display(), "MCU listening on http://{}", cfg.listen);
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let reset = state.reset.clone();
+    let waiter = reset.clone();
+    let stop = async move {
+        tokio::select! {
+            _ = shutdown_signal() => {}
+            _ = waiter.notify.notified() => tracing::info!("System Reset: restarting"),
+        }
+    };
+    axum::serve(listener, router(state)).with_graceful_shutdown(stop).await?;
+    if reset.is_requested() {
+        return restart();
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// System Reset: the same program, arguments and environment start again in this process.
+#[cfg(unix)]
+fn restart() -> anyhow::Result<()> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe()?;
+    let err = std::process::Command::new(exe).args(std::env::args_os().skip(1)).exec();
+    Err(anyhow::anyhow!("System Reset failed to start the MCU again: {err}"))
+}
+
+#[cfg(not(unix))]
+fn restart() -> anyhow::Result<()> {
+    anyhow::bail!("System Reset needs a Unix system; start the MCU again by hand")
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -328,6 +328,13 @@ async fn planned_switch_over_then_disable_on_the_slave_deletes_its_copies() {
     let expect = vec!["After switch".to_string(), "Before 0".into(), "Before 1".into(), "Before 2".into()];
     assert_eq!(a.conferences().await, expect, "nothing lost in the switch-over");
 
+    // G9: a change that needs a System Reset is refused while Hot Backup is on, on both.
+    for m in [&a, &b] {
+        let (s, body) = m.api("set_management_network", &[("control_unit_address", "10.0.0.9"), ("host_name", "mcu-x"), ("dns", "")]).await;
+        assert_eq!(s, 409, "{body}");
+        assert!(body.contains("G9") && body.contains("Disable Hot Backup on both MCUs"), "{body}");
+    }
+
     // G6: disabling Hot Backup on the Slave deletes the backed-up conferences.
     let (s, body) = a.api("disable_hot_backup", &[]).await;
     assert_eq!(s, 200, "{body}");
@@ -420,4 +427,37 @@ async fn split_brain_heals_to_the_higher_epoch_and_exports_the_loser_s_changes()
     assert!(exports[0].contains("Split on A"), "{}", exports[0]);
     let (_, hb) = a.api("get_hot_backup", &[]).await;
     assert!(hb.contains("are not on the Master") && hb.contains("hot-backup-diverged-"), "alarm raised: {hb}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_system_reset_applies_the_pending_settings() {
+    let d = tempfile::tempdir().expect("dir");
+    let mut m = Mcu::start("MCU-R", d.path(), "1.0.0").await;
+    let (s, body) = m.api("set_management_network", &[("control_unit_address", "10.0.0.300"), ("host_name", "mcu-r"), ("dns", "")]).await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body.contains("control_unit_address"), "{body}");
+    let (s, body) = m.api("set_management_network", &[("control_unit_address", "10.0.0.7"), ("host_name", "MCU-R.lab"), ("dns", "10.0.0.1")]).await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body.contains("after a System Reset"), "{body}");
+    let (s, body) = m.api("set_port_configuration", &[("video_ports", "500"), ("video_resolution", "hd720"), ("voice_ports", "0")]).await;
+    assert_eq!(s, 422, "over capacity: {body}");
+    let (_, body) = m.api("get_reset_settings", &[]).await;
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["management"]["host_name"], "", "not in force before the reset");
+    assert_eq!(v["pending"]["management"]["host_name"], "mcu-r.lab");
+
+    let (s, body) = m.api("reset_mcu", &[]).await;
+    assert_eq!(s, 200, "{body}");
+    // The process restarts itself: down, then up again with the settings in force.
+    let t0 = Instant::now();
+    while m.health().await.is_some() && t0.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    m.wait_health("back after reset", Duration::from_secs(20), |h| h["role"] == "standalone").await;
+    m.login().await;
+    let (_, body) = m.api("get_reset_settings", &[]).await;
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["management"]["host_name"], "mcu-r.lab");
+    assert_eq!(v["management"]["control_unit_address"], "10.0.0.7");
+    assert!(v["pending"]["management"].is_null(), "{v}");
 }

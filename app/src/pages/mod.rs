@@ -3,11 +3,13 @@
 mod hotbackup;
 mod lists;
 mod login;
+mod network;
 mod system;
 mod users;
 
 pub use hotbackup::HotBackupPage;
-pub use lists::{ConferencesPage, MeetingRoomsPage, NetworkPage, ProfilesPage, ReservationsPage};
+pub use lists::{ConferencesPage, MeetingRoomsPage, ProfilesPage, ReservationsPage};
+pub use network::NetworkPage;
 pub use login::LoginPage;
 pub use system::SystemPage;
 pub use users::UsersPage;

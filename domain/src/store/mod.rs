@@ -80,6 +80,7 @@ pub mod keys {
     pub const NETWORK_ADDRESSES: &str = "network_addresses";
     pub const SECURITY: &str = "security";
     pub const PORT_CONFIGURATION: &str = "port_configuration";
+    pub const PENDING_RESET: &str = "pending_reset";
 }
 
 /// A synced entity type: which kind it is and how to wrap it as a [`Record`].
@@ -278,6 +279,23 @@ impl Store {
             params![key, serde_json::to_string(value)?],
         )?;
         Ok(())
+    }
+
+    /// Applies the settings saved for the next System Reset (called at start-up) and returns
+    /// what was applied.
+    pub fn apply_pending_reset(&self) -> Result<PendingReset> {
+        let pending: PendingReset = self.local(keys::PENDING_RESET)?;
+        if let Some(m) = &pending.management {
+            self.set_local(keys::MANAGEMENT_NETWORK, m)?;
+        }
+        if let Some(a) = &pending.addresses {
+            self.set_local(keys::NETWORK_ADDRESSES, a)?;
+        }
+        if let Some(p) = &pending.ports {
+            self.set_local(keys::PORT_CONFIGURATION, p)?;
+        }
+        self.set_local(keys::PENDING_RESET, &PendingReset::default())?;
+        Ok(pending)
     }
 
     // ------------------------------------------------------------ users
