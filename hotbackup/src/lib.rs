@@ -53,6 +53,8 @@ pub struct Identity {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PeerError {
     #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
     Conflict(String),
@@ -63,6 +65,7 @@ pub enum PeerError {
 impl PeerError {
     pub fn status(&self) -> u16 {
         match self {
+            PeerError::BadRequest(_) => 400,
             PeerError::Unauthorized(_) => 401,
             PeerError::Conflict(_) => 409,
             PeerError::Internal(_) => 500,

@@ -41,11 +41,26 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
 }
 
+/// The peer link's login goes through the same failed-login limit as the login page.
 async fn login(State(st): State<AppState>, body: Result<Json<PeerLogin>, axum::extract::rejection::JsonRejection>) -> Response {
-    match body {
-        Ok(Json(l)) => reply(st.hb.peer_login(l).await),
-        Err(e) => reply::<()>(Err(PeerError::Conflict(format!("malformed login: {e}")))),
+    let l = match body {
+        Ok(Json(l)) => l,
+        Err(e) => return reply::<()>(Err(PeerError::BadRequest(format!("malformed login: {e}")))),
+    };
+    let user = l.user.clone();
+    let now = std::time::Instant::now();
+    if let Err(wait) = st.throttle.lock().map(|t| t.check(&user, now)).unwrap_or(Ok(())) {
+        return reply::<()>(Err(PeerError::Unauthorized(format!("too many failed logins for '{user}'; try again in {wait} s"))));
     }
+    let answer = st.hb.peer_login(l).await;
+    if let Ok(mut t) = st.throttle.lock() {
+        match &answer {
+            Ok(_) => t.record_success(&user),
+            Err(PeerError::Unauthorized(_)) => t.record_failure(&user, now),
+            Err(_) => {}
+        }
+    }
+    reply(answer)
 }
 
 async fn heartbeat(State(st): State<AppState>, headers: HeaderMap) -> Response {
@@ -75,7 +90,7 @@ async fn log(State(st): State<AppState>, headers: HeaderMap, q: Result<Query<Log
     }
     match q {
         Ok(Query(q)) => reply(st.hb.serve_log(q.after, Duration::from_millis(q.wait_ms)).await),
-        Err(e) => reply::<()>(Err(PeerError::Conflict(format!("malformed log request: {e}")))),
+        Err(e) => reply::<()>(Err(PeerError::BadRequest(format!("malformed log request: {e}")))),
     }
 }
 
@@ -92,6 +107,6 @@ async fn takeover(State(st): State<AppState>, headers: HeaderMap, body: Result<J
     }
     match body {
         Ok(Json(t)) => reply(st.hb.serve_takeover(t).await),
-        Err(e) => reply::<()>(Err(PeerError::Conflict(format!("malformed takeover: {e}")))),
+        Err(e) => reply::<()>(Err(PeerError::BadRequest(format!("malformed takeover: {e}")))),
     }
 }

@@ -235,3 +235,48 @@ async fn healthz_is_open_and_holds_no_secrets() {
     assert_eq!(v["sync_status"], "none");
     assert!(!r.body.contains(ADMIN_PW));
 }
+
+async fn peer(app: &Router, method: &str, path: &str, token: Option<&str>, body: &str) -> Reply {
+    let mut req = Request::builder().method(method).uri(path).header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let res = app.clone().oneshot(req.body(Body::from(body.to_string())).expect("request")).await.expect("response");
+    reply(res).await
+}
+
+#[tokio::test]
+async fn the_peer_link_refuses_anonymous_callers_and_checks_version_and_credentials() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    for path in ["/peer/v1/heartbeat", "/peer/v1/facts", "/peer/v1/log?after=0", "/peer/v1/snapshot"] {
+        let r = peer(&app, "GET", path, None, "").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
+        let r = peer(&app, "GET", path, Some("forged"), "").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    let other = r#"{"user":"admin","password":"admin-secret-1","version":"0.0.1"}"#;
+    let r = peer(&app, "POST", "/peer/v1/login", None, other).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("G1") && r.body.contains("0.0.1") && r.body.contains("9.9.9"), "{}", r.body);
+    let bad = r#"{"user":"admin","password":"wrong","version":"9.9.9"}"#;
+    assert_eq!(peer(&app, "POST", "/peer/v1/login", None, bad).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(peer(&app, "POST", "/peer/v1/login", None, "{nonsense").await.status, StatusCode::BAD_REQUEST);
+    let good = r#"{"user":"admin","password":"admin-secret-1","version":"9.9.9"}"#;
+    let r = peer(&app, "POST", "/peer/v1/login", None, good).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let token: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    let token = token["token"].as_str().expect("token").to_string();
+    let hb = peer(&app, "GET", "/peer/v1/heartbeat", Some(&token), "").await;
+    assert_eq!(hb.status, StatusCode::OK);
+    assert!(hb.body.contains("\"role\":\"Standalone\""), "{}", hb.body);
+    // A standalone MCU serves no log: only a Master does.
+    assert_eq!(peer(&app, "GET", "/peer/v1/log?after=0", Some(&token), "").await.status, StatusCode::CONFLICT);
+    // Repeated wrong passwords lock the peer login too.
+    for _ in 0..5 {
+        peer(&app, "POST", "/peer/v1/login", None, bad).await;
+    }
+    let r = peer(&app, "POST", "/peer/v1/login", None, good).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains("too many failed logins"), "{}", r.body);
+}
