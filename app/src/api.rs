@@ -28,7 +28,7 @@ pub async fn get_shell() -> Result<Shell, AppError> {
     answer(async {
         let st = state()?;
         let user = crate::state::current_user(&st).await?;
-        let hot_backup = hot_backup_badge(&st.hb.status());
+        let hot_backup = hot_backup_badge(&st.hb.status().await);
         Ok(Shell { info: st.info.clone(), user, hot_backup })
     })
     .await
@@ -51,7 +51,7 @@ pub async fn get_hot_backup_badge() -> Result<String, AppError> {
     answer(async {
         let st = state()?;
         crate::state::current_user(&st).await?.ok_or(AppError::NotLoggedIn)?;
-        Ok(hot_backup_badge(&st.hb.status()))
+        Ok(hot_backup_badge(&st.hb.status().await))
     })
     .await
 }
@@ -347,7 +347,7 @@ pub async fn get_hot_backup() -> Result<HotBackupView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConfiguration).await?;
         Ok(HotBackupView {
-            status: st.hb.status(),
+            status: st.hb.status().await,
             settings: st.hb.settings(),
             can_manage: me.role.can(Permission::ManageConfiguration),
         })

@@ -242,12 +242,10 @@ impl HotBackup {
     }
 
     /// Everything the page and `/healthz` show.
-    pub fn status(&self) -> HbStatus {
-        let (epoch, pos, digest) = (
-            self.inner.store.epoch().unwrap_or(0),
-            self.inner.store.position().map(|p| p.seq).unwrap_or(0),
-            self.inner.store.digest().unwrap_or_default(),
-        );
+    pub async fn status(&self) -> HbStatus {
+        let (epoch, pos, digest) = blocking(&self.inner.store, |s| Ok((s.epoch()?, s.position()?.seq, s.digest()?)))
+            .await
+            .unwrap_or_default();
         let st = self.st();
         let detection = Duration::from_millis(st.settings.detection_ms.into());
         let sync_status = match st.role {

@@ -132,7 +132,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
 
 /// Health for machines: no login, no secrets.
 async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
-    let s = st.hb.status();
+    let s = st.hb.status().await;
     Json(serde_json::json!({
         "role": s.role.key(),
         "epoch": s.epoch,
@@ -157,7 +157,7 @@ async fn healthz_master(State(st): State<AppState>) -> (StatusCode, &'static str
 
 /// Prometheus text format.
 async fn metrics(State(st): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
-    let s = st.hb.status();
+    let s = st.hb.status().await;
     let mut out = String::new();
     let mut gauge = |name: &str, help: &str, value: String| {
         out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
