@@ -478,6 +478,7 @@ pub enum CatchUp {
 pub fn plan_catch_up(
     master_epochs: &[EpochStart],
     master_oldest_logged: u64,
+    master_last_seq: u64,
     replica_epochs: &[EpochStart],
     replica_seq: u64,
 ) -> CatchUp {
@@ -492,6 +493,9 @@ pub fn plan_catch_up(
         let m = master_epochs.get(common).map(|e| e.start_seq).unwrap_or(u64::MAX);
         r.min(m).saturating_sub(1)
     };
+    // Nothing can be agreed beyond what the Master holds: a replica ahead of it (changes
+    // made while it stood alone in the same epoch) has diverged too.
+    let agreed_until = agreed_until.min(master_last_seq);
     if replica_seq > agreed_until {
         return CatchUp::Snapshot { export_after: Some(agreed_until) };
     }
@@ -637,17 +641,17 @@ mod tests {
     #[test]
     fn a_replica_on_the_masters_history_resumes() {
         let m = [e(1, 1, "A"), e(2, 101, "B")];
-        assert_eq!(plan_catch_up(&m, 1, &m, 150), CatchUp::Resume { after_seq: 150 });
+        assert_eq!(plan_catch_up(&m, 1, 1000, &m, 150), CatchUp::Resume { after_seq: 150 });
         // Behind, still in epoch 1, before epoch 2 began.
-        assert_eq!(plan_catch_up(&m, 1, &[e(1, 1, "A")], 90), CatchUp::Resume { after_seq: 90 });
-        assert_eq!(plan_catch_up(&m, 1, &[e(1, 1, "A")], 100), CatchUp::Resume { after_seq: 100 });
+        assert_eq!(plan_catch_up(&m, 1, 1000, &[e(1, 1, "A")], 90), CatchUp::Resume { after_seq: 90 });
+        assert_eq!(plan_catch_up(&m, 1, 1000, &[e(1, 1, "A")], 100), CatchUp::Resume { after_seq: 100 });
     }
 
     #[test]
     fn a_rejoining_old_master_exports_what_it_wrote_after_the_fork() {
         // A was Master in epoch 1 up to seq 105; B took over at seq 101 (it had 1..100).
         let m = [e(1, 1, "A"), e(2, 101, "B")];
-        assert_eq!(plan_catch_up(&m, 1, &[e(1, 1, "A")], 105), CatchUp::Snapshot { export_after: Some(100) });
+        assert_eq!(plan_catch_up(&m, 1, 1000, &[e(1, 1, "A")], 105), CatchUp::Snapshot { export_after: Some(100) });
     }
 
     #[test]
@@ -655,23 +659,30 @@ mod tests {
         // Both went on from epoch 2 on their own: A began epoch 3 at 201, B began epoch 3 at 180.
         let winner = [e(1, 1, "A"), e(2, 101, "B"), e(3, 180, "B")];
         let loser = [e(1, 1, "A"), e(2, 101, "B"), e(3, 201, "A")];
-        assert_eq!(plan_catch_up(&winner, 1, &loser, 230), CatchUp::Snapshot { export_after: Some(179) });
+        assert_eq!(plan_catch_up(&winner, 1, 1000, &loser, 230), CatchUp::Snapshot { export_after: Some(179) });
         // A loser that wrote nothing in its own epoch still needs the Master's history.
-        assert_eq!(plan_catch_up(&winner, 1, &loser, 150), CatchUp::Snapshot { export_after: None });
+        assert_eq!(plan_catch_up(&winner, 1, 1000, &loser, 150), CatchUp::Snapshot { export_after: None });
     }
 
     #[test]
     fn a_fresh_slave_with_its_own_history_is_replaced() {
         let m = [e(1, 1, "A")];
-        assert_eq!(plan_catch_up(&m, 1, &[e(1, 1, "S")], 0), CatchUp::Snapshot { export_after: None });
-        assert_eq!(plan_catch_up(&m, 1, &[e(1, 1, "S")], 7), CatchUp::Snapshot { export_after: Some(0) });
+        assert_eq!(plan_catch_up(&m, 1, 1000, &[e(1, 1, "S")], 0), CatchUp::Snapshot { export_after: None });
+        assert_eq!(plan_catch_up(&m, 1, 1000, &[e(1, 1, "S")], 7), CatchUp::Snapshot { export_after: Some(0) });
+    }
+
+    #[test]
+    fn a_replica_ahead_of_the_master_in_the_same_history_has_diverged() {
+        let m = [e(1, 1, "A")];
+        assert_eq!(plan_catch_up(&m, 1, 5, &m, 7), CatchUp::Snapshot { export_after: Some(5) });
+        assert_eq!(plan_catch_up(&m, 1, 5, &m, 5), CatchUp::Resume { after_seq: 5 });
     }
 
     #[test]
     fn too_far_behind_takes_a_snapshot() {
         let m = [e(1, 1, "A")];
-        assert_eq!(plan_catch_up(&m, 500, &m, 10), CatchUp::Snapshot { export_after: None });
-        assert_eq!(plan_catch_up(&m, 500, &m, 499), CatchUp::Resume { after_seq: 499 });
+        assert_eq!(plan_catch_up(&m, 500, 1000, &m, 10), CatchUp::Snapshot { export_after: None });
+        assert_eq!(plan_catch_up(&m, 500, 1000, &m, 499), CatchUp::Resume { after_seq: 499 });
     }
 
     #[test]

@@ -449,6 +449,9 @@ impl HotBackup {
         settings.enabled = false;
         let saved = settings.clone();
         blocking(&self.inner.store, move |s| s.set_local(keys::HOT_BACKUP, &saved)).await?;
+        // From now on this MCU writes on its own: a new epoch of its own makes any later
+        // re-pairing see exactly where the two histories parted.
+        blocking(&self.inner.store, |s| s.promote()).await?;
         {
             let mut st = self.st();
             st.settings = settings;
@@ -728,12 +731,9 @@ impl HotBackup {
             let _ = tokio::time::timeout(wait.min(Duration::from_secs(5)), rx.wait_for(|c| *c > after)).await;
         }
         Ok(blocking(&self.inner.store, move |s| {
-            Ok(LogBatch {
-                entries: s.changes_since(after, BATCH)?,
-                epochs: s.epoch_history()?,
-                master: s.position()?,
-                digest: s.digest()?,
-            })
+            let entries = s.changes_since(after, BATCH)?;
+            let (master, digest) = s.position_and_digest()?;
+            Ok(LogBatch { entries, epochs: s.epoch_history()?, master, digest })
         })
         .await?)
     }
@@ -960,6 +960,15 @@ impl HotBackup {
             st.peer_state = PeerState::Up;
             st.peer_name = Some(hb.name.clone());
         }
+        if hb.version != self.inner.me.version {
+            self.alarm_once(&format!(
+                "8201 Hot Backup: Master-Slave configuration conflict: G1: the MCUs run different software versions \
+                 (this MCU {}, {} {}). Replication is stopped until both run the same version.",
+                self.inner.me.version, hb.name, hb.version
+            ));
+            tokio::time::sleep(hb_every * 5).await;
+            return Ok(());
+        }
         if hb.role == LiveRole::Standalone {
             self.note_once(false, &format!("Waiting for {}: Hot Backup is off there; enable it as the Master.", hb.name));
             tokio::time::sleep(hb_every).await;
@@ -976,7 +985,7 @@ impl HotBackup {
         let (my_epochs, my_seq) = blocking(&self.inner.store, |s| Ok((s.epoch_history()?, s.position()?.seq)))
             .await
             .map_err(|e| e.to_string())?;
-        match plan_catch_up(&hb.epochs, hb.oldest_logged, &my_epochs, my_seq) {
+        match plan_catch_up(&hb.epochs, hb.oldest_logged, hb.position.seq, &my_epochs, my_seq) {
             CatchUp::Snapshot { export_after } => {
                 if let Some(after) = export_after {
                     self.export_divergent(after).await.map_err(|e| e.to_string())?;
@@ -1015,7 +1024,23 @@ impl HotBackup {
                 self.event(true, format!("Replication stopped: {e}. Resynchronising."));
                 return Ok(());
             }
-            let mine = self.inner.store.position().map_err(|e| e.to_string())?;
+            let (mine, my_digest) = self.inner.store.position_and_digest().map_err(|e| e.to_string())?;
+            if mine.seq > batch.master.seq {
+                self.event(true, format!(
+                    "This MCU holds changes up to {} but the Master only up to {}: resynchronising.",
+                    mine.seq, batch.master.seq
+                ));
+                return Ok(());
+            }
+            if mine.seq == batch.master.seq && my_digest != batch.digest {
+                // Same position, different content: the copies drifted apart silently.
+                self.event(true, format!(
+                    "The mirrored state differs from the Master's at change {} (digest {my_digest} here, {} there): taking a full snapshot.",
+                    mine.seq, batch.digest
+                ));
+                self.take_snapshot(peer, token, detection).await?;
+                continue;
+            }
             let mut st = self.st();
             st.replicated += n;
             st.peer_seq = Some(batch.master.seq);

@@ -341,6 +341,14 @@ async fn planned_switch_over_then_disable_on_the_slave_deletes_its_copies() {
     assert_eq!(a.health().await.expect("a")["role"], "standalone");
     assert!(a.conferences().await.is_empty());
     assert_eq!(b.conferences().await.len(), 4, "the Master keeps them");
+
+    // Paired again, A takes the Master's state back (its own G6 deletions, made while it
+    // stood alone, are kept in an export, never silently dropped).
+    let (s, body) = a.enable("slave", &b).await;
+    assert_eq!(s, 200, "{body}");
+    a.wait_health("re-paired Slave in sync", Duration::from_secs(10), |h| h["role"] == "slave" && h["sync_status"] == "ok").await;
+    assert_eq!(a.conferences().await, expect);
+    assert_eq!(a.health().await.expect("a")["digest"], b.health().await.expect("b")["digest"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

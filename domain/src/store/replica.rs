@@ -148,6 +148,13 @@ impl Store {
         Ok(meta_u64(&conn, "base_seq")? + 1)
     }
 
+    /// Position and digest read together (no change can fall between them), for comparing
+    /// two MCUs' copies.
+    pub fn position_and_digest(&self) -> Result<(Position, String)> {
+        let conn = self.lock();
+        Ok((position_in(&conn)?, format!("{:032x}", digest_in(&conn)?)))
+    }
+
     /// Digest of the whole synced state (32 hex digits).
     pub fn digest(&self) -> Result<String> {
         let conn = self.lock();
@@ -349,7 +356,7 @@ mod tests {
     /// Streams what the slave lacks, as the replication engine does.
     fn sync(p: &Pair) {
         let epochs = p.master.epoch_history().expect("epochs");
-        let plan = plan_catch_up(&epochs, p.master.oldest_logged_seq().expect("oldest"),
+        let plan = plan_catch_up(&epochs, p.master.oldest_logged_seq().expect("oldest"), p.master.last_seq().expect("last"),
             &p.slave.epoch_history().expect("epochs"), p.slave.position().expect("pos").seq);
         match plan {
             CatchUp::Resume { after_seq } => {
@@ -455,7 +462,7 @@ mod tests {
         let (new_master, old_master) = (&p.slave, &p.master);
         old_master.set_write_mode(WriteMode::Replica { master: "new".into() });
         let plan = plan_catch_up(&new_master.epoch_history().expect("h"), new_master.oldest_logged_seq().expect("o"),
-            &old_master.epoch_history().expect("h"), old_master.position().expect("p").seq);
+            new_master.last_seq().expect("l"), &old_master.epoch_history().expect("h"), old_master.position().expect("p").seq);
         assert_eq!(plan, CatchUp::Snapshot { export_after: Some(1) });
         assert_eq!(old_master.changes_after(1).expect("export"), vec![lost]);
         old_master.install_snapshot(&new_master.snapshot().expect("s")).expect("install");
