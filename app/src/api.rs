@@ -309,13 +309,12 @@ pub async fn get_network_overview() -> Result<NetworkOverview, AppError> {
 pub async fn add_conference(name: String, numeric_id: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;
-        let name = name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 80 {
-            return Err(AppError::Invalid { field: "name".into(), message: "Enter a conference name of 1–80 characters.".into() });
-        }
-        let numeric_id = numeric_id.trim().to_string();
-        if numeric_id.is_empty() || numeric_id.len() > 8 || !numeric_id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(AppError::Invalid { field: "numeric_id".into(), message: "The ID is 1–8 digits.".into() });
+        let name = domain::conference::display_name("name", &name)?;
+        let numeric_id = domain::conference::numeric_id(&numeric_id)?;
+        let id = numeric_id.clone();
+        let taken = st.db(move |s| Ok(s.list::<Conference>()?.iter().any(|c| c.numeric_id == id))).await?;
+        if taken {
+            return Err(AppError::Invalid { field: "numeric_id".into(), message: format!("An ongoing conference already has ID {numeric_id}.") });
         }
         let conference = Conference {
             id: domain::store::new_id(),
@@ -328,6 +327,150 @@ pub async fn add_conference(name: String, numeric_id: String) -> Result<String, 
         st.hb.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
         tracing::info!(by = %me.name, conference = %name, "conference started");
         Ok(format!("Conference '{name}' started."))
+    })
+    .await
+}
+
+/// One conference with its participants, and the MCU's port use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConferenceDetail {
+    pub conference: Conference,
+    pub participants: Vec<domain::Participant>,
+    pub connected_on_mcu: u32,
+    pub capacity: u32,
+    pub can_run: bool,
+}
+
+#[cfg(feature = "ssr")]
+async fn port_use(st: &crate::state::AppState) -> Result<(u32, u32), AppError> {
+    let model = st.info.model;
+    st.db(move |s| {
+        let ports: domain::PortConfiguration = s.local(domain::store::keys::PORT_CONFIGURATION)?;
+        let mut connected = 0u32;
+        for c in s.list::<Conference>()? {
+            connected += s.participants_of(&c.id)?.iter().filter(|p| p.state == domain::ParticipantState::Connected).count() as u32;
+        }
+        Ok((connected, domain::conference::capacity(model, &ports)))
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+async fn find_conference(st: &crate::state::AppState, id: String) -> Result<Conference, AppError> {
+    st.db(move |s| s.get::<Conference>(&id))
+        .await?
+        .ok_or_else(|| AppError::NotFound("That conference has ended or does not exist.".into()))
+}
+
+#[server(endpoint = "get_conference")]
+pub async fn get_conference(id: String) -> Result<ConferenceDetail, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::ViewConferences).await?;
+        let conference = find_conference(&st, id).await?;
+        let cid = conference.id.clone();
+        let participants = st.db(move |s| s.participants_of(&cid)).await?;
+        let (connected_on_mcu, capacity) = port_use(&st).await?;
+        Ok(ConferenceDetail { conference, participants, connected_on_mcu, capacity, can_run: me.role.can(Permission::RunConferences) })
+    })
+    .await
+}
+
+/// Adds a participant and dials it (calls are simulated: it connects at once when a port is free).
+#[cfg(feature = "ssr")]
+async fn add_participant_as(
+    st: &crate::state::AppState,
+    conference_id: String,
+    name: &str,
+    address: &str,
+    protocol: &str,
+    direction: domain::Direction,
+) -> Result<String, AppError> {
+    let protocol = match protocol {
+        "h323" => domain::Protocol::H323,
+        "sip" => domain::Protocol::Sip,
+        _ => return Err(AppError::Invalid { field: "protocol".into(), message: "Choose H.323 or SIP.".into() }),
+    };
+    let name = domain::conference::display_name("name", name)?;
+    let address = domain::conference::participant_address(protocol, address)?;
+    let conference = find_conference(st, conference_id).await?;
+    let (connected, capacity) = port_use(st).await?;
+    domain::conference::check_capacity(connected, capacity)?;
+    let p = domain::Participant {
+        id: domain::store::new_id(),
+        conference_id: conference.id,
+        name: name.clone(),
+        address,
+        protocol,
+        direction,
+        state: domain::ParticipantState::Connected,
+        audio_muted: false,
+        video_muted: false,
+        chairperson: false,
+    };
+    st.hb.commit(domain::Change::Put { record: domain::Record::Participant(p) }).await?;
+    Ok(format!("'{name}' connected to {}.", conference.name))
+}
+
+#[server(endpoint = "add_participant")]
+pub async fn add_participant(conference_id: String, name: String, address: String, protocol: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::RunConferences).await?;
+        add_participant_as(&st, conference_id, &name, &address, &protocol, domain::Direction::DialOut).await
+    })
+    .await
+}
+
+/// Simulation endpoint: a participant calls in to the ongoing conference with this numeric
+/// ID (calls are simulated). Needs a login with the right to run conferences.
+#[server(endpoint = "simulate_dial_in")]
+pub async fn simulate_dial_in(numeric_id: String, name: String, address: String, protocol: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::RunConferences).await?;
+        let nid = domain::conference::numeric_id(&numeric_id)?;
+        let conference = st
+            .db(move |s| Ok(s.list::<Conference>()?.into_iter().find(|c| c.numeric_id == nid)))
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("No ongoing conference has ID {numeric_id}.")))?;
+        add_participant_as(&st, conference.id, &name, &address, &protocol, domain::Direction::DialIn).await
+    })
+    .await
+}
+
+#[server(endpoint = "participant_action")]
+pub async fn participant_action(participant_id: String, action: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::RunConferences).await?;
+        let pid = participant_id.clone();
+        let p = st
+            .db(move |s| s.get::<domain::Participant>(&pid))
+            .await?
+            .ok_or_else(|| AppError::NotFound("That participant is no longer in the conference.".into()))?;
+        if action == "delete" {
+            st.hb.commit(domain::Change::Delete { kind: domain::EntityKind::Participant, id: p.id }).await?;
+            return Ok(format!("'{}' removed.", p.name));
+        }
+        let act = domain::conference::ParticipantAction::parse(&action)
+            .ok_or_else(|| AppError::Invalid { field: "action".into(), message: format!("Unknown action '{action}'.") })?;
+        if act.needs_port(&p) {
+            let (connected, capacity) = port_use(&st).await?;
+            domain::conference::check_capacity(connected, capacity)?;
+        }
+        let after = act.apply(&p);
+        st.hb.commit(domain::Change::Put { record: domain::Record::Participant(after) }).await?;
+        Ok(format!("{}: {}.", p.name, action.replace('_', " ")))
+    })
+    .await
+}
+
+#[server(endpoint = "terminate_conference")]
+pub async fn terminate_conference(id: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::RunConferences).await?;
+        let c = find_conference(&st, id).await?;
+        st.hb.commit(domain::Change::Delete { kind: domain::EntityKind::Conference, id: c.id }).await?;
+        tracing::info!(by = %me.name, conference = %c.name, "conference terminated");
+        leptos_axum::redirect("/conferences");
+        Ok(format!("Conference '{}' terminated.", c.name))
     })
     .await
 }

@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Frame ssr=SsrMode::Async>
                     <Route path=path!("") view=ConferencesPage/>
                     <Route path=path!("conferences") view=ConferencesPage/>
+                    <Route path=path!("conferences/:id") view=ConferencePage/>
                     <Route path=path!("reservations") view=ReservationsPage/>
                     <Route path=path!("meeting-rooms") view=MeetingRoomsPage/>
                     <Route path=path!("profiles") view=ProfilesPage/>

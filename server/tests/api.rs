@@ -280,3 +280,54 @@ async fn the_peer_link_refuses_anonymous_callers_and_checks_version_and_credenti
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(r.body.contains("too many failed logins"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn participants_are_validated_counted_against_capacity_and_acted_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    // A small port configuration: 2 ports, applied by the start-up that a reset is.
+    let r = call(&app, "/api/set_port_configuration", &[("video_ports", "1"), ("video_resolution", "hd720"), ("voice_ports", "1")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let app = self::app(dir.path()).await;
+    assert_eq!(call(&app, "/api/add_conference", &[("name", "Ops"), ("numeric_id", "77")], Some(&admin)).await.status, StatusCode::OK);
+    let dup = call(&app, "/api/add_conference", &[("name", "Other"), ("numeric_id", "77")], Some(&admin)).await;
+    assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", dup.body);
+
+    let bad = call(&app, "/api/simulate_dial_in", &[("numeric_id", "77"), ("name", "X"), ("address", "alice"), ("protocol", "sip")], Some(&admin)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("SIP URI"), "{}", bad.body);
+    for who in ["One", "Two"] {
+        let r = call(&app, "/api/simulate_dial_in", &[("numeric_id", "77"), ("name", who), ("address", "10.0.0.1"), ("protocol", "h323")], Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let full = call(&app, "/api/simulate_dial_in", &[("numeric_id", "77"), ("name", "Three"), ("address", "10.0.0.3"), ("protocol", "h323")], Some(&admin)).await;
+    assert_eq!(full.status, StatusCode::CONFLICT);
+    assert!(full.body.contains("All 2 ports"), "{}", full.body);
+    let nowhere = call(&app, "/api/simulate_dial_in", &[("numeric_id", "78"), ("name", "X"), ("address", "10.0.0.1"), ("protocol", "h323")], Some(&admin)).await;
+    assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+
+    let list = call(&app, "/api/list_conferences", &[], Some(&admin)).await.body;
+    let v: serde_json::Value = serde_json::from_str(&list).expect("json");
+    assert_eq!(v[0]["connected"], 2);
+    let id = v[0]["conference"]["id"].as_str().expect("id").to_string();
+    let detail: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_conference", &[("id", &id)], Some(&admin)).await.body).expect("json");
+    let pid = detail["participants"][0]["id"].as_str().expect("pid").to_string();
+    for action in ["mute_audio", "mute_video", "make_chairperson", "disconnect"] {
+        let r = call(&app, "/api/participant_action", &[("participant_id", &pid), ("action", action)], Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.body);
+    }
+    let detail: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_conference", &[("id", &id)], Some(&admin)).await.body).expect("json");
+    let p = detail["participants"].as_array().and_then(|a| a.iter().find(|p| p["id"] == pid.as_str()).cloned()).expect("p");
+    assert_eq!((p["audio_muted"].clone(), p["video_muted"].clone(), p["chairperson"].clone(), p["state"].clone()),
+        (true.into(), true.into(), true.into(), "Disconnected".into()));
+    // A port is free again: the third caller gets in.
+    let r = call(&app, "/api/simulate_dial_in", &[("numeric_id", "77"), ("name", "Three"), ("address", "10.0.0.3"), ("protocol", "h323")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let weird = call(&app, "/api/participant_action", &[("participant_id", &pid), ("action", "explode")], Some(&admin)).await;
+    assert_eq!(weird.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = call(&app, "/api/terminate_conference", &[("id", &id)], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = call(&app, "/api/get_conference", &[("id", &id)], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}

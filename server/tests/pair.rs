@@ -277,6 +277,20 @@ async fn replicate_then_kill_the_master_then_rejoin() {
     assert_eq!(s, 403, "{body}");
     assert!(body.contains("Slave") && body.contains(&a.addr()), "{body}");
 
+    // A participant calls in on the Master; the Slave has it too.
+    let (s, body) = a.api("simulate_dial_in", &[("numeric_id", "1000"), ("name", "Lisbon room"), ("address", "10.9.8.7"), ("protocol", "h323")]).await;
+    assert_eq!(s, 200, "{body}");
+    let conf_id = {
+        let (_, body) = b.api("list_conferences", &[]).await;
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        v.as_array()
+            .and_then(|a| a.iter().find(|r| r["conference"]["numeric_id"] == "1000"))
+            .and_then(|r| r["conference"]["id"].as_str().map(String::from))
+            .expect("conference 1000 on the Slave")
+    };
+    let (_, body) = b.api("get_conference", &[("id", &conf_id)]).await;
+    assert!(body.contains("Lisbon room") && body.contains("DialIn"), "{body}");
+
     // kill -9 the Master: the Slave takes over with every acknowledged change.
     a.kill9();
     let took = b.wait_health("takeover", Duration::from_secs(10), |h| h["role"] == "master").await;
@@ -285,6 +299,16 @@ async fn replicate_then_kill_the_master_then_rejoin() {
     assert_eq!(b.conferences().await, acked);
     let (s, body) = add_conference(&b, "After failover", "2000").await;
     assert_eq!(s, 200, "{body}");
+    // The new Master restarted the conference and redialled: the dial-in is now dial-out.
+    let t0 = Instant::now();
+    loop {
+        let (_, body) = b.api("get_conference", &[("id", &conf_id)]).await;
+        if body.contains("Lisbon room") && body.contains("DialOut") && body.contains("\"Connected\"") {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(5), "not redialled: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // The old Master starts again: it becomes the Slave of the new Master (G4) and converges.
     a.spawn().await;

@@ -87,9 +87,10 @@ fn conference_table(rows: Vec<ConferenceRow>) -> AnyView {
             <tbody>
                 {rows.into_iter().map(|r| {
                     let key = r.conference.name.clone();
+                    let href = format!("/conferences/{}", r.conference.id);
                     view! {
                     <tr data-conference=key>
-                        <td data-label="Name">{r.conference.name}</td>
+                        <td data-label="Name"><a href=href>{r.conference.name}</a></td>
                         <td data-label="ID">{r.conference.numeric_id}</td>
                         <td data-label="Start Time">{format_utc(r.conference.start_ms)}</td>
                         <td data-label="End Time">{r.conference.end_ms.map(format_utc).unwrap_or_else(|| "—".into())}</td>

@@ -1,5 +1,6 @@
 //! One module per page.
 
+mod conference;
 mod hotbackup;
 mod lists;
 mod login;
@@ -7,6 +8,7 @@ mod network;
 mod system;
 mod users;
 
+pub use conference::ConferencePage;
 pub use hotbackup::HotBackupPage;
 pub use lists::{ConferencesPage, MeetingRoomsPage, ProfilesPage, ReservationsPage};
 pub use network::NetworkPage;

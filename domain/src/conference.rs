@@ -1,0 +1,195 @@
+//! Rules of ongoing conferences and their participants: addresses, capacity, and what
+//! each participant action does. Plain functions over the model; the server functions
+//! call them and commit the result.
+
+use crate::model::*;
+use crate::DomainError;
+
+/// Checks a participant's address for its protocol and returns it cleaned:
+/// an IPv4/IPv6 address for either; for H.323 also an alias (E.164 digits or an H.323 ID);
+/// for SIP also a URI (`sip:user@host` or `user@host`).
+pub fn participant_address(protocol: Protocol, raw: &str) -> Result<String, DomainError> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Err(DomainError::invalid("address", "Enter the participant's address."));
+    }
+    if let Ok(ip) = v.parse::<std::net::IpAddr>() {
+        return Ok(ip.to_string());
+    }
+    let ok_chars = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'));
+    match protocol {
+        Protocol::H323 => {
+            if v.len() <= 64 && ok_chars(v) {
+                Ok(v.to_string())
+            } else {
+                Err(DomainError::invalid(
+                    "address",
+                    format!("'{v}' is not an IP address or H.323 alias (digits, letters, '.', '-', '_', up to 64)."),
+                ))
+            }
+        }
+        Protocol::Sip => {
+            let uri = v.strip_prefix("sip:").unwrap_or(v);
+            match uri.split_once('@') {
+                Some((user, host)) if ok_chars(user) && ok_chars(host) && uri.len() <= 128 => Ok(format!("sip:{uri}")),
+                _ => Err(DomainError::invalid(
+                    "address",
+                    format!("'{v}' is not an IP address or SIP URI (sip:user@host)."),
+                )),
+            }
+        }
+    }
+}
+
+/// A conference or participant display name: 1–80 printable characters.
+pub fn display_name(field: &'static str, raw: &str) -> Result<String, DomainError> {
+    let v = raw.trim();
+    if v.is_empty() || v.chars().count() > 80 || v.chars().any(char::is_control) {
+        return Err(DomainError::invalid(field, "Enter a name of 1–80 characters."));
+    }
+    Ok(v.to_string())
+}
+
+/// A numeric conference ID: 1–8 digits.
+pub fn numeric_id(raw: &str) -> Result<String, DomainError> {
+    let v = raw.trim();
+    if v.is_empty() || v.len() > 8 || !v.chars().all(|c| c.is_ascii_digit()) {
+        return Err(DomainError::invalid("numeric_id", "The ID is 1–8 digits."));
+    }
+    Ok(v.to_string())
+}
+
+/// How many participants this MCU can have connected at once: the Video/Voice Port
+/// Configuration on CS 2000/4000, a fixed number on the others (this product's figures).
+pub fn capacity(model: McuModel, ports: &PortConfiguration) -> u32 {
+    match model {
+        McuModel::Cs2000 | McuModel::Cs4000 => ports.video_ports + ports.voice_ports,
+        McuModel::Cs1800 => 60,
+        McuModel::VirtualEdition => 40,
+    }
+}
+
+/// Refuses one more connected participant when all ports are in use.
+pub fn check_capacity(connected: u32, capacity: u32) -> Result<(), DomainError> {
+    if connected >= capacity {
+        Err(DomainError::Conflict(format!(
+            "All {capacity} ports of this MCU are in use: disconnect a participant first, or change the Video/Voice Port Configuration."
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// What an operator can do to a participant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParticipantAction {
+    Connect,
+    Disconnect,
+    MuteAudio,
+    UnmuteAudio,
+    MuteVideo,
+    UnmuteVideo,
+    MakeChairperson,
+    MakeRegular,
+}
+
+impl ParticipantAction {
+    pub fn parse(s: &str) -> Option<Self> {
+        use ParticipantAction::*;
+        Some(match s {
+            "connect" => Connect,
+            "disconnect" => Disconnect,
+            "mute_audio" => MuteAudio,
+            "unmute_audio" => UnmuteAudio,
+            "mute_video" => MuteVideo,
+            "unmute_video" => UnmuteVideo,
+            "make_chairperson" => MakeChairperson,
+            "make_regular" => MakeRegular,
+            _ => return None,
+        })
+    }
+
+    /// Whether this action needs a free port.
+    pub fn needs_port(self, p: &Participant) -> bool {
+        self == ParticipantAction::Connect && p.state != ParticipantState::Connected
+    }
+
+    /// The participant after the action (calls are simulated: connecting succeeds at once).
+    pub fn apply(self, p: &Participant) -> Participant {
+        use ParticipantAction::*;
+        let mut p = p.clone();
+        match self {
+            Connect => p.state = ParticipantState::Connected,
+            Disconnect => p.state = ParticipantState::Disconnected,
+            MuteAudio => p.audio_muted = true,
+            UnmuteAudio => p.audio_muted = false,
+            MuteVideo => p.video_muted = true,
+            UnmuteVideo => p.video_muted = false,
+            MakeChairperson => p.chairperson = true,
+            MakeRegular => p.chairperson = false,
+        }
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_per_protocol() {
+        assert_eq!(participant_address(Protocol::H323, " 10.1.2.3 ").ok().as_deref(), Some("10.1.2.3"));
+        assert_eq!(participant_address(Protocol::Sip, "fd00::7").ok().as_deref(), Some("fd00::7"));
+        assert_eq!(participant_address(Protocol::H323, "1001").ok().as_deref(), Some("1001"));
+        assert_eq!(participant_address(Protocol::H323, "room.lisbon").ok().as_deref(), Some("room.lisbon"));
+        assert_eq!(participant_address(Protocol::Sip, "alice@example.com").ok().as_deref(), Some("sip:alice@example.com"));
+        assert_eq!(participant_address(Protocol::Sip, "sip:bob@10.0.0.9").ok().as_deref(), Some("sip:bob@10.0.0.9"));
+        for (p, bad) in [(Protocol::Sip, "alice"), (Protocol::Sip, "@host"), (Protocol::H323, "a b"), (Protocol::H323, ""), (Protocol::Sip, "a@b c")] {
+            assert!(participant_address(p, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_and_ids() {
+        assert!(display_name("name", " Board ").is_ok());
+        assert!(display_name("name", "").is_err());
+        assert!(display_name("name", &"x".repeat(81)).is_err());
+        assert_eq!(numeric_id(" 4711 ").ok().as_deref(), Some("4711"));
+        assert!(numeric_id("47a").is_err() && numeric_id("123456789").is_err());
+    }
+
+    #[test]
+    fn capacity_follows_the_port_configuration() {
+        let ports = PortConfiguration { video_ports: 3, voice_ports: 2, ..Default::default() };
+        assert_eq!(capacity(McuModel::Cs2000, &ports), 5);
+        assert_eq!(capacity(McuModel::Cs1800, &ports), 60);
+        assert!(check_capacity(4, 5).is_ok());
+        let e = check_capacity(5, 5).expect_err("full");
+        assert!(e.to_string().contains("All 5 ports"));
+    }
+
+    #[test]
+    fn actions_change_only_what_they_say() {
+        let p = Participant {
+            id: "p".into(),
+            conference_id: "c".into(),
+            name: "Lisbon".into(),
+            address: "10.0.0.1".into(),
+            protocol: Protocol::H323,
+            direction: Direction::DialOut,
+            state: ParticipantState::Disconnected,
+            audio_muted: false,
+            video_muted: false,
+            chairperson: false,
+        };
+        assert!(ParticipantAction::Connect.needs_port(&p));
+        let c = ParticipantAction::Connect.apply(&p);
+        assert_eq!(c.state, ParticipantState::Connected);
+        assert!(!ParticipantAction::Connect.needs_port(&c));
+        let m = ParticipantAction::MuteAudio.apply(&c);
+        assert!(m.audio_muted && !m.video_muted && m.state == ParticipantState::Connected);
+        assert!(ParticipantAction::MakeChairperson.apply(&m).chairperson);
+        assert_eq!(ParticipantAction::parse("mute_video"), Some(ParticipantAction::MuteVideo));
+        assert_eq!(ParticipantAction::parse("explode"), None);
+    }
+}
