@@ -77,6 +77,15 @@ const NAV: [(&str, &str, Permission); 8] = [
 #[component]
 fn Frame() -> impl IntoView {
     let shell = Resource::new(|| (), |_| get_shell());
+    let changes = RwSignal::new(0u64);
+    provide_context(crate::live::LiveChanges(changes));
+    // Browser only: one event stream for every page inside the frame.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        crate::live::connect(changes);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = changes;
+    });
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <Transition fallback=|| view! { <header class="top"><span class="brand">"MCU"</span></header> }>

@@ -16,6 +16,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod error;
+pub mod live;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -81,6 +81,12 @@ pub fn session_token(st: &AppState) -> Option<String> {
     jar.get(&st.cookie_name).map(|c| c.value().to_string())
 }
 
+/// The user whose session cookie is in `headers` (for plain axum routes such as `/events`).
+pub async fn user_from_headers(st: &AppState, headers: &axum::http::HeaderMap) -> Option<UserView> {
+    let token = CookieJar::from_headers(headers).get(&st.cookie_name).map(|c| c.value().to_string())?;
+    st.db(move |s| s.session_user(&token)).await.ok().flatten()
+}
+
 /// The logged-in user, if any.
 pub async fn current_user(st: &AppState) -> Result<Option<UserView>, AppError> {
     match session_token(st) {

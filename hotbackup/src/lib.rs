@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tokio::sync::{watch, Notify};
+use tokio::sync::{broadcast, watch, Notify};
 
 /// Local setting holding the peer link's credentials (never synced, never shown).
 const PEER_LINK: &str = "hot_backup_peer_link";
@@ -126,6 +126,9 @@ struct Inner {
     acked: watch::Sender<u64>,
     /// Settings or role changed: the background task re-reads them.
     wake: Notify,
+    /// Something the pages show changed (a change committed or replicated here, a role
+    /// change): the newest seq. Feeds the browsers' live updates.
+    changes: broadcast::Sender<u64>,
 }
 
 /// Handle to the engine; cheap to clone.
@@ -195,6 +198,7 @@ impl HotBackup {
                 committed: watch::channel(last_seq).0,
                 acked: watch::channel(0).0,
                 wake: Notify::new(),
+                changes: broadcast::channel(256).0,
             }),
         };
         hb.apply_write_mode();
@@ -214,6 +218,7 @@ impl HotBackup {
     }
 
     fn event(&self, alarm: bool, text: impl Into<String>) {
+        self.changed(*self.inner.committed.borrow());
         let text = text.into();
         if alarm {
             tracing::warn!(target: "hotbackup", "{text}");
@@ -234,6 +239,15 @@ impl HotBackup {
             LiveRole::Slave => WriteMode::Replica { master: peer },
             _ => WriteMode::Primary,
         });
+    }
+
+    /// Live updates for the pages: one message per change here (its seq), and on role changes.
+    pub fn subscribe_changes(&self) -> broadcast::Receiver<u64> {
+        self.inner.changes.subscribe()
+    }
+
+    fn changed(&self, seq: u64) {
+        let _ = self.inner.changes.send(seq);
     }
 
     /// The current live role.
@@ -303,6 +317,7 @@ impl HotBackup {
         }
         let entry = blocking(&self.inner.store, move |s| s.apply(change)).await?;
         self.inner.committed.send_replace(entry.seq);
+        self.changed(entry.seq);
         let (wait, detection) = {
             let st = self.st();
             let detection = Duration::from_millis(st.settings.detection_ms.into());
@@ -1040,6 +1055,9 @@ impl HotBackup {
                 ));
                 self.take_snapshot(peer, token, detection).await?;
                 continue;
+            }
+            if n > 0 {
+                self.changed(mine.seq);
             }
             let mut st = self.st();
             st.replicated += n;

@@ -146,6 +146,27 @@ async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
     }))
 }
 
+/// Server-Sent Events for the logged-in browser: one `change` message per change on this
+/// MCU (made here or replicated from the Master), so open pages refresh at once.
+async fn events(State(st): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use axum::response::IntoResponse;
+    if app::state::user_from_headers(&st, &headers).await.is_none() {
+        return (StatusCode::UNAUTHORIZED, "log in first").into_response();
+    }
+    let rx = st.hb.subscribe_changes();
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(seq) => return Some((Ok::<_, std::convert::Infallible>(Event::default().event("change").data(seq.to_string())), rx)),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
 /// 200 only on the live Master, so a load balancer can find it.
 async fn healthz_master(State(st): State<AppState>) -> (StatusCode, &'static str) {
     match st.hb.role() {
@@ -199,6 +220,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/healthz/master", get(healthz_master))
         .route("/metrics", get(metrics))
+        .route("/events", get(events))
         .merge(peer::routes())
         .leptos_routes(&state, routes, move || shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

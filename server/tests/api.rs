@@ -331,3 +331,22 @@ async fn participants_are_validated_counted_against_capacity_and_acted_on() {
     let r = call(&app, "/api/get_conference", &[("id", &id)], Some(&admin)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_event_stream_needs_a_login_and_announces_each_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    assert_eq!(get(&app, "/events", None).await.status, StatusCode::UNAUTHORIZED);
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let req = Request::get("/events").header(header::COOKIE, &admin).body(Body::empty()).expect("request");
+    let res = app.clone().oneshot(req).await.expect("response");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/event-stream")));
+    let mut body = res.into_body();
+    let r = call(&app, "/api/add_conference", &[("name", "Live"), ("numeric_id", "42")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let frame = tokio::time::timeout(std::time::Duration::from_secs(5), body.frame()).await.expect("an event in time");
+    let data = frame.expect("frame").expect("ok").into_data().expect("data");
+    let text = String::from_utf8_lossy(&data);
+    assert!(text.contains("event: change") && text.contains("data: 1"), "{text}");
+}

@@ -1,5 +1,5 @@
-//! One ongoing conference: its participants and what an operator does to them. Refreshed
-//! every two seconds, so dial-ins and changes made elsewhere show up by themselves.
+//! One ongoing conference: its participants and what an operator does to them. Reloaded on
+//! every change the server announces, so dial-ins and changes made elsewhere show up at once.
 
 use crate::api::{get_conference, AddParticipant, ConferenceDetail, ParticipantAction, TerminateConference};
 use crate::components::{invalid, ErrorMsg, FieldError, FormStatus};
@@ -17,14 +17,9 @@ pub fn ConferencePage() -> impl IntoView {
     let add = ServerAction::<AddParticipant>::new();
     let act = ServerAction::<ParticipantAction>::new();
     let terminate = ServerAction::<TerminateConference>::new();
-    let (tick, set_tick) = signal(0u32);
-    Effect::new(move |_| {
-        if let Ok(h) = set_interval_with_handle(move || set_tick.update(|t| *t = t.wrapping_add(1)), std::time::Duration::from_secs(2)) {
-            on_cleanup(move || h.clear());
-        }
-    });
+    let live = crate::live::use_live_changes();
     let detail = Resource::new(
-        move || (id(), tick.get(), add.version().get(), act.version().get()),
+        move || (id(), live.get(), add.version().get(), act.version().get()),
         |(id, ..)| get_conference(id),
     );
     let add_r = Signal::derive(move || add.value().get());

@@ -23,7 +23,8 @@ pub fn HotBackupPage() -> impl IntoView {
         }
     });
     let versions = move || (enable.version().get(), disable.version().get(), failover.version().get());
-    let live = Resource::new(move || (tick.get(), versions()), |_| get_hot_backup());
+    let changes = crate::live::use_live_changes();
+    let live = Resource::new(move || (tick.get(), changes.get(), versions()), |_| get_hot_backup());
     let setup = Resource::new(versions, |_| get_hot_backup());
     let enable_result = Signal::derive(move || enable.value().get());
     let other_result = Signal::derive(move || {

@@ -43,7 +43,8 @@ fn yes_no(b: bool) -> &'static str {
 pub fn ConferencesPage() -> impl IntoView {
     let add = ServerAction::<AddConference>::new();
     let result = Signal::derive(move || add.value().get());
-    let rows = Resource::new(move || add.version().get(), |_| list_conferences());
+    let live = crate::live::use_live_changes();
+    let rows = Resource::new(move || (add.version().get(), live.get()), |_| list_conferences());
     view! {
         <Title text="Conferences"/>
         <h1>"Conferences"</h1>
