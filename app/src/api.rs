@@ -251,20 +251,46 @@ pub async fn list_reservations() -> Result<Vec<Reservation>, AppError> {
     .await
 }
 
-#[server(endpoint = "list_meeting_rooms")]
-pub async fn list_meeting_rooms() -> Result<Vec<MeetingRoom>, AppError> {
+/// The Profiles page's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfilesView {
+    pub profiles: Vec<Profile>,
+    pub can_manage: bool,
+}
+
+#[server(endpoint = "get_profiles")]
+pub async fn get_profiles() -> Result<ProfilesView, AppError> {
     answer(async {
-        let (st, _) = require(Permission::ViewResources).await?;
-        st.db(|s| s.list::<MeetingRoom>()).await
+        let (st, me) = require(Permission::ViewResources).await?;
+        let profiles = st.db(|s| s.list::<Profile>()).await?;
+        Ok(ProfilesView { profiles, can_manage: me.role.can(Permission::ManageResources) })
     })
     .await
 }
 
-#[server(endpoint = "list_profiles")]
-pub async fn list_profiles() -> Result<Vec<Profile>, AppError> {
+/// The Meeting Rooms page's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeetingRoomsView {
+    pub rooms: Vec<MeetingRoom>,
+    pub profiles: Vec<Profile>,
+    /// Numeric IDs of the rooms that are running now.
+    pub running: Vec<String>,
+    pub can_manage: bool,
+    pub can_run: bool,
+}
+
+#[server(endpoint = "get_meeting_rooms")]
+pub async fn get_meeting_rooms() -> Result<MeetingRoomsView, AppError> {
     answer(async {
-        let (st, _) = require(Permission::ViewResources).await?;
-        st.db(|s| s.list::<Profile>()).await
+        let (st, me) = require(Permission::ViewResources).await?;
+        let (rooms, profiles, confs) = st.db(|s| Ok((s.list::<MeetingRoom>()?, s.list::<Profile>()?, s.list::<Conference>()?))).await?;
+        Ok(MeetingRoomsView {
+            rooms,
+            profiles,
+            running: confs.into_iter().map(|c| c.numeric_id).collect(),
+            can_manage: me.role.can(Permission::ManageResources),
+            can_run: me.role.can(Permission::RunConferences),
+        })
     })
     .await
 }
@@ -716,6 +742,108 @@ pub async fn reset_mcu() -> Result<String, AppError> {
             reset.request();
         });
         Ok("The MCU is resetting; it will be back in a few seconds.".into())
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- profiles and meeting rooms
+
+/// Creates (empty `id`) or changes a Conference Profile.
+#[server(endpoint = "save_profile")]
+pub async fn save_profile(
+    id: String,
+    name: String,
+    line_rate_kbps: String,
+    resolution: String,
+    layout: String,
+    encryption: Option<String>,
+    auto_terminate: Option<String>,
+) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::ManageResources).await?;
+        let id = if id.is_empty() { domain::store::new_id() } else { id };
+        let p = domain::resources::profile(id, &name, &line_rate_kbps, &resolution, &layout, encryption.is_some(), auto_terminate.is_some())?;
+        let name = p.name.clone();
+        st.hb.commit(domain::Change::Put { record: domain::Record::Profile(p) }).await?;
+        Ok(format!("Profile '{name}' saved."))
+    })
+    .await
+}
+
+#[server(endpoint = "delete_profile")]
+pub async fn delete_profile(id: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::ManageResources).await?;
+        let pid = id.clone();
+        let (profile, rooms, confs, res) = st
+            .db(move |s| Ok((s.get::<Profile>(&pid)?, s.list::<MeetingRoom>()?, s.list::<Conference>()?, s.list::<Reservation>()?)))
+            .await?;
+        let profile = profile.ok_or_else(|| AppError::NotFound("That profile does not exist (any more).".into()))?;
+        domain::resources::check_profile_unused(&profile, &rooms, &confs, &res)?;
+        st.hb.commit(domain::Change::Delete { kind: domain::EntityKind::Profile, id }).await?;
+        Ok(format!("Profile '{}' deleted.", profile.name))
+    })
+    .await
+}
+
+/// Creates (empty `id`) or changes a Meeting Room.
+#[server(endpoint = "save_meeting_room")]
+pub async fn save_meeting_room(
+    id: String,
+    name: String,
+    numeric_id: String,
+    profile_id: String,
+    conference_password: String,
+    chairperson_password: String,
+) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::ManageResources).await?;
+        let (profiles, rooms, confs) = st.db(|s| Ok((s.list::<Profile>()?, s.list::<MeetingRoom>()?, s.list::<Conference>()?))).await?;
+        let id = if id.is_empty() { domain::store::new_id() } else { id };
+        let room = domain::resources::meeting_room(id, &name, &numeric_id, &profile_id, &conference_password, &chairperson_password, &profiles)?;
+        domain::resources::check_numeric_id_free(&room.numeric_id, &room.id, &rooms, &confs)?;
+        let name = room.name.clone();
+        st.hb.commit(domain::Change::Put { record: domain::Record::MeetingRoom(room) }).await?;
+        Ok(format!("Meeting room '{name}' saved."))
+    })
+    .await
+}
+
+#[server(endpoint = "delete_meeting_room")]
+pub async fn delete_meeting_room(id: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::ManageResources).await?;
+        let rid = id.clone();
+        let room = st
+            .db(move |s| s.get::<MeetingRoom>(&rid))
+            .await?
+            .ok_or_else(|| AppError::NotFound("That meeting room does not exist (any more).".into()))?;
+        st.hb.commit(domain::Change::Delete { kind: domain::EntityKind::MeetingRoom, id }).await?;
+        Ok(format!("Meeting room '{}' deleted.", room.name))
+    })
+    .await
+}
+
+/// Starts the meeting room's conference: its name, ID and profile.
+#[server(endpoint = "start_meeting_room")]
+pub async fn start_meeting_room(id: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::RunConferences).await?;
+        let (room, confs) = st.db(move |s| Ok((s.get::<MeetingRoom>(&id)?, s.list::<Conference>()?))).await?;
+        let room = room.ok_or_else(|| AppError::NotFound("That meeting room does not exist (any more).".into()))?;
+        if confs.iter().any(|c| c.numeric_id == room.numeric_id) {
+            return Err(AppError::Conflict(format!("The meeting room '{}' is already running.", room.name)));
+        }
+        let conference = Conference {
+            id: domain::store::new_id(),
+            name: room.name.clone(),
+            numeric_id: room.numeric_id.clone(),
+            profile_id: room.profile_id.clone(),
+            start_ms: domain::store::now_ms(),
+            end_ms: None,
+        };
+        st.hb.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
+        Ok(format!("Conference '{}' started from its meeting room.", room.name))
     })
     .await
 }

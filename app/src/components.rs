@@ -26,7 +26,7 @@ pub fn FormStatus(#[prop(into)] result: Signal<Option<Result<String, AppError>>>
 /// it with `aria-describedby` (the input uses the id `{id}-error`).
 #[component]
 pub fn FieldError<T: Clone + Send + Sync + 'static>(
-    id: &'static str,
+    #[prop(into)] id: String,
     field: &'static str,
     #[prop(into)] result: Signal<Option<Result<T, AppError>>>,
 ) -> impl IntoView {

@@ -155,7 +155,7 @@ async fn roles_are_checked_in_the_server_functions() {
 
     let chair = login(&app, "chair", "password-123").await;
     assert_eq!(call(&app, "/api/list_conferences", &[], Some(&chair)).await.status, StatusCode::OK);
-    assert_eq!(call(&app, "/api/list_profiles", &[], Some(&chair)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(call(&app, "/api/get_profiles", &[], Some(&chair)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(call(&app, "/api/get_system_status", &[], Some(&chair)).await.status, StatusCode::FORBIDDEN);
 
     for who in ["audit", "ro"] {
@@ -349,4 +349,52 @@ async fn the_event_stream_needs_a_login_and_announces_each_change() {
     let data = frame.expect("frame").expect("ok").into_data().expect("data");
     let text = String::from_utf8_lossy(&data);
     assert!(text.contains("event: change") && text.contains("data: 1"), "{text}");
+}
+
+#[tokio::test]
+async fn profiles_and_meeting_rooms_are_validated_shared_ids_and_in_use_profiles_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let form = [("id", ""), ("name", "HD 1080"), ("line_rate_kbps", "4096"), ("resolution", "hd1080"), ("layout", "2x2"), ("encryption", "on")];
+    assert_eq!(call(&app, "/api/save_profile", &form, Some(&admin)).await.status, StatusCode::OK);
+    let bad = call(&app, "/api/save_profile", &[("id", ""), ("name", "Odd"), ("line_rate_kbps", "1000"), ("resolution", "sd"), ("layout", "auto")], Some(&admin)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("line_rate_kbps"), "{}", bad.body);
+    let dup = call(&app, "/api/save_profile", &form, Some(&admin)).await;
+    assert_eq!(dup.status, StatusCode::CONFLICT, "names are unique: {}", dup.body);
+
+    let v: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_profiles", &[], Some(&admin)).await.body).expect("json");
+    assert_eq!(v["profiles"][0]["encryption"], true);
+    let pid = v["profiles"][0]["id"].as_str().expect("id").to_string();
+    let room = |name: &'static str, num: &'static str| {
+        [("id", ""), ("name", name), ("numeric_id", num), ("profile_id", ""), ("conference_password", "1234"), ("chairperson_password", "")]
+    };
+    let mut r1 = room("Board", "1001");
+    r1[3].1 = &pid;
+    assert_eq!(call(&app, "/api/save_meeting_room", &r1, Some(&admin)).await.status, StatusCode::OK);
+    let mut r2 = room("Other", "1001");
+    r2[3].1 = &pid;
+    let clash = call(&app, "/api/save_meeting_room", &r2, Some(&admin)).await;
+    assert_eq!(clash.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(clash.body.contains("used by the meeting room 'Board'"), "{}", clash.body);
+
+    let in_use = call(&app, "/api/delete_profile", &[("id", &pid)], Some(&admin)).await;
+    assert_eq!(in_use.status, StatusCode::CONFLICT);
+    assert!(in_use.body.contains("in use by meeting room 'Board'"), "{}", in_use.body);
+
+    let rooms: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_meeting_rooms", &[], Some(&admin)).await.body).expect("json");
+    let rid = rooms["rooms"][0]["id"].as_str().expect("id").to_string();
+    assert_eq!(call(&app, "/api/start_meeting_room", &[("id", &rid)], Some(&admin)).await.status, StatusCode::OK);
+    assert_eq!(call(&app, "/api/start_meeting_room", &[("id", &rid)], Some(&admin)).await.status, StatusCode::CONFLICT, "already running");
+    let list = call(&app, "/api/list_conferences", &[], Some(&admin)).await.body;
+    assert!(list.contains("\"numeric_id\":\"1001\"") && list.contains(&pid), "{list}");
+
+    // An Auditor sees the rooms but changes nothing.
+    let r = call(&app, "/api/add_user", &[("name", "aud"), ("password", "password-123"), ("role", "auditor")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let aud = login(&app, "aud", "password-123").await;
+    assert_eq!(call(&app, "/api/get_meeting_rooms", &[], Some(&aud)).await.status, StatusCode::OK);
+    assert_eq!(call(&app, "/api/delete_meeting_room", &[("id", &rid)], Some(&aud)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(call(&app, "/api/start_meeting_room", &[("id", &rid)], Some(&aud)).await.status, StatusCode::FORBIDDEN);
 }

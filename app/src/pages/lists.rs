@@ -35,10 +35,6 @@ fn empty(text: &'static str) -> AnyView {
     view! { <p class="empty">{text}</p> }.into_any()
 }
 
-fn yes_no(b: bool) -> &'static str {
-    if b { "Yes" } else { "No" }
-}
-
 #[component]
 pub fn ConferencesPage() -> impl IntoView {
     let add = ServerAction::<AddConference>::new();
@@ -131,67 +127,6 @@ pub fn ReservationsPage() -> impl IntoView {
                                     Recurrence::Weekly { count } => format!("Weekly × {count}"),
                                 }}</td>
                                 <td data-label="Participants">{r.participants.len()}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }.into_any()
-        })}
-    }
-}
-
-#[component]
-pub fn MeetingRoomsPage() -> impl IntoView {
-    view! {
-        <Title text="Meeting Rooms"/>
-        <h1>"Meeting Rooms"</h1>
-        {loaded(list_meeting_rooms, |rows: Vec<domain::MeetingRoom>| {
-            if rows.is_empty() {
-                return empty("No meeting rooms.");
-            }
-            view! {
-                <table class="list">
-                    <caption>{format!("Meeting Rooms ({})", rows.len())}</caption>
-                    <thead><tr><th scope="col">"Display Name"</th><th scope="col">"ID"</th>
-                        <th scope="col">"Conference Password"</th><th scope="col">"Chairperson Password"</th></tr></thead>
-                    <tbody>
-                        {rows.into_iter().map(|r| view! {
-                            <tr>
-                                <td data-label="Display Name">{r.name}</td>
-                                <td data-label="ID">{r.numeric_id}</td>
-                                <td data-label="Conference Password">{if r.conference_password.is_empty() { "None" } else { "Set" }}</td>
-                                <td data-label="Chairperson Password">{if r.chairperson_password.is_empty() { "None" } else { "Set" }}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }.into_any()
-        })}
-    }
-}
-
-#[component]
-pub fn ProfilesPage() -> impl IntoView {
-    view! {
-        <Title text="Profiles"/>
-        <h1>"Conference Profiles"</h1>
-        {loaded(list_profiles, |rows: Vec<domain::Profile>| {
-            if rows.is_empty() {
-                return empty("No conference profiles.");
-            }
-            view! {
-                <table class="list">
-                    <caption>{format!("Profiles ({})", rows.len())}</caption>
-                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Line Rate"</th><th scope="col">"Resolution"</th>
-                        <th scope="col">"Layout"</th><th scope="col">"Encryption"</th></tr></thead>
-                    <tbody>
-                        {rows.into_iter().map(|r| view! {
-                            <tr>
-                                <td data-label="Name">{r.name}</td>
-                                <td data-label="Line Rate">{format!("{} kbps", r.line_rate_kbps)}</td>
-                                <td data-label="Resolution">{r.resolution.label()}</td>
-                                <td data-label="Layout">{r.layout}</td>
-                                <td data-label="Encryption">{yes_no(r.encryption)}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
