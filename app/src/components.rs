@@ -49,3 +49,16 @@ pub fn invalid<T: Clone + Send + Sync + 'static>(
         }
     }
 }
+
+/// Counts the successful answers of a form's action. Pages key their data on this rather
+/// than on the action's version, so a refused submission does not rebuild the form and
+/// the user keeps what they typed.
+pub fn count_ok(result: Signal<Option<Result<String, AppError>>>) -> ReadSignal<u32> {
+    let (n, set_n) = signal(0u32);
+    Effect::new(move |_| {
+        if matches!(result.get(), Some(Ok(_))) {
+            set_n.update(|n| *n = n.wrapping_add(1));
+        }
+    });
+    n
+}

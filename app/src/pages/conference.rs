@@ -2,7 +2,7 @@
 //! every change the server announces, so dial-ins and changes made elsewhere show up at once.
 
 use crate::api::{get_conference, AddParticipant, ConferenceDetail, ParticipantAction, TerminateConference};
-use crate::components::{invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use domain::timefmt::format_utc;
 use domain::{Direction, Participant, ParticipantState, Protocol};
 use leptos::either::Either;
@@ -17,14 +17,14 @@ pub fn ConferencePage() -> impl IntoView {
     let add = ServerAction::<AddParticipant>::new();
     let act = ServerAction::<ParticipantAction>::new();
     let terminate = ServerAction::<TerminateConference>::new();
-    let live = crate::live::use_live_changes();
-    let detail = Resource::new(
-        move || (id(), live.get(), add.version().get(), act.version().get()),
-        |(id, ..)| get_conference(id),
-    );
     let add_r = Signal::derive(move || add.value().get());
     let act_r = Signal::derive(move || act.value().get());
     let term_r = Signal::derive(move || terminate.value().get());
+    let (added, acted) = (count_ok(add_r), count_ok(act_r));
+    let live = crate::live::use_live_changes();
+    let detail = Resource::new(move || (id(), live.get(), added.get(), acted.get()), |(id, ..)| get_conference(id));
+    // The controls (add form, terminate) are rebuilt only by this user's own successful adds.
+    let controls = Resource::new(move || (id(), added.get()), |(id, _)| get_conference(id));
     view! {
         <Title text="Conference"/>
         <p><a href="/conferences">"← Conferences"</a></p>
@@ -33,27 +33,70 @@ pub fn ConferencePage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => Either::Left(conference_view(d, add, act, terminate, add_r)),
+                    Ok(d) => Either::Left(conference_view(d, act)),
                     Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
                 }
+            })}
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                controls.await.ok().filter(|d| d.can_run).map(|d| conference_controls(d, add, terminate, add_r))
             })}
         </Transition>
     }
 }
 
-fn conference_view(
+fn conference_controls(
     d: ConferenceDetail,
     add: ServerAction<AddParticipant>,
-    act: ServerAction<ParticipantAction>,
     terminate: ServerAction<TerminateConference>,
     add_r: Signal<Option<Result<String, crate::error::AppError>>>,
 ) -> impl IntoView {
+    let c = d.conference;
+    let (cid_add, cid_term) = (c.id.clone(), c.id.clone());
+    let confirm = format!("Terminate '{}'? All its participants are disconnected.", c.name);
+    view! {
+        <details class="card">
+            <summary>"Add participant (dial out)"</summary>
+            <ActionForm action=add attr:class="form inline">
+                <input type="hidden" name="conference_id" value=cid_add/>
+                <div class="field">
+                    <label for="p-name">"Participant name"</label>
+                    <input id="p-name" name="name" aria-describedby="p-name-error" aria-invalid=invalid(add_r, "name")/>
+                    <FieldError id="p-name" field="name" result=add_r/>
+                </div>
+                <div class="field">
+                    <label for="p-addr">"Address (IP, H.323 alias or SIP URI)"</label>
+                    <input id="p-addr" name="address" aria-describedby="p-addr-error" aria-invalid=invalid(add_r, "address")/>
+                    <FieldError id="p-addr" field="address" result=add_r/>
+                </div>
+                <div class="field">
+                    <label for="p-proto">"Network"</label>
+                    <select id="p-proto" name="protocol">
+                        <option value="h323">"H.323"</option>
+                        <option value="sip">"SIP"</option>
+                    </select>
+                </div>
+                <button type="submit" disabled=move || add.pending().get()>"Add and dial"</button>
+            </ActionForm>
+            <FormStatus result=add_r/>
+        </details>
+        <ActionForm action=terminate attr:class="terminate">
+            <input type="hidden" name="id" value=cid_term/>
+            <button type="submit" class="danger" on:click=move |ev| {
+                if !window().confirm_with_message(&confirm).unwrap_or(false) {
+                    ev.prevent_default();
+                }
+            }>"Terminate conference"</button>
+        </ActionForm>
+    }
+}
+
+fn conference_view(d: ConferenceDetail, act: ServerAction<ParticipantAction>) -> impl IntoView {
     let c = d.conference.clone();
     let connected = d.participants.iter().filter(|p| p.state == ParticipantState::Connected).count();
     let total = d.participants.len();
     let can = d.can_run;
-    let cid = c.id.clone();
-    let confirm = format!("Terminate '{}'? All its participants are disconnected.", c.name);
     view! {
         <h1>{c.name.clone()}</h1>
         <dl class="card facts">
@@ -62,45 +105,6 @@ fn conference_view(
             <dt>"Participants"</dt><dd data-testid="participant-count">{format!("({connected}/{total})")}</dd>
             <dt>"MCU ports in use"</dt><dd>{format!("{} of {}", d.connected_on_mcu, d.capacity)}</dd>
         </dl>
-        {can.then(|| {
-            let (cid_add, cid_term) = (cid.clone(), cid.clone());
-            let confirm = confirm.clone();
-            view! {
-                <details class="card">
-                    <summary>"Add participant (dial out)"</summary>
-                    <ActionForm action=add attr:class="form inline">
-                        <input type="hidden" name="conference_id" value=cid_add/>
-                        <div class="field">
-                            <label for="p-name">"Participant name"</label>
-                            <input id="p-name" name="name" aria-describedby="p-name-error" aria-invalid=invalid(add_r, "name")/>
-                            <FieldError id="p-name" field="name" result=add_r/>
-                        </div>
-                        <div class="field">
-                            <label for="p-addr">"Address (IP, H.323 alias or SIP URI)"</label>
-                            <input id="p-addr" name="address" aria-describedby="p-addr-error" aria-invalid=invalid(add_r, "address")/>
-                            <FieldError id="p-addr" field="address" result=add_r/>
-                        </div>
-                        <div class="field">
-                            <label for="p-proto">"Network"</label>
-                            <select id="p-proto" name="protocol">
-                                <option value="h323">"H.323"</option>
-                                <option value="sip">"SIP"</option>
-                            </select>
-                        </div>
-                        <button type="submit" disabled=move || add.pending().get()>"Add and dial"</button>
-                    </ActionForm>
-                    <FormStatus result=add_r/>
-                </details>
-                <ActionForm action=terminate attr:class="terminate">
-                    <input type="hidden" name="id" value=cid_term/>
-                    <button type="submit" class="danger" on:click=move |ev| {
-                        if !window().confirm_with_message(&confirm).unwrap_or(false) {
-                            ev.prevent_default();
-                        }
-                    }>"Terminate conference"</button>
-                </ActionForm>
-            }
-        })}
         {if d.participants.is_empty() {
             Either::Left(view! { <p class="empty">"No participants yet."</p> })
         } else {

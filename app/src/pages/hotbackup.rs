@@ -2,7 +2,7 @@
 //! panel (role, peer, Sync Status, lag, last sync, event log) refreshed every second.
 
 use crate::api::{get_hot_backup, DisableHotBackup, EnableHotBackup, HotBackupView, TriggerFailover};
-use crate::components::{invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use domain::hotbackup::{HbStatus, LiveRole, PeerState, SyncStatus};
 use domain::timefmt::format_utc;
 use domain::HotBackupSettings;
@@ -22,7 +22,8 @@ pub fn HotBackupPage() -> impl IntoView {
             on_cleanup(move || h.clear());
         }
     });
-    let versions = move || (enable.version().get(), disable.version().get(), failover.version().get());
+    let ok = [enable.value(), disable.value(), failover.value()].map(|v| count_ok(Signal::derive(move || v.get())));
+    let versions = move || ok.map(|n| n.get());
     let changes = crate::live::use_live_changes();
     let live = Resource::new(move || (tick.get(), changes.get(), versions()), |_| get_hot_backup());
     let setup = Resource::new(versions, |_| get_hot_backup());

@@ -2,7 +2,7 @@
 //! network and Hot Backup settings. Tables turn into cards on a phone (see `data-label`).
 
 use crate::api::*;
-use crate::components::{invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use crate::error::AppError;
 use domain::timefmt::format_utc;
 use domain::Recurrence;
@@ -40,7 +40,8 @@ pub fn ConferencesPage() -> impl IntoView {
     let add = ServerAction::<AddConference>::new();
     let result = Signal::derive(move || add.value().get());
     let live = crate::live::use_live_changes();
-    let rows = Resource::new(move || (add.version().get(), live.get()), |_| list_conferences());
+    let added = count_ok(result);
+    let rows = Resource::new(move || (added.get(), live.get()), |_| list_conferences());
     view! {
         <Title text="Conferences"/>
         <h1>"Conferences"</h1>

@@ -3,7 +3,7 @@
 //! the Video/Voice Port Configuration — saved as pending and applied by "Reset MCU".
 
 use crate::api::*;
-use crate::components::{invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use crate::error::AppError;
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -22,10 +22,8 @@ pub fn NetworkPage() -> impl IntoView {
     let ports = ServerAction::<SetPortConfiguration>::new();
     let reset = ServerAction::<ResetMcu>::new();
     let overview = Resource::new(|| (), |_| get_network_overview());
-    let settings = Resource::new(
-        move || (mgmt.version().get(), addrs.version().get(), ports.version().get()),
-        |_| get_reset_settings(),
-    );
+    let ok = [mgmt.value(), addrs.value(), ports.value()].map(|v| count_ok(Signal::derive(move || v.get())));
+    let settings = Resource::new(move || ok.map(|n| n.get()), |_| get_reset_settings());
     // After a reset, load the page again once the MCU is back.
     Effect::new(move |_| {
         if matches!(reset.value().get(), Some(Ok(_))) {

@@ -3,7 +3,7 @@
 //! Hot Backup, so a Slave gets every change (and refuses them by hand, G5).
 
 use crate::api::*;
-use crate::components::{invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use crate::error::AppError;
 use domain::{MeetingRoom, Profile, Resolution, LINE_RATES_KBPS};
 use leptos::either::Either;
@@ -27,25 +27,30 @@ pub fn ProfilesPage() -> impl IntoView {
     let save = ServerAction::<SaveProfile>::new();
     let delete = ServerAction::<DeleteProfile>::new();
     let live = crate::live::use_live_changes();
-    let data = Resource::new(move || (save.version().get(), delete.version().get(), live.get()), |_| get_profiles());
     let save_r: Answer = Signal::derive(move || save.value().get());
     let delete_r: Answer = Signal::derive(move || delete.value().get());
+    let (saved, deleted) = (count_ok(save_r), count_ok(delete_r));
+    let data = Resource::new(move || (saved.get(), deleted.get(), live.get()), |_| get_profiles());
+    // The "New" form is rebuilt (emptied) only after a successful save, never by others' changes.
+    let form_data = Resource::new(move || saved.get(), |_| get_profiles());
     view! {
         <Title text="Profiles"/>
         <h1>"Conference Profiles"</h1>
         <FormStatus result=delete_r/>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                form_data.await.ok().filter(|v| v.can_manage).map(|_| view! {
+                    <details class="card">
+                        <summary>"New profile"</summary>
+                        {profile_form(None, save, save_r)}
+                    </details>
+                })
+            })}
+        </Transition>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(v) => Either::Left(view! {
-                        {v.can_manage.then(|| view! {
-                            <details class="card">
-                                <summary>"New profile"</summary>
-                                {profile_form(None, save, save_r)}
-                            </details>
-                        })}
-                        {profiles_table(v, save, delete, save_r)}
-                    }),
+                    Ok(v) => Either::Left(profiles_table(v, save, delete, save_r)),
                     Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
                 }
             })}
@@ -150,28 +155,32 @@ pub fn MeetingRoomsPage() -> impl IntoView {
     let delete = ServerAction::<DeleteMeetingRoom>::new();
     let start = ServerAction::<StartMeetingRoom>::new();
     let live = crate::live::use_live_changes();
-    let data = Resource::new(
-        move || (save.version().get(), delete.version().get(), start.version().get(), live.get()),
-        |_| get_meeting_rooms(),
-    );
     let save_r: Answer = Signal::derive(move || save.value().get());
-    let other_r: Answer = Signal::derive(move || start.value().get().or_else(|| delete.value().get()));
+    let start_r: Answer = Signal::derive(move || start.value().get());
+    let delete_r: Answer = Signal::derive(move || delete.value().get());
+    let (saved, started, deleted) = (count_ok(save_r), count_ok(start_r), count_ok(delete_r));
+    let data = Resource::new(move || (saved.get(), started.get(), deleted.get(), live.get()), |_| get_meeting_rooms());
+    // The "New" form is rebuilt (emptied) only after a successful save, never by others' changes.
+    let form_data = Resource::new(move || saved.get(), |_| get_meeting_rooms());
     view! {
         <Title text="Meeting Rooms"/>
         <h1>"Meeting Rooms"</h1>
-        <FormStatus result=other_r/>
+        <FormStatus result=start_r/>
+        <FormStatus result=delete_r/>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                form_data.await.ok().filter(|v| v.can_manage).map(|v| view! {
+                    <details class="card">
+                        <summary>"New meeting room"</summary>
+                        {room_form(None, &v.profiles, save, save_r)}
+                    </details>
+                })
+            })}
+        </Transition>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(v) => Either::Left(view! {
-                        {v.can_manage.then(|| view! {
-                            <details class="card">
-                                <summary>"New meeting room"</summary>
-                                {room_form(None, &v.profiles, save, save_r)}
-                            </details>
-                        })}
-                        {rooms_table(v, save, delete, start, save_r)}
-                    }),
+                    Ok(v) => Either::Left(rooms_table(v, save, delete, start, save_r)),
                     Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
                 }
             })}

@@ -2,7 +2,7 @@
 //! every change from anyone but an Administrator; the page only hides the forms.
 
 use crate::api::{list_users, AddUser, DeleteUser, SetUserPassword, SetUserRole};
-use crate::components::{invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use domain::{Role, UserView};
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -14,10 +14,8 @@ pub fn UsersPage() -> impl IntoView {
     let set_role = ServerAction::<SetUserRole>::new();
     let set_password = ServerAction::<SetUserPassword>::new();
     let delete = ServerAction::<DeleteUser>::new();
-    let users = Resource::new(
-        move || (add.version().get(), set_role.version().get(), set_password.version().get(), delete.version().get()),
-        |_| list_users(),
-    );
+    let ok = [add.value(), set_role.value(), set_password.value(), delete.value()].map(|v| count_ok(Signal::derive(move || v.get())));
+    let users = Resource::new(move || ok.map(|n| n.get()), |_| list_users());
     // The newest answer of any row action, for one status line above the table.
     let (row_result, set_row_result) = signal(None);
     for a in [set_role.value(), set_password.value(), delete.value()] {
