@@ -62,3 +62,14 @@ pub fn count_ok(result: Signal<Option<Result<String, AppError>>>) -> ReadSignal<
     });
     n
 }
+
+/// A click handler for a destructive button: asks `msg` first and cancels the submission
+/// unless the user confirms. (Before the WASM has loaded the form posts without asking.)
+pub fn confirm_click(msg: impl Into<String>) -> impl Fn(leptos::ev::MouseEvent) + 'static {
+    let msg = msg.into();
+    move |ev| {
+        if !window().confirm_with_message(&msg).unwrap_or(false) {
+            ev.prevent_default();
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! every change the server announces, so dial-ins and changes made elsewhere show up at once.
 
 use crate::api::{get_conference, AddParticipant, ConferenceDetail, ParticipantAction, TerminateConference};
-use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use domain::timefmt::format_utc;
 use domain::{Direction, Participant, ParticipantState, Protocol};
 use leptos::either::Either;
@@ -83,11 +83,7 @@ fn conference_controls(
         </details>
         <ActionForm action=terminate attr:class="terminate">
             <input type="hidden" name="id" value=cid_term/>
-            <button type="submit" class="danger" on:click=move |ev| {
-                if !window().confirm_with_message(&confirm).unwrap_or(false) {
-                    ev.prevent_default();
-                }
-            }>"Terminate conference"</button>
+            <button type="submit" class="danger" on:click=confirm_click(confirm)>"Terminate conference"</button>
         </ActionForm>
     }
 }

@@ -2,7 +2,7 @@
 //! panel (role, peer, Sync Status, lag, last sync, event log) refreshed every second.
 
 use crate::api::{get_hot_backup, DisableHotBackup, EnableHotBackup, HotBackupView, TriggerFailover};
-use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use domain::hotbackup::{HbStatus, LiveRole, PeerState, SyncStatus};
 use domain::timefmt::format_utc;
 use domain::HotBackupSettings;
@@ -143,24 +143,17 @@ fn setup_section(
                 <div class="actions">
                     {is_master.then(|| view! {
                         <ActionForm action=failover>
-                            <button type="submit" on:click=|ev| {
-                                if !window().confirm_with_message("Trigger a failover? The Slave becomes the Master and this MCU becomes its Slave.").unwrap_or(false) {
-                                    ev.prevent_default();
-                                }
-                            }>"Trigger Failover"</button>
+                            <button type="submit" on:click=confirm_click(
+                                "Trigger a failover? The Slave becomes the Master and this MCU becomes its Slave.",
+                            )>"Trigger Failover"</button>
                         </ActionForm>
                     })}
                     <ActionForm action=disable>
-                        <button type="submit" class="danger" on:click=move |ev| {
-                            let msg = if is_master {
-                                "Disable Hot Backup on this MCU?"
-                            } else {
-                                "Disable Hot Backup on this Slave? The backed-up ongoing conferences and reservations on it will be deleted (G6)."
-                            };
-                            if !window().confirm_with_message(msg).unwrap_or(false) {
-                                ev.prevent_default();
-                            }
-                        }>"Disable Hot Backup"</button>
+                        <button type="submit" class="danger" on:click=confirm_click(if is_master {
+                            "Disable Hot Backup on this MCU?"
+                        } else {
+                            "Disable Hot Backup on this Slave? The backed-up ongoing conferences and reservations on it will be deleted (G6)."
+                        })>"Disable Hot Backup"</button>
                     </ActionForm>
                 </div>
             </section>

@@ -3,7 +3,7 @@
 //! the Video/Voice Port Configuration — saved as pending and applied by "Reset MCU".
 
 use crate::api::*;
-use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use crate::error::AppError;
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -101,11 +101,9 @@ fn reset_section(
                 <p>{format!("Waiting for a System Reset: {}.", what.join(", "))}</p>
                 {can.then(|| view! {
                     <ActionForm action=reset>
-                        <button type="submit" on:click=|ev| {
-                            if !window().confirm_with_message("Reset the MCU now? It restarts; ongoing calls are dropped for a few seconds.").unwrap_or(false) {
-                                ev.prevent_default();
-                            }
-                        }>"Reset MCU"</button>
+                        <button type="submit" on:click=confirm_click(
+                            "Reset the MCU now? It restarts; ongoing calls are dropped for a few seconds.",
+                        )>"Reset MCU"</button>
                     </ActionForm>
                 })}
                 <FormStatus result=reset_r/>

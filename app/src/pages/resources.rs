@@ -3,7 +3,7 @@
 //! Hot Backup, so a Slave gets every change (and refuses them by hand, G5).
 
 use crate::api::*;
-use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use crate::error::AppError;
 use domain::{MeetingRoom, Profile, Resolution, LINE_RATES_KBPS};
 use leptos::either::Either;
@@ -11,14 +11,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 type Answer = Signal<Option<Result<String, AppError>>>;
-
-fn confirm_click(msg: String) -> impl Fn(leptos::ev::MouseEvent) + 'static {
-    move |ev| {
-        if !window().confirm_with_message(&msg).unwrap_or(false) {
-            ev.prevent_default();
-        }
-    }
-}
 
 // ---------------------------------------------------------------- profiles
 

@@ -2,7 +2,7 @@
 //! every change from anyone but an Administrator; the page only hides the forms.
 
 use crate::api::{list_users, AddUser, DeleteUser, SetUserPassword, SetUserRole};
-use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use domain::{Role, UserView};
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -129,11 +129,7 @@ fn UserRow(
                 </ActionForm>
                 <ActionForm action=delete attr:class="mini">
                     <input type="hidden" name="name" value=n3.clone()/>
-                    <button type="submit" class="danger" aria-label=delete_label.clone() on:click=move |ev| {
-                        if !window().confirm_with_message(&confirm).unwrap_or(false) {
-                            ev.prevent_default();
-                        }
-                    }>"Delete"</button>
+                    <button type="submit" class="danger" aria-label=delete_label.clone() on:click=confirm_click(confirm.clone())>"Delete"</button>
                 </ActionForm>
             </div></td>
             })}
