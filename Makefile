@@ -13,6 +13,7 @@ setup:
 build: setup
 	$(ENV) cargo leptos build
 
+# Also part of `make test`: the optimised build is the one `make demo` runs.
 release: setup
 	$(ENV) LEPTOS_ENV=PROD cargo leptos build --release
 
@@ -30,7 +31,7 @@ unit: setup
 e2e: build
 	$(ENV) cd end2end && CI=1 npx playwright test 2>&1 | tee ../target/e2e.log
 
-test: clippy unit e2e
+test: clippy unit e2e release
 	@echo; echo "== summary =="
 	@grep -E '^test result:' target/unit.log
 	@grep -E '^\s+[0-9]+ (passed|failed|flaky|skipped)' target/e2e.log

@@ -11,6 +11,8 @@
 // function with many arguments (the macro copies them to generated code, where a local
 // `allow` does not reach).
 #![allow(clippy::too_many_arguments)]
+// Views are deeply nested types; the optimised WASM build needs more room to lay them out.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod app;
