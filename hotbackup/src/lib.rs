@@ -1008,7 +1008,10 @@ impl HotBackup {
                 self.take_snapshot(peer, token, detection).await?;
                 detector.heard(Instant::now());
             }
-            CatchUp::Resume { .. } => {}
+            CatchUp::Resume { .. } => {
+                let epochs = hb.epochs.clone();
+                blocking(&self.inner.store, move |s| s.adopt_epochs(&epochs)).await.map_err(|e| e.to_string())?;
+            }
         }
         // Stream.
         loop {

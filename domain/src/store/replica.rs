@@ -223,6 +223,25 @@ impl Store {
         Ok(ReplicaOutcome::Applied)
     }
 
+    /// Records the Master's newer epochs that begin at this MCU's next change, once the
+    /// caller has checked that this MCU's history is a prefix of `master_epochs`
+    /// (`plan_catch_up` said Resume): the replica then follows, and is fenced by, the epoch
+    /// its next change belongs to. Later epochs are learnt as their first change arrives.
+    pub fn adopt_epochs(&self, master_epochs: &[EpochStart]) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let ours = epoch_in(&tx)?;
+        let next = last_seq_in(&tx)? + 1;
+        for e in master_epochs.iter().filter(|e| e.epoch > ours && e.start_seq <= next) {
+            tx.execute(
+                "INSERT INTO epoch_history (epoch, start_seq, origin) VALUES (?1, ?2, ?3)",
+                params![e.epoch, e.start_seq, e.origin],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// A consistent copy of all synced state.
     pub fn snapshot(&self) -> Result<Snapshot> {
         let mut conn = self.lock();
@@ -497,6 +516,34 @@ mod tests {
         assert!(p.slave.users().expect("users").is_empty());
         let snap = serde_json::to_string(&p.master.snapshot().expect("snap")).expect("json");
         assert!(!snap.contains("s3cret") && !snap.contains("10.0.0.1") && !snap.contains("only-on-master"));
+    }
+
+    #[test]
+    fn a_resuming_slave_adopts_the_masters_newer_epoch_before_any_change_in_it() {
+        let p = pair();
+        p.master.apply(put(profile("A"))).expect("a");
+        sync(&p);
+        p.master.promote().expect("promote");
+        p.slave.adopt_epochs(&p.master.epoch_history().expect("h")).expect("adopt");
+        assert_eq!(p.slave.epoch_history().expect("h"), p.master.epoch_history().expect("h"));
+        let stale = LogEntry { epoch: 1, seq: 2, at_ms: 0, change: put(profile("Stale")) };
+        assert_eq!(p.slave.apply_replicated(&stale, &[]), Err(ReplError::Fenced { ours: 2, theirs: 1 }));
+    }
+
+    #[test]
+    fn a_slave_behind_does_not_adopt_an_epoch_that_begins_later() {
+        let p = pair();
+        p.master.apply(put(profile("A"))).expect("a");
+        sync(&p);
+        p.master.apply(put(profile("B"))).expect("b, still epoch 1");
+        p.master.promote().expect("epoch 2 begins at seq 3");
+        let epochs = p.master.epoch_history().expect("h");
+        p.slave.adopt_epochs(&epochs).expect("adopt");
+        assert_eq!(p.slave.epoch().expect("e"), 1, "seq 2 is still epoch 1");
+        sync(&p);
+        assert_eq!(p.slave.last_seq().expect("seq"), 2, "the epoch-1 change still applies");
+        p.slave.adopt_epochs(&epochs).expect("adopt");
+        assert_eq!(p.slave.epoch().expect("e"), 2);
     }
 
     #[test]
