@@ -372,11 +372,7 @@ async fn port_use(st: &crate::state::AppState) -> Result<(u32, u32), AppError> {
     let model = st.info.model;
     st.db(move |s| {
         let ports: domain::PortConfiguration = s.local(domain::store::keys::PORT_CONFIGURATION)?;
-        let mut connected = 0u32;
-        for c in s.list::<Conference>()? {
-            connected += s.participants_of(&c.id)?.iter().filter(|p| p.state == domain::ParticipantState::Connected).count() as u32;
-        }
-        Ok((connected, domain::conference::capacity(model, &ports)))
+        Ok((s.connected_participants()?, domain::conference::capacity(model, &ports)))
     })
     .await
 }

@@ -213,6 +213,17 @@ impl Store {
         Ok(conn.query_row(&format!("SELECT COUNT(*) FROM {}", kind.table()), [], |r| r.get(0))?)
     }
 
+    /// How many participants are connected on this MCU, all conferences together (one query;
+    /// it is asked before every connect).
+    pub fn connected_participants(&self) -> Result<u32> {
+        let conn = self.lock();
+        Ok(conn.query_row(
+            "SELECT COUNT(*) FROM participants WHERE json_extract(data, '$.state') = 'Connected'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The participants of one conference, by name.
     pub fn participants_of(&self, conference_id: &str) -> Result<Vec<Participant>> {
         let conn = self.lock();
@@ -692,6 +703,10 @@ mod tests {
         let c = conference("C", &p.id);
         s.apply(put(Record::Conference(c.clone()))).expect("conf");
         s.apply(put(Record::Participant(participant(&c.id, "one")))).expect("p1");
+        let mut connected = participant(&c.id, "two");
+        connected.state = ParticipantState::Connected;
+        s.apply(put(Record::Participant(connected))).expect("p2");
+        assert_eq!(s.connected_participants().expect("count"), 1);
         s.apply(put(Record::Participant(participant(&c.id, "one")))).expect("participant names may repeat");
         s.apply(Change::Delete { kind: EntityKind::Conference, id: c.id.clone() }).expect("delete");
         assert_eq!(s.count(EntityKind::Participant).expect("count"), 0);
