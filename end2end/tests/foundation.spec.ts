@@ -1,4 +1,4 @@
-import { ADMIN, addUserViaApi, expect, hydrated, login, test, uniqueName } from './helpers';
+import { ADMIN, expect, hydrated, login, loginAsNewUser, test, uniqueName } from './helpers';
 
 test('login with the right password opens the conference list in the app shell', async ({ page }) => {
   await login(page, ADMIN.name, ADMIN.password);
@@ -43,14 +43,7 @@ test('after login the user lands on the page they asked for', async ({ page }) =
 });
 
 test('an Operator cannot open Users: no link, and the server refuses', async ({ page }, info) => {
-  const op = uniqueName('op', info.project.name);
-  await login(page, ADMIN.name, ADMIN.password);
-  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
-  await addUserViaApi(page, op, 'operator-pass-1', 'operator');
-  await page.context().clearCookies();
-
-  await login(page, op, 'operator-pass-1');
-  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await loginAsNewUser(page, 'op', info.project.name, 'operator');
   await expect(page.locator('nav a[href="/users"]')).toHaveCount(0);
   await page.goto('/users');
   await expect(page.getByRole('alert')).toContainText('Your role (Operator) does not allow this');

@@ -35,3 +35,15 @@ export async function addUserViaApi(page: Page, name: string, password: string, 
 export function uniqueName(prefix: string, project: string) {
   return `${prefix}-${project}-${Date.now() % 100000}`;
 }
+
+/** The Administrator adds a user with `role`, then `page` is logged in as that user. */
+export async function loginAsNewUser(page: Page, prefix: string, project: string, role: string) {
+  const name = uniqueName(prefix, project);
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await addUserViaApi(page, name, 'new-user-pass-1', role);
+  await page.context().clearCookies();
+  await login(page, name, 'new-user-pass-1');
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  return name;
+}

@@ -1,4 +1,4 @@
-import { ADMIN, addUserViaApi, expect, hydrated, login, test, uniqueName } from './helpers';
+import { ADMIN, expect, hydrated, login, loginAsNewUser, test } from './helpers';
 
 test('a setting that needs a System Reset goes pending, then applies after Reset MCU', async ({ page }, info) => {
   const host = `mcu-e2e-${info.project.name}`;
@@ -30,13 +30,7 @@ test('a setting that needs a System Reset goes pending, then applies after Reset
 });
 
 test('an Operator sees the network settings but cannot change them', async ({ page }, info) => {
-  const op = uniqueName('netop', info.project.name);
-  await login(page, ADMIN.name, ADMIN.password);
-  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
-  await addUserViaApi(page, op, 'operator-pass-1', 'operator');
-  await page.context().clearCookies();
-  await login(page, op, 'operator-pass-1');
-  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await loginAsNewUser(page, 'netop', info.project.name, 'operator');
   await page.goto('/network');
   await hydrated(page);
   await expect(page.getByLabel('Host name')).toBeDisabled();
