@@ -377,11 +377,19 @@ async fn port_use(st: &crate::state::AppState) -> Result<(u32, u32), AppError> {
     .await
 }
 
+/// One synced record by id, or `NotFound` with `missing` as the message.
+#[cfg(feature = "ssr")]
+async fn find<T: domain::store::Synced + Send + 'static>(
+    st: &crate::state::AppState,
+    id: String,
+    missing: &str,
+) -> Result<T, AppError> {
+    st.db(move |s| s.get::<T>(&id)).await?.ok_or_else(|| AppError::NotFound(missing.into()))
+}
+
 #[cfg(feature = "ssr")]
 async fn find_conference(st: &crate::state::AppState, id: String) -> Result<Conference, AppError> {
-    st.db(move |s| s.get::<Conference>(&id))
-        .await?
-        .ok_or_else(|| AppError::NotFound("That conference has ended or does not exist.".into()))
+    find(st, id, "That conference has ended or does not exist.").await
 }
 
 #[server(endpoint = "get_conference")]
@@ -462,11 +470,7 @@ pub async fn simulate_dial_in(numeric_id: String, name: String, address: String,
 pub async fn participant_action(participant_id: String, action: String) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::RunConferences).await?;
-        let pid = participant_id.clone();
-        let p = st
-            .db(move |s| s.get::<domain::Participant>(&pid))
-            .await?
-            .ok_or_else(|| AppError::NotFound("That participant is no longer in the conference.".into()))?;
+        let p: domain::Participant = find(&st, participant_id, "That participant is no longer in the conference.").await?;
         if action == "delete" {
             st.hb.commit(domain::Change::Delete { kind: domain::EntityKind::Participant, id: p.id }).await?;
             return Ok(format!("'{}' removed.", p.name));
@@ -809,11 +813,7 @@ pub async fn save_meeting_room(
 pub async fn delete_meeting_room(id: String) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageResources).await?;
-        let rid = id.clone();
-        let room = st
-            .db(move |s| s.get::<MeetingRoom>(&rid))
-            .await?
-            .ok_or_else(|| AppError::NotFound("That meeting room does not exist (any more).".into()))?;
+        let room: MeetingRoom = find(&st, id.clone(), "That meeting room does not exist (any more).").await?;
         st.hb.commit(domain::Change::Delete { kind: domain::EntityKind::MeetingRoom, id }).await?;
         Ok(format!("Meeting room '{}' deleted.", room.name))
     })
