@@ -52,6 +52,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("reservations") view=ReservationsPage/>
                     <Route path=path!("meeting-rooms") view=MeetingRoomsPage/>
                     <Route path=path!("profiles") view=ProfilesPage/>
+                    <Route path=path!("entry-queues") view=EntryQueuesPage/>
+                    <Route path=path!("ivr-services") view=IvrServicesPage/>
+                    <Route path=path!("recording-links") view=RecordingLinksPage/>
                     <Route path=path!("network") view=NetworkPage/>
                     <Route path=path!("users") view=UsersPage/>
                     <Route path=path!("hot-backup") view=HotBackupPage/>
@@ -63,11 +66,14 @@ pub fn App() -> impl IntoView {
 }
 
 /// Navigation entries: label, path, and what the user must be allowed to see it.
-const NAV: [(&str, &str, Permission); 8] = [
+const NAV: [(&str, &str, Permission); 11] = [
     ("Conferences", "/conferences", Permission::ViewConferences),
     ("Reservations", "/reservations", Permission::ViewResources),
     ("Meeting Rooms", "/meeting-rooms", Permission::ViewResources),
     ("Profiles", "/profiles", Permission::ViewResources),
+    ("Entry Queues", "/entry-queues", Permission::ViewResources),
+    ("IVR Services", "/ivr-services", Permission::ViewResources),
+    ("Recording Links", "/recording-links", Permission::ViewResources),
     ("Network", "/network", Permission::ViewConfiguration),
     ("Users", "/users", Permission::ViewUsers),
     ("Hot Backup", "/hot-backup", Permission::ViewConfiguration),

@@ -73,3 +73,112 @@ pub fn confirm_click(msg: impl Into<String>) -> impl Fn(leptos::ev::MouseEvent) 
         }
     }
 }
+
+/// What a form's action answered last.
+pub type Answer = Signal<Option<Result<String, AppError>>>;
+
+/// A labelled text input with its field error underneath. `id` must be unique on the page
+/// (forms repeated per row prefix it with the row's id).
+#[component]
+pub fn TextField(
+    #[prop(into)] id: String,
+    name: &'static str,
+    #[prop(into)] label: String,
+    #[prop(into, optional)] value: String,
+    result: Answer,
+    /// "numeric" for digits (phone keypads), otherwise none.
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
+    /// The input's type; "text" when not given.
+    #[prop(optional)]
+    kind: Option<&'static str>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+    /// Extra attribute for `datetime-local` (seconds): "1".
+    #[prop(optional)]
+    step: Option<&'static str>,
+) -> impl IntoView {
+    let described = format!("{id}-error");
+    view! {
+        <label for=id.clone()>{label}</label>
+        <input id=id.clone() name=name type=kind.unwrap_or("text") value=value inputmode=inputmode placeholder=placeholder step=step
+            aria-describedby=described aria-invalid=invalid(result, name)/>
+        <FieldError id=id field=name result=result/>
+    }
+}
+
+/// The Edit and Delete cell of a resource row: an edit form folded in a `<details>` and a
+/// delete button that asks first and posts to `delete_resource`.
+pub fn edit_delete_cell(
+    kind: &'static str,
+    what: &'static str,
+    id: String,
+    name: &str,
+    form: AnyView,
+    delete: ServerAction<crate::api::DeleteResource>,
+) -> impl IntoView {
+    let (edit_label, del_label, confirm) = (format!("Edit {name}"), format!("Delete {name}"), format!("Delete the {what} '{name}'?"));
+    view! {
+        <details>
+            <summary>{edit_label}</summary>
+            {form}
+        </details>
+        <ActionForm action=delete attr:class="mini">
+            <input type="hidden" name="kind" value=kind/>
+            <input type="hidden" name="id" value=id/>
+            <button type="submit" class="danger" aria-label=del_label on:click=confirm_click(confirm)>"Delete"</button>
+        </ActionForm>
+    }
+}
+
+/// The frame of a resource list page: the "New" form (rebuilt only after a successful
+/// save, so nobody else's change empties what the user is typing), the results of the
+/// row actions, and the list (reloaded on every change, here or anywhere).
+#[allow(clippy::too_many_arguments)]
+pub fn resource_page<T, Fut, N, L>(
+    title: &'static str,
+    new_label: &'static str,
+    fetch: fn() -> Fut,
+    saved: ReadSignal<u32>,
+    changed: Signal<u32>,
+    statuses: Vec<Answer>,
+    new_form: N,
+    list: L,
+) -> impl IntoView
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+    N: Fn(T) -> Option<AnyView> + Copy + Send + Sync + 'static,
+    L: Fn(T) -> AnyView + Copy + Send + Sync + 'static,
+{
+    let live = crate::live::use_live_changes();
+    let data = Resource::new(move || (changed.get(), live.get()), move |_| fetch());
+    let form_data = Resource::new(move || saved.get(), move |_| fetch());
+    view! {
+        <leptos_meta::Title text=title/>
+        <h1>{title}</h1>
+        {statuses.into_iter().map(|r| view! { <FormStatus result=r/> }).collect_view()}
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                form_data.await.ok().and_then(new_form).map(|form| view! {
+                    <details class="card">
+                        <summary>{new_label}</summary>
+                        {form}
+                    </details>
+                })
+            })}
+        </Transition>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(v) => list(v),
+                    Err(e) => view! { <ErrorMsg error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Sum of counters, for keying a list on several actions' successes.
+pub fn any_of(counts: Vec<ReadSignal<u32>>) -> Signal<u32> {
+    Signal::derive(move || counts.iter().fold(0u32, |a, c| a.wrapping_add(c.get())))
+}

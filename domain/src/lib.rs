@@ -11,8 +11,10 @@ pub mod conference;
 pub mod error;
 pub mod hotbackup;
 pub mod model;
+pub mod network;
 pub mod resources;
 pub mod roles;
+pub mod schedule;
 pub mod timefmt;
 pub mod validate;
 

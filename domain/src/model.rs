@@ -161,6 +161,10 @@ pub struct Conference {
     pub start_ms: Millis,
     /// `None`: runs until terminated.
     pub end_ms: Option<Millis>,
+    /// The meeting room or reservation it was started from: that record's numeric ID is
+    /// not "taken" by its own conference.
+    #[serde(default)]
+    pub source_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
-//! Rules of the conference resources: Conference Profiles and Meeting Rooms (names,
-//! ranges, numeric IDs, what may be deleted). Plain functions; the server functions call
-//! them before committing.
+//! Rules of the conference resources: Conference Profiles, Meeting Rooms, Entry Queues,
+//! IVR services and Recording links (names, ranges, the shared numeric IDs, what may be
+//! deleted). Plain functions; the server functions call them before committing.
 
 use crate::conference::{display_name, numeric_id};
 use crate::model::*;
@@ -71,23 +71,61 @@ pub fn meeting_room(
     Ok(MeetingRoom { id, name, numeric_id, profile_id: profile_id.to_string(), conference_password, chairperson_password })
 }
 
-/// Meeting rooms and ongoing conferences share the pool of numeric IDs.
-pub fn check_numeric_id_free(id: &str, own: &str, rooms: &[MeetingRoom], conferences: &[Conference]) -> Result<(), DomainError> {
-    if let Some(r) = rooms.iter().find(|r| r.numeric_id == id && r.id != own) {
-        return Err(DomainError::invalid("numeric_id", format!("ID {id} is used by the meeting room '{}'.", r.name)));
+/// Who holds a numeric ID: meeting rooms, entry queues, reservations and ongoing
+/// conferences share one pool (callers dial these numbers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdUse {
+    /// The record that holds it; a conference started from a room or reservation counts
+    /// as that record, so a room's own conference never blocks editing the room.
+    pub owner: String,
+    pub numeric_id: String,
+    /// "the meeting room 'Board'".
+    pub what: String,
+}
+
+/// Every numeric ID in use.
+pub fn id_uses(rooms: &[MeetingRoom], queues: &[EntryQueue], reservations: &[Reservation], conferences: &[Conference]) -> Vec<IdUse> {
+    let use_of = |owner: &str, numeric: &str, what: String| IdUse { owner: owner.to_string(), numeric_id: numeric.to_string(), what };
+    rooms
+        .iter()
+        .map(|r| use_of(&r.id, &r.numeric_id, format!("the meeting room '{}'", r.name)))
+        .chain(queues.iter().map(|q| use_of(&q.id, &q.numeric_id, format!("the entry queue '{}'", q.name))))
+        .chain(reservations.iter().map(|r| use_of(&r.id, &r.numeric_id, format!("the reservation '{}'", r.name))))
+        .chain(conferences.iter().map(|c| {
+            use_of(c.source_id.as_deref().unwrap_or(&c.id), &c.numeric_id, format!("the ongoing conference '{}'", c.name))
+        }))
+        .collect()
+}
+
+/// Refuses `id` when something other than `own` holds it.
+pub fn check_numeric_id_free(id: &str, own: &str, uses: &[IdUse]) -> Result<(), DomainError> {
+    match uses.iter().find(|u| u.numeric_id == id && u.owner != own) {
+        Some(u) => Err(DomainError::invalid("numeric_id", format!("ID {id} is used by {}.", u.what))),
+        None => Ok(()),
     }
-    if let Some(c) = conferences.iter().find(|c| c.numeric_id == id && c.id != own) {
-        return Err(DomainError::invalid("numeric_id", format!("ID {id} is used by the ongoing conference '{}'.", c.name)));
-    }
-    Ok(())
+}
+
+/// The lowest free ID from 1000 up (what the MCU gives when the user leaves it empty).
+pub fn free_numeric_id(uses: &[IdUse]) -> String {
+    (1000u32..100_000_000)
+        .map(|n| n.to_string())
+        .find(|n| !uses.iter().any(|u| &u.numeric_id == n))
+        .unwrap_or_else(|| "99999999".into())
 }
 
 /// A profile in use cannot be deleted: says by what.
-pub fn check_profile_unused(profile: &Profile, rooms: &[MeetingRoom], conferences: &[Conference], reservations: &[Reservation]) -> Result<(), DomainError> {
+pub fn check_profile_unused(
+    profile: &Profile,
+    rooms: &[MeetingRoom],
+    queues: &[EntryQueue],
+    conferences: &[Conference],
+    reservations: &[Reservation],
+) -> Result<(), DomainError> {
     let users: Vec<String> = rooms
         .iter()
         .filter(|r| r.profile_id == profile.id)
         .map(|r| format!("meeting room '{}'", r.name))
+        .chain(queues.iter().filter(|q| q.profile_id == profile.id).map(|q| format!("entry queue '{}'", q.name)))
         .chain(conferences.iter().filter(|c| c.profile_id == profile.id).map(|c| format!("conference '{}'", c.name)))
         .chain(reservations.iter().filter(|r| r.profile_id == profile.id).map(|r| format!("reservation '{}'", r.name)))
         .collect();
@@ -95,6 +133,67 @@ pub fn check_profile_unused(profile: &Profile, rooms: &[MeetingRoom], conference
         Ok(())
     } else {
         Err(DomainError::Conflict(format!("The profile '{}' is in use by {}; change or delete those first.", profile.name, users.join(", "))))
+    }
+}
+
+/// Builds an entry queue from form values; `ivr_id` empty means none.
+#[allow(clippy::too_many_arguments)]
+pub fn entry_queue(
+    id: String,
+    name: &str,
+    numeric: &str,
+    profile_id: &str,
+    ivr_id: &str,
+    conference_password: &str,
+    chairperson_password: &str,
+    profiles: &[Profile],
+    ivrs: &[IvrService],
+) -> Result<EntryQueue, DomainError> {
+    let room = meeting_room(id, name, numeric, profile_id, conference_password, chairperson_password, profiles)?;
+    let ivr_service_id = match ivr_id.trim() {
+        "" => None,
+        v if ivrs.iter().any(|i| i.id == v) => Some(v.to_string()),
+        _ => return Err(DomainError::invalid("ivr_service_id", "Choose an IVR service from the list, or none.")),
+    };
+    Ok(EntryQueue {
+        id: room.id,
+        name: room.name,
+        numeric_id: room.numeric_id,
+        profile_id: room.profile_id,
+        ivr_service_id,
+        conference_password: room.conference_password,
+        chairperson_password: room.chairperson_password,
+    })
+}
+
+/// Builds an IVR service: a name and the welcome message callers hear (up to 500 characters).
+pub fn ivr_service(id: String, name: &str, welcome: &str, ask_conference: bool, ask_chairperson: bool) -> Result<IvrService, DomainError> {
+    let name = display_name("name", name)?;
+    let welcome_message = welcome.trim().to_string();
+    if welcome_message.chars().count() > 500 || welcome_message.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(DomainError::invalid("welcome_message", "The welcome message is up to 500 characters of text."));
+    }
+    Ok(IvrService { id, name, welcome_message, ask_conference_password: ask_conference, ask_chairperson_password: ask_chairperson })
+}
+
+/// Builds a recording link: a name and the recorder's address (IP, H.323 alias or SIP URI).
+pub fn recording_link(id: String, name: &str, address: &str) -> Result<RecordingLink, DomainError> {
+    let name = display_name("name", name)?;
+    let v = address.trim();
+    let protocol = if v.contains('@') { Protocol::Sip } else { Protocol::H323 };
+    let address = crate::conference::participant_address(protocol, v)
+        .map_err(|_| DomainError::invalid("address", format!("'{v}' is not an IP address, H.323 alias or SIP URI (sip:user@host).")))?;
+    Ok(RecordingLink { id, name, address })
+}
+
+/// An IVR service used by an entry queue cannot be deleted.
+pub fn check_ivr_unused(ivr: &IvrService, queues: &[EntryQueue]) -> Result<(), DomainError> {
+    let users: Vec<String> =
+        queues.iter().filter(|q| q.ivr_service_id.as_deref() == Some(ivr.id.as_str())).map(|q| format!("'{}'", q.name)).collect();
+    if users.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::Conflict(format!("The IVR service '{}' is in use by the entry queue {}; change those first.", ivr.name, users.join(", "))))
     }
 }
 
@@ -133,12 +232,38 @@ mod tests {
     fn ids_are_shared_and_profiles_in_use_are_kept() {
         let profiles = [p()];
         let room = meeting_room("m1".into(), "Board", "1001", "p1", "", "", &profiles).expect("room");
-        let conf = Conference { id: "c1".into(), name: "Ops".into(), numeric_id: "2002".into(), profile_id: "p1".into(), start_ms: 0, end_ms: None };
-        assert!(check_numeric_id_free("1001", "m1", std::slice::from_ref(&room), &[]).is_ok(), "its own ID");
-        assert!(check_numeric_id_free("1001", "m2", std::slice::from_ref(&room), &[]).is_err());
-        assert!(check_numeric_id_free("2002", "m2", &[], std::slice::from_ref(&conf)).is_err());
-        let e = check_profile_unused(&p(), &[room], &[conf], &[]).expect_err("in use");
+        let conf = Conference { id: "c1".into(), name: "Ops".into(), numeric_id: "2002".into(), profile_id: "p1".into(), start_ms: 0, end_ms: None, source_id: None };
+        let uses = id_uses(std::slice::from_ref(&room), &[], &[], std::slice::from_ref(&conf));
+        assert!(check_numeric_id_free("1001", "m1", &uses).is_ok(), "its own ID");
+        assert!(check_numeric_id_free("1001", "m2", &uses).is_err());
+        assert!(check_numeric_id_free("2002", "m2", &uses).is_err());
+        let running = Conference { id: "c2".into(), numeric_id: "1001".into(), source_id: Some("m1".into()), ..conf.clone() };
+        let uses = id_uses(std::slice::from_ref(&room), &[], &[], &[running]);
+        assert!(check_numeric_id_free("1001", "m1", &uses).is_ok(), "the room's own conference does not block it");
+        assert_eq!(free_numeric_id(&uses), "1000");
+        let e = check_profile_unused(&p(), &[room], &[], &[conf], &[]).expect_err("in use");
         assert!(e.to_string().contains("meeting room 'Board'") && e.to_string().contains("conference 'Ops'"));
-        assert!(check_profile_unused(&p(), &[], &[], &[]).is_ok());
+        assert!(check_profile_unused(&p(), &[], &[], &[], &[]).is_ok());
+    }
+
+    #[test]
+    fn entry_queues_ivr_and_recording_links() {
+        let profiles = [p()];
+        let ivr = ivr_service("i1".into(), "Welcome", "Welcome to the MCU.", true, false).expect("ivr");
+        let q = entry_queue("q1".into(), "DefaultEQ", "1000", "p1", "i1", "", "", &profiles, std::slice::from_ref(&ivr)).expect("eq");
+        assert_eq!(q.ivr_service_id.as_deref(), Some("i1"));
+        let field = |r: Result<EntryQueue, DomainError>| match r {
+            Err(DomainError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field(entry_queue("q".into(), "EQ", "1000", "p1", "nope", "", "", &profiles, &[])), "ivr_service_id");
+        assert_eq!(field(entry_queue("q".into(), "EQ", "x", "p1", "", "", "", &profiles, &[])), "numeric_id");
+        assert!(check_ivr_unused(&ivr, std::slice::from_ref(&q)).expect_err("in use").to_string().contains("'DefaultEQ'"));
+        assert!(check_ivr_unused(&ivr, &[]).is_ok());
+        assert!(check_profile_unused(&p(), &[], &[q], &[], &[]).expect_err("eq uses it").to_string().contains("entry queue"));
+        assert!(ivr_service("i".into(), "W", &"x".repeat(501), false, false).is_err());
+        assert_eq!(recording_link("r".into(), "Rec", "10.0.0.9").expect("ip").address, "10.0.0.9");
+        assert_eq!(recording_link("r".into(), "Rec", "rec@example.com").expect("sip").address, "sip:rec@example.com");
+        assert!(recording_link("r".into(), "Rec", "not an address").is_err());
     }
 }

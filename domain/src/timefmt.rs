@@ -35,6 +35,52 @@ pub fn format_duration_s(s: u64) -> String {
     }
 }
 
+/// Days since 1970-01-01 of a civil date (inverse of [`civil_from_days`]).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses a UTC time as a `datetime-local` input gives it: "2026-11-25T17:30",
+/// "2026-11-25T17:30:15" (a space instead of the T is accepted too).
+pub fn parse_utc(raw: &str) -> Option<Millis> {
+    let v = raw.trim().trim_end_matches("UTC").trim_end_matches('Z').trim();
+    let (date, time) = v.split_once(['T', ' '])?;
+    let mut d = date.split('-');
+    let (y, mo, da) = (d.next()?.parse::<i64>().ok()?, d.next()?.parse::<u32>().ok()?, d.next()?.parse::<u32>().ok()?);
+    let mut t = time.split(':');
+    let (h, mi) = (t.next()?.parse::<i64>().ok()?, t.next()?.parse::<i64>().ok()?);
+    let s = match t.next() {
+        Some(s) => s.split('.').next()?.parse::<i64>().ok()?,
+        None => 0,
+    };
+    let valid = d.next().is_none()
+        && t.next().is_none()
+        && (1970..=9999).contains(&y)
+        && (1..=12).contains(&mo)
+        && (1..=31).contains(&da)
+        && (0..24).contains(&h)
+        && (0..60).contains(&mi)
+        && (0..60).contains(&s);
+    if !valid || civil_from_days(days_from_civil(y, mo, da)) != (y, mo, da) {
+        return None; // e.g. 2026-02-30
+    }
+    Some(((days_from_civil(y, mo, da) * 86_400) + h * 3600 + mi * 60 + s) * 1000)
+}
+
+/// The value a `datetime-local` input takes: "2026-11-25T17:30:15".
+pub fn input_value(ms: Millis) -> String {
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,6 +91,18 @@ mod tests {
         assert_eq!(format_utc(951_782_400_000), "2000-02-29 00:00 UTC");
         assert_eq!(format_utc(1_795_620_600_000), "2026-11-25 15:30 UTC");
         assert_eq!(format_utc(-1000), "1969-12-31 23:59 UTC");
+    }
+
+    #[test]
+    fn parsing_round_trips_and_refuses_nonsense() {
+        for ms in [0, 951_782_400_000, 1_795_620_615_000] {
+            assert_eq!(parse_utc(&input_value(ms)), Some(ms));
+        }
+        assert_eq!(parse_utc("2026-11-25T15:30"), Some(1_795_620_600_000));
+        assert_eq!(parse_utc("2026-11-25 15:30 UTC"), Some(1_795_620_600_000));
+        for bad in ["", "tomorrow", "2026-02-30T10:00", "2026-13-01T10:00", "2026-11-25T24:00", "2026-11-25", "2026-11-25T10:00:00:00"] {
+            assert_eq!(parse_utc(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! `/healthz`, `/metrics`, static files).
 
 mod peer;
+pub mod scheduler;
 
 use anyhow::{bail, Context};
 use app::state::AppState;
@@ -117,6 +118,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         listen: cfg.listen,
     };
     let hb = hotbackup::HotBackup::start(store.clone(), me, data_dir.clone()).await?;
+    scheduler::spawn(store.clone(), hb.clone(), cfg.model);
     Ok(AppState {
         leptos_options,
         store,

@@ -379,7 +379,7 @@ async fn profiles_and_meeting_rooms_are_validated_shared_ids_and_in_use_profiles
     assert_eq!(clash.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(clash.body.contains("used by the meeting room 'Board'"), "{}", clash.body);
 
-    let in_use = call(&app, "/api/delete_profile", &[("id", &pid)], Some(&admin)).await;
+    let in_use = call(&app, "/api/delete_resource", &[("kind", "profile"), ("id", &pid)], Some(&admin)).await;
     assert_eq!(in_use.status, StatusCode::CONFLICT);
     assert!(in_use.body.contains("in use by meeting room 'Board'"), "{}", in_use.body);
 
@@ -395,6 +395,134 @@ async fn profiles_and_meeting_rooms_are_validated_shared_ids_and_in_use_profiles
     assert_eq!(r.status, StatusCode::OK);
     let aud = login(&app, "aud", "password-123").await;
     assert_eq!(call(&app, "/api/get_meeting_rooms", &[], Some(&aud)).await.status, StatusCode::OK);
-    assert_eq!(call(&app, "/api/delete_meeting_room", &[("id", &rid)], Some(&aud)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(call(&app, "/api/delete_resource", &[("kind", "meeting_room"), ("id", &rid)], Some(&aud)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(call(&app, "/api/start_meeting_room", &[("id", &rid)], Some(&aud)).await.status, StatusCode::FORBIDDEN);
+}
+
+/// Creates a profile and returns its id.
+async fn a_profile(app: &Router, cookie: &str, name: &str) -> String {
+    let form = [("id", ""), ("name", name), ("line_rate_kbps", "1920"), ("resolution", "hd720"), ("layout", "auto")];
+    assert_eq!(call(app, "/api/save_profile", &form, Some(cookie)).await.status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&call(app, "/api/get_profiles", &[], Some(cookie)).await.body).expect("json");
+    let found = v["profiles"].as_array().expect("list").iter().find(|p| p["name"] == name).expect("saved");
+    found["id"].as_str().expect("id").to_string()
+}
+
+#[tokio::test]
+async fn entry_queues_share_the_id_pool_and_an_ivr_in_use_is_kept() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let pid = a_profile(&app, &admin, "EQ profile").await;
+    let r = call(&app, "/api/save_ivr_service", &[("id", ""), ("name", "Welcome"), ("welcome_message", "Hello"), ("ask_conference_password", "on")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let ivrs: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_ivr_services", &[], Some(&admin)).await.body).expect("json");
+    let ivr = ivrs["services"][0]["id"].as_str().expect("id").to_string();
+    let room = [("id", ""), ("name", "Board"), ("numeric_id", "1000"), ("profile_id", pid.as_str()), ("conference_password", ""), ("chairperson_password", "")];
+    assert_eq!(call(&app, "/api/save_meeting_room", &room, Some(&admin)).await.status, StatusCode::OK);
+    let mut eq = vec![("id", ""), ("name", "DefaultEQ"), ("numeric_id", "1000"), ("profile_id", pid.as_str()), ("ivr_service_id", ivr.as_str()),
+        ("conference_password", ""), ("chairperson_password", "")];
+    let clash = call(&app, "/api/save_entry_queue", &eq, Some(&admin)).await;
+    assert_eq!(clash.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(clash.body.contains("used by the meeting room 'Board'"), "{}", clash.body);
+    eq[2].1 = "1001";
+    assert_eq!(call(&app, "/api/save_entry_queue", &eq, Some(&admin)).await.status, StatusCode::OK);
+    let kept = call(&app, "/api/delete_resource", &[("kind", "ivr_service"), ("id", &ivr)], Some(&admin)).await;
+    assert_eq!(kept.status, StatusCode::CONFLICT);
+    assert!(kept.body.contains("in use by the entry queue 'DefaultEQ'"), "{}", kept.body);
+    let link = call(&app, "/api/save_recording_link", &[("id", ""), ("name", "Recorder"), ("address", "not valid!")], Some(&admin)).await;
+    assert_eq!(link.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(link.body.contains("address"), "{}", link.body);
+    let bogus = call(&app, "/api/delete_resource", &[("kind", "users"), ("id", "x")], Some(&admin)).await;
+    assert_eq!(bogus.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn network_service_tabs_validate_and_security_passwords_never_come_back() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let ports = |tcp_last: &'static str| [("enabled", "on"), ("tcp_first", "49152"), ("tcp_last", tcp_last), ("udp_first", "49152"), ("udp_last", "50175")];
+    let bad = call(&app, "/api/set_fixed_ports", &ports("49000"), Some(&admin)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("tcp_last") && bad.body.contains("must not be below"), "{}", bad.body);
+    assert_eq!(call(&app, "/api/set_fixed_ports", &ports("49407"), Some(&admin)).await.status, StatusCode::OK);
+    let bad = call(&app, "/api/set_qos", &[("enabled", "on"), ("kind", "precedence"), ("audio", "7"), ("video", "4")], Some(&admin)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("0–5"), "{}", bad.body);
+    assert_eq!(call(&app, "/api/set_qos", &[("kind", "diffserv"), ("audio", "0x2E"), ("video", "34")], Some(&admin)).await.status, StatusCode::OK);
+    let sec = [("sip_user", "mcu-sip"), ("sip_password", "Very-Secret-42"), ("h323_user", ""), ("h323_password", "")];
+    assert_eq!(call(&app, "/api/set_security", &sec, Some(&admin)).await.status, StatusCode::OK);
+    // Saving again with an empty password keeps it.
+    let again = [("sip_user", "mcu-sip"), ("sip_password", ""), ("h323_user", ""), ("h323_password", "")];
+    assert_eq!(call(&app, "/api/set_security", &again, Some(&admin)).await.status, StatusCode::OK);
+    let view = call(&app, "/api/get_network_service", &[], Some(&admin)).await.body;
+    let v: serde_json::Value = serde_json::from_str(&view).expect("json");
+    assert_eq!(v["service"]["fixed_ports"]["enabled"], true);
+    assert_eq!(v["service"]["qos"]["audio"], 46);
+    assert_eq!(v["security"]["sip_user"], "mcu-sip");
+    assert_eq!(v["security"]["sip_password_set"], true);
+    assert!(!view.contains("Very-Secret-42"), "the password came back: {view}");
+    let page = get(&app, "/network", Some(&admin)).await.body;
+    assert!(!page.contains("Very-Secret-42"), "the password is in the page");
+    // An Operator sees the tabs but cannot change them.
+    let r = call(&app, "/api/add_user", &[("name", "op"), ("password", "password-123"), ("role", "operator")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let op = login(&app, "op", "password-123").await;
+    assert_eq!(call(&app, "/api/get_network_service", &[], Some(&op)).await.status, StatusCode::OK);
+    assert_eq!(call(&app, "/api/set_fixed_ports", &ports("49407"), Some(&op)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(call(&app, "/api/set_security", &sec, Some(&op)).await.status, StatusCode::FORBIDDEN);
+}
+
+/// Polls `list_conferences` until `name` appears (bounded).
+async fn wait_for_conference(app: &Router, cookie: &str, name: &str, within: std::time::Duration) -> Option<serde_json::Value> {
+    let until = std::time::Instant::now() + within;
+    while std::time::Instant::now() < until {
+        let body = call(app, "/api/list_conferences", &[], Some(cookie)).await.body;
+        let rows: serde_json::Value = serde_json::from_str(&body).ok()?;
+        if let Some(row) = rows.as_array().and_then(|a| a.iter().find(|r| r["conference"]["name"] == name)) {
+            return Some(row.clone());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    None
+}
+
+#[test]
+fn a_reservation_starts_at_its_time_even_after_a_restart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let start = domain::timefmt::input_value(domain::store::now_ms() + 2_000);
+    // First MCU process (a runtime of its own): the reservation is saved, then it stops.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let app = app(dir.path()).await;
+        let admin = login(&app, "admin", ADMIN_PW).await;
+        let pid = a_profile(&app, &admin, "Res profile").await;
+        let form = |name: &'static str, start: &str, parts: &'static str| {
+            vec![("id", String::new()), ("name", name.into()), ("numeric_id", String::new()), ("profile_id", pid.clone()), ("start", start.into()),
+                ("duration", "1:00".into()), ("recurrence", "daily".into()), ("occurrences", "2".into()), ("participants", parts.into())]
+        };
+        let bad = form("Bad", "2026-02-30T10:00", "");
+        let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = call(&app, "/api/save_reservation", &bad, Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("\"start\""), "{}", r.body);
+        let good = form("Standup", &start, "Alice, 10.0.0.5\nBob, bob@example.com");
+        let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = call(&app, "/api/save_reservation", &good, Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    });
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    // Second start on the same data folder: the scheduler starts it at its time.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let app = app(dir.path()).await;
+        let admin = login(&app, "admin", ADMIN_PW).await;
+        let row = wait_for_conference(&app, &admin, "Standup", std::time::Duration::from_secs(10)).await.expect("the reservation started");
+        assert_eq!(row["connected"], 2, "defined participants dialled: {row}");
+        assert!(row["conference"]["end_ms"].as_i64().is_some(), "it has an end time: {row}");
+        // The series moved on to its second (last) occurrence, a day later.
+        let v: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_reservations", &[], Some(&admin)).await.body).expect("json");
+        assert_eq!(v["reservations"][0]["recurrence"]["Daily"]["count"], 1, "{v}");
+    });
 }

@@ -1,35 +1,11 @@
-//! Read-only pages over the store: conferences, reservations, meeting rooms, profiles,
-//! network and Hot Backup settings. Tables turn into cards on a phone (see `data-label`).
+//! The Conferences list: ongoing conferences with live participant counts, and the form
+//! that starts one. Tables turn into cards on a phone (see `data-label`).
 
 use crate::api::*;
 use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
-use crate::error::AppError;
 use domain::timefmt::format_utc;
-use domain::Recurrence;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{de::DeserializeOwned, Serialize};
-use std::future::Future;
-
-/// Loads `fetch()` once (on the server for the first render) and shows it with `render`,
-/// or the error in its place.
-fn loaded<T, Fut>(fetch: fn() -> Fut, render: fn(T) -> AnyView) -> impl IntoView
-where
-    T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<T, AppError>> + Send + 'static,
-{
-    let res = Resource::new(|| (), move |_| fetch());
-    view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match res.await {
-                    Ok(v) => render(v),
-                    Err(e) => view! { <ErrorMsg error=e/> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
-}
 
 fn empty(text: &'static str) -> AnyView {
     view! { <p class="empty">{text}</p> }.into_any()
@@ -42,6 +18,7 @@ pub fn ConferencesPage() -> impl IntoView {
     let live = crate::live::use_live_changes();
     let added = count_ok(result);
     let rows = Resource::new(move || (added.get(), live.get()), |_| list_conferences());
+    let profiles = Resource::new(|| (), |_| get_profile_choices());
     view! {
         <Title text="Conferences"/>
         <h1>"Conferences"</h1>
@@ -54,9 +31,27 @@ pub fn ConferencesPage() -> impl IntoView {
                     <FieldError id="conf-name" field="name" result=result/>
                 </div>
                 <div class="field">
-                    <label for="conf-id">"ID"</label>
+                    <label for="conf-id">"ID (empty = next free)"</label>
                     <input id="conf-id" name="numeric_id" inputmode="numeric" aria-describedby="conf-id-error" aria-invalid=invalid(result, "numeric_id")/>
                     <FieldError id="conf-id" field="numeric_id" result=result/>
+                </div>
+                <div class="field">
+                    <label for="conf-profile">"Profile"</label>
+                    <select id="conf-profile" name="profile_id" aria-describedby="conf-profile-error">
+                        <option value="">"Default"</option>
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                profiles.await.unwrap_or_default().into_iter()
+                                    .map(|p| view! { <option value=p.id>{p.name}</option> }).collect_view()
+                            })}
+                        </Transition>
+                    </select>
+                    <FieldError id="conf-profile" field="profile_id" result=result/>
+                </div>
+                <div class="field">
+                    <label for="conf-duration">"Duration (H:MM; empty = until terminated)"</label>
+                    <input id="conf-duration" name="duration" aria-describedby="conf-duration-error" aria-invalid=invalid(result, "duration")/>
+                    <FieldError id="conf-duration" field="duration" result=result/>
                 </div>
                 <button type="submit" disabled=move || add.pending().get()>"Start conference"</button>
             </ActionForm>
@@ -99,40 +94,4 @@ fn conference_table(rows: Vec<ConferenceRow>) -> AnyView {
         </table>
     }
     .into_any()
-}
-
-#[component]
-pub fn ReservationsPage() -> impl IntoView {
-    view! {
-        <Title text="Reservations"/>
-        <h1>"Reservations"</h1>
-        {loaded(list_reservations, |rows: Vec<domain::Reservation>| {
-            if rows.is_empty() {
-                return empty("No reservations.");
-            }
-            view! {
-                <table class="list">
-                    <caption>{format!("Reservations ({})", rows.len())}</caption>
-                    <thead><tr><th scope="col">"Name"</th><th scope="col">"ID"</th><th scope="col">"Start Time"</th>
-                        <th scope="col">"Duration"</th><th scope="col">"Recurrence"</th><th scope="col">"Participants"</th></tr></thead>
-                    <tbody>
-                        {rows.into_iter().map(|r| view! {
-                            <tr>
-                                <td data-label="Name">{r.name}</td>
-                                <td data-label="ID">{r.numeric_id}</td>
-                                <td data-label="Start Time">{format_utc(r.start_ms)}</td>
-                                <td data-label="Duration">{format!("{:02}:{:02}", r.duration_min / 60, r.duration_min % 60)}</td>
-                                <td data-label="Recurrence">{match r.recurrence {
-                                    Recurrence::None => "None".to_string(),
-                                    Recurrence::Daily { count } => format!("Daily × {count}"),
-                                    Recurrence::Weekly { count } => format!("Weekly × {count}"),
-                                }}</td>
-                                <td data-label="Participants">{r.participants.len()}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }.into_any()
-        })}
-    }
 }

@@ -1,19 +1,13 @@
-//! The Network page: the IP Network Service (its mirrored part, read-only here for now), and
+//! The Network page: the IP Network Service (tabs, `netsvc`), and
 //! the settings that need a System Reset — management network, the service's own addresses,
 //! the Video/Voice Port Configuration — saved as pending and applied by "Reset MCU".
 
 use crate::api::*;
-use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus};
-use crate::error::AppError;
+use crate::components::{confirm_click, count_ok, invalid, Answer, ErrorMsg, FieldError, FormStatus};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-fn or_none(s: String) -> String {
-    if s.trim().is_empty() { "—".into() } else { s }
-}
-
-type Answer = Signal<Option<Result<String, AppError>>>;
 
 #[component]
 pub fn NetworkPage() -> impl IntoView {
@@ -21,7 +15,6 @@ pub fn NetworkPage() -> impl IntoView {
     let addrs = ServerAction::<SetNetworkAddresses>::new();
     let ports = ServerAction::<SetPortConfiguration>::new();
     let reset = ServerAction::<ResetMcu>::new();
-    let overview = Resource::new(|| (), |_| get_network_overview());
     let ok = [mgmt.value(), addrs.value(), ports.value()].map(|v| count_ok(Signal::derive(move || v.get())));
     let settings = Resource::new(move || ok.map(|n| n.get()), |_| get_reset_settings());
     // After a reset, load the page again once the MCU is back.
@@ -46,37 +39,7 @@ pub fn NetworkPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match overview.await {
-                    Ok(n) => Either::Left(service_card(n)),
-                    Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
-                }
-            })}
-        </Transition>
-    }
-}
-
-fn service_card(n: NetworkOverview) -> impl IntoView {
-    let s = n.service;
-    view! {
-        <section class="card">
-            <h2>"IP Network Service (mirrored to the Slave)"</h2>
-            <dl class="facts">
-                <dt>"Gatekeeper"</dt><dd>{if s.gatekeeper.enabled { or_none(s.gatekeeper.primary) } else { "Off".into() }}</dd>
-                <dt>"H.323 aliases (registered)"</dt><dd>{or_none(n.registered_aliases.join(", "))}</dd>
-                <dt>"SIP registrar"</dt><dd>{or_none(s.sip.registrar)}</dd>
-                <dt>"SIP transport"</dt><dd>{format!("{:?}", s.sip.transport).to_uppercase()}</dd>
-                <dt>"DNS servers"</dt><dd>{or_none(s.dns_servers.join(", "))}</dd>
-                <dt>"Fixed Ports"</dt><dd>{if s.fixed_ports.enabled {
-                    format!("TCP {}–{}, UDP {}–{}", s.fixed_ports.tcp_first, s.fixed_ports.tcp_last, s.fixed_ports.udp_first, s.fixed_ports.udp_last)
-                } else { "Off".into() }}</dd>
-                <dt>"QoS"</dt><dd>{if s.qos.enabled {
-                    format!("{:?}, audio {}, video {}", s.qos.kind, s.qos.audio, s.qos.video)
-                } else { "Off".into() }}</dd>
-                <dt>"Host name (registered)"</dt><dd>{or_none(n.registered_host_name)}</dd>
-            </dl>
-        </section>
+        <super::netsvc::NetworkServiceSection/>
     }
 }
 

@@ -1,58 +1,76 @@
-//! Conference Profiles and Meeting Rooms: list, create, edit, delete; start a meeting room.
-//! Forms post to server functions that validate (domain::resources) and commit through
-//! Hot Backup, so a Slave gets every change (and refuses them by hand, G5).
+//! Conference resources: Profiles, Meeting Rooms, Entry Queues, IVR Services and Recording
+//! Links: list, create, edit, delete (one `delete_resource` for all, with its in-use
+//! check); start a meeting room. Forms post to server functions that validate
+//! (domain::resources) and commit through Hot Backup, so a Slave gets every change (and
+//! refuses them by hand, G5).
 
 use crate::api::*;
-use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus};
-use crate::error::AppError;
-use domain::{MeetingRoom, Profile, Resolution, LINE_RATES_KBPS};
-use leptos::either::Either;
+use crate::components::{any_of, count_ok, edit_delete_cell, resource_page, Answer, FieldError, FormStatus, TextField};
+use domain::{EntryQueue, IvrService, MeetingRoom, Profile, RecordingLink, Resolution, LINE_RATES_KBPS};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-type Answer = Signal<Option<Result<String, AppError>>>;
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "Yes"
+    } else {
+        "No"
+    }
+}
+
+fn set_or_none(s: &str) -> &'static str {
+    if s.is_empty() {
+        "None"
+    } else {
+        "Set"
+    }
+}
+
+fn empty(text: &'static str) -> AnyView {
+    view! { <p class="empty">{text}</p> }.into_any()
+}
+
+/// A `<select>` of profiles with `selected` chosen.
+fn profile_select(id: String, profiles: &[Profile], selected: &str, res: Answer) -> AnyView {
+    let options = profiles
+        .iter()
+        .map(|p| view! { <option value=p.id.clone() selected=p.id == selected>{p.name.clone()}</option> })
+        .collect_view();
+    view! {
+        <label for=id.clone()>"Profile"</label>
+        <select id=id.clone() name="profile_id" aria-describedby=format!("{id}-error")>{options}</select>
+        <FieldError id=id field="profile_id" result=res/>
+    }
+    .into_any()
+}
+
+fn profile_name(profiles: &[Profile], id: &str) -> String {
+    profiles.iter().find(|p| p.id == id).map(|p| p.name.clone()).unwrap_or_else(|| "—".into())
+}
 
 // ---------------------------------------------------------------- profiles
 
 #[component]
 pub fn ProfilesPage() -> impl IntoView {
     let save = ServerAction::<SaveProfile>::new();
-    let delete = ServerAction::<DeleteProfile>::new();
-    let live = crate::live::use_live_changes();
+    let delete = ServerAction::<DeleteResource>::new();
     let save_r: Answer = Signal::derive(move || save.value().get());
     let delete_r: Answer = Signal::derive(move || delete.value().get());
-    let (saved, deleted) = (count_ok(save_r), count_ok(delete_r));
-    let data = Resource::new(move || (saved.get(), deleted.get(), live.get()), |_| get_profiles());
-    // The "New" form is rebuilt (emptied) only after a successful save, never by others' changes.
-    let form_data = Resource::new(move || saved.get(), |_| get_profiles());
-    view! {
-        <Title text="Profiles"/>
-        <h1>"Conference Profiles"</h1>
-        <FormStatus result=delete_r/>
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                form_data.await.ok().filter(|v| v.can_manage).map(|_| view! {
-                    <details class="card">
-                        <summary>"New profile"</summary>
-                        {profile_form(None, save, save_r)}
-                    </details>
-                })
-            })}
-        </Transition>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(v) => Either::Left(profiles_table(v, save, delete, save_r)),
-                    Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
-                }
-            })}
-        </Transition>
-    }
+    let saved = count_ok(save_r);
+    resource_page(
+        "Conference Profiles",
+        "New profile",
+        get_profiles,
+        saved,
+        any_of(vec![saved, count_ok(delete_r)]),
+        vec![delete_r],
+        move |v: ProfilesView| v.can_manage.then(|| profile_form(None, save, save_r).into_any()),
+        move |v: ProfilesView| profiles_table(v, save, delete, save_r),
+    )
 }
 
-fn profiles_table(v: ProfilesView, save: ServerAction<SaveProfile>, delete: ServerAction<DeleteProfile>, save_r: Answer) -> AnyView {
+fn profiles_table(v: ProfilesView, save: ServerAction<SaveProfile>, delete: ServerAction<DeleteResource>, save_r: Answer) -> AnyView {
     if v.profiles.is_empty() {
-        return view! { <p class="empty">"No conference profiles."</p> }.into_any();
+        return empty("No conference profiles.");
     }
     let can = v.can_manage;
     view! {
@@ -64,32 +82,20 @@ fn profiles_table(v: ProfilesView, save: ServerAction<SaveProfile>, delete: Serv
             <tbody>
                 {v.profiles.into_iter().map(|p| {
                     let (id, name) = (p.id.clone(), p.name.clone());
-                    let row_key = name.clone();
                     let edit = p.clone();
                     view! {
-                        <tr data-profile=row_key>
+                        <tr data-profile=p.name.clone()>
                             <td data-label="Name">{p.name.clone()}</td>
                             <td data-label="Line Rate">{format!("{} kbps", p.line_rate_kbps)}</td>
                             <td data-label="Resolution">{p.resolution.label()}</td>
                             <td data-label="Layout">{p.layout.clone()}</td>
-                            <td data-label="Encryption">{if p.encryption { "Yes" } else { "No" }}</td>
-                            <td data-label="Auto Terminate">{if p.auto_terminate { "Yes" } else { "No" }}</td>
-                            {can.then(move || {
-                                let (edit_label, del_label, confirm) =
-                                    (format!("Edit {name}"), format!("Delete {name}"), format!("Delete the profile '{name}'?"));
-                                view! {
+                            <td data-label="Encryption">{yes_no(p.encryption)}</td>
+                            <td data-label="Auto Terminate">{yes_no(p.auto_terminate)}</td>
+                            {can.then(move || view! {
                                 <td data-label="Actions"><div class="actions">
-                                    <details>
-                                        <summary>{edit_label}</summary>
-                                        {profile_form(Some(edit), save, save_r)}
-                                    </details>
-                                    <ActionForm action=delete attr:class="mini">
-                                        <input type="hidden" name="id" value=id/>
-                                        <button type="submit" class="danger" aria-label=del_label
-                                            on:click=confirm_click(confirm)>"Delete"</button>
-                                    </ActionForm>
+                                    {edit_delete_cell("profile", "profile", id, &name, profile_form(Some(edit), save, save_r).into_any(), delete)}
                                 </div></td>
-                            }})}
+                            })}
                         </tr>
                     }
                 }).collect_view()}
@@ -101,7 +107,7 @@ fn profiles_table(v: ProfilesView, save: ServerAction<SaveProfile>, delete: Serv
 
 fn profile_form(p: Option<Profile>, save: ServerAction<SaveProfile>, r: Answer) -> impl IntoView {
     let key = p.as_ref().map(|p| p.id.clone()).unwrap_or_else(|| "new".into());
-    let id = |f: &str| format!("pf-{key}-{f}");
+    let id = move |f: &str| format!("pf-{key}-{f}");
     let p = p.unwrap_or(Profile {
         id: String::new(),
         name: String::new(),
@@ -115,9 +121,7 @@ fn profile_form(p: Option<Profile>, save: ServerAction<SaveProfile>, r: Answer) 
     view! {
         <ActionForm action=save attr:class="form">
             <input type="hidden" name="id" value=p.id.clone()/>
-            <label for=name_id.clone()>"Profile name"</label>
-            <input id=name_id.clone() name="name" value=p.name.clone() aria-describedby=format!("{name_id}-error") aria-invalid=invalid(r, "name")/>
-            <FieldError id=name_id field="name" result=r/>
+            <TextField id=name_id name="name" label="Profile name" value=p.name.clone() result=r/>
             <label for=rate_id.clone()>"Line rate (kbps)"</label>
             <select id=rate_id name="line_rate_kbps">
                 {LINE_RATES_KBPS.iter().map(|&k| view! { <option value=k.to_string() selected=k == p.line_rate_kbps>{k.to_string()}</option> }).collect_view()}
@@ -125,7 +129,7 @@ fn profile_form(p: Option<Profile>, save: ServerAction<SaveProfile>, r: Answer) 
             <label for=res_id.clone()>"Resolution"</label>
             <select id=res_id name="resolution">
                 {[("cif", Resolution::Cif), ("sd", Resolution::Sd), ("hd720", Resolution::Hd720), ("hd1080", Resolution::Hd1080)]
-                    .into_iter().map(|(k, res)| view! { <option value=k selected=res == p.resolution>{res.label()}</option> }).collect_view()}
+                    .into_iter().map(|(k, rs)| view! { <option value=k selected=rs == p.resolution>{rs.label()}</option> }).collect_view()}
             </select>
             <label for=layout_id.clone()>"Layout"</label>
             <select id=layout_id name="layout">
@@ -144,51 +148,33 @@ fn profile_form(p: Option<Profile>, save: ServerAction<SaveProfile>, r: Answer) 
 #[component]
 pub fn MeetingRoomsPage() -> impl IntoView {
     let save = ServerAction::<SaveMeetingRoom>::new();
-    let delete = ServerAction::<DeleteMeetingRoom>::new();
+    let delete = ServerAction::<DeleteResource>::new();
     let start = ServerAction::<StartMeetingRoom>::new();
-    let live = crate::live::use_live_changes();
     let save_r: Answer = Signal::derive(move || save.value().get());
     let start_r: Answer = Signal::derive(move || start.value().get());
     let delete_r: Answer = Signal::derive(move || delete.value().get());
-    let (saved, started, deleted) = (count_ok(save_r), count_ok(start_r), count_ok(delete_r));
-    let data = Resource::new(move || (saved.get(), started.get(), deleted.get(), live.get()), |_| get_meeting_rooms());
-    // The "New" form is rebuilt (emptied) only after a successful save, never by others' changes.
-    let form_data = Resource::new(move || saved.get(), |_| get_meeting_rooms());
-    view! {
-        <Title text="Meeting Rooms"/>
-        <h1>"Meeting Rooms"</h1>
-        <FormStatus result=start_r/>
-        <FormStatus result=delete_r/>
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                form_data.await.ok().filter(|v| v.can_manage).map(|v| view! {
-                    <details class="card">
-                        <summary>"New meeting room"</summary>
-                        {room_form(None, &v.profiles, save, save_r)}
-                    </details>
-                })
-            })}
-        </Transition>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(v) => Either::Left(rooms_table(v, save, delete, start, save_r)),
-                    Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
-                }
-            })}
-        </Transition>
-    }
+    let saved = count_ok(save_r);
+    resource_page(
+        "Meeting Rooms",
+        "New meeting room",
+        get_meeting_rooms,
+        saved,
+        any_of(vec![saved, count_ok(start_r), count_ok(delete_r)]),
+        vec![start_r, delete_r],
+        move |v: MeetingRoomsView| v.can_manage.then(|| room_form(None, &v.profiles, save, save_r).into_any()),
+        move |v: MeetingRoomsView| rooms_table(v, save, delete, start, save_r),
+    )
 }
 
 fn rooms_table(
     v: MeetingRoomsView,
     save: ServerAction<SaveMeetingRoom>,
-    delete: ServerAction<DeleteMeetingRoom>,
+    delete: ServerAction<DeleteResource>,
     start: ServerAction<StartMeetingRoom>,
     save_r: Answer,
 ) -> AnyView {
     if v.rooms.is_empty() {
-        return view! { <p class="empty">"No meeting rooms."</p> }.into_any();
+        return empty("No meeting rooms.");
     }
     let (can, run) = (v.can_manage, v.can_run);
     let profiles = v.profiles.clone();
@@ -201,22 +187,19 @@ fn rooms_table(
             <tbody>
                 {v.rooms.into_iter().map(|r| {
                     let running = v.running.contains(&r.numeric_id);
-                    let profile = profiles.iter().find(|p| p.id == r.profile_id).map(|p| p.name.clone()).unwrap_or_else(|| "—".into());
+                    let profile = profile_name(&profiles, &r.profile_id);
                     let (id, name) = (r.id.clone(), r.name.clone());
                     let profiles = profiles.clone();
-                    let row_key = name.clone();
                     let (start_id, start_label) = (id.clone(), format!("Start {name}"));
-                    let (edit_label, del_label, confirm) =
-                        (format!("Edit {name}"), format!("Delete {name}"), format!("Delete the meeting room '{name}'?"));
                     let edit = r.clone();
                     view! {
-                        <tr data-room=row_key>
+                        <tr data-room=r.name.clone()>
                             <td data-label="Display Name">{r.name.clone()}</td>
                             <td data-label="ID">{r.numeric_id.clone()}</td>
                             <td data-label="Profile">{profile}</td>
                             <td data-label="Status">{if running { "Active" } else { "Passive" }}</td>
-                            <td data-label="Conference Password">{if r.conference_password.is_empty() { "None" } else { "Set" }}</td>
-                            <td data-label="Chairperson Password">{if r.chairperson_password.is_empty() { "None" } else { "Set" }}</td>
+                            <td data-label="Conference Password">{set_or_none(&r.conference_password)}</td>
+                            <td data-label="Chairperson Password">{set_or_none(&r.chairperson_password)}</td>
                             {(can || run).then(move || view! {
                                 <td data-label="Actions"><div class="actions">
                                     {(run && !running).then(move || view! {
@@ -225,17 +208,8 @@ fn rooms_table(
                                             <button type="submit" aria-label=start_label>"Start"</button>
                                         </ActionForm>
                                     })}
-                                    {can.then(move || view! {
-                                        <details>
-                                            <summary>{edit_label}</summary>
-                                            {room_form(Some(edit), &profiles, save, save_r)}
-                                        </details>
-                                        <ActionForm action=delete attr:class="mini">
-                                            <input type="hidden" name="id" value=id/>
-                                            <button type="submit" class="danger" aria-label=del_label
-                                                on:click=confirm_click(confirm)>"Delete"</button>
-                                        </ActionForm>
-                                    })}
+                                    {can.then(move || edit_delete_cell("meeting_room", "meeting room", id, &name,
+                                        room_form(Some(edit), &profiles, save, save_r).into_any(), delete))}
                                 </div></td>
                             })}
                         </tr>
@@ -247,9 +221,25 @@ fn rooms_table(
     .into_any()
 }
 
-fn room_form(r: Option<MeetingRoom>, profiles: &[Profile], save: ServerAction<SaveMeetingRoom>, res: Answer) -> impl IntoView {
-    let key = r.as_ref().map(|r| r.id.clone()).unwrap_or_else(|| "new".into());
-    let id = |f: &str| format!("mr-{key}-{f}");
+/// The fields shared by meeting rooms and entry queues.
+#[allow(clippy::too_many_arguments)]
+fn room_fields(prefix: &str, name: &str, numeric: &str, profile_id: &str, cpw: &str, chpw: &str, profiles: &[Profile], res: Answer) -> AnyView {
+    let id = |f: &str| format!("{prefix}-{f}");
+    let (name_id, num_id, cpw_id, chpw_id) = (id("name"), id("num"), id("cpw"), id("chpw"));
+    let select = profile_select(id("profile"), profiles, profile_id, res);
+    let (name, numeric, cpw, chpw) = (name.to_string(), numeric.to_string(), cpw.to_string(), chpw.to_string());
+    view! {
+        <TextField id=name_id name="name" label="Display name" value=name result=res/>
+        <TextField id=num_id name="numeric_id" label="ID (digits)" value=numeric result=res inputmode="numeric"/>
+        {select}
+        <TextField id=cpw_id name="conference_password" label="Conference password (digits)" value=cpw result=res inputmode="numeric"/>
+        <TextField id=chpw_id name="chairperson_password" label="Chairperson password (digits)" value=chpw result=res inputmode="numeric"/>
+    }
+    .into_any()
+}
+
+fn room_form(r: Option<MeetingRoom>, profiles: &[Profile], save: ServerAction<SaveMeetingRoom>, res: Answer) -> AnyView {
+    let prefix = format!("mr-{}", r.as_ref().map(|r| r.id.as_str()).unwrap_or("new"));
     let r = r.unwrap_or(MeetingRoom {
         id: String::new(),
         name: String::new(),
@@ -258,31 +248,252 @@ fn room_form(r: Option<MeetingRoom>, profiles: &[Profile], save: ServerAction<Sa
         conference_password: String::new(),
         chairperson_password: String::new(),
     });
-    let (name_id, num_id, prof_id, cpw_id, chpw_id) = (id("name"), id("num"), id("profile"), id("cpw"), id("chpw"));
-    let options = profiles
-        .iter()
-        .map(|p| view! { <option value=p.id.clone() selected=p.id == r.profile_id>{p.name.clone()}</option> })
-        .collect_view();
+    let fields = room_fields(&prefix, &r.name, &r.numeric_id, &r.profile_id, &r.conference_password, &r.chairperson_password, profiles, res);
     view! {
         <ActionForm action=save attr:class="form">
             <input type="hidden" name="id" value=r.id.clone()/>
-            <label for=name_id.clone()>"Display name"</label>
-            <input id=name_id.clone() name="name" value=r.name.clone() aria-describedby=format!("{name_id}-error") aria-invalid=invalid(res, "name")/>
-            <FieldError id=name_id field="name" result=res/>
-            <label for=num_id.clone()>"Meeting room ID"</label>
-            <input id=num_id.clone() name="numeric_id" inputmode="numeric" value=r.numeric_id.clone() aria-describedby=format!("{num_id}-error") aria-invalid=invalid(res, "numeric_id")/>
-            <FieldError id=num_id field="numeric_id" result=res/>
-            <label for=prof_id.clone()>"Profile"</label>
-            <select id=prof_id.clone() name="profile_id" aria-describedby=format!("{prof_id}-error")>{options}</select>
-            <FieldError id=prof_id field="profile_id" result=res/>
-            <label for=cpw_id.clone()>"Conference password (digits)"</label>
-            <input id=cpw_id.clone() name="conference_password" inputmode="numeric" value=r.conference_password.clone() aria-describedby=format!("{cpw_id}-error") aria-invalid=invalid(res, "conference_password")/>
-            <FieldError id=cpw_id field="conference_password" result=res/>
-            <label for=chpw_id.clone()>"Chairperson password (digits)"</label>
-            <input id=chpw_id.clone() name="chairperson_password" inputmode="numeric" value=r.chairperson_password.clone() aria-describedby=format!("{chpw_id}-error") aria-invalid=invalid(res, "chairperson_password")/>
-            <FieldError id=chpw_id field="chairperson_password" result=res/>
+            {fields}
             <FormStatus result=res/>
             <button type="submit">"Save meeting room"</button>
+        </ActionForm>
+    }
+    .into_any()
+}
+
+// ---------------------------------------------------------------- entry queues
+
+#[component]
+pub fn EntryQueuesPage() -> impl IntoView {
+    let save = ServerAction::<SaveEntryQueue>::new();
+    let delete = ServerAction::<DeleteResource>::new();
+    let save_r: Answer = Signal::derive(move || save.value().get());
+    let delete_r: Answer = Signal::derive(move || delete.value().get());
+    let saved = count_ok(save_r);
+    resource_page(
+        "Entry Queues",
+        "New entry queue",
+        get_entry_queues,
+        saved,
+        any_of(vec![saved, count_ok(delete_r)]),
+        vec![delete_r],
+        move |v: EntryQueuesView| v.can_manage.then(|| queue_form(None, &v, save, save_r).into_any()),
+        move |v: EntryQueuesView| {
+            if v.queues.is_empty() {
+                return empty("No entry queues.");
+            }
+            let can = v.can_manage;
+            let rows = v.queues.clone();
+            view! {
+                <table class="list">
+                    <caption>{format!("Entry Queues ({})", rows.len())}</caption>
+                    <thead><tr><th scope="col">"Display Name"</th><th scope="col">"ID"</th><th scope="col">"Profile"</th>
+                        <th scope="col">"IVR Service"</th><th scope="col">"Conference Password"</th>
+                        {can.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|q| {
+                            let ivr = q.ivr_service_id.as_ref()
+                                .and_then(|i| v.ivrs.iter().find(|s| &s.id == i)).map(|s| s.name.clone()).unwrap_or_else(|| "None".into());
+                            let form = can.then(|| queue_form(Some(q.clone()), &v, save, save_r).into_any());
+                            let (id, name) = (q.id.clone(), q.name.clone());
+                            view! {
+                                <tr data-queue=name.clone()>
+                                    <td data-label="Display Name">{q.name.clone()}</td>
+                                    <td data-label="ID">{q.numeric_id.clone()}</td>
+                                    <td data-label="Profile">{profile_name(&v.profiles, &q.profile_id)}</td>
+                                    <td data-label="IVR Service">{ivr}</td>
+                                    <td data-label="Conference Password">{set_or_none(&q.conference_password)}</td>
+                                    {form.map(|form| view! {
+                                        <td data-label="Actions"><div class="actions">
+                                            {edit_delete_cell("entry_queue", "entry queue", id, &name, form, delete)}
+                                        </div></td>
+                                    })}
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }
+            .into_any()
+        },
+    )
+}
+
+fn queue_form(q: Option<EntryQueue>, v: &EntryQueuesView, save: ServerAction<SaveEntryQueue>, res: Answer) -> AnyView {
+    let prefix = format!("eq-{}", q.as_ref().map(|q| q.id.as_str()).unwrap_or("new"));
+    let q = q.unwrap_or(EntryQueue {
+        id: String::new(),
+        name: String::new(),
+        numeric_id: String::new(),
+        profile_id: v.profiles.first().map(|p| p.id.clone()).unwrap_or_default(),
+        ivr_service_id: None,
+        conference_password: String::new(),
+        chairperson_password: String::new(),
+    });
+    let ivr_id = format!("{prefix}-ivr");
+    let current = q.ivr_service_id.clone().unwrap_or_default();
+    let options = v
+        .ivrs
+        .iter()
+        .map(|i| view! { <option value=i.id.clone() selected=i.id == current>{i.name.clone()}</option> })
+        .collect_view();
+    let fields = room_fields(&prefix, &q.name, &q.numeric_id, &q.profile_id, &q.conference_password, &q.chairperson_password, &v.profiles, res);
+    view! {
+        <ActionForm action=save attr:class="form">
+            <input type="hidden" name="id" value=q.id.clone()/>
+            {fields}
+            <label for=ivr_id.clone()>"IVR service"</label>
+            <select id=ivr_id.clone() name="ivr_service_id" aria-describedby=format!("{ivr_id}-error")>
+                <option value="" selected=current.is_empty()>"None"</option>
+                {options}
+            </select>
+            <FieldError id=ivr_id field="ivr_service_id" result=res/>
+            <FormStatus result=res/>
+            <button type="submit">"Save entry queue"</button>
+        </ActionForm>
+    }
+    .into_any()
+}
+
+// ---------------------------------------------------------------- IVR services
+
+#[component]
+pub fn IvrServicesPage() -> impl IntoView {
+    let save = ServerAction::<SaveIvrService>::new();
+    let delete = ServerAction::<DeleteResource>::new();
+    let save_r: Answer = Signal::derive(move || save.value().get());
+    let delete_r: Answer = Signal::derive(move || delete.value().get());
+    let saved = count_ok(save_r);
+    resource_page(
+        "IVR Services",
+        "New IVR service",
+        get_ivr_services,
+        saved,
+        any_of(vec![saved, count_ok(delete_r)]),
+        vec![delete_r],
+        move |v: IvrServicesView| v.can_manage.then(|| ivr_form(None, save, save_r).into_any()),
+        move |v: IvrServicesView| {
+            if v.services.is_empty() {
+                return empty("No IVR services.");
+            }
+            let can = v.can_manage;
+            view! {
+                <table class="list">
+                    <caption>{format!("IVR Services ({})", v.services.len())}</caption>
+                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Welcome Message"</th>
+                        <th scope="col">"Asks Conference Password"</th><th scope="col">"Asks Chairperson Password"</th>
+                        {can.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
+                    <tbody>
+                        {v.services.into_iter().map(|i| {
+                            let form = can.then(|| ivr_form(Some(i.clone()), save, save_r).into_any());
+                            let (id, name) = (i.id.clone(), i.name.clone());
+                            view! {
+                                <tr data-ivr=name.clone()>
+                                    <td data-label="Name">{i.name.clone()}</td>
+                                    <td data-label="Welcome Message">{i.welcome_message.clone()}</td>
+                                    <td data-label="Asks Conference Password">{yes_no(i.ask_conference_password)}</td>
+                                    <td data-label="Asks Chairperson Password">{yes_no(i.ask_chairperson_password)}</td>
+                                    {form.map(|form| view! {
+                                        <td data-label="Actions"><div class="actions">
+                                            {edit_delete_cell("ivr_service", "IVR service", id, &name, form, delete)}
+                                        </div></td>
+                                    })}
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }
+            .into_any()
+        },
+    )
+}
+
+fn ivr_form(i: Option<IvrService>, save: ServerAction<SaveIvrService>, res: Answer) -> impl IntoView {
+    let prefix = format!("ivr-{}", i.as_ref().map(|i| i.id.as_str()).unwrap_or("new"));
+    let i = i.unwrap_or(IvrService {
+        id: String::new(),
+        name: String::new(),
+        welcome_message: String::new(),
+        ask_conference_password: true,
+        ask_chairperson_password: true,
+    });
+    let msg_id = format!("{prefix}-welcome");
+    view! {
+        <ActionForm action=save attr:class="form">
+            <input type="hidden" name="id" value=i.id.clone()/>
+            <TextField id=format!("{prefix}-name") name="name" label="Service name" value=i.name.clone() result=res/>
+            <label for=msg_id.clone()>"Welcome message"</label>
+            <textarea id=msg_id.clone() name="welcome_message" rows="3" aria-describedby=format!("{msg_id}-error")>{i.welcome_message.clone()}</textarea>
+            <FieldError id=msg_id field="welcome_message" result=res/>
+            <label class="check"><input type="checkbox" name="ask_conference_password" checked=i.ask_conference_password/>"Ask for the conference password"</label>
+            <label class="check"><input type="checkbox" name="ask_chairperson_password" checked=i.ask_chairperson_password/>"Ask for the chairperson password"</label>
+            <FormStatus result=res/>
+            <button type="submit">"Save IVR service"</button>
+        </ActionForm>
+    }
+}
+
+// ---------------------------------------------------------------- recording links
+
+#[component]
+pub fn RecordingLinksPage() -> impl IntoView {
+    let save = ServerAction::<SaveRecordingLink>::new();
+    let delete = ServerAction::<DeleteResource>::new();
+    let save_r: Answer = Signal::derive(move || save.value().get());
+    let delete_r: Answer = Signal::derive(move || delete.value().get());
+    let saved = count_ok(save_r);
+    resource_page(
+        "Recording Links",
+        "New recording link",
+        get_recording_links,
+        saved,
+        any_of(vec![saved, count_ok(delete_r)]),
+        vec![delete_r],
+        move |v: RecordingLinksView| v.can_manage.then(|| link_form(None, save, save_r).into_any()),
+        move |v: RecordingLinksView| {
+            if v.links.is_empty() {
+                return empty("No recording links.");
+            }
+            let can = v.can_manage;
+            view! {
+                <table class="list">
+                    <caption>{format!("Recording Links ({})", v.links.len())}</caption>
+                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Recorder Address"</th>
+                        {can.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
+                    <tbody>
+                        {v.links.into_iter().map(|l| {
+                            let form = can.then(|| link_form(Some(l.clone()), save, save_r).into_any());
+                            let (id, name) = (l.id.clone(), l.name.clone());
+                            view! {
+                                <tr data-link=name.clone()>
+                                    <td data-label="Name">{l.name.clone()}</td>
+                                    <td data-label="Recorder Address">{l.address.clone()}</td>
+                                    {form.map(|form| view! {
+                                        <td data-label="Actions"><div class="actions">
+                                            {edit_delete_cell("recording_link", "recording link", id, &name, form, delete)}
+                                        </div></td>
+                                    })}
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }
+            .into_any()
+        },
+    )
+}
+
+fn link_form(l: Option<RecordingLink>, save: ServerAction<SaveRecordingLink>, res: Answer) -> impl IntoView {
+    let prefix = format!("rl-{}", l.as_ref().map(|l| l.id.as_str()).unwrap_or("new"));
+    let l = l.unwrap_or(RecordingLink { id: String::new(), name: String::new(), address: String::new() });
+    view! {
+        <ActionForm action=save attr:class="form">
+            <input type="hidden" name="id" value=l.id.clone()/>
+            <TextField id=format!("{prefix}-name") name="name" label="Link name" value=l.name.clone() result=res/>
+            <TextField id=format!("{prefix}-address") name="address" label="Recorder address (IP, H.323 alias or SIP URI)" value=l.address.clone() result=res/>
+            <FormStatus result=res/>
+            <button type="submit">"Save recording link"</button>
         </ActionForm>
     }
 }

@@ -631,7 +631,7 @@ mod tests {
     }
 
     fn conference(name: &str, profile_id: &str) -> Conference {
-        Conference { id: new_id(), name: name.into(), numeric_id: "1001".into(), profile_id: profile_id.into(), start_ms: now_ms(), end_ms: None }
+        Conference { id: new_id(), name: name.into(), numeric_id: "1001".into(), profile_id: profile_id.into(), start_ms: now_ms(), end_ms: None, source_id: None }
     }
 
     fn participant(conference_id: &str, name: &str) -> Participant {

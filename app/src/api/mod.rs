@@ -3,11 +3,18 @@
 
 use crate::error::AppError;
 use domain::{
-    Conference, HotBackupSettings, ManagementNetwork, MeetingRoom, NetworkService, Profile, Reservation, SystemInfo,
+    Conference, HotBackupSettings, ManagementNetwork, MeetingRoom, Profile, SystemInfo,
     SystemStatus, UserView,
 };
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+
+mod netsvc;
+mod schedule;
+mod services;
+pub use netsvc::*;
+pub use schedule::*;
+pub use services::*;
 
 #[cfg(feature = "ssr")]
 use crate::state::{answer, require, state};
@@ -242,15 +249,6 @@ pub async fn list_conferences() -> Result<Vec<ConferenceRow>, AppError> {
     .await
 }
 
-#[server(endpoint = "list_reservations")]
-pub async fn list_reservations() -> Result<Vec<Reservation>, AppError> {
-    answer(async {
-        let (st, _) = require(Permission::ViewResources).await?;
-        st.db(|s| s.list::<Reservation>()).await
-    })
-    .await
-}
-
 /// The Profiles page's data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfilesView {
@@ -295,64 +293,53 @@ pub async fn get_meeting_rooms() -> Result<MeetingRoomsView, AppError> {
     .await
 }
 
-/// The network settings as the Network page shows them (no security passwords).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NetworkOverview {
-    pub service: NetworkService,
-    pub management: ManagementNetwork,
-    /// What this MCU registers: on a Hot Backup Slave, aliases and host name carry the
-    /// backup suffix so the two MCUs never register the same names.
-    pub registered_aliases: Vec<String>,
-    pub registered_host_name: String,
-}
+// ---------------------------------------------------------------- conferences
 
-#[server(endpoint = "get_network_overview")]
-pub async fn get_network_overview() -> Result<NetworkOverview, AppError> {
-    answer(async {
-        let (st, _) = require(Permission::ViewConfiguration).await?;
-        let role = st.hb.role();
-        st.db(move |s| {
-            let service = s.network_service()?;
-            let management: ManagementNetwork = s.local(domain::store::keys::MANAGEMENT_NETWORK)?;
-            let reg = |n: &str| domain::hotbackup::registered_name(n, role);
-            Ok(NetworkOverview {
-                registered_aliases: service.gatekeeper.aliases.iter().map(|a| reg(a)).collect(),
-                registered_host_name: reg(&management.host_name),
-                service,
-                management,
-            })
-        })
-        .await
+/// Starts an ongoing conference: name, numeric ID (empty = the next free one), profile
+/// (optional) and duration ("H:MM" or minutes; empty = until terminated). Refused on a Slave (G5).
+#[server(endpoint = "add_conference")]
+pub async fn add_conference(
+    name: String,
+    numeric_id: String,
+    profile_id: Option<String>,
+    duration: Option<String>,
+) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::RunConferences).await?;
+        let name = domain::conference::display_name("name", &name)?;
+        let uses = id_uses(&st).await?;
+        let numeric_id = match numeric_id.trim() {
+            "" => domain::resources::free_numeric_id(&uses),
+            v => domain::conference::numeric_id(v)?,
+        };
+        let id = domain::store::new_id();
+        domain::resources::check_numeric_id_free(&numeric_id, &id, &uses)?;
+        let profile_id = profile_id.unwrap_or_default();
+        if !profile_id.is_empty() {
+            let pid = profile_id.clone();
+            if st.db(move |s| s.get::<Profile>(&pid)).await?.is_none() {
+                return Err(AppError::Invalid { field: "profile_id".into(), message: "Choose a conference profile from the list.".into() });
+            }
+        }
+        let start_ms = domain::store::now_ms();
+        let end_ms = match duration.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(d) => Some(start_ms + i64::from(domain::schedule::duration_min(d)?) * 60_000),
+        };
+        let conference = Conference { id, name: name.clone(), numeric_id: numeric_id.clone(), profile_id, start_ms, end_ms, source_id: None };
+        st.hb.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
+        tracing::info!(by = %me.name, conference = %name, "conference started");
+        Ok(format!("Conference '{name}' (ID {numeric_id}) started."))
     })
     .await
 }
 
-
-// ---------------------------------------------------------------- conferences (minimal)
-
-/// Starts an ongoing conference with a name and numeric ID. Refused on a Slave (G5).
-#[server(endpoint = "add_conference")]
-pub async fn add_conference(name: String, numeric_id: String) -> Result<String, AppError> {
-    answer(async move {
-        let (st, me) = require(Permission::RunConferences).await?;
-        let name = domain::conference::display_name("name", &name)?;
-        let numeric_id = domain::conference::numeric_id(&numeric_id)?;
-        let id = numeric_id.clone();
-        let taken = st.db(move |s| Ok(s.list::<Conference>()?.iter().any(|c| c.numeric_id == id))).await?;
-        if taken {
-            return Err(AppError::Invalid { field: "numeric_id".into(), message: format!("An ongoing conference already has ID {numeric_id}.") });
-        }
-        let conference = Conference {
-            id: domain::store::new_id(),
-            name: name.clone(),
-            numeric_id,
-            profile_id: String::new(),
-            start_ms: domain::store::now_ms(),
-            end_ms: None,
-        };
-        st.hb.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
-        tracing::info!(by = %me.name, conference = %name, "conference started");
-        Ok(format!("Conference '{name}' started."))
+/// Profiles to start a conference with (the Conferences page's form).
+#[server(endpoint = "get_profile_choices")]
+pub async fn get_profile_choices() -> Result<Vec<Profile>, AppError> {
+    answer(async {
+        let (st, _) = require(Permission::RunConferences).await?;
+        st.db(|s| s.list::<Profile>()).await
     })
     .await
 }
@@ -770,22 +757,6 @@ pub async fn save_profile(
     .await
 }
 
-#[server(endpoint = "delete_profile")]
-pub async fn delete_profile(id: String) -> Result<String, AppError> {
-    answer(async move {
-        let (st, _) = require(Permission::ManageResources).await?;
-        let pid = id.clone();
-        let (profile, rooms, confs, res) = st
-            .db(move |s| Ok((s.get::<Profile>(&pid)?, s.list::<MeetingRoom>()?, s.list::<Conference>()?, s.list::<Reservation>()?)))
-            .await?;
-        let profile = profile.ok_or_else(|| AppError::NotFound("That profile does not exist (any more).".into()))?;
-        domain::resources::check_profile_unused(&profile, &rooms, &confs, &res)?;
-        st.hb.commit(domain::Change::Delete { kind: domain::EntityKind::Profile, id }).await?;
-        Ok(format!("Profile '{}' deleted.", profile.name))
-    })
-    .await
-}
-
 /// Creates (empty `id`) or changes a Meeting Room.
 #[server(endpoint = "save_meeting_room")]
 pub async fn save_meeting_room(
@@ -798,24 +769,13 @@ pub async fn save_meeting_room(
 ) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageResources).await?;
-        let (profiles, rooms, confs) = st.db(|s| Ok((s.list::<Profile>()?, s.list::<MeetingRoom>()?, s.list::<Conference>()?))).await?;
+        let profiles = st.db(|s| s.list::<Profile>()).await?;
         let id = if id.is_empty() { domain::store::new_id() } else { id };
         let room = domain::resources::meeting_room(id, &name, &numeric_id, &profile_id, &conference_password, &chairperson_password, &profiles)?;
-        domain::resources::check_numeric_id_free(&room.numeric_id, &room.id, &rooms, &confs)?;
+        domain::resources::check_numeric_id_free(&room.numeric_id, &room.id, &id_uses(&st).await?)?;
         let name = room.name.clone();
         st.hb.commit(domain::Change::Put { record: domain::Record::MeetingRoom(room) }).await?;
         Ok(format!("Meeting room '{name}' saved."))
-    })
-    .await
-}
-
-#[server(endpoint = "delete_meeting_room")]
-pub async fn delete_meeting_room(id: String) -> Result<String, AppError> {
-    answer(async move {
-        let (st, _) = require(Permission::ManageResources).await?;
-        let room: MeetingRoom = find(&st, id.clone(), "That meeting room does not exist (any more).").await?;
-        st.hb.commit(domain::Change::Delete { kind: domain::EntityKind::MeetingRoom, id }).await?;
-        Ok(format!("Meeting room '{}' deleted.", room.name))
     })
     .await
 }
@@ -837,6 +797,7 @@ pub async fn start_meeting_room(id: String) -> Result<String, AppError> {
             profile_id: room.profile_id.clone(),
             start_ms: domain::store::now_ms(),
             end_ms: None,
+            source_id: Some(room.id.clone()),
         };
         st.hb.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
         Ok(format!("Conference '{}' started from its meeting room.", room.name))

@@ -1,0 +1,135 @@
+//! Reservations: upcoming list, create, edit, delete. The server's scheduler turns each
+//! into an ongoing conference at its start time (times are UTC, as the lists show them).
+
+use crate::api::*;
+use crate::components::{any_of, count_ok, edit_delete_cell, resource_page, Answer, FieldError, FormStatus, TextField};
+use domain::timefmt::{format_utc, input_value};
+use domain::{Recurrence, Reservation};
+use leptos::prelude::*;
+
+#[component]
+pub fn ReservationsPage() -> impl IntoView {
+    let save = ServerAction::<SaveReservation>::new();
+    let delete = ServerAction::<DeleteResource>::new();
+    let save_r: Answer = Signal::derive(move || save.value().get());
+    let delete_r: Answer = Signal::derive(move || delete.value().get());
+    let saved = count_ok(save_r);
+    resource_page(
+        "Reservations",
+        "New reservation",
+        get_reservations,
+        saved,
+        any_of(vec![saved, count_ok(delete_r)]),
+        vec![delete_r],
+        move |v: ReservationsView| v.can_manage.then(|| reservation_form(None, &v, save, save_r).into_any()),
+        move |v: ReservationsView| reservations_table(v, save, delete, save_r),
+    )
+}
+
+fn recurrence_text(r: Recurrence) -> String {
+    match r {
+        Recurrence::None => "None".into(),
+        Recurrence::Daily { count } => format!("Daily, {count} left"),
+        Recurrence::Weekly { count } => format!("Weekly, {count} left"),
+    }
+}
+
+fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, delete: ServerAction<DeleteResource>, save_r: Answer) -> AnyView {
+    if v.reservations.is_empty() {
+        return view! { <p class="empty">"No upcoming reservations."</p> }.into_any();
+    }
+    let can = v.can_manage;
+    view! {
+        <table class="list">
+            <caption>{format!("Reservations ({})", v.reservations.len())}</caption>
+            <thead><tr><th scope="col">"Name"</th><th scope="col">"ID"</th><th scope="col">"Start Time"</th>
+                <th scope="col">"End Time"</th><th scope="col">"Duration"</th><th scope="col">"Recurrence"</th>
+                <th scope="col">"Profile"</th><th scope="col">"Participants"</th>
+                {can.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
+            <tbody>
+                {v.reservations.iter().map(|r| {
+                    let profile = v.profiles.iter().find(|p| p.id == r.profile_id).map(|p| p.name.clone()).unwrap_or_else(|| "—".into());
+                    let form = can.then(|| reservation_form(Some(r.clone()), &v, save, save_r).into_any());
+                    let (id, name) = (r.id.clone(), r.name.clone());
+                    let end = r.start_ms + i64::from(r.duration_min) * 60_000;
+                    view! {
+                        <tr data-reservation=name.clone()>
+                            <td data-label="Name">{r.name.clone()}</td>
+                            <td data-label="ID">{r.numeric_id.clone()}</td>
+                            <td data-label="Start Time">{format_utc(r.start_ms)}</td>
+                            <td data-label="End Time">{format_utc(end)}</td>
+                            <td data-label="Duration">{format!("{:02}:{:02}", r.duration_min / 60, r.duration_min % 60)}</td>
+                            <td data-label="Recurrence">{recurrence_text(r.recurrence)}</td>
+                            <td data-label="Profile">{profile}</td>
+                            <td data-label="Participants">{r.participants.len()}</td>
+                            {form.map(|form| view! {
+                                <td data-label="Actions"><div class="actions">
+                                    {edit_delete_cell("reservation", "reservation", id, &name, form, delete)}
+                                </div></td>
+                            })}
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAction<SaveReservation>, res: Answer) -> AnyView {
+    let prefix = format!("rs-{}", r.as_ref().map(|r| r.id.as_str()).unwrap_or("new"));
+    let id = move |f: &str| format!("{prefix}-{f}");
+    // A new reservation is offered for the next full hour (server time, UTC).
+    let next_hour = (v.now_ms / 3_600_000 + 1) * 3_600_000;
+    let r = r.unwrap_or(Reservation {
+        id: String::new(),
+        name: String::new(),
+        numeric_id: String::new(),
+        profile_id: v.profiles.first().map(|p| p.id.clone()).unwrap_or_default(),
+        start_ms: next_hour,
+        duration_min: 60,
+        recurrence: Recurrence::None,
+        participants: Vec::new(),
+    });
+    let (kind, count) = match r.recurrence {
+        Recurrence::None => ("none", 1),
+        Recurrence::Daily { count } => ("daily", count),
+        Recurrence::Weekly { count } => ("weekly", count),
+    };
+    let (prof_id, rec_id, parts_id) = (id("profile"), id("recurrence"), id("participants"));
+    let (name_id, num_id, start_id, dur_id, count_id) = (id("name"), id("num"), id("start"), id("duration"), id("count"));
+    let options = v
+        .profiles
+        .iter()
+        .map(|p| view! { <option value=p.id.clone() selected=p.id == r.profile_id>{p.name.clone()}</option> })
+        .collect_view();
+    view! {
+        <ActionForm action=save attr:class="form">
+            <input type="hidden" name="id" value=r.id.clone()/>
+            <TextField id=name_id name="name" label="Reservation name" value=r.name.clone() result=res/>
+            <TextField id=num_id name="numeric_id" label="ID (digits; empty = next free)" value=r.numeric_id.clone() result=res inputmode="numeric"/>
+            <label for=prof_id.clone()>"Profile"</label>
+            <select id=prof_id.clone() name="profile_id" aria-describedby=format!("{prof_id}-error")>{options}</select>
+            <FieldError id=prof_id field="profile_id" result=res/>
+            <TextField id=start_id name="start" label="Start (UTC)" value=input_value(r.start_ms) result=res kind="datetime-local" step="1"/>
+            <TextField id=dur_id name="duration" label="Duration (H:MM)"
+                value=format!("{}:{:02}", r.duration_min / 60, r.duration_min % 60) result=res/>
+            <label for=rec_id.clone()>"Recurrence"</label>
+            <select id=rec_id.clone() name="recurrence" aria-describedby=format!("{rec_id}-error")>
+                {[("none", "None"), ("daily", "Daily"), ("weekly", "Weekly")].into_iter()
+                    .map(|(k, l)| view! { <option value=k selected=k == kind>{l}</option> }).collect_view()}
+            </select>
+            <FieldError id=rec_id field="recurrence" result=res/>
+            <TextField id=count_id name="occurrences" label="Occurrences" value=count.to_string() result=res inputmode="numeric"/>
+            <label for=parts_id.clone()>"Defined participants (one per line: Name, address[, sip|h323])"</label>
+            <textarea id=parts_id.clone() name="participants" rows="3" aria-describedby=format!("{parts_id}-error")
+                aria-invalid=crate::components::invalid(res, "participants")>
+                {domain::schedule::participants_text(&r.participants)}
+            </textarea>
+            <FieldError id=parts_id field="participants" result=res/>
+            <FormStatus result=res/>
+            <button type="submit">"Save reservation"</button>
+        </ActionForm>
+    }
+    .into_any()
+}
