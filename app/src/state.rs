@@ -50,6 +50,27 @@ impl ResetRequest {
 }
 
 impl AppState {
+    /// The one write path of the server functions: commits through Hot Backup (refused on a
+    /// Slave, waits for the Slave while in sync) and tells the caller, in the response
+    /// headers `x-mcu-epoch`, `x-mcu-seq` and `x-mcu-mirrored`, where the change stands
+    /// (scripts and the fault suite read them; pages ignore them).
+    pub async fn commit(&self, change: domain::Change) -> Result<domain::change::LogEntry, AppError> {
+        let c = self.hb.commit_report(change).await?;
+        if let Some(res) = use_context::<ResponseOptions>() {
+            use axum::http::{HeaderName, HeaderValue};
+            for (name, value) in [
+                ("x-mcu-epoch", c.entry.epoch.to_string()),
+                ("x-mcu-seq", c.entry.seq.to_string()),
+                ("x-mcu-mirrored", c.mirrored.to_string()),
+            ] {
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    res.insert_header(HeaderName::from_static(name), v);
+                }
+            }
+        }
+        Ok(c.entry)
+    }
+
     /// Runs a (blocking) store call on tokio's blocking pool.
     pub async fn db<T, F>(&self, f: F) -> Result<T, AppError>
     where

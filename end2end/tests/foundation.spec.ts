@@ -122,11 +122,14 @@ test('every navigation entry opens its page for an Administrator', async ({ page
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
   const pages: [string, string][] = [
     ['/reservations', 'Reservations'], ['/meeting-rooms', 'Meeting Rooms'], ['/profiles', 'Conference Profiles'],
+    ['/entry-queues', 'Entry Queues'], ['/ivr-services', 'IVR Services'], ['/recording-links', 'Recording Links'],
     ['/network', 'Network'], ['/hot-backup', 'Hot Backup'], ['/system', 'System'],
   ];
   for (const [path, heading] of pages) {
     await page.goto(path);
     await expect(page.getByRole('heading', { name: heading, exact: true })).toBeVisible();
     await expect(page.locator('.error')).toHaveCount(0);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${path} scrolls sideways`).toBeLessThanOrEqual(0);
   }
 });

@@ -11,11 +11,11 @@ test('a setting that needs a System Reset goes pending, then applies after Reset
   await page.getByRole('button', { name: 'Save management network' }).click();
   await expect(page.locator('#mg-addr-error')).toContainText('is not an IPv4 or IPv6 address');
   await page.getByLabel('Control unit IP address').fill('10.0.0.7');
-  await page.getByLabel('Host name').fill('not a host');
+  await page.getByLabel('Host name', { exact: true }).fill('not a host');
   await page.getByRole('button', { name: 'Save management network' }).click();
   await expect(page.locator('#mg-host-error')).toContainText('is not a valid host name');
 
-  await page.getByLabel('Host name').fill(host);
+  await page.getByLabel('Host name', { exact: true }).fill(host);
   await page.getByRole('button', { name: 'Save management network' }).click();
   await expect(page.getByText('takes effect after a System Reset')).toBeVisible();
   await expect(page.getByText('Waiting for a System Reset: management network.')).toBeVisible();
@@ -24,7 +24,7 @@ test('a setting that needs a System Reset goes pending, then applies after Reset
   await page.getByRole('button', { name: 'Reset MCU' }).click();
   await expect(page.getByText('The MCU is resetting')).toBeVisible();
   // The page loads again by itself once the MCU is back.
-  await expect(page.getByLabel('Host name')).toHaveValue(host, { timeout: 20_000 });
+  await expect(page.getByLabel('Host name', { exact: true })).toHaveValue(host, { timeout: 20_000 });
   await expect(page.getByText('Waiting for a System Reset')).toHaveCount(0);
   await expect(page.getByText(`Host name (registered)`)).toBeVisible();
 });
@@ -33,7 +33,7 @@ test('an Operator sees the network settings but cannot change them', async ({ pa
   await loginAsNewUser(page, 'netop', info.project.name, 'operator');
   await page.goto('/network');
   await hydrated(page);
-  await expect(page.getByLabel('Host name')).toBeDisabled();
+  await expect(page.getByLabel('Host name', { exact: true })).toBeDisabled();
   await expect(page.getByRole('button', { name: 'Save management network' })).toHaveCount(0);
   const r = await page.request.post('/api/set_management_network', {
     form: { control_unit_address: '10.0.0.8', host_name: 'sneaky', dns: '' },

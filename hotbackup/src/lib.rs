@@ -151,6 +151,15 @@ async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|e| Err(DomainError::Storage(format!("store task failed: {e}"))))
 }
 
+/// A change made by hand, as [`HotBackup::commit_report`] acknowledges it.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub entry: LogEntry,
+    /// The Slave acknowledged it (it is on the Slave's disk); `false`: the MCU is
+    /// standalone, or the Master carried on alone.
+    pub mirrored: bool,
+}
+
 impl HotBackup {
     /// Reads the settings, decides the starting role and starts the background task.
     /// A configured Master first asks its peer (bounded by the detection time) whether a
@@ -310,6 +319,12 @@ impl HotBackup {
     /// was acknowledged. If the Slave does not answer within the detection time, the Master
     /// carries on alone and says so.
     pub async fn commit(&self, change: Change) -> Result<LogEntry, DomainError> {
+        self.commit_report(change).await.map(|c| c.entry)
+    }
+
+    /// [`Self::commit`], also telling whether the Slave had the change on disk when it
+    /// was acknowledged (the fault suite holds the pair to that promise).
+    pub async fn commit_report(&self, change: Change) -> Result<Committed, DomainError> {
         if self.st().handing_over {
             return Err(DomainError::Conflict(
                 "A planned switch-over is in progress; try again in a moment on the new Master.".into(),
@@ -331,6 +346,7 @@ impl HotBackup {
             drop(rx);
             if acked {
                 self.st().lag_ms = started.elapsed().as_millis() as u64;
+                return Ok(Committed { entry, mirrored: true });
             } else {
                 let was_in_sync = std::mem::replace(&mut self.st().slave_in_sync, false);
                 // Silence from the Slave may mean it has taken over (this MCU was paused or
@@ -352,7 +368,7 @@ impl HotBackup {
                 }
             }
         }
-        Ok(entry)
+        Ok(Committed { entry, mirrored: false })
     }
 
     // ------------------------------------------------------------------ administrator actions

@@ -327,7 +327,7 @@ pub async fn add_conference(
             Some(d) => Some(start_ms + i64::from(domain::schedule::duration_min(d)?) * 60_000),
         };
         let conference = Conference { id, name: name.clone(), numeric_id: numeric_id.clone(), profile_id, start_ms, end_ms, source_id: None };
-        st.hb.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
+        st.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
         tracing::info!(by = %me.name, conference = %name, "conference started");
         Ok(format!("Conference '{name}' (ID {numeric_id}) started."))
     })
@@ -424,7 +424,7 @@ async fn add_participant_as(
         video_muted: false,
         chairperson: false,
     };
-    st.hb.commit(domain::Change::Put { record: domain::Record::Participant(p) }).await?;
+    st.commit(domain::Change::Put { record: domain::Record::Participant(p) }).await?;
     Ok(format!("'{name}' connected to {}.", conference.name))
 }
 
@@ -459,7 +459,7 @@ pub async fn participant_action(participant_id: String, action: String) -> Resul
         let (st, _) = require(Permission::RunConferences).await?;
         let p: domain::Participant = find(&st, participant_id, "That participant is no longer in the conference.").await?;
         if action == "delete" {
-            st.hb.commit(domain::Change::Delete { kind: domain::EntityKind::Participant, id: p.id }).await?;
+            st.commit(domain::Change::Delete { kind: domain::EntityKind::Participant, id: p.id }).await?;
             return Ok(format!("'{}' removed.", p.name));
         }
         let act = domain::conference::ParticipantAction::parse(&action)
@@ -469,7 +469,7 @@ pub async fn participant_action(participant_id: String, action: String) -> Resul
             domain::conference::check_capacity(connected, capacity)?;
         }
         let after = act.apply(&p);
-        st.hb.commit(domain::Change::Put { record: domain::Record::Participant(after) }).await?;
+        st.commit(domain::Change::Put { record: domain::Record::Participant(after) }).await?;
         Ok(format!("{}: {}.", p.name, action.replace('_', " ")))
     })
     .await
@@ -480,7 +480,7 @@ pub async fn terminate_conference(id: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;
         let c = find_conference(&st, id).await?;
-        st.hb.commit(domain::Change::Delete { kind: domain::EntityKind::Conference, id: c.id }).await?;
+        st.commit(domain::Change::Delete { kind: domain::EntityKind::Conference, id: c.id }).await?;
         tracing::info!(by = %me.name, conference = %c.name, "conference terminated");
         leptos_axum::redirect("/conferences");
         Ok(format!("Conference '{}' terminated.", c.name))
@@ -751,7 +751,7 @@ pub async fn save_profile(
         let id = if id.is_empty() { domain::store::new_id() } else { id };
         let p = domain::resources::profile(id, &name, &line_rate_kbps, &resolution, &layout, encryption.is_some(), auto_terminate.is_some())?;
         let name = p.name.clone();
-        st.hb.commit(domain::Change::Put { record: domain::Record::Profile(p) }).await?;
+        st.commit(domain::Change::Put { record: domain::Record::Profile(p) }).await?;
         Ok(format!("Profile '{name}' saved."))
     })
     .await
@@ -774,7 +774,7 @@ pub async fn save_meeting_room(
         let room = domain::resources::meeting_room(id, &name, &numeric_id, &profile_id, &conference_password, &chairperson_password, &profiles)?;
         domain::resources::check_numeric_id_free(&room.numeric_id, &room.id, &id_uses(&st).await?)?;
         let name = room.name.clone();
-        st.hb.commit(domain::Change::Put { record: domain::Record::MeetingRoom(room) }).await?;
+        st.commit(domain::Change::Put { record: domain::Record::MeetingRoom(room) }).await?;
         Ok(format!("Meeting room '{name}' saved."))
     })
     .await
@@ -799,7 +799,7 @@ pub async fn start_meeting_room(id: String) -> Result<String, AppError> {
             end_ms: None,
             source_id: Some(room.id.clone()),
         };
-        st.hb.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
+        st.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
         Ok(format!("Conference '{}' started from its meeting room.", room.name))
     })
     .await

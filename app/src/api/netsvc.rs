@@ -82,7 +82,7 @@ async fn update_service(
             Ok(service)
         })
         .await?;
-    st.hb.commit(Change::Put { record: Record::NetworkService(service) }).await?;
+    st.commit(Change::Put { record: Record::NetworkService(service) }).await?;
     Ok(format!("{what} saved; in effect now."))
 }
 

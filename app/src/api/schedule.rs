@@ -72,7 +72,7 @@ pub async fn save_reservation(
             r.numeric_id,
             domain::timefmt::format_utc(r.start_ms)
         );
-        st.hb.commit(Change::Put { record: Record::Reservation(r) }).await?;
+        st.commit(Change::Put { record: Record::Reservation(r) }).await?;
         Ok(msg)
     })
     .await

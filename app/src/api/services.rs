@@ -72,7 +72,7 @@ pub async fn save_entry_queue(
         )?;
         domain::resources::check_numeric_id_free(&q.numeric_id, &q.id, &id_uses(&st).await?)?;
         let name = q.name.clone();
-        st.hb.commit(Change::Put { record: Record::EntryQueue(q) }).await?;
+        st.commit(Change::Put { record: Record::EntryQueue(q) }).await?;
         Ok(format!("Entry queue '{name}' saved."))
     })
     .await
@@ -108,7 +108,7 @@ pub async fn save_ivr_service(
         let id = if id.is_empty() { domain::store::new_id() } else { id };
         let ivr = domain::resources::ivr_service(id, &name, &welcome_message, ask_conference_password.is_some(), ask_chairperson_password.is_some())?;
         let name = ivr.name.clone();
-        st.hb.commit(Change::Put { record: Record::IvrService(ivr) }).await?;
+        st.commit(Change::Put { record: Record::IvrService(ivr) }).await?;
         Ok(format!("IVR service '{name}' saved."))
     })
     .await
@@ -138,7 +138,7 @@ pub async fn save_recording_link(id: String, name: String, address: String) -> R
         let id = if id.is_empty() { domain::store::new_id() } else { id };
         let link = domain::resources::recording_link(id, &name, &address)?;
         let name = link.name.clone();
-        st.hb.commit(Change::Put { record: Record::RecordingLink(link) }).await?;
+        st.commit(Change::Put { record: Record::RecordingLink(link) }).await?;
         Ok(format!("Recording link '{name}' saved."))
     })
     .await
@@ -184,7 +184,7 @@ pub async fn delete_resource(kind: String, id: String) -> Result<String, AppErro
             })
             .await?
             .ok_or_else(missing)?;
-        st.hb.commit(Change::Delete { kind, id }).await?;
+        st.commit(Change::Delete { kind, id }).await?;
         Ok(format!("{} '{name}' deleted.", kind.label()))
     })
     .await

@@ -31,8 +31,8 @@ pub fn ConferencesPage() -> impl IntoView {
                     <FieldError id="conf-name" field="name" result=result/>
                 </div>
                 <div class="field">
-                    <label for="conf-id">"ID (empty = next free)"</label>
-                    <input id="conf-id" name="numeric_id" inputmode="numeric" aria-describedby="conf-id-error" aria-invalid=invalid(result, "numeric_id")/>
+                    <label for="conf-id">"ID"</label>
+                    <input id="conf-id" name="numeric_id" inputmode="numeric" placeholder="next free" aria-describedby="conf-id-error" aria-invalid=invalid(result, "numeric_id")/>
                     <FieldError id="conf-id" field="numeric_id" result=result/>
                 </div>
                 <div class="field">

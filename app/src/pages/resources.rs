@@ -223,14 +223,14 @@ fn rooms_table(
 
 /// The fields shared by meeting rooms and entry queues.
 #[allow(clippy::too_many_arguments)]
-fn room_fields(prefix: &str, name: &str, numeric: &str, profile_id: &str, cpw: &str, chpw: &str, profiles: &[Profile], res: Answer) -> AnyView {
+fn room_fields(prefix: &str, id_label: &'static str, name: &str, numeric: &str, profile_id: &str, cpw: &str, chpw: &str, profiles: &[Profile], res: Answer) -> AnyView {
     let id = |f: &str| format!("{prefix}-{f}");
     let (name_id, num_id, cpw_id, chpw_id) = (id("name"), id("num"), id("cpw"), id("chpw"));
     let select = profile_select(id("profile"), profiles, profile_id, res);
     let (name, numeric, cpw, chpw) = (name.to_string(), numeric.to_string(), cpw.to_string(), chpw.to_string());
     view! {
         <TextField id=name_id name="name" label="Display name" value=name result=res/>
-        <TextField id=num_id name="numeric_id" label="ID (digits)" value=numeric result=res inputmode="numeric"/>
+        <TextField id=num_id name="numeric_id" label=id_label value=numeric result=res inputmode="numeric"/>
         {select}
         <TextField id=cpw_id name="conference_password" label="Conference password (digits)" value=cpw result=res inputmode="numeric"/>
         <TextField id=chpw_id name="chairperson_password" label="Chairperson password (digits)" value=chpw result=res inputmode="numeric"/>
@@ -248,7 +248,7 @@ fn room_form(r: Option<MeetingRoom>, profiles: &[Profile], save: ServerAction<Sa
         conference_password: String::new(),
         chairperson_password: String::new(),
     });
-    let fields = room_fields(&prefix, &r.name, &r.numeric_id, &r.profile_id, &r.conference_password, &r.chairperson_password, profiles, res);
+    let fields = room_fields(&prefix, "Meeting room ID", &r.name, &r.numeric_id, &r.profile_id, &r.conference_password, &r.chairperson_password, profiles, res);
     view! {
         <ActionForm action=save attr:class="form">
             <input type="hidden" name="id" value=r.id.clone()/>
@@ -336,7 +336,7 @@ fn queue_form(q: Option<EntryQueue>, v: &EntryQueuesView, save: ServerAction<Sav
         .iter()
         .map(|i| view! { <option value=i.id.clone() selected=i.id == current>{i.name.clone()}</option> })
         .collect_view();
-    let fields = room_fields(&prefix, &q.name, &q.numeric_id, &q.profile_id, &q.conference_password, &q.chairperson_password, &v.profiles, res);
+    let fields = room_fields(&prefix, "Entry queue ID", &q.name, &q.numeric_id, &q.profile_id, &q.conference_password, &q.chairperson_password, &v.profiles, res);
     view! {
         <ActionForm action=save attr:class="form">
             <input type="hidden" name="id" value=q.id.clone()/>

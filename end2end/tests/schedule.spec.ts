@@ -1,0 +1,121 @@
+import { ADMIN, expect, hydrated, login, test } from './helpers';
+
+/** "2026-11-25T17:30:15" in UTC, as the Start (UTC) field takes it. */
+function utcInput(ms: number) {
+  return new Date(ms).toISOString().slice(0, 19);
+}
+
+test('a reservation made a few seconds ahead becomes an ongoing conference at its start time', async ({ page, context }, info) => {
+  const profile = `Res HD ${info.project.name}`;
+  const name = `Daily sync ${info.project.name}`;
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  const r = await page.request.post('/api/save_profile', {
+    form: { id: '', name: profile, line_rate_kbps: '1920', resolution: 'hd720', layout: 'auto' },
+  });
+  expect(r.status(), await r.text()).toBe(200);
+
+  // The conference list stays open in a second page: the start must appear there by itself.
+  const list = await context.newPage();
+  await list.goto('/conferences');
+  await hydrated(list);
+  await expect(list.locator(`tr[data-conference="${name}"]`)).toHaveCount(0);
+
+  await page.goto('/reservations');
+  await hydrated(page);
+  const form = page.locator('details.card');
+  await form.getByText('New reservation').click();
+  await form.getByLabel('Reservation name').fill(name);
+  await form.getByLabel('Profile').selectOption({ label: profile });
+  await form.getByLabel('Duration (H:MM)').fill('25:00');
+  await form.getByRole('button', { name: 'Save reservation' }).click();
+  await expect(form.getByRole('alert').filter({ hasText: 'from 1 minute to 24 hours' })).toBeVisible();
+  await form.getByLabel('Duration (H:MM)').fill('0:30');
+  await form.getByLabel('Defined participants').fill('Alice, 10.1.1.1\nBob, bob@example.com');
+  await form.getByLabel('Start (UTC)').fill(utcInput(Date.now() + 6_000));
+  await form.getByRole('button', { name: 'Save reservation' }).click();
+  await expect(form.getByRole('status')).toContainText(`Reservation '${name}'`);
+  await expect(page.locator(`tr[data-reservation="${name}"]`)).toContainText('00:30');
+
+  // At its start time the scheduler starts it, dials the two defined participants, and
+  // the reservation (a single occurrence) leaves the list.
+  const row = list.locator(`tr[data-conference="${name}"]`);
+  await expect(row).toContainText('(2/2)', { timeout: 15_000 });
+  await expect(page.locator(`tr[data-reservation="${name}"]`)).toHaveCount(0);
+  await list.close();
+});
+
+test('Fixed Ports and QoS tell what is wrong, and keep what was typed', async ({ page }) => {
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await page.goto('/network');
+  await hydrated(page);
+
+  await page.getByRole('tab', { name: 'Fixed Ports' }).click();
+  const ports = page.locator('#panel-ports');
+  await expect(ports).toBeVisible();
+  await ports.getByLabel('Fixed ports').check();
+  await ports.getByLabel('First TCP port').fill('80');
+  await ports.getByRole('button', { name: 'Save fixed ports' }).click();
+  await expect(page.locator('#fp-tcp-first-error')).toContainText('from 1024 to 65535');
+  await ports.getByLabel('First TCP port').fill('49152');
+  await ports.getByLabel('Last UDP port').fill('49160');
+  await ports.getByRole('button', { name: 'Save fixed ports' }).click();
+  await expect(page.locator('#fp-udp-last-error')).toContainText('calls need');
+  await expect(ports.getByLabel('Last UDP port')).toHaveValue('49160');
+  await ports.getByLabel('Last UDP port').fill('50175');
+  await ports.getByRole('button', { name: 'Save fixed ports' }).click();
+  await expect(ports.getByRole('status')).toContainText('Fixed Ports saved');
+
+  await page.getByRole('tab', { name: 'QoS' }).click();
+  const qos = page.locator('#panel-qos');
+  await expect(ports).toBeHidden();
+  await qos.getByLabel('Type').selectOption('precedence');
+  await qos.getByLabel('Audio priority').fill('9');
+  await qos.getByRole('button', { name: 'Save QoS' }).click();
+  await expect(page.locator('#qos-audio-error')).toContainText('Precedence priority is 0–5');
+  await qos.getByLabel('Type').selectOption('diffserv');
+  await qos.getByLabel('Audio priority').fill('0x2E');
+  await qos.getByLabel('Video priority').fill('64');
+  await qos.getByRole('button', { name: 'Save QoS' }).click();
+  await expect(page.locator('#qos-video-error')).toContainText('DiffServ code point is 0–63');
+  await qos.getByLabel('Video priority').fill('34');
+  await qos.getByRole('button', { name: 'Save QoS' }).click();
+  await expect(qos.getByRole('status')).toContainText('QoS saved');
+});
+
+test('an entry queue uses an IVR service, which then cannot be deleted', async ({ page }, info) => {
+  const ivr = `Welcome ${info.project.name}`;
+  const queue = `EQ ${info.project.name}`;
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  const r = await page.request.post('/api/save_profile', {
+    form: { id: '', name: `EQ HD ${info.project.name}`, line_rate_kbps: '384', resolution: 'sd', layout: 'auto' },
+  });
+  expect(r.status(), await r.text()).toBe(200);
+
+  await page.goto('/ivr-services');
+  await hydrated(page);
+  let form = page.locator('details.card');
+  await form.getByText('New IVR service').click();
+  await form.getByLabel('Service name').fill(ivr);
+  await form.getByLabel('Welcome message').fill('Welcome. Enter the conference ID.');
+  await form.getByRole('button', { name: 'Save IVR service' }).click();
+  await expect(page.locator(`tr[data-ivr="${ivr}"]`)).toContainText('Enter the conference ID');
+
+  await page.goto('/entry-queues');
+  await hydrated(page);
+  form = page.locator('details.card');
+  await form.getByText('New entry queue').click();
+  await form.getByLabel('Display name').fill(queue);
+  await form.getByLabel('Entry queue ID').fill(info.project.name === 'phone' ? '8802' : '8801');
+  await form.getByLabel('IVR service').selectOption({ label: ivr });
+  await form.getByRole('button', { name: 'Save entry queue' }).click();
+  await expect(page.locator(`tr[data-queue="${queue}"]`)).toContainText(ivr);
+
+  await page.goto('/ivr-services');
+  await hydrated(page);
+  page.once('dialog', (d) => d.accept());
+  await page.locator(`tr[data-ivr="${ivr}"]`).getByRole('button', { name: `Delete ${ivr}` }).click();
+  await expect(page.getByRole('alert').filter({ hasText: `in use by the entry queue '${queue}'` })).toBeVisible();
+});
