@@ -129,12 +129,15 @@ pub struct HbStatus {
 // ---------------------------------------------------------------- failure detection
 
 /// The Slave's view of the Master's health: the Master has failed when nothing was heard
-/// from it for the detection time, and only if this MCU's own network is up (otherwise
-/// the fault is here, and taking over would make two Masters).
+/// from it for the detection time *and* an attempt begun after that silence failed too,
+/// and only if this MCU's own network is up (otherwise the fault is here, and taking over
+/// would make two Masters). The second condition keeps a Slave that was itself frozen
+/// (its silence is its own) from taking over from a healthy Master.
 #[derive(Debug, Clone)]
 pub struct FailureDetector {
     detection: Duration,
     last_heard: Instant,
+    last_try: Option<Instant>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,7 +153,12 @@ pub enum Verdict {
 
 impl FailureDetector {
     pub fn new(detection: Duration, now: Instant) -> Self {
-        FailureDetector { detection, last_heard: now }
+        FailureDetector { detection, last_heard: now, last_try: None }
+    }
+
+    /// An attempt to reach the Master begins now.
+    pub fn trying(&mut self, now: Instant) {
+        self.last_try = Some(now);
     }
 
     pub fn heard(&mut self, now: Instant) {
@@ -164,7 +172,9 @@ impl FailureDetector {
     pub fn verdict(&self, now: Instant, own_network_up: bool) -> Verdict {
         if self.silent_for(now) == Duration::ZERO {
             Verdict::Alive
-        } else if self.silent_for(now) < self.detection {
+        } else if self.silent_for(now) < self.detection
+            || !self.last_try.is_some_and(|t| t.saturating_duration_since(self.last_heard) >= self.detection)
+        {
             Verdict::Suspect
         } else if own_network_up {
             Verdict::Failed
@@ -568,6 +578,11 @@ mod tests {
         let mut d = FailureDetector::new(Duration::from_millis(1000), t0);
         assert_eq!(d.verdict(t0, true), Verdict::Alive);
         assert_eq!(d.verdict(t0 + Duration::from_millis(999), true), Verdict::Suspect);
+        // Silent long enough, but the last attempt began before that (this MCU was frozen
+        // in the middle of it): not proof. A fresh attempt that fails is.
+        d.trying(t0 + Duration::from_millis(10));
+        assert_eq!(d.verdict(t0 + Duration::from_millis(3000), true), Verdict::Suspect);
+        d.trying(t0 + Duration::from_millis(1000));
         assert_eq!(d.verdict(t0 + Duration::from_millis(1000), true), Verdict::Failed);
         assert_eq!(d.verdict(t0 + Duration::from_millis(5000), false), Verdict::OwnNetworkDown);
         d.heard(t0 + Duration::from_millis(900));

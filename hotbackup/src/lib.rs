@@ -95,6 +95,9 @@ struct State {
     peer_digest: Option<String>,
     /// Master: when the Slave last polled, what it had, whether it was caught up.
     slave_seen: Option<Instant>,
+    /// Last answer to this Master's own probe of the peer, and the last probe tried.
+    peer_heard: Option<Instant>,
+    probe_tried: Option<Instant>,
     slave_acked: u64,
     slave_in_sync: bool,
     /// Slave: whether its copy equals the Master's as of the last poll.
@@ -189,6 +192,8 @@ impl HotBackup {
                     peer_seq: None,
                     peer_digest: None,
                     slave_seen: None,
+                    peer_heard: None,
+                    probe_tried: None,
                     slave_acked: 0,
                     slave_in_sync: false,
                     caught_up: false,
@@ -329,6 +334,20 @@ impl HotBackup {
             return Err(DomainError::Conflict(
                 "A planned switch-over is in progress; try again in a moment on the new Master.".into(),
             ));
+        }
+        // A Master that has heard nothing from its peer for the detection time (its Slave is
+        // down, or this MCU was frozen and the Slave may have taken over) asks the peer
+        // before taking a change: two Masters must never both acknowledge while linked.
+        let must_ask = {
+            let st = self.st();
+            let detection = Duration::from_millis(st.settings.detection_ms.into());
+            let heartbeat = Duration::from_millis(st.settings.heartbeat_ms.into());
+            let heard = [st.slave_seen, st.peer_heard].into_iter().flatten().any(|t| t.elapsed() < detection);
+            let asked = st.probe_tried.is_some_and(|t| t.elapsed() < heartbeat);
+            st.role == LiveRole::Master && st.settings.enabled && !heard && !asked
+        };
+        if must_ask {
+            self.master_probe().await; // steps down (the store then refuses, G5) under a newer Master
         }
         let entry = blocking(&self.inner.store, move |s| s.apply(change)).await?;
         self.inner.committed.send_replace(entry.seq);
@@ -821,10 +840,12 @@ impl HotBackup {
             return;
         }
         let timeout = Duration::from_millis(settings.detection_ms.into());
+        self.st().probe_tried = Some(Instant::now());
         match self.inner.client.heartbeat(&peer, &token, timeout).await {
             Ok(hb) => {
                 {
                     let mut st = self.st();
+                    st.peer_heard = Some(Instant::now());
                     st.peer_state = PeerState::Up;
                     st.peer_name = Some(hb.name.clone());
                     st.peer_digest = Some(hb.digest.clone());
@@ -974,6 +995,7 @@ impl HotBackup {
         detection: Duration,
         detector: &mut FailureDetector,
     ) -> Result<(), String> {
+        detector.trying(Instant::now());
         let hb = match self.inner.client.heartbeat(peer, token, detection).await {
             Ok(hb) => hb,
             Err(CallError::Refused { status: 401, .. }) => {
@@ -1035,6 +1057,7 @@ impl HotBackup {
                 return Ok(());
             }
             let after = self.inner.store.last_seq().map_err(|e| e.to_string())?;
+            detector.trying(Instant::now());
             let batch = self.inner.client.log(peer, token, after, hb_every, detection).await.map_err(|e| e.to_string())?;
             detector.heard(Instant::now());
             self.maybe_refresh_checks();

@@ -1,0 +1,324 @@
+//! Real MCU processes on loopback and the network between them: `Mcu` starts, kills
+//! (SIGKILL), pauses (SIGSTOP/SIGCONT) and restarts one server process with its own data
+//! folder; `Relay` is a loopback TCP relay that stands for the peer link and can be cut
+//! (a partition) and healed. Nothing here touches an address outside 127.0.0.1.
+
+use anyhow::{anyhow, bail, Context, Result};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The first Administrator's password of every test MCU.
+pub const PASSWORD: &str = "fault-admin-pass";
+
+/// A free TCP port on loopback (the OS picks it).
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// What a server function answered, with the commit headers (`x-mcu-*`).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub epoch: Option<u64>,
+    pub mirrored: Option<bool>,
+}
+
+impl Reply {
+    pub fn ok(&self) -> bool {
+        self.status == 200
+    }
+}
+
+/// A handle to call one MCU's HTTP API (cheap to clone; survives the process's restarts,
+/// as sessions are kept in its database).
+#[derive(Clone)]
+pub struct Node {
+    pub name: String,
+    pub port: u16,
+    cookie: String,
+    http: reqwest::Client,
+}
+
+impl Node {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `/healthz`, or `None` when it does not answer within a second.
+    pub async fn health(&self) -> Option<serde_json::Value> {
+        let r = self.http.get(self.url("/healthz")).timeout(Duration::from_secs(1)).send().await.ok()?;
+        r.json().await.ok()
+    }
+
+    /// Calls a server function with a form; `Err` when there is no answer within `timeout`.
+    pub async fn api_within(&self, f: &str, form: &[(&str, &str)], timeout: Duration) -> Result<Reply> {
+        let r = self
+            .http
+            .post(self.url(&format!("/api/{f}")))
+            .header("Accept", "application/json")
+            .header("Cookie", &self.cookie)
+            .form(form)
+            .timeout(timeout)
+            .send()
+            .await?;
+        let header = |n: &str| r.headers().get(n).and_then(|v| v.to_str().ok()).map(String::from);
+        let epoch = header("x-mcu-epoch").and_then(|v| v.parse().ok());
+        let mirrored = header("x-mcu-mirrored").map(|v| v == "true");
+        let status = r.status().as_u16();
+        Ok(Reply { status, body: r.text().await.unwrap_or_default(), epoch, mirrored })
+    }
+
+    pub async fn api(&self, f: &str, form: &[(&str, &str)]) -> Result<Reply> {
+        self.api_within(f, form, Duration::from_secs(20)).await
+    }
+
+    /// Waits (bounded) until `/healthz` satisfies `pred`; returns how long it took, or the
+    /// last answer seen.
+    pub async fn wait_health(&self, limit: Duration, pred: impl Fn(&serde_json::Value) -> bool) -> Result<Duration, Option<serde_json::Value>> {
+        let t0 = Instant::now();
+        let mut last = None;
+        while t0.elapsed() < limit {
+            if let Some(h) = self.health().await {
+                if pred(&h) {
+                    return Ok(t0.elapsed());
+                }
+                last = Some(h);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Err(last)
+    }
+}
+
+/// One MCU server process.
+pub struct Mcu {
+    pub node: Node,
+    pub dir: PathBuf,
+    pub version: String,
+    bin: PathBuf,
+    extra_args: Vec<String>,
+    child: Option<Child>,
+    paused: bool,
+}
+
+impl std::ops::Deref for Mcu {
+    type Target = Node;
+    fn deref(&self) -> &Node {
+        &self.node
+    }
+}
+
+impl Mcu {
+    /// Starts `bin` as MCU `name` on a free port with `dir` as its data folder, and logs in.
+    pub async fn start(bin: &Path, name: &str, dir: &Path, version: &str) -> Result<Mcu> {
+        Self::start_with(bin, name, dir, version, &[]).await
+    }
+
+    /// As [`Mcu::start`], with extra command-line arguments (e.g. `--model`).
+    pub async fn start_with(bin: &Path, name: &str, dir: &Path, version: &str, extra: &[&str]) -> Result<Mcu> {
+        let mut m = Mcu {
+            node: Node { name: name.into(), port: free_port()?, cookie: String::new(), http: reqwest::Client::builder().no_proxy().build()? },
+            dir: dir.to_path_buf(),
+            version: version.into(),
+            bin: bin.to_path_buf(),
+            extra_args: extra.iter().map(|s| s.to_string()).collect(),
+            child: None,
+            paused: false,
+        };
+        m.spawn().await?;
+        Ok(m)
+    }
+
+    /// Starts the process (again) on the same port and data folder; waits until it answers
+    /// and logs in. Its stderr is appended to `stderr.log` in the data folder.
+    pub async fn spawn(&mut self) -> Result<()> {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join("stderr.log"))?;
+        let child = Command::new(&self.bin)
+            .args(["--name", &self.name, "--listen", &format!("127.0.0.1:{}", self.port)])
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .args(["--software-version", &self.version, "--admin-password", PASSWORD])
+            .args(&self.extra_args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .with_context(|| format!("cannot start {}", self.bin.display()))?;
+        self.child = Some(child);
+        self.paused = false;
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(30) {
+            if self.health().await.is_some() {
+                return self.login().await;
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
+                bail!("{} exited at start: {status}", self.name);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        bail!("{} did not start within 30 s", self.name)
+    }
+
+    /// SIGKILL: the process dies at once, as in a power cut (its disk stays).
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        self.paused = false;
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.child.is_some()
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    fn signal(&mut self, sig: libc::c_int) {
+        if let Some(c) = &self.child {
+            if let Ok(pid) = libc::pid_t::try_from(c.id()) {
+                // SAFETY: kill(2) on our own child's pid has no memory effects.
+                unsafe {
+                    libc::kill(pid, sig);
+                }
+            }
+        }
+    }
+
+    /// SIGSTOP: the process freezes (a hung MCU), keeping its sockets open.
+    pub fn pause(&mut self) {
+        if self.child.is_some() && !self.paused {
+            self.signal(libc::SIGSTOP);
+            self.paused = true;
+        }
+    }
+
+    /// SIGCONT after [`Mcu::pause`].
+    pub fn resume(&mut self) {
+        if self.paused {
+            self.signal(libc::SIGCONT);
+            self.paused = false;
+        }
+    }
+
+    pub async fn login(&mut self) -> Result<()> {
+        let r = self
+            .node
+            .http
+            .post(self.url("/api/login"))
+            .header("Accept", "application/json")
+            .form(&[("username", "admin"), ("password", PASSWORD), ("next", "/")])
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("login on {}: {}", self.name, r.status());
+        }
+        let set = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).ok_or_else(|| anyhow!("no session cookie"))?;
+        self.node.cookie = set.split(';').next().unwrap_or_default().to_string();
+        Ok(())
+    }
+
+    /// Enables Hot Backup with `peer_address` and the given timings.
+    pub async fn enable_at(&self, role: &str, peer_address: &str, heartbeat_ms: u32, detection_ms: u32) -> Result<Reply> {
+        let (hb, det) = (heartbeat_ms.to_string(), detection_ms.to_string());
+        self.api(
+            "enable_hot_backup",
+            &[("role", role), ("peer_address", peer_address), ("heartbeat_ms", &hb), ("detection_ms", &det), ("inactivity_s", "30"), ("password", PASSWORD)],
+        )
+        .await
+    }
+
+    /// The data folder's stderr log (panics show up there).
+    pub fn stderr_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
+    }
+
+    /// Resident memory of the process in MB (Linux /proc), if it runs.
+    pub fn rss_mb(&self) -> Option<f64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb / 1024.0)
+    }
+}
+
+impl Drop for Mcu {
+    fn drop(&mut self) {
+        self.resume();
+        self.kill9();
+    }
+}
+
+/// A TCP relay on loopback standing for the network between the two MCUs: `cut` drops
+/// every connection and refuses new ones (a partition), `heal` lets them through again.
+pub struct Relay {
+    pub port: u16,
+    open: Arc<AtomicBool>,
+    conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    /// A relay from a free loopback port to `127.0.0.1:target`.
+    pub async fn start(target: u16) -> Result<Relay> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        let open = Arc::new(AtomicBool::new(true));
+        let conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
+        let (o, c) = (open.clone(), conns.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !o.load(Ordering::SeqCst) {
+                    continue; // dropped: the link is cut
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                let mut list = c.lock().unwrap_or_else(|p| p.into_inner());
+                list.retain(|t| !t.is_finished());
+                list.push(task);
+            }
+        });
+        Ok(Relay { port, open, conns, accept })
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn cut(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        for t in self.conns.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            t.abort();
+        }
+    }
+
+    pub fn heal(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cut(&self) -> bool {
+        !self.open.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
+    }
+}
