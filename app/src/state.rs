@@ -52,7 +52,7 @@ impl ResetRequest {
 impl AppState {
     /// The one write path of the server functions: commits through Hot Backup (refused on a
     /// Slave, waits for the Slave while in sync) and tells the caller, in the response
-    /// headers `x-mcu-epoch`, `x-mcu-seq` and `x-mcu-mirrored`, where the change stands
+    /// headers `x-mcu-epoch`, `x-mcu-seq`, `x-mcu-mirrored` and `x-mcu-replication-us`, where the change stands
     /// (scripts and the fault suite read them; pages ignore them).
     pub async fn commit(&self, change: domain::Change) -> Result<domain::change::LogEntry, AppError> {
         let c = self.hb.commit_report(change).await?;
@@ -62,6 +62,7 @@ impl AppState {
                 ("x-mcu-epoch", c.entry.epoch.to_string()),
                 ("x-mcu-seq", c.entry.seq.to_string()),
                 ("x-mcu-mirrored", c.mirrored.to_string()),
+                ("x-mcu-replication-us", c.replication_us.map(|u| u.to_string()).unwrap_or_default()),
             ] {
                 if let Ok(v) = HeaderValue::from_str(&value) {
                     res.insert_header(HeaderName::from_static(name), v);

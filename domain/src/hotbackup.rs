@@ -173,7 +173,7 @@ impl FailureDetector {
         if self.silent_for(now) == Duration::ZERO {
             Verdict::Alive
         } else if self.silent_for(now) < self.detection
-            || !self.last_try.is_some_and(|t| t.saturating_duration_since(self.last_heard) >= self.detection)
+            || self.last_try.is_none_or(|t| t.saturating_duration_since(self.last_heard) < self.detection)
         {
             Verdict::Suspect
         } else if own_network_up {

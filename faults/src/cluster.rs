@@ -26,6 +26,8 @@ pub struct Reply {
     pub body: String,
     pub epoch: Option<u64>,
     pub mirrored: Option<bool>,
+    /// Master commit → Slave acknowledgement, when the Slave had it.
+    pub replication_us: Option<u64>,
 }
 
 impl Reply {
@@ -73,12 +75,22 @@ impl Node {
         let header = |n: &str| r.headers().get(n).and_then(|v| v.to_str().ok()).map(String::from);
         let epoch = header("x-mcu-epoch").and_then(|v| v.parse().ok());
         let mirrored = header("x-mcu-mirrored").map(|v| v == "true");
+        let replication_us = header("x-mcu-replication-us").and_then(|v| v.parse().ok());
         let status = r.status().as_u16();
-        Ok(Reply { status, body: r.text().await.unwrap_or_default(), epoch, mirrored })
+        Ok(Reply { status, body: r.text().await.unwrap_or_default(), epoch, mirrored, replication_us })
     }
 
     pub async fn api(&self, f: &str, form: &[(&str, &str)]) -> Result<Reply> {
         self.api_within(f, form, Duration::from_secs(20)).await
+    }
+
+    /// A server-rendered page as the logged-in user sees it.
+    pub async fn get_page(&self, path: &str) -> Result<String> {
+        let r = self.http.get(self.url(path)).header("Cookie", &self.cookie).timeout(Duration::from_secs(20)).send().await?;
+        if !r.status().is_success() {
+            bail!("GET {path}: {}", r.status());
+        }
+        Ok(r.text().await?)
     }
 
     /// Waits (bounded) until `/healthz` satisfies `pred`; returns how long it took, or the

@@ -77,7 +77,7 @@ pub fn schedule(seed: u64, t: Timings) -> Vec<Step> {
 
 /// The client's own random stream for `seed` (which change to make next).
 pub fn client_rng(seed: u64) -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_c11e_47u64)
+    ChaCha8Rng::seed_from_u64(seed ^ 0x005e_edc1_1e47_u64)
 }
 
 #[cfg(test)]

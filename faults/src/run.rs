@@ -46,12 +46,15 @@ struct Op {
     ack: Option<(u64, bool)>,
 }
 
+/// One MCU as `/healthz` showed it: (role, sync status); `None` when it did not answer.
+type Seen = Option<(String, String)>;
+
 /// Windows during which the peer link was cut (ms since the start), and the monitor's
 /// samples of each MCU's (role, sync status).
 #[derive(Default)]
 struct Timeline {
     partitions: Vec<(u64, u64)>,
-    samples: Vec<(u64, [Option<(String, String)>; 2])>,
+    samples: Vec<(u64, [Seen; 2])>,
 }
 
 impl Timeline {

@@ -161,6 +161,9 @@ pub struct Committed {
     /// The Slave acknowledged it (it is on the Slave's disk); `false`: the MCU is
     /// standalone, or the Master carried on alone.
     pub mirrored: bool,
+    /// How long the Master waited from its own commit until the Slave's acknowledgement
+    /// (the Slave had persisted it): the replication lag of this change.
+    pub replication_us: Option<u64>,
 }
 
 impl HotBackup {
@@ -364,8 +367,9 @@ impl HotBackup {
             let acked = tokio::time::timeout(detection, rx.wait_for(|a| *a >= entry.seq)).await.is_ok_and(|r| r.is_ok());
             drop(rx);
             if acked {
-                self.st().lag_ms = started.elapsed().as_millis() as u64;
-                return Ok(Committed { entry, mirrored: true });
+                let waited = started.elapsed();
+                self.st().lag_ms = waited.as_millis() as u64;
+                return Ok(Committed { entry, mirrored: true, replication_us: Some(waited.as_micros() as u64) });
             } else {
                 let was_in_sync = std::mem::replace(&mut self.st().slave_in_sync, false);
                 // Silence from the Slave may mean it has taken over (this MCU was paused or
@@ -387,7 +391,7 @@ impl HotBackup {
                 }
             }
         }
-        Ok(Committed { entry, mirrored: false })
+        Ok(Committed { entry, mirrored: false, replication_us: None })
     }
 
     // ------------------------------------------------------------------ administrator actions

@@ -2,115 +2,49 @@
 //! replication, kill -9 of the Master, failover, rejoin, planned switch-over, G1/G2/G5/G6.
 //! Every wait is bounded.
 
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use faults::cluster::{Mcu as Process, Relay as LinkRelay};
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-const PW: &str = "pair-admin-pass";
+/// A server process (the fault suite's `cluster::Mcu`) with calls that fail the test
+/// instead of returning errors.
+struct Mcu(Process);
 
-struct Mcu {
-    name: String,
-    port: u16,
-    dir: PathBuf,
-    version: String,
-    child: Option<Child>,
-    cookie: String,
-    http: reqwest::Client,
+impl Deref for Mcu {
+    type Target = Process;
+    fn deref(&self) -> &Process {
+        &self.0
+    }
+}
+
+impl DerefMut for Mcu {
+    fn deref_mut(&mut self) -> &mut Process {
+        &mut self.0
+    }
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    faults::cluster::free_port().expect("free port")
 }
 
 impl Mcu {
     async fn start(name: &str, dir: &Path, version: &str) -> Mcu {
-        let mut m = Mcu {
-            name: name.into(),
-            port: free_port(),
-            dir: dir.to_path_buf(),
-            version: version.into(),
-            child: None,
-            cookie: String::new(),
-            http: reqwest::Client::builder().no_proxy().build().expect("client"),
-        };
-        m.spawn().await;
-        m
+        Mcu(Process::start(Path::new(env!("CARGO_BIN_EXE_server")), name, dir, version).await.expect("start server"))
     }
 
     async fn spawn(&mut self) {
-        let child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(["--name", &self.name, "--listen", &format!("127.0.0.1:{}", self.port)])
-            .arg("--data-dir")
-            .arg(&self.dir)
-            .args(["--software-version", &self.version, "--admin-password", PW])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn server");
-        self.child = Some(child);
-        let t0 = Instant::now();
-        while t0.elapsed() < Duration::from_secs(20) {
-            if self.health().await.is_some() {
-                self.login().await;
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("{} did not start", self.name);
-    }
-
-    fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill(); // SIGKILL
-            let _ = c.wait();
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    async fn health(&self) -> Option<serde_json::Value> {
-        let r = self.http.get(self.url("/healthz")).timeout(Duration::from_secs(2)).send().await.ok()?;
-        r.json().await.ok()
+        self.0.spawn().await.expect("restart server");
     }
 
     async fn login(&mut self) {
-        let r = self
-            .http
-            .post(self.url("/api/login"))
-            .header("Accept", "application/json")
-            .form(&[("username", "admin"), ("password", PW), ("next", "/")])
-            .send()
-            .await
-            .expect("login");
-        assert!(r.status().is_success(), "login on {}: {}", self.name, r.status());
-        let set = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie").to_string();
-        self.cookie = set.split(';').next().unwrap_or_default().to_string();
+        self.0.login().await.expect("login");
     }
 
     /// Calls a server function; returns (status, body).
     async fn api(&self, f: &str, form: &[(&str, &str)]) -> (u16, String) {
-        let r = self
-            .http
-            .post(self.url(&format!("/api/{f}")))
-            .header("Accept", "application/json")
-            .header("Cookie", &self.cookie)
-            .form(form)
-            .timeout(Duration::from_secs(20))
-            .send()
-            .await
-            .expect("api call");
-        let status = r.status().as_u16();
-        (status, r.text().await.unwrap_or_default())
+        let r = self.0.api(f, form).await.expect("api call");
+        (r.status, r.body)
     }
 
     async fn enable(&self, role: &str, peer: &Mcu) -> (u16, String) {
@@ -118,18 +52,8 @@ impl Mcu {
     }
 
     async fn enable_at(&self, role: &str, peer_address: &str) -> (u16, String) {
-        self.api(
-            "enable_hot_backup",
-            &[
-                ("role", role),
-                ("peer_address", peer_address),
-                ("heartbeat_ms", "100"),
-                ("detection_ms", "800"),
-                ("inactivity_s", "30"),
-                ("password", PW),
-            ],
-        )
-        .await
+        let r = self.0.enable_at(role, peer_address, 100, 800).await.expect("enable call");
+        (r.status, r.body)
     }
 
     async fn conferences(&self) -> Vec<String> {
@@ -146,79 +70,26 @@ impl Mcu {
 
     /// Waits (bounded) until `/healthz` satisfies `pred`; returns how long it took.
     async fn wait_health(&self, what: &str, limit: Duration, pred: impl Fn(&serde_json::Value) -> bool) -> Duration {
-        let t0 = Instant::now();
-        let mut last = None;
-        while t0.elapsed() < limit {
-            if let Some(h) = self.health().await {
-                if pred(&h) {
-                    return t0.elapsed();
-                }
-                last = Some(h);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        match self.0.wait_health(limit, pred).await {
+            Ok(took) => took,
+            Err(last) => panic!("{}: {what} not reached within {limit:?}; last /healthz: {last:?}", self.name),
         }
-        panic!("{}: {what} not reached within {limit:?}; last /healthz: {last:?}", self.name);
     }
 }
 
-impl Drop for Mcu {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
+/// The fault suite's loopback relay standing for the peer link (`cut` = partition).
+struct Relay(LinkRelay);
 
-/// A TCP relay on loopback standing for the network between the two MCUs: `cut` drops
-/// every connection and refuses new ones (a partition), `heal` lets them through again.
-struct Relay {
-    port: u16,
-    open: Arc<AtomicBool>,
-    conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
-    accept: tokio::task::JoinHandle<()>,
+impl Deref for Relay {
+    type Target = LinkRelay;
+    fn deref(&self) -> &LinkRelay {
+        &self.0
+    }
 }
 
 impl Relay {
     async fn start(target: u16) -> Relay {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("relay bind");
-        let port = listener.local_addr().expect("addr").port();
-        let open = Arc::new(AtomicBool::new(true));
-        let conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
-        let (o, c) = (open.clone(), conns.clone());
-        let accept = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                if !o.load(Ordering::SeqCst) {
-                    continue; // dropped: the link is cut
-                }
-                let task = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                c.lock().unwrap_or_else(|p| p.into_inner()).push(task);
-            }
-        });
-        Relay { port, open, conns, accept }
-    }
-
-    fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn cut(&self) {
-        self.open.store(false, Ordering::SeqCst);
-        for t in self.conns.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
-            t.abort();
-        }
-    }
-
-    fn heal(&self) {
-        self.open.store(true, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        self.cut();
-        self.accept.abort();
+        Relay(LinkRelay::start(target).await.expect("relay"))
     }
 }
 

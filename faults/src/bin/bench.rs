@@ -1,0 +1,320 @@
+//! `bench`: measures the pair on this machine and prints our figures beside the original
+//! product's (sync every 3 s, 10 s failure detection); writes `target/bench/results.json`.
+//! Every loop is bounded; nothing but loopback is touched.
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use domain::store::{new_id, now_ms, Store};
+use domain::{Change, Conference, Direction, Participant, ParticipantState, Protocol, Record, Recurrence, Reservation};
+use faults::cluster::{Mcu, Node};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+#[command(about = "Benchmarks of the Hot Backup pair (loopback only)")]
+struct Args {
+    /// The MCU server binary (default: `server` next to this program).
+    #[arg(long)]
+    server: Option<PathBuf>,
+    /// The shipped WASM (gzip size).
+    #[arg(long, default_value = "target/site/pkg/mcu.wasm")]
+    wasm: PathBuf,
+    #[arg(long, default_value = "target/bench/results.json")]
+    out: PathBuf,
+    /// Failover runs (each: kill -9 the Master, time until the Slave acknowledges as Master).
+    #[arg(long, default_value_t = 20)]
+    failovers: usize,
+    #[arg(long, default_value_t = 100)]
+    heartbeat_ms: u32,
+    #[arg(long, default_value_t = 800)]
+    detection_ms: u32,
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let i = ((p / 100.0) * (v.len() as f64 - 1.0)).round() as usize;
+    v[i.min(v.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn pair(bin: &Path, a: &Path, b: &Path, args: &Args) -> Result<(Mcu, Mcu)> {
+    let m = Mcu::start_with(bin, "BENCH-A", a, "1.0.0", &["--model", "CS 1800"]).await?;
+    let s = Mcu::start_with(bin, "BENCH-B", b, "1.0.0", &["--model", "CS 1800"]).await?;
+    enable(&m, &s, args).await?;
+    Ok((m, s))
+}
+
+async fn enable(m: &Mcu, s: &Mcu, args: &Args) -> Result<Duration> {
+    let r = s.enable_at("slave", &m.addr(), args.heartbeat_ms, args.detection_ms).await?;
+    if !r.ok() {
+        bail!("enable Slave: {}", r.body);
+    }
+    let t0 = Instant::now();
+    let r = m.enable_at("master", &s.addr(), args.heartbeat_ms, args.detection_ms).await?;
+    if !r.ok() {
+        bail!("enable Master: {}", r.body);
+    }
+    in_sync(m, s, Duration::from_secs(120)).await?;
+    Ok(t0.elapsed())
+}
+
+/// Waits until `m` is Master and `s` Slave, in sync at the same position.
+async fn in_sync(m: &Node, s: &Node, limit: Duration) -> Result<()> {
+    let t0 = Instant::now();
+    while t0.elapsed() < limit {
+        if let (Some(a), Some(b)) = tokio::join!(m.health(), s.health()) {
+            if a["role"] == "master" && b["role"] == "slave" && b["sync_status"] == "ok" && a["seq"] == b["seq"] && a["digest"] == b["digest"] {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    bail!("{} and {} did not get in sync within {limit:?}", m.name, s.name)
+}
+
+/// Fills a data folder (before its MCU starts) with `n` conferences of `per` participants
+/// each and `n` reservations, through the store's own write path.
+fn preload(dir: &Path, n: usize, per: usize) -> Result<()> {
+    let store = Store::open(dir)?;
+    for i in 0..n {
+        let c = Conference {
+            id: new_id(),
+            name: format!("Bench {i:04}"),
+            numeric_id: format!("{}", 100_000 + i),
+            profile_id: String::new(),
+            start_ms: now_ms(),
+            end_ms: None,
+            source_id: None,
+        };
+        let cid = c.id.clone();
+        store.apply(Change::Put { record: Record::Conference(c) })?;
+        for j in 0..per {
+            let p = Participant {
+                id: new_id(),
+                conference_id: cid.clone(),
+                name: format!("Site {i:04}-{j:02}"),
+                address: format!("10.{}.{}.{}", i / 250, i % 250, j + 1),
+                protocol: Protocol::H323,
+                direction: Direction::DialOut,
+                state: ParticipantState::Disconnected,
+                audio_muted: false,
+                video_muted: false,
+                chairperson: false,
+            };
+            store.apply(Change::Put { record: Record::Participant(p) })?;
+        }
+        let r = Reservation {
+            id: new_id(),
+            name: format!("Reserved {i:04}"),
+            numeric_id: format!("{}", 300_000 + i),
+            profile_id: String::new(),
+            start_ms: now_ms() + 30 * 86_400_000,
+            duration_min: 60,
+            recurrence: Recurrence::None,
+            participants: Vec::new(),
+        };
+        store.apply(Change::Put { record: Record::Reservation(r) })?;
+    }
+    Ok(())
+}
+
+struct Row {
+    what: &'static str,
+    ours: f64,
+    unit: &'static str,
+    original: Option<f64>,
+    goal: &'static str,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let bin = faults::server_binary(args.server.clone())?;
+    let tmp = tempfile::tempdir()?;
+    let dir = |n: &str| -> Result<PathBuf> {
+        let d = tmp.path().join(n);
+        std::fs::create_dir_all(&d)?;
+        Ok(d)
+    };
+    println!("bench: server {}, heartbeat {} ms, detection {} ms", bin.display(), args.heartbeat_ms, args.detection_ms);
+
+    // 1. Replication lag and throughput on a fresh pair.
+    let (m, s) = pair(&bin, &dir("a")?, &dir("b")?, &args).await?;
+    let mut lag = Vec::new();
+    for i in 0..500 {
+        let r = m.api("add_conference", &[("name", &format!("Lag {i}")), ("numeric_id", &format!("{}", 20_000 + i))]).await?;
+        if let Some(us) = r.replication_us {
+            lag.push(us as f64 / 1000.0);
+        }
+    }
+    println!("  replication lag: {} changes", lag.len());
+    // SSR: the server-rendered conference list (500 conferences) under 50 concurrent clients.
+    let ssr = ssr_latencies(&m, 50, Duration::from_secs(10)).await;
+    let mut ssr_ms = ssr;
+    println!("  ssr: {} pages", ssr_ms.len());
+    // Mutations per second: 16 clients starting conferences for 5 s, Hot Backup on.
+    let (done, secs) = mutations(&m, 16, Duration::from_secs(5)).await;
+    let mutations_per_s = done as f64 / secs;
+    println!("  mutations: {done} in {secs:.1} s");
+    drop((m, s));
+
+    // 2. A fresh Slave catching up 1,000 conferences, 10,000 participants, 1,000 reservations.
+    let big = dir("big")?;
+    let t0 = Instant::now();
+    preload(&big, 1000, 10)?;
+    println!("  preloaded 12,000 records in {:.1} s", t0.elapsed().as_secs_f64());
+    let m = Mcu::start_with(&bin, "BENCH-C", &big, "1.0.0", &["--model", "CS 1800"]).await?;
+    let rss_mb_10k = m.rss_mb().unwrap_or(f64::NAN);
+    let fresh = Mcu::start_with(&bin, "BENCH-D", &dir("d")?, "1.0.0", &["--model", "CS 1800"]).await?;
+    let resync = enable(&m, &fresh, &args).await.context("resync")?;
+    let rss_after = m.rss_mb().unwrap_or(f64::NAN);
+    println!("  resync {:.2} s; Master RSS {rss_mb_10k:.0} MB idle, {rss_after:.0} MB after serving the snapshot", resync.as_secs_f64());
+    drop((m, fresh));
+
+    // 3. Failover and rejoin, again and again on one pair: kill -9 the Master, time until
+    // the Slave acknowledges a change as Master; restart the old one, time until it is an
+    // in-sync Slave.
+    let (a, b) = (dir("fa")?, dir("fb")?);
+    let (m, s) = pair(&bin, &a, &b, &args).await?;
+    let mut nodes = [m, s];
+    let (mut failover, mut rejoin) = (Vec::new(), Vec::new());
+    let mut master = 0usize;
+    for run in 0..args.failovers {
+        let slave = 1 - master;
+        nodes[master].kill9();
+        let t0 = Instant::now();
+        let mut ok = false;
+        while t0.elapsed() < Duration::from_secs(30) {
+            let r = nodes[slave]
+                .api_within("add_conference", &[("name", &format!("Failover {run}")), ("numeric_id", &format!("{}", 40_000 + run))], Duration::from_secs(5))
+                .await;
+            if r.is_ok_and(|r| r.ok()) {
+                ok = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        if !ok {
+            bail!("run {run}: no failover within 30 s");
+        }
+        failover.push(ms(t0.elapsed()));
+        let t1 = Instant::now();
+        nodes[master].spawn().await?;
+        in_sync(&nodes[slave].node, &nodes[master].node, Duration::from_secs(30)).await?;
+        rejoin.push(ms(t1.elapsed()));
+        master = slave;
+    }
+    drop(nodes);
+
+    let wasm_gzip_kb = wasm_gzip_kb(&args.wasm);
+    let results = [
+        ("failover_p50_ms", percentile(&mut failover.clone(), 50.0)),
+        ("failover_p99_ms", percentile(&mut failover.clone(), 99.0)),
+        ("failover_runs", failover.len() as f64),
+        ("rejoin_p99_ms", percentile(&mut rejoin.clone(), 99.0)),
+        ("repl_lag_p50_ms", percentile(&mut lag.clone(), 50.0)),
+        ("repl_lag_p99_ms", percentile(&mut lag.clone(), 99.0)),
+        ("resync_s", resync.as_secs_f64()),
+        ("mutations_per_s", mutations_per_s),
+        ("ssr_p99_ms", percentile(&mut ssr_ms, 99.0)),
+        ("wasm_gzip_kb", wasm_gzip_kb),
+        ("rss_mb_10k", rss_mb_10k),
+    ];
+    let get = |k: &str| results.iter().find(|(n, _)| *n == k).map(|(_, v)| *v).unwrap_or(f64::NAN);
+    let rows = [
+        Row { what: "failover p50 (kill -9 → new Master acks)", ours: get("failover_p50_ms"), unit: "ms", original: Some(10_000.0), goal: "" },
+        Row { what: "failover p99", ours: get("failover_p99_ms"), unit: "ms", original: Some(10_000.0), goal: "≤ 1500" },
+        Row { what: "rejoin p99 (restart → in-sync Slave)", ours: get("rejoin_p99_ms"), unit: "ms", original: Some(10_000.0), goal: "" },
+        Row { what: "replication lag p50 (ack → on Slave disk)", ours: get("repl_lag_p50_ms"), unit: "ms", original: Some(1_500.0), goal: "" },
+        Row { what: "replication lag p99", ours: get("repl_lag_p99_ms"), unit: "ms", original: Some(2_970.0), goal: "≤ 20" },
+        Row { what: "resync 1k conf + 10k part + 1k res", ours: get("resync_s"), unit: "s", original: Some(3.0), goal: "≤ 2" },
+        Row { what: "mutations/s, Hot Backup on", ours: get("mutations_per_s"), unit: "/s", original: None, goal: "≥ 2000" },
+        Row { what: "SSR conference list p99, 50 clients", ours: get("ssr_p99_ms"), unit: "ms", original: None, goal: "≤ 20" },
+        Row { what: "WASM gzip", ours: get("wasm_gzip_kb"), unit: "KB", original: None, goal: "≤ 400" },
+        Row { what: "Master RSS with 10k participants", ours: get("rss_mb_10k"), unit: "MB", original: None, goal: "≤ 100" },
+    ];
+    println!();
+    println!("{:<44} {:>10} {:>12} {:>9} {:>8}", "measure", "ours", "original", "ratio", "goal");
+    for r in &rows {
+        let (orig, ratio) = match r.original {
+            Some(o) => (format!("{o:.0} {}", r.unit), format!("{:.0}×", o / r.ours.max(0.001))),
+            None => ("—".to_string(), "—".to_string()),
+        };
+        println!("{:<44} {:>7.1} {:<2} {:>12} {:>9} {:>8}", r.what, r.ours, r.unit, orig, ratio, r.goal);
+    }
+    println!("(original: keep-alive every 2 s, sync every 3 s — a change waits 1.5 s on average and up to 3 s — and 10 s failure detection)");
+    let json: serde_json::Map<String, serde_json::Value> = results
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Number::from_f64((v * 100.0).round() / 100.0).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)))
+        .collect();
+    if let Some(parent) = args.out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&args.out, serde_json::to_string_pretty(&json)?)?;
+    println!("bench: wrote {}", args.out.display());
+    Ok(())
+}
+
+/// 50 clients loading the server-rendered conference list for `for_`.
+async fn ssr_latencies(m: &Node, clients: usize, for_: Duration) -> Vec<f64> {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..clients {
+        let n = m.clone();
+        set.spawn(async move {
+            let mut v = Vec::new();
+            let t0 = Instant::now();
+            while t0.elapsed() < for_ && v.len() < 100_000 {
+                let t = Instant::now();
+                if n.get_page("/conferences").await.is_ok_and(|body| body.contains("Lag 0")) {
+                    v.push(ms(t.elapsed()));
+                }
+            }
+            v
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(Ok(v)) = set.join_next().await {
+        all.extend(v);
+    }
+    all
+}
+
+/// `clients` clients starting conferences for `for_`; returns (acknowledged, seconds).
+async fn mutations(m: &Node, clients: usize, for_: Duration) -> (usize, f64) {
+    let t0 = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let n = m.clone();
+        set.spawn(async move {
+            let mut done = 0usize;
+            let mut i = 0;
+            while t0.elapsed() < for_ && i < 1_000_000 {
+                i += 1;
+                let (name, numeric) = (format!("Load {c}-{i}"), format!("{}", 1_000_000 + c * 100_000 + i));
+                if n.api("add_conference", &[("name", &name), ("numeric_id", &numeric)]).await.is_ok_and(|r| r.ok()) {
+                    done += 1;
+                }
+            }
+            done
+        });
+    }
+    let mut total = 0;
+    while let Some(Ok(d)) = set.join_next().await {
+        total += d;
+    }
+    (total, t0.elapsed().as_secs_f64())
+}
+
+fn wasm_gzip_kb(path: &Path) -> f64 {
+    let Ok(out) = std::process::Command::new("gzip").arg("-9").arg("-c").arg(path).output() else { return f64::NAN };
+    if !out.status.success() {
+        return f64::NAN;
+    }
+    out.stdout.len() as f64 / 1024.0
+}
