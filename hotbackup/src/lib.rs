@@ -1069,15 +1069,11 @@ impl HotBackup {
             let newest_at = batch.entries.last().map(|e| e.at_ms);
             let epochs = batch.epochs.clone();
             let entries = batch.entries;
-            let applied = blocking(&self.inner.store, move |s| {
-                for e in &entries {
-                    match s.apply_replicated(e, &epochs) {
-                        Ok(_) => {}
-                        Err(ReplError::Domain(d)) => return Err(d),
-                        Err(other) => return Ok(Err(other)),
-                    }
-                }
-                Ok(Ok(()))
+            // The whole batch in one transaction: one disk sync however busy the Master is.
+            let applied = blocking(&self.inner.store, move |s| match s.apply_replicated_batch(&entries, &epochs) {
+                Ok(_) => Ok(Ok(())),
+                Err((_, ReplError::Domain(d))) => Err(d),
+                Err((_, other)) => Ok(Err(other)),
             })
             .await
             .map_err(|e| e.to_string())?;

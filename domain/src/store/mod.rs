@@ -14,7 +14,7 @@ use crate::auth;
 use crate::change::{Change, EntityKind, LogEntry, Record, NETWORK_SERVICE_ID};
 use crate::model::*;
 use crate::{DomainError, Role};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -530,13 +530,13 @@ fn get_in<T: DeserializeOwned>(conn: &Connection, kind: EntityKind, id: &str) ->
     }
 }
 
-fn exists_in(tx: &Transaction<'_>, kind: EntityKind, id: &str) -> Result<bool> {
+fn exists_in(tx: &Connection, kind: EntityKind, id: &str) -> Result<bool> {
     let sql = format!("SELECT EXISTS(SELECT 1 FROM {} WHERE id = ?1)", kind.table());
     Ok(tx.query_row(&sql, [id], |r| r.get(0))?)
 }
 
 /// The integrity rules every change obeys, then the write.
-fn apply_in(tx: &Transaction<'_>, change: &Change) -> Result<()> {
+fn apply_in(tx: &Connection, change: &Change) -> Result<()> {
     match change {
         Change::Put { record } => {
             let kind = record.kind();

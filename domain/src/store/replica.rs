@@ -181,46 +181,46 @@ impl Store {
         }
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        let have = last_seq_in(&tx)?;
-        let json = serde_json::to_string(&entry.change)?;
-        if entry.seq <= have {
-            let stored: Option<(u64, String)> = tx
-                .query_row("SELECT epoch, change FROM change_log WHERE seq = ?1", [entry.seq], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            return match stored {
-                Some((epoch, change)) if epoch == entry.epoch && change == json => Ok(ReplicaOutcome::AlreadyHad),
-                // Covered by the installed snapshot, which came from the same history.
-                None if entry.seq <= meta_u64(&tx, "base_seq")? => Ok(ReplicaOutcome::AlreadyHad),
-                _ => Err(ReplError::Diverged { seq: entry.seq }),
-            };
-        }
-        if entry.seq != have + 1 {
-            return Err(ReplError::Gap { have, got: entry.seq });
-        }
-        let ours = epoch_in(&tx)?;
-        if entry.epoch < ours {
-            return Err(ReplError::Fenced { ours, theirs: entry.epoch });
-        }
-        apply_in(&tx, &entry.change).map_err(|e| match e {
-            DomainError::Storage(_) => ReplError::Domain(e),
-            // The Master accepted this change, so refusing it means the copies differ.
-            _ => ReplError::Diverged { seq: entry.seq },
-        })?;
-        if entry.epoch > ours {
-            let Some(start) = master_epochs.iter().find(|e| e.epoch == entry.epoch) else {
-                return Err(ReplError::Diverged { seq: entry.seq });
-            };
-            tx.execute(
-                "INSERT INTO epoch_history (epoch, start_seq, origin) VALUES (?1, ?2, ?3)",
-                params![start.epoch, start.start_seq, start.origin],
-            )?;
-        }
-        tx.execute(
-            "INSERT INTO change_log (seq, epoch, at_ms, change) VALUES (?1, ?2, ?3, ?4)",
-            params![entry.seq, entry.epoch, entry.at_ms, json],
-        )?;
+        let outcome = apply_replicated_in(&tx, entry, master_epochs)?;
         tx.commit()?;
-        Ok(ReplicaOutcome::Applied)
+        Ok(outcome)
+    }
+
+    /// Applies a batch streamed from the Master in one transaction (one disk sync for the
+    /// whole batch: a Slave keeps up with a busy Master). Each entry is all-or-nothing; on
+    /// the first one refused, those before it are kept and the error is returned with
+    /// their count.
+    pub fn apply_replicated_batch(
+        &self,
+        entries: &[LogEntry],
+        master_epochs: &[EpochStart],
+    ) -> std::result::Result<usize, (usize, ReplError)> {
+        if self.write_mode() == WriteMode::Primary {
+            return Err((0, ReplError::NotReplica));
+        }
+        let mut conn = self.lock();
+        let mut tx = conn.transaction().map_err(|e| (0, e.into()))?;
+        let mut done = 0;
+        let mut refused = None;
+        for entry in entries {
+            let sp = tx.savepoint().map_err(|e| (0, e.into()))?;
+            match apply_replicated_in(&sp, entry, master_epochs) {
+                Ok(_) => {
+                    sp.commit().map_err(|e| (0, e.into()))?;
+                    done += 1;
+                }
+                Err(e) => {
+                    drop(sp); // rolls this entry back
+                    refused = Some(e);
+                    break;
+                }
+            }
+        }
+        tx.commit().map_err(|e| (0, e.into()))?;
+        match refused {
+            None => Ok(done),
+            Some(e) => Err((done, e)),
+        }
     }
 
     /// Records the Master's newer epochs that begin at this MCU's next change, once the
@@ -335,6 +335,49 @@ fn decode(kind: EntityKind, data: &str) -> Result<Record> {
         EntityKind::Reservation => Record::Reservation(serde_json::from_str(data)?),
         EntityKind::NetworkService => Record::NetworkService(serde_json::from_str(data)?),
     })
+}
+
+/// One replicated entry inside the caller's transaction (see [`Store::apply_replicated`]).
+fn apply_replicated_in(tx: &Connection, entry: &LogEntry, master_epochs: &[EpochStart]) -> std::result::Result<ReplicaOutcome, ReplError> {
+    let have = last_seq_in(tx)?;
+    let json = serde_json::to_string(&entry.change)?;
+    if entry.seq <= have {
+        let stored: Option<(u64, String)> = tx
+            .query_row("SELECT epoch, change FROM change_log WHERE seq = ?1", [entry.seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        return match stored {
+            Some((epoch, change)) if epoch == entry.epoch && change == json => Ok(ReplicaOutcome::AlreadyHad),
+            // Covered by the installed snapshot, which came from the same history.
+            None if entry.seq <= meta_u64(tx, "base_seq")? => Ok(ReplicaOutcome::AlreadyHad),
+            _ => Err(ReplError::Diverged { seq: entry.seq }),
+        };
+    }
+    if entry.seq != have + 1 {
+        return Err(ReplError::Gap { have, got: entry.seq });
+    }
+    let ours = epoch_in(tx)?;
+    if entry.epoch < ours {
+        return Err(ReplError::Fenced { ours, theirs: entry.epoch });
+    }
+    apply_in(tx, &entry.change).map_err(|e| match e {
+        DomainError::Storage(_) => ReplError::Domain(e),
+        // The Master accepted this change, so refusing it means the copies differ.
+        _ => ReplError::Diverged { seq: entry.seq },
+    })?;
+    if entry.epoch > ours {
+        let Some(start) = master_epochs.iter().find(|e| e.epoch == entry.epoch) else {
+            return Err(ReplError::Diverged { seq: entry.seq });
+        };
+        tx.execute(
+            "INSERT INTO epoch_history (epoch, start_seq, origin) VALUES (?1, ?2, ?3)",
+            params![start.epoch, start.start_seq, start.origin],
+        )?;
+    }
+    tx.execute(
+        "INSERT INTO change_log (seq, epoch, at_ms, change) VALUES (?1, ?2, ?3, ?4)",
+        params![entry.seq, entry.epoch, entry.at_ms, json],
+    )?;
+    Ok(ReplicaOutcome::Applied)
 }
 
 #[cfg(test)]
@@ -556,5 +599,20 @@ mod tests {
         sync(&p);
         assert_eq!(p.slave.epoch_history().expect("h"), p.master.epoch_history().expect("h"));
         assert_eq!(p.slave.epoch().expect("e"), 2);
+    }
+
+    #[test]
+    fn a_batch_applies_in_one_go_and_keeps_what_came_before_a_refused_entry() {
+        let p = pair();
+        for i in 0..5 {
+            p.master.apply(Change::Put { record: profile(&format!("P{i}")) }).expect("apply");
+        }
+        let (log, epochs) = (p.master.changes_after(0).expect("log"), p.master.epoch_history().expect("epochs"));
+        assert_eq!(p.slave.apply_replicated_batch(&log[..3], &epochs), Ok(3));
+        // A gap: entry 5 without 4. Nothing of it is applied, and the error says how many were.
+        assert_eq!(p.slave.apply_replicated_batch(&log[4..], &epochs), Err((0, ReplError::Gap { have: 3, got: 5 })));
+        assert_eq!(p.slave.apply_replicated_batch(&log[2..], &epochs), Ok(3), "a resend of 3 is ignored, 4 and 5 applied");
+        assert_eq!(p.slave.digest().expect("digest"), p.master.digest().expect("digest"));
+        assert_eq!(p.slave.recompute_digest().expect("digest"), p.slave.digest().expect("digest"));
     }
 }
