@@ -236,13 +236,14 @@ pub async fn list_conferences() -> Result<Vec<ConferenceRow>, AppError> {
     answer(async {
         let (st, _) = require(Permission::ViewConferences).await?;
         st.db(|s| {
-            let mut rows = Vec::new();
-            for conference in s.list::<Conference>()? {
-                let parts = s.participants_of(&conference.id)?;
-                let connected = parts.iter().filter(|p| p.state == domain::ParticipantState::Connected).count();
-                rows.push(ConferenceRow { conference, connected, participants: parts.len() });
-            }
-            Ok(rows)
+            let counts = s.participant_counts()?;
+            Ok(s.list::<Conference>()?
+                .into_iter()
+                .map(|conference| {
+                    let (connected, participants) = counts.get(&conference.id).copied().unwrap_or((0, 0));
+                    ConferenceRow { conference, connected, participants }
+                })
+                .collect())
         })
         .await
     })
@@ -307,13 +308,12 @@ pub async fn add_conference(
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;
         let name = domain::conference::display_name("name", &name)?;
-        let uses = id_uses(&st).await?;
         let numeric_id = match numeric_id.trim() {
-            "" => domain::resources::free_numeric_id(&uses),
+            "" => domain::resources::free_numeric_id(&id_uses(&st).await?),
             v => domain::conference::numeric_id(v)?,
         };
         let id = domain::store::new_id();
-        domain::resources::check_numeric_id_free(&numeric_id, &id, &uses)?;
+        domain::resources::check_numeric_id_free(&numeric_id, &id, &numeric_id_uses(&st, numeric_id.clone()).await?)?;
         let profile_id = profile_id.unwrap_or_default();
         if !profile_id.is_empty() {
             let pid = profile_id.clone();
@@ -772,7 +772,7 @@ pub async fn save_meeting_room(
         let profiles = st.db(|s| s.list::<Profile>()).await?;
         let id = if id.is_empty() { domain::store::new_id() } else { id };
         let room = domain::resources::meeting_room(id, &name, &numeric_id, &profile_id, &conference_password, &chairperson_password, &profiles)?;
-        domain::resources::check_numeric_id_free(&room.numeric_id, &room.id, &id_uses(&st).await?)?;
+        domain::resources::check_numeric_id_free(&room.numeric_id, &room.id, &numeric_id_uses(&st, room.numeric_id.clone()).await?)?;
         let name = room.name.clone();
         st.commit(domain::Change::Put { record: domain::Record::MeetingRoom(room) }).await?;
         Ok(format!("Meeting room '{name}' saved."))

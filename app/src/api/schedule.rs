@@ -51,7 +51,11 @@ pub async fn save_reservation(
     answer(async move {
         let (st, _) = require(Permission::ManageResources).await?;
         let profiles = st.db(|s| s.list::<Profile>()).await?;
-        let uses = super::services::id_uses(&st).await?;
+        let free = if numeric_id.trim().is_empty() {
+            domain::resources::free_numeric_id(&super::services::id_uses(&st).await?)
+        } else {
+            String::new()
+        };
         let id = if id.is_empty() { domain::store::new_id() } else { id };
         let form = domain::schedule::ReservationForm {
             name: &name,
@@ -63,9 +67,8 @@ pub async fn save_reservation(
             occurrences: occurrences.as_deref().unwrap_or("1"),
             participants: &participants,
         };
-        let free = domain::resources::free_numeric_id(&uses);
         let r = domain::schedule::reservation(id, &form, &free, &profiles, domain::store::now_ms())?;
-        domain::resources::check_numeric_id_free(&r.numeric_id, &r.id, &uses)?;
+        domain::resources::check_numeric_id_free(&r.numeric_id, &r.id, &super::services::numeric_id_uses(&st, r.numeric_id.clone()).await?)?;
         let msg = format!(
             "Reservation '{}' (ID {}) saved: starts {}.",
             r.name,

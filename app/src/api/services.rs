@@ -11,7 +11,14 @@ use crate::state::{answer, require};
 #[cfg(feature = "ssr")]
 use domain::{Change, Conference, EntityKind, MeetingRoom, Permission, Record, Reservation};
 
-/// Every numeric ID in use (rooms, entry queues, reservations, ongoing conferences).
+/// Who holds `numeric_id` (an indexed lookup).
+#[cfg(feature = "ssr")]
+pub(crate) async fn numeric_id_uses(st: &crate::state::AppState, numeric_id: String) -> Result<Vec<domain::resources::IdUse>, AppError> {
+    st.db(move |s| s.numeric_id_uses(&numeric_id)).await
+}
+
+/// Every numeric ID in use (rooms, entry queues, reservations, ongoing conferences): for
+/// choosing a free one.
 #[cfg(feature = "ssr")]
 pub(crate) async fn id_uses(st: &crate::state::AppState) -> Result<Vec<domain::resources::IdUse>, AppError> {
     st.db(|s| {
@@ -70,7 +77,7 @@ pub async fn save_entry_queue(
             &profiles,
             &ivrs,
         )?;
-        domain::resources::check_numeric_id_free(&q.numeric_id, &q.id, &id_uses(&st).await?)?;
+        domain::resources::check_numeric_id_free(&q.numeric_id, &q.id, &numeric_id_uses(&st, q.numeric_id.clone()).await?)?;
         let name = q.name.clone();
         st.commit(Change::Put { record: Record::EntryQueue(q) }).await?;
         Ok(format!("Entry queue '{name}' saved."))

@@ -71,6 +71,20 @@ const MIGRATIONS: &[&str] = &[
     // of epochs (which seq each began at), used to find where a rejoining MCU diverged.
     "ALTER TABLE users ADD COLUMN verifier TEXT NOT NULL DEFAULT '';
      CREATE TABLE epoch_history (epoch INTEGER PRIMARY KEY, start_seq INTEGER NOT NULL, origin TEXT NOT NULL);",
+    // 3: indexes for the checks made on every change: unique names, the shared pool of
+    // numeric IDs, connected participants (the capacity check).
+    "CREATE INDEX profiles_by_name ON profiles(name COLLATE NOCASE);
+     CREATE INDEX meeting_rooms_by_name ON meeting_rooms(name COLLATE NOCASE);
+     CREATE INDEX entry_queues_by_name ON entry_queues(name COLLATE NOCASE);
+     CREATE INDEX ivr_services_by_name ON ivr_services(name COLLATE NOCASE);
+     CREATE INDEX recording_links_by_name ON recording_links(name COLLATE NOCASE);
+     CREATE INDEX conferences_by_name ON conferences(name COLLATE NOCASE);
+     CREATE INDEX reservations_by_name ON reservations(name COLLATE NOCASE);
+     CREATE INDEX meeting_rooms_by_number ON meeting_rooms(json_extract(data, '$.numeric_id'));
+     CREATE INDEX entry_queues_by_number ON entry_queues(json_extract(data, '$.numeric_id'));
+     CREATE INDEX conferences_by_number ON conferences(json_extract(data, '$.numeric_id'));
+     CREATE INDEX reservations_by_number ON reservations(json_extract(data, '$.numeric_id'));
+     CREATE INDEX participants_by_state ON participants(json_extract(data, '$.state'));",
 ];
 
 /// Keys of this MCU's own settings in [`Store::local`]. None of them is ever replicated.
@@ -222,6 +236,43 @@ impl Store {
             [],
             |r| r.get(0),
         )?)
+    }
+
+    /// (connected, total) participants per conference id, in one query.
+    pub fn participant_counts(&self) -> Result<std::collections::HashMap<String, (usize, usize)>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT parent_id, SUM(json_extract(data, '$.state') = 'Connected'), COUNT(*) FROM participants GROUP BY parent_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (id, connected, total) = row?;
+            out.insert(id, (usize::try_from(connected).unwrap_or(0), usize::try_from(total).unwrap_or(0)));
+        }
+        Ok(out)
+    }
+
+    /// Who holds `numeric_id` in the shared pool (meeting rooms, entry queues, reservations,
+    /// ongoing conferences): an indexed lookup, not a scan.
+    pub fn numeric_id_uses(&self, numeric_id: &str) -> Result<Vec<crate::resources::IdUse>> {
+        fn of<T: Synced>(conn: &Connection, numeric_id: &str) -> Result<Vec<T>> {
+            let sql = format!("SELECT data FROM {} WHERE json_extract(data, '$.numeric_id') = ?1", T::KIND.table());
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map([numeric_id], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(serde_json::from_str(&row?)?);
+            }
+            Ok(out)
+        }
+        let conn = self.lock();
+        Ok(crate::resources::id_uses(
+            &of::<MeetingRoom>(&conn, numeric_id)?,
+            &of::<EntryQueue>(&conn, numeric_id)?,
+            &of::<Reservation>(&conn, numeric_id)?,
+            &of::<Conference>(&conn, numeric_id)?,
+        ))
     }
 
     /// The participants of one conference, by name.
@@ -784,5 +835,24 @@ mod tests {
         conn.pragma_update(None, "user_version", 99).expect("bump");
         drop(conn);
         assert!(matches!(Store::open(dir.path()), Err(DomainError::Storage(m)) if m.contains("newer")));
+    }
+
+    #[test]
+    fn numeric_ids_and_participant_counts_come_from_indexed_queries() {
+        let dir = tempfile::tempdir().expect("dir");
+        let s = Store::open(dir.path()).expect("open");
+        let c = conference("Ops", "");
+        let cid = c.id.clone();
+        s.apply(Change::Put { record: Record::Conference(c) }).expect("conference");
+        let uses = s.numeric_id_uses("1001").expect("uses");
+        assert_eq!(uses.len(), 1);
+        assert!(uses[0].what.contains("'Ops'"));
+        assert!(s.numeric_id_uses("1002").expect("uses").is_empty());
+        for (i, state) in [ParticipantState::Connected, ParticipantState::Disconnected, ParticipantState::Connected].into_iter().enumerate() {
+            let p = Participant { state, ..participant(&cid, &format!("P{i}")) };
+            s.apply(Change::Put { record: Record::Participant(p) }).expect("participant");
+        }
+        assert_eq!(s.participant_counts().expect("counts").get(&cid), Some(&(2, 3)));
+        assert_eq!(s.connected_participants().expect("connected"), 2);
     }
 }
