@@ -132,7 +132,12 @@ struct Inner {
     /// Something the pages show changed (a change committed or replicated here, a role
     /// change): the newest seq. Feeds the browsers' live updates.
     changes: broadcast::Sender<u64>,
+    /// Group commit: changes waiting for the committer task, and whether it runs.
+    queue: std::sync::Mutex<(Vec<Queued>, bool)>,
 }
+
+/// A change waiting to be committed, and where its result goes.
+type Queued = (Change, tokio::sync::oneshot::Sender<Result<LogEntry, DomainError>>);
 
 /// Handle to the engine; cheap to clone.
 #[derive(Clone)]
@@ -216,6 +221,7 @@ impl HotBackup {
                 acked: watch::channel(0).0,
                 wake: Notify::new(),
                 changes: broadcast::channel(256).0,
+                queue: std::sync::Mutex::new((Vec::new(), false)),
             }),
         };
         hb.apply_write_mode();
@@ -352,8 +358,7 @@ impl HotBackup {
         if must_ask {
             self.master_probe().await; // steps down (the store then refuses, G5) under a newer Master
         }
-        let entry = blocking(&self.inner.store, move |s| s.apply(change)).await?;
-        self.inner.committed.send_replace(entry.seq);
+        let entry = self.apply_grouped(change).await?;
         self.changed(entry.seq);
         let (wait, detection) = {
             let st = self.st();
@@ -392,6 +397,48 @@ impl HotBackup {
             }
         }
         Ok(Committed { entry, mirrored: false, replication_us: None })
+    }
+
+    /// Applies a change together with whatever other changes are waiting (one transaction,
+    /// one disk sync for all of them: concurrent writers do not queue behind each other's
+    /// syncs). The committer runs as its own task, so a caller that goes away (a closed
+    /// browser) never leaves the queue without one.
+    async fn apply_grouped(&self, change: Change) -> Result<LogEntry, DomainError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let lead = {
+            let mut q = self.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.0.push((change, tx));
+            !std::mem::replace(&mut q.1, true)
+        };
+        if lead {
+            let hb = self.clone();
+            tokio::spawn(async move { hb.committer().await });
+        }
+        rx.await.unwrap_or_else(|_| Err(DomainError::Storage("the committer stopped".into())))
+    }
+
+    async fn committer(&self) {
+        loop {
+            let batch = {
+                let mut q = self.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+                if q.0.is_empty() {
+                    q.1 = false;
+                    return;
+                }
+                std::mem::take(&mut q.0)
+            };
+            let (changes, waiters): (Vec<Change>, Vec<_>) = batch.into_iter().unzip();
+            let n = changes.len();
+            let results = blocking(&self.inner.store, move |s| Ok(s.apply_batch(changes)))
+                .await
+                .unwrap_or_else(|e| (0..n).map(|_| Err(e.clone())).collect());
+            if let Some(newest) = results.iter().filter_map(|r| r.as_ref().ok().map(|e| e.seq)).max() {
+                self.inner.committed.send_replace(newest); // one committer at a time: the newest seq
+            }
+            for (waiter, result) in waiters.into_iter().zip(results) {
+                let _ = waiter.send(result);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ administrator actions

@@ -191,16 +191,40 @@ impl Store {
         }
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        apply_in(&tx, &change)?;
-        let epoch = epoch_in(&tx)?;
-        let seq = last_seq_in(&tx)? + 1;
-        let at_ms = now_ms();
-        tx.execute(
-            "INSERT INTO change_log (seq, epoch, at_ms, change) VALUES (?1, ?2, ?3, ?4)",
-            params![seq, epoch, at_ms, serde_json::to_string(&change)?],
-        )?;
+        let entry = apply_logged_in(&tx, change)?;
         tx.commit()?;
-        Ok(LogEntry { epoch, seq, at_ms, change })
+        Ok(entry)
+    }
+
+    /// [`Store::apply`] for several changes in one transaction (one disk sync: group
+    /// commit for concurrent writers). Each change is all-or-nothing and gets its own
+    /// result, in order; a refused one does not affect the others.
+    pub fn apply_batch(&self, changes: Vec<Change>) -> Vec<Result<LogEntry>> {
+        let n = changes.len();
+        if let WriteMode::Replica { master } = self.write_mode() {
+            return (0..n).map(|_| Err(crate::hotbackup::refused_on_slave(&master))).collect();
+        }
+        let mut conn = self.lock();
+        let run = |conn: &mut Connection| -> Result<Vec<Result<LogEntry>>> {
+            let mut tx = conn.transaction()?;
+            let mut out = Vec::with_capacity(n);
+            for change in changes {
+                let sp = tx.savepoint()?;
+                match apply_logged_in(&sp, change) {
+                    Ok(entry) => {
+                        sp.commit()?;
+                        out.push(Ok(entry));
+                    }
+                    Err(e) => out.push(Err(e)), // dropping the savepoint rolls this one back
+                }
+            }
+            tx.commit()?;
+            Ok(out)
+        };
+        match run(&mut conn) {
+            Ok(out) => out,
+            Err(e) => (0..n).map(|_| Err(e.clone())).collect(),
+        }
     }
 
     /// All records of one kind, by name.
@@ -586,6 +610,19 @@ fn exists_in(tx: &Connection, kind: EntityKind, id: &str) -> Result<bool> {
     Ok(tx.query_row(&sql, [id], |r| r.get(0))?)
 }
 
+/// One change by hand and its change-log entry, inside the caller's transaction.
+fn apply_logged_in(tx: &Connection, change: Change) -> Result<LogEntry> {
+    apply_in(tx, &change)?;
+    let epoch = epoch_in(tx)?;
+    let seq = last_seq_in(tx)? + 1;
+    let at_ms = now_ms();
+    tx.execute(
+        "INSERT INTO change_log (seq, epoch, at_ms, change) VALUES (?1, ?2, ?3, ?4)",
+        params![seq, epoch, at_ms, serde_json::to_string(&change)?],
+    )?;
+    Ok(LogEntry { epoch, seq, at_ms, change })
+}
+
 /// The integrity rules every change obeys, then the write.
 fn apply_in(tx: &Connection, change: &Change) -> Result<()> {
     match change {
@@ -854,5 +891,24 @@ mod tests {
         }
         assert_eq!(s.participant_counts().expect("counts").get(&cid), Some(&(2, 3)));
         assert_eq!(s.connected_participants().expect("connected"), 2);
+    }
+
+    #[test]
+    fn a_batch_gives_each_change_its_own_result_and_seq() {
+        let dir = tempfile::tempdir().expect("dir");
+        let s = Store::open(dir.path()).expect("open");
+        let (a, b) = (profile("A"), profile("B"));
+        let dup = Profile { id: new_id(), ..a.clone() };
+        let results = s.apply_batch(vec![
+            Change::Put { record: Record::Profile(a) },
+            Change::Put { record: Record::Profile(dup) },
+            Change::Put { record: Record::Profile(b) },
+        ]);
+        assert_eq!(results.len(), 3);
+        assert_eq!(results[0].as_ref().map(|e| e.seq).ok(), Some(1));
+        assert!(matches!(results[1], Err(DomainError::Conflict(_))), "the duplicate name is refused alone");
+        assert_eq!(results[2].as_ref().map(|e| e.seq).ok(), Some(2));
+        assert_eq!(s.list::<Profile>().expect("list").len(), 2);
+        assert_eq!(s.recompute_digest().expect("digest"), s.digest().expect("digest"));
     }
 }
