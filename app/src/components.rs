@@ -182,3 +182,27 @@ where
 pub fn any_of(counts: Vec<ReadSignal<u32>>) -> Signal<u32> {
     Signal::derive(move || counts.iter().fold(0u32, |a, c| a.wrapping_add(c.get())))
 }
+
+/// A list as an RMX administrator knows it: a caption with the count, the column headers
+/// (and "Actions" when the user may act), one row per record; `empty` when there is none.
+/// On a phone the rows become cards (each cell carries its `data-label`).
+pub fn list_table(title: &str, empty: &'static str, headers: &[&'static str], actions: bool, rows: Vec<AnyView>) -> AnyView {
+    if rows.is_empty() {
+        return view! { <p class="empty">{empty}</p> }.into_any();
+    }
+    let caption = format!("{title} ({})", rows.len());
+    let heads = headers.iter().map(|h| view! { <th scope="col">{*h}</th> }).collect_view();
+    view! {
+        <table class="list">
+            <caption>{caption}</caption>
+            <thead><tr>{heads}{actions.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// The "Actions" cell of a row.
+pub fn actions_cell(inner: impl IntoView + 'static) -> AnyView {
+    view! { <td data-label="Actions"><div class="actions">{inner}</div></td> }.into_any()
+}

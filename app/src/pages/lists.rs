@@ -2,14 +2,10 @@
 //! that starts one. Tables turn into cards on a phone (see `data-label`).
 
 use crate::api::*;
-use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{count_ok, invalid, list_table, ErrorMsg, FieldError, FormStatus};
 use domain::timefmt::format_utc;
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-fn empty(text: &'static str) -> AnyView {
-    view! { <p class="empty">{text}</p> }.into_any()
-}
 
 #[component]
 pub fn ConferencesPage() -> impl IntoView {
@@ -69,29 +65,21 @@ pub fn ConferencesPage() -> impl IntoView {
 }
 
 fn conference_table(rows: Vec<ConferenceRow>) -> AnyView {
-    if rows.is_empty() {
-        return empty("No ongoing conferences.");
-    }
-    view! {
-        <table class="list">
-            <caption>{format!("Conferences ({})", rows.len())}</caption>
-            <thead><tr><th scope="col">"Name"</th><th scope="col">"ID"</th><th scope="col">"Start Time"</th>
-                <th scope="col">"End Time"</th><th scope="col">"Participants"</th></tr></thead>
-            <tbody>
-                {rows.into_iter().map(|r| {
-                    let key = r.conference.name.clone();
-                    let href = format!("/conferences/{}", r.conference.id);
-                    view! {
-                    <tr data-conference=key>
-                        <td data-label="Name"><a href=href>{r.conference.name}</a></td>
-                        <td data-label="ID">{r.conference.numeric_id}</td>
-                        <td data-label="Start Time">{format_utc(r.conference.start_ms)}</td>
-                        <td data-label="End Time">{r.conference.end_ms.map(format_utc).unwrap_or_else(|| "—".into())}</td>
-                        <td data-label="Participants">{format!("({}/{})", r.connected, r.participants)}</td>
-                    </tr>
-                }}).collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let (href, key) = (format!("/conferences/{}", r.conference.id), r.conference.name.clone());
+            view! {
+                <tr data-conference=key>
+                    <td data-label="Name"><a href=href>{r.conference.name}</a></td>
+                    <td data-label="ID">{r.conference.numeric_id}</td>
+                    <td data-label="Start Time">{format_utc(r.conference.start_ms)}</td>
+                    <td data-label="End Time">{r.conference.end_ms.map(format_utc).unwrap_or_else(|| "—".into())}</td>
+                    <td data-label="Participants">{format!("({}/{})", r.connected, r.participants)}</td>
+                </tr>
+            }
+            .into_any()
+        })
+        .collect();
+    list_table("Conferences", "No ongoing conferences.", &["Name", "ID", "Start Time", "End Time", "Participants"], false, rows)
 }

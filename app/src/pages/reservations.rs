@@ -2,7 +2,7 @@
 //! into an ongoing conference at its start time (times are UTC, as the lists show them).
 
 use crate::api::*;
-use crate::components::{any_of, count_ok, edit_delete_cell, resource_page, Answer, FieldError, FormStatus, TextField};
+use crate::components::{actions_cell, any_of, count_ok, edit_delete_cell, list_table, resource_page, Answer, FieldError, FormStatus, TextField};
 use domain::timefmt::{format_utc, input_value};
 use domain::{Recurrence, Reservation};
 use leptos::prelude::*;
@@ -35,45 +35,35 @@ fn recurrence_text(r: Recurrence) -> String {
 }
 
 fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, delete: ServerAction<DeleteResource>, save_r: Answer) -> AnyView {
-    if v.reservations.is_empty() {
-        return view! { <p class="empty">"No upcoming reservations."</p> }.into_any();
-    }
     let can = v.can_manage;
-    view! {
-        <table class="list">
-            <caption>{format!("Reservations ({})", v.reservations.len())}</caption>
-            <thead><tr><th scope="col">"Name"</th><th scope="col">"ID"</th><th scope="col">"Start Time"</th>
-                <th scope="col">"End Time"</th><th scope="col">"Duration"</th><th scope="col">"Recurrence"</th>
-                <th scope="col">"Profile"</th><th scope="col">"Participants"</th>
-                {can.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
-            <tbody>
-                {v.reservations.iter().map(|r| {
-                    let profile = v.profiles.iter().find(|p| p.id == r.profile_id).map(|p| p.name.clone()).unwrap_or_else(|| "—".into());
-                    let form = can.then(|| reservation_form(Some(r.clone()), &v, save, save_r).into_any());
-                    let (id, name) = (r.id.clone(), r.name.clone());
-                    let end = r.start_ms + i64::from(r.duration_min) * 60_000;
-                    view! {
-                        <tr data-reservation=name.clone()>
-                            <td data-label="Name">{r.name.clone()}</td>
-                            <td data-label="ID">{r.numeric_id.clone()}</td>
-                            <td data-label="Start Time">{format_utc(r.start_ms)}</td>
-                            <td data-label="End Time">{format_utc(end)}</td>
-                            <td data-label="Duration">{format!("{:02}:{:02}", r.duration_min / 60, r.duration_min % 60)}</td>
-                            <td data-label="Recurrence">{recurrence_text(r.recurrence)}</td>
-                            <td data-label="Profile">{profile}</td>
-                            <td data-label="Participants">{r.participants.len()}</td>
-                            {form.map(|form| view! {
-                                <td data-label="Actions"><div class="actions">
-                                    {edit_delete_cell("reservation", "reservation", id, &name, form, delete)}
-                                </div></td>
-                            })}
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
+    let rows = v
+        .reservations
+        .iter()
+        .map(|r| {
+            let profile = v.profiles.iter().find(|p| p.id == r.profile_id).map(|p| p.name.clone()).unwrap_or_else(|| "—".into());
+            let actions = can.then(|| {
+                let form = reservation_form(Some(r.clone()), &v, save, save_r);
+                actions_cell(edit_delete_cell("reservation", "reservation", r.id.clone(), &r.name, form, delete))
+            });
+            let end = r.start_ms + i64::from(r.duration_min) * 60_000;
+            view! {
+                <tr data-reservation=r.name.clone()>
+                    <td data-label="Name">{r.name.clone()}</td>
+                    <td data-label="ID">{r.numeric_id.clone()}</td>
+                    <td data-label="Start Time">{format_utc(r.start_ms)}</td>
+                    <td data-label="End Time">{format_utc(end)}</td>
+                    <td data-label="Duration">{format!("{:02}:{:02}", r.duration_min / 60, r.duration_min % 60)}</td>
+                    <td data-label="Recurrence">{recurrence_text(r.recurrence)}</td>
+                    <td data-label="Profile">{profile}</td>
+                    <td data-label="Participants">{r.participants.len()}</td>
+                    {actions}
+                </tr>
+            }
+            .into_any()
+        })
+        .collect();
+    let headers = ["Name", "ID", "Start Time", "End Time", "Duration", "Recurrence", "Profile", "Participants"];
+    list_table("Reservations", "No upcoming reservations.", &headers, can, rows)
 }
 
 fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAction<SaveReservation>, res: Answer) -> AnyView {

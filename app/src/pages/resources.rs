@@ -5,7 +5,7 @@
 //! refuses them by hand, G5).
 
 use crate::api::*;
-use crate::components::{any_of, count_ok, edit_delete_cell, resource_page, Answer, FieldError, FormStatus, TextField};
+use crate::components::{actions_cell, any_of, count_ok, edit_delete_cell, list_table, resource_page, Answer, FieldError, FormStatus, TextField};
 use domain::{EntryQueue, IvrService, MeetingRoom, Profile, RecordingLink, Resolution, LINE_RATES_KBPS};
 use leptos::prelude::*;
 
@@ -23,10 +23,6 @@ fn set_or_none(s: &str) -> &'static str {
     } else {
         "Set"
     }
-}
-
-fn empty(text: &'static str) -> AnyView {
-    view! { <p class="empty">{text}</p> }.into_any()
 }
 
 /// A `<select>` of profiles with `selected` chosen.
@@ -69,40 +65,28 @@ pub fn ProfilesPage() -> impl IntoView {
 }
 
 fn profiles_table(v: ProfilesView, save: ServerAction<SaveProfile>, delete: ServerAction<DeleteResource>, save_r: Answer) -> AnyView {
-    if v.profiles.is_empty() {
-        return empty("No conference profiles.");
-    }
     let can = v.can_manage;
-    view! {
-        <table class="list">
-            <caption>{format!("Profiles ({})", v.profiles.len())}</caption>
-            <thead><tr><th scope="col">"Name"</th><th scope="col">"Line Rate"</th><th scope="col">"Resolution"</th>
-                <th scope="col">"Layout"</th><th scope="col">"Encryption"</th><th scope="col">"Auto Terminate"</th>
-                {can.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
-            <tbody>
-                {v.profiles.into_iter().map(|p| {
-                    let (id, name) = (p.id.clone(), p.name.clone());
-                    let edit = p.clone();
-                    view! {
-                        <tr data-profile=p.name.clone()>
-                            <td data-label="Name">{p.name.clone()}</td>
-                            <td data-label="Line Rate">{format!("{} kbps", p.line_rate_kbps)}</td>
-                            <td data-label="Resolution">{p.resolution.label()}</td>
-                            <td data-label="Layout">{p.layout.clone()}</td>
-                            <td data-label="Encryption">{yes_no(p.encryption)}</td>
-                            <td data-label="Auto Terminate">{yes_no(p.auto_terminate)}</td>
-                            {can.then(move || view! {
-                                <td data-label="Actions"><div class="actions">
-                                    {edit_delete_cell("profile", "profile", id, &name, profile_form(Some(edit), save, save_r).into_any(), delete)}
-                                </div></td>
-                            })}
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
+    let rows = v
+        .profiles
+        .into_iter()
+        .map(|p| {
+            let form = profile_form(Some(p.clone()), save, save_r).into_any();
+            let actions = can.then(|| actions_cell(edit_delete_cell("profile", "profile", p.id.clone(), &p.name, form, delete)));
+            view! {
+                <tr data-profile=p.name.clone()>
+                    <td data-label="Name">{p.name.clone()}</td>
+                    <td data-label="Line Rate">{format!("{} kbps", p.line_rate_kbps)}</td>
+                    <td data-label="Resolution">{p.resolution.label()}</td>
+                    <td data-label="Layout">{p.layout.clone()}</td>
+                    <td data-label="Encryption">{yes_no(p.encryption)}</td>
+                    <td data-label="Auto Terminate">{yes_no(p.auto_terminate)}</td>
+                    {actions}
+                </tr>
+            }
+            .into_any()
+        })
+        .collect();
+    list_table("Profiles", "No conference profiles.", &["Name", "Line Rate", "Resolution", "Layout", "Encryption", "Auto Terminate"], can, rows)
 }
 
 fn profile_form(p: Option<Profile>, save: ServerAction<SaveProfile>, r: Answer) -> impl IntoView {
@@ -173,52 +157,40 @@ fn rooms_table(
     start: ServerAction<StartMeetingRoom>,
     save_r: Answer,
 ) -> AnyView {
-    if v.rooms.is_empty() {
-        return empty("No meeting rooms.");
-    }
     let (can, run) = (v.can_manage, v.can_run);
-    let profiles = v.profiles.clone();
-    view! {
-        <table class="list">
-            <caption>{format!("Meeting Rooms ({})", v.rooms.len())}</caption>
-            <thead><tr><th scope="col">"Display Name"</th><th scope="col">"ID"</th><th scope="col">"Profile"</th>
-                <th scope="col">"Status"</th><th scope="col">"Conference Password"</th><th scope="col">"Chairperson Password"</th>
-                {(can || run).then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
-            <tbody>
-                {v.rooms.into_iter().map(|r| {
-                    let running = v.running.contains(&r.numeric_id);
-                    let profile = profile_name(&profiles, &r.profile_id);
-                    let (id, name) = (r.id.clone(), r.name.clone());
-                    let profiles = profiles.clone();
-                    let (start_id, start_label) = (id.clone(), format!("Start {name}"));
-                    let edit = r.clone();
-                    view! {
-                        <tr data-room=r.name.clone()>
-                            <td data-label="Display Name">{r.name.clone()}</td>
-                            <td data-label="ID">{r.numeric_id.clone()}</td>
-                            <td data-label="Profile">{profile}</td>
-                            <td data-label="Status">{if running { "Active" } else { "Passive" }}</td>
-                            <td data-label="Conference Password">{set_or_none(&r.conference_password)}</td>
-                            <td data-label="Chairperson Password">{set_or_none(&r.chairperson_password)}</td>
-                            {(can || run).then(move || view! {
-                                <td data-label="Actions"><div class="actions">
-                                    {(run && !running).then(move || view! {
-                                        <ActionForm action=start attr:class="mini">
-                                            <input type="hidden" name="id" value=start_id/>
-                                            <button type="submit" aria-label=start_label>"Start"</button>
-                                        </ActionForm>
-                                    })}
-                                    {can.then(move || edit_delete_cell("meeting_room", "meeting room", id, &name,
-                                        room_form(Some(edit), &profiles, save, save_r).into_any(), delete))}
-                                </div></td>
-                            })}
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
+    let rows = v
+        .rooms
+        .iter()
+        .map(|r| {
+            let running = v.running.contains(&r.numeric_id);
+            let (id, name) = (r.id.clone(), r.name.clone());
+            let (start_id, start_label) = (id.clone(), format!("Start {name}"));
+            let start_button = (run && !running).then(|| view! {
+                <ActionForm action=start attr:class="mini">
+                    <input type="hidden" name="id" value=start_id/>
+                    <button type="submit" aria-label=start_label>"Start"</button>
+                </ActionForm>
+            });
+            let edit = can.then(|| {
+                let form = room_form(Some(r.clone()), &v.profiles, save, save_r);
+                edit_delete_cell("meeting_room", "meeting room", id, &name, form, delete)
+            });
+            view! {
+                <tr data-room=r.name.clone()>
+                    <td data-label="Display Name">{r.name.clone()}</td>
+                    <td data-label="ID">{r.numeric_id.clone()}</td>
+                    <td data-label="Profile">{profile_name(&v.profiles, &r.profile_id)}</td>
+                    <td data-label="Status">{if running { "Active" } else { "Passive" }}</td>
+                    <td data-label="Conference Password">{set_or_none(&r.conference_password)}</td>
+                    <td data-label="Chairperson Password">{set_or_none(&r.chairperson_password)}</td>
+                    {(can || run).then(|| actions_cell((start_button, edit)))}
+                </tr>
+            }
+            .into_any()
+        })
+        .collect();
+    let headers = ["Display Name", "ID", "Profile", "Status", "Conference Password", "Chairperson Password"];
+    list_table("Meeting Rooms", "No meeting rooms.", &headers, can || run, rows)
 }
 
 /// The fields shared by meeting rooms and entry queues.
@@ -278,42 +250,30 @@ pub fn EntryQueuesPage() -> impl IntoView {
         vec![delete_r],
         move |v: EntryQueuesView| v.can_manage.then(|| queue_form(None, &v, save, save_r).into_any()),
         move |v: EntryQueuesView| {
-            if v.queues.is_empty() {
-                return empty("No entry queues.");
-            }
             let can = v.can_manage;
-            let rows = v.queues.clone();
-            view! {
-                <table class="list">
-                    <caption>{format!("Entry Queues ({})", rows.len())}</caption>
-                    <thead><tr><th scope="col">"Display Name"</th><th scope="col">"ID"</th><th scope="col">"Profile"</th>
-                        <th scope="col">"IVR Service"</th><th scope="col">"Conference Password"</th>
-                        {can.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
-                    <tbody>
-                        {rows.into_iter().map(|q| {
-                            let ivr = q.ivr_service_id.as_ref()
-                                .and_then(|i| v.ivrs.iter().find(|s| &s.id == i)).map(|s| s.name.clone()).unwrap_or_else(|| "None".into());
-                            let form = can.then(|| queue_form(Some(q.clone()), &v, save, save_r).into_any());
-                            let (id, name) = (q.id.clone(), q.name.clone());
-                            view! {
-                                <tr data-queue=name.clone()>
-                                    <td data-label="Display Name">{q.name.clone()}</td>
-                                    <td data-label="ID">{q.numeric_id.clone()}</td>
-                                    <td data-label="Profile">{profile_name(&v.profiles, &q.profile_id)}</td>
-                                    <td data-label="IVR Service">{ivr}</td>
-                                    <td data-label="Conference Password">{set_or_none(&q.conference_password)}</td>
-                                    {form.map(|form| view! {
-                                        <td data-label="Actions"><div class="actions">
-                                            {edit_delete_cell("entry_queue", "entry queue", id, &name, form, delete)}
-                                        </div></td>
-                                    })}
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }
-            .into_any()
+            let rows = v
+                .queues
+                .iter()
+                .map(|q| {
+                    let ivr = q.ivr_service_id.as_ref().and_then(|i| v.ivrs.iter().find(|s| &s.id == i)).map(|s| s.name.clone()).unwrap_or_else(|| "None".into());
+                    let actions = can.then(|| {
+                        let form = queue_form(Some(q.clone()), &v, save, save_r);
+                        actions_cell(edit_delete_cell("entry_queue", "entry queue", q.id.clone(), &q.name, form, delete))
+                    });
+                    view! {
+                        <tr data-queue=q.name.clone()>
+                            <td data-label="Display Name">{q.name.clone()}</td>
+                            <td data-label="ID">{q.numeric_id.clone()}</td>
+                            <td data-label="Profile">{profile_name(&v.profiles, &q.profile_id)}</td>
+                            <td data-label="IVR Service">{ivr}</td>
+                            <td data-label="Conference Password">{set_or_none(&q.conference_password)}</td>
+                            {actions}
+                        </tr>
+                    }
+                    .into_any()
+                })
+                .collect();
+            list_table("Entry Queues", "No entry queues.", &["Display Name", "ID", "Profile", "IVR Service", "Conference Password"], can, rows)
         },
     )
 }
@@ -372,38 +332,28 @@ pub fn IvrServicesPage() -> impl IntoView {
         vec![delete_r],
         move |v: IvrServicesView| v.can_manage.then(|| ivr_form(None, save, save_r).into_any()),
         move |v: IvrServicesView| {
-            if v.services.is_empty() {
-                return empty("No IVR services.");
-            }
             let can = v.can_manage;
-            view! {
-                <table class="list">
-                    <caption>{format!("IVR Services ({})", v.services.len())}</caption>
-                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Welcome Message"</th>
-                        <th scope="col">"Asks Conference Password"</th><th scope="col">"Asks Chairperson Password"</th>
-                        {can.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
-                    <tbody>
-                        {v.services.into_iter().map(|i| {
-                            let form = can.then(|| ivr_form(Some(i.clone()), save, save_r).into_any());
-                            let (id, name) = (i.id.clone(), i.name.clone());
-                            view! {
-                                <tr data-ivr=name.clone()>
-                                    <td data-label="Name">{i.name.clone()}</td>
-                                    <td data-label="Welcome Message">{i.welcome_message.clone()}</td>
-                                    <td data-label="Asks Conference Password">{yes_no(i.ask_conference_password)}</td>
-                                    <td data-label="Asks Chairperson Password">{yes_no(i.ask_chairperson_password)}</td>
-                                    {form.map(|form| view! {
-                                        <td data-label="Actions"><div class="actions">
-                                            {edit_delete_cell("ivr_service", "IVR service", id, &name, form, delete)}
-                                        </div></td>
-                                    })}
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }
-            .into_any()
+            let rows = v
+                .services
+                .into_iter()
+                .map(|i| {
+                    let actions = can.then(|| {
+                        let form = ivr_form(Some(i.clone()), save, save_r).into_any();
+                        actions_cell(edit_delete_cell("ivr_service", "IVR service", i.id.clone(), &i.name, form, delete))
+                    });
+                    view! {
+                        <tr data-ivr=i.name.clone()>
+                            <td data-label="Name">{i.name.clone()}</td>
+                            <td data-label="Welcome Message">{i.welcome_message.clone()}</td>
+                            <td data-label="Asks Conference Password">{yes_no(i.ask_conference_password)}</td>
+                            <td data-label="Asks Chairperson Password">{yes_no(i.ask_chairperson_password)}</td>
+                            {actions}
+                        </tr>
+                    }
+                    .into_any()
+                })
+                .collect();
+            list_table("IVR Services", "No IVR services.", &["Name", "Welcome Message", "Asks Conference Password", "Asks Chairperson Password"], can, rows)
         },
     )
 }
@@ -451,35 +401,26 @@ pub fn RecordingLinksPage() -> impl IntoView {
         vec![delete_r],
         move |v: RecordingLinksView| v.can_manage.then(|| link_form(None, save, save_r).into_any()),
         move |v: RecordingLinksView| {
-            if v.links.is_empty() {
-                return empty("No recording links.");
-            }
             let can = v.can_manage;
-            view! {
-                <table class="list">
-                    <caption>{format!("Recording Links ({})", v.links.len())}</caption>
-                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Recorder Address"</th>
-                        {can.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
-                    <tbody>
-                        {v.links.into_iter().map(|l| {
-                            let form = can.then(|| link_form(Some(l.clone()), save, save_r).into_any());
-                            let (id, name) = (l.id.clone(), l.name.clone());
-                            view! {
-                                <tr data-link=name.clone()>
-                                    <td data-label="Name">{l.name.clone()}</td>
-                                    <td data-label="Recorder Address">{l.address.clone()}</td>
-                                    {form.map(|form| view! {
-                                        <td data-label="Actions"><div class="actions">
-                                            {edit_delete_cell("recording_link", "recording link", id, &name, form, delete)}
-                                        </div></td>
-                                    })}
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            }
-            .into_any()
+            let rows = v
+                .links
+                .into_iter()
+                .map(|l| {
+                    let actions = can.then(|| {
+                        let form = link_form(Some(l.clone()), save, save_r).into_any();
+                        actions_cell(edit_delete_cell("recording_link", "recording link", l.id.clone(), &l.name, form, delete))
+                    });
+                    view! {
+                        <tr data-link=l.name.clone()>
+                            <td data-label="Name">{l.name.clone()}</td>
+                            <td data-label="Recorder Address">{l.address.clone()}</td>
+                            {actions}
+                        </tr>
+                    }
+                    .into_any()
+                })
+                .collect();
+            list_table("Recording Links", "No recording links.", &["Name", "Recorder Address"], can, rows)
         },
     )
 }
