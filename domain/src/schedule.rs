@@ -193,6 +193,41 @@ pub fn next_due(reservations: &[Reservation], conferences: &[Conference]) -> Opt
     reservations.iter().map(|r| r.start_ms).chain(conferences.iter().filter_map(|c| c.end_ms)).min()
 }
 
+/// Auto Terminate (a profile setting, as on the original): a conference ends this long
+/// after it started when nobody has joined...
+pub const AUTO_END_BEFORE_FIRST_JOINS_MS: i64 = 10 * MINUTE_MS;
+/// ...and this long after the last connected participant left.
+pub const AUTO_END_AFTER_LAST_QUITS_MS: i64 = MINUTE_MS;
+
+/// What the scheduler remembers of one conference for Auto Terminate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Occupancy {
+    /// Someone has been connected since the conference started (or since this MCU took over).
+    pub ever_joined: bool,
+    /// Since when nobody is connected (`None`: someone is).
+    pub empty_since: Option<Millis>,
+}
+
+impl Occupancy {
+    /// The next state, seeing `connected` participants at `now`.
+    pub fn seen(self, connected: usize, now: Millis) -> Occupancy {
+        if connected > 0 {
+            Occupancy { ever_joined: true, empty_since: None }
+        } else {
+            Occupancy { ever_joined: self.ever_joined, empty_since: Some(self.empty_since.unwrap_or(now)) }
+        }
+    }
+
+    /// Whether a conference with Auto Terminate on, started at `start_ms`, ends now.
+    pub fn auto_ends(self, start_ms: Millis, now: Millis) -> bool {
+        match (self.ever_joined, self.empty_since) {
+            (_, None) => false,
+            (false, Some(_)) => now - start_ms >= AUTO_END_BEFORE_FIRST_JOINS_MS,
+            (true, Some(since)) => now - since >= AUTO_END_AFTER_LAST_QUITS_MS,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +299,20 @@ mod tests {
         let steps = due(NOW + 2 * 3_600_000, std::slice::from_ref(&r), &[], || "c".into());
         assert!(matches!(steps.as_slice(), [Step::Advance(_)]), "{steps:?}");
         assert_eq!(next_due(std::slice::from_ref(&r), &[]), Some(NOW));
+    }
+
+    #[test]
+    fn auto_terminate_waits_for_the_first_join_then_ends_after_the_last_quits() {
+        let start = NOW;
+        let o = Occupancy::default().seen(0, start);
+        assert!(!o.auto_ends(start, start + AUTO_END_BEFORE_FIRST_JOINS_MS - 1), "nobody yet, but not 10 minutes");
+        assert!(o.auto_ends(start, start + AUTO_END_BEFORE_FIRST_JOINS_MS), "nobody joined in 10 minutes");
+        let o = o.seen(2, start + 1000);
+        assert!(!o.auto_ends(start, start + 3_600_000), "someone is connected");
+        let o = o.seen(0, start + 5000);
+        assert!(!o.auto_ends(start, start + 5000 + AUTO_END_AFTER_LAST_QUITS_MS - 1));
+        assert!(o.auto_ends(start, start + 5000 + AUTO_END_AFTER_LAST_QUITS_MS), "a minute after the last one left");
+        assert_eq!(o.seen(0, start + 9000).empty_since, Some(start + 5000), "empty since the first time seen empty");
     }
 
     #[test]

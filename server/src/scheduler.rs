@@ -1,34 +1,68 @@
 //! The reservation scheduler: a task that, on the MCU that takes changes (standalone or
 //! Master), starts reservations at their start time, dials their defined participants,
-//! moves series on, and ends conferences whose end time has passed. What is due is decided
+//! moves series on, ends conferences whose end time has passed, and applies the profiles'
+//! Auto Terminate. What is due is decided
 //! by `domain::schedule::due` from the database alone, so it carries on after a restart or
 //! a failover (the new Master's scheduler picks up where the old one stopped).
 
 use domain::hotbackup::LiveRole;
-use domain::schedule::Step;
+use domain::schedule::{Occupancy, Step};
+use std::collections::HashMap;
 use domain::store::{new_id, now_ms, Store};
-use domain::{Change, Conference, DomainError, McuModel, Participant, ParticipantState, Record, Reservation};
+use domain::{Change, Conference, DomainError, McuModel, Participant, ParticipantState, Profile, Record, Reservation};
 use hotbackup::HotBackup;
 use std::time::Duration;
 
 /// How often the scheduler looks (start times are met within this).
 pub const TICK: Duration = Duration::from_millis(100);
 
+/// How often Auto Terminate looks at who is connected.
+pub const OCCUPANCY_EVERY: u32 = 10;
+
 /// Runs until the process ends.
 pub fn spawn(store: Store, hb: HotBackup, model: McuModel) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut occupancy: HashMap<String, Occupancy> = HashMap::new();
+        let mut n = 0u32;
         loop {
             tick.tick().await;
             if hb.role() == LiveRole::Slave {
-                continue; // the Master schedules; its conferences arrive by replication
+                occupancy.clear(); // the Master schedules; its conferences arrive by replication
+                continue;
             }
             if let Err(e) = run_due(&store, &hb, model).await {
                 tracing::warn!(error = %e, "scheduler step failed; retrying");
             }
+            n = n.wrapping_add(1);
+            if n.is_multiple_of(OCCUPANCY_EVERY) {
+                if let Err(e) = auto_terminate(&store, &hb, &mut occupancy).await {
+                    tracing::warn!(error = %e, "auto terminate step failed; retrying");
+                }
+            }
         }
     });
+}
+
+/// Ends the conferences whose profile has Auto Terminate on: nobody joined within 10
+/// minutes of the start, or the last participant left a minute ago.
+async fn auto_terminate(store: &Store, hb: &HotBackup, occupancy: &mut HashMap<String, Occupancy>) -> Result<(), DomainError> {
+    let now = now_ms();
+    let (conferences, profiles, counts) =
+        blocking(store, |s| Ok((s.list::<Conference>()?, s.list::<Profile>()?, s.participant_counts()?))).await?;
+    occupancy.retain(|id, _| conferences.iter().any(|c| &c.id == id));
+    for c in conferences {
+        let auto = profiles.iter().any(|p| p.id == c.profile_id && p.auto_terminate);
+        let connected = counts.get(&c.id).map(|(connected, _)| *connected).unwrap_or(0);
+        let o = occupancy.entry(c.id.clone()).or_default();
+        *o = o.seen(connected, now);
+        if auto && o.auto_ends(c.start_ms, now) {
+            hb.commit(Change::Delete { kind: domain::EntityKind::Conference, id: c.id.clone() }).await?;
+            tracing::info!(conference = %c.name, "Auto Terminate: conference ended");
+        }
+    }
+    Ok(())
 }
 
 async fn blocking<T: Send + 'static>(store: &Store, f: impl FnOnce(&Store) -> Result<T, DomainError> + Send + 'static) -> Result<T, DomainError> {
