@@ -29,6 +29,36 @@ pub struct AppState {
     pub hb: hotbackup::HotBackup,
     /// System Reset: set, then notified; the server stops serving and starts itself again.
     pub reset: Arc<ResetRequest>,
+    /// Who each recent session token belongs to (a page load asks several times).
+    pub sessions: SessionCache,
+}
+
+/// Session token → user for a couple of seconds, so one page load (the frame and each of
+/// its lists) looks the session up once. Cleared whenever a user or session changes.
+#[derive(Clone, Default)]
+pub struct SessionCache(Arc<Mutex<std::collections::HashMap<String, (UserView, Instant)>>>);
+
+/// How long a cached session answer is used.
+pub const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl SessionCache {
+    fn get(&self, token: &str) -> Option<UserView> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(token).filter(|(_, at)| at.elapsed() < SESSION_CACHE_TTL).map(|(u, _)| u.clone())
+    }
+
+    fn put(&self, token: String, user: UserView) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 1000 {
+            map.retain(|_, (_, at)| at.elapsed() < SESSION_CACHE_TTL);
+        }
+        map.insert(token, (user, Instant::now()));
+    }
+
+    /// Forget everything (after logout, a role or password change, a deleted user).
+    pub fn clear(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
 }
 
 /// A request to restart the MCU process (System Reset).
@@ -111,10 +141,16 @@ pub async fn user_from_headers(st: &AppState, headers: &axum::http::HeaderMap) -
 
 /// The logged-in user, if any.
 pub async fn current_user(st: &AppState) -> Result<Option<UserView>, AppError> {
-    match session_token(st) {
-        Some(token) => st.db(move |s| s.session_user(&token)).await,
-        None => Ok(None),
+    let Some(token) = session_token(st) else { return Ok(None) };
+    if let Some(user) = st.sessions.get(&token) {
+        return Ok(Some(user));
     }
+    let key = token.clone();
+    let user = st.db(move |s| s.session_user(&key)).await?;
+    if let Some(u) = &user {
+        st.sessions.put(token, u.clone());
+    }
+    Ok(user)
 }
 
 /// The caller, who must be logged in and allowed `p`. Every server function that reads

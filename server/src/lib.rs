@@ -129,6 +129,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         cookie_name: format!("mcu_session_{}", cfg.listen.port()),
         hb,
         reset: Default::default(),
+        sessions: Default::default(),
     })
 }
 

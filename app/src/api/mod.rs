@@ -111,6 +111,7 @@ pub async fn logout() -> Result<(), AppError> {
         let st = state()?;
         if let Some(token) = crate::state::session_token(&st) {
             st.db(move |s| s.end_session(&token)).await?;
+            st.sessions.clear();
         }
         crate::state::set_cookie(crate::state::session_cookie(&st, None));
         leptos_axum::redirect("/login");
@@ -168,6 +169,7 @@ pub async fn set_user_role(name: String, role: String) -> Result<String, AppErro
         let role = domain::validate::role(&role)?;
         let who = name.clone();
         st.db(move |s| s.set_role(&who, role)).await?;
+        st.sessions.clear();
         tracing::info!(by = %me.name, user = %name, "user role changed");
         Ok(format!("'{name}' is now {role}."))
     })
@@ -182,6 +184,7 @@ pub async fn set_user_password(name: String, password: String) -> Result<String,
         let keep = if me.name.eq_ignore_ascii_case(&name) { crate::state::session_token(&st) } else { None };
         let who = name.clone();
         st.db(move |s| s.set_password(&who, &password, keep.as_deref())).await?;
+        st.sessions.clear();
         tracing::info!(by = %me.name, user = %name, "user password changed");
         Ok(format!("Password of '{name}' changed; their other sessions were ended."))
     })
@@ -197,6 +200,7 @@ pub async fn delete_user(name: String) -> Result<String, AppError> {
         }
         let who = name.clone();
         st.db(move |s| s.delete_user(&who)).await?;
+        st.sessions.clear();
         tracing::info!(by = %me.name, user = %name, "user deleted");
         Ok(format!("User '{name}' deleted."))
     })
