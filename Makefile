@@ -5,7 +5,7 @@ ENV := source scripts/env.sh &&
 # clippy and cargo test get their own target dir: cargo-leptos builds with other RUSTFLAGS.
 CHECK_DIR := target/check
 
-.PHONY: setup build release demo test clippy unit e2e faults faults-quick fuzz bench clean
+.PHONY: setup build release demo test clippy unit e2e faults faults-build faults-quick fuzz bench clean
 
 # `make faults` runs COUNT seeded fault schedules (SEED=n replays one); `make fuzz` runs
 # CASES generated inputs per parser property; `make bench` measures the release build.
@@ -58,7 +58,7 @@ e2e: build
 
 test: clippy unit faults-quick e2e release
 	@echo; echo "== summary =="
-	@grep -E '^test result:' target/unit.log
+	@grep -E '^test result:' target/unit.log | awk '{p += $$4; f += $$6} END {print "Rust tests: " p " passed, " f " failed"}'
 	@tail -n 1 target/faults.log
 	@grep -E '^\s+[0-9]+ (passed|failed|flaky|skipped)' target/e2e.log
 
