@@ -133,6 +133,25 @@ impl Record {
         }
     }
 
+    /// The dial-in number, for the kinds that share the pool of numeric IDs.
+    pub fn numeric_id(&self) -> Option<&str> {
+        match self {
+            Record::MeetingRoom(r) => Some(&r.numeric_id),
+            Record::EntryQueue(r) => Some(&r.numeric_id),
+            Record::Reservation(r) => Some(&r.numeric_id),
+            Record::Conference(r) => Some(&r.numeric_id),
+            _ => None,
+        }
+    }
+
+    /// For a conference, the meeting room or reservation it was started from.
+    pub fn source_id(&self) -> Option<&str> {
+        match self {
+            Record::Conference(c) => c.source_id.as_deref(),
+            _ => None,
+        }
+    }
+
     /// For participants, the conference they belong to.
     pub fn parent_id(&self) -> Option<&str> {
         match self {

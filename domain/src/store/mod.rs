@@ -623,6 +623,29 @@ fn apply_logged_in(tx: &Connection, change: Change) -> Result<LogEntry> {
     Ok(LogEntry { epoch, seq, at_ms, change })
 }
 
+/// Meeting rooms, entry queues, reservations and ongoing conferences share one pool of
+/// numeric IDs: checked here too, inside the transaction, so two concurrent changes can
+/// never both take one. A conference and the room or reservation it was started from (and
+/// that record's other conferences) share their number.
+fn check_numeric_id_free_in(tx: &Connection, numeric: &str, own: &str, source: Option<&str>) -> Result<()> {
+    for kind in [EntityKind::MeetingRoom, EntityKind::EntryQueue, EntityKind::Reservation, EntityKind::Conference] {
+        let sql = format!(
+            "SELECT id, name, json_extract(data, '$.source_id') FROM {} WHERE json_extract(data, '$.numeric_id') = ?1 AND id <> ?2",
+            kind.table()
+        );
+        let mut stmt = tx.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![numeric, own], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?;
+        for row in rows {
+            let (id, name, their_source) = row?;
+            let related = their_source.as_deref() == Some(own) || source == Some(id.as_str()) || (source.is_some() && their_source.as_deref() == source);
+            if !related {
+                return Err(DomainError::Conflict(format!("ID {numeric} is used by the {} '{name}'.", kind.label().to_lowercase())));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The integrity rules every change obeys, then the write.
 fn apply_in(tx: &Connection, change: &Change) -> Result<()> {
     match change {
@@ -636,6 +659,9 @@ fn apply_in(tx: &Connection, change: &Change) -> Result<()> {
                 if taken {
                     return Err(DomainError::Conflict(format!("A {} named '{name}' already exists.", kind.label())));
                 }
+            }
+            if let Some(numeric) = record.numeric_id() {
+                check_numeric_id_free_in(tx, numeric, record.id(), record.source_id())?;
             }
             if let Some(conference) = record.parent_id() {
                 if !exists_in(tx, EntityKind::Conference, conference)? {
@@ -910,5 +936,32 @@ mod tests {
         assert_eq!(results[2].as_ref().map(|e| e.seq).ok(), Some(2));
         assert_eq!(s.list::<Profile>().expect("list").len(), 2);
         assert_eq!(s.recompute_digest().expect("digest"), s.digest().expect("digest"));
+    }
+
+    #[test]
+    fn the_store_keeps_numeric_ids_unique_but_a_room_shares_its_number_with_its_conferences() {
+        let dir = tempfile::tempdir().expect("dir");
+        let s = Store::open(dir.path()).expect("open");
+        let room = MeetingRoom {
+            id: new_id(),
+            name: "Board".into(),
+            numeric_id: "1001".into(),
+            profile_id: String::new(),
+            conference_password: String::new(),
+            chairperson_password: String::new(),
+        };
+        s.apply(Change::Put { record: Record::MeetingRoom(room.clone()) }).expect("room");
+        // Two changes racing for one number in one batch: the second is refused.
+        let results = s.apply_batch(vec![
+            Change::Put { record: Record::Conference(Conference { numeric_id: "2002".into(), ..conference("A", "") }) },
+            Change::Put { record: Record::Conference(Conference { numeric_id: "2002".into(), ..conference("B", "") }) },
+        ]);
+        assert!(results[0].is_ok());
+        assert!(matches!(&results[1], Err(DomainError::Conflict(m)) if m.contains("ID 2002 is used by the conference 'A'")), "{results:?}");
+        let stray = Conference { numeric_id: "1001".into(), ..conference("Stray", "") };
+        assert!(s.apply(Change::Put { record: Record::Conference(stray) }).is_err(), "the room's number");
+        let own = Conference { numeric_id: "1001".into(), source_id: Some(room.id.clone()), ..conference("Board", "") };
+        s.apply(Change::Put { record: Record::Conference(own) }).expect("the room's own conference");
+        s.apply(Change::Put { record: Record::MeetingRoom(MeetingRoom { conference_password: "12".into(), ..room }) }).expect("the room edited while running");
     }
 }
