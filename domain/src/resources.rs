@@ -99,7 +99,13 @@ pub fn id_uses(rooms: &[MeetingRoom], queues: &[EntryQueue], reservations: &[Res
 
 /// Refuses `id` when something other than `own` holds it.
 pub fn check_numeric_id_free(id: &str, own: &str, uses: &[IdUse]) -> Result<(), DomainError> {
-    match uses.iter().find(|u| u.numeric_id == id && u.owner != own) {
+    check_numeric_id_free_for(id, own, None, uses)
+}
+
+/// [`check_numeric_id_free`] for a record started from `source` (a conference from its
+/// meeting room or reservation), which shares that record's number.
+pub fn check_numeric_id_free_for(id: &str, own: &str, source: Option<&str>, uses: &[IdUse]) -> Result<(), DomainError> {
+    match uses.iter().find(|u| u.numeric_id == id && u.owner != own && Some(u.owner.as_str()) != source) {
         Some(u) => Err(DomainError::invalid("numeric_id", format!("ID {id} is used by {}.", u.what))),
         None => Ok(()),
     }

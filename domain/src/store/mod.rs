@@ -280,23 +280,7 @@ impl Store {
     /// Who holds `numeric_id` in the shared pool (meeting rooms, entry queues, reservations,
     /// ongoing conferences): an indexed lookup, not a scan.
     pub fn numeric_id_uses(&self, numeric_id: &str) -> Result<Vec<crate::resources::IdUse>> {
-        fn of<T: Synced>(conn: &Connection, numeric_id: &str) -> Result<Vec<T>> {
-            let sql = format!("SELECT data FROM {} WHERE json_extract(data, '$.numeric_id') = ?1", T::KIND.table());
-            let mut stmt = conn.prepare(&sql)?;
-            let rows = stmt.query_map([numeric_id], |r| r.get::<_, String>(0))?;
-            let mut out = Vec::new();
-            for row in rows {
-                out.push(serde_json::from_str(&row?)?);
-            }
-            Ok(out)
-        }
-        let conn = self.lock();
-        Ok(crate::resources::id_uses(
-            &of::<MeetingRoom>(&conn, numeric_id)?,
-            &of::<EntryQueue>(&conn, numeric_id)?,
-            &of::<Reservation>(&conn, numeric_id)?,
-            &of::<Conference>(&conn, numeric_id)?,
-        ))
+        numeric_id_uses_in(&self.lock(), numeric_id)
     }
 
     /// The participants of one conference, by name.
@@ -623,27 +607,24 @@ fn apply_logged_in(tx: &Connection, change: Change) -> Result<LogEntry> {
     Ok(LogEntry { epoch, seq, at_ms, change })
 }
 
-/// Meeting rooms, entry queues, reservations and ongoing conferences share one pool of
-/// numeric IDs: checked here too, inside the transaction, so two concurrent changes can
-/// never both take one. A conference and the room or reservation it was started from (and
-/// that record's other conferences) share their number.
-fn check_numeric_id_free_in(tx: &Connection, numeric: &str, own: &str, source: Option<&str>) -> Result<()> {
-    for kind in [EntityKind::MeetingRoom, EntityKind::EntryQueue, EntityKind::Reservation, EntityKind::Conference] {
-        let sql = format!(
-            "SELECT id, name, json_extract(data, '$.source_id') FROM {} WHERE json_extract(data, '$.numeric_id') = ?1 AND id <> ?2",
-            kind.table()
-        );
-        let mut stmt = tx.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![numeric, own], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?;
+/// Who holds `numeric_id` in the shared pool, read through `conn` (an indexed lookup).
+fn numeric_id_uses_in(conn: &Connection, numeric_id: &str) -> Result<Vec<crate::resources::IdUse>> {
+    fn of<T: Synced>(conn: &Connection, numeric_id: &str) -> Result<Vec<T>> {
+        let sql = format!("SELECT data FROM {} WHERE json_extract(data, '$.numeric_id') = ?1", T::KIND.table());
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([numeric_id], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
         for row in rows {
-            let (id, name, their_source) = row?;
-            let related = their_source.as_deref() == Some(own) || source == Some(id.as_str()) || (source.is_some() && their_source.as_deref() == source);
-            if !related {
-                return Err(DomainError::Conflict(format!("ID {numeric} is used by the {} '{name}'.", kind.label().to_lowercase())));
-            }
+            out.push(serde_json::from_str(&row?)?);
         }
+        Ok(out)
     }
-    Ok(())
+    Ok(crate::resources::id_uses(
+        &of::<MeetingRoom>(conn, numeric_id)?,
+        &of::<EntryQueue>(conn, numeric_id)?,
+        &of::<Reservation>(conn, numeric_id)?,
+        &of::<Conference>(conn, numeric_id)?,
+    ))
 }
 
 /// The integrity rules every change obeys, then the write.
@@ -660,8 +641,12 @@ fn apply_in(tx: &Connection, change: &Change) -> Result<()> {
                     return Err(DomainError::Conflict(format!("A {} named '{name}' already exists.", kind.label())));
                 }
             }
+            // The shared pool of numeric IDs, checked inside the transaction too, so two
+            // concurrent changes can never both take one number (the rule: `resources`).
             if let Some(numeric) = record.numeric_id() {
-                check_numeric_id_free_in(tx, numeric, record.id(), record.source_id())?;
+                let uses = numeric_id_uses_in(tx, numeric)?;
+                crate::resources::check_numeric_id_free_for(numeric, record.id(), record.source_id(), &uses)
+                    .map_err(|e| DomainError::Conflict(e.to_string()))?;
             }
             if let Some(conference) = record.parent_id() {
                 if !exists_in(tx, EntityKind::Conference, conference)? {
@@ -957,7 +942,7 @@ mod tests {
             Change::Put { record: Record::Conference(Conference { numeric_id: "2002".into(), ..conference("B", "") }) },
         ]);
         assert!(results[0].is_ok());
-        assert!(matches!(&results[1], Err(DomainError::Conflict(m)) if m.contains("ID 2002 is used by the conference 'A'")), "{results:?}");
+        assert!(matches!(&results[1], Err(DomainError::Conflict(m)) if m.contains("ID 2002 is used by the ongoing conference 'A'")), "{results:?}");
         let stray = Conference { numeric_id: "1001".into(), ..conference("Stray", "") };
         assert!(s.apply(Change::Put { record: Record::Conference(stray) }).is_err(), "the room's number");
         let own = Conference { numeric_id: "1001".into(), source_id: Some(room.id.clone()), ..conference("Board", "") };
