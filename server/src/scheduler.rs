@@ -8,8 +8,9 @@
 use domain::hotbackup::LiveRole;
 use domain::schedule::{Occupancy, Step};
 use std::collections::HashMap;
+use tokio::sync::broadcast;
 use domain::store::{new_id, now_ms, Store};
-use domain::{Change, Conference, DomainError, McuModel, Participant, ParticipantState, Profile, Record, Reservation};
+use domain::{Change, Conference, DomainError, McuModel, Millis, Participant, ParticipantState, Profile, Record, Reservation};
 use hotbackup::HotBackup;
 use std::time::Duration;
 
@@ -26,14 +27,30 @@ pub fn spawn(store: Store, hb: HotBackup, model: McuModel) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut occupancy: HashMap<String, Occupancy> = HashMap::new();
         let mut n = 0u32;
+        // The records are read again only when something changed (here or by replication,
+        // or the role) or when the earliest start or end time has come.
+        let mut changes = hb.subscribe_changes();
+        let mut next_due: Option<Millis> = None;
+        let mut dirty = true;
         loop {
             tick.tick().await;
+            while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) = changes.try_recv() {
+                dirty = true;
+            }
             if hb.role() == LiveRole::Slave {
                 occupancy.clear(); // the Master schedules; its conferences arrive by replication
+                dirty = true;
                 continue;
             }
-            if let Err(e) = run_due(&store, &hb, model).await {
-                tracing::warn!(error = %e, "scheduler step failed; retrying");
+            if dirty || next_due.is_some_and(|t| t <= now_ms()) {
+                dirty = false;
+                match run_due(&store, &hb, model).await {
+                    Ok(next) => next_due = next,
+                    Err(e) => {
+                        dirty = true;
+                        tracing::warn!(error = %e, "scheduler step failed; retrying");
+                    }
+                }
             }
             n = n.wrapping_add(1);
             if n.is_multiple_of(OCCUPANCY_EVERY) {
@@ -70,13 +87,15 @@ async fn blocking<T: Send + 'static>(store: &Store, f: impl FnOnce(&Store) -> Re
     tokio::task::spawn_blocking(move || f(&s)).await.map_err(|e| DomainError::Storage(format!("scheduler task: {e}")))?
 }
 
-/// Does everything due now.
-pub async fn run_due(store: &Store, hb: &HotBackup, model: McuModel) -> Result<(), DomainError> {
+/// Does everything due now; returns when something is next due (as far as the records
+/// read show).
+pub async fn run_due(store: &Store, hb: &HotBackup, model: McuModel) -> Result<Option<Millis>, DomainError> {
     let now = now_ms();
     let (reservations, conferences) =
         blocking(store, |s| Ok((s.list::<Reservation>()?, s.list::<Conference>()?))).await?;
-    if domain::schedule::next_due(&reservations, &conferences).is_none_or(|t| t > now) {
-        return Ok(());
+    let next = domain::schedule::next_due(&reservations, &conferences);
+    if next.is_none_or(|t| t > now) {
+        return Ok(next);
     }
     for step in domain::schedule::due(now, &reservations, &conferences, new_id) {
         match step {
@@ -121,5 +140,5 @@ pub async fn run_due(store: &Store, hb: &HotBackup, model: McuModel) -> Result<(
             }
         }
     }
-    Ok(())
+    Ok(Some(now)) // look again at once: what was done may make more due
 }

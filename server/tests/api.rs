@@ -474,13 +474,14 @@ async fn network_service_tabs_validate_and_security_passwords_never_come_back() 
     assert_eq!(call(&app, "/api/set_security", &sec, Some(&op)).await.status, StatusCode::FORBIDDEN);
 }
 
-/// Polls `list_conferences` until `name` appears (bounded).
-async fn wait_for_conference(app: &Router, cookie: &str, name: &str, within: std::time::Duration) -> Option<serde_json::Value> {
+/// Polls `list_conferences` until `name` appears with `participants` participants (bounded):
+/// a scheduled start dials its defined participants just after the conference begins.
+async fn wait_for_conference(app: &Router, cookie: &str, name: &str, participants: u64, within: std::time::Duration) -> Option<serde_json::Value> {
     let until = std::time::Instant::now() + within;
     while std::time::Instant::now() < until {
         let body = call(app, "/api/list_conferences", &[], Some(cookie)).await.body;
         let rows: serde_json::Value = serde_json::from_str(&body).ok()?;
-        if let Some(row) = rows.as_array().and_then(|a| a.iter().find(|r| r["conference"]["name"] == name)) {
+        if let Some(row) = rows.as_array().and_then(|a| a.iter().find(|r| r["conference"]["name"] == name && r["participants"] == participants)) {
             return Some(row.clone());
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -518,7 +519,7 @@ fn a_reservation_starts_at_its_time_even_after_a_restart() {
     rt.block_on(async {
         let app = app(dir.path()).await;
         let admin = login(&app, "admin", ADMIN_PW).await;
-        let row = wait_for_conference(&app, &admin, "Standup", std::time::Duration::from_secs(10)).await.expect("the reservation started");
+        let row = wait_for_conference(&app, &admin, "Standup", 2, std::time::Duration::from_secs(10)).await.expect("the reservation started");
         assert_eq!(row["connected"], 2, "defined participants dialled: {row}");
         assert!(row["conference"]["end_ms"].as_i64().is_some(), "it has an end time: {row}");
         // The series moved on to its second (last) occurrence, a day later.
