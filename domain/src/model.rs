@@ -83,6 +83,26 @@ pub enum Resolution {
 }
 
 impl Resolution {
+    pub const ALL: [Resolution; 4] = [Resolution::Cif, Resolution::Sd, Resolution::Hd720, Resolution::Hd1080];
+
+    /// The form value.
+    pub fn key(self) -> &'static str {
+        match self {
+            Resolution::Cif => "cif",
+            Resolution::Sd => "sd",
+            Resolution::Hd720 => "hd720",
+            Resolution::Hd1080 => "hd1080",
+        }
+    }
+
+    /// A form value back, or the field error for `field`.
+    pub fn parse(field: &'static str, key: &str) -> Result<Resolution, crate::DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.key() == key)
+            .ok_or_else(|| crate::DomainError::invalid(field, "Choose CIF, SD, HD 720p or HD 1080p."))
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Resolution::Cif => "CIF",

@@ -24,13 +24,7 @@ pub fn profile(
         .ok()
         .filter(|r| LINE_RATES_KBPS.contains(r))
         .ok_or_else(|| DomainError::invalid("line_rate_kbps", "Choose one of the line rates (64–8192 kbps)."))?;
-    let resolution = match resolution {
-        "cif" => Resolution::Cif,
-        "sd" => Resolution::Sd,
-        "hd720" => Resolution::Hd720,
-        "hd1080" => Resolution::Hd1080,
-        _ => return Err(DomainError::invalid("resolution", "Choose CIF, SD, HD 720p or HD 1080p.")),
-    };
+    let resolution = Resolution::parse("resolution", resolution)?;
     let layout = match layout.trim() {
         l @ ("auto" | "1x1" | "1+5" | "2x2" | "3x3") => l.to_string(),
         _ => return Err(DomainError::invalid("layout", "Choose a layout: auto, 1x1, 1+5, 2x2 or 3x3.")),

@@ -703,13 +703,7 @@ pub async fn set_network_addresses(signalling: String, media: String) -> Result<
 pub async fn set_port_configuration(video_ports: String, video_resolution: String, voice_ports: String) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageConfiguration).await?;
-        let video_resolution = match video_resolution.as_str() {
-            "cif" => domain::Resolution::Cif,
-            "sd" => domain::Resolution::Sd,
-            "hd720" => domain::Resolution::Hd720,
-            "hd1080" => domain::Resolution::Hd1080,
-            _ => return Err(AppError::Invalid { field: "video_resolution".into(), message: "Choose CIF, SD, HD 720p or HD 1080p.".into() }),
-        };
+        let video_resolution = domain::Resolution::parse("video_resolution", &video_resolution)?;
         let p = domain::PortConfiguration {
             video_ports: domain::validate::number_in("video_ports", &video_ports, "Video ports", 0, 10_000)?,
             video_resolution,

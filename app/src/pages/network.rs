@@ -3,7 +3,7 @@
 //! the Video/Voice Port Configuration — saved as pending and applied by "Reset MCU".
 
 use crate::api::*;
-use crate::components::{confirm_click, count_ok, invalid, Answer, ErrorMsg, FieldError, FormStatus};
+use crate::components::{confirm_click, count_ok, Answer, ErrorMsg, FormStatus, TextField};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -85,17 +85,11 @@ fn reset_section(
         <section class="card">
             <h2>"Management Network " <span class="tag">"needs a System Reset"</span></h2>
             <ActionForm action=mgmt attr:class="form">
-                <label for="mg-addr">"Control unit IP address"</label>
-                <input id="mg-addr" name="control_unit_address" value=m.control_unit_address disabled=!can
-                    aria-describedby="mg-addr-error" aria-invalid=invalid(mgmt_r, "control_unit_address")/>
-                <FieldError id="mg-addr" field="control_unit_address" result=mgmt_r/>
-                <label for="mg-host">"Host name"</label>
-                <input id="mg-host" name="host_name" value=m.host_name disabled=!can
-                    aria-describedby="mg-host-error" aria-invalid=invalid(mgmt_r, "host_name")/>
-                <FieldError id="mg-host" field="host_name" result=mgmt_r/>
-                <label for="mg-dns">"DNS server (optional)"</label>
-                <input id="mg-dns" name="dns" value=m.dns disabled=!can aria-describedby="mg-dns-error" aria-invalid=invalid(mgmt_r, "dns")/>
-                <FieldError id="mg-dns" field="dns" result=mgmt_r/>
+                <fieldset disabled=!can>
+                    <TextField id="mg-addr" name="control_unit_address" label="Control unit IP address" value=m.control_unit_address result=mgmt_r/>
+                    <TextField id="mg-host" name="host_name" label="Host name" value=m.host_name result=mgmt_r/>
+                    <TextField id="mg-dns" name="dns" label="DNS server (optional)" value=m.dns result=mgmt_r/>
+                </fieldset>
                 <FormStatus result=mgmt_r/>
                 {can.then(|| view! { <button type="submit">"Save management network"</button> })}
             </ActionForm>
@@ -103,14 +97,10 @@ fn reset_section(
         <section class="card">
             <h2>"IP Network Service addresses " <span class="tag">"needs a System Reset"</span></h2>
             <ActionForm action=addrs attr:class="form">
-                <label for="ad-sig">"Signalling IP address"</label>
-                <input id="ad-sig" name="signalling" value=a.signalling disabled=!can
-                    aria-describedby="ad-sig-error" aria-invalid=invalid(addrs_r, "signalling")/>
-                <FieldError id="ad-sig" field="signalling" result=addrs_r/>
-                <label for="ad-media">"Media IP address"</label>
-                <input id="ad-media" name="media" value=a.media disabled=!can
-                    aria-describedby="ad-media-error" aria-invalid=invalid(addrs_r, "media")/>
-                <FieldError id="ad-media" field="media" result=addrs_r/>
+                <fieldset disabled=!can>
+                    <TextField id="ad-sig" name="signalling" label="Signalling IP address" value=a.signalling result=addrs_r/>
+                    <TextField id="ad-media" name="media" label="Media IP address" value=a.media result=addrs_r/>
+                </fieldset>
                 <FormStatus result=addrs_r/>
                 {can.then(|| view! { <button type="submit">"Save addresses"</button> })}
             </ActionForm>
@@ -120,21 +110,16 @@ fn reset_section(
                 <h2>"Video/Voice Port Configuration " <span class="tag">"needs a System Reset"</span></h2>
                 <p class="note">"Not copied to the paired MCU: set the same level on both by hand (G10)."</p>
                 <ActionForm action=ports attr:class="form">
-                    <label for="pc-video">"Video ports"</label>
-                    <input id="pc-video" name="video_ports" inputmode="numeric" value=p.video_ports.to_string() disabled=!can
-                        aria-describedby="pc-video-error" aria-invalid=invalid(ports_r, "video_ports")/>
-                    <FieldError id="pc-video" field="video_ports" result=ports_r/>
-                    <label for="pc-res">"Video resolution"</label>
-                    <select id="pc-res" name="video_resolution" disabled=!can>
-                        {[("cif", domain::Resolution::Cif), ("sd", domain::Resolution::Sd), ("hd720", domain::Resolution::Hd720), ("hd1080", domain::Resolution::Hd1080)]
-                            .into_iter()
-                            .map(|(k, r)| view! { <option value=k selected=r == p.video_resolution>{r.label()}</option> })
-                            .collect_view()}
-                    </select>
-                    <label for="pc-voice">"Voice ports"</label>
-                    <input id="pc-voice" name="voice_ports" inputmode="numeric" value=p.voice_ports.to_string() disabled=!can
-                        aria-describedby="pc-voice-error" aria-invalid=invalid(ports_r, "voice_ports")/>
-                    <FieldError id="pc-voice" field="voice_ports" result=ports_r/>
+                    <fieldset disabled=!can>
+                        <TextField id="pc-video" name="video_ports" label="Video ports" value=p.video_ports.to_string() result=ports_r inputmode="numeric"/>
+                        <label for="pc-res">"Video resolution"</label>
+                        <select id="pc-res" name="video_resolution">
+                            {domain::Resolution::ALL.into_iter()
+                                .map(|r| view! { <option value=r.key() selected=r == p.video_resolution>{r.label()}</option> })
+                                .collect_view()}
+                        </select>
+                        <TextField id="pc-voice" name="voice_ports" label="Voice ports" value=p.voice_ports.to_string() result=ports_r inputmode="numeric"/>
+                    </fieldset>
                     <FormStatus result=ports_r/>
                     {can.then(|| view! { <button type="submit">"Save port configuration"</button> })}
                 </ActionForm>

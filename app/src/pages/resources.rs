@@ -112,8 +112,7 @@ fn profile_form(p: Option<Profile>, save: ServerAction<SaveProfile>, r: Answer) 
             </select>
             <label for=res_id.clone()>"Resolution"</label>
             <select id=res_id name="resolution">
-                {[("cif", Resolution::Cif), ("sd", Resolution::Sd), ("hd720", Resolution::Hd720), ("hd1080", Resolution::Hd1080)]
-                    .into_iter().map(|(k, rs)| view! { <option value=k selected=rs == p.resolution>{rs.label()}</option> }).collect_view()}
+                {Resolution::ALL.into_iter().map(|rs| view! { <option value=rs.key() selected=rs == p.resolution>{rs.label()}</option> }).collect_view()}
             </select>
             <label for=layout_id.clone()>"Layout"</label>
             <select id=layout_id name="layout">
