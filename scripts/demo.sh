@@ -29,8 +29,8 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$BIN" --name MCU-A --model "CS 2000" --listen "$A" --data-dir data/MCU-A & pids+=($!)
-"$BIN" --name MCU-B --model "CS 2000" --listen "$B" --data-dir data/MCU-B & pids+=($!)
+"$BIN" --simulate --name MCU-A --model "CS 2000" --listen "$A" --data-dir data/MCU-A & pids+=($!)
+"$BIN" --simulate --name MCU-B --model "CS 2000" --listen "$B" --data-dir data/MCU-B & pids+=($!)
 
 for addr in "$A" "$B"; do
   for _ in $(seq 1 100); do

@@ -13,6 +13,8 @@ use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::state::set_page_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -20,6 +20,10 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     LoginRefused(String),
+    /// Too much at once (logins being checked, or too many failed logins from here); the
+    /// answer is 429 with `Retry-After`.
+    #[error("{message}")]
+    Throttled { message: String, retry_after_s: u64 },
     #[error("The MCU could not complete the request; the details are in its log.")]
     Internal,
     /// The request did not get through, or the answer could not be read.
@@ -69,6 +73,12 @@ impl From<domain::DomainError> for AppError {
             D::NotFound(m) => AppError::NotFound(m),
             D::Conflict(m) => AppError::Conflict(m),
             D::LoginRefused(m) => AppError::LoginRefused(m),
+            D::Busy(message) => AppError::Throttled { message, retry_after_s: domain::auth::BUSY_RETRY_S },
+            // Written for the page: nothing was saved, and what to do.
+            D::DiskFull(m) => {
+                tracing::error!("disk full: a change was refused");
+                AppError::Conflict(m)
+            }
             D::Storage(m) => {
                 tracing::error!(error = %m, "storage failure");
                 AppError::Internal
@@ -87,6 +97,7 @@ impl AppError {
             AppError::Invalid { .. } => S::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => S::CONFLICT,
             AppError::NotFound(_) => S::NOT_FOUND,
+            AppError::Throttled { .. } => S::TOO_MANY_REQUESTS,
             AppError::Internal | AppError::Transport(_) => S::INTERNAL_SERVER_ERROR,
         }
     }

@@ -5,11 +5,12 @@ use crate::error::AppError;
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::CookieJar;
 use domain::store::Store;
-use domain::throttle::LoginThrottle;
+use domain::throttle::SharedThrottle;
 use domain::{Permission, SystemInfo, UserView};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 use std::path::PathBuf;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -21,7 +22,8 @@ pub struct AppState {
     pub info: SystemInfo,
     pub data_dir: PathBuf,
     pub started: Instant,
-    pub throttle: Arc<Mutex<LoginThrottle>>,
+    /// Failed-login limits, shared by the login page and the peer link's login.
+    pub throttle: SharedThrottle,
     /// Session cookie name. Includes the listen port: browsers share cookies between
     /// ports of one host, and two MCUs on one host must not log each other out.
     pub cookie_name: String,
@@ -31,33 +33,117 @@ pub struct AppState {
     pub reset: Arc<ResetRequest>,
     /// Who each recent session token belongs to (a page load asks several times).
     pub sessions: SessionCache,
+    /// Settings from the command line that requests are judged by.
+    pub policy: Policy,
+    /// Set when the server stops or resets: event streams and peer long-polls end at once.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Open event streams per session, to bound them.
+    pub event_streams: StreamCounter,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    /// Browser sessions end after this long without use.
+    pub session_idle_ms: domain::Millis,
+    /// Served over TLS: cookies are marked `Secure`.
+    pub tls: bool,
+    /// The simulation endpoints (`simulate_dial_in`, `simulate_link`) answer only with `--simulate`.
+    pub simulate: bool,
+}
+
+/// Resolves once `stop` is (or becomes) true, or its sender is gone.
+pub async fn until_true(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|v| *v).await.map(|_| ());
+}
+
+/// Open event streams per session token (digest). A [`StreamSlot`] holds one; dropping it
+/// frees it.
+#[derive(Clone, Default)]
+pub struct StreamCounter(Arc<Mutex<std::collections::HashMap<String, usize>>>);
+
+/// Event streams one session may hold open at once (a few tabs).
+pub const MAX_STREAMS_PER_SESSION: usize = 8;
+
+pub struct StreamSlot {
+    counter: StreamCounter,
+    key: String,
+}
+
+impl StreamCounter {
+    /// A slot for one more stream of `token`, or `None` when the session has its maximum.
+    pub fn take(&self, token: &str) -> Option<StreamSlot> {
+        let key = domain::auth::token_digest(token);
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(key.clone()).or_insert(0);
+        if *n >= MAX_STREAMS_PER_SESSION {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot { counter: self.clone(), key })
+    }
+
+    pub fn open(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).values().sum()
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut map = self.counter.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.key);
+            }
+        }
+    }
 }
 
 /// Session token → user for a couple of seconds, so one page load (the frame and each of
 /// its lists) looks the session up once. Cleared whenever a user or session changes.
-#[derive(Clone, Default)]
-pub struct SessionCache(Arc<Mutex<std::collections::HashMap<String, (UserView, Instant)>>>);
+/// Every clear bumps a counter that open event streams watch, so a logout or a user change
+/// makes them check their session at once.
+#[derive(Clone)]
+pub struct SessionCache {
+    map: Arc<Mutex<std::collections::HashMap<String, (UserView, Instant)>>>,
+    changed: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl Default for SessionCache {
+    fn default() -> Self {
+        SessionCache { map: Default::default(), changed: Arc::new(tokio::sync::watch::channel(0).0) }
+    }
+}
 
 /// How long a cached session answer is used.
 pub const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl SessionCache {
     fn get(&self, token: &str) -> Option<UserView> {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         map.get(token).filter(|(_, at)| at.elapsed() < SESSION_CACHE_TTL).map(|(u, _)| u.clone())
     }
 
     fn put(&self, token: String, user: UserView) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 1000 {
             map.retain(|_, (_, at)| at.elapsed() < SESSION_CACHE_TTL);
+            if map.len() > 1000 {
+                map.clear();
+            }
         }
         map.insert(token, (user, Instant::now()));
     }
 
     /// Forget everything (after logout, a role or password change, a deleted user).
     pub fn clear(&self) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Notified at every [`SessionCache::clear`].
+    pub fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
     }
 }
 
@@ -129,19 +215,25 @@ pub fn state() -> Result<AppState, AppError> {
 /// The session token sent by the browser, if any.
 pub fn session_token(st: &AppState) -> Option<String> {
     let parts = use_context::<Parts>()?;
-    let jar = CookieJar::from_headers(&parts.headers);
-    jar.get(&st.cookie_name).map(|c| c.value().to_string())
+    token_from_headers(st, &parts.headers)
 }
 
 /// The user whose session cookie is in `headers` (for plain axum routes such as `/events`).
 pub async fn user_from_headers(st: &AppState, headers: &axum::http::HeaderMap) -> Option<UserView> {
-    let token = CookieJar::from_headers(headers).get(&st.cookie_name).map(|c| c.value().to_string())?;
-    st.db(move |s| s.session_user(&token)).await.ok().flatten()
+    let token = token_from_headers(st, headers)?;
+    user_of_token(st, token).await.ok().flatten()
 }
 
-/// The logged-in user, if any.
-pub async fn current_user(st: &AppState) -> Result<Option<UserView>, AppError> {
-    let Some(token) = session_token(st) else { return Ok(None) };
+/// The session token in `headers`' cookie, if any (bounded: a token is 64 hex digits).
+pub fn token_from_headers(st: &AppState, headers: &axum::http::HeaderMap) -> Option<String> {
+    CookieJar::from_headers(headers)
+        .get(&st.cookie_name)
+        .map(|c| c.value().to_string())
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The user of a session token, through the short cache.
+pub async fn user_of_token(st: &AppState, token: String) -> Result<Option<UserView>, AppError> {
     if let Some(user) = st.sessions.get(&token) {
         return Ok(Some(user));
     }
@@ -151,6 +243,20 @@ pub async fn current_user(st: &AppState) -> Result<Option<UserView>, AppError> {
         st.sessions.put(token, u.clone());
     }
     Ok(user)
+}
+
+/// The client's address (the TCP peer), when the server recorded it; unspecified otherwise
+/// (tests that drive the router without a socket).
+pub fn client_ip() -> IpAddr {
+    use_context::<Parts>()
+        .and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// The logged-in user, if any.
+pub async fn current_user(st: &AppState) -> Result<Option<UserView>, AppError> {
+    let Some(token) = session_token(st) else { return Ok(None) };
+    user_of_token(st, token).await
 }
 
 /// The caller, who must be logged in and allowed `p`. Every server function that reads
@@ -166,6 +272,29 @@ pub async fn require(p: Permission) -> Result<(AppState, UserView), AppError> {
         )));
     }
     Ok((st, user))
+}
+
+/// A page's Content-Security-Policy: scripts only from this MCU or inline with this
+/// answer's nonce (the hydration script), WebAssembly allowed, nothing inline otherwise,
+/// no framing. Set while the page's shell renders, before the first byte goes out.
+pub fn set_page_security_policy() {
+    let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<ResponseOptions>()) else { return };
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
+        res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
+    }
+}
+
+/// The simulation endpoints exist only on an MCU started with `--simulate`.
+pub fn require_simulation(st: &AppState) -> Result<(), AppError> {
+    if st.policy.simulate {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("Simulation endpoints are off; start the MCU with --simulate to use them.".into()))
+    }
 }
 
 fn describe(p: Permission) -> &'static str {
@@ -187,6 +316,9 @@ pub fn fail(e: AppError) -> AppError {
     let api_call = use_context::<Parts>().is_some_and(|p| p.uri.path().starts_with("/api/"));
     if let (true, Some(res)) = (api_call, use_context::<ResponseOptions>()) {
         res.set_status(e.status());
+        if let AppError::Throttled { retry_after_s, .. } = &e {
+            res.insert_header(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(*retry_after_s));
+        }
     }
     e
 }
@@ -197,10 +329,11 @@ pub async fn answer<T>(fut: impl std::future::Future<Output = Result<T, AppError
 }
 
 /// The `Set-Cookie` value that stores (or, with `None`, removes) the session token:
-/// HttpOnly, SameSite=Strict, whole site. The token is hex, the name ASCII.
+/// HttpOnly, SameSite=Strict, whole site, and Secure over TLS. The token is hex, the name ASCII.
 pub fn session_cookie(st: &AppState, token: Option<&str>) -> String {
     let max_age = if token.is_some() { domain::store::SESSION_TTL_MS / 1000 } else { 0 };
-    format!("{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}", st.cookie_name, token.unwrap_or(""))
+    let secure = if st.policy.tls { "; Secure" } else { "" };
+    format!("{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}", st.cookie_name, token.unwrap_or(""))
 }
 
 pub fn set_cookie(value: String) {

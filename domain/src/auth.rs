@@ -5,6 +5,79 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, Pass
 use argon2::Argon2;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Mutex, OnceLock};
+
+/// Threads that compute password hashes (each Argon2 run holds about 19 MiB).
+pub const HASH_WORKERS: usize = 2;
+/// Hashes that may wait for a worker; one more is refused at once as busy.
+pub const HASH_QUEUE: usize = 8;
+/// Seconds a caller refused as busy is told to wait (`Retry-After`).
+pub const BUSY_RETRY_S: u64 = 1;
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Password work: a few dedicated threads behind a short queue. However many logins arrive
+/// at once, at most `workers + queue` hashes are running or waiting, and only these
+/// threads ever hold Argon2's memory. The process has one ([`with_password_work`]).
+pub struct PasswordWork {
+    queue: SyncSender<Job>,
+}
+
+impl PasswordWork {
+    pub fn new(workers: usize, queue: usize) -> PasswordWork {
+        let (tx, jobs) = mpsc::sync_channel::<Job>(queue);
+        let jobs = std::sync::Arc::new(Mutex::new(jobs));
+        for i in 0..workers {
+            let jobs = jobs.clone();
+            let spawned = std::thread::Builder::new().name(format!("password-{i}")).spawn(move || loop {
+                let job = match jobs.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(p) => p.into_inner().recv(),
+                };
+                match job {
+                    // A panicking job must not take the worker with it.
+                    Ok(job) => {
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                    Err(_) => return,
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password worker");
+            }
+        }
+        PasswordWork { queue: tx }
+    }
+
+    /// Queues `f`; its result arrives on the receiver. Refused at once with
+    /// [`DomainError::Busy`] when the queue is full, before any work is done.
+    pub fn submit<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<Receiver<T>, DomainError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        match self.queue.try_send(job) {
+            Ok(()) => Ok(rx),
+            Err(TrySendError::Full(_)) => Err(DomainError::Busy(format!(
+                "The MCU is busy checking other logins. Try again in {BUSY_RETRY_S} s."
+            ))),
+            Err(TrySendError::Disconnected(_)) => Err(DomainError::Storage("no password worker is running".into())),
+        }
+    }
+
+    /// Queues `f` and waits for its result.
+    pub fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, DomainError> {
+        self.submit(f)?.recv().map_err(|_| DomainError::Storage("a password worker stopped".into()))
+    }
+}
+
+/// Runs `f` (password hashing or verification) on the process's password workers
+/// ([`HASH_WORKERS`] threads, [`HASH_QUEUE`] waiting) and waits for it; busy when full.
+pub fn with_password_work<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, DomainError> {
+    static WORK: OnceLock<PasswordWork> = OnceLock::new();
+    WORK.get_or_init(|| PasswordWork::new(HASH_WORKERS, HASH_QUEUE)).run(f)
+}
 
 pub fn hash_password(password: &str) -> Result<String, DomainError> {
     let salt = SaltString::generate(&mut OsRng);
@@ -69,6 +142,44 @@ mod tests {
         assert_ne!(a, password_verifier("ops", "pass-word-2").expect("v"));
         assert_ne!(a, password_verifier("ops2", "pass-word-1").expect("v"));
         assert!(!a.contains("pass-word-1") && a.len() == 64);
+    }
+
+    #[test]
+    fn password_work_is_bounded_and_refuses_when_full() {
+        let work = PasswordWork::new(2, 3);
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let release_rx = std::sync::Arc::new(Mutex::new(release_rx));
+        let (started_tx, started_rx) = mpsc::channel::<()>();
+        let mut pending = Vec::new();
+        // Two jobs hold both workers until released...
+        for _ in 0..2 {
+            let (rx, started) = (release_rx.clone(), started_tx.clone());
+            pending.push(
+                work.submit(move || {
+                    let _ = started.send(());
+                    let _ = rx.lock().map(|r| r.recv());
+                    1
+                })
+                .expect("admitted"),
+            );
+        }
+        for _ in 0..2 {
+            started_rx.recv_timeout(std::time::Duration::from_secs(10)).expect("a worker started");
+        }
+        // ...three more wait in the queue, and the next one is refused at once.
+        for _ in 0..3 {
+            pending.push(work.submit(|| 1).expect("queued"));
+        }
+        assert!(matches!(work.submit(|| 1), Err(DomainError::Busy(_))));
+        for _ in 0..2 {
+            let _ = release_tx.send(());
+        }
+        let done: i32 = pending.into_iter().map(|rx| rx.recv().expect("result")).sum();
+        assert_eq!(done, 5);
+        assert_eq!(work.run(|| 7).expect("free again"), 7);
+        // A panicking job answers nothing but leaves the worker running.
+        assert!(work.run(|| -> i32 { panic!("boom") }).is_err());
+        assert_eq!(work.run(|| 8).expect("still running"), 8);
     }
 
     #[test]

@@ -21,6 +21,12 @@ pub enum DomainError {
     /// Login refused (wrong credentials or throttled); deliberately vague about which.
     #[error("{0}")]
     LoginRefused(String),
+    /// Too much work at once (password checks); try again shortly.
+    #[error("{0}")]
+    Busy(String),
+    /// The disk is full: nothing of the change was written.
+    #[error("{0}")]
+    DiskFull(String),
     /// The database failed. The text is for the log only.
     #[error("storage error: {0}")]
     Storage(String),
@@ -35,6 +41,15 @@ impl DomainError {
 #[cfg(feature = "store")]
 impl From<rusqlite::Error> for DomainError {
     fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            if f.code == rusqlite::ErrorCode::DiskFull {
+                return DomainError::DiskFull(
+                    "The MCU's disk is full: the change was not saved (nothing of it was written). \
+                     Free space in the data folder, then try again."
+                        .into(),
+                );
+            }
+        }
         DomainError::Storage(e.to_string())
     }
 }

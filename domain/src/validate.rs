@@ -7,6 +7,41 @@ pub const USER_NAME_MAX: usize = 32;
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 128;
 pub const MCU_NAME_MAX: usize = 40;
+/// What a login form accepts before any work is done (user names are shorter; this leaves
+/// room for a mistyped one without letting a flood of huge names in).
+pub const MAX_LOGIN_NAME: usize = 64;
+
+/// A login attempt's name and password, bounded before anything else looks at them:
+/// the name trimmed, 1–64 characters without control characters; the password 1–128.
+pub fn login_credentials(name: &str, password: &str) -> Result<(String, String), DomainError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(DomainError::invalid("username", "Enter your user name."));
+    }
+    if name.chars().count() > MAX_LOGIN_NAME || name.chars().any(char::is_control) {
+        return Err(DomainError::invalid("username", format!("A user name has at most {MAX_LOGIN_NAME} printable characters.")));
+    }
+    if password.is_empty() {
+        return Err(DomainError::invalid("password", "Enter your password."));
+    }
+    if password.chars().count() > PASSWORD_MAX {
+        return Err(DomainError::invalid("password", format!("A password has at most {PASSWORD_MAX} characters.")));
+    }
+    Ok((name.to_string(), password.to_string()))
+}
+
+/// Where to go after logging in: a path on this site, or "/" for anything else. Only
+/// printable ASCII without spaces or backslashes, starting with one '/' (browsers drop
+/// tabs and line breaks from a URL, so "/\t/host" would become "//host"), and not the
+/// login page itself. At most 512 characters.
+pub fn local_path(next: &str) -> String {
+    let ok = next.len() <= 512
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+        && !next.starts_with("/login");
+    if ok { next.to_string() } else { "/".to_string() }
+}
 
 /// A login name: 1–32 letters, digits, '.', '_', '-' or '@'. Surrounding spaces are dropped.
 pub fn user_name(raw: &str) -> Result<String, DomainError> {
@@ -114,6 +149,29 @@ mod tests {
             DomainError::Invalid { field, .. } => field,
             other => panic!("expected Invalid, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn login_credentials_are_bounded_before_anything_else() {
+        assert_eq!(login_credentials(" admin ", "pw").expect("ok"), ("admin".to_string(), "pw".to_string()));
+        assert_eq!(field(login_credentials("", "pw").expect_err("empty")), "username");
+        assert_eq!(field(login_credentials(&"a".repeat(65), "pw").expect_err("long")), "username");
+        assert!(login_credentials(&"a".repeat(64), "pw").is_ok());
+        assert_eq!(field(login_credentials("a\nb", "pw").expect_err("control")), "username");
+        assert_eq!(field(login_credentials("admin", "").expect_err("empty pw")), "password");
+        assert_eq!(field(login_credentials("admin", &"p".repeat(129)).expect_err("long pw")), "password");
+    }
+
+    #[test]
+    fn next_is_a_local_path_only() {
+        for good in ["/", "/users", "/conferences/abc?x=1#y"] {
+            assert_eq!(local_path(good), good);
+        }
+        for bad in ["//evil.example", "/\\evil.example", "/\t/evil.example", "/\n/evil.example", "https://evil.example",
+                    "evil.example", "", "/login?next=//x", "/ /x", "/\u{0}x", "/caf\u{e9}"] {
+            assert_eq!(local_path(bad), "/", "{bad:?}");
+        }
+        assert_eq!(local_path(&format!("/{}", "a".repeat(600))), "/");
     }
 
     #[test]

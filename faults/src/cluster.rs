@@ -158,7 +158,7 @@ impl Mcu {
             .args(["--name", &self.name, "--listen", &format!("127.0.0.1:{}", self.port)])
             .arg("--data-dir")
             .arg(&self.dir)
-            .args(["--software-version", &self.version, "--admin-password", PASSWORD])
+            .args(["--software-version", &self.version, "--admin-password", PASSWORD, "--simulate"])
             .args(&self.extra_args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

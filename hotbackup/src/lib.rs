@@ -60,6 +60,9 @@ pub enum PeerError {
     Conflict(String),
     #[error("{0}")]
     Internal(String),
+    /// Too many logins being checked at once; try again shortly.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl PeerError {
@@ -68,6 +71,7 @@ impl PeerError {
             PeerError::BadRequest(_) => 400,
             PeerError::Unauthorized(_) => 401,
             PeerError::Conflict(_) => 409,
+            PeerError::Busy(_) => 429,
             PeerError::Internal(_) => 500,
         }
     }
@@ -80,6 +84,7 @@ impl From<DomainError> for PeerError {
                 tracing::error!(error = %m, "storage failure on the peer link");
                 PeerError::Internal("storage failure on the paired MCU".into())
             }
+            DomainError::Busy(m) => PeerError::Busy(m),
             other => PeerError::Conflict(other.to_string()),
         }
     }
@@ -1197,10 +1202,9 @@ impl HotBackup {
         let path = self.inner.data_dir.join(format!("hot-backup-diverged-{}-after-{after}.json", now_ms()));
         let json = serde_json::to_string_pretty(&entries).map_err(|e| DomainError::Storage(e.to_string()))?;
         let p = path.clone();
-        tokio::task::spawn_blocking(move || std::fs::write(&p, json))
+        tokio::task::spawn_blocking(move || domain::store::files::write_private(&p, json.as_bytes()))
             .await
-            .map_err(|e| DomainError::Storage(e.to_string()))?
-            .map_err(|e| DomainError::Storage(format!("cannot write {}: {e}", path.display())))?;
+            .map_err(|e| DomainError::Storage(e.to_string()))??;
         self.event(
             true,
             format!(

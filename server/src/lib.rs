@@ -3,8 +3,10 @@
 //! Administrator, start Hot Backup) and [`router`] (pages, server functions, the peer link,
 //! `/healthz`, `/metrics`, static files).
 
+pub mod guard;
 mod peer;
 pub mod scheduler;
+pub mod serve;
 
 use anyhow::{bail, Context};
 use app::state::AppState;
@@ -23,8 +25,8 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// One MCU server: its web administration app, its API and its embedded database.
 #[derive(Debug, Clone, Parser)]
@@ -62,6 +64,87 @@ pub struct Config {
     /// Folder with the built site (pkg/ with the WASM, JS and CSS).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key). Without it the MCU
+    /// serves plain HTTP: for loopback and the demo only.
+    #[arg(long, env = "MCU_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "MCU_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Another origin whose pages may make changes here (e.g. https://mcu.example.com when
+    /// a proxy serves the app under that name). Repeat, or separate with commas.
+    #[arg(long = "allowed-origin", env = "MCU_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Turn on the simulation endpoints (simulate_dial_in, simulate_link): calls are
+    /// simulated, so demos and tests need them; a production MCU does not.
+    #[arg(long, env = "MCU_SIMULATE")]
+    pub simulate: bool,
+
+    /// Minutes without use after which a browser session ends.
+    #[arg(long, env = "MCU_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub session_idle_minutes: u64,
+
+    /// Connections served at once; more are closed at once.
+    #[arg(long, env = "MCU_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(8..=100_000))]
+    pub max_connections: u64,
+
+    /// Seconds a client has for its TLS handshake and each request's headers.
+    #[arg(long, env = "MCU_HEADER_TIMEOUT_S", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout_s: u64,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Write a consistent copy of this MCU's database to FILE (safe while the MCU runs),
+    /// then exit. See README, "Backup and restore".
+    Backup {
+        /// Where to write the copy (created private, 0600).
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
+impl Config {
+    /// The same settings as `server` with no arguments and no environment: for tests.
+    pub fn for_tests(listen: SocketAddr, data_dir: PathBuf, admin_password: Option<String>) -> Config {
+        Config {
+            listen,
+            data_dir,
+            name: "MCU".into(),
+            model: McuModel::Cs2000,
+            software_version: env!("CARGO_PKG_VERSION").into(),
+            admin_user: "admin".into(),
+            admin_password,
+            site_root: "target/site".into(),
+            tls_cert: None,
+            tls_key: None,
+            allowed_origins: Vec::new(),
+            simulate: false,
+            session_idle_minutes: 30,
+            max_connections: 1024,
+            header_timeout_s: 10,
+            command: None,
+        }
+    }
+
+    pub fn tls(&self) -> bool {
+        self.tls_cert.is_some()
+    }
+}
+
+/// `server backup --to FILE`: opens the database (alongside a running MCU, if any) and
+/// writes SQLite's online backup of it.
+pub fn backup(cfg: &Config, to: &std::path::Path) -> anyhow::Result<()> {
+    let store = Store::open(&cfg.data_dir).with_context(|| format!("cannot open the database in {}", cfg.data_dir.display()))?;
+    store.backup_to(to).with_context(|| format!("backup to {} failed", to.display()))?;
+    Ok(())
 }
 
 fn parse_model(s: &str) -> Result<McuModel, String> {
@@ -125,11 +208,18 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         info: SystemInfo { name, model: cfg.model, version: cfg.software_version.clone() },
         data_dir,
         started: Instant::now(),
-        throttle: Arc::new(Mutex::new(Default::default())),
+        throttle: Default::default(),
         cookie_name: format!("mcu_session_{}", cfg.listen.port()),
         hb,
         reset: Default::default(),
         sessions: Default::default(),
+        policy: app::state::Policy {
+            session_idle_ms: i64::try_from(cfg.session_idle_minutes * 60_000).unwrap_or(i64::MAX),
+            tls: cfg.tls(),
+            simulate: cfg.simulate,
+        },
+        stopping: Arc::new(tokio::sync::watch::channel(false).0),
+        event_streams: Default::default(),
     })
 }
 
@@ -150,24 +240,70 @@ async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
 }
 
 /// Server-Sent Events for the logged-in browser: one `change` message per change on this
-/// MCU (made here or replicated from the Master), so open pages refresh at once.
+/// MCU (made here or replicated from the Master), so open pages refresh at once. At most
+/// [`app::state::MAX_STREAMS_PER_SESSION`] per session; a stream ends when its session does
+/// (logout, user changed or deleted, idle time) and when the MCU stops or resets.
 async fn events(State(st): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
     use axum::response::IntoResponse;
-    if app::state::user_from_headers(&st, &headers).await.is_none() {
+    use tokio::sync::broadcast::error::RecvError;
+    let Some(token) = app::state::token_from_headers(&st, &headers) else {
+        return (StatusCode::UNAUTHORIZED, "log in first").into_response();
+    };
+    if !matches!(app::state::user_of_token(&st, token.clone()).await, Ok(Some(_))) {
         return (StatusCode::UNAUTHORIZED, "log in first").into_response();
     }
-    let rx = st.hb.subscribe_changes();
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
+    let Some(slot) = st.event_streams.take(&token) else {
+        return (StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, "10")], "too many open event streams for this session")
+            .into_response();
+    };
+    struct Stream {
+        st: AppState,
+        token: String,
+        changes: tokio::sync::broadcast::Receiver<u64>,
+        sessions: tokio::sync::watch::Receiver<u64>,
+        stopping: tokio::sync::watch::Receiver<bool>,
+        _slot: app::state::StreamSlot,
+    }
+    let s = Stream {
+        changes: st.hb.subscribe_changes(),
+        sessions: st.sessions.watch(),
+        stopping: st.stopping.subscribe(),
+        st,
+        token,
+        _slot: slot,
+    };
+    let stream = futures::stream::unfold(s, |mut s| async move {
+        let mut recheck = tokio::time::interval(Duration::from_secs(30));
+        recheck.tick().await;
         loop {
-            match rx.recv().await {
-                Ok(seq) => return Some((Ok::<_, std::convert::Infallible>(Event::default().event("change").data(seq.to_string())), rx)),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            tokio::select! {
+                r = s.changes.recv() => match r {
+                    Ok(seq) => return Some((Ok::<_, std::convert::Infallible>(Event::default().event("change").data(seq.to_string())), s)),
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = app::state::until_true(&mut s.stopping) => return None,
+                changed = s.sessions.changed() => {
+                    if changed.is_err() || !session_holds(&s.st, &s.token).await {
+                        return None;
+                    }
+                }
+                _ = recheck.tick() => {
+                    if !session_holds(&s.st, &s.token).await {
+                        return None;
+                    }
+                }
             }
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// Whether an open stream's session still holds (without counting as the user's activity).
+async fn session_holds(st: &AppState, token: &str) -> bool {
+    let token = token.to_string();
+    matches!(st.db(move |s| s.session_still_valid(&token)).await, Ok(true))
 }
 
 /// 200 only on the live Master, so a load balancer can find it.
@@ -198,6 +334,8 @@ async fn metrics(State(st): State<AppState>) -> ([(axum::http::HeaderName, &'sta
     gauge("mcu_hot_backup_lag_ms", "Replication lag in milliseconds.", s.lag_ms.to_string());
     gauge("mcu_hot_backup_changes_replicated_total", "Changes applied from the Master since start.", s.replicated.to_string());
     gauge("mcu_hot_backup_failovers_total", "Times this MCU took over as Master since start.", s.failovers.to_string());
+    gauge("mcu_event_streams_open", "Open event streams (browser tabs).", st.event_streams.open().to_string());
+    gauge("mcu_login_throttle_entries", "Entries held by the failed-login limit.", st.throttle.len().to_string());
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
 
@@ -216,7 +354,9 @@ async fn bad_input_is_not_a_server_error(req: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP surface. Layers run outermost first: security headers, the
+/// cross-origin check, body limits, the time limit, the API gate (see [`guard`]).
+pub fn router(state: AppState, origins: guard::Origins) -> Router {
     let routes = generate_route_list(App);
     let opts = state.leptos_options.clone();
     Router::new()
@@ -228,5 +368,15 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes(&state, routes, move || shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(bad_input_is_not_a_server_error))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::api_gate))
+        .layer(middleware::from_fn(guard::time_limit))
+        .layer(middleware::from_fn(guard::body_limits))
+        .layer(middleware::from_fn_with_state(origins, guard::same_origin_only))
+        .layer(middleware::from_fn(guard::security_headers))
         .with_state(state)
+}
+
+/// The router for `cfg`: its own origin's scheme and the extra origins it allows.
+pub fn router_for(state: AppState, cfg: &Config) -> Router {
+    router(state, guard::Origins { tls: cfg.tls(), extra: cfg.allowed_origins.clone() })
 }

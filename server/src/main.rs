@@ -1,13 +1,20 @@
 //! `server`: runs one MCU. See `server --help`.
 
 use clap::Parser;
-use server::{build_state, router, Config};
+use server::{build_state, router_for, Command, Config};
 use std::process::ExitCode;
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cfg = Config::parse();
+    // Whatever this process writes (database, WAL, exports, backups) is its owner's only.
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
@@ -23,27 +30,48 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cfg: Config) -> anyhow::Result<()> {
+    if let Some(Command::Backup { to }) = &cfg.command {
+        server::backup(&cfg, to)?;
+        println!("backup written to {}", to.display());
+        return Ok(());
+    }
+    let tls = match (&cfg.tls_cert, &cfg.tls_key) {
+        (Some(cert), Some(key)) => Some(server::serve::tls_config(cert, key)?),
+        _ => None,
+    };
     let state = build_state(&cfg).await?;
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(name = %state.info.name, model = %state.info.model, version = %state.info.version,
-        data = %state.data_dir.display(), "MCU listening on http://{}", cfg.listen);
+        data = %state.data_dir.display(), simulate = cfg.simulate, "MCU listening on {scheme}://{}", cfg.listen);
     let reset = state.reset.clone();
-    let waiter = reset.clone();
-    let stop = async move {
+    let stopping = state.stopping.clone();
+    let (waiter, stopper) = (reset.clone(), stopping.clone());
+    // Stop (signal or System Reset): tell streams and long polls to end, then the listener.
+    tokio::spawn(async move {
         tokio::select! {
             _ = shutdown_signal() => {}
             _ = waiter.notify.notified() => tracing::info!("System Reset: restarting"),
         }
+        stopper.send_replace(true);
+    });
+    let limits = server::serve::Limits {
+        max_connections: usize::try_from(cfg.max_connections).unwrap_or(1024),
+        header_timeout: Duration::from_secs(cfg.header_timeout_s),
+        grace: STOP_GRACE,
     };
-    axum::serve(listener, router(state)).with_graceful_shutdown(stop).await?;
+    server::serve::serve(listener, router_for(state, &cfg), tls, limits, stopping.subscribe()).await;
     if reset.is_requested() {
         return restart();
     }
     tracing::info!("stopped");
     Ok(())
 }
+
+/// Time open connections get to finish when the MCU stops or resets; it never waits longer.
+const STOP_GRACE: Duration = Duration::from_millis(1500);
 
 /// System Reset: the same program, arguments and environment start again in this process.
 #[cfg(unix)]

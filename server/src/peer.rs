@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::hotbackup::{PeerLogin, Takeover};
+use domain::throttle::Outcome;
 use hotbackup::PeerError;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -41,25 +42,46 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
 }
 
-/// The peer link's login goes through the same failed-login limit as the login page.
-async fn login(State(st): State<AppState>, body: Result<Json<PeerLogin>, axum::extract::rejection::JsonRejection>) -> Response {
-    let l = match body {
-        Ok(Json(l)) => l,
+/// The peer link's login goes through the same failed-login limits as the login page (per
+/// name and client address, and per address) and the same bounded password workers.
+async fn login(State(st): State<AppState>, req: axum::extract::Request) -> Response {
+    let client = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let bytes = match axum::body::to_bytes(req.into_body(), 8 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return reply::<()>(Err(PeerError::BadRequest("the login is too large or was cut off".into()))),
+    };
+    let l: PeerLogin = match serde_json::from_slice(&bytes) {
+        Ok(l) => l,
         Err(e) => return reply::<()>(Err(PeerError::BadRequest(format!("malformed login: {e}")))),
     };
-    let user = l.user.clone();
-    let now = std::time::Instant::now();
-    if let Err(wait) = st.throttle.lock().map(|t| t.check(&user, now)).unwrap_or(Ok(())) {
-        return reply::<()>(Err(PeerError::Unauthorized(format!("too many failed logins for '{user}'; try again in {wait} s"))));
-    }
-    let answer = st.hb.peer_login(l).await;
-    if let Ok(mut t) = st.throttle.lock() {
-        match &answer {
-            Ok(_) => t.record_success(&user),
-            Err(PeerError::Unauthorized(_)) => t.record_failure(&user, now),
-            Err(_) => {}
+    let user = match domain::validate::login_credentials(&l.user, &l.password) {
+        Ok((user, _)) => user,
+        Err(e) => return reply::<()>(Err(PeerError::BadRequest(e.to_string()))),
+    };
+    let ticket = match st.throttle.begin(&user, client) {
+        Ok(t) => t,
+        Err(r) => {
+            if r.first {
+                tracing::warn!(user = ?user, %client, wait_s = r.wait_s, "peer link login refused: too many failed logins (further refusals of this burst are not logged)");
+            }
+            let mut res = reply::<()>(Err(PeerError::Busy(format!("too many failed logins; try again in {} s", r.wait_s))));
+            res.headers_mut().insert(header::RETRY_AFTER, r.wait_s.into());
+            return res;
         }
-    }
+    };
+    let answer = st.hb.peer_login(l).await;
+    ticket.finish(match &answer {
+        Ok(_) => Outcome::Success,
+        Err(PeerError::Unauthorized(_)) => {
+            tracing::warn!(user = ?user, %client, "peer link login failed");
+            Outcome::Failure
+        }
+        Err(_) => Outcome::NotChecked,
+    });
     reply(answer)
 }
 
@@ -89,7 +111,14 @@ async fn log(State(st): State<AppState>, headers: HeaderMap, q: Result<Query<Log
         return reply::<()>(Err(e));
     }
     match q {
-        Ok(Query(q)) => reply(st.hb.serve_log(q.after, Duration::from_millis(q.wait_ms)).await),
+        Ok(Query(q)) => {
+            // A long poll ends at once when this MCU stops or resets.
+            let mut stopping = st.stopping.subscribe();
+            tokio::select! {
+                r = st.hb.serve_log(q.after, Duration::from_millis(q.wait_ms)) => reply(r),
+                _ = app::state::until_true(&mut stopping) => reply::<()>(Err(PeerError::Internal("the MCU is stopping".into()))),
+            }
+        }
         Err(e) => reply::<()>(Err(PeerError::BadRequest(format!("malformed log request: {e}")))),
     }
 }

@@ -5,26 +5,26 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use server::{build_state, router, Config};
+use server::{build_state, router_for, Config};
 use tower::ServiceExt;
 
 const ADMIN_PW: &str = "admin-secret-1";
 
 fn config(dir: &std::path::Path, admin_password: Option<&str>) -> Config {
     Config {
-        listen: "127.0.0.1:3999".parse().expect("addr"),
-        data_dir: dir.to_path_buf(),
         name: "MCU-T".into(),
-        model: domain::McuModel::Cs2000,
         software_version: "9.9.9".into(),
-        admin_user: "admin".into(),
-        admin_password: admin_password.map(String::from),
-        site_root: "target/site".into(),
+        simulate: true,
+        ..Config::for_tests("127.0.0.1:3999".parse().expect("addr"), dir.to_path_buf(), admin_password.map(String::from))
     }
 }
 
 async fn app(dir: &std::path::Path) -> Router {
-    router(build_state(&config(dir, Some(ADMIN_PW))).await.expect("state"))
+    app_with(&config(dir, Some(ADMIN_PW))).await
+}
+
+async fn app_with(cfg: &Config) -> Router {
+    router_for(build_state(cfg).await.expect("state"), cfg)
 }
 
 struct Reply {
@@ -35,6 +35,18 @@ struct Reply {
 }
 
 async fn call(app: &Router, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Reply {
+    call_as(app, path, form, cookie, &[], None).await
+}
+
+/// A call with extra headers (Origin, Sec-Fetch-Site...) from a given client address.
+async fn call_as(
+    app: &Router,
+    path: &str,
+    form: &[(&str, &str)],
+    cookie: Option<&str>,
+    headers: &[(&str, &str)],
+    client: Option<&str>,
+) -> Reply {
     let body: String = form
         .iter()
         .map(|(k, v)| format!("{k}={}", urlencode(v)))
@@ -46,7 +58,15 @@ async fn call(app: &Router, path: &str, form: &[(&str, &str)], cookie: Option<&s
     if let Some(c) = cookie {
         req = req.header(header::COOKIE, c);
     }
-    let res = app.clone().oneshot(req.body(Body::from(body)).expect("request")).await.expect("response");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut req = req.body(Body::from(body)).expect("request");
+    if let Some(ip) = client {
+        let addr: std::net::SocketAddr = format!("{ip}:40000").parse().expect("client address");
+        req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+    }
+    let res = app.clone().oneshot(req).await.expect("response");
     reply(res).await
 }
 
@@ -112,7 +132,7 @@ async fn login_sets_a_strict_httponly_cookie_and_wrong_passwords_are_refused_the
         assert!(bad.cookie.is_none());
     }
     let locked = call(&app, "/api/login", &[("username", "admin"), ("password", ADMIN_PW), ("next", "/")], None).await;
-    assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(locked.body.contains("Too many failed logins"), "{}", locked.body);
 }
 
@@ -277,7 +297,7 @@ async fn the_peer_link_refuses_anonymous_callers_and_checks_version_and_credenti
         peer(&app, "POST", "/peer/v1/login", None, bad).await;
     }
     let r = peer(&app, "POST", "/peer/v1/login", None, good).await;
-    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.body.contains("too many failed logins"), "{}", r.body);
 }
 
@@ -526,4 +546,158 @@ fn a_reservation_starts_at_its_time_even_after_a_restart() {
         let v: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_reservations", &[], Some(&admin)).await.body).expect("json");
         assert_eq!(v["reservations"][0]["recurrence"]["Daily"]["count"], 1, "{v}");
     });
+}
+
+#[tokio::test]
+async fn an_attacker_is_throttled_by_address_while_the_administrator_still_logs_in() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let attacker = Some("10.0.0.66");
+    for _ in 0..5 {
+        let r = call_as(&app, "/api/login", &[("username", "admin"), ("password", "guess-guess"), ("next", "/")], None, &[], attacker).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    }
+    let r = call_as(&app, "/api/login", &[("username", "admin"), ("password", ADMIN_PW), ("next", "/")], None, &[], attacker).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.body.contains("Too many failed logins"), "{}", r.body);
+    let real = call_as(&app, "/api/login", &[("username", "admin"), ("password", ADMIN_PW), ("next", "/")], None, &[], Some("10.0.0.1")).await;
+    assert_eq!(real.status, StatusCode::OK, "the administrator elsewhere is not locked out: {}", real.body);
+}
+
+#[tokio::test]
+async fn oversized_logins_are_refused_before_any_work() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let long_name = "a".repeat(65);
+    let r = call(&app, "/api/login", &[("username", &long_name), ("password", "whatever1"), ("next", "/")], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("at most 64"), "{}", r.body);
+    let long_pw = "p".repeat(129);
+    let r = call(&app, "/api/login", &[("username", "admin"), ("password", &long_pw), ("next", "/")], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let huge = "a".repeat(500_000);
+    let r = call(&app, "/api/login", &[("username", &huge), ("password", "x"), ("next", "/")], None).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", &r.body[..r.body.len().min(200)]);
+    // None of these counted as a failed login.
+    let ok = call(&app, "/api/login", &[("username", "admin"), ("password", ADMIN_PW), ("next", "/")], None).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn changes_from_other_origins_are_refused_even_with_the_administrators_cookie() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let form = [("name", "Forged"), ("numeric_id", "")];
+    let own = ("host", "127.0.0.1:3999");
+    for (what, headers) in [
+        ("another site", vec![own, ("origin", "http://evil.example")]),
+        ("the paired MCU (another port of this host)", vec![own, ("origin", "http://127.0.0.1:3001")]),
+        ("a sibling host", vec![own, ("sec-fetch-site", "same-site")]),
+        ("a cross-site form", vec![own, ("origin", "null"), ("sec-fetch-site", "cross-site")]),
+    ] {
+        let r = call_as(&app, "/api/add_conference", &form, Some(&admin), &headers, None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{what}: {}", r.body);
+        for f in ["logout", "reset_mcu", "login"] {
+            let r = call_as(&app, &format!("/api/{f}"), &[], Some(&admin), &headers, None).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{f} from {what}: {}", r.body);
+        }
+    }
+    let r = call(&app, "/api/list_conferences", &[], Some(&admin)).await;
+    assert!(!r.body.contains("Forged"), "nothing was created: {}", r.body);
+    let same = [own, ("origin", "http://127.0.0.1:3999"), ("sec-fetch-site", "same-origin")];
+    let r = call_as(&app, "/api/add_conference", &[("name", "Own page"), ("numeric_id", "")], Some(&admin), &same, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // An origin named by --allowed-origin is accepted.
+    let dir2 = tempfile::tempdir().expect("tempdir");
+    let cfg = Config { allowed_origins: vec!["https://mcu.example.com".into()], ..config(dir2.path(), Some(ADMIN_PW)) };
+    let app2 = app_with(&cfg).await;
+    let admin2 = login(&app2, "admin", ADMIN_PW).await;
+    let h = [own, ("origin", "https://mcu.example.com"), ("sec-fetch-site", "cross-site")];
+    let r = call_as(&app2, "/api/add_conference", &[("name", "Proxied"), ("numeric_id", "")], Some(&admin2), &h, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    for (method, path) in [("GET", "/login"), ("GET", "/healthz"), ("GET", "/nowhere"), ("POST", "/api/list_users")] {
+        let req = Request::builder().method(method).uri(path).header(header::ACCEPT, "text/html").body(Body::empty()).expect("request");
+        let res = app.clone().oneshot(req).await.expect("response");
+        let h = |n: &str| res.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(h("referrer-policy"), "no-referrer", "{path}");
+        let csp = h("content-security-policy");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        if path == "/login" {
+            assert!(csp.contains("'nonce-") && csp.contains("'wasm-unsafe-eval'"), "{csp}");
+            let nonce = csp.split("'nonce-").nth(1).and_then(|r| r.split('\'').next()).expect("nonce").to_string();
+            let body = reply(res).await.body;
+            assert!(body.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the nonce");
+        }
+    }
+}
+
+#[tokio::test]
+async fn simulation_endpoints_exist_only_with_simulate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = Config { simulate: false, ..config(dir.path(), Some(ADMIN_PW)) };
+    let app = app_with(&cfg).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    for (f, form) in [
+        ("simulate_dial_in", vec![("numeric_id", "77"), ("name", "X"), ("address", "10.0.0.1"), ("protocol", "h323")]),
+        ("simulate_link", vec![("link", "media"), ("up", "false")]),
+    ] {
+        let r = call(&app, &format!("/api/{f}"), &form, Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{f}: {}", r.body);
+        assert!(r.body.contains("--simulate"), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn roles_are_checked_before_arguments_and_pins_go_only_to_who_may_change_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    // Anonymous, with malformed or missing arguments: 401, never a validation message.
+    for f in ["set_fixed_ports", "set_qos", "set_gatekeeper", "set_dns", "add_conference", "save_reservation", "enable_hot_backup"] {
+        let r = call(&app, &format!("/api/{f}"), &[("bogus", "-1.5")], None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{f}: {}", r.body);
+    }
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let r = call(&app, "/api/add_user", &[("name", "viewer"), ("password", "password-123"), ("role", "administrator_read_only")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let op = login(&app, "viewer", "password-123").await;
+    let r = call(&app, "/api/set_qos", &[("kind", "diffserv"), ("audio", "999"), ("video", "x")], Some(&op)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "a read-only role is refused before validation: {}", r.body);
+
+    let r = call(&app, "/api/save_profile", &[("id", ""), ("name", "Std"), ("line_rate_kbps", "1024"), ("resolution", "hd720"), ("layout", "1x1")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let profiles = call(&app, "/api/get_profiles", &[], Some(&admin)).await.body;
+    let v: serde_json::Value = serde_json::from_str(&profiles).expect("json");
+    let profile_id = v["profiles"][0]["id"].as_str().expect("profile id").to_string();
+    let r = call(
+        &app,
+        "/api/save_meeting_room",
+        &[("id", ""), ("name", "Board"), ("numeric_id", "4242"), ("profile_id", &profile_id), ("conference_password", "98765"), ("chairperson_password", "13579")],
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(call(&app, "/api/get_meeting_rooms", &[], Some(&admin)).await.body.contains("98765"), "the Administrator may change PINs");
+    let seen = call(&app, "/api/get_meeting_rooms", &[], Some(&op)).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(seen.body.contains("Board") && !seen.body.contains("98765") && !seen.body.contains("13579"), "{}", seen.body);
+}
+
+#[tokio::test]
+async fn next_after_login_is_a_local_path_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    for next in ["/\t/evil.example", "//evil.example", "/\\evil.example", "https://evil.example/"] {
+        let r = call(&app, "/api/login", &[("username", "admin"), ("password", ADMIN_PW), ("next", next)], None).await;
+        assert_eq!(r.location.as_deref(), Some("/"), "{next:?}");
+    }
 }

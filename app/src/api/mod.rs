@@ -64,42 +64,52 @@ pub async fn get_hot_backup_badge() -> Result<String, AppError> {
 }
 
 /// Logs in and sets the session cookie. Wrong name and wrong password get the same answer.
+/// Sizes are bounded before anything else; the failed-login limit (per name and client
+/// address, and per address) admits and counts the attempt in one step; the password check
+/// runs on the bounded password workers (429 with `Retry-After` when they are full).
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String, next: String) -> Result<UserView, AppError> {
     answer(async move {
+        use domain::throttle::Outcome;
         let st = state()?;
-        let name = username.trim().to_string();
-        if name.is_empty() {
-            return Err(AppError::Invalid { field: "username".into(), message: "Enter your user name.".into() });
-        }
-        if password.is_empty() {
-            return Err(AppError::Invalid { field: "password".into(), message: "Enter your password.".into() });
-        }
-        let now = std::time::Instant::now();
-        let locked = st.throttle.lock().map(|t| t.check(&name, now)).unwrap_or(Ok(()));
-        if let Err(wait) = locked {
-            tracing::warn!(user = %name, "login refused: too many failures");
-            return Err(AppError::LoginRefused(format!(
-                "Too many failed logins for '{name}'. Try again in {wait} s."
-            )));
-        }
-        let who = name.clone();
-        let user = st.db(move |s| s.check_login(&who, &password)).await?;
-        let Some(user) = user else {
-            if let Ok(mut t) = st.throttle.lock() {
-                t.record_failure(&name, now);
+        let (name, password) = domain::validate::login_credentials(&username, &password)?;
+        let client = crate::state::client_ip();
+        let ticket = match st.throttle.begin(&name, client) {
+            Ok(t) => t,
+            Err(r) => {
+                if r.first {
+                    tracing::warn!(user = ?name, %client, wait_s = r.wait_s, whole_address = r.address,
+                        "login refused: too many failed logins (further refusals of this burst are not logged)");
+                }
+                let whom = if r.address { "from this address" } else { "for this user from this address" };
+                return Err(AppError::Throttled {
+                    message: format!("Too many failed logins {whom}. Try again in {} s.", r.wait_s),
+                    retry_after_s: r.wait_s,
+                });
             }
-            tracing::warn!(user = %name, "login failed");
-            return Err(AppError::LoginRefused("Wrong user name or password.".into()));
         };
-        if let Ok(mut t) = st.throttle.lock() {
-            t.record_success(&name);
-        }
-        let who = user.name.clone();
-        let token = st.db(move |s| s.create_session(&who)).await?;
+        let who = name.clone();
+        let checked = st.db(move |s| s.check_login(&who, &password)).await;
+        let user = match checked {
+            Ok(Some(user)) => {
+                ticket.finish(Outcome::Success);
+                user
+            }
+            Ok(None) => {
+                ticket.finish(Outcome::Failure);
+                tracing::warn!(user = ?name, %client, "login failed");
+                return Err(AppError::LoginRefused("Wrong user name or password.".into()));
+            }
+            Err(e) => {
+                ticket.finish(Outcome::NotChecked);
+                return Err(e);
+            }
+        };
+        let (who, idle) = (user.name.clone(), st.policy.session_idle_ms);
+        let token = st.db(move |s| s.create_session(&who, idle)).await?;
         crate::state::set_cookie(crate::state::session_cookie(&st, Some(&token)));
-        tracing::info!(user = %user.name, role = %user.role, "login");
-        leptos_axum::redirect(&safe_next(&next));
+        tracing::info!(user = %user.name, role = %user.role, %client, "login");
+        leptos_axum::redirect(&domain::validate::local_path(&next));
         Ok(user)
     })
     .await
@@ -120,11 +130,6 @@ pub async fn logout() -> Result<(), AppError> {
     .await
 }
 
-/// Where to go after login: a path on this site only (never another host).
-pub fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.starts_with("/login");
-    if ok { next.to_string() } else { "/".to_string() }
-}
 
 // ---------------------------------------------------------------- users
 
@@ -286,12 +291,20 @@ pub struct MeetingRoomsView {
 pub async fn get_meeting_rooms() -> Result<MeetingRoomsView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewResources).await?;
-        let (rooms, profiles, confs) = st.db(|s| Ok((s.list::<MeetingRoom>()?, s.list::<Profile>()?, s.list::<Conference>()?))).await?;
+        let (mut rooms, profiles, confs) = st.db(|s| Ok((s.list::<MeetingRoom>()?, s.list::<Profile>()?, s.list::<Conference>()?))).await?;
+        let can_manage = me.role.can(Permission::ManageResources);
+        if !can_manage {
+            // PINs go only to those who may change them.
+            for r in &mut rooms {
+                r.conference_password.clear();
+                r.chairperson_password.clear();
+            }
+        }
         Ok(MeetingRoomsView {
             rooms,
             profiles,
             running: confs.into_iter().map(|c| c.numeric_id).collect(),
-            can_manage: me.role.can(Permission::ManageResources),
+            can_manage,
             can_run: me.role.can(Permission::RunConferences),
         })
     })
@@ -447,6 +460,7 @@ pub async fn add_participant(conference_id: String, name: String, address: Strin
 pub async fn simulate_dial_in(numeric_id: String, name: String, address: String, protocol: String) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::RunConferences).await?;
+        crate::state::require_simulation(&st)?;
         let nid = domain::conference::numeric_id(&numeric_id)?;
         let conference = st
             .db(move |s| Ok(s.list::<Conference>()?.into_iter().find(|c| c.numeric_id == nid)))
@@ -599,6 +613,7 @@ pub async fn trigger_failover() -> Result<String, AppError> {
 pub async fn simulate_link(link: String, up: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ManageConfiguration).await?;
+        crate::state::require_simulation(&st)?;
         let link = match link.as_str() {
             "signalling" => domain::hotbackup::Link::Signalling,
             "media" => domain::hotbackup::Link::Media,

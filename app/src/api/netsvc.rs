@@ -69,10 +69,10 @@ pub async fn get_network_service() -> Result<NetworkServiceView, AppError> {
 /// Changes one tab of the synced part and commits it (mirrored to a Slave).
 #[cfg(feature = "ssr")]
 async fn update_service(
+    st: &crate::state::AppState,
     what: &str,
     change: impl FnOnce(&mut NetworkService, u32) -> Result<(), domain::DomainError> + Send + 'static,
 ) -> Result<String, AppError> {
-    let (st, _) = require(Permission::ManageConfiguration).await?;
     let model = st.info.model;
     let service = st
         .db(move |s| {
@@ -89,8 +89,9 @@ async fn update_service(
 #[server(endpoint = "set_gatekeeper")]
 pub async fn set_gatekeeper(enabled: Option<String>, primary: String, alternate: String, prefix: String, aliases: String) -> Result<String, AppError> {
     answer(async move {
+        let st = require(Permission::ManageConfiguration).await?.0;
         let gk = domain::network::gatekeeper(enabled.is_some(), &primary, &alternate, &prefix, &aliases)?;
-        update_service("H.323 settings", move |s, _| {
+        update_service(&st, "H.323 settings", move |s, _| {
             s.gatekeeper = gk;
             Ok(())
         })
@@ -102,8 +103,9 @@ pub async fn set_gatekeeper(enabled: Option<String>, primary: String, alternate:
 #[server(endpoint = "set_sip_servers")]
 pub async fn set_sip_servers(registrar: String, proxy: String, transport: String) -> Result<String, AppError> {
     answer(async move {
+        let st = require(Permission::ManageConfiguration).await?.0;
         let sip = domain::network::sip_servers(&registrar, &proxy, &transport)?;
-        update_service("SIP servers", move |s, _| {
+        update_service(&st, "SIP servers", move |s, _| {
             s.sip = sip;
             Ok(())
         })
@@ -115,8 +117,9 @@ pub async fn set_sip_servers(registrar: String, proxy: String, transport: String
 #[server(endpoint = "set_dns")]
 pub async fn set_dns(dns_servers: String, dns_domain: String) -> Result<String, AppError> {
     answer(async move {
+        let st = require(Permission::ManageConfiguration).await?.0;
         let (servers, domain) = domain::network::dns(&dns_servers, &dns_domain)?;
-        update_service("DNS", move |s, _| {
+        update_service(&st, "DNS", move |s, _| {
             s.dns_servers = servers;
             s.dns_domain = domain;
             Ok(())
@@ -129,7 +132,8 @@ pub async fn set_dns(dns_servers: String, dns_domain: String) -> Result<String, 
 #[server(endpoint = "set_fixed_ports")]
 pub async fn set_fixed_ports(enabled: Option<String>, tcp_first: String, tcp_last: String, udp_first: String, udp_last: String) -> Result<String, AppError> {
     answer(async move {
-        update_service("Fixed Ports", move |s, calls| {
+        let st = require(Permission::ManageConfiguration).await?.0;
+        update_service(&st, "Fixed Ports", move |s, calls| {
             s.fixed_ports = domain::network::fixed_ports(enabled.is_some(), &tcp_first, &tcp_last, &udp_first, &udp_last, calls)?;
             Ok(())
         })
@@ -141,8 +145,9 @@ pub async fn set_fixed_ports(enabled: Option<String>, tcp_first: String, tcp_las
 #[server(endpoint = "set_qos")]
 pub async fn set_qos(enabled: Option<String>, kind: String, audio: String, video: String) -> Result<String, AppError> {
     answer(async move {
+        let st = require(Permission::ManageConfiguration).await?.0;
         let q = domain::network::qos(enabled.is_some(), &kind, &audio, &video)?;
-        update_service("QoS", move |s, _| {
+        update_service(&st, "QoS", move |s, _| {
             s.qos = q;
             Ok(())
         })

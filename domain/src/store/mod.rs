@@ -27,6 +27,8 @@ type Result<T> = std::result::Result<T, DomainError>;
 pub const DB_FILE: &str = "mcu.sqlite3";
 /// How long a login lasts.
 pub const SESSION_TTL_MS: Millis = 12 * 3600 * 1000;
+/// A session's last use is written at most this often.
+pub const SESSION_TOUCH_MS: Millis = 10_000;
 
 pub fn now_ms() -> Millis {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as Millis).unwrap_or(0)
@@ -85,6 +87,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX conferences_by_number ON conferences(json_extract(data, '$.numeric_id'));
      CREATE INDEX reservations_by_number ON reservations(json_extract(data, '$.numeric_id'));
      CREATE INDEX participants_by_state ON participants(json_extract(data, '$.state'));",
+    // 4: sessions end after an idle time (NULL: no idle limit, the peer link's session).
+    "ALTER TABLE sessions ADD COLUMN idle_ms INTEGER;
+     ALTER TABLE sessions ADD COLUMN last_seen_ms INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Keys of this MCU's own settings in [`Store::local`]. None of them is ever replicated.
@@ -146,16 +151,22 @@ pub enum WriteMode {
 
 impl Store {
     /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date.
+    /// The folder is made private (0700) and the database files 0600, whatever the umask:
+    /// they hold password hashes and credentials. A damaged database is refused with a
+    /// message that says what to do.
     pub fn open(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| DomainError::Storage(format!("cannot create data folder {}: {e}", data_dir.display())))?;
         let path = data_dir.join(DB_FILE);
+        files::make_private(data_dir, &path)?;
         let mut conn = Connection::open(&path)?;
+        check_integrity(&conn, &path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn)?;
         replica::init_identity(&conn)?;
+        files::make_private(data_dir, &path)?;
         Ok(Store { conn: Arc::new(Mutex::new(conn)), path, mode: Arc::new(RwLock::new(WriteMode::Primary)) })
     }
 
@@ -402,8 +413,7 @@ impl Store {
 
     /// Adds a user. Name and password must already be validated.
     pub fn create_user(&self, name: &str, password: &str, role: Role) -> Result<UserView> {
-        let hash = auth::hash_password(password)?;
-        let verifier = auth::password_verifier(name, password)?;
+        let (hash, verifier) = hash_and_verifier(name, password)?;
         let conn = self.lock();
         let inserted = conn.execute(
             "INSERT INTO users (name, role, password_hash, verifier, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -433,8 +443,7 @@ impl Store {
 
     /// Sets a new password and ends the user's other sessions.
     pub fn set_password(&self, name: &str, password: &str, keep_session: Option<&str>) -> Result<()> {
-        let hash = auth::hash_password(password)?;
-        let verifier = auth::password_verifier(name, password)?;
+        let (hash, verifier) = hash_and_verifier(name, password)?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         if tx.execute("UPDATE users SET password_hash = ?2, verifier = ?3 WHERE name = ?1", params![name, hash, verifier])? == 0 {
@@ -469,16 +478,17 @@ impl Store {
             })
             .optional()?
         };
+        let password = password.to_string();
         match row {
             Some((name, role, hash)) => {
-                if auth::verify_password(password, &hash) {
+                if auth::with_password_work(move || auth::verify_password(&password, &hash))? {
                     Ok(Some(UserView { name, role: stored_role(&role)? }))
                 } else {
                     Ok(None)
                 }
             }
             None => {
-                let _ = auth::verify_password(password, dummy_hash());
+                auth::with_password_work(move || auth::verify_password(&password, dummy_hash()))?;
                 Ok(None)
             }
         }
@@ -486,46 +496,174 @@ impl Store {
 
     // ------------------------------------------------------------ sessions
 
-    /// Starts a session for `user`; returns the token for the cookie.
-    pub fn create_session(&self, user: &str) -> Result<String> {
-        self.create_session_for(user, SESSION_TTL_MS)
+    /// Starts a browser session for `user` that also ends after `idle_ms` without use;
+    /// returns the token for the cookie.
+    pub fn create_session(&self, user: &str, idle_ms: Millis) -> Result<String> {
+        self.insert_session(user, SESSION_TTL_MS, Some(idle_ms))
     }
 
-    /// A session that lasts `ttl_ms` (the peer link's token lasts as long as the pairing).
+    /// A session that lasts `ttl_ms` with no idle limit (the peer link's token lasts as long
+    /// as the pairing).
     pub fn create_session_for(&self, user: &str, ttl_ms: Millis) -> Result<String> {
+        self.insert_session(user, ttl_ms, None)
+    }
+
+    fn insert_session(&self, user: &str, ttl_ms: Millis, idle_ms: Option<Millis>) -> Result<String> {
         let token = auth::new_session_token();
         let now = now_ms();
         let conn = self.lock();
-        conn.execute("DELETE FROM sessions WHERE expires_ms <= ?1", [now])?;
         conn.execute(
-            "INSERT INTO sessions (token_digest, user_name, expires_ms) VALUES (?1, ?2, ?3)",
-            params![auth::token_digest(&token), user, now.saturating_add(ttl_ms)],
+            "DELETE FROM sessions WHERE expires_ms <= ?1 OR (idle_ms IS NOT NULL AND last_seen_ms + idle_ms <= ?1)",
+            [now],
+        )?;
+        conn.execute(
+            "INSERT INTO sessions (token_digest, user_name, expires_ms, idle_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![auth::token_digest(&token), user, now.saturating_add(ttl_ms), idle_ms, now],
         )?;
         Ok(token)
     }
 
     /// The user a session token belongs to, with their current role; `None` when the
-    /// token is unknown or expired or the user is gone.
+    /// token is unknown, expired or idle too long, or the user is gone. A use counts as
+    /// activity (recorded at most every [`SESSION_TOUCH_MS`]).
     pub fn session_user(&self, token: &str) -> Result<Option<UserView>> {
+        self.session_user_at(token, now_ms(), true)
+    }
+
+    /// Like [`Store::session_user`], but without counting as activity (an open event
+    /// stream checking that its session still holds).
+    pub fn session_still_valid(&self, token: &str) -> Result<bool> {
+        Ok(self.session_user_at(token, now_ms(), false)?.is_some())
+    }
+
+    fn session_user_at(&self, token: &str, now: Millis, touch: bool) -> Result<Option<UserView>> {
+        let digest = auth::token_digest(token);
         let conn = self.lock();
-        let row: Option<(String, String)> = conn
+        let row: Option<(String, String, Millis)> = conn
             .query_row(
-                "SELECT u.name, u.role FROM sessions s JOIN users u ON u.name = s.user_name
-                 WHERE s.token_digest = ?1 AND s.expires_ms > ?2",
-                params![auth::token_digest(token), now_ms()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                "SELECT u.name, u.role, s.last_seen_ms FROM sessions s JOIN users u ON u.name = s.user_name
+                 WHERE s.token_digest = ?1 AND s.expires_ms > ?2
+                   AND (s.idle_ms IS NULL OR s.last_seen_ms + s.idle_ms > ?2)",
+                params![digest, now],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
         match row {
-            Some((name, role)) => Ok(Some(UserView { name, role: stored_role(&role)? })),
+            Some((name, role, last_seen)) => {
+                if touch && now.saturating_sub(last_seen) >= SESSION_TOUCH_MS {
+                    conn.execute("UPDATE sessions SET last_seen_ms = ?2 WHERE token_digest = ?1", params![digest, now])?;
+                }
+                Ok(Some(UserView { name, role: stored_role(&role)? }))
+            }
             None => Ok(None),
         }
+    }
+
+    /// A consistent copy of the whole database in `to` (SQLite's online backup, so changes
+    /// may go on meanwhile), written to a temporary file first and private (0600).
+    pub fn backup_to(&self, to: &Path) -> Result<()> {
+        let tmp = to.with_extension("partial");
+        let _ = std::fs::remove_file(&tmp);
+        files::create_private(&tmp)?;
+        let result = (|| -> Result<()> {
+            let mut dst = Connection::open(&tmp)?;
+            {
+                let conn = self.lock();
+                let b = rusqlite::backup::Backup::new(&conn, &mut dst)?;
+                b.run_to_completion(256, std::time::Duration::from_millis(0), None)?;
+            }
+            dst.pragma_update(None, "journal_mode", "DELETE")?;
+            check_integrity(&dst, &tmp)?;
+            drop(dst);
+            std::fs::rename(&tmp, to).map_err(|e| DomainError::Storage(format!("cannot write {}: {e}", to.display())))
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
     }
 
     pub fn end_session(&self, token: &str) -> Result<()> {
         let conn = self.lock();
         conn.execute("DELETE FROM sessions WHERE token_digest = ?1", [auth::token_digest(token)])?;
         Ok(())
+    }
+}
+
+/// A new password's Argon2id hash and G2 verifier, computed on the password workers.
+fn hash_and_verifier(name: &str, password: &str) -> Result<(String, String)> {
+    let (name, password) = (name.to_string(), password.to_string());
+    auth::with_password_work(move || Ok::<_, DomainError>((auth::hash_password(&password)?, auth::password_verifier(&name, &password)?)))?
+}
+
+/// Refuses a damaged database file (`PRAGMA quick_check`) with what to do about it.
+fn check_integrity(conn: &Connection, path: &Path) -> Result<()> {
+    let damaged = |detail: String| {
+        DomainError::Storage(format!(
+            "the database {} is damaged ({detail}); restore it from a backup (see README, \"Backup and restore\") \
+             or move it away to start with an empty one",
+            path.display()
+        ))
+    };
+    let verdict: String = match conn.query_row("PRAGMA quick_check", [], |r| r.get(0)) {
+        Ok(v) => v,
+        Err(e) => return Err(damaged(e.to_string())),
+    };
+    if verdict != "ok" {
+        return Err(damaged(verdict.chars().take(200).collect()));
+    }
+    Ok(())
+}
+
+/// Files at rest: private folder and files, whatever the process's umask.
+pub mod files {
+    use super::{DomainError, Result};
+    use std::path::Path;
+
+    #[cfg(unix)]
+    fn chmod(path: &Path, mode: u32) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(DomainError::Storage(format!("cannot restrict access to {}: {e}", path.display()))),
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn chmod(_path: &Path, _mode: u32) -> Result<()> {
+        Ok(())
+    }
+
+    /// The data folder 0700; the database and its WAL/SHM files 0600 where they exist.
+    pub fn make_private(dir: &Path, db: &Path) -> Result<()> {
+        chmod(dir, 0o700)?;
+        let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            chmod(&db.with_file_name(format!("{name}{suffix}")), 0o600)?;
+        }
+        Ok(())
+    }
+
+    /// Creates (or truncates) `path` readable and writable by its owner only.
+    pub fn create_private(path: &Path) -> Result<std::fs::File> {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let f = opts.open(path).map_err(|e| DomainError::Storage(format!("cannot create {}: {e}", path.display())))?;
+        chmod(path, 0o600)?;
+        Ok(f)
+    }
+
+    /// Writes `bytes` to a new private file.
+    pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+        use std::io::Write;
+        let mut f = create_private(path)?;
+        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| DomainError::Storage(format!("cannot write {}: {e}", path.display())))
     }
 }
 
@@ -858,8 +996,8 @@ mod tests {
         let s = Store::open(dir.path()).expect("open");
         s.create_user("admin", "admin-pass-1", Role::Administrator).expect("admin");
         s.create_user("ops", "operator-pass", Role::Operator).expect("ops");
-        let t1 = s.create_session("ops").expect("session");
-        let t2 = s.create_session("ops").expect("session");
+        let t1 = s.create_session("ops", 60_000).expect("session");
+        let t2 = s.create_session("ops", 60_000).expect("session");
         assert_eq!(s.session_user(&t1).expect("who").map(|u| u.name), Some("ops".into()));
         assert_eq!(s.session_user("forged").expect("who"), None);
         s.set_role("ops", Role::Chairperson).expect("role");
@@ -870,9 +1008,71 @@ mod tests {
         assert!(s.check_login("ops", "new-password").expect("login").is_some());
         s.end_session(&t1).expect("logout");
         assert!(s.session_user(&t1).expect("who").is_none());
-        let t3 = s.create_session("ops").expect("session");
+        let t3 = s.create_session("ops", 60_000).expect("session");
         s.delete_user("ops").expect("delete");
         assert!(s.session_user(&t3).expect("who").is_none());
+    }
+
+    #[test]
+    fn idle_sessions_end_but_the_peer_links_does_not() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        s.create_user("ops", "operator-pass", Role::Operator).expect("ops");
+        let browser = s.create_session("ops", 60_000).expect("session");
+        let peer = s.create_session_for("ops", 10 * 60_000).expect("peer session");
+        let t0 = now_ms();
+        assert!(s.session_user_at(&browser, t0 + 59_000, true).expect("who").is_some(), "used within the idle time");
+        assert!(s.session_user_at(&browser, t0 + 59_000 + 59_000, false).expect("who").is_some(), "the use counted");
+        assert!(s.session_user_at(&browser, t0 + 59_000 + 61_000, false).expect("who").is_none(), "idle too long");
+        assert!(s.session_user_at(&peer, t0 + 5 * 60_000, false).expect("who").is_some(), "no idle limit");
+    }
+
+    #[test]
+    fn files_are_private_whatever_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).expect("dir");
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let s = Store::open(&data).expect("open");
+        s.create_user("ops", "operator-pass", Role::Operator).expect("ops");
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        for f in std::fs::read_dir(&data).expect("list") {
+            let p = f.expect("entry").path();
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
+        let copy = dir.path().join("copy.sqlite3");
+        s.backup_to(&copy).expect("backup");
+        assert_eq!(mode(&copy), 0o600);
+    }
+
+    #[test]
+    fn a_backup_is_a_consistent_copy_that_opens_as_a_store() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(&dir.path().join("a")).expect("open");
+        s.create_user("ops", "operator-pass", Role::Operator).expect("ops");
+        s.apply(Change::Put { record: Record::Profile(profile("Standard")) }).expect("profile");
+        let copy = dir.path().join("backup.sqlite3");
+        s.backup_to(&copy).expect("backup");
+        s.apply(Change::Put { record: Record::Profile(profile("After")) }).expect("later change");
+        let restored = dir.path().join("b");
+        std::fs::create_dir(&restored).expect("dir");
+        std::fs::copy(&copy, restored.join(DB_FILE)).expect("restore");
+        let r = Store::open(&restored).expect("restored opens");
+        let names: Vec<String> = r.list::<Profile>().expect("list").into_iter().map(|p| p.name).collect();
+        assert_eq!(names, vec!["Standard".to_string()]);
+        assert!(r.check_login("ops", "operator-pass").expect("login").is_some());
+    }
+
+    #[test]
+    fn a_damaged_database_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(DB_FILE), b"this is not a database, it was overwritten by accident......").expect("write");
+        match Store::open(dir.path()) {
+            Err(DomainError::Storage(m)) => assert!(m.contains("damaged") && m.contains("backup"), "{m}"),
+            other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+        }
     }
 
     #[test]

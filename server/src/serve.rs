@@ -1,0 +1,149 @@
+//! The listener: accepts TCP connections (optionally TLS), serves HTTP/1.1 and HTTP/2 on
+//! them with bounds, and stops within a fixed time whatever the clients do.
+//!
+//! - At most `max_connections` at once; one more is closed at once (and logged once a burst).
+//! - A client has `header_timeout` to complete its TLS handshake and each request's headers
+//!   (a slow or silent client cannot hold a connection); headers are capped in size.
+//! - Every request carries the client's address (`ConnectInfo`), for the login limits.
+//! - Stop: no new connections; open ones are asked to finish (event streams and long polls
+//!   end on their own through `AppState::stopping`), and after `grace` the rest are dropped.
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio_rustls::rustls;
+
+#[derive(Clone)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+    /// Time open connections get to finish once the server stops.
+    pub grace: Duration,
+}
+
+/// Bytes of request headers a connection may send.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Loads a PEM certificate chain and private key for HTTPS.
+pub fn tls_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| anyhow::anyhow!("--tls-cert {}: {e}", cert.display()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("--tls-cert {}: {e}", cert.display()))?;
+    if certs.is_empty() {
+        anyhow::bail!("--tls-cert {}: no certificate in the file", cert.display());
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| anyhow::anyhow!("--tls-key {}: {e}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| anyhow::anyhow!("TLS set-up: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| anyhow::anyhow!("--tls-cert/--tls-key do not make a usable pair: {e}"))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Serves `app` on `listener` until `stop` turns true, then returns within `limits.grace`.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    let mut refusing = false;
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = app::state::until_true(&mut stop) => break,
+        };
+        let (tcp, remote) = match accepted {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of file descriptors and the like: do not spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            if !refusing {
+                tracing::warn!(max = limits.max_connections, "connection limit reached: closing new connections");
+            }
+            refusing = true;
+            drop(tcp);
+            continue;
+        };
+        refusing = false;
+        let _ = tcp.set_nodelay(true);
+        let (app, acceptor, limits, stop) = (app.clone(), acceptor.clone(), limits.clone(), stop.clone());
+        tokio::spawn(async move {
+            match acceptor {
+                None => connection(tcp, remote, app, &limits, stop).await,
+                Some(acceptor) => match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
+                    Ok(Ok(tls)) => connection(tls, remote, app, &limits, stop).await,
+                    Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
+                },
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    // Every connection task holds a slot: all slots back means all connections ended.
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(limits.grace, slots.acquire_many(all)).await.is_err() {
+        tracing::warn!("connections still open after {:?}: closing them", limits.grace);
+    }
+}
+
+async fn connection<I>(io: I, remote: SocketAddr, app: Router, limits: &Limits, mut stop: watch::Receiver<bool>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    use tower::ServiceExt;
+    let svc = app.map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(remote));
+        req
+    });
+    let svc = hyper_util::service::TowerToHyperService::new(svc);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(MAX_HEADER_BYTES);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_HEADER_BYTES as u32)
+        .max_concurrent_streams(64)
+        .keep_alive_interval(Some(Duration::from_secs(30)));
+    let conn = builder.serve_connection(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => {
+            if let Err(e) = r {
+                tracing::debug!(%remote, error = %e, "connection ended with an error");
+            }
+            return;
+        }
+        _ = app::state::until_true(&mut stop) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
