@@ -5,7 +5,7 @@ ENV := source scripts/env.sh &&
 # clippy and cargo test get their own target dir: cargo-leptos builds with other RUSTFLAGS.
 CHECK_DIR := target/check
 
-.PHONY: setup build release demo test clippy unit e2e faults faults-build faults-quick fuzz bench clean
+.PHONY: setup build release demo test clippy unit e2e faults faults-build faults-quick fuzz bench attack clean
 
 # `make faults` runs COUNT seeded fault schedules (SEED=n replays one); `make fuzz` runs
 # CASES generated inputs per parser property; `make bench` measures the release build.
@@ -47,6 +47,11 @@ faults-quick: faults-build
 	@mkdir -p target
 	$(ENV) $(CHECK_DIR)/debug/faults --count 20 --base 1 2>&1 | tee target/faults.log
 
+# Attack probes against real server processes (loopback): one line each, then a total.
+attack: faults-build
+	@mkdir -p target
+	$(ENV) $(CHECK_DIR)/debug/attack 2>&1 | tee target/attack.log
+
 fuzz: setup
 	$(ENV) PROPTEST_CASES=$(CASES) CARGO_TARGET_DIR=$(CHECK_DIR) cargo test --release -p domain --test properties
 
@@ -57,10 +62,11 @@ bench: release
 e2e: build
 	$(ENV) cd end2end && CI=1 npx playwright test 2>&1 | tee ../target/e2e.log
 
-test: clippy unit faults-quick e2e release
+test: clippy unit faults-quick attack e2e release
 	@echo; echo "== summary =="
 	@grep -E '^test result:' target/unit.log | awk '{p += $$4; f += $$6} END {print "Rust tests: " p " passed, " f " failed"}'
 	@tail -n 1 target/faults.log
+	@tail -n 1 target/attack.log
 	@grep -E '^\s+[0-9]+ (passed|failed|flaky|skipped)' target/e2e.log
 
 clean:

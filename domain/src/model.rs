@@ -466,4 +466,7 @@ pub struct SystemStatus {
     pub data_dir: String,
     pub users: usize,
     pub change_log_seq: u64,
+    /// The caller may back up and reset (Administrator).
+    #[serde(default)]
+    pub can_manage: bool,
 }

@@ -47,6 +47,11 @@ pub struct Node {
 }
 
 impl Node {
+    /// The logged-in session's `name=value` cookie pair.
+    pub fn cookie(&self) -> &str {
+        &self.cookie
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
@@ -118,6 +123,8 @@ pub struct Mcu {
     pub version: String,
     bin: PathBuf,
     extra_args: Vec<String>,
+    /// Pass `--simulate` (the simulation endpoints); on unless [`Mcu::start_without_simulation`].
+    simulate: bool,
     child: Option<Child>,
     paused: bool,
 }
@@ -137,12 +144,23 @@ impl Mcu {
 
     /// As [`Mcu::start`], with extra command-line arguments (e.g. `--model`).
     pub async fn start_with(bin: &Path, name: &str, dir: &Path, version: &str, extra: &[&str]) -> Result<Mcu> {
+        Self::start_full(bin, name, dir, version, extra, true).await
+    }
+
+    /// As [`Mcu::start_with`], without `--simulate`.
+    pub async fn start_without_simulation(bin: &Path, name: &str, dir: &Path, version: &str, extra: &[&str]) -> Result<Mcu> {
+        Self::start_full(bin, name, dir, version, extra, false).await
+    }
+
+    async fn start_full(bin: &Path, name: &str, dir: &Path, version: &str, extra: &[&str], simulate: bool) -> Result<Mcu> {
+        std::fs::create_dir_all(dir)?;
         let mut m = Mcu {
             node: Node { name: name.into(), port: free_port()?, cookie: String::new(), http: reqwest::Client::builder().no_proxy().build()? },
             dir: dir.to_path_buf(),
             version: version.into(),
             bin: bin.to_path_buf(),
             extra_args: extra.iter().map(|s| s.to_string()).collect(),
+            simulate,
             child: None,
             paused: false,
         };
@@ -158,7 +176,8 @@ impl Mcu {
             .args(["--name", &self.name, "--listen", &format!("127.0.0.1:{}", self.port)])
             .arg("--data-dir")
             .arg(&self.dir)
-            .args(["--software-version", &self.version, "--admin-password", PASSWORD, "--simulate"])
+            .args(["--software-version", &self.version, "--admin-password", PASSWORD])
+            .args(if self.simulate { &["--simulate"][..] } else { &[][..] })
             .args(&self.extra_args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -187,6 +206,53 @@ impl Mcu {
             let _ = c.wait();
         }
         self.paused = false;
+    }
+
+    /// SIGTERM, then waits (bounded by `limit`) for the process to exit; how long it took,
+    /// or `None` if it was still running (it is then killed).
+    pub fn terminate_within(&mut self, limit: Duration) -> Option<Duration> {
+        self.signal(libc::SIGTERM);
+        let t0 = Instant::now();
+        while t0.elapsed() < limit {
+            if let Some(Ok(Some(_))) = self.child.as_mut().map(|c| c.try_wait()) {
+                self.child = None;
+                return Some(t0.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.kill9();
+        None
+    }
+
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    /// Starts the process again without waiting for it or logging in; `Ok(exit status)` if it
+    /// exited within `limit` (a refused start), `Err` if it is still running.
+    pub fn spawn_expecting_exit(&mut self, limit: Duration) -> Result<std::process::ExitStatus> {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join("stderr.log"))?;
+        let mut child = Command::new(&self.bin)
+            .args(["--name", &self.name, "--listen", &format!("127.0.0.1:{}", self.port)])
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .args(["--software-version", &self.version])
+            .args(&self.extra_args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .spawn()?;
+        let t0 = Instant::now();
+        while t0.elapsed() < limit {
+            if let Some(status) = child.try_wait()? {
+                return Ok(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        bail!("still running after {limit:?}")
     }
 
     pub fn is_up(&self) -> bool {

@@ -217,7 +217,7 @@ pub async fn delete_user(name: String) -> Result<String, AppError> {
 #[server(endpoint = "get_system_status")]
 pub async fn get_system_status() -> Result<SystemStatus, AppError> {
     answer(async {
-        let (st, _) = require(Permission::ViewConfiguration).await?;
+        let (st, me) = require(Permission::ViewConfiguration).await?;
         let (users, change_log_seq) = st.db(|s| Ok((s.user_count()?, s.last_seq()?))).await?;
         Ok(SystemStatus {
             info: st.info.clone(),
@@ -225,7 +225,45 @@ pub async fn get_system_status() -> Result<SystemStatus, AppError> {
             data_dir: st.data_dir.display().to_string(),
             users,
             change_log_seq,
+            can_manage: me.role.can(Permission::ManageConfiguration),
         })
+    })
+    .await
+}
+
+/// Backups kept in the data folder's `backups/`; older ones are removed.
+#[cfg(feature = "ssr")]
+const BACKUPS_KEPT: usize = 10;
+
+/// "Backup configuration": a consistent copy of this MCU's database (SQLite online backup,
+/// taken while it runs) in `<data folder>/backups/`, private to the MCU's user. The file
+/// never leaves the MCU: it holds password hashes and credentials. Administrator only.
+#[server(endpoint = "backup_configuration")]
+pub async fn backup_configuration() -> Result<String, AppError> {
+    answer(async {
+        let (st, me) = require(Permission::ManageConfiguration).await?;
+        let dir = st.data_dir.join("backups");
+        let now = domain::store::now_ms();
+        let minute = domain::timefmt::format_utc(now).trim_end_matches(" UTC").replace([' ', ':'], "-");
+        let name = format!("mcu-{minute}-{:02}.sqlite3", now / 1000 % 60);
+        let path = dir.join(&name);
+        let shown = path.display().to_string();
+        st.db(move |s| {
+            std::fs::create_dir_all(&dir).map_err(|e| domain::DomainError::Storage(format!("cannot create {}: {e}", dir.display())))?;
+            s.backup_to(&path)?;
+            let mut old: Vec<_> = std::fs::read_dir(&dir)
+                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "sqlite3")).collect())
+                .unwrap_or_default();
+            old.sort();
+            let extra = old.len().saturating_sub(BACKUPS_KEPT);
+            for p in old.into_iter().take(extra) {
+                let _ = std::fs::remove_file(p);
+            }
+            Ok(())
+        })
+        .await?;
+        tracing::info!(by = %me.name, file = %shown, "configuration backed up");
+        Ok(format!("Backup written to {shown} (the last {BACKUPS_KEPT} are kept)."))
     })
     .await
 }

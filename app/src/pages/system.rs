@@ -1,7 +1,7 @@
 //! The System page: identity, uptime and where the data lives.
 
-use crate::api::get_system_status;
-use crate::components::ErrorMsg;
+use crate::api::{get_system_status, BackupConfiguration, ResetMcu};
+use crate::components::{confirm_click, ErrorMsg, FormStatus};
 use domain::timefmt::format_duration_s;
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -10,6 +10,14 @@ use leptos_meta::Title;
 #[component]
 pub fn SystemPage() -> impl IntoView {
     let status = Resource::new(|| (), |_| get_system_status());
+    let backup = ServerAction::<BackupConfiguration>::new();
+    let reset = ServerAction::<ResetMcu>::new();
+    // After a reset, load the page again once the MCU is back.
+    Effect::new(move |_| {
+        if matches!(reset.value().get(), Some(Ok(_))) {
+            set_timeout(move || { let _ = window().location().reload(); }, std::time::Duration::from_secs(4));
+        }
+    });
     view! {
         <Title text="System"/>
         <h1>"System"</h1>
@@ -26,6 +34,22 @@ pub fn SystemPage() -> impl IntoView {
                             <dt>"Users"</dt><dd>{s.users}</dd>
                             <dt>"Changes logged"</dt><dd>{s.change_log_seq}</dd>
                         </dl>
+                        {s.can_manage.then(|| view! {
+                            <section class="card actions-card" aria-label="Maintenance">
+                                <h2>"Maintenance"</h2>
+                                <p class="note">"A backup is a consistent copy of this MCU's database, taken while it runs, kept in its data folder (it holds password hashes: it never leaves the MCU)."</p>
+                                <ActionForm action=backup attr:class="inline">
+                                    <button type="submit" data-testid="backup">"Backup configuration"</button>
+                                </ActionForm>
+                                <FormStatus result=Signal::derive(move || backup.value().get())/>
+                                <ActionForm action=reset attr:class="inline">
+                                    <button type="submit" data-testid="reset" on:click=confirm_click(
+                                        "Reset the MCU now? It restarts; ongoing calls are dropped for a few seconds.",
+                                    )>"Reset MCU"</button>
+                                </ActionForm>
+                                <FormStatus result=Signal::derive(move || reset.value().get())/>
+                            </section>
+                        })}
                     }),
                     Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
                 }

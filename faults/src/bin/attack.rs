@@ -1,0 +1,634 @@
+//! `attack`: tries the MCU as an attacker on the same network would, against real server
+//! processes on loopback (temporary data folders, free ports). One line per probe; the
+//! last line is `attack: N probes, F failed`; exit status 1 when any probe failed.
+//! Every loop is bounded in count and time; nothing but 127.0.0.0/8 is touched.
+
+use anyhow::{anyhow, bail, ensure, Context, Result};
+use clap::Parser;
+use faults::cluster::{free_port, Mcu, PASSWORD};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[derive(Parser, Debug)]
+#[command(about = "Attack probes against real MCU processes (loopback only)")]
+struct Args {
+    /// The MCU server binary (default: `server` next to this program).
+    #[arg(long)]
+    server: Option<PathBuf>,
+}
+
+const VERSION: &str = "9.9.9";
+
+struct Tally {
+    probes: usize,
+    failed: usize,
+}
+
+impl Tally {
+    fn record(&mut self, name: &str, r: Result<String>) {
+        self.probes += 1;
+        match r {
+            Ok(detail) => println!("attack: {name}: ok — {detail}"),
+            Err(e) => {
+                self.failed += 1;
+                println!("attack: {name}: FAILED — {e:#}");
+            }
+        }
+    }
+}
+
+/// An HTTP client whose connections come from `from` (any 127.x.y.z is this host).
+fn client_from(from: &str) -> Result<reqwest::Client> {
+    let ip: IpAddr = from.parse()?;
+    Ok(reqwest::Client::builder().no_proxy().local_address(ip).redirect(reqwest::redirect::Policy::none()).build()?)
+}
+
+async fn login_status(http: &reqwest::Client, m: &Mcu, user: &str, password: &str) -> Result<u16> {
+    let r = http
+        .post(m.url("/api/login"))
+        .header("Accept", "application/json")
+        .form(&[("username", user), ("password", password), ("next", "/")])
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await?;
+    Ok(r.status().as_u16())
+}
+
+/// Logs in from `from` and returns the cookie pair.
+async fn session(m: &Mcu, from: &str, user: &str, password: &str) -> Result<String> {
+    let r = client_from(from)?
+        .post(m.url("/api/login"))
+        .header("Accept", "application/json")
+        .form(&[("username", user), ("password", password), ("next", "/")])
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "login as {user}: {}", r.status());
+    let set = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).ok_or_else(|| anyhow!("no cookie"))?;
+    Ok(set.split(';').next().unwrap_or_default().to_string())
+}
+
+/// 1,000 wrong logins in bursts of 100 from ten addresses: resident memory stays bounded,
+/// `/healthz` keeps answering quickly, the MCU still serves.
+async fn login_flood(m: &Mcu) -> Result<String> {
+    let before = m.rss_mb().unwrap_or(0.0);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let probe = {
+        let (node, stop) = (m.node.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut lat = Vec::new();
+            for _ in 0..10_000 {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let t0 = Instant::now();
+                let ok = node.health().await.is_some();
+                lat.push(if ok { t0.elapsed().as_secs_f64() * 1000.0 } else { 1000.0 });
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            lat
+        })
+    };
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    let mut peak = before;
+    for burst in 0..10 {
+        let http = client_from(&format!("127.0.1.{}", burst + 1))?;
+        let calls = (0..100).map(|i| {
+            let http = http.clone();
+            let user = if i % 2 == 0 { "admin".to_string() } else { format!("user{burst}x{i}") };
+            async move { login_status(&http, m, &user, "wrong-password-guess").await.unwrap_or(0) }
+        });
+        for s in futures_join_all(calls).await {
+            *statuses.entry(s).or_default() += 1;
+        }
+        peak = peak.max(m.rss_mb().unwrap_or(0.0));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut lat = probe.await.unwrap_or_default();
+    let after = m.rss_mb().unwrap_or(0.0);
+    let p99 = percentile(&mut lat, 99.0);
+    ensure!(statuses.get(&200).is_none(), "a wrong password logged in: {statuses:?}");
+    ensure!(statuses.get(&0).is_none(), "some logins got no answer: {statuses:?}");
+    ensure!(peak <= 150.0, "resident memory peaked at {peak:.0} MB (limit 150): {statuses:?}");
+    ensure!(m.health().await.is_some(), "the MCU stopped answering");
+    ensure!(p99 <= 500.0, "/healthz p99 {p99:.0} ms during the flood");
+    Ok(format!("answers {statuses:?}; RSS {before:.0} → peak {peak:.0} → {after:.0} MB; /healthz p99 {p99:.1} ms"))
+}
+
+async fn futures_join_all<F: std::future::Future>(futs: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let handles: Vec<_> = futs.into_iter().collect();
+    let mut out = Vec::with_capacity(handles.len());
+    let mut pinned: Vec<_> = handles.into_iter().map(Box::pin).collect();
+    // Poll them together: a small join_all without another dependency.
+    let mut done: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if done[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => done[i] = Some(v),
+                    std::task::Poll::Pending => all = false,
+                }
+            }
+        }
+        if all { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+    })
+    .await;
+    out.extend(done.into_iter().flatten());
+    out
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let i = ((p / 100.0) * (v.len() as f64 - 1.0)).round() as usize;
+    v[i.min(v.len() - 1)]
+}
+
+/// Huge and long names are refused before any work and never logged in full.
+async fn oversized(m: &Mcu) -> Result<String> {
+    let http = client_from("127.0.2.1")?;
+    let huge = "A".repeat(500_000);
+    let s = login_status(&http, m, &huge, "x").await?;
+    ensure!(s == 413, "a 500 KB name: {s}");
+    let long = "B".repeat(100);
+    let s = login_status(&http, m, &long, "password").await?;
+    ensure!(s == 422, "a 100-character name: {s}");
+    let log = m.stderr_log();
+    ensure!(!log.contains(&"B".repeat(65)), "a long name reached the log");
+    Ok("500 KB name → 413, 100 characters → 422, neither logged".into())
+}
+
+/// An attacker locks only themselves out: the right password from elsewhere still works.
+async fn no_lockout_of_the_administrator(m: &Mcu) -> Result<String> {
+    let attacker = client_from("127.0.3.1")?;
+    let mut seen = Vec::new();
+    for _ in 0..8 {
+        seen.push(login_status(&attacker, m, "admin", "not-the-password").await?);
+    }
+    ensure!(seen.iter().filter(|s| **s == 401).count() == 5 && seen.ends_with(&[429, 429, 429]), "attacker saw {seen:?}");
+    let s = login_status(&attacker, m, "admin", PASSWORD).await?;
+    ensure!(s == 429, "the right password from the throttled address: {s}");
+    let s = login_status(&client_from("127.0.3.2")?, m, "admin", PASSWORD).await?;
+    ensure!(s == 200, "the administrator from another address: {s}");
+    let log = m.stderr_log();
+    let refusals = log.matches("login refused").count();
+    ensure!(refusals >= 1, "the refusal was not logged");
+    Ok(format!("attacker {seen:?}; administrator elsewhere 200; refusals logged {refusals}×"))
+}
+
+/// Parallel guesses cannot get past the limit while the first ones are being checked.
+async fn parallel_guesses(m: &Mcu) -> Result<String> {
+    let http = client_from("127.0.4.1")?;
+    let calls = (0..40).map(|_| {
+        let http = http.clone();
+        async move { login_status(&http, m, "admin", "parallel-guess").await.unwrap_or(0) }
+    });
+    let statuses = futures_join_all(calls).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    ensure!(checked <= 5, "{checked} of 40 parallel guesses were checked against the password: {statuses:?}");
+    Ok(format!("{checked} of 40 checked, the rest refused"))
+}
+
+/// The peer link's login has the same limits, and the right one from elsewhere works.
+async fn peer_login_limited(m: &Mcu) -> Result<String> {
+    let attacker = client_from("127.0.5.1")?;
+    let body = |pw: &str| serde_json::json!({ "user": "admin", "password": pw, "version": VERSION });
+    let mut seen = Vec::new();
+    for _ in 0..7 {
+        let r = attacker.post(m.url("/peer/v1/login")).json(&body("wrong-one")).timeout(Duration::from_secs(20)).send().await?;
+        seen.push(r.status().as_u16());
+    }
+    ensure!(seen.contains(&429), "the peer login was never throttled: {seen:?}");
+    let r = client_from("127.0.5.2")?.post(m.url("/peer/v1/login")).json(&body(PASSWORD)).timeout(Duration::from_secs(20)).send().await?;
+    ensure!(r.status().as_u16() == 200, "the right peer login from elsewhere: {}", r.status());
+    Ok(format!("attacker {seen:?}; right login elsewhere 200"))
+}
+
+/// A page of another origin cannot make changes with the administrator's cookie.
+async fn cross_origin(m: &Mcu, paired_port: u16) -> Result<String> {
+    let http = client_from("127.0.0.1")?;
+    let post = |origin: Option<String>, site: Option<&'static str>, name: &'static str| {
+        let mut r = http
+            .post(m.url("/api/add_conference"))
+            .header("Accept", "application/json")
+            .header("Cookie", m.cookie())
+            .form(&[("name", name), ("numeric_id", "")]);
+        if let Some(o) = origin {
+            r = r.header("Origin", o);
+        }
+        if let Some(s) = site {
+            r = r.header("Sec-Fetch-Site", s);
+        }
+        r.timeout(Duration::from_secs(20)).send()
+    };
+    let evil = post(Some("http://evil.example".into()), Some("cross-site"), "Forged A").await?.status().as_u16();
+    let paired = post(Some(format!("http://127.0.0.1:{paired_port}")), Some("same-site"), "Forged B").await?.status().as_u16();
+    let origin_only = post(Some(format!("http://127.0.0.1:{paired_port}")), None, "Forged C").await?.status().as_u16();
+    let own = post(Some(format!("http://127.0.0.1:{}", m.port)), Some("same-origin"), "Own page").await?.status().as_u16();
+    let logout = http
+        .post(m.url("/api/logout"))
+        .header("Cookie", m.cookie())
+        .header("Origin", "http://evil.example")
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await?
+        .status()
+        .as_u16();
+    ensure!(evil == 403 && paired == 403 && origin_only == 403 && logout == 403, "evil {evil}, paired {paired}/{origin_only}, logout {logout}");
+    ensure!(own == 200, "own origin: {own}");
+    let list = m.api("list_conferences", &[]).await?.body;
+    ensure!(!list.contains("Forged"), "a forged conference exists");
+    Ok(format!("other site {evil}, paired MCU's origin {paired}, logout {logout}, own page {own}"))
+}
+
+/// Security headers on pages and everything else; the page's CSP carries the script nonce.
+async fn security_headers(m: &Mcu) -> Result<String> {
+    let http = client_from("127.0.0.1")?;
+    let mut seen = Vec::new();
+    for path in ["/login", "/healthz", "/pkg/mcu.css", "/nowhere"] {
+        let r = http.get(m.url(path)).timeout(Duration::from_secs(10)).send().await?;
+        let h = |n: &str| r.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let csp = h("content-security-policy");
+        ensure!(h("x-content-type-options") == "nosniff", "{path}: no nosniff");
+        ensure!(h("referrer-policy") == "no-referrer", "{path}: referrer policy '{}'", h("referrer-policy"));
+        ensure!(csp.contains("frame-ancestors 'none'") && !csp.contains("'unsafe-inline'") && !csp.contains("'unsafe-eval'"), "{path}: CSP '{csp}'");
+        if path == "/login" {
+            let nonce = csp.split("'nonce-").nth(1).and_then(|r| r.split('\'').next()).ok_or_else(|| anyhow!("no nonce in '{csp}'"))?.to_string();
+            let body = r.text().await?;
+            ensure!(body.contains(&format!("nonce=\"{nonce}\"")), "the hydration script lacks the nonce");
+            let inline_without = body.matches("<script").count() - body.matches("nonce=\"").count().min(body.matches("<script").count());
+            ensure!(inline_without == 0, "{inline_without} script(s) without the nonce");
+        }
+        seen.push(path);
+    }
+    Ok(format!("nosniff, no-referrer, CSP with frame-ancestors 'none' on {seen:?}"))
+}
+
+/// Opens an event stream with `cookie`; the response (status 200) whose body stays open.
+async fn open_stream(m: &Mcu, cookie: &str) -> Result<reqwest::Response> {
+    let r = reqwest::Client::builder()
+        .no_proxy()
+        .build()?
+        .get(m.url("/events"))
+        .header("Cookie", cookie)
+        .header("Accept", "text/event-stream")
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "stream: {}", r.status());
+    Ok(r)
+}
+
+/// Reads a stream until it ends, bounded by `limit`: `Some(time)` when it ended.
+async fn stream_ends_within(mut r: reqwest::Response, limit: Duration) -> Option<Duration> {
+    let t0 = Instant::now();
+    while t0.elapsed() < limit {
+        match tokio::time::timeout(limit.saturating_sub(t0.elapsed()), r.chunk()).await {
+            Ok(Ok(Some(_))) => continue,
+            Ok(_) => return Some(t0.elapsed()),
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// Streams: a cap per session; a stream ends when its session is logged out.
+async fn streams_bounded_and_end_on_logout(m: &Mcu) -> Result<String> {
+    let cookie = session(m, "127.0.6.1", "admin", PASSWORD).await?;
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        open.push(open_stream(m, &cookie).await?);
+    }
+    let ninth = reqwest::Client::builder().no_proxy().build()?.get(m.url("/events")).header("Cookie", &cookie).send().await?.status().as_u16();
+    ensure!(ninth == 429, "the 9th stream of one session: {ninth}");
+    let first = open.remove(0);
+    let r = reqwest::Client::builder()
+        .no_proxy()
+        .build()?
+        .post(m.url("/api/logout"))
+        .header("Cookie", &cookie)
+        .header("Accept", "application/json")
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "logout: {}", r.status());
+    let ended = stream_ends_within(first, Duration::from_secs(3)).await.ok_or_else(|| anyhow!("the stream outlived its logout by 3 s"))?;
+    Ok(format!("9th stream 429; a stream ended {} ms after logout", ended.as_millis()))
+}
+
+/// SIGTERM with 100 event streams open: the process exits within 2 s.
+async fn stop_with_streams(bin: &Path, dir: &Path) -> Result<String> {
+    let mut m = Mcu::start(bin, "MCU-STOP", &dir.join("stop"), VERSION).await?;
+    let mut streams = Vec::new();
+    for i in 0..13 {
+        let cookie = session(&m, "127.0.7.1", "admin", PASSWORD).await.with_context(|| format!("session {i}"))?;
+        for _ in 0..8 {
+            if streams.len() < 100 {
+                streams.push(open_stream(&m, &cookie).await?);
+            }
+        }
+    }
+    let pid = m.pid();
+    let took = m.terminate_within(Duration::from_secs(5)).ok_or_else(|| anyhow!("still running 5 s after SIGTERM (pid {pid:?})"))?;
+    ensure!(took <= Duration::from_secs(2), "exited {} ms after SIGTERM (limit 2,000)", took.as_millis());
+    Ok(format!("{} streams open; exited {} ms after SIGTERM", streams.len(), took.as_millis()))
+}
+
+/// Reset MCU with streams open: they end and the MCU is back within a few seconds.
+async fn reset_with_streams(bin: &Path, dir: &Path) -> Result<String> {
+    let m = Mcu::start(bin, "MCU-RESET", &dir.join("reset"), VERSION).await?;
+    let mut streams = Vec::new();
+    for _ in 0..4 {
+        let cookie = session(&m, "127.0.8.1", "admin", PASSWORD).await?;
+        for _ in 0..5 {
+            streams.push(open_stream(&m, &cookie).await?);
+        }
+    }
+    let t0 = Instant::now();
+    let r = m.api("reset_mcu", &[]).await?;
+    ensure!(r.ok(), "reset: {} {}", r.status, r.body);
+    let one = streams.remove(0);
+    let ended = stream_ends_within(one, Duration::from_secs(3)).await.ok_or_else(|| anyhow!("a stream outlived the reset by 3 s"))?;
+    // The stream ended because the MCU stopped serving; it now starts itself again.
+    let mut back = None;
+    for _ in 0..300 {
+        if m.health().await.is_some() {
+            back = Some(t0.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let back = back.ok_or_else(|| anyhow!("not back within 6 s of the reset"))?;
+    ensure!(ended <= Duration::from_millis(2300), "a stream ended {} ms after the reset (300 ms delay + 2 s)", ended.as_millis());
+    Ok(format!("{} streams open; ended after {} ms; answering again after {} ms", streams.len() + 1, ended.as_millis(), back.as_millis()))
+}
+
+/// A client that never finishes its headers is cut off; connections are capped.
+async fn slow_and_many_connections(bin: &Path, dir: &Path) -> Result<String> {
+    let m = Mcu::start_with(bin, "MCU-CONN", &dir.join("conn"), VERSION, &["--header-timeout-s", "2", "--max-connections", "16"]).await?;
+    let addr = m.addr();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await?;
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").await?;
+    let t0 = Instant::now();
+    let mut buf = [0u8; 512];
+    let cut = tokio::time::timeout(Duration::from_secs(6), async {
+        loop {
+            match slow.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    ensure!(cut.is_ok(), "a half-sent request held its connection for 6 s (header timeout 2 s)");
+    let cut_after = t0.elapsed();
+    // Fill the cap with idle connections; one more is closed at once.
+    let mut idle = Vec::new();
+    for _ in 0..16 {
+        idle.push(tokio::net::TcpStream::connect(&addr).await?);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut extra = tokio::net::TcpStream::connect(&addr).await?;
+    let _ = extra.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let closed = matches!(tokio::time::timeout(Duration::from_secs(2), extra.read(&mut buf)).await, Ok(Ok(0)) | Ok(Err(_)));
+    ensure!(closed, "a connection over the cap was served or left hanging");
+    drop(idle);
+    let mut ok = false;
+    for _ in 0..100 {
+        if m.health().await.is_some() {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ensure!(ok, "not answering after the idle connections closed");
+    Ok(format!("half-sent request cut after {} ms; 17th connection closed; serving again after", cut_after.as_millis()))
+}
+
+/// The data folder, database and exports are private whatever the umask.
+fn files_private(m: &Mcu) -> Result<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| -> Result<u32> { Ok(std::fs::metadata(p)?.permissions().mode() & 0o777) };
+    ensure!(mode(&m.dir)? == 0o700, "data folder {:o}", mode(&m.dir)?);
+    let mut checked = Vec::new();
+    for e in std::fs::read_dir(&m.dir)? {
+        let p = e?.path();
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name.starts_with("mcu.sqlite3") {
+            ensure!(mode(&p)? == 0o600, "{name} {:o}", mode(&p)?);
+            checked.push(name);
+        }
+    }
+    ensure!(checked.len() >= 2, "database files seen: {checked:?}");
+    Ok(format!("folder 0700; {} 0600", checked.join(", ")))
+}
+
+/// Without `--simulate` the simulation endpoints do not exist.
+async fn simulation_off(bin: &Path, dir: &Path) -> Result<String> {
+    let m = Mcu::start_without_simulation(bin, "MCU-PROD", &dir.join("prod"), VERSION, &[]).await?;
+    let a = m.api("simulate_dial_in", &[("numeric_id", "1"), ("name", "x"), ("address", "10.0.0.1"), ("protocol", "h323")]).await?.status;
+    let b = m.api("simulate_link", &[("link", "media"), ("up", "false")]).await?.status;
+    ensure!(a == 404 && b == 404, "simulate_dial_in {a}, simulate_link {b}");
+    Ok("simulate_dial_in 404, simulate_link 404".into())
+}
+
+/// Anonymous callers get 401 before their arguments are read; `next` stays on the site.
+async fn anonymous_and_next(m: &Mcu) -> Result<String> {
+    let http = client_from("127.0.9.1")?;
+    let mut seen = Vec::new();
+    for f in ["set_fixed_ports", "set_qos", "add_conference", "reset_mcu", "backup_configuration"] {
+        let r = http.post(m.url(&format!("/api/{f}"))).form(&[("tcp_first", "-1.5")]).timeout(Duration::from_secs(10)).send().await?;
+        ensure!(r.status().as_u16() == 401, "{f}: {}", r.status());
+        seen.push(f);
+    }
+    for next in ["/\t/evil.example", "//evil.example", "/\\evil.example"] {
+        let r = client_from("127.0.9.2")?
+            .post(m.url("/api/login"))
+            .form(&[("username", "admin"), ("password", PASSWORD), ("next", next)])
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await?;
+        let loc = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        ensure!(loc == "/", "next {next:?} sent to {loc:?}");
+    }
+    let big = "x".repeat(1_000_000);
+    let r = reqwest::Client::builder()
+        .no_proxy()
+        .build()?
+        .post(m.url("/api/add_conference"))
+        .header("Cookie", m.cookie())
+        .form(&[("name", big.as_str())])
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await?;
+    ensure!(r.status().as_u16() == 413, "a 1 MB form: {}", r.status());
+    Ok(format!("401 for {seen:?}; next stays local; 1 MB form 413"))
+}
+
+/// A damaged database is refused at start with a clear message; a backup restores.
+async fn damaged_database_and_backup(bin: &Path, dir: &Path) -> Result<String> {
+    let data = dir.join("disk");
+    let mut m = Mcu::start(bin, "MCU-DISK", &data, VERSION).await?;
+    let r = m.api("add_conference", &[("name", "Kept by the backup"), ("numeric_id", "")]).await?;
+    ensure!(r.ok(), "{}", r.body);
+    // The running MCU's own button, and the command line beside it.
+    let b = m.api("backup_configuration", &[]).await?;
+    ensure!(b.ok() && b.body.contains("backups"), "backup button: {} {}", b.status, b.body);
+    let copy = dir.join("disk-backup.sqlite3");
+    let out = std::process::Command::new(bin)
+        .args(["--data-dir"])
+        .arg(&data)
+        .args(["backup", "--to"])
+        .arg(&copy)
+        .output()?;
+    ensure!(out.status.success(), "server backup: {}", String::from_utf8_lossy(&out.stderr));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy)?.permissions().mode() & 0o777;
+        ensure!(mode == 0o600, "backup file mode {mode:o}");
+    }
+    ensure!(m.terminate_within(Duration::from_secs(5)).is_some(), "did not stop");
+    // Damage the database: overwrite pages in the middle.
+    let db = data.join("mcu.sqlite3");
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(data.join(format!("mcu.sqlite3{suffix}")));
+    }
+    let mut bytes = std::fs::read(&db)?;
+    ensure!(bytes.len() > 8192, "database unexpectedly small");
+    let n = bytes.len();
+    for b in bytes.iter_mut().skip(100).take(n - 200) {
+        *b = 0x5a;
+    }
+    std::fs::write(&db, &bytes)?;
+    let status = m.spawn_expecting_exit(Duration::from_secs(15))?;
+    ensure!(!status.success(), "a damaged database was accepted");
+    let log = m.stderr_log();
+    ensure!(log.contains("damaged") || log.contains("not a database"), "no clear message: {}", log.lines().last().unwrap_or(""));
+    // Restore as documented: copy the backup over the database, start again.
+    std::fs::copy(&copy, &db)?;
+    m.spawn().await?;
+    let list = m.api("list_conferences", &[]).await?.body;
+    ensure!(list.contains("Kept by the backup"), "restored data missing: {list}");
+    Ok("button + `server backup` (0600); damaged database refused with a message; restored copy starts with the data".into())
+}
+
+/// HTTPS with `--tls-cert`/`--tls-key`: the app answers over TLS and its cookie is `Secure`.
+async fn tls(bin: &Path, dir: &Path) -> Result<String> {
+    let certdir = dir.join("tls");
+    std::fs::create_dir_all(&certdir)?;
+    let (cert, key) = (certdir.join("cert.pem"), certdir.join("key.pem"));
+    // A server (not CA) certificate for 127.0.0.1, as an administrator would get one.
+    let conf = certdir.join("openssl.cnf");
+    std::fs::write(
+        &conf,
+        "[req]\ndistinguished_name = dn\nx509_extensions = ext\nprompt = no\n[dn]\nCN = localhost\n\
+         [ext]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = digitalSignature\nextendedKeyUsage = serverAuth\n\
+         subjectAltName = DNS:localhost, IP:127.0.0.1\n",
+    )?;
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-config"])
+        .arg(&conf)
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .context("openssl")?;
+    ensure!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
+    let port = free_port()?;
+    let data = dir.join("tls-data");
+    let mut child = std::process::Command::new(bin)
+        .args(["--name", "MCU-TLS", "--listen", &format!("127.0.0.1:{port}"), "--admin-password", PASSWORD])
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let result = async {
+        let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+        use rustls_pki_types::pem::PemObject;
+        for c in rustls_pki_types::CertificateDer::pem_file_iter(&cert)? {
+            roots.add(c?)?;
+        }
+        let provider = std::sync::Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+        let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+        let body = format!("username=admin&password={PASSWORD}&next=%2F");
+        let request = format!(
+            "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut answer = String::new();
+        for _ in 0..150 {
+            let Ok(tcp) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            };
+            let name = rustls_pki_types::ServerName::try_from("127.0.0.1")?.to_owned();
+            let mut tls = tokio::time::timeout(Duration::from_secs(5), connector.connect(name, tcp)).await??;
+            tls.write_all(request.as_bytes()).await?;
+            let mut buf = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut buf)).await;
+            answer = String::from_utf8_lossy(&buf).into_owned();
+            break;
+        }
+        ensure!(answer.starts_with("HTTP/1.1 200"), "login over TLS: {}", answer.lines().next().unwrap_or("no answer"));
+        let cookie = answer.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).unwrap_or("").to_string();
+        ensure!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "cookie: {cookie}");
+        // Plain HTTP to the TLS port gets no page.
+        let plain = reqwest::Client::builder().no_proxy().build()?.get(format!("http://127.0.0.1:{port}/healthz")).timeout(Duration::from_secs(5)).send().await;
+        ensure!(plain.map(|r| !r.status().is_success()).unwrap_or(true), "plain HTTP was served on the TLS port");
+        Ok::<_, anyhow::Error>("login over TLS 200, cookie Secure; plain HTTP not served".to_string())
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let bin = faults::server_binary(args.server)?;
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path();
+    let mut t = Tally { probes: 0, failed: 0 };
+
+    let main = Mcu::start(&bin, "MCU-A", &dir.join("a"), VERSION).await?;
+    let paired_port = free_port()?;
+    t.record("login flood", login_flood(&main).await);
+    t.record("oversized login", oversized(&main).await);
+    t.record("no lockout of the administrator", no_lockout_of_the_administrator(&main).await);
+    t.record("parallel guesses", parallel_guesses(&main).await);
+    t.record("peer login limited", peer_login_limited(&main).await);
+    t.record("cross-origin changes", cross_origin(&main, paired_port).await);
+    t.record("security headers", security_headers(&main).await);
+    t.record("streams bounded, end on logout", streams_bounded_and_end_on_logout(&main).await);
+    t.record("anonymous before arguments, next, body limit", anonymous_and_next(&main).await);
+    t.record("files private", files_private(&main));
+    t.record("stop with 100 streams", stop_with_streams(&bin, dir).await);
+    t.record("reset with streams", reset_with_streams(&bin, dir).await);
+    t.record("slow and many connections", slow_and_many_connections(&bin, dir).await);
+    t.record("simulation off", simulation_off(&bin, dir).await);
+    t.record("damaged database, backup and restore", damaged_database_and_backup(&bin, dir).await);
+    t.record("TLS", tls(&bin, dir).await);
+    let panics = main.stderr_log().contains("panicked");
+    t.record("no panic", if panics { Err(anyhow!("the MCU's log shows a panic")) } else { Ok("none in the log".into()) });
+
+    println!("attack: {} probes, {} failed", t.probes, t.failed);
+    if t.failed > 0 {
+        bail!("{} probe(s) failed", t.failed);
+    }
+    Ok(())
+}
