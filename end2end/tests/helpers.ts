@@ -2,13 +2,28 @@ import { test as base, expect, Page } from '@playwright/test';
 
 export const ADMIN = { name: 'admin', password: 'e2e-admin-pass' };
 
-/** A test whose page fails the test on any uncaught browser error (a broken WASM shows up only there). */
+/** A test whose page fails the test on any uncaught browser error (a broken WASM shows up
+ * only there) and on any Content-Security-Policy violation (reported on the console and as
+ * a `securitypolicyviolation` event). */
 export const test = base.extend<{ page: Page }>({
   page: async ({ page }, use) => {
     const errors: string[] = [];
+    const violations: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => {
+      if (/Content[- ]Security[- ]Policy/i.test(m.text())) violations.push(m.text());
+    });
+    await page.exposeFunction('__cspViolation', (v: string) => violations.push(v));
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        (window as unknown as { __cspViolation: (v: string) => void }).__cspViolation(
+          `${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`,
+        );
+      });
+    });
     await use(page);
     expect(errors, 'uncaught errors in the page').toEqual([]);
+    expect(violations, 'Content-Security-Policy violations').toEqual([]);
   },
 });
 export { expect };

@@ -3,6 +3,7 @@
 //! checks (`run`). The `faults` binary runs many schedules; `bench` measures.
 
 pub mod cluster;
+pub mod flood;
 pub mod plan;
 pub mod run;
 

@@ -6,7 +6,7 @@
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use clap::Parser;
 use faults::cluster::{free_port, Mcu, PASSWORD};
-use std::net::IpAddr;
+use faults::flood::{self, client_from, login_status};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -39,23 +39,6 @@ impl Tally {
     }
 }
 
-/// An HTTP client whose connections come from `from` (any 127.x.y.z is this host).
-fn client_from(from: &str) -> Result<reqwest::Client> {
-    let ip: IpAddr = from.parse()?;
-    Ok(reqwest::Client::builder().no_proxy().local_address(ip).redirect(reqwest::redirect::Policy::none()).build()?)
-}
-
-async fn login_status(http: &reqwest::Client, m: &Mcu, user: &str, password: &str) -> Result<u16> {
-    let r = http
-        .post(m.url("/api/login"))
-        .header("Accept", "application/json")
-        .form(&[("username", user), ("password", password), ("next", "/")])
-        .timeout(Duration::from_secs(20))
-        .send()
-        .await?;
-    Ok(r.status().as_u16())
-}
-
 /// Logs in from `from` and returns the cookie pair.
 async fn session(m: &Mcu, from: &str, user: &str, password: &str) -> Result<String> {
     let r = client_from(from)?
@@ -74,79 +57,16 @@ async fn session(m: &Mcu, from: &str, user: &str, password: &str) -> Result<Stri
 /// `/healthz` keeps answering quickly, the MCU still serves.
 async fn login_flood(m: &Mcu) -> Result<String> {
     let before = m.rss_mb().unwrap_or(0.0);
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let probe = {
-        let (node, stop) = (m.node.clone(), stop.clone());
-        tokio::spawn(async move {
-            let mut lat = Vec::new();
-            for _ in 0..10_000 {
-                if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    break;
-                }
-                let t0 = Instant::now();
-                let ok = node.health().await.is_some();
-                lat.push(if ok { t0.elapsed().as_secs_f64() * 1000.0 } else { 1000.0 });
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            lat
-        })
-    };
-    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
-    let mut peak = before;
-    for burst in 0..10 {
-        let http = client_from(&format!("127.0.1.{}", burst + 1))?;
-        let calls = (0..100).map(|i| {
-            let http = http.clone();
-            let user = if i % 2 == 0 { "admin".to_string() } else { format!("user{burst}x{i}") };
-            async move { login_status(&http, m, &user, "wrong-password-guess").await.unwrap_or(0) }
-        });
-        for s in futures_join_all(calls).await {
-            *statuses.entry(s).or_default() += 1;
-        }
-        peak = peak.max(m.rss_mb().unwrap_or(0.0));
-    }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let mut lat = probe.await.unwrap_or_default();
-    let after = m.rss_mb().unwrap_or(0.0);
-    let p99 = percentile(&mut lat, 99.0);
-    ensure!(statuses.get(&200).is_none(), "a wrong password logged in: {statuses:?}");
-    ensure!(statuses.get(&0).is_none(), "some logins got no answer: {statuses:?}");
-    ensure!(peak <= 150.0, "resident memory peaked at {peak:.0} MB (limit 150): {statuses:?}");
+    let f = flood::login_flood(&m.node, || m.rss_mb(), 10, 100).await?;
+    ensure!(f.statuses.get(&200).is_none(), "a wrong password logged in: {:?}", f.statuses);
+    ensure!(f.statuses.get(&0).is_none(), "some logins got no answer: {:?}", f.statuses);
+    ensure!(f.peak_rss_mb <= 150.0, "resident memory peaked at {:.0} MB (limit 150): {:?}", f.peak_rss_mb, f.statuses);
     ensure!(m.health().await.is_some(), "the MCU stopped answering");
-    ensure!(p99 <= 500.0, "/healthz p99 {p99:.0} ms during the flood");
-    Ok(format!("answers {statuses:?}; RSS {before:.0} → peak {peak:.0} → {after:.0} MB; /healthz p99 {p99:.1} ms"))
-}
-
-async fn futures_join_all<F: std::future::Future>(futs: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let handles: Vec<_> = futs.into_iter().collect();
-    let mut out = Vec::with_capacity(handles.len());
-    let mut pinned: Vec<_> = handles.into_iter().map(Box::pin).collect();
-    // Poll them together: a small join_all without another dependency.
-    let mut done: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut all = true;
-        for (i, f) in pinned.iter_mut().enumerate() {
-            if done[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => done[i] = Some(v),
-                    std::task::Poll::Pending => all = false,
-                }
-            }
-        }
-        if all { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
-    })
-    .await;
-    out.extend(done.into_iter().flatten());
-    out
-}
-
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let i = ((p / 100.0) * (v.len() as f64 - 1.0)).round() as usize;
-    v[i.min(v.len() - 1)]
+    ensure!(f.health_p99_ms <= 500.0, "/healthz p99 {:.0} ms during the flood", f.health_p99_ms);
+    Ok(format!(
+        "answers {:?}; RSS {before:.0} → peak {:.0} MB; /healthz p99 {:.1} ms",
+        f.statuses, f.peak_rss_mb, f.health_p99_ms
+    ))
 }
 
 /// Huge and long names are refused before any work and never logged in full.
@@ -188,7 +108,7 @@ async fn parallel_guesses(m: &Mcu) -> Result<String> {
         let http = http.clone();
         async move { login_status(&http, m, "admin", "parallel-guess").await.unwrap_or(0) }
     });
-    let statuses = futures_join_all(calls).await;
+    let statuses = flood::join_all(calls).await;
     let checked = statuses.iter().filter(|s| **s == 401).count();
     ensure!(checked <= 5, "{checked} of 40 parallel guesses were checked against the password: {statuses:?}");
     Ok(format!("{checked} of 40 checked, the rest refused"))

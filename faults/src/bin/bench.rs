@@ -215,6 +215,23 @@ async fn main() -> Result<()> {
     }
     drop(nodes);
 
+    // 4. A login flood against a paired Master: 1,000 wrong logins in bursts of 100 (no
+    // login needed to send them). Memory, /healthz, and no failover.
+    let (m, s) = pair(&bin, &dir("la")?, &dir("lb")?, &args).await?;
+    // A failover (or a step-down) moves the epoch on: compare it before and after.
+    let epoch_before = m.health().await.map(|h| h["epoch"].clone());
+    let rss_idle = m.rss_mb().unwrap_or(f64::NAN);
+    let flood = faults::flood::login_flood(&m.node, || m.rss_mb(), 10, 100).await?;
+    let (a, b) = tokio::join!(m.health(), s.health());
+    let stayed = a.as_ref().is_some_and(|h| h["role"] == "master" && Some(h["epoch"].clone()) == epoch_before)
+        && b.is_some_and(|h| h["role"] == "slave" && h["sync_status"] == "ok");
+    let failovers_under_flood = if stayed { 0.0 } else { 1.0 };
+    println!(
+        "  login flood: {:?}; Master RSS {rss_idle:.0} → peak {:.0} MB; /healthz p99 {:.1} ms ({} samples); roles kept: {stayed}",
+        flood.statuses, flood.peak_rss_mb, flood.health_p99_ms, flood.health_samples
+    );
+    drop((m, s));
+
     let wasm_gzip_kb = wasm_gzip_kb(&args.wasm);
     let results = [
         ("failover_p50_ms", percentile(&mut failover.clone(), 50.0)),
@@ -228,6 +245,9 @@ async fn main() -> Result<()> {
         ("ssr_p99_ms", percentile(&mut ssr_ms, 99.0)),
         ("wasm_gzip_kb", wasm_gzip_kb),
         ("rss_mb_10k", rss_mb_10k),
+        ("rss_mb_login_flood", flood.peak_rss_mb),
+        ("healthz_p99_ms_login_flood", flood.health_p99_ms),
+        ("failovers_login_flood", failovers_under_flood),
     ];
     let get = |k: &str| results.iter().find(|(n, _)| *n == k).map(|(_, v)| *v).unwrap_or(f64::NAN);
     let rows = [
@@ -241,6 +261,9 @@ async fn main() -> Result<()> {
         Row { what: "SSR list of 20 conf. p99, 50 clients", ours: get("ssr_p99_ms"), unit: "ms", original: None, goal: "≤ 20" },
         Row { what: "WASM gzip", ours: get("wasm_gzip_kb"), unit: "KB", original: None, goal: "≤ 400" },
         Row { what: "Master RSS with 10k participants", ours: get("rss_mb_10k"), unit: "MB", original: None, goal: "≤ 100" },
+        Row { what: "Master RSS, 1,000 wrong logins (bursts of 100)", ours: get("rss_mb_login_flood"), unit: "MB", original: None, goal: "≤ 150" },
+        Row { what: "/healthz p99 during that flood", ours: get("healthz_p99_ms_login_flood"), unit: "ms", original: None, goal: "≤ 100" },
+        Row { what: "failovers during that flood", ours: get("failovers_login_flood"), unit: "", original: None, goal: "0" },
     ];
     println!();
     println!("{:<44} {:>10} {:>12} {:>9} {:>8}", "measure", "ours", "original", "ratio", "goal");
