@@ -1066,6 +1066,38 @@ mod tests {
     }
 
     #[test]
+    fn a_full_disk_refuses_the_change_with_a_clear_message_and_writes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        s.apply(Change::Put { record: Record::Profile(profile("Before")) }).expect("room left");
+        let seq = s.last_seq().expect("seq");
+        // SQLite's own limit on the file's pages stands for a full disk: the same error.
+        {
+            let conn = s.lock();
+            let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0)).expect("pages");
+            let _: i64 = conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get(0)).expect("limit");
+        }
+        let mut filled = None;
+        for i in 0..200 {
+            let mut p = profile(&format!("Filler {i:03} {}", "y".repeat(30)));
+            p.id = format!("{}{}", p.id, "z".repeat(2000));
+            if let Err(e) = s.apply(Change::Put { record: Record::Profile(p) }) {
+                filled = Some(e);
+                break;
+            }
+        }
+        match filled {
+            Some(DomainError::DiskFull(m)) => assert!(m.contains("disk is full") && m.contains("not saved"), "{m}"),
+            other => panic!("expected DiskFull, got {other:?}"),
+        }
+        // What was refused left nothing behind: the log and the records agree.
+        let logged = s.last_seq().expect("seq") - seq;
+        let kept = s.list::<Profile>().expect("list").len() as u64 - 1;
+        assert_eq!(logged, kept, "every kept record is logged and nothing half-written");
+        assert!(s.list::<Profile>().expect("list").iter().any(|p| p.name == "Before"));
+    }
+
+    #[test]
     fn a_damaged_database_is_refused_with_what_to_do() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join(DB_FILE), b"this is not a database, it was overwritten by accident......").expect("write");

@@ -236,7 +236,15 @@ async fn streams_bounded_and_end_on_logout(m: &Mcu) -> Result<String> {
         .await?;
     ensure!(r.status().is_success(), "logout: {}", r.status());
     let ended = stream_ends_within(first, Duration::from_secs(3)).await.ok_or_else(|| anyhow!("the stream outlived its logout by 3 s"))?;
-    Ok(format!("9th stream 429; a stream ended {} ms after logout", ended.as_millis()))
+    // A deleted user's streams end too.
+    let r = m.api("add_user", &[("name", "streamer"), ("password", "streamer-pass-1"), ("role", "operator")]).await?;
+    ensure!(r.ok(), "add user: {}", r.body);
+    let theirs = session(m, "127.0.6.2", "streamer", "streamer-pass-1").await?;
+    let stream = open_stream(m, &theirs).await?;
+    let r = m.api("delete_user", &[("name", "streamer")]).await?;
+    ensure!(r.ok(), "delete user: {}", r.body);
+    let gone = stream_ends_within(stream, Duration::from_secs(3)).await.ok_or_else(|| anyhow!("a deleted user's stream stayed open 3 s"))?;
+    Ok(format!("9th stream 429; streams ended {} ms after logout, {} ms after the user was deleted", ended.as_millis(), gone.as_millis()))
 }
 
 /// SIGTERM with 100 event streams open: the process exits within 2 s.
