@@ -263,20 +263,29 @@ async fn events(State(st): State<AppState>, headers: axum::http::HeaderMap) -> R
         changes: tokio::sync::broadcast::Receiver<u64>,
         sessions: tokio::sync::watch::Receiver<u64>,
         stopping: tokio::sync::watch::Receiver<bool>,
+        checked: tokio::time::Instant,
         _slot: app::state::StreamSlot,
     }
     let s = Stream {
         changes: st.hb.subscribe_changes(),
         sessions: st.sessions.watch(),
         stopping: st.stopping.subscribe(),
+        checked: tokio::time::Instant::now(),
         st,
         token,
         _slot: slot,
     };
     let stream = futures::stream::unfold(s, |mut s| async move {
-        let mut recheck = tokio::time::interval(Duration::from_secs(30));
-        recheck.tick().await;
         loop {
+            // The session is checked again at least every SESSION_RECHECK, busy or not.
+            let due = s.checked + SESSION_RECHECK;
+            if tokio::time::Instant::now() >= due {
+                if !session_holds(&s.st, &s.token).await {
+                    return None;
+                }
+                s.checked = tokio::time::Instant::now();
+                continue;
+            }
             tokio::select! {
                 r = s.changes.recv() => match r {
                     Ok(seq) => return Some((Ok::<_, std::convert::Infallible>(Event::default().event("change").data(seq.to_string())), s)),
@@ -289,16 +298,15 @@ async fn events(State(st): State<AppState>, headers: axum::http::HeaderMap) -> R
                         return None;
                     }
                 }
-                _ = recheck.tick() => {
-                    if !session_holds(&s.st, &s.token).await {
-                        return None;
-                    }
-                }
+                _ = tokio::time::sleep_until(due) => {}
             }
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }
+
+/// How often an open event stream checks that its session still holds (idle time, expiry).
+const SESSION_RECHECK: Duration = Duration::from_secs(30);
 
 /// Whether an open stream's session still holds (without counting as the user's activity).
 async fn session_holds(st: &AppState, token: &str) -> bool {

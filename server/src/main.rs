@@ -14,7 +14,7 @@ async fn main() -> ExitCode {
     // then serves them from its heaps, where aligned blocks fragment: resident memory grew
     // by about 19 MiB per login attempt and never came back.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only tunes the allocator; called before any other thread exists.
+    // SAFETY: mallopt only tunes the allocator (it takes the allocator's own locks).
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
     }
