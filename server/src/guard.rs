@@ -103,6 +103,9 @@ fn body_limit(path: &str) -> usize {
     }
 }
 
+/// Time a client has to send a request's (small) body.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Refuses a body over the route's limit (413): at once when it says its length, else as
 /// soon as it grows past it. Bodies here are small, so they are read before the handler.
 pub async fn body_limits(req: Request, next: Next) -> Response {
@@ -125,9 +128,10 @@ pub async fn body_limits(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
-    match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        Err(_) => too_large(),
+    match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Err(_)) => too_large(),
+        Err(_) => error(StatusCode::REQUEST_TIMEOUT, AppError::Transport("the request's body came too slowly".into())),
     }
 }
 

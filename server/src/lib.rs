@@ -92,7 +92,11 @@ pub struct Config {
     #[arg(long, env = "MCU_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(8..=100_000))]
     pub max_connections: u64,
 
-    /// Seconds a client has for its TLS handshake and each request's headers.
+    /// Connections served at once from one client address (an IPv6 /64).
+    #[arg(long, env = "MCU_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 128, value_parser = clap::value_parser!(u64).range(4..=100_000))]
+    pub max_connections_per_client: u64,
+
+    /// Seconds a client has for its first byte, its TLS handshake and each request's headers.
     #[arg(long, env = "MCU_HEADER_TIMEOUT_S", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub header_timeout_s: u64,
 
@@ -129,6 +133,7 @@ impl Config {
             simulate: false,
             session_idle_minutes: 30,
             max_connections: 1024,
+            max_connections_per_client: 128,
             header_timeout_s: 10,
             command: None,
         }

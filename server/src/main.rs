@@ -68,6 +68,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
     });
     let limits = server::serve::Limits {
         max_connections: usize::try_from(cfg.max_connections).unwrap_or(1024),
+        max_per_client: usize::try_from(cfg.max_connections_per_client).unwrap_or(128),
         header_timeout: Duration::from_secs(cfg.header_timeout_s),
         grace: STOP_GRACE,
     };

@@ -1,9 +1,11 @@
 //! The listener: accepts TCP connections (optionally TLS), serves HTTP/1.1 and HTTP/2 on
 //! them with bounds, and stops within a fixed time whatever the clients do.
 //!
-//! - At most `max_connections` at once; one more is closed at once (and logged once a burst).
-//! - A client has `header_timeout` to complete its TLS handshake and each request's headers
-//!   (a slow or silent client cannot hold a connection); headers are capped in size.
+//! - At most `max_connections` at once, and `max_per_client` from one client address (an
+//!   IPv6 /64); one more is closed at once (and logged once a burst).
+//! - A client has `header_timeout` to send its first byte, to complete its TLS handshake and
+//!   each request's headers (a slow or silent client cannot hold a connection); headers are
+//!   capped in size.
 //! - Every request carries the client's address (`ConnectInfo`), for the login limits.
 //! - Stop: no new connections; open ones are asked to finish (event streams and long polls
 //!   end on their own through `AppState::stopping`), and after `grace` the rest are dropped.
@@ -24,6 +26,7 @@ use tokio_rustls::rustls;
 #[derive(Clone)]
 pub struct Limits {
     pub max_connections: usize,
+    pub max_per_client: usize,
     pub header_timeout: Duration,
     /// Time open connections get to finish once the server stops.
     pub grace: Duration,
@@ -64,6 +67,7 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let clients = PerClient::default();
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let mut refusing = false;
     loop {
@@ -89,9 +93,20 @@ pub async fn serve(
             continue;
         };
         refusing = false;
+        let Some(client_slot) = clients.take(remote.ip(), limits.max_per_client) else {
+            tracing::debug!(%remote, "too many connections from this client: closed");
+            drop(tcp);
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let (app, acceptor, limits, stop) = (app.clone(), acceptor.clone(), limits.clone(), stop.clone());
         tokio::spawn(async move {
+            let _client_slot = client_slot;
+            // A client that connects and says nothing is not kept.
+            let mut first = [0u8; 1];
+            if !matches!(tokio::time::timeout(limits.header_timeout, tcp.peek(&mut first)).await, Ok(Ok(n)) if n > 0) {
+                return;
+            }
             match acceptor {
                 None => connection(tcp, remote, app, &limits, stop).await,
                 Some(acceptor) => match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
@@ -108,6 +123,40 @@ pub async fn serve(
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     if tokio::time::timeout(limits.grace, slots.acquire_many(all)).await.is_err() {
         tracing::warn!("connections still open after {:?}: closing them", limits.grace);
+    }
+}
+
+/// Open connections per client address.
+#[derive(Clone, Default)]
+struct PerClient(Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>);
+
+struct ClientSlot {
+    clients: PerClient,
+    ip: std::net::IpAddr,
+}
+
+impl PerClient {
+    fn take(&self, ip: std::net::IpAddr, max: usize) -> Option<ClientSlot> {
+        let ip = domain::throttle::client_key(ip);
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot { clients: self.clone(), ip })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut map = self.clients.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
     }
 }
 

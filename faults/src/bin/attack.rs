@@ -294,36 +294,71 @@ async fn reset_with_streams(bin: &Path, dir: &Path) -> Result<String> {
     Ok(format!("{} streams open; ended after {} ms; answering again after {} ms", streams.len() + 1, ended.as_millis(), back.as_millis()))
 }
 
-/// A client that never finishes its headers is cut off; connections are capped.
-async fn slow_and_many_connections(bin: &Path, dir: &Path) -> Result<String> {
-    let m = Mcu::start_with(bin, "MCU-CONN", &dir.join("conn"), VERSION, &["--header-timeout-s", "2", "--max-connections", "16"]).await?;
-    let addr = m.addr();
-    let mut slow = tokio::net::TcpStream::connect(&addr).await?;
-    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").await?;
+/// A TCP connection to `addr` from the loopback address `from`.
+async fn connect_from(from: &str, addr: &str) -> Result<tokio::net::TcpStream> {
+    let sock = tokio::net::TcpSocket::new_v4()?;
+    sock.bind(format!("{from}:0").parse()?)?;
+    Ok(sock.connect(addr.parse()?).await?)
+}
+
+/// Whether the server closes `s` within `limit` (reading until end of stream).
+async fn closed_within(s: &mut tokio::net::TcpStream, limit: Duration) -> Option<Duration> {
     let t0 = Instant::now();
-    let mut buf = [0u8; 512];
-    let cut = tokio::time::timeout(Duration::from_secs(6), async {
-        loop {
-            match slow.read(&mut buf).await {
+    let mut buf = [0u8; 1024];
+    let r = tokio::time::timeout(limit, async {
+        for _ in 0..10_000 {
+            match s.read(&mut buf).await {
                 Ok(0) | Err(_) => return,
                 Ok(_) => continue,
             }
         }
     })
     .await;
-    ensure!(cut.is_ok(), "a half-sent request held its connection for 6 s (header timeout 2 s)");
-    let cut_after = t0.elapsed();
-    // Fill the cap with idle connections; one more is closed at once.
-    let mut idle = Vec::new();
-    for _ in 0..16 {
-        idle.push(tokio::net::TcpStream::connect(&addr).await?);
+    r.ok().map(|_| t0.elapsed())
+}
+
+/// Silent, slow and numerous clients cannot hold the MCU's connections.
+async fn slow_and_many_connections(bin: &Path, dir: &Path) -> Result<String> {
+    let args = ["--header-timeout-s", "2", "--max-connections", "16", "--max-connections-per-client", "8"];
+    let m = Mcu::start_with(bin, "MCU-CONN", &dir.join("conn"), VERSION, &args).await?;
+    let addr = m.addr();
+    // Connects and says nothing.
+    let mut silent = connect_from("127.0.10.1", &addr).await?;
+    let silent_cut = closed_within(&mut silent, Duration::from_secs(6)).await.ok_or_else(|| anyhow!("a silent connection held for 6 s"))?;
+    // Never finishes its headers.
+    let mut slow = connect_from("127.0.10.1", &addr).await?;
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").await?;
+    let slow_cut = closed_within(&mut slow, Duration::from_secs(6)).await.ok_or_else(|| anyhow!("a half-sent request held for 6 s"))?;
+    // Sends its headers, then a body that never comes.
+    let mut body = connect_from("127.0.10.1", &addr).await?;
+    body.write_all(b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\nusername=").await?;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(15), body.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    ensure!(answer.starts_with("HTTP/1.1 408"), "a body that never came: {:?}", answer.lines().next());
+    // One client address: 8 connections; a 9th is closed at once, another address is served.
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        let mut c = connect_from("127.0.10.2", &addr).await?;
+        c.write_all(b"G").await?;
+        held.push(c);
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut extra = tokio::net::TcpStream::connect(&addr).await?;
+    let mut ninth = connect_from("127.0.10.2", &addr).await?;
+    let _ = ninth.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    ensure!(closed_within(&mut ninth, Duration::from_millis(1500)).await.is_some(), "a 9th connection from one address was kept");
+    let other = client_from("127.0.10.3")?.get(m.url("/healthz")).timeout(Duration::from_secs(2)).send().await;
+    ensure!(other.is_ok_and(|r| r.status().is_success()), "another address was not served");
+    // All 16: 8 more from a second address; a 17th from a third is closed at once.
+    for _ in 0..8 {
+        let mut c = connect_from("127.0.10.4", &addr).await?;
+        c.write_all(b"G").await?;
+        held.push(c);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut extra = connect_from("127.0.10.5", &addr).await?;
     let _ = extra.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    let closed = matches!(tokio::time::timeout(Duration::from_secs(2), extra.read(&mut buf)).await, Ok(Ok(0)) | Ok(Err(_)));
-    ensure!(closed, "a connection over the cap was served or left hanging");
-    drop(idle);
+    ensure!(closed_within(&mut extra, Duration::from_millis(1500)).await.is_some(), "a connection over the cap was kept");
+    drop(held);
     let mut ok = false;
     for _ in 0..100 {
         if m.health().await.is_some() {
@@ -332,8 +367,12 @@ async fn slow_and_many_connections(bin: &Path, dir: &Path) -> Result<String> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    ensure!(ok, "not answering after the idle connections closed");
-    Ok(format!("half-sent request cut after {} ms; 17th connection closed; serving again after", cut_after.as_millis()))
+    ensure!(ok, "not answering after the held connections closed");
+    Ok(format!(
+        "silent connection cut after {} ms, half-sent headers after {} ms, missing body 408; 9th from one address and 17th overall closed; serving again",
+        silent_cut.as_millis(),
+        slow_cut.as_millis()
+    ))
 }
 
 /// The data folder, database and exports are private whatever the umask.
