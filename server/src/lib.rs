@@ -37,7 +37,7 @@ pub struct Config {
     pub listen: SocketAddr,
 
     /// Folder for this MCU's database; created if missing.
-    #[arg(long, env = "MCU_DATA_DIR", default_value = "data/mcu")]
+    #[arg(long, env = "MCU_DATA_DIR", default_value = "data/mcu", global = true)]
     pub data_dir: PathBuf,
 
     /// The MCU's display name.
@@ -147,6 +147,9 @@ impl Config {
 /// `server backup --to FILE`: opens the database (alongside a running MCU, if any) and
 /// writes SQLite's online backup of it.
 pub fn backup(cfg: &Config, to: &std::path::Path) -> anyhow::Result<()> {
+    if !cfg.data_dir.join(domain::store::DB_FILE).is_file() {
+        bail!("there is no MCU database in {} (give its folder with --data-dir)", cfg.data_dir.display());
+    }
     let store = Store::open(&cfg.data_dir).with_context(|| format!("cannot open the database in {}", cfg.data_dir.display()))?;
     store.backup_to(to).with_context(|| format!("backup to {} failed", to.display()))?;
     Ok(())

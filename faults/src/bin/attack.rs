@@ -446,9 +446,9 @@ async fn damaged_database_and_backup(bin: &Path, dir: &Path) -> Result<String> {
     ensure!(b.ok() && b.body.contains("backups"), "backup button: {} {}", b.status, b.body);
     let copy = dir.join("disk-backup.sqlite3");
     let out = std::process::Command::new(bin)
-        .args(["--data-dir"])
+        .args(["backup", "--data-dir"])
         .arg(&data)
-        .args(["backup", "--to"])
+        .arg("--to")
         .arg(&copy)
         .output()?;
     ensure!(out.status.success(), "server backup: {}", String::from_utf8_lossy(&out.stderr));
