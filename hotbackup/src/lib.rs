@@ -139,6 +139,9 @@ struct Inner {
     changes: broadcast::Sender<u64>,
     /// Group commit: changes waiting for the committer task, and whether it runs.
     queue: std::sync::Mutex<(Vec<Queued>, bool)>,
+    /// Tests plant a panic in the background task with this.
+    #[cfg(test)]
+    panic_next: std::sync::atomic::AtomicBool,
 }
 
 /// A change waiting to be committed, and where its result goes.
@@ -148,6 +151,35 @@ type Queued = (Change, tokio::sync::oneshot::Sender<Result<LogEntry, DomainError
 #[derive(Clone)]
 pub struct HotBackup {
     inner: Arc<Inner>,
+}
+
+/// What a panic said, for the alarm.
+fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+    match p.downcast::<String>() {
+        Ok(s) => *s,
+        Err(p) => p.downcast_ref::<&str>().map(|s| s.to_string()).unwrap_or_else(|| "panic".into()),
+    }
+}
+
+/// Held by the committer task: if it panics, the queue is not left without one (the next
+/// committer starts at once for whatever is waiting).
+struct CommitterGuard<'a>(&'a HotBackup);
+
+impl Drop for CommitterGuard<'_> {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let restart = {
+            let mut q = self.0.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.1 = !q.0.is_empty();
+            q.1
+        };
+        if restart {
+            let hb = self.0.clone();
+            tokio::spawn(async move { hb.committer().await });
+        }
+    }
 }
 
 fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -227,6 +259,8 @@ impl HotBackup {
                 wake: Notify::new(),
                 changes: broadcast::channel(256).0,
                 queue: std::sync::Mutex::new((Vec::new(), false)),
+                #[cfg(test)]
+                panic_next: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         hb.apply_write_mode();
@@ -236,9 +270,31 @@ impl HotBackup {
         } else if role == LiveRole::Slave {
             hb.event(false, "Started as Slave.");
         }
-        let task = hb.clone();
-        tokio::spawn(async move { task.run().await });
+        hb.supervise();
         Ok(hb)
+    }
+
+    /// Runs the background task (replication, failure detection) under supervision: a
+    /// panic in it is caught, raised as an alarm, and the task starts again a second later
+    /// (so one that keeps failing does not spin). It ends only with the runtime.
+    fn supervise(&self) {
+        let hb = self.clone();
+        tokio::spawn(async move {
+            let mut restarts = 0u64;
+            loop {
+                let task = hb.clone();
+                match tokio::spawn(async move { task.run().await }).await {
+                    Ok(()) => return,
+                    Err(e) if e.is_panic() => {
+                        restarts += 1;
+                        let what = panic_text(e.into_panic());
+                        hb.event(true, format!("Hot Backup's background task failed ({what}); restarted it (restart {restarts})."));
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                    Err(_) => return, // cancelled: the runtime is stopping
+                }
+            }
+        });
     }
 
     fn st(&self) -> MutexGuard<'_, State> {
@@ -256,6 +312,28 @@ impl HotBackup {
         let mut st = self.st();
         st.events.push_front(HbEvent { at_ms: now_ms(), alarm, text });
         st.events.truncate(MAX_EVENTS);
+    }
+
+    /// The one place a live role is entered: the role, its settings, and every field that
+    /// belongs to a role set afresh (what the Slave had acknowledged, whether it was in
+    /// sync, whether this MCU had caught up as Slave), then the store's write mode. `more`
+    /// sets what the caller adds (under the same lock).
+    fn enter(&self, role: LiveRole, settings: HotBackupSettings, more: impl FnOnce(&mut State)) {
+        {
+            let mut st = self.st();
+            st.role = role;
+            st.settings = settings;
+            st.slave_seen = None;
+            st.slave_acked = 0;
+            st.slave_in_sync = false;
+            st.caught_up = false;
+            st.peer_seq = None;
+            st.lag_ms = 0;
+            more(&mut st);
+        }
+        // Acknowledgements belong to one role and one Slave: none carry over.
+        self.inner.acked.send_replace(0);
+        self.apply_write_mode();
     }
 
     fn apply_write_mode(&self) {
@@ -423,6 +501,7 @@ impl HotBackup {
     }
 
     async fn committer(&self) {
+        let _guard = CommitterGuard(self);
         loop {
             let batch = {
                 let mut q = self.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
@@ -500,22 +579,17 @@ impl HotBackup {
             s.set_local(PEER_LINK, &saved_link)
         })
         .await?;
-        {
-            let mut st = self.st();
+        let role = match settings.role {
+            HotBackupRole::Master => LiveRole::Master,
+            HotBackupRole::Slave => LiveRole::Slave,
+        };
+        self.enter(role, settings.clone(), |st| {
             st.link = link;
-            st.settings = settings.clone();
-            st.role = match settings.role {
-                HotBackupRole::Master => LiveRole::Master,
-                HotBackupRole::Slave => LiveRole::Slave,
-            };
             st.checks = checks.clone();
             st.checks_at = Some(Instant::now());
-            st.caught_up = false;
-            st.slave_seen = None;
             st.peer_state = PeerState::Up;
             st.peer_name = Some(facts.heartbeat.name.clone());
-        }
-        self.apply_write_mode();
+        });
         self.event(false, format!("Hot Backup enabled as {:?} with {} ({peer}).", settings.role, facts.heartbeat.name));
         self.inner.wake.notify_one();
         Ok(checks)
@@ -558,15 +632,7 @@ impl HotBackup {
         // From now on this MCU writes on its own: a new epoch of its own makes any later
         // re-pairing see exactly where the two histories parted.
         blocking(&self.inner.store, |s| s.promote()).await?;
-        {
-            let mut st = self.st();
-            st.settings = settings;
-            st.role = LiveRole::Standalone;
-            st.peer_state = PeerState::Unknown;
-            st.slave_seen = None;
-            st.caught_up = false;
-        }
-        self.apply_write_mode();
+        self.enter(LiveRole::Standalone, settings, |st| st.peer_state = PeerState::Unknown);
         if was == LiveRole::Slave {
             let (confs, res) = blocking(&self.inner.store, |s| Ok((s.list::<Conference>()?, s.list::<Reservation>()?))).await?;
             let n = (confs.len(), res.len());
@@ -631,15 +697,7 @@ impl HotBackup {
         settings.role = HotBackupRole::Slave;
         let saved = settings.clone();
         blocking(&self.inner.store, move |s| s.set_local(keys::HOT_BACKUP, &saved)).await?;
-        {
-            let mut st = self.st();
-            st.settings = settings;
-            st.role = LiveRole::Slave;
-            st.caught_up = false;
-            st.slave_seen = None;
-            st.slave_in_sync = false;
-        }
-        self.apply_write_mode();
+        self.enter(LiveRole::Slave, settings, |_| {});
         self.event(alarm, why);
         self.inner.wake.notify_one();
         Ok(())
@@ -654,16 +712,7 @@ impl HotBackup {
             s.promote()
         })
         .await?;
-        {
-            let mut st = self.st();
-            st.settings = settings;
-            st.role = LiveRole::Master;
-            st.failovers += 1;
-            st.slave_seen = None;
-            st.slave_in_sync = false;
-            st.caught_up = false;
-        }
-        self.apply_write_mode();
+        self.enter(LiveRole::Master, settings, |st| st.failovers += 1);
         self.event(alarm, format!("{why} This MCU is now the Master (epoch {epoch})."));
         self.inner.wake.notify_one();
         let me = self.clone();
@@ -816,11 +865,14 @@ impl HotBackup {
             return Err(PeerError::Conflict("this MCU is not the Master".into()));
         }
         let last = *self.inner.committed.borrow();
+        // A poll acknowledges what it says it has, but never beyond what this Master has
+        // committed: a Slave (or anyone) claiming more cannot make a change count as mirrored.
+        let acked = after.min(last);
         {
             let mut st = self.st();
             st.slave_seen = Some(Instant::now());
-            st.slave_acked = st.slave_acked.max(after);
-            if after >= last {
+            st.slave_acked = st.slave_acked.max(acked);
+            if after == last {
                 st.slave_in_sync = true;
             }
             st.peer_seq = Some(after);
@@ -828,8 +880,8 @@ impl HotBackup {
             st.last_sync_ms = Some(now_ms());
         }
         self.inner.acked.send_if_modified(|a| {
-            let newer = after > *a;
-            *a = (*a).max(after);
+            let newer = acked > *a;
+            *a = (*a).max(acked);
             newer
         });
         if last <= after {
@@ -869,6 +921,10 @@ impl HotBackup {
 
     async fn run(&self) {
         loop {
+            #[cfg(test)]
+            if self.inner.panic_next.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                panic!("planted by a test");
+            }
             match self.role() {
                 LiveRole::Standalone => self.inner.wake.notified().await,
                 LiveRole::Master => {
@@ -1214,5 +1270,75 @@ impl HotBackup {
             ),
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn engine(dir: &std::path::Path) -> HotBackup {
+        let store = Store::open(dir).expect("store");
+        let me = Identity {
+            name: "MCU-T".into(),
+            version: "1.0.0".into(),
+            has_port_configuration: true,
+            listen: "127.0.0.1:9".parse().expect("addr"),
+        };
+        HotBackup::start(store, me, dir.to_path_buf()).await.expect("engine")
+    }
+
+    async fn wait_for_event(hb: &HotBackup, needle: &str, count: usize) -> bool {
+        for _ in 0..300 {
+            if hb.st().events.iter().filter(|e| e.alarm && e.text.contains(needle)).count() >= count {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_the_background_task_is_an_alarm_and_the_task_runs_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hb = engine(dir.path()).await;
+        hb.inner.panic_next.store(true, std::sync::atomic::Ordering::SeqCst);
+        hb.inner.wake.notify_one();
+        assert!(wait_for_event(&hb, "restart 1", 1).await, "the first panic was raised as an alarm");
+        // It runs again: a second planted panic is caught too (after the one-second pause).
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        hb.inner.panic_next.store(true, std::sync::atomic::Ordering::SeqCst);
+        hb.inner.wake.notify_one();
+        assert!(wait_for_event(&hb, "restart 2", 1).await, "the restarted task was running");
+        assert!(hb.st().events.iter().any(|e| e.text.contains("planted by a test")));
+    }
+
+    #[tokio::test]
+    async fn a_poll_never_acknowledges_beyond_the_masters_own_changes_and_role_changes_forget_acks() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hb = engine(dir.path()).await;
+        let settings = HotBackupSettings { enabled: true, role: HotBackupRole::Master, peer_address: "127.0.0.1:9".into(), ..Default::default() };
+        hb.enter(LiveRole::Master, settings.clone(), |_| {});
+        let profile = domain::Profile {
+            id: domain::store::new_id(),
+            name: "P".into(),
+            line_rate_kbps: 1920,
+            resolution: domain::Resolution::Hd720,
+            encryption: false,
+            layout: "auto".into(),
+            auto_terminate: false,
+        };
+        let entry = hb.apply_grouped(Change::Put { record: Record::Profile(profile) }).await.expect("commit");
+        // Someone polling with a made-up position far ahead.
+        hb.serve_log(entry.seq + 1000, Duration::ZERO).await.expect("log");
+        assert_eq!(*hb.inner.acked.borrow(), entry.seq, "acknowledged no further than the Master's own last change");
+        assert!(!hb.st().slave_in_sync, "a poll from beyond the Master's log is not in sync");
+        hb.serve_log(entry.seq, Duration::ZERO).await.expect("log");
+        assert!(hb.st().slave_in_sync);
+        // Any role change forgets what was acknowledged.
+        hb.enter(LiveRole::Slave, HotBackupSettings { role: HotBackupRole::Slave, ..settings }, |_| {});
+        assert_eq!(*hb.inner.acked.borrow(), 0);
+        let st = hb.st();
+        assert!(!st.slave_in_sync && st.slave_acked == 0 && st.slave_seen.is_none());
     }
 }
