@@ -1,0 +1,186 @@
+//! What the administrator does: enable, disable, trigger a failover (planned switch-over),
+//! and the failover triggers on the signalling and media links.
+
+use crate::client::CallError;
+use crate::{blocking, HotBackup, PeerLink, PEER_LINK};
+use domain::change::{Change, EntityKind};
+use domain::hotbackup::*;
+use domain::store::keys;
+use domain::{Conference, DomainError, HotBackupRole, HotBackupSettings, Reservation};
+use std::time::{Duration, Instant};
+
+impl HotBackup {
+    /// Enables Hot Backup after checking the guidelines against the peer: logs in to it as
+    /// `user` (G2 makes the same Administrator exist there), compares versions (G1), users
+    /// (G2), reachability (G3), emptiness when becoming Slave (G8) and port configuration
+    /// (G10, a warning). Returns the checks; refuses with all failed ones named.
+    pub async fn enable(&self, settings: HotBackupSettings, user: &str, password: &str) -> Result<Vec<Check>, DomainError> {
+        let mut settings = validate_settings(HotBackupSettings { enabled: true, ..settings })?;
+        settings.enabled = true;
+        let peer = settings.peer_address.clone();
+        let timeout = Duration::from_millis(settings.detection_ms.max(2000).into());
+        let login = PeerLogin { user: user.to_string(), password: password.to_string(), version: self.inner.me.version.clone() };
+        let token = match self.inner.client.login(&peer, &login, timeout).await {
+            Ok(t) => t.token,
+            Err(CallError::Unreachable(_)) => {
+                return Err(DomainError::Conflict(format!(
+                    "G3: the paired MCU at {peer} cannot be reached. Check the address and that both MCUs can reach each other."
+                )))
+            }
+            Err(CallError::Refused { status: 401, message }) => {
+                return Err(DomainError::Conflict(format!(
+                    "G2: the paired MCU refused the login of '{user}' with this password ({message}). The users and passwords must be the same on both MCUs."
+                )))
+            }
+            Err(e) => return Err(DomainError::Conflict(e.to_string())),
+        };
+        let facts = self
+            .inner
+            .client
+            .facts(&peer, &token, timeout)
+            .await
+            .map_err(|e| DomainError::Conflict(format!("G3: {e}")))?;
+        let checks = self.checks_against(&facts, settings.role).await?;
+        let failed: Vec<String> = checks
+            .iter()
+            .filter(|c| !c.passed && c.guideline != "G10")
+            .map(|c| format!("{}: {}", c.guideline, c.reason))
+            .collect();
+        if !failed.is_empty() {
+            return Err(DomainError::Conflict(format!("Hot Backup was not enabled: {}", failed.join(" "))));
+        }
+        if facts.enabled && facts.configured_role == settings.role {
+            return Err(DomainError::Conflict(format!(
+                "The paired MCU is already the {:?}; make this MCU the other role.",
+                settings.role
+            )));
+        }
+        let link = PeerLink { user: user.to_string(), token };
+        let (saved, saved_link) = (settings.clone(), link.clone());
+        blocking(&self.inner.store, move |s| {
+            s.set_local(keys::HOT_BACKUP, &saved)?;
+            s.set_local(PEER_LINK, &saved_link)
+        })
+        .await?;
+        let role = match settings.role {
+            HotBackupRole::Master => LiveRole::Master,
+            HotBackupRole::Slave => LiveRole::Slave,
+        };
+        self.enter(role, settings.clone(), |st| {
+            st.link = link;
+            st.checks = checks.clone();
+            st.checks_at = Some(Instant::now());
+            st.peer_state = PeerState::Up;
+            st.peer_name = Some(facts.heartbeat.name.clone());
+        });
+        self.event(false, format!("Hot Backup enabled as {:?} with {} ({peer}).", settings.role, facts.heartbeat.name));
+        self.inner.wake.notify_one();
+        Ok(checks)
+    }
+
+    /// Disables Hot Backup. On a Slave this deletes the backed-up ongoing conferences and
+    /// reservations (G6).
+    pub async fn disable(&self) -> Result<(), DomainError> {
+        let was = self.role();
+        let mut settings = self.settings();
+        settings.enabled = false;
+        let saved = settings.clone();
+        blocking(&self.inner.store, move |s| s.set_local(keys::HOT_BACKUP, &saved)).await?;
+        // From now on this MCU writes on its own: a new epoch of its own makes any later
+        // re-pairing see exactly where the two histories parted.
+        blocking(&self.inner.store, |s| s.promote()).await?;
+        self.enter(LiveRole::Standalone, settings, |st| st.peer_state = PeerState::Unknown);
+        if was == LiveRole::Slave {
+            let (confs, res) = blocking(&self.inner.store, |s| Ok((s.list::<Conference>()?, s.list::<Reservation>()?))).await?;
+            let n = (confs.len(), res.len());
+            for c in confs {
+                self.commit(Change::Delete { kind: EntityKind::Conference, id: c.id }).await?;
+            }
+            for r in res {
+                self.commit(Change::Delete { kind: EntityKind::Reservation, id: r.id }).await?;
+            }
+            self.event(false, format!("Hot Backup disabled on the Slave: deleted {} backed-up conference(s) and {} reservation(s) (G6).", n.0, n.1));
+        } else {
+            self.event(false, "Hot Backup disabled.");
+        }
+        self.inner.wake.notify_one();
+        Ok(())
+    }
+
+    /// Planned switch-over, on the Master: stop taking changes, make sure the Slave has
+    /// everything, hand over, become Slave. Nothing acknowledged is lost.
+    pub async fn trigger_failover(&self) -> Result<(), DomainError> {
+        let (peer, token, detection) = {
+            let st = self.st();
+            if st.role != LiveRole::Master {
+                return Err(DomainError::Conflict("Only the Master can trigger a failover.".into()));
+            }
+            (st.settings.peer_address.clone(), st.link.token.clone(), Duration::from_millis(st.settings.detection_ms.into()))
+        };
+        self.st().handing_over = true;
+        let result = async {
+            let last = blocking(&self.inner.store, |s| s.last_seq()).await?;
+            let mut rx = self.inner.acked.subscribe();
+            let wait = detection.max(Duration::from_secs(3));
+            if tokio::time::timeout(wait, rx.wait_for(|a| *a >= last)).await.is_err() {
+                return Err(DomainError::Conflict(format!(
+                    "The Slave has not confirmed every change (it has {} of {last}); the switch-over was cancelled and this MCU stays Master.",
+                    *self.inner.acked.borrow()
+                )));
+            }
+            self.inner
+                .client
+                .takeover(&peer, &token, &Takeover { seq: last }, wait)
+                .await
+                .map_err(|e| DomainError::Conflict(format!("The Slave did not take over: {e}. This MCU stays Master.")))
+        }
+        .await;
+        let done = match result {
+            Ok(hb) => {
+                self.become_slave(
+                    format!("Planned switch-over: {} is now the Master (epoch {}); this MCU is its Slave.", hb.name, hb.position.epoch),
+                    false,
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        self.st().handing_over = false;
+        done
+    }
+
+    /// Simulation: this MCU's signalling or media link goes down or comes back. On the
+    /// Master, with that trigger enabled, a link down for the inactivity time hands over to
+    /// the Slave (spec §2).
+    pub fn set_link(&self, link: Link, up: bool) {
+        {
+            let mut st = self.st();
+            let slot = match link {
+                Link::Signalling => &mut st.signalling_down,
+                Link::Media => &mut st.media_down,
+            };
+            *slot = match (up, *slot) {
+                (true, _) => None,
+                (false, Some(since)) => Some(since),
+                (false, None) => Some(Instant::now()),
+            };
+        }
+        self.event(!up, format!("{link:?} link {}.", if up { "is up again" } else { "is down" }));
+    }
+
+    pub(crate) async fn check_link_triggers(&self) {
+        let (settings, sig, media) = {
+            let st = self.st();
+            (st.settings.clone(), st.signalling_down.map(|t| t.elapsed()), st.media_down.map(|t| t.elapsed()))
+        };
+        if let Some(link) = link_trigger(&settings, sig, media) {
+            self.event(true, format!(
+                "{link:?} link inactive for {} s or more: failing over to the Slave.",
+                settings.inactivity_s
+            ));
+            if let Err(e) = self.trigger_failover().await {
+                self.note_once(true, &format!("Failover on {link:?} link loss did not happen: {e}"));
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The guideline checks against the peer (G1, G2, G3, G8, G10), at enable and every few
+//! seconds while paired.
+
+use crate::{blocking, HotBackup};
+use domain::change::EntityKind;
+use domain::hotbackup::*;
+use domain::store::keys;
+use domain::{DomainError, HotBackupRole, PortConfiguration};
+use std::time::{Duration, Instant};
+
+impl HotBackup {
+    pub(crate) async fn checks_against(&self, facts: &PeerFacts, role: HotBackupRole) -> Result<Vec<Check>, DomainError> {
+        let (users, ports, conferences, reservations) = blocking(&self.inner.store, |s| {
+            Ok((
+                s.user_fingerprints()?,
+                s.local::<PortConfiguration>(keys::PORT_CONFIGURATION)?,
+                s.count(EntityKind::Conference)?,
+                s.count(EntityKind::Reservation)?,
+            ))
+        })
+        .await?;
+        let mut checks = vec![
+            check_versions(&self.inner.me.version, &facts.heartbeat.version),
+            check_users(&users, &facts.users),
+            Check { guideline: "G3".into(), passed: true, reason: format!("{} answers on the peer link.", facts.heartbeat.name) },
+        ];
+        if role == HotBackupRole::Slave && self.role() != LiveRole::Slave {
+            checks.push(check_can_become_slave(conferences, reservations));
+        }
+        checks.push(check_port_configuration(
+            &ports,
+            &facts.ports,
+            self.inner.me.has_port_configuration && facts.has_port_configuration,
+        ));
+        Ok(checks)
+    }
+
+    /// Runs the guideline checks against the peer again every few seconds while paired
+    /// (G2 continuously, G10 as a warning on both MCUs); a newly failing check raises an alarm.
+    pub(crate) fn maybe_refresh_checks(&self) {
+        const EVERY: Duration = Duration::from_secs(5);
+        {
+            let mut st = self.st();
+            if st.checks_at.is_some_and(|t| t.elapsed() < EVERY) {
+                return;
+            }
+            st.checks_at = Some(Instant::now());
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            let (peer, token, role, detection) = {
+                let st = me.st();
+                (st.settings.peer_address.clone(), st.link.token.clone(), st.settings.role, st.settings.detection_ms)
+            };
+            let Ok(facts) = me.inner.client.facts(&peer, &token, Duration::from_millis(detection.into())).await else { return };
+            let Ok(checks) = me.checks_against(&facts, role).await else { return };
+            let newly_failed: Vec<Check> = {
+                let st = me.st();
+                checks.iter().filter(|c| !c.passed && st.checks.iter().any(|o| o.guideline == c.guideline && o.passed)).cloned().collect()
+            };
+            me.st().checks = checks;
+            for c in newly_failed {
+                me.event(true, format!("{}: {}", c.guideline, c.reason));
+            }
+        });
+    }
+}

@@ -1,0 +1,161 @@
+//! The one write path: a change made by hand is committed (group commit: one transaction
+//! and one disk sync for whatever is waiting) and, while the Slave is in sync, answered
+//! only once the Slave has it on disk.
+
+use crate::{blocking, HotBackup};
+use domain::change::{Change, LogEntry};
+use domain::hotbackup::*;
+use domain::DomainError;
+use std::time::{Duration, Instant};
+
+/// A change made by hand, as [`HotBackup::commit_report`] acknowledges it.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub entry: LogEntry,
+    /// The Slave acknowledged it (it is on the Slave's disk); `false`: the MCU is
+    /// standalone, or the Master carried on alone.
+    pub mirrored: bool,
+    /// How long the Master waited from its own commit until the Slave's acknowledgement
+    /// (the Slave had persisted it): the replication lag of this change.
+    pub replication_us: Option<u64>,
+}
+
+/// A change waiting to be committed, and where its result goes.
+pub(crate) type Queued = (Change, tokio::sync::oneshot::Sender<Result<LogEntry, DomainError>>);
+
+/// Held by the committer task: if it panics, the queue is not left without one (the next
+/// committer starts at once for whatever is waiting).
+pub(crate) struct CommitterGuard<'a>(&'a HotBackup);
+
+impl Drop for CommitterGuard<'_> {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let restart = {
+            let mut q = self.0.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.1 = !q.0.is_empty();
+            q.1
+        };
+        if restart {
+            let hb = self.0.clone();
+            tokio::spawn(async move { hb.committer().await });
+        }
+    }
+}
+
+impl HotBackup {
+    /// Applies a change made by hand (refused on a Slave, G5) and, while the Slave is in
+    /// sync, returns only once the Slave has it on disk, so a failover loses no change that
+    /// was acknowledged. If the Slave does not answer within the detection time, the Master
+    /// carries on alone and says so.
+    pub async fn commit(&self, change: Change) -> Result<LogEntry, DomainError> {
+        self.commit_report(change).await.map(|c| c.entry)
+    }
+
+    /// [`Self::commit`], also telling whether the Slave had the change on disk when it
+    /// was acknowledged (the fault suite holds the pair to that promise).
+    pub async fn commit_report(&self, change: Change) -> Result<Committed, DomainError> {
+        if self.st().handing_over {
+            return Err(DomainError::Conflict(
+                "A planned switch-over is in progress; try again in a moment on the new Master.".into(),
+            ));
+        }
+        // A Master that has heard nothing from its peer for the detection time (its Slave is
+        // down, or this MCU was frozen and the Slave may have taken over) asks the peer
+        // before taking a change: two Masters must never both acknowledge while linked.
+        let must_ask = {
+            let st = self.st();
+            let detection = Duration::from_millis(st.settings.detection_ms.into());
+            let heartbeat = Duration::from_millis(st.settings.heartbeat_ms.into());
+            let heard = [st.slave_seen, st.peer_heard].into_iter().flatten().any(|t| t.elapsed() < detection);
+            let asked = st.probe_tried.is_some_and(|t| t.elapsed() < heartbeat);
+            st.role == LiveRole::Master && st.settings.enabled && !heard && !asked
+        };
+        if must_ask {
+            self.master_probe().await; // steps down (the store then refuses, G5) under a newer Master
+        }
+        let entry = self.apply_grouped(change).await?;
+        self.changed(entry.seq);
+        let (wait, detection) = {
+            let st = self.st();
+            let detection = Duration::from_millis(st.settings.detection_ms.into());
+            let seen = st.slave_seen.is_some_and(|t| t.elapsed() < detection);
+            (st.role == LiveRole::Master && seen && st.slave_in_sync, detection)
+        };
+        if wait {
+            let started = Instant::now();
+            let mut rx = self.inner.acked.subscribe();
+            let acked = tokio::time::timeout(detection, rx.wait_for(|a| *a >= entry.seq)).await.is_ok_and(|r| r.is_ok());
+            drop(rx);
+            if acked {
+                let waited = started.elapsed();
+                self.st().lag_ms = waited.as_millis() as u64;
+                return Ok(Committed { entry, mirrored: true, replication_us: Some(waited.as_micros() as u64) });
+            } else {
+                let was_in_sync = std::mem::replace(&mut self.st().slave_in_sync, false);
+                // Silence from the Slave may mean it has taken over (this MCU was paused or
+                // cut off). Ask before acknowledging: under a newer Master this change must
+                // not count as made; it is exported when this MCU steps down.
+                self.master_probe().await;
+                if self.role() != LiveRole::Master {
+                    return Err(DomainError::Conflict(format!(
+                        "This MCU is no longer the Master: the paired MCU took over. The change was not kept here \
+                         (it is saved in the data folder); make it again on the Master ({}).",
+                        self.settings().peer_address
+                    )));
+                }
+                if was_in_sync {
+                    self.event(true, format!(
+                        "The Slave did not acknowledge change {} within {} ms; the Master carries on alone until it catches up.",
+                        entry.seq, detection.as_millis()
+                    ));
+                }
+            }
+        }
+        Ok(Committed { entry, mirrored: false, replication_us: None })
+    }
+
+    /// Applies a change together with whatever other changes are waiting (one transaction,
+    /// one disk sync for all of them: concurrent writers do not queue behind each other's
+    /// syncs). The committer runs as its own task, so a caller that goes away (a closed
+    /// browser) never leaves the queue without one.
+    pub(crate) async fn apply_grouped(&self, change: Change) -> Result<LogEntry, DomainError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let lead = {
+            let mut q = self.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.0.push((change, tx));
+            !std::mem::replace(&mut q.1, true)
+        };
+        if lead {
+            let hb = self.clone();
+            tokio::spawn(async move { hb.committer().await });
+        }
+        rx.await.unwrap_or_else(|_| Err(DomainError::Storage("the committer stopped".into())))
+    }
+
+    pub(crate) async fn committer(&self) {
+        let _guard = CommitterGuard(self);
+        loop {
+            let batch = {
+                let mut q = self.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
+                if q.0.is_empty() {
+                    q.1 = false;
+                    return;
+                }
+                std::mem::take(&mut q.0)
+            };
+            let (changes, waiters): (Vec<Change>, Vec<_>) = batch.into_iter().unzip();
+            let n = changes.len();
+            let results = blocking(&self.inner.store, move |s| Ok(s.apply_batch(changes)))
+                .await
+                .unwrap_or_else(|e| (0..n).map(|_| Err(e.clone())).collect());
+            if let Some(newest) = results.iter().filter_map(|r| r.as_ref().ok().map(|e| e.seq)).max() {
+                self.inner.committed.send_replace(newest); // one committer at a time: the newest seq
+            }
+            for (waiter, result) in waiters.into_iter().zip(results) {
+                let _ = waiter.send(result);
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The Master's side: it watches its peer (a second Master steps down by epoch) and serves
+//! the peer link's endpoints (login, heartbeat, facts, the change log the Slave polls,
+//! snapshots, the planned switch-over).
+
+use crate::client::CallError;
+use crate::{blocking, HotBackup, PeerError, BATCH, PEER_TOKEN_TTL_MS};
+use domain::change::EntityKind;
+use domain::hotbackup::*;
+use domain::store::{keys, now_ms};
+use std::time::{Duration, Instant};
+
+impl HotBackup {
+    /// Master: look at the peer. A peer that is Master too (a healed partition, or this MCU
+    /// restarting after a failover) means one of us must step down: the lower epoch.
+    pub(crate) async fn master_probe(&self) {
+        let (peer, token, settings) = {
+            let st = self.st();
+            (st.settings.peer_address.clone(), st.link.token.clone(), st.settings.clone())
+        };
+        if !settings.enabled || peer.is_empty() || self.st().handing_over {
+            return;
+        }
+        let timeout = Duration::from_millis(settings.detection_ms.into());
+        self.st().probe_tried = Some(Instant::now());
+        match self.inner.client.heartbeat(&peer, &token, timeout).await {
+            Ok(hb) => {
+                {
+                    let mut st = self.st();
+                    st.peer_heard = Some(Instant::now());
+                    st.peer_state = PeerState::Up;
+                    st.peer_name = Some(hb.name.clone());
+                    st.peer_digest = Some(hb.digest.clone());
+                    if st.slave_seen.is_none_or(|t| t.elapsed() > timeout) {
+                        st.peer_seq = Some(hb.position.seq);
+                    }
+                }
+                self.maybe_refresh_checks();
+                if hb.role == LiveRole::Master && self.role() == LiveRole::Master && !self.st().handing_over {
+                    let mine = blocking(&self.inner.store, |s| Ok((s.position()?, s.instance_id()?))).await;
+                    let Ok((pos, id)) = mine else { return };
+                    let peer_epoch = hb.epochs.last().map(|e| e.epoch).unwrap_or(1);
+                    let my_epoch = self.inner.store.epoch().unwrap_or(1);
+                    if !stays_master((my_epoch, pos.seq, &id), (peer_epoch, hb.position.seq, &hb.instance_id)) {
+                        let _ = self
+                            .become_slave(
+                                format!(
+                                    "8201 Hot Backup: Master-Slave configuration conflict: {} is Master with epoch {peer_epoch} (this MCU: epoch {my_epoch}). This MCU steps down to Slave.",
+                                    hb.name
+                                ),
+                                true,
+                            )
+                            .await;
+                    }
+                }
+            }
+            Err(CallError::Refused { status: 401, .. }) => {
+                self.st().peer_state = PeerState::Up;
+                self.alarm_once("The paired MCU refused the peer link's login: disable and enable Hot Backup again with an Administrator's password (G2).");
+            }
+            Err(_) => {
+                let was = std::mem::replace(&mut self.st().peer_state, PeerState::Down);
+                if was != PeerState::Down {
+                    self.event(true, format!("8200 Hot Backup: Paired MCU is unreachable ({peer})."));
+                }
+            }
+        }
+    }
+
+    /// `POST /peer/v1/login`.
+    pub async fn peer_login(&self, login: PeerLogin) -> Result<PeerToken, PeerError> {
+        if login.version != self.inner.me.version {
+            return Err(PeerError::Conflict(format!(
+                "G1: the MCUs run different software versions: the paired MCU {}, this MCU {}.",
+                login.version, self.inner.me.version
+            )));
+        }
+        let (user, pw) = (login.user.clone(), login.password);
+        let found = blocking(&self.inner.store, move |s| s.check_login(&user, &pw)).await?;
+        match found {
+            Some(u) if u.role == domain::Role::Administrator => {
+                let name = u.name.clone();
+                let token = blocking(&self.inner.store, move |s| s.create_session_for(&name, PEER_TOKEN_TTL_MS)).await?;
+                Ok(PeerToken { token })
+            }
+            Some(_) => Err(PeerError::Unauthorized(format!("'{}' is not an Administrator here.", login.user))),
+            None => Err(PeerError::Unauthorized("wrong user name or password".into())),
+        }
+    }
+
+    /// Checks a peer link's bearer token: an Administrator's session.
+    pub async fn authorize(&self, token: Option<&str>) -> Result<(), PeerError> {
+        let Some(token) = token.map(str::to_string) else {
+            return Err(PeerError::Unauthorized("the peer link needs a login".into()));
+        };
+        match blocking(&self.inner.store, move |s| s.session_user(&token)).await? {
+            Some(u) if u.role == domain::Role::Administrator => Ok(()),
+            _ => Err(PeerError::Unauthorized("the peer link's login is not valid here (any more)".into())),
+        }
+    }
+
+    /// `GET /peer/v1/heartbeat`.
+    pub async fn heartbeat(&self) -> Result<Heartbeat, PeerError> {
+        let role = self.role();
+        let (name, version) = (self.inner.me.name.clone(), self.inner.me.version.clone());
+        Ok(blocking(&self.inner.store, move |s| {
+            Ok(Heartbeat {
+                instance_id: s.instance_id()?,
+                name,
+                version,
+                role,
+                position: s.position()?,
+                epochs: s.epoch_history()?,
+                oldest_logged: s.oldest_logged_seq()?,
+                digest: s.digest()?,
+            })
+        })
+        .await?)
+    }
+
+    /// `GET /peer/v1/facts`.
+    pub async fn facts(&self) -> Result<PeerFacts, PeerError> {
+        let heartbeat = self.heartbeat().await?;
+        let settings = self.settings();
+        let has = self.inner.me.has_port_configuration;
+        Ok(blocking(&self.inner.store, move |s| {
+            Ok(PeerFacts {
+                heartbeat,
+                users: s.user_fingerprints()?,
+                ports: s.local(keys::PORT_CONFIGURATION)?,
+                has_port_configuration: has,
+                conferences: s.count(EntityKind::Conference)?,
+                reservations: s.count(EntityKind::Reservation)?,
+                enabled: settings.enabled,
+                configured_role: settings.role,
+            })
+        })
+        .await?)
+    }
+
+    /// `GET /peer/v1/log`: the Slave's poll. `after` is what it holds on disk: its
+    /// acknowledgement. Waits up to `wait` for something new.
+    pub async fn serve_log(&self, after: u64, wait: Duration) -> Result<LogBatch, PeerError> {
+        if self.role() != LiveRole::Master {
+            return Err(PeerError::Conflict("this MCU is not the Master".into()));
+        }
+        let last = *self.inner.committed.borrow();
+        // A poll acknowledges what it says it has, but never beyond what this Master has
+        // committed: a Slave (or anyone) claiming more cannot make a change count as mirrored.
+        let acked = after.min(last);
+        {
+            let mut st = self.st();
+            st.slave_seen = Some(Instant::now());
+            st.slave_acked = st.slave_acked.max(acked);
+            if after == last {
+                st.slave_in_sync = true;
+            }
+            st.peer_seq = Some(after);
+            st.peer_state = PeerState::Up;
+            st.last_sync_ms = Some(now_ms());
+        }
+        self.inner.acked.send_if_modified(|a| {
+            let newer = acked > *a;
+            *a = (*a).max(acked);
+            newer
+        });
+        if last <= after {
+            let mut rx = self.inner.committed.subscribe();
+            let _ = tokio::time::timeout(wait.min(Duration::from_secs(5)), rx.wait_for(|c| *c > after)).await;
+        }
+        Ok(blocking(&self.inner.store, move |s| {
+            let entries = s.changes_since(after, BATCH)?;
+            let (master, digest) = s.position_and_digest()?;
+            Ok(LogBatch { entries, epochs: s.epoch_history()?, master, digest })
+        })
+        .await?)
+    }
+
+    /// `GET /peer/v1/snapshot`.
+    pub async fn serve_snapshot(&self) -> Result<Snapshot, PeerError> {
+        if self.role() != LiveRole::Master {
+            return Err(PeerError::Conflict("this MCU is not the Master".into()));
+        }
+        Ok(blocking(&self.inner.store, |s| s.snapshot()).await?)
+    }
+
+    /// `POST /peer/v1/takeover`: the Master hands over (planned switch-over).
+    pub async fn serve_takeover(&self, t: Takeover) -> Result<Heartbeat, PeerError> {
+        if self.role() != LiveRole::Slave {
+            return Err(PeerError::Conflict("this MCU is not the Slave".into()));
+        }
+        let have = blocking(&self.inner.store, |s| s.last_seq()).await?;
+        if have != t.seq {
+            return Err(PeerError::Conflict(format!("this Slave has changes up to {have}, not {}", t.seq)));
+        }
+        self.become_master("Planned switch-over: the Master handed over.".into(), false).await?;
+        self.heartbeat().await
+    }
+}

@@ -1,0 +1,246 @@
+//! The Slave's side: follow the Master's change log, catch up by snapshot when resuming is
+//! not possible (exporting what the Master lacks), and take over when the Master is silent
+//! for the detection time.
+
+use crate::client::CallError;
+use crate::{blocking, HotBackup};
+use domain::hotbackup::*;
+use domain::store::{now_ms, ReplError};
+use domain::DomainError;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+impl HotBackup {
+    /// Slave: follow the Master until this MCU is no longer Slave.
+    pub(crate) async fn slave_session(&self) {
+        let settings = self.settings();
+        let hb_every = Duration::from_millis(settings.heartbeat_ms.into());
+        let detection = Duration::from_millis(settings.detection_ms.into());
+        let mut detector = FailureDetector::new(detection, Instant::now());
+        while self.role() == LiveRole::Slave {
+            let (peer, token) = {
+                let st = self.st();
+                (st.settings.peer_address.clone(), st.link.token.clone())
+            };
+            match self.follow(&peer, &token, hb_every, detection, &mut detector).await {
+                Ok(()) => {}
+                Err(e) => {
+                    let now = Instant::now();
+                    match detector.verdict(now, self.own_network_up().await) {
+                        Verdict::Failed => {
+                            self.st().peer_state = PeerState::Down;
+                            let why = format!(
+                                "8202 Hot Backup: the Master ({peer}) has not answered for {} ms ({e}).",
+                                detector.silent_for(now).as_millis()
+                            );
+                            if let Err(err) = self.become_master(why, true).await {
+                                self.event(true, format!("Taking over failed: {err}"));
+                            }
+                            return;
+                        }
+                        Verdict::OwnNetworkDown => {
+                            self.alarm_once("8202 Hot Backup: Network issue: this MCU's own network is down, so it does not take over.");
+                        }
+                        Verdict::Alive | Verdict::Suspect => {}
+                    }
+                    let was = std::mem::replace(&mut self.st().peer_state, PeerState::Down);
+                    if was == PeerState::Up {
+                        self.event(true, format!("8200 Hot Backup: Paired MCU is unreachable ({peer}): {e}"));
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(hb_every) => {}
+                        _ = self.inner.wake.notified() => {}
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) async fn own_network_up(&self) -> bool {
+        let addr = self.inner.me.listen;
+        let probe = if addr.ip().is_unspecified() {
+            SocketAddr::new(if addr.is_ipv4() { [127, 0, 0, 1].into() } else { std::net::Ipv6Addr::LOCALHOST.into() }, addr.port())
+        } else {
+            addr
+        };
+        matches!(
+            tokio::time::timeout(Duration::from_millis(300), tokio::net::TcpStream::connect(probe)).await,
+            Ok(Ok(_))
+        )
+    }
+
+    /// One connection to the Master: catch up, then stream until something breaks.
+    /// Returns `Err` with what broke (the caller judges the Master's health).
+    pub(crate) async fn follow(
+        &self,
+        peer: &str,
+        token: &str,
+        hb_every: Duration,
+        detection: Duration,
+        detector: &mut FailureDetector,
+    ) -> Result<(), String> {
+        detector.trying(Instant::now());
+        let hb = match self.inner.client.heartbeat(peer, token, detection).await {
+            Ok(hb) => hb,
+            Err(CallError::Refused { status: 401, .. }) => {
+                detector.heard(Instant::now());
+                self.st().peer_state = PeerState::Up;
+                self.alarm_once("The Master refused the peer link's login: disable and enable Hot Backup again with an Administrator's password (G2).");
+                tokio::time::sleep(hb_every * 5).await;
+                return Ok(());
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        detector.heard(Instant::now());
+        {
+            let mut st = self.st();
+            st.peer_state = PeerState::Up;
+            st.peer_name = Some(hb.name.clone());
+        }
+        if hb.version != self.inner.me.version {
+            self.alarm_once(&format!(
+                "8201 Hot Backup: Master-Slave configuration conflict: G1: the MCUs run different software versions \
+                 (this MCU {}, {} {}). Replication is stopped until both run the same version.",
+                self.inner.me.version, hb.name, hb.version
+            ));
+            tokio::time::sleep(hb_every * 5).await;
+            return Ok(());
+        }
+        if hb.role == LiveRole::Standalone {
+            self.note_once(false, &format!("Waiting for {}: Hot Backup is off there; enable it as the Master.", hb.name));
+            tokio::time::sleep(hb_every).await;
+            return Ok(());
+        }
+        if hb.role != LiveRole::Master {
+            self.alarm_once(&format!(
+                "8201 Hot Backup: Master-Slave configuration conflict: {} is not acting as Master ({:?}).",
+                hb.name, hb.role
+            ));
+            tokio::time::sleep(hb_every).await;
+            return Ok(());
+        }
+        let (my_epochs, my_seq) = blocking(&self.inner.store, |s| Ok((s.epoch_history()?, s.position()?.seq)))
+            .await
+            .map_err(|e| e.to_string())?;
+        match plan_catch_up(&hb.epochs, hb.oldest_logged, hb.position.seq, &my_epochs, my_seq) {
+            CatchUp::Snapshot { export_after } => {
+                if let Some(after) = export_after {
+                    self.export_divergent(after).await.map_err(|e| e.to_string())?;
+                }
+                self.take_snapshot(peer, token, detection).await?;
+                detector.heard(Instant::now());
+            }
+            CatchUp::Resume { .. } => {
+                let epochs = hb.epochs.clone();
+                blocking(&self.inner.store, move |s| s.adopt_epochs(&epochs)).await.map_err(|e| e.to_string())?;
+            }
+        }
+        // Stream.
+        loop {
+            if self.role() != LiveRole::Slave {
+                return Ok(());
+            }
+            let after = self.inner.store.last_seq().map_err(|e| e.to_string())?;
+            detector.trying(Instant::now());
+            let batch = self.inner.client.log(peer, token, after, hb_every, detection).await.map_err(|e| e.to_string())?;
+            detector.heard(Instant::now());
+            self.maybe_refresh_checks();
+            let n = batch.entries.len() as u64;
+            let newest_at = batch.entries.last().map(|e| e.at_ms);
+            let epochs = batch.epochs.clone();
+            let entries = batch.entries;
+            // The whole batch in one transaction: one disk sync however busy the Master is.
+            let applied = blocking(&self.inner.store, move |s| match s.apply_replicated_batch(&entries, &epochs) {
+                Ok(_) => Ok(Ok(())),
+                Err((_, ReplError::Domain(d))) => Err(d),
+                Err((_, other)) => Ok(Err(other)),
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            if let Err(e) = applied {
+                self.event(true, format!("Replication stopped: {e}. Resynchronising."));
+                return Ok(());
+            }
+            let (mine, my_digest) = self.inner.store.position_and_digest().map_err(|e| e.to_string())?;
+            if mine.seq > batch.master.seq {
+                self.event(true, format!(
+                    "This MCU holds changes up to {} but the Master only up to {}: resynchronising.",
+                    mine.seq, batch.master.seq
+                ));
+                return Ok(());
+            }
+            if mine.seq == batch.master.seq && my_digest != batch.digest {
+                // Same position, different content: the copies drifted apart silently.
+                self.event(true, format!(
+                    "The mirrored state differs from the Master's at change {} (digest {my_digest} here, {} there): taking a full snapshot.",
+                    mine.seq, batch.digest
+                ));
+                self.take_snapshot(peer, token, detection).await?;
+                continue;
+            }
+            if n > 0 {
+                self.changed(mine.seq);
+            }
+            let mut st = self.st();
+            st.replicated += n;
+            st.peer_seq = Some(batch.master.seq);
+            st.peer_digest = Some(batch.digest.clone());
+            st.caught_up = mine.seq >= batch.master.seq;
+            st.last_sync_ms = Some(now_ms());
+            st.lag_ms = match newest_at {
+                Some(at) => now_ms().saturating_sub(at).max(0) as u64,
+                None => 0,
+            };
+            if st.caught_up && st.events.front().is_some_and(|e| e.text.starts_with("Catching up")) {
+                drop(st);
+                self.event(false, "In sync with the Master.");
+            }
+        }
+    }
+
+    pub(crate) async fn take_snapshot(&self, peer: &str, token: &str, detection: Duration) -> Result<(), String> {
+        self.event(false, "Catching up with the Master: taking a full snapshot.");
+        let snap = self
+            .inner
+            .client
+            .snapshot(peer, token, detection.max(Duration::from_secs(30)))
+            .await
+            .map_err(|e| e.to_string())?;
+        let total = snap.records.len() as u64;
+        self.st().snapshot_progress = Some((0, total));
+        let installed = blocking(&self.inner.store, move |s| Ok(s.install_snapshot(&snap))).await;
+        self.st().snapshot_progress = None;
+        match installed {
+            Ok(Ok(())) => {
+                self.event(false, format!("Catching up: snapshot of {total} records installed."));
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Keeps the changes after `after` that the Master does not have in a file in the data
+    /// folder, and raises an alarm: never silently dropped.
+    pub(crate) async fn export_divergent(&self, after: u64) -> Result<(), DomainError> {
+        let entries = blocking(&self.inner.store, move |s| s.changes_after(after)).await?;
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let path = self.inner.data_dir.join(format!("hot-backup-diverged-{}-after-{after}.json", now_ms()));
+        let json = serde_json::to_string_pretty(&entries).map_err(|e| DomainError::Storage(e.to_string()))?;
+        let p = path.clone();
+        tokio::task::spawn_blocking(move || domain::store::files::write_private(&p, json.as_bytes()))
+            .await
+            .map_err(|e| DomainError::Storage(e.to_string()))??;
+        self.event(
+            true,
+            format!(
+                "{} change(s) made on this MCU after seq {after} are not on the Master; they were replaced by the Master's state and kept in {}.",
+                entries.len(),
+                path.display()
+            ),
+        );
+        Ok(())
+    }
+}

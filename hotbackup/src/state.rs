@@ -1,0 +1,127 @@
+//! The engine's state: the live role and what goes with it, the peer as last seen, the
+//! event log (alarms included), and the status the page and `/healthz` show.
+
+use crate::{blocking, HotBackup, MAX_EVENTS};
+use domain::hotbackup::*;
+use domain::store::now_ms;
+use domain::{HotBackupSettings, Millis};
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+pub(crate) struct State {
+    pub(crate) settings: HotBackupSettings,
+    pub(crate) link: PeerLink,
+    pub(crate) role: LiveRole,
+    pub(crate) peer_state: PeerState,
+    pub(crate) peer_name: Option<String>,
+    pub(crate) peer_seq: Option<u64>,
+    pub(crate) peer_digest: Option<String>,
+    /// Master: when the Slave last polled, what it had, whether it was caught up.
+    pub(crate) slave_seen: Option<Instant>,
+    /// Last answer to this Master's own probe of the peer, and the last probe tried.
+    pub(crate) peer_heard: Option<Instant>,
+    pub(crate) probe_tried: Option<Instant>,
+    pub(crate) slave_acked: u64,
+    pub(crate) slave_in_sync: bool,
+    /// Slave: whether its copy equals the Master's as of the last poll.
+    pub(crate) caught_up: bool,
+    pub(crate) last_sync_ms: Option<Millis>,
+    pub(crate) lag_ms: u64,
+    pub(crate) checks: Vec<Check>,
+    pub(crate) events: VecDeque<HbEvent>,
+    pub(crate) replicated: u64,
+    pub(crate) failovers: u64,
+    pub(crate) snapshot_progress: Option<(u64, u64)>,
+    pub(crate) handing_over: bool,
+    /// When the guideline checks were last run against the peer.
+    pub(crate) checks_at: Option<Instant>,
+    /// Since when the (simulated) signalling and media links have been down.
+    pub(crate) signalling_down: Option<Instant>,
+    pub(crate) media_down: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct PeerLink {
+    pub(crate) user: String,
+    pub(crate) token: String,
+}
+
+pub(crate) fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl HotBackup {
+    pub(crate) fn st(&self) -> MutexGuard<'_, State> {
+        lock(&self.inner.state)
+    }
+
+    pub(crate) fn event(&self, alarm: bool, text: impl Into<String>) {
+        self.changed(*self.inner.committed.borrow());
+        let text = text.into();
+        if alarm {
+            tracing::warn!(target: "hotbackup", "{text}");
+        } else {
+            tracing::info!(target: "hotbackup", "{text}");
+        }
+        let mut st = self.st();
+        st.events.push_front(HbEvent { at_ms: now_ms(), alarm, text });
+        st.events.truncate(MAX_EVENTS);
+    }
+
+    pub(crate) fn alarm_once(&self, text: &str) {
+        self.note_once(true, text);
+    }
+
+    /// Logs `text` unless it is already the newest event (loops retry every heartbeat).
+    pub(crate) fn note_once(&self, alarm: bool, text: &str) {
+        let fresh = self.st().events.front().is_none_or(|e| e.text != text);
+        if fresh {
+            self.event(alarm, text);
+        }
+    }
+
+    /// Everything the page and `/healthz` show.
+    pub async fn status(&self) -> HbStatus {
+        let (epoch, pos, digest) = blocking(&self.inner.store, |s| Ok((s.epoch()?, s.position()?.seq, s.digest()?)))
+            .await
+            .unwrap_or_default();
+        let st = self.st();
+        let detection = Duration::from_millis(st.settings.detection_ms.into());
+        let sync_status = match st.role {
+            LiveRole::Standalone => SyncStatus::None,
+            LiveRole::Master => match st.slave_seen {
+                Some(t) if t.elapsed() < detection && st.slave_in_sync && st.slave_acked >= pos => SyncStatus::Ok,
+                Some(t) if t.elapsed() < detection => SyncStatus::Attempting,
+                None if st.peer_state != PeerState::Down => SyncStatus::Attempting,
+                _ => SyncStatus::Fail,
+            },
+            LiveRole::Slave => match st.peer_state {
+                PeerState::Up if st.caught_up => SyncStatus::Ok,
+                PeerState::Down => SyncStatus::Fail,
+                _ => SyncStatus::Attempting,
+            },
+        };
+        HbStatus {
+            enabled: st.settings.enabled,
+            configured_role: st.settings.role,
+            role: st.role,
+            peer_address: st.settings.peer_address.clone(),
+            peer_state: st.peer_state,
+            peer_name: st.peer_name.clone(),
+            sync_status,
+            lag_ms: st.lag_ms,
+            last_sync_ms: st.last_sync_ms,
+            epoch,
+            seq: pos,
+            peer_seq: st.peer_seq,
+            digest,
+            peer_digest: st.peer_digest.clone(),
+            checks: st.checks.clone(),
+            events: st.events.iter().cloned().collect(),
+            replicated: st.replicated,
+            failovers: st.failovers,
+            snapshot_progress: st.snapshot_progress,
+        }
+    }
+}

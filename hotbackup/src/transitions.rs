@@ -1,0 +1,70 @@
+//! Role changes. [`HotBackup::enter`] is the one place a live role is entered; becoming
+//! Master (a new epoch, then the redial) and becoming Slave go through it.
+
+use crate::{blocking, HotBackup, State};
+use domain::hotbackup::*;
+use domain::store::{keys, WriteMode};
+use domain::{DomainError, HotBackupRole, HotBackupSettings};
+
+impl HotBackup {
+    /// The one place a live role is entered: the role, its settings, and every field that
+    /// belongs to a role set afresh (what the Slave had acknowledged, whether it was in
+    /// sync, whether this MCU had caught up as Slave), then the store's write mode. `more`
+    /// sets what the caller adds (under the same lock).
+    pub(crate) fn enter(&self, role: LiveRole, settings: HotBackupSettings, more: impl FnOnce(&mut State)) {
+        {
+            let mut st = self.st();
+            st.role = role;
+            st.settings = settings;
+            st.slave_seen = None;
+            st.slave_acked = 0;
+            st.slave_in_sync = false;
+            st.caught_up = false;
+            st.peer_seq = None;
+            st.lag_ms = 0;
+            more(&mut st);
+        }
+        // Acknowledgements belong to one role and one Slave: none carry over.
+        self.inner.acked.send_replace(0);
+        self.apply_write_mode();
+    }
+
+    pub(crate) fn apply_write_mode(&self) {
+        let (role, peer) = {
+            let st = self.st();
+            (st.role, st.settings.peer_address.clone())
+        };
+        self.inner.store.set_write_mode(match role {
+            LiveRole::Slave => WriteMode::Replica { master: peer },
+            _ => WriteMode::Primary,
+        });
+    }
+
+    pub(crate) async fn become_slave(&self, why: String, alarm: bool) -> Result<(), DomainError> {
+        let mut settings = self.settings();
+        settings.role = HotBackupRole::Slave;
+        let saved = settings.clone();
+        blocking(&self.inner.store, move |s| s.set_local(keys::HOT_BACKUP, &saved)).await?;
+        self.enter(LiveRole::Slave, settings, |_| {});
+        self.event(alarm, why);
+        self.inner.wake.notify_one();
+        Ok(())
+    }
+
+    pub(crate) async fn become_master(&self, why: String, alarm: bool) -> Result<u64, DomainError> {
+        let mut settings = self.settings();
+        settings.role = HotBackupRole::Master;
+        let saved = settings.clone();
+        let epoch = blocking(&self.inner.store, move |s| {
+            s.set_local(keys::HOT_BACKUP, &saved)?;
+            s.promote()
+        })
+        .await?;
+        self.enter(LiveRole::Master, settings, |st| st.failovers += 1);
+        self.event(alarm, format!("{why} This MCU is now the Master (epoch {epoch})."));
+        self.inner.wake.notify_one();
+        let me = self.clone();
+        tokio::spawn(async move { me.redial().await });
+        Ok(epoch)
+    }
+}
