@@ -147,6 +147,7 @@ impl HotBackup {
                     slave_acked: 0,
                     slave_in_sync: false,
                     caught_up: false,
+                    catching_up: false,
                     last_sync_ms: None,
                     lag_ms: 0,
                     checks: Vec::new(),

@@ -36,17 +36,16 @@ impl HotBackup {
                 }
                 self.maybe_refresh_checks();
                 if hb.role == LiveRole::Master && self.role() == LiveRole::Master && !self.st().handing_over {
-                    let mine = blocking(&self.inner.store, |s| Ok((s.position()?, s.instance_id()?))).await;
-                    let Ok((pos, id)) = mine else { return };
+                    let mine = blocking(&self.inner.store, |s| Ok((s.position()?, s.instance_id()?, s.epoch()?))).await;
+                    let Ok((pos, id, my_epoch)) = mine else { return };
                     let peer_epoch = hb.epochs.last().map(|e| e.epoch).unwrap_or(1);
-                    let my_epoch = self.inner.store.epoch().unwrap_or(1);
                     if !stays_master((my_epoch, pos.seq, &id), (peer_epoch, hb.position.seq, &hb.instance_id)) {
                         let _ = self
                             .become_slave(
-                                format!(
-                                    "8201 Hot Backup: Master-Slave configuration conflict: {} is Master with epoch {peer_epoch} (this MCU: epoch {my_epoch}). This MCU steps down to Slave.",
+                                AlarmCode::ConfigurationConflict.text(&format!(
+                                    "{} is Master with epoch {peer_epoch} (this MCU: epoch {my_epoch}). This MCU steps down to Slave.",
                                     hb.name
-                                ),
+                                )),
                                 true,
                             )
                             .await;
@@ -60,7 +59,7 @@ impl HotBackup {
             Err(_) => {
                 let was = std::mem::replace(&mut self.st().peer_state, PeerState::Down);
                 if was != PeerState::Down {
-                    self.event(true, format!("8200 Hot Backup: Paired MCU is unreachable ({peer})."));
+                    self.event(true, AlarmCode::PeerUnreachable.text(&format!("{peer}.")));
                 }
             }
         }

@@ -10,6 +10,21 @@ use domain::DomainError;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+/// Why following the Master stopped. The Slave judges the Master's health by time (its
+/// failure detector), not by the kind of error; the kind goes into the event log.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum FollowError {
+    /// The Master did not answer, or refused.
+    #[error("{0}")]
+    Peer(#[from] CallError),
+    /// This MCU's own store failed.
+    #[error("{0}")]
+    Store(#[from] DomainError),
+    /// The Master's snapshot could not be installed here.
+    #[error("the snapshot could not be installed: {0}")]
+    Snapshot(String),
+}
+
 impl HotBackup {
     /// Slave: follow the Master until this MCU is no longer Slave.
     pub(crate) async fn slave_session(&self) {
@@ -29,23 +44,23 @@ impl HotBackup {
                     match detector.verdict(now, self.own_network_up().await) {
                         Verdict::Failed => {
                             self.st().peer_state = PeerState::Down;
-                            let why = format!(
-                                "8202 Hot Backup: the Master ({peer}) has not answered for {} ms ({e}).",
+                            let why = AlarmCode::NetworkIssue.text(&format!(
+                                "the Master ({peer}) has not answered for {} ms ({e}).",
                                 detector.silent_for(now).as_millis()
-                            );
+                            ));
                             if let Err(err) = self.become_master(why, true).await {
                                 self.event(true, format!("Taking over failed: {err}"));
                             }
                             return;
                         }
                         Verdict::OwnNetworkDown => {
-                            self.alarm_once("8202 Hot Backup: Network issue: this MCU's own network is down, so it does not take over.");
+                            self.alarm_once(&AlarmCode::NetworkIssue.text("this MCU's own network is down, so it does not take over."));
                         }
                         Verdict::Alive | Verdict::Suspect => {}
                     }
                     let was = std::mem::replace(&mut self.st().peer_state, PeerState::Down);
                     if was == PeerState::Up {
-                        self.event(true, format!("8200 Hot Backup: Paired MCU is unreachable ({peer}): {e}"));
+                        self.event(true, AlarmCode::PeerUnreachable.text(&format!("{peer}: {e}")));
                     }
                     tokio::select! {
                         _ = tokio::time::sleep(hb_every) => {}
@@ -78,7 +93,7 @@ impl HotBackup {
         hb_every: Duration,
         detection: Duration,
         detector: &mut FailureDetector,
-    ) -> Result<(), String> {
+    ) -> Result<(), FollowError> {
         detector.trying(Instant::now());
         let hb = match self.inner.client.heartbeat(peer, token, detection).await {
             Ok(hb) => hb,
@@ -89,7 +104,7 @@ impl HotBackup {
                 tokio::time::sleep(hb_every * 5).await;
                 return Ok(());
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(e.into()),
         };
         detector.heard(Instant::now());
         {
@@ -98,11 +113,11 @@ impl HotBackup {
             st.peer_name = Some(hb.name.clone());
         }
         if hb.version != self.inner.me.version {
-            self.alarm_once(&format!(
-                "8201 Hot Backup: Master-Slave configuration conflict: G1: the MCUs run different software versions \
+            self.alarm_once(&AlarmCode::ConfigurationConflict.text(&format!(
+                "G1: the MCUs run different software versions \
                  (this MCU {}, {} {}). Replication is stopped until both run the same version.",
                 self.inner.me.version, hb.name, hb.version
-            ));
+            )));
             tokio::time::sleep(hb_every * 5).await;
             return Ok(());
         }
@@ -112,27 +127,25 @@ impl HotBackup {
             return Ok(());
         }
         if hb.role != LiveRole::Master {
-            self.alarm_once(&format!(
-                "8201 Hot Backup: Master-Slave configuration conflict: {} is not acting as Master ({:?}).",
+            self.alarm_once(&AlarmCode::ConfigurationConflict.text(&format!(
+                "{} is not acting as Master ({:?}).",
                 hb.name, hb.role
-            ));
+            )));
             tokio::time::sleep(hb_every).await;
             return Ok(());
         }
-        let (my_epochs, my_seq) = blocking(&self.inner.store, |s| Ok((s.epoch_history()?, s.position()?.seq)))
-            .await
-            .map_err(|e| e.to_string())?;
+        let (my_epochs, my_seq) = blocking(&self.inner.store, |s| Ok((s.epoch_history()?, s.position()?.seq))).await?;
         match plan_catch_up(&hb.epochs, hb.oldest_logged, hb.position.seq, &my_epochs, my_seq) {
             CatchUp::Snapshot { export_after } => {
                 if let Some(after) = export_after {
-                    self.export_divergent(after).await.map_err(|e| e.to_string())?;
+                    self.export_divergent(after).await?;
                 }
                 self.take_snapshot(peer, token, detection).await?;
                 detector.heard(Instant::now());
             }
             CatchUp::Resume { .. } => {
                 let epochs = hb.epochs.clone();
-                blocking(&self.inner.store, move |s| s.adopt_epochs(&epochs)).await.map_err(|e| e.to_string())?;
+                blocking(&self.inner.store, move |s| s.adopt_epochs(&epochs)).await?;
             }
         }
         // Stream.
@@ -140,9 +153,9 @@ impl HotBackup {
             if self.role() != LiveRole::Slave {
                 return Ok(());
             }
-            let after = self.inner.store.last_seq().map_err(|e| e.to_string())?;
+            let after = blocking(&self.inner.store, |s| s.last_seq()).await?;
             detector.trying(Instant::now());
-            let batch = self.inner.client.log(peer, token, after, hb_every, detection).await.map_err(|e| e.to_string())?;
+            let batch = self.inner.client.log(peer, token, after, hb_every, detection).await?;
             detector.heard(Instant::now());
             self.maybe_refresh_checks();
             let n = batch.entries.len() as u64;
@@ -155,13 +168,12 @@ impl HotBackup {
                 Err((_, ReplError::Domain(d))) => Err(d),
                 Err((_, other)) => Ok(Err(other)),
             })
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
             if let Err(e) = applied {
                 self.event(true, format!("Replication stopped: {e}. Resynchronising."));
                 return Ok(());
             }
-            let (mine, my_digest) = self.inner.store.position_and_digest().map_err(|e| e.to_string())?;
+            let (mine, my_digest) = blocking(&self.inner.store, |s| s.position_and_digest()).await?;
             if mine.seq > batch.master.seq {
                 self.event(true, format!(
                     "This MCU holds changes up to {} but the Master only up to {}: resynchronising.",
@@ -191,21 +203,17 @@ impl HotBackup {
                 Some(at) => now_ms().saturating_sub(at).max(0) as u64,
                 None => 0,
             };
-            if st.caught_up && st.events.front().is_some_and(|e| e.text.starts_with("Catching up")) {
+            if st.caught_up && std::mem::take(&mut st.catching_up) {
                 drop(st);
                 self.event(false, "In sync with the Master.");
             }
         }
     }
 
-    pub(crate) async fn take_snapshot(&self, peer: &str, token: &str, detection: Duration) -> Result<(), String> {
+    pub(crate) async fn take_snapshot(&self, peer: &str, token: &str, detection: Duration) -> Result<(), FollowError> {
+        self.st().catching_up = true;
         self.event(false, "Catching up with the Master: taking a full snapshot.");
-        let snap = self
-            .inner
-            .client
-            .snapshot(peer, token, detection.max(Duration::from_secs(30)))
-            .await
-            .map_err(|e| e.to_string())?;
+        let snap = self.inner.client.snapshot(peer, token, detection.max(Duration::from_secs(30))).await?;
         let total = snap.records.len() as u64;
         self.st().snapshot_progress = Some((0, total));
         let installed = blocking(&self.inner.store, move |s| Ok(s.install_snapshot(&snap))).await;
@@ -215,8 +223,8 @@ impl HotBackup {
                 self.event(false, format!("Catching up: snapshot of {total} records installed."));
                 Ok(())
             }
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(e) => Err(e.to_string()),
+            Ok(Err(e)) => Err(FollowError::Snapshot(e.to_string())),
+            Err(e) => Err(e.into()),
         }
     }
 

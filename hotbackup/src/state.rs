@@ -26,6 +26,8 @@ pub(crate) struct State {
     pub(crate) slave_in_sync: bool,
     /// Slave: whether its copy equals the Master's as of the last poll.
     pub(crate) caught_up: bool,
+    /// Slave: a snapshot was taken; "In sync" is announced once caught up again.
+    pub(crate) catching_up: bool,
     pub(crate) last_sync_ms: Option<Millis>,
     pub(crate) lag_ms: u64,
     pub(crate) checks: Vec<Check>,

@@ -20,6 +20,7 @@ impl HotBackup {
             st.slave_acked = 0;
             st.slave_in_sync = false;
             st.caught_up = false;
+            st.catching_up = false;
             st.peer_seq = None;
             st.lag_ms = 0;
             more(&mut st);
