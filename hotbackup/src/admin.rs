@@ -112,12 +112,14 @@ impl HotBackup {
     pub async fn trigger_failover(&self) -> Result<(), DomainError> {
         let (peer, token, detection) = {
             let st = self.st();
-            if st.role != LiveRole::Master {
+            if st.live.role() != LiveRole::Master {
                 return Err(DomainError::Conflict("Only the Master can trigger a failover.".into()));
             }
             (st.settings.peer_address.clone(), st.link.token.clone(), Duration::from_millis(st.settings.detection_ms.into()))
         };
-        self.st().handing_over = true;
+        if let Some(m) = self.st().live.master_mut() {
+            m.handing_over = true;
+        }
         let result = async {
             let last = blocking(&self.inner.store, |s| s.last_seq()).await?;
             let mut rx = self.inner.acked.subscribe();
@@ -145,7 +147,10 @@ impl HotBackup {
             }
             Err(e) => Err(e),
         };
-        self.st().handing_over = false;
+        // On success this MCU is Slave now, and the Master's side is gone with the flag.
+        if let Some(m) = self.st().live.master_mut() {
+            m.handing_over = false;
+        }
         done
     }
 

@@ -56,7 +56,7 @@ impl HotBackup {
     /// [`Self::commit`], also telling whether the Slave had the change on disk when it
     /// was acknowledged (the fault suite holds the pair to that promise).
     pub async fn commit_report(&self, change: Change) -> Result<Committed, DomainError> {
-        if self.st().handing_over {
+        if self.st().live.handing_over() {
             return Err(DomainError::Conflict(
                 "A planned switch-over is in progress; try again in a moment on the new Master.".into(),
             ));
@@ -68,9 +68,11 @@ impl HotBackup {
             let st = self.st();
             let detection = Duration::from_millis(st.settings.detection_ms.into());
             let heartbeat = Duration::from_millis(st.settings.heartbeat_ms.into());
-            let heard = [st.slave_seen, st.peer_heard].into_iter().flatten().any(|t| t.elapsed() < detection);
-            let asked = st.probe_tried.is_some_and(|t| t.elapsed() < heartbeat);
-            st.role == LiveRole::Master && st.settings.enabled && !heard && !asked
+            st.live.master().is_some_and(|m| {
+                let heard = [m.slave_seen, m.peer_heard].into_iter().flatten().any(|t| t.elapsed() < detection);
+                let asked = m.probe_tried.is_some_and(|t| t.elapsed() < heartbeat);
+                st.settings.enabled && !heard && !asked
+            })
         };
         if must_ask {
             self.master_probe().await; // steps down (the store then refuses, G5) under a newer Master
@@ -80,8 +82,8 @@ impl HotBackup {
         let (wait, detection) = {
             let st = self.st();
             let detection = Duration::from_millis(st.settings.detection_ms.into());
-            let seen = st.slave_seen.is_some_and(|t| t.elapsed() < detection);
-            (st.role == LiveRole::Master && seen && st.slave_in_sync, detection)
+            let waits = st.live.master().is_some_and(|m| m.slave_in_sync && m.slave_seen.is_some_and(|t| t.elapsed() < detection));
+            (waits, detection)
         };
         if wait {
             let started = Instant::now();
@@ -93,7 +95,7 @@ impl HotBackup {
                 self.st().lag_ms = waited.as_millis() as u64;
                 return Ok(Committed { entry, mirrored: true, replication_us: Some(waited.as_micros() as u64) });
             } else {
-                let was_in_sync = std::mem::replace(&mut self.st().slave_in_sync, false);
+                let was_in_sync = self.st().live.master_mut().is_some_and(|m| std::mem::replace(&mut m.slave_in_sync, false));
                 // Silence from the Slave may mean it has taken over (this MCU was paused or
                 // cut off). Ask before acknowledging: under a newer Master this change must
                 // not count as made; it is exported when this MCU steps down.

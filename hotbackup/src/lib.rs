@@ -136,26 +136,17 @@ impl HotBackup {
                 state: Mutex::new(State {
                     settings,
                     link,
-                    role,
+                    live: state::Live::new(role),
                     peer_state: PeerState::Unknown,
                     peer_name: None,
                     peer_seq: None,
                     peer_digest: None,
-                    slave_seen: None,
-                    peer_heard: None,
-                    probe_tried: None,
-                    slave_acked: 0,
-                    slave_in_sync: false,
-                    caught_up: false,
-                    catching_up: false,
                     last_sync_ms: None,
                     lag_ms: 0,
                     checks: Vec::new(),
                     events: VecDeque::new(),
                     replicated: 0,
                     failovers: 0,
-                    snapshot_progress: None,
-                    handing_over: false,
                     checks_at: None,
                     signalling_down: None,
                     media_down: None,
@@ -214,7 +205,7 @@ impl HotBackup {
 
     /// The current live role.
     pub fn role(&self) -> LiveRole {
-        self.st().role
+        self.st().live.role()
     }
 
     pub fn settings(&self) -> HotBackupSettings {
@@ -342,13 +333,16 @@ mod tests {
         // Someone polling with a made-up position far ahead.
         hb.serve_log(entry.seq + 1000, Duration::ZERO).await.expect("log");
         assert_eq!(*hb.inner.acked.borrow(), entry.seq, "acknowledged no further than the Master's own last change");
-        assert!(!hb.st().slave_in_sync, "a poll from beyond the Master's log is not in sync");
+        assert!(hb.st().live.master().is_some_and(|m| !m.slave_in_sync), "a poll from beyond the Master's log is not in sync");
         hb.serve_log(entry.seq, Duration::ZERO).await.expect("log");
-        assert!(hb.st().slave_in_sync);
+        assert!(hb.st().live.master().is_some_and(|m| m.slave_in_sync && m.slave_acked == entry.seq));
         // Any role change forgets what was acknowledged.
         hb.enter(LiveRole::Slave, HotBackupSettings { role: HotBackupRole::Slave, ..settings }, |_| {});
         assert_eq!(*hb.inner.acked.borrow(), 0);
+        assert!(hb.st().live.master().is_none(), "nothing of the Master's side is left");
+        hb.enter(LiveRole::Master, HotBackupSettings { role: HotBackupRole::Master, ..hb.settings() }, |_| {});
         let st = hb.st();
-        assert!(!st.slave_in_sync && st.slave_acked == 0 && st.slave_seen.is_none());
+        let m = st.live.master().expect("Master again");
+        assert!(!m.slave_in_sync && m.slave_acked == 0 && m.slave_seen.is_none(), "a new Master starts afresh");
     }
 }

@@ -17,25 +17,30 @@ impl HotBackup {
             let st = self.st();
             (st.settings.peer_address.clone(), st.link.token.clone(), st.settings.clone())
         };
-        if !settings.enabled || peer.is_empty() || self.st().handing_over {
+        if !settings.enabled || peer.is_empty() || self.st().live.handing_over() {
             return;
         }
         let timeout = Duration::from_millis(settings.detection_ms.into());
-        self.st().probe_tried = Some(Instant::now());
+        if let Some(m) = self.st().live.master_mut() {
+            m.probe_tried = Some(Instant::now());
+        }
         match self.inner.client.heartbeat(&peer, &token, timeout).await {
             Ok(hb) => {
                 {
                     let mut st = self.st();
-                    st.peer_heard = Some(Instant::now());
+                    if let Some(m) = st.live.master_mut() {
+                        m.peer_heard = Some(Instant::now());
+                    }
                     st.peer_state = PeerState::Up;
                     st.peer_name = Some(hb.name.clone());
                     st.peer_digest = Some(hb.digest.clone());
-                    if st.slave_seen.is_none_or(|t| t.elapsed() > timeout) {
+                    // While the Slave polls, its polls say what it has; otherwise its heartbeat.
+                    if st.live.master().and_then(|m| m.slave_seen).is_none_or(|t| t.elapsed() > timeout) {
                         st.peer_seq = Some(hb.position.seq);
                     }
                 }
                 self.maybe_refresh_checks();
-                if hb.role == LiveRole::Master && self.role() == LiveRole::Master && !self.st().handing_over {
+                if hb.role == LiveRole::Master && self.role() == LiveRole::Master && !self.st().live.handing_over() {
                     let mine = blocking(&self.inner.store, |s| Ok((s.position()?, s.instance_id()?, s.epoch()?))).await;
                     let Ok((pos, id, my_epoch)) = mine else { return };
                     let peer_epoch = hb.epochs.last().map(|e| e.epoch).unwrap_or(1);
@@ -147,21 +152,26 @@ impl HotBackup {
         // committed: a Slave (or anyone) claiming more cannot make a change count as mirrored.
         let acked = after.min(last);
         {
+            // Under the state lock, so a role change (which forgets acknowledgements) cannot
+            // slip between the check and the acknowledgement.
             let mut st = self.st();
-            st.slave_seen = Some(Instant::now());
-            st.slave_acked = st.slave_acked.max(acked);
+            let Some(m) = st.live.master_mut() else {
+                return Err(PeerError::Conflict("this MCU is not the Master".into()));
+            };
+            m.slave_seen = Some(Instant::now());
+            m.slave_acked = m.slave_acked.max(acked);
             if after == last {
-                st.slave_in_sync = true;
+                m.slave_in_sync = true;
             }
             st.peer_seq = Some(after);
             st.peer_state = PeerState::Up;
             st.last_sync_ms = Some(now_ms());
+            self.inner.acked.send_if_modified(|a| {
+                let newer = acked > *a;
+                *a = (*a).max(acked);
+                newer
+            });
         }
-        self.inner.acked.send_if_modified(|a| {
-            let newer = acked > *a;
-            *a = (*a).max(acked);
-            newer
-        });
         if last <= after {
             let mut rx = self.inner.committed.subscribe();
             let _ = tokio::time::timeout(wait.min(Duration::from_secs(5)), rx.wait_for(|c| *c > after)).await;

@@ -197,13 +197,17 @@ impl HotBackup {
             st.replicated += n;
             st.peer_seq = Some(batch.master.seq);
             st.peer_digest = Some(batch.digest.clone());
-            st.caught_up = mine.seq >= batch.master.seq;
+            let caught_up = mine.seq >= batch.master.seq;
             st.last_sync_ms = Some(now_ms());
             st.lag_ms = match newest_at {
                 Some(at) => now_ms().saturating_sub(at).max(0) as u64,
                 None => 0,
             };
-            if st.caught_up && std::mem::take(&mut st.catching_up) {
+            let announce = st.live.slave_mut().is_some_and(|sl| {
+                sl.caught_up = caught_up;
+                caught_up && std::mem::take(&mut sl.catching_up)
+            });
+            if announce {
                 drop(st);
                 self.event(false, "In sync with the Master.");
             }
@@ -211,13 +215,19 @@ impl HotBackup {
     }
 
     pub(crate) async fn take_snapshot(&self, peer: &str, token: &str, detection: Duration) -> Result<(), FollowError> {
-        self.st().catching_up = true;
+        if let Some(sl) = self.st().live.slave_mut() {
+            sl.catching_up = true;
+        }
         self.event(false, "Catching up with the Master: taking a full snapshot.");
         let snap = self.inner.client.snapshot(peer, token, detection.max(Duration::from_secs(30))).await?;
         let total = snap.records.len() as u64;
-        self.st().snapshot_progress = Some((0, total));
+        if let Some(sl) = self.st().live.slave_mut() {
+            sl.snapshot_progress = Some((0, total));
+        }
         let installed = blocking(&self.inner.store, move |s| Ok(s.install_snapshot(&snap))).await;
-        self.st().snapshot_progress = None;
+        if let Some(sl) = self.st().live.slave_mut() {
+            sl.snapshot_progress = None;
+        }
         match installed {
             Ok(Ok(())) => {
                 self.event(false, format!("Catching up: snapshot of {total} records installed."));

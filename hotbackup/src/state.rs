@@ -12,35 +12,102 @@ use std::time::{Duration, Instant};
 pub(crate) struct State {
     pub(crate) settings: HotBackupSettings,
     pub(crate) link: PeerLink,
-    pub(crate) role: LiveRole,
+    /// The live role and what belongs to it alone (see [`Live`]).
+    pub(crate) live: Live,
     pub(crate) peer_state: PeerState,
     pub(crate) peer_name: Option<String>,
     pub(crate) peer_seq: Option<u64>,
     pub(crate) peer_digest: Option<String>,
-    /// Master: when the Slave last polled, what it had, whether it was caught up.
-    pub(crate) slave_seen: Option<Instant>,
-    /// Last answer to this Master's own probe of the peer, and the last probe tried.
-    pub(crate) peer_heard: Option<Instant>,
-    pub(crate) probe_tried: Option<Instant>,
-    pub(crate) slave_acked: u64,
-    pub(crate) slave_in_sync: bool,
-    /// Slave: whether its copy equals the Master's as of the last poll.
-    pub(crate) caught_up: bool,
-    /// Slave: a snapshot was taken; "In sync" is announced once caught up again.
-    pub(crate) catching_up: bool,
     pub(crate) last_sync_ms: Option<Millis>,
     pub(crate) lag_ms: u64,
     pub(crate) checks: Vec<Check>,
     pub(crate) events: VecDeque<HbEvent>,
     pub(crate) replicated: u64,
     pub(crate) failovers: u64,
-    pub(crate) snapshot_progress: Option<(u64, u64)>,
-    pub(crate) handing_over: bool,
     /// When the guideline checks were last run against the peer.
     pub(crate) checks_at: Option<Instant>,
     /// Since when the (simulated) signalling and media links have been down.
     pub(crate) signalling_down: Option<Instant>,
     pub(crate) media_down: Option<Instant>,
+}
+
+/// The live role, with the state that exists only in that role: entering a role
+/// ([`HotBackup::enter`]) starts its state afresh, so nothing of one role leaks into the next.
+#[derive(Debug)]
+pub(crate) enum Live {
+    Standalone,
+    Master(MasterSide),
+    Slave(SlaveSide),
+}
+
+/// What only a Master keeps.
+#[derive(Debug, Default)]
+pub(crate) struct MasterSide {
+    /// When the Slave last polled, what it has acknowledged (never beyond this Master's own
+    /// last change), and whether it had everything at its last poll.
+    pub(crate) slave_seen: Option<Instant>,
+    pub(crate) slave_acked: u64,
+    pub(crate) slave_in_sync: bool,
+    /// Last answer to this Master's own probe of the peer, and the last probe tried.
+    pub(crate) peer_heard: Option<Instant>,
+    pub(crate) probe_tried: Option<Instant>,
+    /// A planned switch-over is under way: no change is taken.
+    pub(crate) handing_over: bool,
+}
+
+/// What only a Slave keeps.
+#[derive(Debug, Default)]
+pub(crate) struct SlaveSide {
+    /// Its copy equals the Master's as of the last poll.
+    pub(crate) caught_up: bool,
+    /// A snapshot was taken; "In sync" is announced once caught up again.
+    pub(crate) catching_up: bool,
+    /// Records installed of a snapshot being taken, and its size.
+    pub(crate) snapshot_progress: Option<(u64, u64)>,
+}
+
+impl Live {
+    pub(crate) fn new(role: LiveRole) -> Live {
+        match role {
+            LiveRole::Standalone => Live::Standalone,
+            LiveRole::Master => Live::Master(MasterSide::default()),
+            LiveRole::Slave => Live::Slave(SlaveSide::default()),
+        }
+    }
+
+    pub(crate) fn role(&self) -> LiveRole {
+        match self {
+            Live::Standalone => LiveRole::Standalone,
+            Live::Master(_) => LiveRole::Master,
+            Live::Slave(_) => LiveRole::Slave,
+        }
+    }
+
+    pub(crate) fn master(&self) -> Option<&MasterSide> {
+        match self {
+            Live::Master(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn master_mut(&mut self) -> Option<&mut MasterSide> {
+        match self {
+            Live::Master(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn slave_mut(&mut self) -> Option<&mut SlaveSide> {
+        match self {
+            Live::Slave(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A planned switch-over is under way (Master only).
+    pub(crate) fn handing_over(&self) -> bool {
+        self.master().is_some_and(|m| m.handing_over)
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -90,16 +157,16 @@ impl HotBackup {
             .unwrap_or_default();
         let st = self.st();
         let detection = Duration::from_millis(st.settings.detection_ms.into());
-        let sync_status = match st.role {
-            LiveRole::Standalone => SyncStatus::None,
-            LiveRole::Master => match st.slave_seen {
-                Some(t) if t.elapsed() < detection && st.slave_in_sync && st.slave_acked >= pos => SyncStatus::Ok,
+        let sync_status = match &st.live {
+            Live::Standalone => SyncStatus::None,
+            Live::Master(m) => match m.slave_seen {
+                Some(t) if t.elapsed() < detection && m.slave_in_sync && m.slave_acked >= pos => SyncStatus::Ok,
                 Some(t) if t.elapsed() < detection => SyncStatus::Attempting,
                 None if st.peer_state != PeerState::Down => SyncStatus::Attempting,
                 _ => SyncStatus::Fail,
             },
-            LiveRole::Slave => match st.peer_state {
-                PeerState::Up if st.caught_up => SyncStatus::Ok,
+            Live::Slave(sl) => match st.peer_state {
+                PeerState::Up if sl.caught_up => SyncStatus::Ok,
                 PeerState::Down => SyncStatus::Fail,
                 _ => SyncStatus::Attempting,
             },
@@ -107,7 +174,7 @@ impl HotBackup {
         HbStatus {
             enabled: st.settings.enabled,
             configured_role: st.settings.role,
-            role: st.role,
+            role: st.live.role(),
             peer_address: st.settings.peer_address.clone(),
             peer_state: st.peer_state,
             peer_name: st.peer_name.clone(),
@@ -123,7 +190,10 @@ impl HotBackup {
             events: st.events.iter().cloned().collect(),
             replicated: st.replicated,
             failovers: st.failovers,
-            snapshot_progress: st.snapshot_progress,
+            snapshot_progress: match &st.live {
+                Live::Slave(sl) => sl.snapshot_progress,
+                _ => None,
+            },
         }
     }
 }

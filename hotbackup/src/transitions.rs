@@ -1,6 +1,7 @@
 //! Role changes. [`HotBackup::enter`] is the one place a live role is entered; becoming
 //! Master (a new epoch, then the redial) and becoming Slave go through it.
 
+use crate::state::Live;
 use crate::{blocking, HotBackup, State};
 use domain::hotbackup::*;
 use domain::store::{keys, WriteMode};
@@ -14,26 +15,21 @@ impl HotBackup {
     pub(crate) fn enter(&self, role: LiveRole, settings: HotBackupSettings, more: impl FnOnce(&mut State)) {
         {
             let mut st = self.st();
-            st.role = role;
+            st.live = Live::new(role);
             st.settings = settings;
-            st.slave_seen = None;
-            st.slave_acked = 0;
-            st.slave_in_sync = false;
-            st.caught_up = false;
-            st.catching_up = false;
             st.peer_seq = None;
             st.lag_ms = 0;
             more(&mut st);
+            // Acknowledgements belong to one role and one Slave: none carry over.
+            self.inner.acked.send_replace(0);
         }
-        // Acknowledgements belong to one role and one Slave: none carry over.
-        self.inner.acked.send_replace(0);
         self.apply_write_mode();
     }
 
     pub(crate) fn apply_write_mode(&self) {
         let (role, peer) = {
             let st = self.st();
-            (st.role, st.settings.peer_address.clone())
+            (st.live.role(), st.settings.peer_address.clone())
         };
         self.inner.store.set_write_mode(match role {
             LiveRole::Slave => WriteMode::Replica { master: peer },
