@@ -69,6 +69,31 @@ pub fn capacity(model: McuModel, ports: &PortConfiguration) -> u32 {
     }
 }
 
+/// What a new Master does with the mirrored participants after taking over (the calls went
+/// with the old Master): those that were connected or connecting are called again, as
+/// dial-out (a dial-in one cannot call a box that is gone), as far as this MCU's ports
+/// reach; an operator's disconnected participant stays disconnected.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RedialPlan {
+    /// To call again, in conference then name order.
+    pub dial: Vec<crate::Participant>,
+    /// Were connected, but this MCU's ports are all taken: not called again.
+    pub no_port: Vec<crate::Participant>,
+}
+
+pub fn redial_plan(mut participants: Vec<crate::Participant>, capacity: u32) -> RedialPlan {
+    use crate::ParticipantState as S;
+    participants.retain(|p| matches!(p.state, S::Connected | S::Connecting));
+    participants.sort_by(|a, b| (&a.conference_id, &a.name, &a.id).cmp(&(&b.conference_id, &b.name, &b.id)));
+    let fit = (capacity as usize).min(participants.len());
+    let no_port = participants.split_off(fit);
+    let dial = participants
+        .into_iter()
+        .map(|p| crate::Participant { direction: crate::Direction::DialOut, state: S::Connected, ..p })
+        .collect();
+    RedialPlan { dial, no_port }
+}
+
 /// Refuses one more connected participant when all ports are in use.
 pub fn check_capacity(connected: u32, capacity: u32) -> Result<(), DomainError> {
     if connected >= capacity {
@@ -166,6 +191,37 @@ mod tests {
         assert!(check_capacity(4, 5).is_ok());
         let e = check_capacity(5, 5).expect_err("full");
         assert!(e.to_string().contains("All 5 ports"));
+    }
+
+    #[test]
+    fn after_a_takeover_connected_participants_are_redialled_as_far_as_the_ports_reach() {
+        let p = |id: &str, conf: &str, state: ParticipantState, direction: Direction| Participant {
+            id: id.into(),
+            conference_id: conf.into(),
+            name: format!("Site {id}"),
+            address: "10.0.0.1".into(),
+            protocol: Protocol::H323,
+            direction,
+            state,
+            audio_muted: id == "a",
+            video_muted: false,
+            chairperson: false,
+        };
+        let all = vec![
+            p("c", "c1", ParticipantState::Connected, Direction::DialOut),
+            p("a", "c1", ParticipantState::Connected, Direction::DialIn),
+            p("off", "c1", ParticipantState::Disconnected, Direction::DialOut),
+            p("b", "c2", ParticipantState::Connecting, Direction::DialOut),
+        ];
+        let plan = redial_plan(all.clone(), 10);
+        let ids: Vec<&str> = plan.dial.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["a", "c", "b"], "the operator's disconnected participant stays disconnected");
+        assert!(plan.dial.iter().all(|p| p.direction == Direction::DialOut && p.state == ParticipantState::Connected));
+        assert!(plan.dial[0].audio_muted, "mute and the rest are kept");
+        assert!(plan.no_port.is_empty());
+        let small = redial_plan(all, 2);
+        assert_eq!(small.dial.len(), 2);
+        assert_eq!(small.no_port.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["b"]);
     }
 
     #[test]

@@ -250,6 +250,10 @@ pub const HEARTBEAT_RANGE_MS: (u32, u32) = (50, 2000);
 pub const DETECTION_RANGE_MS: (u32, u32) = (300, 240_000);
 /// Signalling/media inactivity before failover (s), as in the original.
 pub const INACTIVITY_RANGE_S: (u32, u32) = (20, 120);
+/// Seconds between redial attempts after a takeover.
+pub const REDIAL_INTERVAL_RANGE_S: (u32, u32) = (1, 600);
+/// Redial attempts after a takeover.
+pub const REDIAL_ATTEMPTS_RANGE: (u32, u32) = (1, 100);
 
 /// The role this MCU plays right now (not the configured one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,6 +375,14 @@ pub fn validate_settings(mut s: crate::HotBackupSettings) -> Result<crate::HotBa
     let (lo, hi) = INACTIVITY_RANGE_S;
     if !(lo..=hi).contains(&s.inactivity_s) {
         return Err(DomainError::invalid("inactivity_s", format!("The inactivity time must be {lo}–{hi} s.")));
+    }
+    let (lo, hi) = REDIAL_INTERVAL_RANGE_S;
+    if !(lo..=hi).contains(&s.redial_interval_s) {
+        return Err(DomainError::invalid("redial_interval_s", format!("The redial interval must be {lo}–{hi} s.")));
+    }
+    let (lo, hi) = REDIAL_ATTEMPTS_RANGE;
+    if !(lo..=hi).contains(&s.redial_attempts) {
+        return Err(DomainError::invalid("redial_attempts", format!("The number of redial attempts must be {lo}–{hi}.")));
     }
     Ok(s)
 }

@@ -441,6 +441,20 @@ pub struct HotBackupSettings {
     pub signalling_trigger: bool,
     pub media_trigger: bool,
     pub inactivity_s: u32,
+    /// After a takeover, the new Master calls the participants again: every so many seconds,
+    /// so many times at most (the original: 10 s, 11 times).
+    #[serde(default = "default_redial_interval_s")]
+    pub redial_interval_s: u32,
+    #[serde(default = "default_redial_attempts")]
+    pub redial_attempts: u32,
+}
+
+fn default_redial_interval_s() -> u32 {
+    10
+}
+
+fn default_redial_attempts() -> u32 {
+    11
 }
 
 impl Default for HotBackupSettings {
@@ -454,6 +468,8 @@ impl Default for HotBackupSettings {
             signalling_trigger: false,
             media_trigger: false,
             inactivity_s: 30,
+            redial_interval_s: default_redial_interval_s(),
+            redial_attempts: default_redial_attempts(),
         }
     }
 }

@@ -57,11 +57,14 @@ impl HotBackup {
         }
         let link = PeerLink { user: user.to_string(), token };
         let (saved, saved_link) = (settings.clone(), link.clone());
-        blocking(&self.inner.store, move |s| {
+        let last = blocking(&self.inner.store, move |s| {
             s.set_local(keys::HOT_BACKUP, &saved)?;
-            s.set_local(PEER_LINK, &saved_link)
+            s.set_local(PEER_LINK, &saved_link)?;
+            s.last_seq()
         })
         .await?;
+        // Whatever this MCU holds counts as its own (a Slave polls up to it).
+        self.inner.committed.send_replace(last);
         let role = match settings.role {
             HotBackupRole::Master => LiveRole::Master,
             HotBackupRole::Slave => LiveRole::Slave,

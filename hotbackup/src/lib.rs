@@ -39,10 +39,9 @@ pub(crate) use state::{PeerLink, State};
 pub(crate) use commit::Queued;
 
 use client::PeerClient;
-use domain::change::{Change, Record};
 use domain::hotbackup::*;
 use domain::store::{keys, Store};
-use domain::{Conference, DomainError, HotBackupRole, HotBackupSettings, Millis, Participant};
+use domain::{DomainError, HotBackupRole, HotBackupSettings, Millis};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -77,6 +76,9 @@ struct Inner {
     committed: watch::Sender<u64>,
     /// Newest seq the Slave has acknowledged (wakes commits waiting for it).
     acked: watch::Sender<u64>,
+    /// Counts this MCU's takeovers (failover or switch-over): what runs the conferences
+    /// after one (the redial) waits on it.
+    takeovers: watch::Sender<u64>,
     /// Settings or role changed: the background task re-reads them.
     wake: Notify,
     /// Something the pages show changed (a change committed or replicated here, a role
@@ -153,6 +155,7 @@ impl HotBackup {
                 }),
                 committed: watch::channel(last_seq).0,
                 acked: watch::channel(0).0,
+                takeovers: watch::channel(0).0,
                 wake: Notify::new(),
                 changes: broadcast::channel(256).0,
                 queue: std::sync::Mutex::new((Vec::new(), false)),
@@ -208,6 +211,18 @@ impl HotBackup {
         self.st().live.role()
     }
 
+    /// Changes at every takeover by this MCU (it became Master after a failover or a
+    /// planned switch-over): the conferences are this MCU's to run now.
+    pub fn subscribe_takeovers(&self) -> watch::Receiver<u64> {
+        self.inner.takeovers.subscribe()
+    }
+
+    /// An entry in the Hot Backup event log from outside the engine (the redial);
+    /// `alarm` marks it as needing the administrator.
+    pub fn log_event(&self, alarm: bool, text: impl Into<String>) {
+        self.event(alarm, text);
+    }
+
     pub fn settings(&self) -> HotBackupSettings {
         self.st().settings.clone()
     }
@@ -216,35 +231,6 @@ impl HotBackup {
 
     // ------------------------------------------------------------------ administrator actions
 
-    /// After taking over: the mirrored conferences run here now; participants are called
-    /// again, dial-in ones as dial-out (they cannot call a box that is gone).
-    async fn redial(&self) {
-        let Ok(confs) = blocking(&self.inner.store, |s| s.list::<Conference>()).await else { return };
-        let mut n = 0;
-        for c in &confs {
-            let id = c.id.clone();
-            let Ok(parts) = blocking(&self.inner.store, move |s| s.participants_of(&id)).await else { continue };
-            for p in parts {
-                let p = Participant {
-                    direction: domain::Direction::DialOut,
-                    state: domain::ParticipantState::Connected,
-                    ..p
-                };
-                let mut tries = 0;
-                while tries < 3 {
-                    tries += 1;
-                    if self.commit(Change::Put { record: Record::Participant(p.clone()) }).await.is_ok() {
-                        n += 1;
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        }
-        if !confs.is_empty() {
-            self.event(false, format!("Restarted {} conference(s) and redialled {n} participant(s).", confs.len()));
-        }
-    }
 
     // ------------------------------------------------------------------ peer endpoints
 
@@ -277,6 +263,7 @@ impl HotBackup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::change::{Change, Record};
 
     async fn engine(dir: &std::path::Path) -> HotBackup {
         let store = Store::open(dir).expect("store");

@@ -1,5 +1,6 @@
 //! Role changes. [`HotBackup::enter`] is the one place a live role is entered; becoming
-//! Master (a new epoch, then the redial) and becoming Slave go through it.
+//! Master (a new epoch; the conferences' redial, outside the engine, follows the takeover
+//! count) and becoming Slave go through it.
 
 use crate::state::Live;
 use crate::{blocking, HotBackup, State};
@@ -52,16 +53,18 @@ impl HotBackup {
         let mut settings = self.settings();
         settings.role = HotBackupRole::Master;
         let saved = settings.clone();
-        let epoch = blocking(&self.inner.store, move |s| {
+        let (epoch, last) = blocking(&self.inner.store, move |s| {
             s.set_local(keys::HOT_BACKUP, &saved)?;
-            s.promote()
+            Ok((s.promote()?, s.last_seq()?))
         })
         .await?;
+        // As Slave, the changes came by replication, not through the committer: the
+        // Master's own last change is what the store holds now.
+        self.inner.committed.send_replace(last);
         self.enter(LiveRole::Master, settings, |st| st.failovers += 1);
         self.event(alarm, format!("{why} This MCU is now the Master (epoch {epoch})."));
         self.inner.wake.notify_one();
-        let me = self.clone();
-        tokio::spawn(async move { me.redial().await });
+        self.inner.takeovers.send_modify(|n| *n += 1);
         Ok(epoch)
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod guard;
 mod peer;
+mod redial;
 pub mod scheduler;
 pub mod serve;
 
@@ -210,6 +211,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
     };
     let hb = hotbackup::HotBackup::start(store.clone(), me, data_dir.clone()).await?;
     scheduler::spawn(store.clone(), hb.clone(), cfg.model);
+    redial::spawn(store.clone(), hb.clone(), cfg.model);
     Ok(AppState {
         leptos_options,
         store,

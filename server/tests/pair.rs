@@ -161,6 +161,20 @@ async fn replicate_then_kill_the_master_then_rejoin() {
     };
     let (_, body) = b.api("get_conference", &[("id", &conf_id)]).await;
     assert!(body.contains("Lisbon room") && body.contains("DialIn"), "{body}");
+    // A second one calls in, and the operator disconnects it on purpose.
+    let (s, body) = a.api("simulate_dial_in", &[("numeric_id", "1000"), ("name", "Porto room"), ("address", "10.9.8.6"), ("protocol", "h323")]).await;
+    assert_eq!(s, 200, "{body}");
+    let porto = {
+        let (_, body) = a.api("get_conference", &[("id", &conf_id)]).await;
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        v["participants"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == "Porto room"))
+            .and_then(|p| p["id"].as_str().map(String::from))
+            .expect("Porto room")
+    };
+    let (s, body) = a.api("participant_action", &[("participant_id", &porto), ("action", "disconnect")]).await;
+    assert_eq!(s, 200, "{body}");
 
     // kill -9 the Master: the Slave takes over with every acknowledged change.
     a.kill9();
@@ -180,6 +194,12 @@ async fn replicate_then_kill_the_master_then_rejoin() {
         assert!(t0.elapsed() < Duration::from_secs(5), "not redialled: {body}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The participant the operator had disconnected stays disconnected (and dial-in).
+    let (_, body) = b.api("get_conference", &[("id", &conf_id)]).await;
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let p = v["participants"].as_array().and_then(|ps| ps.iter().find(|p| p["name"] == "Porto room")).cloned().expect("Porto room");
+    assert_eq!(p["state"], "Disconnected", "{p}");
+    assert_eq!(p["direction"], "DialIn", "{p}");
 
     // The old Master starts again: it becomes the Slave of the new Master (G4) and converges.
     a.spawn().await;

@@ -586,6 +586,8 @@ pub async fn enable_hot_backup(
     signalling_trigger: Option<String>,
     media_trigger: Option<String>,
     password: String,
+    redial_interval_s: Option<String>,
+    redial_attempts: Option<String>,
 ) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ManageConfiguration).await?;
@@ -603,6 +605,14 @@ pub async fn enable_hot_backup(
             signalling_trigger: signalling_trigger.is_some(),
             media_trigger: media_trigger.is_some(),
             inactivity_s: number("inactivity_s", &inactivity_s, "The inactivity time")?,
+            redial_interval_s: match redial_interval_s.as_deref().map(str::trim) {
+                None | Some("") => HotBackupSettings::default().redial_interval_s,
+                Some(v) => number("redial_interval_s", v, "The redial interval")?,
+            },
+            redial_attempts: match redial_attempts.as_deref().map(str::trim) {
+                None | Some("") => HotBackupSettings::default().redial_attempts,
+                Some(v) => number("redial_attempts", v, "The number of redial attempts")?,
+            },
         };
         if password.is_empty() {
             return Err(AppError::Invalid {

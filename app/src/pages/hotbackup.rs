@@ -139,6 +139,7 @@ fn setup_section(
                     <dt>"MCU Role"</dt><dd>{format!("{:?} MCU", v.settings.role)}</dd>
                     <dt>"Paired MCU IP Address"</dt><dd>{v.settings.peer_address.clone()}</dd>
                     <dt>"Heartbeat / detection"</dt><dd>{format!("{} ms / {} ms", v.settings.heartbeat_ms, v.settings.detection_ms)}</dd>
+                    <dt>"Redial after a takeover"</dt><dd>{format!("every {} s, {} attempts at most", v.settings.redial_interval_s, v.settings.redial_attempts)}</dd>
                 </dl>
                 <div class="actions">
                     {is_master.then(|| view! {
@@ -198,6 +199,17 @@ fn enable_form(
                     <input id="hb-inactivity" name="inactivity_s" inputmode="numeric" value=s.inactivity_s.to_string()
                         aria-describedby="hb-inactivity-error" aria-invalid=invalid(result, "inactivity_s")/>
                     <FieldError id="hb-inactivity" field="inactivity_s" result=result/>
+                </fieldset>
+                <fieldset>
+                    <legend>"After a takeover, call the participants again"</legend>
+                    <label for="hb-redial-interval">"Redial interval (1–600 s)"</label>
+                    <input id="hb-redial-interval" name="redial_interval_s" inputmode="numeric" value=s.redial_interval_s.to_string()
+                        aria-describedby="hb-redial-interval-error" aria-invalid=invalid(result, "redial_interval_s")/>
+                    <FieldError id="hb-redial-interval" field="redial_interval_s" result=result/>
+                    <label for="hb-redial-attempts">"Redial attempts (1–100)"</label>
+                    <input id="hb-redial-attempts" name="redial_attempts" inputmode="numeric" value=s.redial_attempts.to_string()
+                        aria-describedby="hb-redial-attempts-error" aria-invalid=invalid(result, "redial_attempts")/>
+                    <FieldError id="hb-redial-attempts" field="redial_attempts" result=result/>
                 </fieldset>
                 <label for="hb-password">"Your password"</label>
                 <input id="hb-password" name="password" type="password" autocomplete="current-password"

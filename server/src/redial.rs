@@ -1,0 +1,93 @@
+//! After a takeover the conferences run on this MCU, but their calls went with the old
+//! Master: the participants that were connected are called again, like the original does
+//! (every `redial_interval_s`, at most `redial_attempts` times; defaults 10 s and 11). An
+//! operator's disconnected participant stays disconnected, and this MCU's own ports are
+//! respected: those that do not fit are listed in an alarm and left disconnected.
+//! `domain::conference::redial_plan` decides; this task does the calls (commits).
+
+use domain::change::{Change, Record};
+use domain::conference::{capacity, redial_plan};
+use domain::store::{keys, Store};
+use domain::{Conference, DomainError, McuModel, Participant, ParticipantState, PortConfiguration};
+use hotbackup::HotBackup;
+use std::time::Duration;
+
+/// Waits for this MCU's takeovers and redials after each.
+pub fn spawn(store: Store, hb: HotBackup, model: McuModel) {
+    tokio::spawn(async move {
+        let mut takeovers = hb.subscribe_takeovers();
+        while takeovers.changed().await.is_ok() {
+            run(&store, &hb, model).await;
+        }
+    });
+}
+
+async fn blocking<T: Send + 'static>(store: &Store, f: impl FnOnce(&Store) -> Result<T, DomainError> + Send + 'static) -> Result<T, DomainError> {
+    let s = store.clone();
+    tokio::task::spawn_blocking(move || f(&s)).await.unwrap_or_else(|e| Err(DomainError::Storage(format!("redial task: {e}"))))
+}
+
+async fn run(store: &Store, hb: &HotBackup, model: McuModel) {
+    let read = blocking(store, |s| {
+        let confs = s.list::<Conference>()?;
+        let mut parts = Vec::new();
+        for c in &confs {
+            parts.extend(s.participants_of(&c.id)?);
+        }
+        Ok((confs.len(), parts, s.local::<PortConfiguration>(keys::PORT_CONFIGURATION)?))
+    })
+    .await;
+    let (conferences, participants, ports) = match read {
+        Ok(r) => r,
+        Err(e) => {
+            hb.log_event(true, format!("Redial after the takeover failed: {e}"));
+            return;
+        }
+    };
+    let plan = redial_plan(participants, capacity(model, &ports));
+    let settings = hb.settings();
+    let interval = Duration::from_secs(settings.redial_interval_s.into());
+    let mut pending: Vec<Participant> = plan.dial;
+    let total = pending.len();
+    let mut attempts = 0;
+    while !pending.is_empty() && attempts < settings.redial_attempts {
+        if attempts > 0 {
+            tokio::time::sleep(interval).await;
+        }
+        attempts += 1;
+        let mut still = Vec::new();
+        for p in pending {
+            if hb.commit(Change::Put { record: Record::Participant(p.clone()) }).await.is_err() {
+                still.push(p);
+            }
+        }
+        pending = still;
+        if hb.role() != domain::hotbackup::LiveRole::Master {
+            return; // no longer this MCU's conferences
+        }
+    }
+    // Those without a port, and those that never answered: disconnected, and named.
+    let redialled = total - pending.len();
+    let mut left: Vec<Participant> = plan.no_port;
+    left.extend(pending);
+    for p in &left {
+        let p = Participant { state: ParticipantState::Disconnected, ..p.clone() };
+        let _ = hb.commit(Change::Put { record: Record::Participant(p) }).await;
+    }
+    if conferences > 0 {
+        hb.log_event(false, format!("Restarted {conferences} conference(s) and redialled {redialled} participant(s)."));
+    }
+    if !left.is_empty() {
+        let names: Vec<String> = left.iter().take(20).map(|p| p.name.clone()).collect();
+        let more = if left.len() > names.len() { format!(" and {} more", left.len() - names.len()) } else { String::new() };
+        hb.log_event(
+            true,
+            format!(
+                "Not redialled after the takeover ({} participant(s): all {} ports of this MCU in use, or no answer after {attempts} attempt(s)): {}{more}.",
+                left.len(),
+                capacity(model, &ports),
+                names.join(", ")
+            ),
+        );
+    }
+}
