@@ -376,6 +376,11 @@ pub fn validate_settings(mut s: crate::HotBackupSettings) -> Result<crate::HotBa
     if !(lo..=hi).contains(&s.inactivity_s) {
         return Err(DomainError::invalid("inactivity_s", format!("The inactivity time must be {lo}–{hi} s.")));
     }
+    s.isolation_address = s.isolation_address.trim().to_string();
+    if !s.isolation_address.is_empty() {
+        s.isolation_address = peer_address(&s.isolation_address)
+            .map_err(|e| DomainError::invalid("isolation_address", e.to_string().replace("paired MCU's", "isolation check")))?;
+    }
     let (lo, hi) = REDIAL_INTERVAL_RANGE_S;
     if !(lo..=hi).contains(&s.redial_interval_s) {
         return Err(DomainError::invalid("redial_interval_s", format!("The redial interval must be {lo}–{hi} s.")));

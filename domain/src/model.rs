@@ -447,6 +447,11 @@ pub struct HotBackupSettings {
     pub redial_interval_s: u32,
     #[serde(default = "default_redial_attempts")]
     pub redial_attempts: u32,
+    /// Isolation check address (`host:port`, optional): a Slave that hears neither the
+    /// Master nor this address is cut off itself and does not take over. Any answer counts,
+    /// even a refused connection. Empty: the Slave checks its own listening address only.
+    #[serde(default)]
+    pub isolation_address: String,
 }
 
 fn default_redial_interval_s() -> u32 {
@@ -470,6 +475,7 @@ impl Default for HotBackupSettings {
             inactivity_s: 30,
             redial_interval_s: default_redial_interval_s(),
             redial_attempts: default_redial_attempts(),
+            isolation_address: String::new(),
         }
     }
 }

@@ -81,4 +81,23 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   await expect(slave.getByTestId('hb-role')).toHaveText('Master MCU', { timeout: 10_000 });
   await expect(master.getByTestId('hb-role')).toHaveText('Slave MCU', { timeout: 10_000 });
   await expect(master.getByTestId('hb-sync')).toHaveText('OK', { timeout: 15_000 });
+
+  // Settings change while paired, on each MCU, without disabling: the role stays.
+  await master.reload();
+  await hydrated(master);
+  await master.getByLabel('Isolation check address (optional)').fill('gateway');
+  await master.getByRole('button', { name: 'Save settings' }).click();
+  await expect(master.locator('#hb-isolation-error')).toContainText('is not an IP address');
+  await master.getByLabel('Isolation check address (optional)').fill(`127.0.0.1:${b}`);
+  await master.getByLabel('Failure detection time (ms)').fill('1200');
+  await master.getByLabel('Redial attempts (1–100)').fill('3');
+  await master.getByRole('button', { name: 'Save settings' }).click();
+  await expect(master.getByText('Settings saved on this MCU')).toBeVisible();
+  await master.reload();
+  await hydrated(master);
+  await expect(master.getByLabel('Failure detection time (ms)')).toHaveValue('1200');
+  await expect(master.getByLabel('Redial attempts (1–100)')).toHaveValue('3');
+  await expect(master.getByTestId('hb-role')).toHaveText('Slave MCU');
+  await expect(master.getByTestId('hb-sync')).toHaveText('OK', { timeout: 15_000 });
+  await expect(master.getByRole('button', { name: 'Disable Hot Backup' })).toBeVisible();
 });

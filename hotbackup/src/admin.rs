@@ -81,6 +81,37 @@ impl HotBackup {
         Ok(checks)
     }
 
+    /// Changes the settings while paired (each MCU its own): timings, triggers, the
+    /// isolation check address, the paired address and the redial. The role stays as it
+    /// is: it changes only by a failover or a switch-over.
+    pub async fn update_settings(&self, new: HotBackupSettings) -> Result<HotBackupSettings, DomainError> {
+        let current = self.settings();
+        if !current.enabled {
+            return Err(DomainError::Conflict("Hot Backup is not enabled on this MCU; enable it first.".into()));
+        }
+        let settings = validate_settings(HotBackupSettings { enabled: true, role: current.role, ..new })?;
+        let saved = settings.clone();
+        blocking(&self.inner.store, move |s| s.set_local(keys::HOT_BACKUP, &saved)).await?;
+        let changed_peer = settings.peer_address != current.peer_address;
+        {
+            let mut st = self.st();
+            st.settings = settings.clone();
+            if changed_peer {
+                st.peer_state = PeerState::Unknown;
+                st.peer_name = None;
+            }
+        }
+        self.event(false, format!(
+            "Settings changed: heartbeat {} ms, detection {} ms, paired MCU {}{}.",
+            settings.heartbeat_ms,
+            settings.detection_ms,
+            settings.peer_address,
+            if settings.isolation_address.is_empty() { String::new() } else { format!(", isolation check {}", settings.isolation_address) }
+        ));
+        self.inner.wake.notify_one();
+        Ok(settings)
+    }
+
     /// Disables Hot Backup. On a Slave this deletes the backed-up ongoing conferences and
     /// reservations (G6).
     pub async fn disable(&self) -> Result<(), DomainError> {

@@ -28,15 +28,21 @@ pub(crate) enum FollowError {
 impl HotBackup {
     /// Slave: follow the Master until this MCU is no longer Slave.
     pub(crate) async fn slave_session(&self) {
-        let settings = self.settings();
-        let hb_every = Duration::from_millis(settings.heartbeat_ms.into());
-        let detection = Duration::from_millis(settings.detection_ms.into());
+        let mut detection = Duration::from_millis(self.settings().detection_ms.into());
         let mut detector = FailureDetector::new(detection, Instant::now());
         while self.role() == LiveRole::Slave {
-            let (peer, token) = {
+            let (peer, token, settings) = {
                 let st = self.st();
-                (st.settings.peer_address.clone(), st.link.token.clone())
+                (st.settings.peer_address.clone(), st.link.token.clone(), st.settings.clone())
             };
+            // Settings changed while paired take effect here (a new detection time starts
+            // the silence count again: never sooner than the administrator asked).
+            let hb_every = Duration::from_millis(settings.heartbeat_ms.into());
+            let now_detection = Duration::from_millis(settings.detection_ms.into());
+            if now_detection != detection {
+                detection = now_detection;
+                detector = FailureDetector::new(detection, Instant::now());
+            }
             match self.follow(&peer, &token, hb_every, detection, &mut detector).await {
                 Ok(()) => {}
                 Err(e) => {
@@ -71,7 +77,19 @@ impl HotBackup {
         }
     }
 
+    /// Whether this MCU can still reach its network. With an isolation check address, any
+    /// answer from it counts (a refused connection too: the network carried it); silence
+    /// means this MCU is the one cut off. Without one, only its own listening address is
+    /// tried, which does not leave the host.
     pub(crate) async fn own_network_up(&self) -> bool {
+        let witness = self.settings().isolation_address;
+        if !witness.is_empty() {
+            return match tokio::time::timeout(Duration::from_millis(300), tokio::net::TcpStream::connect(witness.as_str())).await {
+                Ok(Ok(_)) => true,
+                Ok(Err(e)) => e.kind() == std::io::ErrorKind::ConnectionRefused,
+                Err(_) => false,
+            };
+        }
         let addr = self.inner.me.listen;
         let probe = if addr.ip().is_unspecified() {
             SocketAddr::new(if addr.is_ipv4() { [127, 0, 0, 1].into() } else { std::net::Ipv6Addr::LOCALHOST.into() }, addr.port())

@@ -384,3 +384,68 @@ async fn a_system_reset_applies_the_pending_settings() {
     assert_eq!(v["management"]["control_unit_address"], "10.0.0.7");
     assert!(v["pending"]["management"].is_null(), "{v}");
 }
+
+/// A loopback address that takes no new connections and does not refuse them either: a
+/// listener with a backlog of one, filled. Connecting to it times out, like a host that is
+/// cut off. Returns the address and what keeps it so.
+async fn silent_address() -> (String, tokio::net::TcpListener, Vec<tokio::net::TcpStream>) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+    let listener = socket.listen(1).expect("listen");
+    let addr = listener.local_addr().expect("addr");
+    let mut fill = Vec::new();
+    for _ in 0..8 {
+        if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_millis(200), tokio::net::TcpStream::connect(addr)).await {
+            fill.push(s);
+        }
+    }
+    let probe = tokio::time::timeout(Duration::from_millis(300), tokio::net::TcpStream::connect(addr)).await;
+    assert!(probe.is_err(), "the filled listener still answers");
+    (addr.to_string(), listener, fill)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slave_that_hears_neither_the_master_nor_its_isolation_address_does_not_take_over() {
+    let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (mut a, b) = paired(da.path(), db.path()).await;
+    let (silent, _keep, _fill) = silent_address().await;
+    // Settings change while paired; the role stays.
+    let master_addr = a.addr();
+    let form = |isolation: &str| {
+        vec![
+            ("peer_address".to_string(), master_addr.clone()),
+            ("heartbeat_ms".to_string(), "100".to_string()),
+            ("detection_ms".to_string(), "800".to_string()),
+            ("inactivity_s".to_string(), "30".to_string()),
+            ("isolation_address".to_string(), isolation.to_string()),
+        ]
+    };
+    let save = |f: Vec<(String, String)>| {
+        let b = &b;
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            b.api("update_hot_backup_settings", &pairs).await
+        }
+    };
+    let (s, body) = save(form("not an address")).await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body.contains("isolation_address"), "{body}");
+    let (s, body) = save(form(&silent)).await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body.contains("Slave"), "{body}");
+    b.wait_health("still Slave in sync", Duration::from_secs(5), |h| h["role"] == "slave" && h["sync_status"] == "ok").await;
+
+    // The Master dies while the Slave cannot reach its witness either: it stays Slave.
+    a.kill9();
+    tokio::time::sleep(Duration::from_millis(3 * 800 + 500)).await;
+    let h = b.health().await.expect("b answers");
+    assert_eq!(h["role"], "slave", "an isolated Slave took over: {h}");
+    let (_, body) = b.api("get_hot_backup", &[]).await;
+    assert!(body.contains("8202") && body.contains("own network"), "the reason is in the event log: {body}");
+
+    // The witness answers (a refusal is an answer too): now the Master's silence counts.
+    let refusing = format!("127.0.0.1:{}", free_port());
+    let (s, body) = save(form(&refusing)).await;
+    assert_eq!(s, 200, "{body}");
+    b.wait_health("takes over once its network is shown up", Duration::from_secs(10), |h| h["role"] == "master").await;
+}

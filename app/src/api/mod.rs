@@ -588,6 +588,7 @@ pub async fn enable_hot_backup(
     password: String,
     redial_interval_s: Option<String>,
     redial_attempts: Option<String>,
+    isolation_address: Option<String>,
 ) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ManageConfiguration).await?;
@@ -596,24 +597,18 @@ pub async fn enable_hot_backup(
             "slave" => domain::HotBackupRole::Slave,
             _ => return Err(AppError::Invalid { field: "role".into(), message: "Choose Master MCU or Slave MCU.".into() }),
         };
-        let settings = HotBackupSettings {
-            enabled: true,
-            role,
+        let form = SettingsForm {
             peer_address,
-            heartbeat_ms: number("heartbeat_ms", &heartbeat_ms, "The heartbeat interval")?,
-            detection_ms: number("detection_ms", &detection_ms, "The detection time")?,
-            signalling_trigger: signalling_trigger.is_some(),
-            media_trigger: media_trigger.is_some(),
-            inactivity_s: number("inactivity_s", &inactivity_s, "The inactivity time")?,
-            redial_interval_s: match redial_interval_s.as_deref().map(str::trim) {
-                None | Some("") => HotBackupSettings::default().redial_interval_s,
-                Some(v) => number("redial_interval_s", v, "The redial interval")?,
-            },
-            redial_attempts: match redial_attempts.as_deref().map(str::trim) {
-                None | Some("") => HotBackupSettings::default().redial_attempts,
-                Some(v) => number("redial_attempts", v, "The number of redial attempts")?,
-            },
+            heartbeat_ms,
+            detection_ms,
+            inactivity_s,
+            signalling_trigger,
+            media_trigger,
+            redial_interval_s,
+            redial_attempts,
+            isolation_address,
         };
+        let settings = HotBackupSettings { role, ..form.settings()? };
         if password.is_empty() {
             return Err(AppError::Invalid {
                 field: "password".into(),
@@ -628,6 +623,84 @@ pub async fn enable_hot_backup(
         } else {
             format!("Hot Backup enabled, with a warning: {}", warnings.join(" "))
         })
+    })
+    .await
+}
+
+/// The settings fields shared by enabling and changing Hot Backup.
+#[cfg(feature = "ssr")]
+struct SettingsForm {
+    peer_address: String,
+    heartbeat_ms: String,
+    detection_ms: String,
+    inactivity_s: String,
+    signalling_trigger: Option<String>,
+    media_trigger: Option<String>,
+    redial_interval_s: Option<String>,
+    redial_attempts: Option<String>,
+    isolation_address: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl SettingsForm {
+    /// Parsed (numbers); `domain::hotbackup::validate_settings` judges the values. Fields a
+    /// script leaves out take their defaults.
+    fn settings(self) -> Result<HotBackupSettings, AppError> {
+        let d = HotBackupSettings::default();
+        let optional = |field: &'static str, raw: Option<String>, what: &str, default: u32| match raw.as_deref().map(str::trim) {
+            None | Some("") => Ok(default),
+            Some(v) => number(field, v, what),
+        };
+        Ok(HotBackupSettings {
+            enabled: true,
+            role: d.role,
+            peer_address: self.peer_address,
+            heartbeat_ms: number("heartbeat_ms", &self.heartbeat_ms, "The heartbeat interval")?,
+            detection_ms: number("detection_ms", &self.detection_ms, "The detection time")?,
+            signalling_trigger: self.signalling_trigger.is_some(),
+            media_trigger: self.media_trigger.is_some(),
+            inactivity_s: number("inactivity_s", &self.inactivity_s, "The inactivity time")?,
+            redial_interval_s: optional("redial_interval_s", self.redial_interval_s, "The redial interval", d.redial_interval_s)?,
+            redial_attempts: optional("redial_attempts", self.redial_attempts, "The number of redial attempts", d.redial_attempts)?,
+            isolation_address: self.isolation_address.unwrap_or_default(),
+        })
+    }
+}
+
+/// Changes the Hot Backup settings while paired, on this MCU (each MCU has its own): the
+/// timings, the triggers, the isolation check address, the paired address, the redial.
+/// The role does not change here (Trigger Failover does that).
+#[server(endpoint = "update_hot_backup_settings")]
+pub async fn update_hot_backup_settings(
+    peer_address: String,
+    heartbeat_ms: String,
+    detection_ms: String,
+    inactivity_s: String,
+    signalling_trigger: Option<String>,
+    media_trigger: Option<String>,
+    redial_interval_s: Option<String>,
+    redial_attempts: Option<String>,
+    isolation_address: Option<String>,
+) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::ManageConfiguration).await?;
+        let form = SettingsForm {
+            peer_address,
+            heartbeat_ms,
+            detection_ms,
+            inactivity_s,
+            signalling_trigger,
+            media_trigger,
+            redial_interval_s,
+            redial_attempts,
+            isolation_address,
+        };
+        let saved = st.hb.update_settings(form.settings()?).await?;
+        tracing::info!(by = %me.name, "Hot Backup settings changed while paired");
+        Ok(format!(
+            "Settings saved on this MCU and in effect now (heartbeat {} ms, detection {} ms). It stays the {:?}.",
+            saved.heartbeat_ms, saved.detection_ms, saved.role
+        ))
     })
     .await
 }

@@ -1,7 +1,7 @@
 //! Setup → Hot Backup: the settings (Administrator only), the guideline checks, and a live
 //! panel (role, peer, Sync Status, lag, last sync, event log) refreshed every second.
 
-use crate::api::{get_hot_backup, DisableHotBackup, EnableHotBackup, HotBackupView, TriggerFailover};
+use crate::api::{get_hot_backup, DisableHotBackup, EnableHotBackup, HotBackupView, TriggerFailover, UpdateHotBackupSettings};
 use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use domain::hotbackup::{HbStatus, LiveRole, PeerState, SyncStatus};
 use domain::timefmt::format_utc;
@@ -15,6 +15,7 @@ pub fn HotBackupPage() -> impl IntoView {
     let enable = ServerAction::<EnableHotBackup>::new();
     let disable = ServerAction::<DisableHotBackup>::new();
     let failover = ServerAction::<TriggerFailover>::new();
+    let update = ServerAction::<UpdateHotBackupSettings>::new();
     let (tick, set_tick) = signal(0u32);
     // Browser only: refresh the live panel every second.
     Effect::new(move |_| {
@@ -22,12 +23,13 @@ pub fn HotBackupPage() -> impl IntoView {
             on_cleanup(move || h.clear());
         }
     });
-    let ok = [enable.value(), disable.value(), failover.value()].map(|v| count_ok(Signal::derive(move || v.get())));
+    let ok = [enable.value(), disable.value(), failover.value(), update.value()].map(|v| count_ok(Signal::derive(move || v.get())));
     let versions = move || ok.map(|n| n.get());
     let changes = crate::live::use_live_changes();
     let live = Resource::new(move || (tick.get(), changes.get(), versions()), |_| get_hot_backup());
     let setup = Resource::new(versions, |_| get_hot_backup());
     let enable_result = Signal::derive(move || enable.value().get());
+    let update_result = Signal::derive(move || update.value().get());
     let other_result = Signal::derive(move || {
         failover.value().get().or_else(|| disable.value().get())
     });
@@ -46,7 +48,7 @@ pub fn HotBackupPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match setup.await {
-                    Ok(v) => Either::Left(setup_section(v, enable, disable, failover, enable_result)),
+                    Ok(v) => Either::Left(setup_section(v, Actions { enable, disable, failover, update }, enable_result, update_result)),
                     Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
                 }
             })}
@@ -119,13 +121,19 @@ fn live_panel(s: HbStatus) -> impl IntoView {
     }
 }
 
-fn setup_section(
-    v: HotBackupView,
+/// The administrator's actions on this page.
+#[derive(Clone, Copy)]
+struct Actions {
     enable: ServerAction<EnableHotBackup>,
     disable: ServerAction<DisableHotBackup>,
     failover: ServerAction<TriggerFailover>,
-    result: Signal<Option<Result<String, crate::error::AppError>>>,
-) -> impl IntoView {
+    update: ServerAction<UpdateHotBackupSettings>,
+}
+
+type Answer = Signal<Option<Result<String, crate::error::AppError>>>;
+
+fn setup_section(v: HotBackupView, a: Actions, result: Answer, update_result: Answer) -> impl IntoView {
+    let Actions { enable, disable, failover, update } = a;
     if !v.can_manage {
         return Either::Left(view! { <p class="empty">"Only an Administrator can change the Hot Backup settings."</p> });
     }
@@ -134,13 +142,15 @@ fn setup_section(
         return Either::Right(Either::Left(view! {
             <section class="card" aria-labelledby="setup-h">
                 <h2 id="setup-h">"Settings"</h2>
-                <dl class="facts">
-                    <dt>"Hot Backup Enabled"</dt><dd>"Yes"</dd>
-                    <dt>"MCU Role"</dt><dd>{format!("{:?} MCU", v.settings.role)}</dd>
-                    <dt>"Paired MCU IP Address"</dt><dd>{v.settings.peer_address.clone()}</dd>
-                    <dt>"Heartbeat / detection"</dt><dd>{format!("{} ms / {} ms", v.settings.heartbeat_ms, v.settings.detection_ms)}</dd>
-                    <dt>"Redial after a takeover"</dt><dd>{format!("every {} s, {} attempts at most", v.settings.redial_interval_s, v.settings.redial_attempts)}</dd>
-                </dl>
+                <p class="note">{format!(
+                    "This MCU is the {:?} of the pair. Each MCU keeps its own settings; change them here while paired (the role changes only by a failover).",
+                    v.settings.role
+                )}</p>
+                <ActionForm action=update attr:class="form">
+                    {settings_fields(&v.settings, update_result)}
+                    <FormStatus result=update_result/>
+                    <button type="submit" disabled=move || update.pending().get()>"Save settings"</button>
+                </ActionForm>
                 <div class="actions">
                     {is_master.then(|| view! {
                         <ActionForm action=failover>
@@ -178,6 +188,24 @@ fn enable_form(
                     <option value="slave" selected=s.role == domain::HotBackupRole::Slave>"Slave MCU"</option>
                 </select>
                 <FieldError id="hb-role" field="role" result=result/>
+                {settings_fields(&s, result)}
+                <label for="hb-password">"Your password"</label>
+                <input id="hb-password" name="password" type="password" autocomplete="current-password"
+                    aria-describedby="hb-password-help hb-password-error" aria-invalid=invalid(result, "password")/>
+                <small id="hb-password-help">"The paired MCU is logged in to as you: the users and passwords are the same on both (G2)."</small>
+                <FieldError id="hb-password" field="password" result=result/>
+                <FormStatus result=result/>
+                <button type="submit" disabled=move || enable.pending().get()>
+                    {move || if enable.pending().get() { "Checking the paired MCU…" } else { "Enable Hot Backup" }}
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The settings an administrator sets when enabling and may change while paired.
+fn settings_fields(s: &HotBackupSettings, result: Answer) -> impl IntoView {
+    view! {
                 <label for="hb-peer">"Paired MCU IP Address"</label>
                 <input id="hb-peer" name="peer_address" value=s.peer_address.clone() placeholder="10.0.0.2 or [fd00::2]:3001"
                     aria-describedby="hb-peer-error" aria-invalid=invalid(result, "peer_address")/>
@@ -200,6 +228,11 @@ fn enable_form(
                         aria-describedby="hb-inactivity-error" aria-invalid=invalid(result, "inactivity_s")/>
                     <FieldError id="hb-inactivity" field="inactivity_s" result=result/>
                 </fieldset>
+                <label for="hb-isolation">"Isolation check address (optional)"</label>
+                <input id="hb-isolation" name="isolation_address" value=s.isolation_address.clone() placeholder="the default gateway, e.g. 10.0.0.1:80"
+                    aria-describedby="hb-isolation-help hb-isolation-error" aria-invalid=invalid(result, "isolation_address")/>
+                <small id="hb-isolation-help">"A Slave that hears neither the Master nor this address is cut off itself and does not take over. Any answer counts, even a refused connection."</small>
+                <FieldError id="hb-isolation" field="isolation_address" result=result/>
                 <fieldset>
                     <legend>"After a takeover, call the participants again"</legend>
                     <label for="hb-redial-interval">"Redial interval (1–600 s)"</label>
@@ -211,16 +244,5 @@ fn enable_form(
                         aria-describedby="hb-redial-attempts-error" aria-invalid=invalid(result, "redial_attempts")/>
                     <FieldError id="hb-redial-attempts" field="redial_attempts" result=result/>
                 </fieldset>
-                <label for="hb-password">"Your password"</label>
-                <input id="hb-password" name="password" type="password" autocomplete="current-password"
-                    aria-describedby="hb-password-help hb-password-error" aria-invalid=invalid(result, "password")/>
-                <small id="hb-password-help">"The paired MCU is logged in to as you: the users and passwords are the same on both (G2)."</small>
-                <FieldError id="hb-password" field="password" result=result/>
-                <FormStatus result=result/>
-                <button type="submit" disabled=move || enable.pending().get()>
-                    {move || if enable.pending().get() { "Checking the paired MCU…" } else { "Enable Hot Backup" }}
-                </button>
-            </ActionForm>
-        </section>
     }
 }
