@@ -400,3 +400,75 @@ impl Drop for Relay {
         self.accept.abort();
     }
 }
+
+/// An isolation check address for one MCU, on loopback, that the harness can make silent:
+/// open, it takes connections and closes them (any answer counts); cut, its backlog is full
+/// and a connection attempt gets no answer at all, as from a host that is cut off.
+pub struct Witness {
+    pub port: u16,
+    open: Arc<AtomicBool>,
+    wake: Arc<tokio::sync::Notify>,
+    fillers: Mutex<Vec<tokio::net::TcpStream>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Witness {
+    pub async fn start() -> Result<Witness> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind("127.0.0.1:0".parse()?)?;
+        let listener = socket.listen(1)?;
+        let port = listener.local_addr()?.port();
+        let open = Arc::new(AtomicBool::new(true));
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let (o, w) = (open.clone(), wake.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let accepting = o.load(Ordering::SeqCst);
+                tokio::select! {
+                    r = listener.accept(), if accepting => {
+                        if r.is_err() {
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                    }
+                    _ = w.notified() => {}
+                }
+            }
+        });
+        Ok(Witness { port, open, wake, fillers: Mutex::new(Vec::new()), task })
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Silent: stop taking connections and fill the backlog.
+    pub async fn cut(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        self.wake.notify_one();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut fill = Vec::new();
+        for _ in 0..4 {
+            if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_millis(100), tokio::net::TcpStream::connect(("127.0.0.1", self.port))).await {
+                fill.push(s);
+            }
+        }
+        self.fillers.lock().unwrap_or_else(|p| p.into_inner()).extend(fill);
+    }
+
+    pub fn heal(&self) {
+        self.open.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+        self.fillers.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    pub fn is_cut(&self) -> bool {
+        !self.open.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+

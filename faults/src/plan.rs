@@ -30,6 +30,11 @@ pub enum Fault {
     Partition { ms: u64 },
     /// Trigger Failover on the Master (a planned switch-over).
     SwitchOver,
+    /// The Slave cut off from everything for `ms`: the peer link and its isolation check
+    /// address. It must not take over.
+    IsolateSlave { ms: u64 },
+    /// The Master cut off likewise: the Slave, which still reaches its own witness, may.
+    IsolateMaster { ms: u64 },
 }
 
 impl fmt::Display for Fault {
@@ -41,6 +46,8 @@ impl fmt::Display for Fault {
             Fault::PauseSlave { ms } => write!(f, "pause-slave({ms}ms)"),
             Fault::Partition { ms } => write!(f, "partition({ms}ms)"),
             Fault::SwitchOver => write!(f, "switch-over"),
+            Fault::IsolateSlave { ms } => write!(f, "isolate-slave({ms}ms)"),
+            Fault::IsolateMaster { ms } => write!(f, "isolate-master({ms}ms)"),
         }
     }
 }
@@ -62,12 +69,14 @@ pub fn schedule(seed: u64, t: Timings) -> Vec<Step> {
             let gap_ms = rng.gen_range(150..=600);
             // A pause either side of the detection time: short ones must not fail over.
             let pause = |rng: &mut ChaCha8Rng| if rng.gen_bool(0.5) { rng.gen_range(det / 4..=det / 2) } else { rng.gen_range(det * 3 / 2..=det * 3) };
-            let fault = match rng.gen_range(0..6) {
+            let fault = match rng.gen_range(0..8) {
                 0 => Fault::KillMaster { down_ms: rng.gen_range(det / 2..=det * 3) },
                 1 => Fault::KillSlave { down_ms: rng.gen_range(100..=det * 2) },
                 2 => Fault::PauseMaster { ms: pause(&mut rng) },
                 3 => Fault::PauseSlave { ms: pause(&mut rng) },
                 4 => Fault::Partition { ms: rng.gen_range(det / 2..=det * 3) },
+                5 => Fault::IsolateSlave { ms: rng.gen_range(det * 3 / 2..=det * 4) },
+                6 => Fault::IsolateMaster { ms: rng.gen_range(det * 3 / 2..=det * 4) },
                 _ => Fault::SwitchOver,
             };
             Step { gap_ms, fault }
@@ -91,7 +100,7 @@ mod tests {
         let distinct: std::collections::HashSet<String> = (0..50).map(|s| format!("{:?}", schedule(s, t))).collect();
         assert!(distinct.len() > 45, "schedules barely vary: {}", distinct.len());
         let all: Vec<Step> = (0..200).flat_map(|s| schedule(s, t)).collect();
-        for kind in ["kill-master", "kill-slave", "pause-master", "pause-slave", "partition", "switch-over"] {
+        for kind in ["kill-master", "kill-slave", "pause-master", "pause-slave", "partition", "switch-over", "isolate-slave", "isolate-master"] {
             assert!(all.iter().any(|s| s.fault.to_string().starts_with(kind)), "{kind} never drawn");
         }
         // Pauses fall on both sides of the detection time.

@@ -2,7 +2,7 @@
 //! client that keeps making changes and records what was acknowledged, the faults of the
 //! schedule, then heal, convergence, and the invariant checks.
 
-use crate::cluster::{Mcu, Node, Relay};
+use crate::cluster::{Mcu, Node, Relay, Witness};
 use crate::plan::{self, Fault, Step, Timings};
 use anyhow::{bail, Context, Result};
 use rand::Rng;
@@ -55,6 +55,8 @@ type Seen = Option<(String, String)>;
 struct Timeline {
     partitions: Vec<(u64, u64)>,
     samples: Vec<(u64, [Seen; 2])>,
+    /// A Slave cut off from everything: (node, from, to).
+    isolated_slaves: Vec<(usize, u64, u64)>,
 }
 
 impl Timeline {
@@ -106,6 +108,16 @@ async fn run_inner(bin: &Path, seed: u64, t: Timings, steps: &[Step], out: &mut 
     if !r.ok() {
         bail!("enable Master: {}", r.body);
     }
+    // Each MCU checks its own isolation address (a witness the harness can silence).
+    let witnesses = [Witness::start().await?, Witness::start().await?];
+    for (i, n) in nodes.iter().enumerate() {
+        let (hb, det, peer, witness) = (t.heartbeat_ms.to_string(), t.detection_ms.to_string(), relays[1 - i].addr(), witnesses[i].addr());
+        let form = [("peer_address", peer.as_str()), ("heartbeat_ms", &hb), ("detection_ms", &det), ("inactivity_s", "30"), ("isolation_address", &witness)];
+        let r = n.api("update_hot_backup_settings", &form).await?;
+        if !r.ok() {
+            bail!("isolation address on {}: {}", n.name, r.body);
+        }
+    }
     let in_sync = |role: &'static str| move |h: &serde_json::Value| h["role"] == role && h["sync_status"] == "ok";
     nodes[0].wait_health(Duration::from_secs(15), in_sync("master")).await.map_err(|h| anyhow::anyhow!("Master never in sync: {h:?}"))?;
     nodes[1].wait_health(Duration::from_secs(15), in_sync("slave")).await.map_err(|h| anyhow::anyhow!("Slave never in sync: {h:?}"))?;
@@ -125,7 +137,7 @@ async fn run_inner(bin: &Path, seed: u64, t: Timings, steps: &[Step], out: &mut 
 
     for step in steps {
         tokio::time::sleep(Duration::from_millis(step.gap_ms)).await;
-        apply(&mut nodes, &relays, step, t, &clock, &timeline, out).await?;
+        apply(&mut nodes, &relays, &witnesses, step, t, &clock, &timeline, out).await?;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
@@ -137,10 +149,28 @@ async fn run_inner(bin: &Path, seed: u64, t: Timings, steps: &[Step], out: &mut 
         }
     }
     heal(&relays, &clock, &timeline);
+    for w in &witnesses {
+        w.heal();
+    }
     stop.store(true, Ordering::SeqCst);
     let ops = client.await.context("client task")?;
     let monitor_violations = monitor.await.context("monitor task")?;
     out.violations.extend(monitor_violations);
+    // A Slave cut off from everything must not take over, during the isolation nor just as
+    // it ends (it hears the Master again before it counts its silence). The next step comes
+    // 150 ms after the end at the earliest; what it does is its own.
+    {
+        let tl = timeline.lock().unwrap_or_else(|p| p.into_inner());
+        let grace = 100;
+        for &(node, from, to) in &tl.isolated_slaves {
+            let promoted = tl.samples.iter().find(|(at, seen)| {
+                *at >= from && *at <= to + grace && seen[node].as_ref().is_some_and(|(role, _)| role == "master")
+            });
+            if let Some((at, _)) = promoted {
+                out.violations.push(format!("{} took over at {at} ms while isolated ({from}–{to} ms)", handles[node].name));
+            }
+        }
+    }
 
     let (master, digests) = converge(&handles, Duration::from_secs(25)).await;
     let Some(m) = master else {
@@ -188,7 +218,17 @@ async fn master_index(nodes: &[Mcu; 2]) -> usize {
     }
 }
 
-async fn apply(nodes: &mut [Mcu; 2], relays: &[Relay; 2], step: &Step, t: Timings, clock: &Clock, timeline: &Mutex<Timeline>, out: &mut Outcome) -> Result<()> {
+#[allow(clippy::too_many_arguments)]
+async fn apply(
+    nodes: &mut [Mcu; 2],
+    relays: &[Relay; 2],
+    witnesses: &[Witness; 2],
+    step: &Step,
+    t: Timings,
+    clock: &Clock,
+    timeline: &Mutex<Timeline>,
+    out: &mut Outcome,
+) -> Result<()> {
     let m = master_index(nodes).await;
     let s = 1 - m;
     match step.fault {
@@ -226,6 +266,24 @@ async fn apply(nodes: &mut [Mcu; 2], relays: &[Relay; 2], step: &Step, t: Timing
         Fault::SwitchOver => {
             // Refused when the Slave is not in sync: that is the product being careful, not a fault.
             let _ = nodes[m].api_within("trigger_failover", &[], Duration::from_secs(10)).await;
+        }
+        Fault::IsolateSlave { ms } | Fault::IsolateMaster { ms } => {
+            let victim = if matches!(step.fault, Fault::IsolateMaster { .. }) { m } else { s };
+            // Was it a Slave when cut off (roles may have moved since the schedule was drawn)?
+            let was_slave = nodes[victim].health().await.is_some_and(|h| h["role"] == "slave");
+            let from = clock.ms();
+            timeline.lock().unwrap_or_else(|p| p.into_inner()).partitions.push((from, u64::MAX));
+            for r in relays {
+                r.cut();
+            }
+            witnesses[victim].cut().await;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            let to = clock.ms();
+            witnesses[victim].heal();
+            heal(relays, clock, timeline);
+            if was_slave {
+                timeline.lock().unwrap_or_else(|p| p.into_inner()).isolated_slaves.push((victim, from, to));
+            }
         }
     }
     Ok(())

@@ -47,7 +47,18 @@ impl HotBackup {
                 Ok(()) => {}
                 Err(e) => {
                     let now = Instant::now();
-                    match detector.verdict(now, self.own_network_up().await) {
+                    let mut verdict = detector.verdict(now, self.own_network_up().await);
+                    if verdict == Verdict::Failed {
+                        // One last word with the Master, begun after this MCU found its own
+                        // network up: a link that just came back (an isolation ending) is
+                        // heard here, and a dead Master refuses at once.
+                        let confirm = hb_every.max(Duration::from_millis(100)).min(detection);
+                        if self.inner.client.heartbeat(&peer, &token, confirm).await.is_ok() {
+                            detector.heard(Instant::now());
+                            verdict = Verdict::Alive;
+                        }
+                    }
+                    match verdict {
                         Verdict::Failed => {
                             self.st().peer_state = PeerState::Down;
                             let why = AlarmCode::NetworkIssue.text(&format!(
