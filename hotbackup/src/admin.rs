@@ -22,7 +22,7 @@ impl HotBackup {
         let login = PeerLogin { user: user.to_string(), password: password.to_string(), version: self.inner.me.version.clone() };
         let token = match self.inner.client.login(&peer, &login, timeout).await {
             Ok(t) => t.token,
-            Err(CallError::Unreachable(_)) => {
+            Err(CallError::Unreachable(_) | CallError::Down(_)) => {
                 return Err(DomainError::Conflict(format!(
                     "G3: the paired MCU at {peer} cannot be reached. Check the address and that both MCUs can reach each other."
                 )))

@@ -7,9 +7,13 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
-    /// No answer: connection refused, timed out, reset.
+    /// No answer: timed out, reset, unreachable.
     #[error("the paired MCU at {0} does not answer")]
     Unreachable(String),
+    /// Its host refused the connection: nothing listens on the paired MCU's port (its
+    /// process is gone while the host is up).
+    #[error("the paired MCU at {0} refuses connections (its process is not running)")]
+    Down(String),
     /// The peer answered with a refusal; `message` is its own words.
     #[error("{message}")]
     Refused { status: u16, message: String },
@@ -27,6 +31,19 @@ struct ErrorBody {
 #[derive(Clone)]
 pub struct PeerClient {
     http: reqwest::Client,
+}
+
+/// Whether a request failed because the connection was refused (ECONNREFUSED).
+fn refused(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    for _ in 0..16 {
+        let Some(s) = source else { return false };
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::ConnectionRefused;
+        }
+        source = s.source();
+    }
+    false
 }
 
 impl Default for PeerClient {
@@ -54,7 +71,13 @@ impl PeerClient {
         peer: &str,
         res: Result<reqwest::Response, reqwest::Error>,
     ) -> Result<T, CallError> {
-        let res = res.map_err(|_| CallError::Unreachable(peer.to_string()))?;
+        let res = res.map_err(|e| {
+            if refused(&e) {
+                CallError::Down(peer.to_string())
+            } else {
+                CallError::Unreachable(peer.to_string())
+            }
+        })?;
         let status = res.status();
         let bytes = res.bytes().await.map_err(|_| CallError::Unreachable(peer.to_string()))?;
         if status.is_success() {

@@ -10,6 +10,9 @@ use domain::DomainError;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+/// Between two refused connections that together prove the Master's process is gone.
+const CRASH_CONFIRM_GAP: Duration = Duration::from_millis(40);
+
 /// Why following the Master stopped. The Slave judges the Master's health by time (its
 /// failure detector), not by the kind of error; the kind goes into the event log.
 #[derive(Debug, thiserror::Error)]
@@ -47,8 +50,25 @@ impl HotBackup {
                 Ok(()) => {}
                 Err(e) => {
                     let now = Instant::now();
-                    let mut verdict = detector.verdict(now, self.own_network_up().await);
-                    if verdict == Verdict::Failed {
+                    let network_up = self.own_network_up().await;
+                    let mut verdict = detector.verdict(now, network_up);
+                    // A crashed Master on a host that stays up: its host refuses the
+                    // connection (nothing listens; a System Reset keeps its socket, so a
+                    // reset is never refused). Asked again a moment later and refused again,
+                    // it is gone: no need to wait out the detection time.
+                    if matches!(e, FollowError::Peer(CallError::Down(_))) && verdict != Verdict::Failed {
+                        tokio::time::sleep(CRASH_CONFIRM_GAP).await;
+                        let again = self.inner.client.heartbeat(&peer, &token, detection).await;
+                        match again {
+                            Err(CallError::Down(_)) if network_up => verdict = Verdict::Failed,
+                            Err(CallError::Down(_)) => verdict = Verdict::OwnNetworkDown,
+                            Ok(_) => {
+                                detector.heard(Instant::now());
+                                verdict = Verdict::Alive;
+                            }
+                            Err(_) => {}
+                        }
+                    } else if verdict == Verdict::Failed {
                         // One last word with the Master, begun after this MCU found its own
                         // network up: a link that just came back (an isolation ending) is
                         // heard here, and a dead Master refuses at once.
@@ -61,10 +81,15 @@ impl HotBackup {
                     match verdict {
                         Verdict::Failed => {
                             self.st().peer_state = PeerState::Down;
-                            let why = AlarmCode::NetworkIssue.text(&format!(
-                                "the Master ({peer}) has not answered for {} ms ({e}).",
-                                detector.silent_for(now).as_millis()
-                            ));
+                            let why = match &e {
+                                FollowError::Peer(CallError::Down(_)) => AlarmCode::NetworkIssue.text(&format!(
+                                    "the Master ({peer}) refuses connections: its process is not running."
+                                )),
+                                _ => AlarmCode::NetworkIssue.text(&format!(
+                                    "the Master ({peer}) has not answered for {} ms ({e}).",
+                                    detector.silent_for(now).as_millis()
+                                )),
+                            };
                             if let Err(err) = self.become_master(why, true).await {
                                 self.event(true, format!("Taking over failed: {err}"));
                             }
@@ -78,6 +103,9 @@ impl HotBackup {
                     let was = std::mem::replace(&mut self.st().peer_state, PeerState::Down);
                     if was == PeerState::Up {
                         self.event(true, AlarmCode::PeerUnreachable.text(&format!("{peer}: {e}")));
+                        // A link that broke just now (the Master's process may have died
+                        // under a poll) is tried again at once: a refusal then shows quickly.
+                        continue;
                     }
                     tokio::select! {
                         _ = tokio::time::sleep(hb_every) => {}

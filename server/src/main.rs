@@ -49,9 +49,12 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         _ => None,
     };
     let state = build_state(&cfg).await?;
-    let listener = tokio::net::TcpListener::bind(cfg.listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
+    let listener = match inherited_listener(&cfg) {
+        Some(l) => l,
+        None => tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?,
+    };
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(name = %state.info.name, model = %state.info.model, version = %state.info.version,
         data = %state.data_dir.display(), simulate = cfg.simulate, "MCU listening on {scheme}://{}", cfg.listen);
@@ -72,10 +75,11 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         header_timeout: Duration::from_secs(cfg.header_timeout_s),
         grace: STOP_GRACE,
     };
-    server::serve::serve(listener, router_for(state, &cfg), tls, limits, stopping.subscribe()).await;
+    let listener = server::serve::serve(listener, router_for(state, &cfg), tls, limits, stopping.subscribe()).await;
     if reset.is_requested() {
-        return restart();
+        return restart(listener);
     }
+    drop(listener);
     tracing::info!("stopped");
     Ok(())
 }
@@ -83,18 +87,63 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
 /// Time open connections get to finish when the MCU stops or resets; it never waits longer.
 const STOP_GRACE: Duration = Duration::from_millis(1500);
 
-/// System Reset: the same program, arguments and environment start again in this process.
+/// The environment variable that hands the listening socket to the restarted process.
+const LISTEN_FD: &str = "MCU_LISTEN_FD";
+
+/// System Reset: the same program, arguments and environment start again in this process,
+/// keeping the listening socket: connections that arrive meanwhile wait in its backlog (the
+/// paired MCU sees a slow answer, not a refusal, and does not take over).
 #[cfg(unix)]
-fn restart() -> anyhow::Result<()> {
+fn restart(listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    use std::os::unix::io::AsRawFd;
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe()?;
-    let err = std::process::Command::new(exe).args(std::env::args_os().skip(1)).exec();
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(std::env::args_os().skip(1));
+    if let Ok(std_listener) = listener.into_std() {
+        let fd = std_listener.as_raw_fd();
+        // SAFETY: fcntl on a descriptor this process owns; it only clears close-on-exec.
+        if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } == 0 {
+            cmd.env(LISTEN_FD, fd.to_string());
+            std::mem::forget(std_listener); // stays open into the new program
+        }
+    }
+    let err = cmd.exec();
     Err(anyhow::anyhow!("System Reset failed to start the MCU again: {err}"))
 }
 
 #[cfg(not(unix))]
-fn restart() -> anyhow::Result<()> {
+fn restart(_listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     anyhow::bail!("System Reset needs a Unix system; start the MCU again by hand")
+}
+
+/// The listening socket handed over by a System Reset, if it listens on `--listen`.
+#[cfg(unix)]
+fn inherited_listener(cfg: &Config) -> Option<tokio::net::TcpListener> {
+    use std::os::unix::io::FromRawFd;
+    let fd: i32 = std::env::var(LISTEN_FD).ok()?.parse().ok()?;
+    std::env::remove_var(LISTEN_FD);
+    if fd < 3 {
+        return None;
+    }
+    // SAFETY: the previous program of this process put a listening socket at `fd` for us
+    // (and nothing else of ours uses it); it is checked below before use.
+    let std_listener = unsafe { std::net::TcpListener::from_raw_fd(fd) };
+    let ok = std_listener.local_addr().is_ok_and(|a| a.port() == cfg.listen.port()) && std_listener.set_nonblocking(true).is_ok();
+    if !ok {
+        return None;
+    }
+    // Close-on-exec again, like every other descriptor.
+    // SAFETY: fcntl on the descriptor just adopted.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+    }
+    tokio::net::TcpListener::from_std(std_listener).ok()
+}
+
+#[cfg(not(unix))]
+fn inherited_listener(_cfg: &Config) -> Option<tokio::net::TcpListener> {
+    None
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -58,14 +58,16 @@ pub fn tls_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerC
     Ok(Arc::new(config))
 }
 
-/// Serves `app` on `listener` until `stop` turns true, then returns within `limits.grace`.
+/// Serves `app` on `listener` until `stop` turns true, then returns within `limits.grace`,
+/// handing the listener back (still listening: a System Reset passes it to the restarted
+/// process, so connections wait in its backlog instead of being refused).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     tls: Option<Arc<rustls::ServerConfig>>,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
-) {
+) -> TcpListener {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let clients = PerClient::default();
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
@@ -118,12 +120,12 @@ pub async fn serve(
             drop(slot);
         });
     }
-    drop(listener);
     // Every connection task holds a slot: all slots back means all connections ended.
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     if tokio::time::timeout(limits.grace, slots.acquire_many(all)).await.is_err() {
         tracing::warn!("connections still open after {:?}: closing them", limits.grace);
     }
+    listener
 }
 
 /// Open connections per client address.

@@ -449,3 +449,28 @@ async fn a_slave_that_hears_neither_the_master_nor_its_isolation_address_does_no
     assert_eq!(s, 200, "{body}");
     b.wait_health("takes over once its network is shown up", Duration::from_secs(10), |h| h["role"] == "master").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_that_crashes_is_replaced_at_once_and_one_that_resets_is_not_replaced() {
+    let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (mut a, b) = paired(da.path(), db.path()).await;
+    // System Reset of the Master: it restarts in place, keeping its listening socket, so
+    // the Slave sees a slow answer, not a refusal, and stays Slave.
+    let (s, body) = a.api("reset_mcu", &[]).await;
+    assert_eq!(s, 200, "{body}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    a.wait_health("Master back after its reset", Duration::from_secs(10), |h| h["role"] == "master").await;
+    let h = b.health().await.expect("b");
+    assert_eq!(h["role"], "slave", "a Master's reset made the Slave take over: {h}");
+    assert_eq!(h["epoch"], 1, "{h}");
+    b.wait_health("in sync again", Duration::from_secs(10), |h| h["role"] == "slave" && h["sync_status"] == "ok").await;
+
+    // kill -9: the host refuses the connection, the Slave takes over well within the
+    // detection time (800 ms here).
+    a.kill9();
+    let took = b.wait_health("takeover", Duration::from_secs(10), |h| h["role"] == "master").await;
+    eprintln!("crash failover: {} ms", took.as_millis());
+    assert!(took < Duration::from_millis(800), "took {} ms: the detection time, not the refusal", took.as_millis());
+    let (_, body) = b.api("get_hot_backup", &[]).await;
+    assert!(body.contains("refuses connections"), "{body}");
+}
