@@ -56,40 +56,48 @@ pub async fn until_true(stop: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = stop.wait_for(|v| *v).await.map(|_| ());
 }
 
-/// Open event streams per session token (digest). A [`StreamSlot`] holds one; dropping it
-/// frees it.
-#[derive(Clone, Default)]
-pub struct StreamCounter(Arc<Mutex<std::collections::HashMap<String, usize>>>);
+/// A bounded count of open things per key (event streams per session, connections per
+/// client address). A [`Slot`] holds one; dropping it frees it.
+pub struct Slots<K: std::hash::Hash + Eq + Clone>(Arc<Mutex<std::collections::HashMap<K, usize>>>);
 
-/// Event streams one session may hold open at once (a few tabs).
-pub const MAX_STREAMS_PER_SESSION: usize = 8;
-
-pub struct StreamSlot {
-    counter: StreamCounter,
-    key: String,
+impl<K: std::hash::Hash + Eq + Clone> Clone for Slots<K> {
+    fn clone(&self) -> Self {
+        Slots(self.0.clone())
+    }
 }
 
-impl StreamCounter {
-    /// A slot for one more stream of `token`, or `None` when the session has its maximum.
-    pub fn take(&self, token: &str) -> Option<StreamSlot> {
-        let key = domain::auth::token_digest(token);
+impl<K: std::hash::Hash + Eq + Clone> Default for Slots<K> {
+    fn default() -> Self {
+        Slots(Default::default())
+    }
+}
+
+pub struct Slot<K: std::hash::Hash + Eq + Clone> {
+    slots: Slots<K>,
+    key: K,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Slots<K> {
+    /// One more for `key`, or `None` when it has `max` already.
+    pub fn take(&self, key: K, max: usize) -> Option<Slot<K>> {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let n = map.entry(key.clone()).or_insert(0);
-        if *n >= MAX_STREAMS_PER_SESSION {
+        if *n >= max {
             return None;
         }
         *n += 1;
-        Some(StreamSlot { counter: self.clone(), key })
+        Some(Slot { slots: self.clone(), key })
     }
 
+    /// Open in all.
     pub fn open(&self) -> usize {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).values().sum()
     }
 }
 
-impl Drop for StreamSlot {
+impl<K: std::hash::Hash + Eq + Clone> Drop for Slot<K> {
     fn drop(&mut self) {
-        let mut map = self.counter.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.slots.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(n) = map.get_mut(&self.key) {
             *n = n.saturating_sub(1);
             if *n == 0 {
@@ -98,6 +106,13 @@ impl Drop for StreamSlot {
         }
     }
 }
+
+/// Open event streams per session (by the token's digest).
+pub type StreamCounter = Slots<String>;
+pub type StreamSlot = Slot<String>;
+
+/// Event streams one session may hold open at once (a few tabs).
+pub const MAX_STREAMS_PER_SESSION: usize = 8;
 
 /// Session token → user for a couple of seconds, so one page load (the frame and each of
 /// its lists) looks the session up once. Cleared whenever a user or session changes.

@@ -263,7 +263,7 @@ async fn events(State(st): State<AppState>, headers: axum::http::HeaderMap) -> R
     if !matches!(app::state::user_of_token(&st, token.clone()).await, Ok(Some(_))) {
         return (StatusCode::UNAUTHORIZED, "log in first").into_response();
     }
-    let Some(slot) = st.event_streams.take(&token) else {
+    let Some(slot) = st.event_streams.take(domain::auth::token_digest(&token), app::state::MAX_STREAMS_PER_SESSION) else {
         return (StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, "10")], "too many open event streams for this session")
             .into_response();
     };

@@ -69,7 +69,7 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
 ) -> TcpListener {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let clients = PerClient::default();
+    let clients: app::state::Slots<std::net::IpAddr> = Default::default();
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let mut refusing = false;
     loop {
@@ -95,7 +95,7 @@ pub async fn serve(
             continue;
         };
         refusing = false;
-        let Some(client_slot) = clients.take(remote.ip(), limits.max_per_client) else {
+        let Some(client_slot) = clients.take(domain::throttle::client_key(remote.ip()), limits.max_per_client) else {
             tracing::debug!(%remote, "too many connections from this client: closed");
             drop(tcp);
             continue;
@@ -126,40 +126,6 @@ pub async fn serve(
         tracing::warn!("connections still open after {:?}: closing them", limits.grace);
     }
     listener
-}
-
-/// Open connections per client address.
-#[derive(Clone, Default)]
-struct PerClient(Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>);
-
-struct ClientSlot {
-    clients: PerClient,
-    ip: std::net::IpAddr,
-}
-
-impl PerClient {
-    fn take(&self, ip: std::net::IpAddr, max: usize) -> Option<ClientSlot> {
-        let ip = domain::throttle::client_key(ip);
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let n = map.entry(ip).or_insert(0);
-        if *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(ClientSlot { clients: self.clone(), ip })
-    }
-}
-
-impl Drop for ClientSlot {
-    fn drop(&mut self) {
-        let mut map = self.clients.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = map.get_mut(&self.ip) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                map.remove(&self.ip);
-            }
-        }
-    }
 }
 
 async fn connection<I>(io: I, remote: SocketAddr, app: Router, limits: &Limits, mut stop: watch::Receiver<bool>)

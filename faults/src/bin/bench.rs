@@ -183,69 +183,14 @@ async fn main() -> Result<()> {
     // 3. Failover and rejoin, again and again on one pair: kill -9 the Master, time until
     // the Slave acknowledges a change as Master; restart the old one, time until it is an
     // in-sync Slave.
-    let (a, b) = (dir("fa")?, dir("fb")?);
-    let (m, s) = pair(&bin, &a, &b, &args).await?;
-    let mut nodes = [m, s];
-    let (mut failover, mut rejoin) = (Vec::new(), Vec::new());
-    let mut master = 0usize;
-    for run in 0..args.failovers {
-        let slave = 1 - master;
-        nodes[master].kill9();
-        let t0 = Instant::now();
-        let mut ok = false;
-        while t0.elapsed() < Duration::from_secs(30) {
-            let r = nodes[slave]
-                .api_within("add_conference", &[("name", &format!("Failover {run}")), ("numeric_id", &format!("{}", 40_000 + run))], Duration::from_secs(5))
-                .await;
-            if r.is_ok_and(|r| r.ok()) {
-                ok = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        if !ok {
-            bail!("run {run}: no failover within 30 s");
-        }
-        failover.push(ms(t0.elapsed()));
-        let t1 = Instant::now();
-        nodes[master].spawn().await?;
-        in_sync(&nodes[slave].node, &nodes[master].node, Duration::from_secs(30)).await?;
-        rejoin.push(ms(t1.elapsed()));
-        master = slave;
-    }
-    drop(nodes);
+    let (m, s) = pair(&bin, &dir("fa")?, &dir("fb")?, &args).await?;
+    let (failover, rejoin) = kill_runs([m, s], args.failovers, "Failover", 40_000).await?;
 
     // 3b. Crash failover with the product's default settings (heartbeat 200 ms, detection
     // 1000 ms): kill -9 leaves the host up, so the Slave's connection is refused.
     let defaults = Args { heartbeat_ms: 200, detection_ms: 1000, ..Args::parse_from(["bench"]) };
     let (m, s) = pair(&bin, &dir("ca")?, &dir("cb")?, &defaults).await?;
-    let mut nodes = [m, s];
-    let mut crash = Vec::new();
-    let mut master = 0usize;
-    for run in 0..args.failovers {
-        let slave = 1 - master;
-        nodes[master].kill9();
-        let t0 = Instant::now();
-        let mut ok = false;
-        while t0.elapsed() < Duration::from_secs(30) {
-            let r = nodes[slave]
-                .api_within("add_conference", &[("name", &format!("Crash {run}")), ("numeric_id", &format!("{}", 50_000 + run))], Duration::from_secs(5))
-                .await;
-            if r.is_ok_and(|r| r.ok()) {
-                ok = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        if !ok {
-            bail!("crash run {run}: no failover within 30 s");
-        }
-        crash.push(ms(t0.elapsed()));
-        nodes[master].spawn().await?;
-        in_sync(&nodes[slave].node, &nodes[master].node, Duration::from_secs(30)).await?;
-        master = slave;
-    }
-    drop(nodes);
+    let (crash, _) = kill_runs([m, s], args.failovers, "Crash", 50_000).await?;
     println!("  crash failover (default settings): {} runs", crash.len());
 
     // 4. A login flood against a paired Master: 1,000 wrong logins in bursts of 100 (no
@@ -321,6 +266,39 @@ async fn main() -> Result<()> {
     std::fs::write(&args.out, serde_json::to_string_pretty(&json)?)?;
     println!("bench: wrote {}", args.out.display());
     Ok(())
+}
+
+/// Failover and rejoin, again and again on one pair: kill -9 the Master, time until the
+/// Slave acknowledges a change as Master; restart the old one, time until it is an in-sync
+/// Slave. Returns (failover ms, rejoin ms) per run.
+async fn kill_runs(mut nodes: [Mcu; 2], runs: usize, name: &str, numeric_base: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+    let (mut failover, mut rejoin) = (Vec::new(), Vec::new());
+    let mut master = 0usize;
+    for run in 0..runs {
+        let slave = 1 - master;
+        nodes[master].kill9();
+        let t0 = Instant::now();
+        let mut ok = false;
+        while t0.elapsed() < Duration::from_secs(30) {
+            let (conf, numeric) = (format!("{name} {run}"), format!("{}", numeric_base + run));
+            let r = nodes[slave].api_within("add_conference", &[("name", &conf), ("numeric_id", &numeric)], Duration::from_secs(5)).await;
+            if r.is_ok_and(|r| r.ok()) {
+                ok = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        if !ok {
+            bail!("{name} run {run}: no failover within 30 s");
+        }
+        failover.push(ms(t0.elapsed()));
+        let t1 = Instant::now();
+        nodes[master].spawn().await?;
+        in_sync(&nodes[slave].node, &nodes[master].node, Duration::from_secs(30)).await?;
+        rejoin.push(ms(t1.elapsed()));
+        master = slave;
+    }
+    Ok((failover, rejoin))
 }
 
 /// `clients` clients loading the server-rendered conference list for `for_`.
