@@ -319,16 +319,18 @@ async fn closed_within(s: &mut tokio::net::TcpStream, limit: Duration) -> Option
 
 /// Silent, slow and numerous clients cannot hold the MCU's connections.
 async fn slow_and_many_connections(bin: &Path, dir: &Path) -> Result<String> {
-    let args = ["--header-timeout-s", "2", "--max-connections", "16", "--max-connections-per-client", "8"];
+    // Header timeout 4 s: long enough for the cap checks below to finish while the held
+    // connections are still open, on a loaded machine too.
+    let args = ["--header-timeout-s", "4", "--max-connections", "16", "--max-connections-per-client", "8"];
     let m = Mcu::start_with(bin, "MCU-CONN", &dir.join("conn"), VERSION, &args).await?;
     let addr = m.addr();
     // Connects and says nothing.
     let mut silent = connect_from("127.0.10.1", &addr).await?;
-    let silent_cut = closed_within(&mut silent, Duration::from_secs(6)).await.ok_or_else(|| anyhow!("a silent connection held for 6 s"))?;
+    let silent_cut = closed_within(&mut silent, Duration::from_secs(8)).await.ok_or_else(|| anyhow!("a silent connection held for 8 s (header timeout 4 s)"))?;
     // Never finishes its headers.
     let mut slow = connect_from("127.0.10.1", &addr).await?;
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").await?;
-    let slow_cut = closed_within(&mut slow, Duration::from_secs(6)).await.ok_or_else(|| anyhow!("a half-sent request held for 6 s"))?;
+    let slow_cut = closed_within(&mut slow, Duration::from_secs(8)).await.ok_or_else(|| anyhow!("a half-sent request held for 8 s (header timeout 4 s)"))?;
     // Sends its headers, then a body that never comes.
     let mut body = connect_from("127.0.10.1", &addr).await?;
     body.write_all(b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\nusername=").await?;
