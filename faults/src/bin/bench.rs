@@ -28,6 +28,10 @@ struct Args {
     heartbeat_ms: u32,
     #[arg(long, default_value_t = 800)]
     detection_ms: u32,
+    /// Minutes of the soak: a paired run with default settings, both MCUs under full CPU
+    /// load from other processes, a change a second; counts failovers (0 = skip).
+    #[arg(long, default_value_t = 10)]
+    soak_minutes: u64,
 }
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {
@@ -193,6 +197,17 @@ async fn main() -> Result<()> {
     let (crash, _) = kill_runs([m, s], args.failovers, "Crash", 50_000).await?;
     println!("  crash failover (default settings): {} runs", crash.len());
 
+    // 3c. Soak: no failover may happen on a healthy pair whose host is busy.
+    let spurious = if args.soak_minutes > 0 {
+        let defaults = Args { heartbeat_ms: 200, detection_ms: 1000, ..Args::parse_from(["bench"]) };
+        let (m, s) = pair(&bin, &dir("sa")?, &dir("sb")?, &defaults).await?;
+        let n = soak(&m, &s, Duration::from_secs(args.soak_minutes * 60)).await?;
+        println!("  soak: {} min under full CPU load, {n} spurious failover(s)", args.soak_minutes);
+        f64::from(n)
+    } else {
+        f64::NAN
+    };
+
     // 4. A login flood against a paired Master: 1,000 wrong logins in bursts of 100 (no
     // login needed to send them). Memory, /healthz, and no failover.
     let (m, s) = pair(&bin, &dir("la")?, &dir("lb")?, &args).await?;
@@ -217,6 +232,7 @@ async fn main() -> Result<()> {
         ("failover_runs", failover.len() as f64),
         ("crash_failover_p50_ms", percentile(&mut crash.clone(), 50.0)),
         ("crash_failover_p99_ms", percentile(&mut crash.clone(), 99.0)),
+        ("spurious_failovers_soak", spurious),
         ("rejoin_p99_ms", percentile(&mut rejoin.clone(), 99.0)),
         ("repl_lag_p50_ms", percentile(&mut lag.clone(), 50.0)),
         ("repl_lag_p99_ms", percentile(&mut lag.clone(), 99.0)),
@@ -234,6 +250,7 @@ async fn main() -> Result<()> {
         Row { what: "failover p50 (kill -9 → new Master acks)", ours: get("failover_p50_ms"), unit: "ms", original: Some(10_000.0), goal: "" },
         Row { what: "failover p99", ours: get("failover_p99_ms"), unit: "ms", original: Some(10_000.0), goal: "≤ 1500" },
         Row { what: "crash failover p99, default settings", ours: get("crash_failover_p99_ms"), unit: "ms", original: Some(10_000.0), goal: "≤ 300" },
+        Row { what: "spurious failovers, soak under full CPU load", ours: get("spurious_failovers_soak"), unit: "", original: None, goal: "0" },
         Row { what: "rejoin p99 (restart → in-sync Slave)", ours: get("rejoin_p99_ms"), unit: "ms", original: Some(10_000.0), goal: "" },
         Row { what: "replication lag p50 (ack → on Slave disk)", ours: get("repl_lag_p50_ms"), unit: "ms", original: Some(1_500.0), goal: "" },
         Row { what: "replication lag p99", ours: get("repl_lag_p99_ms"), unit: "ms", original: Some(2_970.0), goal: "≤ 20" },
@@ -266,6 +283,40 @@ async fn main() -> Result<()> {
     std::fs::write(&args.out, serde_json::to_string_pretty(&json)?)?;
     println!("bench: wrote {}", args.out.display());
     Ok(())
+}
+
+/// Runs the pair for `for_` while one busy-looping process per core loads the host and a
+/// client makes a change a second; returns how many times the epoch moved on (a failover
+/// or a step-down: none may happen on a healthy pair).
+async fn soak(m: &Mcu, s: &Mcu, for_: Duration) -> Result<u32> {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let mut burners = Vec::new();
+    for _ in 0..cores {
+        burners.push(std::process::Command::new("sh").args(["-c", "while :; do :; done"]).spawn().context("CPU load")?);
+    }
+    let epoch = |h: Option<serde_json::Value>| h.and_then(|h| h["epoch"].as_u64());
+    let start_epoch = epoch(m.health().await);
+    let mut moves = 0u32;
+    let mut last = start_epoch;
+    let t0 = Instant::now();
+    let mut i = 0u64;
+    while t0.elapsed() < for_ && i < 100_000 {
+        i += 1;
+        let name = format!("Soak {i}");
+        let _ = m.api_within("add_conference", &[("name", &name), ("numeric_id", &format!("{}", 600_000 + i))], Duration::from_secs(5)).await;
+        let (a, b) = tokio::join!(m.health(), s.health());
+        let now = epoch(a.clone()).max(epoch(b.clone()));
+        if now.is_some() && now != last {
+            moves += 1;
+            last = now;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    for mut b in burners {
+        let _ = b.kill();
+        let _ = b.wait();
+    }
+    Ok(moves)
 }
 
 /// Failover and rejoin, again and again on one pair: kill -9 the Master, time until the
