@@ -173,6 +173,8 @@ pub struct FailureDetector {
     detection: Duration,
     last_heard: Instant,
     last_try: Option<Instant>,
+    /// The Master has answered at least once since this detector was made.
+    heard_once: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,7 +190,7 @@ pub enum Verdict {
 
 impl FailureDetector {
     pub fn new(detection: Duration, now: Instant) -> Self {
-        FailureDetector { detection, last_heard: now, last_try: None }
+        FailureDetector { detection, last_heard: now, last_try: None, heard_once: false }
     }
 
     /// An attempt to reach the Master begins now.
@@ -198,6 +200,13 @@ impl FailureDetector {
 
     pub fn heard(&mut self, now: Instant) {
         self.last_heard = self.last_heard.max(now);
+        self.heard_once = true;
+    }
+
+    /// Whether the Master has answered since this detector was made: a refusal then means
+    /// its process died; before, it may simply not have started yet (both MCUs booting).
+    pub fn has_heard(&self) -> bool {
+        self.heard_once
     }
 
     pub fn silent_for(&self, now: Instant) -> Duration {
@@ -644,7 +653,9 @@ mod tests {
         d.trying(t0 + Duration::from_millis(1000));
         assert_eq!(d.verdict(t0 + Duration::from_millis(1000), true), Verdict::Failed);
         assert_eq!(d.verdict(t0 + Duration::from_millis(5000), false), Verdict::OwnNetworkDown);
+        assert!(!d.has_heard(), "a Master never heard may simply not have started yet");
         d.heard(t0 + Duration::from_millis(900));
+        assert!(d.has_heard());
         assert_eq!(d.verdict(t0 + Duration::from_millis(1500), true), Verdict::Suspect);
     }
 

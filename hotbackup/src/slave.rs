@@ -55,8 +55,11 @@ impl HotBackup {
                     // A crashed Master on a host that stays up: its host refuses the
                     // connection (nothing listens; a System Reset keeps its socket, so a
                     // reset is never refused). Asked again a moment later and refused again,
-                    // it is gone: no need to wait out the detection time.
-                    if matches!(e, FollowError::Peer(CallError::Down(_))) && verdict != Verdict::Failed {
+                    // it is gone: no need to wait out the detection time. Only a Master seen
+                    // alive in this session: one that has not started yet (both MCUs
+                    // booting) gets the detection time.
+                    let crashed = matches!(e, FollowError::Peer(CallError::Down(_))) && detector.has_heard();
+                    if crashed && verdict != Verdict::Failed {
                         tokio::time::sleep(CRASH_CONFIRM_GAP).await;
                         let again = self.inner.client.heartbeat(&peer, &token, detection).await;
                         match again {

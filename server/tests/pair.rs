@@ -474,3 +474,20 @@ async fn a_master_that_crashes_is_replaced_at_once_and_one_that_resets_is_not_re
     let (_, body) = b.api("get_hot_backup", &[]).await;
     assert!(body.contains("refuses connections"), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slave_that_starts_before_its_master_waits_the_detection_time() {
+    let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (mut a, mut b) = paired(da.path(), db.path()).await;
+    // Both go down (a power cut); the Slave boots first. A refused connection from a Master
+    // it has not heard yet is not a crash: the Master may still be booting.
+    b.kill9();
+    a.kill9();
+    b.spawn().await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(b.health().await.expect("b")["role"], "slave", "took over from a Master that was still booting");
+    a.spawn().await;
+    a.wait_health("Master again", Duration::from_secs(10), |h| h["role"] == "master").await;
+    b.wait_health("Slave in sync", Duration::from_secs(10), |h| h["role"] == "slave" && h["sync_status"] == "ok").await;
+    assert_eq!(a.health().await.expect("a")["epoch"], 1, "no failover happened");
+}
