@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, only what is missing (safe to run again):
-# the wasm32 target, cargo-leptos 0.3.10, wasm-bindgen-cli matching Cargo.lock, Debian's
-# Chromium, and the npm packages of end2end/ (Playwright, and binaryen's wasm-opt).
+# the wasm32 target, cargo-leptos 0.3.10, wasm-bindgen-cli matching Cargo.lock, openssl,
+# Debian's Chromium, and the npm packages of end2end/ (Playwright, and binaryen's wasm-opt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -23,6 +23,14 @@ WB=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; 
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB" ]; then
   say "installing wasm-bindgen-cli $WB"
   cargo install wasm-bindgen-cli --version "=$WB"
+fi
+
+# The attack probes make a TLS certificate with the openssl command.
+if ! command -v openssl >/dev/null 2>&1; then
+  say "installing openssl"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y openssl
 fi
 
 if ! command -v chromium >/dev/null 2>&1; then
