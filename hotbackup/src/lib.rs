@@ -21,7 +21,9 @@
 //! - [`slave`]: the Slave's side (following, catching up, taking over);
 //! - [`checks`]: the guideline checks against the peer;
 //! - [`admin`]: enable, disable, trigger failover, the link triggers;
-//! - [`client`]: the peer link's HTTP client; [`error`]: what the endpoints refuse with.
+//! - [`transport`]: the peer link as a trait; [`client`]: its HTTP implementation;
+//!   [`error`]: what the endpoints refuse with. The engine's own tests run two engines on an
+//!   in-memory wire (`wire_tests`).
 
 pub mod client;
 mod admin;
@@ -32,6 +34,9 @@ mod master;
 mod slave;
 mod state;
 mod transitions;
+pub mod transport;
+#[cfg(test)]
+mod wire_tests;
 
 pub use commit::Committed;
 pub use error::PeerError;
@@ -70,7 +75,8 @@ struct Inner {
     store: Store,
     me: Identity,
     data_dir: PathBuf,
-    client: PeerClient,
+    /// The peer link (HTTP in production; an in-memory wire in the engine's tests).
+    client: Arc<dyn transport::Transport>,
     state: Mutex<State>,
     /// Newest seq committed here (wakes long-polls).
     committed: watch::Sender<u64>,
@@ -120,6 +126,11 @@ impl HotBackup {
     /// A configured Master first asks its peer (bounded by the detection time) whether a
     /// newer Master exists; if so it starts as Slave (G4: it must not come back as a second Master).
     pub async fn start(store: Store, me: Identity, data_dir: PathBuf) -> Result<HotBackup, DomainError> {
+        Self::start_with(store, me, data_dir, Arc::new(PeerClient::new())).await
+    }
+
+    /// [`HotBackup::start`] with another peer link (the engine's tests use an in-memory one).
+    pub async fn start_with(store: Store, me: Identity, data_dir: PathBuf, client: Arc<dyn transport::Transport>) -> Result<HotBackup, DomainError> {
         let (settings, link, last_seq) = blocking(&store, |s| {
             Ok((s.local::<HotBackupSettings>(keys::HOT_BACKUP)?, s.local::<PeerLink>(PEER_LINK)?, s.last_seq()?))
         })
@@ -134,7 +145,7 @@ impl HotBackup {
                 store,
                 me,
                 data_dir,
-                client: PeerClient::new(),
+                client,
                 state: Mutex::new(State {
                     settings,
                     link,
