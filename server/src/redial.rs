@@ -8,7 +8,8 @@
 use domain::change::{Change, Record};
 use domain::conference::{capacity, redial_plan};
 use domain::store::{keys, Store};
-use domain::{Conference, DomainError, McuModel, Participant, ParticipantState, PortConfiguration};
+use crate::blocking;
+use domain::{EntityKind, McuModel, Participant, ParticipantState, PortConfiguration};
 use hotbackup::HotBackup;
 use std::time::Duration;
 
@@ -22,19 +23,9 @@ pub fn spawn(store: Store, hb: HotBackup, model: McuModel) {
     });
 }
 
-async fn blocking<T: Send + 'static>(store: &Store, f: impl FnOnce(&Store) -> Result<T, DomainError> + Send + 'static) -> Result<T, DomainError> {
-    let s = store.clone();
-    tokio::task::spawn_blocking(move || f(&s)).await.unwrap_or_else(|e| Err(DomainError::Storage(format!("redial task: {e}"))))
-}
-
 async fn run(store: &Store, hb: &HotBackup, model: McuModel) {
     let read = blocking(store, |s| {
-        let confs = s.list::<Conference>()?;
-        let mut parts = Vec::new();
-        for c in &confs {
-            parts.extend(s.participants_of(&c.id)?);
-        }
-        Ok((confs.len(), parts, s.local::<PortConfiguration>(keys::PORT_CONFIGURATION)?))
+        Ok((s.count(EntityKind::Conference)?, s.list::<Participant>()?, s.local::<PortConfiguration>(keys::PORT_CONFIGURATION)?))
     })
     .await;
     let (conferences, participants, ports) = match read {

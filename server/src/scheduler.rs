@@ -5,6 +5,7 @@
 //! by `domain::schedule::due` from the database alone, so it carries on after a restart or
 //! a failover (the new Master's scheduler picks up where the old one stopped).
 
+use crate::blocking;
 use domain::hotbackup::LiveRole;
 use domain::schedule::{Occupancy, Step};
 use std::collections::HashMap;
@@ -80,11 +81,6 @@ async fn auto_terminate(store: &Store, hb: &HotBackup, occupancy: &mut HashMap<S
         }
     }
     Ok(())
-}
-
-async fn blocking<T: Send + 'static>(store: &Store, f: impl FnOnce(&Store) -> Result<T, DomainError> + Send + 'static) -> Result<T, DomainError> {
-    let s = store.clone();
-    tokio::task::spawn_blocking(move || f(&s)).await.map_err(|e| DomainError::Storage(format!("scheduler task: {e}")))?
 }
 
 /// Does everything due now; returns when something is next due (as far as the records
