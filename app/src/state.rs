@@ -263,8 +263,14 @@ pub async fn user_of_token(st: &AppState, token: String) -> Result<Option<UserVi
 /// The client's address (the TCP peer), when the server recorded it; unspecified otherwise
 /// (tests that drive the router without a socket).
 pub fn client_ip() -> IpAddr {
-    use_context::<Parts>()
-        .and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+    use_context::<Parts>().map(|p| client_ip_in(&p.extensions)).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// The client's address as `server::serve` put it in a request's extensions.
+pub fn client_ip_in(extensions: &axum::http::Extensions) -> IpAddr {
+    extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 

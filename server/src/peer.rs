@@ -45,11 +45,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// The peer link's login goes through the same failed-login limits as the login page (per
 /// name and client address, and per address) and the same bounded password workers.
 async fn login(State(st): State<AppState>, req: axum::extract::Request) -> Response {
-    let client = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let client = app::state::client_ip_in(req.extensions());
     let bytes = match axum::body::to_bytes(req.into_body(), 8 * 1024).await {
         Ok(b) => b,
         Err(_) => return reply::<()>(Err(PeerError::BadRequest("the login is too large or was cut off".into()))),
