@@ -197,6 +197,32 @@ pub fn check_ivr_unused(ivr: &IvrService, queues: &[EntryQueue]) -> Result<(), D
     }
 }
 
+/// What holds keypad PINs (meeting rooms, entry queues).
+pub trait HasPins {
+    fn clear_pins(&mut self);
+}
+
+impl HasPins for MeetingRoom {
+    fn clear_pins(&mut self) {
+        self.conference_password.clear();
+        self.chairperson_password.clear();
+    }
+}
+
+impl HasPins for EntryQueue {
+    fn clear_pins(&mut self) {
+        self.conference_password.clear();
+        self.chairperson_password.clear();
+    }
+}
+
+/// PINs go only to roles that may change them; for every other role they are blanked.
+pub fn pins_for<T: HasPins>(role: crate::Role, items: &mut [T]) {
+    if !role.can(crate::Permission::ManageResources) {
+        items.iter_mut().for_each(HasPins::clear_pins);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +242,18 @@ mod tests {
         assert_eq!(field(profile("x".into(), "A", "1920", "4k", "auto", false, false)), "resolution");
         assert_eq!(field(profile("x".into(), "A", "1920", "sd", "9x9", false, false)), "layout");
         assert_eq!(field(profile("x".into(), "", "1920", "sd", "auto", false, false)), "name");
+    }
+
+    #[test]
+    fn pins_go_only_to_roles_that_may_change_them() {
+        let profiles = [p()];
+        let room = meeting_room("m".into(), "Board", "1001", "p1", "1234", "9876", &profiles).expect("room");
+        let mut seen = vec![room.clone()];
+        pins_for(crate::Role::Operator, &mut seen);
+        assert_eq!(seen[0], room, "an Operator may change meeting rooms");
+        pins_for(crate::Role::AdministratorReadOnly, &mut seen);
+        assert!(seen[0].conference_password.is_empty() && seen[0].chairperson_password.is_empty());
+        assert_eq!(seen[0].name, "Board");
     }
 
     #[test]

@@ -330,19 +330,12 @@ pub async fn get_meeting_rooms() -> Result<MeetingRoomsView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewResources).await?;
         let (mut rooms, profiles, confs) = st.db(|s| Ok((s.list::<MeetingRoom>()?, s.list::<Profile>()?, s.list::<Conference>()?))).await?;
-        let can_manage = me.role.can(Permission::ManageResources);
-        if !can_manage {
-            // PINs go only to those who may change them.
-            for r in &mut rooms {
-                r.conference_password.clear();
-                r.chairperson_password.clear();
-            }
-        }
+        domain::resources::pins_for(me.role, &mut rooms);
         Ok(MeetingRoomsView {
             rooms,
             profiles,
             running: confs.into_iter().map(|c| c.numeric_id).collect(),
-            can_manage,
+            can_manage: me.role.can(Permission::ManageResources),
             can_run: me.role.can(Permission::RunConferences),
         })
     })

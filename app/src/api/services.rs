@@ -46,15 +46,8 @@ pub async fn get_entry_queues() -> Result<EntryQueuesView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewResources).await?;
         let (mut queues, profiles, ivrs) = st.db(|s| Ok((s.list::<EntryQueue>()?, s.list::<Profile>()?, s.list::<IvrService>()?))).await?;
-        let can_manage = me.role.can(Permission::ManageResources);
-        if !can_manage {
-            // PINs go only to those who may change them.
-            for q in &mut queues {
-                q.conference_password.clear();
-                q.chairperson_password.clear();
-            }
-        }
-        Ok(EntryQueuesView { queues, profiles, ivrs, can_manage })
+        domain::resources::pins_for(me.role, &mut queues);
+        Ok(EntryQueuesView { queues, profiles, ivrs, can_manage: me.role.can(Permission::ManageResources) })
     })
     .await
 }
