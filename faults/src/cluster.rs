@@ -170,10 +170,11 @@ impl Mcu {
 
     /// Starts the process (again) on the same port and data folder; waits until it answers
     /// and logs in. Its stderr is appended to `stderr.log` in the data folder.
-    pub async fn spawn(&mut self) -> Result<()> {
+    /// The server's command line for this MCU, its stderr appended to `stderr.log`.
+    fn command(&self) -> Result<Command> {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join("stderr.log"))?;
-        let child = Command::new(&self.bin)
-            .args(["--name", &self.name, "--listen", &format!("127.0.0.1:{}", self.port)])
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(["--name", &self.name, "--listen", &format!("127.0.0.1:{}", self.port)])
             .arg("--data-dir")
             .arg(&self.dir)
             .args(["--software-version", &self.version, "--admin-password", PASSWORD])
@@ -181,7 +182,13 @@ impl Mcu {
             .args(&self.extra_args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
+            .stderr(Stdio::from(log));
+        Ok(cmd)
+    }
+
+    pub async fn spawn(&mut self) -> Result<()> {
+        let child = self
+            .command()?
             .spawn()
             .with_context(|| format!("cannot start {}", self.bin.display()))?;
         self.child = Some(child);
@@ -232,17 +239,7 @@ impl Mcu {
     /// Starts the process again without waiting for it or logging in; `Ok(exit status)` if it
     /// exited within `limit` (a refused start), `Err` if it is still running.
     pub fn spawn_expecting_exit(&mut self, limit: Duration) -> Result<std::process::ExitStatus> {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join("stderr.log"))?;
-        let mut child = Command::new(&self.bin)
-            .args(["--name", &self.name, "--listen", &format!("127.0.0.1:{}", self.port)])
-            .arg("--data-dir")
-            .arg(&self.dir)
-            .args(["--software-version", &self.version])
-            .args(&self.extra_args)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()?;
+        let mut child = self.command()?.spawn()?;
         let t0 = Instant::now();
         while t0.elapsed() < limit {
             if let Some(status) = child.try_wait()? {

@@ -13,16 +13,20 @@ pub fn client_from(from: &str) -> Result<reqwest::Client> {
     Ok(reqwest::Client::builder().no_proxy().local_address(ip).redirect(reqwest::redirect::Policy::none()).build()?)
 }
 
-/// The status of one login attempt.
-pub async fn login_status(http: &reqwest::Client, m: &Node, user: &str, password: &str) -> Result<u16> {
-    let r = http
+/// One login attempt's answer.
+pub async fn login(http: &reqwest::Client, m: &Node, user: &str, password: &str) -> Result<reqwest::Response> {
+    Ok(http
         .post(m.url("/api/login"))
         .header("Accept", "application/json")
         .form(&[("username", user), ("password", password), ("next", "/")])
         .timeout(Duration::from_secs(20))
         .send()
-        .await?;
-    Ok(r.status().as_u16())
+        .await?)
+}
+
+/// The status of one login attempt.
+pub async fn login_status(http: &reqwest::Client, m: &Node, user: &str, password: &str) -> Result<u16> {
+    Ok(login(http, m, user, password).await?.status().as_u16())
 }
 
 /// Awaits all futures together (a small join_all without another dependency).

@@ -41,13 +41,7 @@ impl Tally {
 
 /// Logs in from `from` and returns the cookie pair.
 async fn session(m: &Mcu, from: &str, user: &str, password: &str) -> Result<String> {
-    let r = client_from(from)?
-        .post(m.url("/api/login"))
-        .header("Accept", "application/json")
-        .form(&[("username", user), ("password", password), ("next", "/")])
-        .timeout(Duration::from_secs(20))
-        .send()
-        .await?;
+    let r = flood::login(&client_from(from)?, m, user, password).await?;
     ensure!(r.status().is_success(), "login as {user}: {}", r.status());
     let set = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).ok_or_else(|| anyhow!("no cookie"))?;
     Ok(set.split(';').next().unwrap_or_default().to_string())
