@@ -3,7 +3,7 @@
 //! last line is `attack: N probes, F failed`; exit status 1 when any probe failed.
 //! Every loop is bounded in count and time; nothing but 127.0.0.0/8 is touched.
 
-use anyhow::{anyhow, bail, ensure, Context, Result};
+use anyhow::{anyhow, ensure, Context, Result};
 use clap::Parser;
 use faults::cluster::{free_port, Mcu, PASSWORD};
 use faults::flood::{self, client_from, login_status};
@@ -23,7 +23,7 @@ const VERSION: &str = "9.9.9";
 
 struct Tally {
     probes: usize,
-    failed: usize,
+    failed: Vec<String>,
 }
 
 impl Tally {
@@ -32,8 +32,9 @@ impl Tally {
         match r {
             Ok(detail) => println!("attack: {name}: ok — {detail}"),
             Err(e) => {
-                self.failed += 1;
-                println!("attack: {name}: FAILED — {e:#}");
+                let line = format!("attack: {name}: FAILED — {e:#}");
+                println!("{line}");
+                self.failed.push(line);
             }
         }
     }
@@ -561,12 +562,20 @@ async fn tls(bin: &Path, dir: &Path) -> Result<String> {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() {
+    // Printed as one line (no backtrace), so that a log's tail says what went wrong.
+    if let Err(e) = run().await {
+        eprintln!("attack: could not run the probes: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<()> {
     let args = Args::parse();
     let bin = faults::server_binary(args.server)?;
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path();
-    let mut t = Tally { probes: 0, failed: 0 };
+    let mut t = Tally { probes: 0, failed: Vec::new() };
 
     let main = Mcu::start(&bin, "MCU-A", &dir.join("a"), VERSION).await?;
     let paired_port = free_port()?;
@@ -589,9 +598,16 @@ async fn main() -> Result<()> {
     let panics = main.stderr_log().contains("panicked");
     t.record("no panic", if panics { Err(anyhow!("the MCU's log shows a panic")) } else { Ok("none in the log".into()) });
 
-    println!("attack: {} probes, {} failed", t.probes, t.failed);
-    if t.failed > 0 {
-        bail!("{} probe(s) failed", t.failed);
+    if !t.failed.is_empty() {
+        // Repeated last, so that a log's tail names what failed.
+        eprintln!("attack: failed probes:");
+        for line in &t.failed {
+            eprintln!("  {line}");
+        }
+    }
+    println!("attack: {} probes, {} failed", t.probes, t.failed.len());
+    if !t.failed.is_empty() {
+        std::process::exit(1);
     }
     Ok(())
 }
