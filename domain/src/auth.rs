@@ -87,6 +87,13 @@ pub fn hash_password(password: &str) -> Result<String, DomainError> {
         .map_err(|e| DomainError::Storage(format!("password hashing failed: {e}")))
 }
 
+/// Whether Argon2id parameters are within what this version uses itself (memory at most
+/// 64 MiB, at most 10 passes and 4 lanes, a 16–64 byte output): anything else is refused
+/// before any work, so a peer cannot ask for an expensive hash.
+pub fn password_params_ok(m_kib: u32, t: u32, p: u32, len: u32) -> bool {
+    (1..=4).contains(&p) && (8 * p..=64 * 1024).contains(&m_kib) && (1..=10).contains(&t) && (16..=64).contains(&len)
+}
+
 /// Whether `password` matches the stored PHC string. A malformed stored hash never matches.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {

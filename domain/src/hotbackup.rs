@@ -27,18 +27,53 @@ pub struct Snapshot {
 
 // ---------------------------------------------------------------- peer protocol (JSON over HTTP)
 
-/// `POST /peer/v1/login`: an Administrator's credentials and the caller's version (G1).
+/// `POST /peer/v1/pair/start`: the first step of pairing (see `domain::pairing`): the
+/// Administrator who pairs, the caller's version (G1) and its random nonce. No password.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PeerLogin {
+pub struct PairStart {
     pub user: String,
-    pub password: String,
     pub version: String,
+    pub nonce: String,
 }
 
-/// The answer to a login: a token for the `Authorization: Bearer` header.
+/// What the responder tells the initiator about a user's stored password hash: enough to
+/// compute it from the password, nothing that reveals it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challenge {
+    /// The hash's salt as stored (PHC base64, no padding).
+    pub salt: String,
+    /// Argon2id memory in KiB, passes, lanes, output length in bytes.
+    pub m_kib: u32,
+    pub t: u32,
+    pub p: u32,
+    pub len: u32,
+}
+
+/// The answer to `pair/start`: the hash's parameters and the responder's nonce.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PeerToken {
-    pub token: String,
+pub struct PairChallenge {
+    pub challenge: Challenge,
+    pub nonce: String,
+}
+
+/// `POST /peer/v1/pair/finish`: the initiator's proof that it knows the password, over
+/// both nonces and both certificate fingerprints (its own, and the one it saw).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PairFinish {
+    pub user: String,
+    pub initiator_nonce: String,
+    pub responder_nonce: String,
+    /// The initiator's own peer-link certificate: the responder pins it.
+    pub fingerprint: String,
+    pub proof: String,
+}
+
+/// The answer to a proven `pair/finish`: the pairing credential the initiator presents from
+/// now on (the responder keeps only its digest), and the responder's own proof.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PairGranted {
+    pub credential: String,
+    pub proof: String,
 }
 
 /// `GET /peer/v1/heartbeat`: where an MCU stands. Small; sent every heartbeat interval.
@@ -95,6 +130,9 @@ pub enum AlarmCode {
     /// 8202: the Slave's view of the network: the Master's keep-alive is missing, or its own
     /// network is down.
     NetworkIssue,
+    /// 8203 (ours): something answers on the paired address with another certificate than
+    /// the one pinned at pairing.
+    PeerCertificateChanged,
 }
 
 impl AlarmCode {
@@ -103,6 +141,7 @@ impl AlarmCode {
             AlarmCode::PeerUnreachable => 8200,
             AlarmCode::ConfigurationConflict => 8201,
             AlarmCode::NetworkIssue => 8202,
+            AlarmCode::PeerCertificateChanged => 8203,
         }
     }
 
@@ -111,6 +150,7 @@ impl AlarmCode {
             AlarmCode::PeerUnreachable => "Hot Backup: Paired MCU is unreachable",
             AlarmCode::ConfigurationConflict => "Hot Backup: Master-Slave configuration conflict",
             AlarmCode::NetworkIssue => "Hot Backup: Network issue",
+            AlarmCode::PeerCertificateChanged => "Hot Backup: Paired MCU's certificate changed",
         }
     }
 

@@ -21,6 +21,8 @@ pub mod validate;
 #[cfg(feature = "store")]
 pub mod auth;
 #[cfg(feature = "store")]
+pub mod pairing;
+#[cfg(feature = "store")]
 pub mod store;
 #[cfg(feature = "store")]
 pub mod throttle;

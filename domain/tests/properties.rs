@@ -3,7 +3,7 @@
 //! must be what it promises. `PROPTEST_CASES` sets the number of cases per property
 //! (`make fuzz` runs 100,000 each; `make test` the default 256).
 
-use domain::hotbackup::{Heartbeat, LogBatch, PeerFacts, PeerLogin};
+use domain::hotbackup::{Heartbeat, LogBatch, PairChallenge, PairFinish, PairStart, PeerFacts};
 use domain::{conference, network, resources, schedule, timefmt, validate, DomainError, Protocol};
 use proptest::prelude::*;
 
@@ -114,7 +114,9 @@ proptest! {
             let _ = serde_json::from_str::<LogBatch>(t);
             let _ = serde_json::from_str::<Heartbeat>(t);
             let _ = serde_json::from_str::<PeerFacts>(t);
-            let _ = serde_json::from_str::<PeerLogin>(t);
+            let _ = serde_json::from_str::<PairStart>(t);
+            let _ = serde_json::from_str::<PairFinish>(t);
+            let _ = serde_json::from_str::<PairChallenge>(t);
             let _ = serde_json::from_str::<domain::Change>(t);
         }
         let _ = serde_json::from_slice::<LogBatch>(&bytes);

@@ -1,8 +1,7 @@
 //! What the administrator does: enable, disable, trigger a failover (planned switch-over),
 //! and the failover triggers on the signalling and media links.
 
-use crate::client::CallError;
-use crate::{blocking, HotBackup, PeerLink, PEER_LINK};
+use crate::{blocking, HotBackup, PEER_LINK};
 use domain::change::{Change, EntityKind};
 use domain::hotbackup::*;
 use domain::store::keys;
@@ -19,28 +18,17 @@ impl HotBackup {
         settings.enabled = true;
         let peer = settings.peer_address.clone();
         let timeout = Duration::from_millis(settings.detection_ms.max(2000).into());
-        let login = PeerLogin { user: user.to_string(), password: password.to_string(), version: self.inner.me.version.clone() };
-        let token = match self.inner.client.login(&peer, &login, timeout).await {
-            Ok(t) => t.token,
-            Err(CallError::Unreachable(_) | CallError::Down(_)) => {
-                return Err(DomainError::Conflict(format!(
-                    "G3: the paired MCU at {peer} cannot be reached. Check the address and that both MCUs can reach each other."
-                )))
-            }
-            Err(CallError::Refused { status: 401, message }) => {
-                return Err(DomainError::Conflict(format!(
-                    "G2: the paired MCU refused the login of '{user}' with this password ({message}). The users and passwords must be the same on both MCUs."
-                )))
-            }
-            Err(e) => return Err(DomainError::Conflict(e.to_string())),
-        };
+        // Pairing issues a new credential on the peer (the one it issued before stops
+        // working) and pins the peer's certificate; nothing is kept here unless all passes.
+        let link = self.pair_with(&peer, user, password, timeout).await?;
+        let salt = domain::pairing::random_hex();
         let facts = self
             .inner
             .client
-            .facts(&peer, &token, timeout)
+            .facts(&peer, &link.auth(), &salt, timeout)
             .await
             .map_err(|e| DomainError::Conflict(format!("G3: {e}")))?;
-        let checks = self.checks_against(&facts, settings.role).await?;
+        let checks = self.checks_against(&facts, &salt, settings.role).await?;
         let failed: Vec<String> = checks
             .iter()
             .filter(|c| !c.passed && c.guideline != "G10")
@@ -55,7 +43,6 @@ impl HotBackup {
                 settings.role
             )));
         }
-        let link = PeerLink { user: user.to_string(), token };
         let (saved, saved_link) = (settings.clone(), link.clone());
         let last = blocking(&self.inner.store, move |s| {
             s.set_local(keys::HOT_BACKUP, &saved)?;
@@ -120,6 +107,9 @@ impl HotBackup {
         settings.enabled = false;
         let saved = settings.clone();
         blocking(&self.inner.store, move |s| s.set_local(keys::HOT_BACKUP, &saved)).await?;
+        // The pairing ends both ways: the paired MCU's credential stops working here, and
+        // this MCU forgets the one it held.
+        self.revoke_pairing().await?;
         // From now on this MCU writes on its own: a new epoch of its own makes any later
         // re-pairing see exactly where the two histories parted.
         blocking(&self.inner.store, |s| s.promote()).await?;
@@ -149,7 +139,7 @@ impl HotBackup {
             if st.live.role() != LiveRole::Master {
                 return Err(DomainError::Conflict("Only the Master can trigger a failover.".into()));
             }
-            (st.settings.peer_address.clone(), st.link.token.clone(), Duration::from_millis(st.settings.detection_ms.into()))
+            (st.settings.peer_address.clone(), st.link.auth(), Duration::from_millis(st.settings.detection_ms.into()))
         };
         if let Some(m) = self.st().live.master_mut() {
             m.handing_over = true;

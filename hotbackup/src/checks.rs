@@ -9,10 +9,12 @@ use domain::{DomainError, HotBackupRole, PortConfiguration};
 use std::time::{Duration, Instant};
 
 impl HotBackup {
-    pub(crate) async fn checks_against(&self, facts: &PeerFacts, role: HotBackupRole) -> Result<Vec<Check>, DomainError> {
-        let (users, ports, conferences, reservations) = blocking(&self.inner.store, |s| {
+    /// The checks against `facts`, whose users' verifiers were keyed by `salt`.
+    pub(crate) async fn checks_against(&self, facts: &PeerFacts, salt: &str, role: HotBackupRole) -> Result<Vec<Check>, DomainError> {
+        let salt = salt.to_string();
+        let (users, ports, conferences, reservations) = blocking(&self.inner.store, move |s| {
             Ok((
-                s.user_fingerprints()?,
+                crate::master::salted(&salt, s.user_fingerprints()?),
                 s.local::<PortConfiguration>(keys::PORT_CONFIGURATION)?,
                 s.count(EntityKind::Conference)?,
                 s.count(EntityKind::Reservation)?,
@@ -50,10 +52,11 @@ impl HotBackup {
         tokio::spawn(async move {
             let (peer, token, role, detection) = {
                 let st = me.st();
-                (st.settings.peer_address.clone(), st.link.token.clone(), st.settings.role, st.settings.detection_ms)
+                (st.settings.peer_address.clone(), st.link.auth(), st.settings.role, st.settings.detection_ms)
             };
-            let Ok(facts) = me.inner.client.facts(&peer, &token, Duration::from_millis(detection.into())).await else { return };
-            let Ok(checks) = me.checks_against(&facts, role).await else { return };
+            let salt = domain::pairing::random_hex();
+            let Ok(facts) = me.inner.client.facts(&peer, &token, &salt, Duration::from_millis(detection.into())).await else { return };
+            let Ok(checks) = me.checks_against(&facts, &salt, role).await else { return };
             let newly_failed: Vec<Check> = {
                 let st = me.st();
                 checks.iter().filter(|c| !c.passed && st.checks.iter().any(|o| o.guideline == c.guideline && o.passed)).cloned().collect()

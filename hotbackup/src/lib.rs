@@ -31,6 +31,8 @@ mod checks;
 mod commit;
 mod error;
 mod master;
+mod pairing;
+pub mod identity;
 mod slave;
 mod state;
 mod transitions;
@@ -40,13 +42,14 @@ mod wire_tests;
 
 pub use commit::Committed;
 pub use error::PeerError;
-pub(crate) use state::{PeerLink, State};
+pub(crate) use pairing::PeerLink;
+pub(crate) use state::State;
 pub(crate) use commit::Queued;
 
 use client::PeerClient;
 use domain::hotbackup::*;
 use domain::store::{keys, Store};
-use domain::{DomainError, HotBackupRole, HotBackupSettings, Millis};
+use domain::{DomainError, HotBackupRole, HotBackupSettings};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,8 +59,8 @@ use tokio::sync::{broadcast, watch, Notify};
 
 /// Local setting holding the peer link's credentials (never synced, never shown).
 const PEER_LINK: &str = "hot_backup_peer_link";
-/// How long a peer-link token lasts: as long as the pairing, in practice.
-const PEER_TOKEN_TTL_MS: Millis = 10 * 365 * 24 * 3600 * 1000;
+/// Local setting holding the digest of the pairing credential this MCU issued.
+const PEER_ISSUED: &str = "hot_backup_peer_issued";
 const MAX_EVENTS: usize = 200;
 const BATCH: usize = 1000;
 
@@ -69,6 +72,8 @@ pub struct Identity {
     pub has_port_configuration: bool,
     /// Own listen address: reachable means this MCU's own network is up.
     pub listen: SocketAddr,
+    /// The fingerprint of this MCU's peer-link certificate (`identity`).
+    pub fingerprint: String,
 }
 
 struct Inner {
@@ -92,6 +97,10 @@ struct Inner {
     changes: broadcast::Sender<u64>,
     /// Group commit: changes waiting for the committer task, and whether it runs.
     queue: std::sync::Mutex<(Vec<Queued>, bool)>,
+    /// Pairings started here (as responder) and not yet finished.
+    pending: Mutex<VecDeque<pairing::Pending>>,
+    /// Makes decoy challenges for unknown users (random per process).
+    decoy_secret: [u8; 32],
     /// Tests plant a panic in the background task with this.
     #[cfg(test)]
     panic_next: std::sync::atomic::AtomicBool,
@@ -131,10 +140,15 @@ impl HotBackup {
 
     /// [`HotBackup::start`] with another peer link (the engine's tests use an in-memory one).
     pub async fn start_with(store: Store, me: Identity, data_dir: PathBuf, client: Arc<dyn transport::Transport>) -> Result<HotBackup, DomainError> {
-        let (settings, link, last_seq) = blocking(&store, |s| {
-            Ok((s.local::<HotBackupSettings>(keys::HOT_BACKUP)?, s.local::<PeerLink>(PEER_LINK)?, s.last_seq()?))
+        let (settings, link, issued, last_seq) = blocking(&store, |s| {
+            // A link saved by an earlier version (a session token, no pinned certificate)
+            // reads as none: enabling again pairs anew.
+            let link = s.local::<PeerLink>(PEER_LINK).unwrap_or_default();
+            let issued = s.local::<pairing::Issued>(PEER_ISSUED).unwrap_or_default();
+            Ok((s.local::<HotBackupSettings>(keys::HOT_BACKUP)?, link, issued, s.last_seq()?))
         })
         .await?;
+        let issued = (!issued.digest.is_empty()).then_some(issued);
         let role = match (settings.enabled, settings.role) {
             (false, _) => LiveRole::Standalone,
             (true, HotBackupRole::Master) => LiveRole::Master,
@@ -149,6 +163,7 @@ impl HotBackup {
                 state: Mutex::new(State {
                     settings,
                     link,
+                    issued,
                     live: state::Live::new(role),
                     peer_state: PeerState::Unknown,
                     peer_name: None,
@@ -170,6 +185,12 @@ impl HotBackup {
                 wake: Notify::new(),
                 changes: broadcast::channel(256).0,
                 queue: std::sync::Mutex::new((Vec::new(), false)),
+                pending: Mutex::new(VecDeque::new()),
+                decoy_secret: {
+                    let mut b = [0u8; 32];
+                    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+                    b
+                },
                 #[cfg(test)]
                 panic_next: std::sync::atomic::AtomicBool::new(false),
             }),
@@ -283,6 +304,7 @@ mod tests {
             version: "1.0.0".into(),
             has_port_configuration: true,
             listen: "127.0.0.1:9".parse().expect("addr"),
+            fingerprint: "FP-T".into(),
         };
         HotBackup::start(store, me, dir.to_path_buf()).await.expect("engine")
     }

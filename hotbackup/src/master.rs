@@ -3,7 +3,7 @@
 //! snapshots, the planned switch-over).
 
 use crate::client::CallError;
-use crate::{blocking, HotBackup, PeerError, BATCH, PEER_TOKEN_TTL_MS};
+use crate::{blocking, HotBackup, PeerError, BATCH};
 use domain::change::EntityKind;
 use domain::hotbackup::*;
 use domain::store::{keys, now_ms};
@@ -15,7 +15,7 @@ impl HotBackup {
     pub(crate) async fn master_probe(&self) {
         let (peer, token, settings) = {
             let st = self.st();
-            (st.settings.peer_address.clone(), st.link.token.clone(), st.settings.clone())
+            (st.settings.peer_address.clone(), st.link.auth(), st.settings.clone())
         };
         if !settings.enabled || peer.is_empty() || self.st().live.handing_over() {
             return;
@@ -57,48 +57,19 @@ impl HotBackup {
                     }
                 }
             }
-            Err(CallError::Refused { status: 401, .. }) => {
+            Err(e @ CallError::Refused { status: 401, .. }) => {
                 self.st().peer_state = PeerState::Up;
-                self.alarm_once("The paired MCU refused the peer link's login: disable and enable Hot Backup again with an Administrator's password (G2).");
+                self.link_refused(&e);
             }
-            Err(_) => {
+            Err(e) => {
+                // Another certificate counts as no answer (the paired MCU is not there),
+                // with its own alarm: it never makes this Master step down.
+                self.link_refused(&e);
                 let was = std::mem::replace(&mut self.st().peer_state, PeerState::Down);
                 if was != PeerState::Down {
                     self.event(true, AlarmCode::PeerUnreachable.text(&format!("{peer}.")));
                 }
             }
-        }
-    }
-
-    /// `POST /peer/v1/login`.
-    pub async fn peer_login(&self, login: PeerLogin) -> Result<PeerToken, PeerError> {
-        if login.version != self.inner.me.version {
-            return Err(PeerError::Conflict(format!(
-                "G1: the MCUs run different software versions: the paired MCU {}, this MCU {}.",
-                login.version, self.inner.me.version
-            )));
-        }
-        let (user, pw) = (login.user.clone(), login.password);
-        let found = blocking(&self.inner.store, move |s| s.check_login(&user, &pw)).await?;
-        match found {
-            Some(u) if u.role == domain::Role::Administrator => {
-                let name = u.name.clone();
-                let token = blocking(&self.inner.store, move |s| s.create_session_for(&name, PEER_TOKEN_TTL_MS)).await?;
-                Ok(PeerToken { token })
-            }
-            Some(_) => Err(PeerError::Unauthorized(format!("'{}' is not an Administrator here.", login.user))),
-            None => Err(PeerError::Unauthorized("wrong user name or password".into())),
-        }
-    }
-
-    /// Checks a peer link's bearer token: an Administrator's session.
-    pub async fn authorize(&self, token: Option<&str>) -> Result<(), PeerError> {
-        let Some(token) = token.map(str::to_string) else {
-            return Err(PeerError::Unauthorized("the peer link needs a login".into()));
-        };
-        match blocking(&self.inner.store, move |s| s.session_user(&token)).await? {
-            Some(u) if u.role == domain::Role::Administrator => Ok(()),
-            _ => Err(PeerError::Unauthorized("the peer link's login is not valid here (any more)".into())),
         }
     }
 
@@ -121,15 +92,19 @@ impl HotBackup {
         .await?)
     }
 
-    /// `GET /peer/v1/facts`.
-    pub async fn facts(&self) -> Result<PeerFacts, PeerError> {
+    /// `GET /peer/v1/facts`: the users' verifiers keyed by the caller's `salt`.
+    pub async fn facts(&self, salt: &str) -> Result<PeerFacts, PeerError> {
+        if salt.len() != 64 || !salt.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(PeerError::BadRequest("malformed salt".into()));
+        }
+        let salt = salt.to_string();
         let heartbeat = self.heartbeat().await?;
         let settings = self.settings();
         let has = self.inner.me.has_port_configuration;
         Ok(blocking(&self.inner.store, move |s| {
             Ok(PeerFacts {
                 heartbeat,
-                users: s.user_fingerprints()?,
+                users: salted(&salt, s.user_fingerprints()?),
                 ports: s.local(keys::PORT_CONFIGURATION)?,
                 has_port_configuration: has,
                 conferences: s.count(EntityKind::Conference)?,
@@ -204,4 +179,12 @@ impl HotBackup {
         self.become_master("Planned switch-over: the Master handed over.".into(), false).await?;
         self.heartbeat().await
     }
+}
+
+/// The users' G2 verifiers keyed by `salt`, as they cross the link.
+pub(crate) fn salted(salt: &str, users: Vec<UserFingerprint>) -> Vec<UserFingerprint> {
+    users
+        .into_iter()
+        .map(|u| UserFingerprint { verifier: domain::pairing::salted_verifier(salt, &u.verifier), ..u })
+        .collect()
 }

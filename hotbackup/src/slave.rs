@@ -2,7 +2,7 @@
 //! not possible (exporting what the Master lacks), and take over when the Master is silent
 //! for the detection time.
 
-use crate::client::CallError;
+use crate::client::{CallError, LinkAuth};
 use crate::{blocking, HotBackup};
 use domain::hotbackup::*;
 use domain::store::{now_ms, ReplError};
@@ -36,7 +36,7 @@ impl HotBackup {
         while self.role() == LiveRole::Slave {
             let (peer, token, settings) = {
                 let st = self.st();
-                (st.settings.peer_address.clone(), st.link.token.clone(), st.settings.clone())
+                (st.settings.peer_address.clone(), st.link.auth(), st.settings.clone())
             };
             // Settings changed while paired take effect here (a new detection time starts
             // the silence count again: never sooner than the administrator asked).
@@ -149,7 +149,7 @@ impl HotBackup {
     pub(crate) async fn follow(
         &self,
         peer: &str,
-        token: &str,
+        token: &LinkAuth,
         hb_every: Duration,
         detection: Duration,
         detector: &mut FailureDetector,
@@ -157,14 +157,18 @@ impl HotBackup {
         detector.trying(Instant::now());
         let hb = match self.inner.client.heartbeat(peer, token, detection).await {
             Ok(hb) => hb,
-            Err(CallError::Refused { status: 401, .. }) => {
+            Err(e @ CallError::Refused { status: 401, .. }) => {
                 detector.heard(Instant::now());
                 self.st().peer_state = PeerState::Up;
-                self.alarm_once("The Master refused the peer link's login: disable and enable Hot Backup again with an Administrator's password (G2).");
+                self.link_refused(&e);
                 tokio::time::sleep(hb_every * 5).await;
                 return Ok(());
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                // Another certificate: not the Master (counts as silence, with its alarm).
+                self.link_refused(&e);
+                return Err(e.into());
+            }
         };
         detector.heard(Instant::now());
         {
@@ -274,7 +278,7 @@ impl HotBackup {
         }
     }
 
-    pub(crate) async fn take_snapshot(&self, peer: &str, token: &str, detection: Duration) -> Result<(), FollowError> {
+    pub(crate) async fn take_snapshot(&self, peer: &str, token: &LinkAuth, detection: Duration) -> Result<(), FollowError> {
         if let Some(sl) = self.st().live.slave_mut() {
             sl.catching_up = true;
         }

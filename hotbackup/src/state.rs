@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 
 pub(crate) struct State {
     pub(crate) settings: HotBackupSettings,
-    pub(crate) link: PeerLink,
+    /// What this MCU presents to the paired MCU, and its pinned certificate.
+    pub(crate) link: crate::PeerLink,
+    /// The pairing credential this MCU issued (its digest), if paired.
+    pub(crate) issued: Option<crate::pairing::Issued>,
     /// The live role and what belongs to it alone (see [`Live`]).
     pub(crate) live: Live,
     pub(crate) peer_state: PeerState,
@@ -110,12 +113,6 @@ impl Live {
     }
 }
 
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub(crate) struct PeerLink {
-    pub(crate) user: String,
-    pub(crate) token: String,
-}
-
 pub(crate) fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -136,6 +133,28 @@ impl HotBackup {
         let mut st = self.st();
         st.events.push_front(HbEvent { at_ms: now_ms(), alarm, text });
         st.events.truncate(MAX_EVENTS);
+    }
+
+    /// Raises the alarm for a refusal of the link itself — the paired MCU no longer accepts
+    /// this MCU's credential, or something answers with another certificate than the pinned
+    /// one — and says whether `e` was such a refusal.
+    pub(crate) fn link_refused(&self, e: &crate::client::CallError) -> bool {
+        use crate::client::CallError;
+        match e {
+            CallError::Refused { status: 401, .. } => {
+                self.alarm_once(&AlarmCode::ConfigurationConflict.text(
+                    "the paired MCU no longer accepts this MCU's pairing credential (Hot Backup was disabled there, or another pairing replaced it): enable Hot Backup again on this MCU.",
+                ));
+                true
+            }
+            CallError::CertChanged { peer, expected, got } => {
+                self.alarm_once(&AlarmCode::PeerCertificateChanged.text(&format!(
+                    "{peer} shows certificate {got}; the paired MCU's is {expected}. Nothing is exchanged with it. If the paired MCU was reinstalled, enable Hot Backup again to pair anew."
+                )));
+                true
+            }
+            _ => false,
+        }
     }
 
     pub(crate) fn alarm_once(&self, text: &str) {

@@ -1,9 +1,9 @@
-//! The peer link as the engine sees it: six calls to the other MCU. [`PeerClient`] makes
-//! them over HTTP; tests put the two engines of a pair on one in-memory wire instead, so
+//! The peer link as the engine sees it: the calls to the other MCU. [`PeerClient`] makes
+//! them over TLS; tests put the two engines of a pair on one in-memory wire instead, so
 //! every transition runs without processes or sockets.
 
-use crate::client::{CallError, PeerClient};
-use domain::hotbackup::{Heartbeat, LogBatch, PeerFacts, PeerLogin, PeerToken, Snapshot, Takeover};
+use crate::client::{CallError, LinkAuth, PeerClient};
+use domain::hotbackup::{Heartbeat, LogBatch, PairChallenge, PairFinish, PairGranted, PairStart, PeerFacts, Snapshot, Takeover};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -12,37 +12,45 @@ use std::time::Duration;
 pub type Call<'a, T> = Pin<Box<dyn Future<Output = Result<T, CallError>> + Send + 'a>>;
 
 pub trait Transport: Send + Sync + 'static {
-    fn login<'a>(&'a self, peer: &'a str, login: &'a PeerLogin, timeout: Duration) -> Call<'a, PeerToken>;
-    fn heartbeat<'a>(&'a self, peer: &'a str, token: &'a str, timeout: Duration) -> Call<'a, Heartbeat>;
-    fn facts<'a>(&'a self, peer: &'a str, token: &'a str, timeout: Duration) -> Call<'a, PeerFacts>;
+    /// Pairing, step 1: the challenge, and the fingerprint of the certificate the answering
+    /// MCU showed.
+    fn pair_start<'a>(&'a self, peer: &'a str, start: &'a PairStart, timeout: Duration) -> Call<'a, (PairChallenge, String)>;
+    /// Pairing, step 2, only to the certificate `pin`.
+    fn pair_finish<'a>(&'a self, peer: &'a str, pin: &'a str, finish: &'a PairFinish, timeout: Duration) -> Call<'a, PairGranted>;
+    fn heartbeat<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, timeout: Duration) -> Call<'a, Heartbeat>;
+    fn facts<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, salt: &'a str, timeout: Duration) -> Call<'a, PeerFacts>;
     /// The Master's changes after `after`, waiting up to `wait` for new ones.
-    fn log<'a>(&'a self, peer: &'a str, token: &'a str, after: u64, wait: Duration, timeout: Duration) -> Call<'a, LogBatch>;
-    fn snapshot<'a>(&'a self, peer: &'a str, token: &'a str, timeout: Duration) -> Call<'a, Snapshot>;
-    fn takeover<'a>(&'a self, peer: &'a str, token: &'a str, t: &'a Takeover, timeout: Duration) -> Call<'a, Heartbeat>;
+    fn log<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, after: u64, wait: Duration, timeout: Duration) -> Call<'a, LogBatch>;
+    fn snapshot<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, timeout: Duration) -> Call<'a, Snapshot>;
+    fn takeover<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, t: &'a Takeover, timeout: Duration) -> Call<'a, Heartbeat>;
 }
 
 impl Transport for PeerClient {
-    fn login<'a>(&'a self, peer: &'a str, login: &'a PeerLogin, timeout: Duration) -> Call<'a, PeerToken> {
-        Box::pin(PeerClient::login(self, peer, login, timeout))
+    fn pair_start<'a>(&'a self, peer: &'a str, start: &'a PairStart, timeout: Duration) -> Call<'a, (PairChallenge, String)> {
+        Box::pin(PeerClient::pair_start(self, peer, start, timeout))
     }
 
-    fn heartbeat<'a>(&'a self, peer: &'a str, token: &'a str, timeout: Duration) -> Call<'a, Heartbeat> {
-        Box::pin(PeerClient::heartbeat(self, peer, token, timeout))
+    fn pair_finish<'a>(&'a self, peer: &'a str, pin: &'a str, finish: &'a PairFinish, timeout: Duration) -> Call<'a, PairGranted> {
+        Box::pin(PeerClient::pair_finish(self, peer, pin, finish, timeout))
     }
 
-    fn facts<'a>(&'a self, peer: &'a str, token: &'a str, timeout: Duration) -> Call<'a, PeerFacts> {
-        Box::pin(PeerClient::facts(self, peer, token, timeout))
+    fn heartbeat<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, timeout: Duration) -> Call<'a, Heartbeat> {
+        Box::pin(PeerClient::heartbeat(self, peer, auth, timeout))
     }
 
-    fn log<'a>(&'a self, peer: &'a str, token: &'a str, after: u64, wait: Duration, timeout: Duration) -> Call<'a, LogBatch> {
-        Box::pin(PeerClient::log(self, peer, token, after, wait, timeout))
+    fn facts<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, salt: &'a str, timeout: Duration) -> Call<'a, PeerFacts> {
+        Box::pin(PeerClient::facts(self, peer, auth, salt, timeout))
     }
 
-    fn snapshot<'a>(&'a self, peer: &'a str, token: &'a str, timeout: Duration) -> Call<'a, Snapshot> {
-        Box::pin(PeerClient::snapshot(self, peer, token, timeout))
+    fn log<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, after: u64, wait: Duration, timeout: Duration) -> Call<'a, LogBatch> {
+        Box::pin(PeerClient::log(self, peer, auth, after, wait, timeout))
     }
 
-    fn takeover<'a>(&'a self, peer: &'a str, token: &'a str, t: &'a Takeover, timeout: Duration) -> Call<'a, Heartbeat> {
-        Box::pin(PeerClient::takeover(self, peer, token, t, timeout))
+    fn snapshot<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, timeout: Duration) -> Call<'a, Snapshot> {
+        Box::pin(PeerClient::snapshot(self, peer, auth, timeout))
+    }
+
+    fn takeover<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, t: &'a Takeover, timeout: Duration) -> Call<'a, Heartbeat> {
+        Box::pin(PeerClient::takeover(self, peer, auth, t, timeout))
     }
 }

@@ -1,12 +1,14 @@
 //! The engine's transitions, two engines on one in-memory wire: no processes, no sockets
 //! for the peer link (the way raft-rs steps its nodes). The wire can make one MCU refuse
-//! connections (a crashed process) and bring it back.
+//! connections (a crashed process), put another MCU on an address (an impostor), and play
+//! a relay that shows its own certificate. It checks certificates as TLS would: a call
+//! pinned to a fingerprint reaches only the MCU that holds it.
 
-use crate::client::CallError;
+use crate::client::{CallError, LinkAuth};
 use crate::transport::{Call, Transport};
 use crate::{HotBackup, Identity, PeerError};
 use domain::change::{Change, Record};
-use domain::hotbackup::{Heartbeat, LiveRole, LogBatch, PeerFacts, PeerLogin, PeerToken, Snapshot, SyncStatus, Takeover};
+use domain::hotbackup::{Heartbeat, LiveRole, LogBatch, PairChallenge, PairFinish, PairGranted, PairStart, PeerFacts, Snapshot, SyncStatus, Takeover};
 use domain::store::Store;
 use domain::{HotBackupRole, HotBackupSettings, Role};
 use std::collections::{HashMap, HashSet};
@@ -21,23 +23,37 @@ const B: &str = "127.0.0.1:2";
 struct Wire {
     mcus: Mutex<HashMap<String, HotBackup>>,
     down: Mutex<HashSet<String>>,
+    /// Addresses behind a relay that shows this certificate fingerprint.
+    relayed: Mutex<HashMap<String, String>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Wire {
-    fn route(&self, peer: &str) -> Result<HotBackup, CallError> {
-        if self.down.lock().unwrap_or_else(|p| p.into_inner()).contains(peer) {
+    /// The MCU at `peer` and the certificate the connection shows.
+    fn route(&self, peer: &str) -> Result<(HotBackup, String), CallError> {
+        if lock(&self.down).contains(peer) {
             return Err(CallError::Down(peer.to_string()));
         }
-        self.mcus.lock().unwrap_or_else(|p| p.into_inner()).get(peer).cloned().ok_or_else(|| CallError::Unreachable(peer.to_string()))
+        let hb = lock(&self.mcus).get(peer).cloned().ok_or_else(|| CallError::Unreachable(peer.to_string()))?;
+        let shown = lock(&self.relayed).get(peer).cloned().unwrap_or_else(|| hb.inner.me.fingerprint.clone());
+        Ok((hb, shown))
     }
 
     fn set_down(&self, peer: &str, down: bool) {
-        let mut d = self.down.lock().unwrap_or_else(|p| p.into_inner());
+        let mut d = lock(&self.down);
         if down {
             d.insert(peer.to_string());
         } else {
             d.remove(peer);
         }
+    }
+
+    /// Puts `hb` on address `peer` (instead of whatever answered there).
+    fn place(&self, peer: &str, hb: &HotBackup) {
+        lock(&self.mcus).insert(peer.to_string(), hb.clone());
     }
 }
 
@@ -45,14 +61,27 @@ fn refused(e: PeerError) -> CallError {
     CallError::Refused { status: e.status(), message: e.to_string() }
 }
 
-/// Runs `f` against the MCU at `peer`, within `timeout`, as the HTTP client would.
-fn call<'a, T: Send + 'a, F>(wire: &'a Wire, peer: &'a str, timeout: Duration, f: impl FnOnce(HotBackup) -> F + Send + 'a) -> Call<'a, T>
+/// Runs `f` against the MCU at `peer`, within `timeout`, as the TLS client would: refused
+/// when the certificate shown is not `pin` (any while pairing). `f` gets the MCU and the
+/// fingerprint shown.
+fn call<'a, T: Send + 'a, F>(
+    wire: &'a Wire,
+    peer: &'a str,
+    pin: Option<&'a str>,
+    timeout: Duration,
+    f: impl FnOnce(HotBackup, String) -> F + Send + 'a,
+) -> Call<'a, T>
 where
     F: std::future::Future<Output = Result<T, PeerError>> + Send + 'a,
 {
     Box::pin(async move {
-        let hb = wire.route(peer)?;
-        match tokio::time::timeout(timeout, f(hb)).await {
+        let (hb, shown) = wire.route(peer)?;
+        if let Some(pin) = pin {
+            if pin != shown {
+                return Err(CallError::CertChanged { peer: peer.to_string(), expected: pin.to_string(), got: shown });
+            }
+        }
+        match tokio::time::timeout(timeout, f(hb, shown)).await {
             Ok(r) => r.map_err(refused),
             Err(_) => Err(CallError::Unreachable(peer.to_string())),
         }
@@ -60,41 +89,45 @@ where
 }
 
 impl Transport for Wire {
-    fn login<'a>(&'a self, peer: &'a str, login: &'a PeerLogin, timeout: Duration) -> Call<'a, PeerToken> {
-        call(self, peer, timeout, move |hb| async move { hb.peer_login(login.clone()).await })
+    fn pair_start<'a>(&'a self, peer: &'a str, start: &'a PairStart, timeout: Duration) -> Call<'a, (PairChallenge, String)> {
+        call(self, peer, None, timeout, move |hb, shown| async move { Ok((hb.serve_pair_start(start.clone()).await?, shown)) })
     }
 
-    fn heartbeat<'a>(&'a self, peer: &'a str, token: &'a str, timeout: Duration) -> Call<'a, Heartbeat> {
-        call(self, peer, timeout, move |hb| async move {
-            hb.authorize(Some(token)).await?;
+    fn pair_finish<'a>(&'a self, peer: &'a str, pin: &'a str, finish: &'a PairFinish, timeout: Duration) -> Call<'a, PairGranted> {
+        call(self, peer, Some(pin), timeout, move |hb, _| async move { hb.serve_pair_finish(finish.clone()).await })
+    }
+
+    fn heartbeat<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, timeout: Duration) -> Call<'a, Heartbeat> {
+        call(self, peer, Some(&auth.pin), timeout, move |hb, _| async move {
+            hb.authorize(Some(&auth.credential)).await?;
             hb.heartbeat().await
         })
     }
 
-    fn facts<'a>(&'a self, peer: &'a str, token: &'a str, timeout: Duration) -> Call<'a, PeerFacts> {
-        call(self, peer, timeout, move |hb| async move {
-            hb.authorize(Some(token)).await?;
-            hb.facts().await
+    fn facts<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, salt: &'a str, timeout: Duration) -> Call<'a, PeerFacts> {
+        call(self, peer, Some(&auth.pin), timeout, move |hb, _| async move {
+            hb.authorize(Some(&auth.credential)).await?;
+            hb.facts(salt).await
         })
     }
 
-    fn log<'a>(&'a self, peer: &'a str, token: &'a str, after: u64, wait: Duration, timeout: Duration) -> Call<'a, LogBatch> {
-        call(self, peer, timeout + wait, move |hb| async move {
-            hb.authorize(Some(token)).await?;
+    fn log<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, after: u64, wait: Duration, timeout: Duration) -> Call<'a, LogBatch> {
+        call(self, peer, Some(&auth.pin), timeout + wait, move |hb, _| async move {
+            hb.authorize(Some(&auth.credential)).await?;
             hb.serve_log(after, wait).await
         })
     }
 
-    fn snapshot<'a>(&'a self, peer: &'a str, token: &'a str, timeout: Duration) -> Call<'a, Snapshot> {
-        call(self, peer, timeout, move |hb| async move {
-            hb.authorize(Some(token)).await?;
+    fn snapshot<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, timeout: Duration) -> Call<'a, Snapshot> {
+        call(self, peer, Some(&auth.pin), timeout, move |hb, _| async move {
+            hb.authorize(Some(&auth.credential)).await?;
             hb.serve_snapshot().await
         })
     }
 
-    fn takeover<'a>(&'a self, peer: &'a str, token: &'a str, t: &'a Takeover, timeout: Duration) -> Call<'a, Heartbeat> {
-        call(self, peer, timeout, move |hb| async move {
-            hb.authorize(Some(token)).await?;
+    fn takeover<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, t: &'a Takeover, timeout: Duration) -> Call<'a, Heartbeat> {
+        call(self, peer, Some(&auth.pin), timeout, move |hb, _| async move {
+            hb.authorize(Some(&auth.credential)).await?;
             hb.serve_takeover(t.clone()).await
         })
     }
@@ -123,6 +156,7 @@ async fn pair() -> Pair {
             version: "1.0.0".into(),
             has_port_configuration: true,
             listen: listeners[i].local_addr().expect("addr"),
+            fingerprint: format!("FP-{name}"),
         };
         let transport: Arc<dyn Transport> = wire.clone();
         engines.push(HotBackup::start_with(store, me, dirs[i].path().to_path_buf(), transport).await.expect("engine"));
@@ -216,4 +250,93 @@ async fn a_planned_switch_over_swaps_the_roles_and_loses_nothing() {
     assert_eq!(names(&p.a).len(), 6, "{:?}", names(&p.a));
     // Only the Master can hand over.
     assert!(p.a.trigger_failover().await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_current_pairing_credential_opens_the_link_and_disable_revokes_it() {
+    let p = pair().await;
+    let held = p.a.st().link.clone();
+    assert_eq!(held.pin, "FP-MCU-B", "A pinned B's certificate");
+    p.b.authorize(Some(&held.credential)).await.expect("the credential B issued to A");
+    // B keeps only its digest.
+    let stored = p.b.inner.store.local::<crate::pairing::Issued>(crate::PEER_ISSUED).expect("issued");
+    assert_eq!(stored.digest, domain::auth::token_digest(&held.credential));
+    assert_eq!(stored.fingerprint, "FP-MCU-A");
+    // A browser session of B's Administrator is not a peer credential.
+    let session = p.b.inner.store.create_session("admin", 60_000).expect("session");
+    assert!(p.b.authorize(Some(&session)).await.is_err(), "a browser session opened the peer link");
+    assert!(p.b.authorize(None).await.is_err());
+    // Pairing again rotates it: the old one stops working.
+    let again = p.a.pair_with(B, "admin", PW, Duration::from_secs(2)).await.expect("pair again");
+    assert_ne!(again.credential, held.credential);
+    assert!(p.b.authorize(Some(&held.credential)).await.is_err(), "the previous credential still works");
+    p.b.authorize(Some(&again.credential)).await.expect("the new one");
+    // Disabling B revokes what it issued and forgets what it held.
+    p.b.disable().await.expect("disable");
+    assert!(p.b.authorize(Some(&again.credential)).await.is_err(), "a credential outlived disable");
+    assert_eq!(p.b.st().link, crate::PeerLink::default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_or_a_relay_during_pairing_pairs_nothing() {
+    let p = pair().await;
+    let before = p.b.inner.store.local::<crate::pairing::Issued>(crate::PEER_ISSUED).expect("issued");
+    let e = p.a.pair_with(B, "admin", "not-the-password", Duration::from_secs(2)).await.expect_err("wrong password");
+    assert!(e.to_string().contains("G2"), "{e}");
+    let e = p.a.pair_with(B, "nobody", PW, Duration::from_secs(2)).await.expect_err("unknown user");
+    assert!(e.to_string().contains("G2"), "{e}");
+    // Something relays the link and shows its own certificate: the proofs disagree.
+    lock(&p.wire.relayed).insert(B.to_string(), "FP-RELAY".into());
+    let e = p.a.pair_with(B, "admin", PW, Duration::from_secs(2)).await.expect_err("relayed");
+    assert!(e.to_string().contains("G2"), "{e}");
+    let after = p.b.inner.store.local::<crate::pairing::Issued>(crate::PEER_ISSUED).expect("issued");
+    assert_eq!(before, after, "a failed pairing changed B's credential");
+}
+
+/// A third MCU, Master of its own data with a higher epoch, to put on a paired address.
+async fn impostor(dir: &std::path::Path, listener: &std::net::TcpListener) -> HotBackup {
+    let store = Store::open(dir).expect("store");
+    store.create_user("admin", PW, Role::Administrator).expect("admin");
+    for _ in 0..3 {
+        store.promote().expect("epoch");
+    }
+    store.apply(profile("Planted by the impostor")).expect("data");
+    let settings = HotBackupSettings { enabled: true, role: HotBackupRole::Master, peer_address: A.into(), heartbeat_ms: 50, detection_ms: 400, ..Default::default() };
+    store.set_local(domain::store::keys::HOT_BACKUP, &settings).expect("settings");
+    let me = Identity {
+        name: "IMPOSTOR".into(),
+        version: "1.0.0".into(),
+        has_port_configuration: true,
+        listen: listener.local_addr().expect("addr"),
+        fingerprint: "FP-IMPOSTOR".into(),
+    };
+    HotBackup::start_with(store, me, dir.to_path_buf(), Arc::new(Wire::default())).await.expect("impostor")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_that_merely_answers_on_the_paired_address_can_neither_depose_the_master_nor_feed_the_slave() {
+    let p = pair().await;
+    p.a.commit(profile("Real")).await.expect("commit");
+    let dir = tempfile::tempdir().expect("dir");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let fake = impostor(dir.path(), &listener).await;
+    assert_eq!(fake.role(), LiveRole::Master);
+    // On B's address: the Master probes it and finds a "Master" with a higher epoch.
+    p.wire.place(B, &fake);
+    until("A raises the certificate alarm", || async {
+        p.a.status().await.events.iter().any(|e| e.alarm && e.text.contains("8203") && e.text.contains("FP-IMPOSTOR") && e.text.contains("FP-MCU-B"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(p.a.role(), LiveRole::Master, "the impostor made the Master step down");
+    // On A's address (B back on its own): the Slave does not take the impostor's data.
+    p.wire.place(B, &p.b);
+    p.wire.place(A, &fake);
+    until("B raises the certificate alarm", || async {
+        p.b.status().await.events.iter().any(|e| e.alarm && e.text.contains("8203") && e.text.contains("FP-IMPOSTOR"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!names(&p.b).contains(&"Planted by the impostor".to_string()), "the Slave installed the impostor's data");
+    assert_eq!(names(&p.b), vec!["Real".to_string()]);
 }

@@ -175,6 +175,22 @@ fn error(status: StatusCode, e: AppError) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// The peer link and the rest are kept apart: `/peer/v1/*` only on the peer link's TLS
+/// connections (`serve` marks them), and nothing else on those.
+pub async fn peer_link_apart(req: Request, next: Next) -> Response {
+    let on_peer_link = req.extensions().get::<crate::peer::PeerChannel>().is_some();
+    let peer_path = req.uri().path().starts_with("/peer/v1/");
+    if on_peer_link == peer_path {
+        return next.run(req).await;
+    }
+    let error = if peer_path {
+        "The peer link is served only over its own TLS connection: pair the MCUs from the Hot Backup page."
+    } else {
+        "Only the peer link is served on this connection."
+    };
+    (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({ "error": error }))).into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

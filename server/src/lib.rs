@@ -4,7 +4,7 @@
 //! `/healthz`, `/metrics`, static files).
 
 pub mod guard;
-mod peer;
+pub mod peer;
 mod redial;
 pub mod scheduler;
 pub mod serve;
@@ -203,11 +203,13 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
     }
 
     let data_dir = std::fs::canonicalize(&cfg.data_dir).unwrap_or_else(|_| cfg.data_dir.clone());
+    let peer_identity = hotbackup::identity::PeerIdentity::load_or_create(&data_dir)?;
     let me = hotbackup::Identity {
         name: name.clone(),
         version: cfg.software_version.clone(),
         has_port_configuration: cfg.model.has_port_configuration(),
         listen: cfg.listen,
+        fingerprint: peer_identity.fingerprint.clone(),
     };
     let hb = hotbackup::HotBackup::start(store.clone(), me, data_dir.clone()).await?;
     scheduler::spawn(store.clone(), hb.clone(), cfg.model);
@@ -397,6 +399,7 @@ pub fn router(state: AppState, origins: guard::Origins) -> Router {
         .leptos_routes(&state, routes, move || shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(bad_input_is_not_a_server_error))
+        .layer(middleware::from_fn(guard::peer_link_apart))
         .layer(middleware::from_fn_with_state(state.clone(), guard::api_gate))
         .layer(middleware::from_fn(guard::time_limit))
         .layer(middleware::from_fn(guard::body_limits))

@@ -44,18 +44,23 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         println!("backup written to {}", to.display());
         return Ok(());
     }
-    let tls = match (&cfg.tls_cert, &cfg.tls_key) {
-        (Some(cert), Some(key)) => Some(server::serve::tls_config(cert, key)?),
-        _ => None,
-    };
     let state = build_state(&cfg).await?;
+    // Made by `build_state` at first start; here for the listener.
+    let peer = hotbackup::identity::PeerIdentity::load_or_create(&cfg.data_dir)?;
+    let tls = server::serve::Tls {
+        web: match (&cfg.tls_cert, &cfg.tls_key) {
+            (Some(cert), Some(key)) => Some(server::serve::tls_config(cert, key, &peer)?),
+            _ => None,
+        },
+        peer: peer.server_config()?,
+    };
     let listener = match inherited_listener(&cfg) {
         Some(l) => l,
         None => tokio::net::TcpListener::bind(cfg.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?,
     };
-    let scheme = if tls.is_some() { "https" } else { "http" };
+    let scheme = if tls.web.is_some() { "https" } else { "http" };
     tracing::info!(name = %state.info.name, model = %state.info.model, version = %state.info.version,
         data = %state.data_dir.display(), simulate = cfg.simulate, "MCU listening on {scheme}://{}", cfg.listen);
     let reset = state.reset.clone();

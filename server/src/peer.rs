@@ -1,5 +1,7 @@
-//! The peer link's server side: `/peer/v1/*`, JSON, for the other MCU only. Everything but
-//! `login` needs the bearer token of an Administrator's peer session.
+//! The peer link's server side: `/peer/v1/*`, JSON, for the other MCU only, and only on
+//! connections that came in as the peer link (TLS with this MCU's peer-link certificate;
+//! `serve` marks them with [`PeerChannel`]). Everything but the two pairing steps needs the
+//! pairing credential this MCU issued (see `hotbackup::pairing`).
 
 use app::state::AppState;
 use axum::extract::{Query, State};
@@ -7,15 +9,20 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::hotbackup::{PeerLogin, Takeover};
+use domain::hotbackup::{PairFinish, PairStart, Takeover};
 use domain::throttle::Outcome;
 use hotbackup::PeerError;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+/// Marks a request that came over the peer link's TLS (set by `serve`).
+#[derive(Clone, Copy, Debug)]
+pub struct PeerChannel;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/peer/v1/login", post(login))
+        .route("/peer/v1/pair/start", post(pair_start))
+        .route("/peer/v1/pair/finish", post(pair_finish))
         .route("/peer/v1/heartbeat", get(heartbeat))
         .route("/peer/v1/facts", get(facts))
         .route("/peer/v1/log", get(log))
@@ -42,19 +49,35 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
 }
 
-/// The peer link's login goes through the same failed-login limits as the login page (per
-/// name and client address, and per address) and the same bounded password workers.
-async fn login(State(st): State<AppState>, req: axum::extract::Request) -> Response {
+/// A JSON body of at most 8 KB.
+async fn small_json<T: serde::de::DeserializeOwned>(req: axum::extract::Request, what: &str) -> Result<T, PeerError> {
+    let bytes = axum::body::to_bytes(req.into_body(), 8 * 1024)
+        .await
+        .map_err(|_| PeerError::BadRequest(format!("the {what} is too large or was cut off")))?;
+    serde_json::from_slice(&bytes).map_err(|e| PeerError::BadRequest(format!("malformed {what}: {e}")))
+}
+
+/// Pairing, step 1: no password work here, nothing kept but a bounded list of nonces.
+async fn pair_start(State(st): State<AppState>, req: axum::extract::Request) -> Response {
+    let s: PairStart = match small_json(req, "pairing request").await {
+        Ok(s) => s,
+        Err(e) => return reply::<()>(Err(e)),
+    };
+    if let Err(e) = domain::validate::login_credentials(&s.user, "-") {
+        return reply::<()>(Err(PeerError::BadRequest(e.to_string())));
+    }
+    reply(st.hb.serve_pair_start(s).await)
+}
+
+/// Pairing, step 2: the proof is checked under the same failed-login limits as the login
+/// page (per name and client address, and per address).
+async fn pair_finish(State(st): State<AppState>, req: axum::extract::Request) -> Response {
     let client = app::state::client_ip_in(req.extensions());
-    let bytes = match axum::body::to_bytes(req.into_body(), 8 * 1024).await {
-        Ok(b) => b,
-        Err(_) => return reply::<()>(Err(PeerError::BadRequest("the login is too large or was cut off".into()))),
+    let f: PairFinish = match small_json(req, "pairing proof").await {
+        Ok(f) => f,
+        Err(e) => return reply::<()>(Err(e)),
     };
-    let l: PeerLogin = match serde_json::from_slice(&bytes) {
-        Ok(l) => l,
-        Err(e) => return reply::<()>(Err(PeerError::BadRequest(format!("malformed login: {e}")))),
-    };
-    let user = match domain::validate::login_credentials(&l.user, &l.password) {
+    let user = match domain::validate::login_credentials(&f.user, "-") {
         Ok((user, _)) => user,
         Err(e) => return reply::<()>(Err(PeerError::BadRequest(e.to_string()))),
     };
@@ -62,18 +85,18 @@ async fn login(State(st): State<AppState>, req: axum::extract::Request) -> Respo
         Ok(t) => t,
         Err(r) => {
             if r.first {
-                tracing::warn!(user = ?user, %client, wait_s = r.wait_s, "peer link login refused: too many failed logins (further refusals of this burst are not logged)");
+                tracing::warn!(user = ?user, %client, wait_s = r.wait_s, "peer link pairing refused: too many failed attempts (further refusals of this burst are not logged)");
             }
             let mut res = reply::<()>(Err(PeerError::Busy(format!("too many failed logins; try again in {} s", r.wait_s))));
             res.headers_mut().insert(header::RETRY_AFTER, r.wait_s.into());
             return res;
         }
     };
-    let answer = st.hb.peer_login(l).await;
+    let answer = st.hb.serve_pair_finish(f).await;
     ticket.finish(match &answer {
         Ok(_) => Outcome::Success,
         Err(PeerError::Unauthorized(_)) => {
-            tracing::warn!(user = ?user, %client, "peer link login failed");
+            tracing::warn!(user = ?user, %client, "peer link pairing failed");
             Outcome::Failure
         }
         Err(_) => Outcome::NotChecked,
@@ -88,11 +111,19 @@ async fn heartbeat(State(st): State<AppState>, headers: HeaderMap) -> Response {
     reply(st.hb.heartbeat().await)
 }
 
-async fn facts(State(st): State<AppState>, headers: HeaderMap) -> Response {
+#[derive(Deserialize)]
+struct FactsQuery {
+    salt: String,
+}
+
+async fn facts(State(st): State<AppState>, headers: HeaderMap, q: Result<Query<FactsQuery>, axum::extract::rejection::QueryRejection>) -> Response {
     if let Err(e) = st.hb.authorize(bearer(&headers)).await {
         return reply::<()>(Err(e));
     }
-    reply(st.hb.facts().await)
+    match q {
+        Ok(Query(q)) => reply(st.hb.facts(&q.salt).await),
+        Err(e) => reply::<()>(Err(PeerError::BadRequest(format!("malformed facts request: {e}")))),
+    }
 }
 
 #[derive(Deserialize)]

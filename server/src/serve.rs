@@ -7,6 +7,9 @@
 //!   each request's headers (a slow or silent client cannot hold a connection); headers are
 //!   capped in size.
 //! - Every request carries the client's address (`ConnectInfo`), for the login limits.
+//! - The peer link shares the port: a TLS connection asking for the peer link's name (SNI)
+//!   gets this MCU's peer-link certificate and its requests are marked [`PeerChannel`];
+//!   without `--tls-cert`, any TLS connection is the peer link and the rest plain HTTP.
 //! - Stop: no new connections; open ones are asked to finish (event streams and long polls
 //!   end on their own through `AppState::stopping`), and after `grace` the rest are dropped.
 
@@ -22,6 +25,17 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio_rustls::rustls;
+use hotbackup::identity::{PeerIdentity, PEER_SERVER_NAME};
+use crate::peer::PeerChannel;
+
+/// How connections are secured: HTTPS for browsers (optional) and the peer link's TLS.
+#[derive(Clone)]
+pub struct Tls {
+    /// With `--tls-cert`: every connection is TLS; the peer link is told apart by name.
+    pub web: Option<Arc<rustls::ServerConfig>>,
+    /// Without it: a connection that starts a TLS handshake is the peer link.
+    pub peer: Arc<rustls::ServerConfig>,
+}
 
 #[derive(Clone)]
 pub struct Limits {
@@ -35,8 +49,21 @@ pub struct Limits {
 /// Bytes of request headers a connection may send.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 
-/// Loads a PEM certificate chain and private key for HTTPS.
-pub fn tls_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+/// Shows the peer-link certificate to the peer link's name and the HTTPS one otherwise.
+#[derive(Debug)]
+struct ByName {
+    peer: Arc<rustls::sign::CertifiedKey>,
+    web: Arc<rustls::sign::CertifiedKey>,
+}
+
+impl rustls::server::ResolvesServerCert for ByName {
+    fn resolve(&self, hello: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(if hello.server_name() == Some(PEER_SERVER_NAME) { self.peer.clone() } else { self.web.clone() })
+    }
+}
+
+/// Loads a PEM certificate chain and private key for HTTPS (the peer link keeps its own).
+pub fn tls_config(cert: &Path, key: &Path, peer: &PeerIdentity) -> anyhow::Result<Arc<rustls::ServerConfig>> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
@@ -48,12 +75,15 @@ pub fn tls_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerC
     }
     let key = PrivateKeyDer::from_pem_file(key).map_err(|e| anyhow::anyhow!("--tls-key {}: {e}", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let signing = provider.key_provider.load_private_key(key).map_err(|e| anyhow::anyhow!("--tls-key: {e}"))?;
+    let web = rustls::sign::CertifiedKey::new(certs, signing);
+    web.keys_match().map_err(|e| anyhow::anyhow!("--tls-cert/--tls-key do not make a usable pair: {e}"))?;
+    let resolver = ByName { peer: peer.certified_key()?, web: Arc::new(web) };
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| anyhow::anyhow!("TLS set-up: {e}"))?
         .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| anyhow::anyhow!("--tls-cert/--tls-key do not make a usable pair: {e}"))?;
+        .with_cert_resolver(Arc::new(resolver));
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
@@ -64,13 +94,14 @@ pub fn tls_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerC
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    tls: Tls,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) -> TcpListener {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let clients: app::state::Slots<std::net::IpAddr> = Default::default();
-    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    let web = tls.web.map(tokio_rustls::TlsAcceptor::from);
+    let peer = tokio_rustls::TlsAcceptor::from(tls.peer);
     let mut refusing = false;
     loop {
         let accepted = tokio::select! {
@@ -101,7 +132,7 @@ pub async fn serve(
             continue;
         };
         let _ = tcp.set_nodelay(true);
-        let (app, acceptor, limits, stop) = (app.clone(), acceptor.clone(), limits.clone(), stop.clone());
+        let (app, web, peer, limits, stop) = (app.clone(), web.clone(), peer.clone(), limits.clone(), stop.clone());
         tokio::spawn(async move {
             let _client_slot = client_slot;
             // A client that connects and says nothing is not kept.
@@ -109,10 +140,19 @@ pub async fn serve(
             if !matches!(tokio::time::timeout(limits.header_timeout, tcp.peek(&mut first)).await, Ok(Ok(n)) if n > 0) {
                 return;
             }
+            // 0x16: a TLS handshake record.
+            let acceptor = match web {
+                Some(web) => Some(web),
+                None if first[0] == 0x16 => Some(peer),
+                None => None,
+            };
             match acceptor {
-                None => connection(tcp, remote, app, &limits, stop).await,
+                None => connection(tcp, remote, app, &limits, stop, false).await,
                 Some(acceptor) => match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
-                    Ok(Ok(tls)) => connection(tls, remote, app, &limits, stop).await,
+                    Ok(Ok(tls)) => {
+                        let is_peer = tls.get_ref().1.server_name() == Some(PEER_SERVER_NAME);
+                        connection(tls, remote, app, &limits, stop, is_peer).await
+                    }
                     Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
                     Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
                 },
@@ -128,13 +168,16 @@ pub async fn serve(
     listener
 }
 
-async fn connection<I>(io: I, remote: SocketAddr, app: Router, limits: &Limits, mut stop: watch::Receiver<bool>)
+async fn connection<I>(io: I, remote: SocketAddr, app: Router, limits: &Limits, mut stop: watch::Receiver<bool>, is_peer: bool)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     use tower::ServiceExt;
     let svc = app.map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(ConnectInfo(remote));
+        if is_peer {
+            req.extensions_mut().insert(PeerChannel);
+        }
         req
     });
     let svc = hyper_util::service::TowerToHyperService::new(svc);

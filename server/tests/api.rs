@@ -256,47 +256,104 @@ async fn healthz_is_open_and_holds_no_secrets() {
     assert!(!r.body.contains(ADMIN_PW));
 }
 
-async fn peer(app: &Router, method: &str, path: &str, token: Option<&str>, body: &str) -> Reply {
+/// A call as it arrives over the peer link's TLS (`serve` marks it so), or not.
+async fn peer_on(app: &Router, channel: bool, method: &str, path: &str, token: Option<&str>, body: &str) -> Reply {
     let mut req = Request::builder().method(method).uri(path).header(header::CONTENT_TYPE, "application/json");
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
-    let res = app.clone().oneshot(req.body(Body::from(body.to_string())).expect("request")).await.expect("response");
+    let mut req = req.body(Body::from(body.to_string())).expect("request");
+    if channel {
+        req.extensions_mut().insert(server::peer::PeerChannel);
+    }
+    let res = app.clone().oneshot(req).await.expect("response");
     reply(res).await
 }
 
+async fn peer(app: &Router, method: &str, path: &str, token: Option<&str>, body: &str) -> Reply {
+    peer_on(app, true, method, path, token, body).await
+}
+
+fn json(r: &Reply) -> serde_json::Value {
+    serde_json::from_str(&r.body).expect("json")
+}
+
+/// Pairs with the MCU as `user`/`password` the way the other MCU's engine does (initiator
+/// certificate `FP-I`); the pair/finish reply.
+async fn pair(app: &Router, dir: &std::path::Path, user: &str, password: &str) -> Reply {
+    use domain::pairing::{self, Side, Transcript};
+    let nonce = pairing::random_hex();
+    let start = serde_json::json!({ "user": user, "version": "9.9.9", "nonce": nonce });
+    let r = peer(app, "POST", "/peer/v1/pair/start", None, &start.to_string()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let answer: domain::hotbackup::PairChallenge = serde_json::from_str(&r.body).expect("challenge");
+    let key = pairing::from_password(password, &answer.challenge).expect("key");
+    let theirs = hotbackup::identity::PeerIdentity::load_or_create(dir).expect("identity").fingerprint;
+    let t = Transcript { user, initiator_nonce: &nonce, responder_nonce: &answer.nonce, initiator_fingerprint: "FP-I", responder_fingerprint: &theirs };
+    let finish = serde_json::json!({
+        "user": user, "initiator_nonce": nonce, "responder_nonce": answer.nonce, "fingerprint": "FP-I",
+        "proof": pairing::proof(&key, Side::Initiator, &t),
+    });
+    let r = peer(app, "POST", "/peer/v1/pair/finish", None, &finish.to_string()).await;
+    if r.status == StatusCode::OK {
+        let proof = json(&r)["proof"].as_str().expect("proof").to_string();
+        assert!(pairing::check(&key, Side::Responder, &t, &proof), "the MCU's own proof does not check");
+    }
+    r
+}
+
 #[tokio::test]
-async fn the_peer_link_refuses_anonymous_callers_and_checks_version_and_credentials() {
+async fn the_peer_link_takes_only_its_pairing_credential_and_only_on_its_own_connections() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = app(dir.path()).await;
-    for path in ["/peer/v1/heartbeat", "/peer/v1/facts", "/peer/v1/log?after=0", "/peer/v1/snapshot"] {
+    for path in ["/peer/v1/heartbeat", "/peer/v1/facts?salt=00", "/peer/v1/log?after=0", "/peer/v1/snapshot"] {
         let r = peer(&app, "GET", path, None, "").await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
         let r = peer(&app, "GET", path, Some("forged"), "").await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
     }
-    let other = r#"{"user":"admin","password":"admin-secret-1","version":"0.0.1"}"#;
-    let r = peer(&app, "POST", "/peer/v1/login", None, other).await;
+    // An Administrator's browser session is not a peer credential.
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let session = admin.split_once('=').map(|(_, v)| v).unwrap_or_default().to_string();
+    assert_eq!(peer(&app, "GET", "/peer/v1/heartbeat", Some(&session), "").await.status, StatusCode::UNAUTHORIZED);
+    // G1 before anything else; malformed requests are 400.
+    let other = serde_json::json!({ "user": "admin", "version": "0.0.1", "nonce": "ab".repeat(32) }).to_string();
+    let r = peer(&app, "POST", "/peer/v1/pair/start", None, &other).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("G1") && r.body.contains("0.0.1") && r.body.contains("9.9.9"), "{}", r.body);
-    let bad = r#"{"user":"admin","password":"wrong","version":"9.9.9"}"#;
-    assert_eq!(peer(&app, "POST", "/peer/v1/login", None, bad).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(peer(&app, "POST", "/peer/v1/login", None, "{nonsense").await.status, StatusCode::BAD_REQUEST);
-    let good = r#"{"user":"admin","password":"admin-secret-1","version":"9.9.9"}"#;
-    let r = peer(&app, "POST", "/peer/v1/login", None, good).await;
+    assert_eq!(peer(&app, "POST", "/peer/v1/pair/start", None, "{nonsense").await.status, StatusCode::BAD_REQUEST);
+    // A wrong password proves nothing; the right one gets a credential that works.
+    assert_eq!(pair(&app, dir.path(), "admin", "wrong-password").await.status, StatusCode::UNAUTHORIZED);
+    let r = pair(&app, dir.path(), "admin", ADMIN_PW).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let token: serde_json::Value = serde_json::from_str(&r.body).expect("json");
-    let token = token["token"].as_str().expect("token").to_string();
-    let hb = peer(&app, "GET", "/peer/v1/heartbeat", Some(&token), "").await;
+    let credential = json(&r)["credential"].as_str().expect("credential").to_string();
+    let hb = peer(&app, "GET", "/peer/v1/heartbeat", Some(&credential), "").await;
     assert_eq!(hb.status, StatusCode::OK);
     assert!(hb.body.contains("\"role\":\"Standalone\""), "{}", hb.body);
+    // The G2 verifiers cross keyed by the caller's salt: two salts, two values.
+    let facts = |salt: String| {
+        let (app, credential) = (app.clone(), credential.clone());
+        async move { json(&peer(&app, "GET", &format!("/peer/v1/facts?salt={salt}"), Some(&credential), "").await)["users"][0]["verifier"].clone() }
+    };
+    let (v1, v2) = (facts("11".repeat(32)).await, facts("22".repeat(32)).await);
+    assert!(v1.as_str().is_some_and(|v| v.len() == 64) && v1 != v2, "{v1} {v2}");
+    // Not on an ordinary connection, and nothing else on a peer-link one.
+    let r = peer_on(&app, false, "GET", "/peer/v1/heartbeat", Some(&credential), "").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("TLS"), "{}", r.body);
+    assert_eq!(peer(&app, "GET", "/login", None, "").await.status, StatusCode::NOT_FOUND);
     // A standalone MCU serves no log: only a Master does.
-    assert_eq!(peer(&app, "GET", "/peer/v1/log?after=0", Some(&token), "").await.status, StatusCode::CONFLICT);
-    // Repeated wrong passwords lock the peer login too.
+    assert_eq!(peer(&app, "GET", "/peer/v1/log?after=0", Some(&credential), "").await.status, StatusCode::CONFLICT);
+    // Pairing again replaces the credential.
+    let r = pair(&app, dir.path(), "admin", ADMIN_PW).await;
+    let newer = json(&r)["credential"].as_str().expect("credential").to_string();
+    assert_eq!(peer(&app, "GET", "/peer/v1/heartbeat", Some(&credential), "").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(peer(&app, "GET", "/peer/v1/heartbeat", Some(&newer), "").await.status, StatusCode::OK);
+    // Repeated wrong proofs are limited like logins.
     for _ in 0..5 {
-        peer(&app, "POST", "/peer/v1/login", None, bad).await;
+        pair(&app, dir.path(), "admin", "wrong-password").await;
     }
-    let r = peer(&app, "POST", "/peer/v1/login", None, good).await;
+    let r = pair(&app, dir.path(), "admin", ADMIN_PW).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.body.contains("too many failed logins"), "{}", r.body);
 }

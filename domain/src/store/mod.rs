@@ -494,6 +494,19 @@ impl Store {
         }
     }
 
+    /// The pairing challenge and key for `name` (see `pairing`), with the user's role;
+    /// `None` for an unknown user or an unusable hash. No password work: the hash is read.
+    pub fn pairing_challenge(&self, name: &str) -> Result<Option<(crate::pairing::Challenge, crate::pairing::PairingKey, Role)>> {
+        let row: Option<(String, String)> = {
+            let conn = self.lock();
+            conn.query_row("SELECT role, password_hash FROM users WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+        };
+        let Some((role, hash)) = row else { return Ok(None) };
+        let role = stored_role(&role)?;
+        Ok(crate::pairing::from_stored(&hash).map(|(c, k)| (c, k, role)))
+    }
+
     // ------------------------------------------------------------ sessions
 
     /// Starts a browser session for `user` that also ends after `idle_ms` without use;

@@ -109,19 +109,69 @@ async fn parallel_guesses(m: &Mcu) -> Result<String> {
     Ok(format!("{checked} of 40 checked, the rest refused"))
 }
 
-/// The peer link's login has the same limits, and the right one from elsewhere works.
+/// One request over the peer link's TLS from loopback address `from`: the status, the body
+/// and the fingerprint of the certificate the MCU showed.
+async fn peer_tls(from: &str, m: &Mcu, method: &str, path: &str, bearer: Option<&str>, body: &str) -> Result<(u16, String, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tcp = connect_from(from, &format!("127.0.0.1:{}", m.port)).await?;
+    let check = hotbackup::identity::Pinned::new(None);
+    let connector = tokio_rustls::TlsConnector::from(check.client_config()?);
+    let name = rustls_pki_types::ServerName::try_from(hotbackup::identity::PEER_SERVER_NAME)?.to_owned();
+    let mut tls = tokio::time::timeout(Duration::from_secs(5), connector.connect(name, tcp)).await??;
+    let auth = bearer.map(|b| format!("Authorization: Bearer {b}\r\n")).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: peer\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    tls.write_all(request.as_bytes()).await?;
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), tls.read_to_end(&mut buf)).await;
+    let answer = String::from_utf8_lossy(&buf).into_owned();
+    let status = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Ok((status, body, check.seen().unwrap_or_default()))
+}
+
+/// A whole pairing attempt from `from` as `password`: the finishing step's status and body.
+async fn pair_attempt(from: &str, m: &Mcu, password: &str) -> Result<(u16, String)> {
+    use domain::pairing::{self, Side, Transcript};
+    let nonce = pairing::random_hex();
+    let start = serde_json::json!({ "user": "admin", "version": VERSION, "nonce": nonce }).to_string();
+    let (status, body, seen) = peer_tls(from, m, "POST", "/peer/v1/pair/start", None, &start).await?;
+    ensure!(status == 200, "pair/start: {status} {body}");
+    let answer: domain::hotbackup::PairChallenge = serde_json::from_str(&body)?;
+    let key = pairing::from_password(password, &answer.challenge)?;
+    let t = Transcript { user: "admin", initiator_nonce: &nonce, responder_nonce: &answer.nonce, initiator_fingerprint: "ATTACKER", responder_fingerprint: &seen };
+    let finish = serde_json::json!({
+        "user": "admin", "initiator_nonce": nonce, "responder_nonce": answer.nonce, "fingerprint": "ATTACKER",
+        "proof": pairing::proof(&key, Side::Initiator, &t),
+    });
+    let (status, body, _) = peer_tls(from, m, "POST", "/peer/v1/pair/finish", None, &finish.to_string()).await?;
+    Ok((status, body))
+}
+
+/// The peer link: only over its TLS, pairing limited like logins (the right password from
+/// elsewhere still pairs), and only the credential it issued opens it — no browser session.
 async fn peer_login_limited(m: &Mcu) -> Result<String> {
-    let attacker = client_from("127.0.5.1")?;
-    let body = |pw: &str| serde_json::json!({ "user": "admin", "password": pw, "version": VERSION });
+    let plain = client_from("127.0.5.3")?.post(m.url("/peer/v1/pair/start")).body("{}").send().await?.status().as_u16();
+    ensure!(plain == 404, "the peer link answered plain HTTP: {plain}");
     let mut seen = Vec::new();
     for _ in 0..7 {
-        let r = attacker.post(m.url("/peer/v1/login")).json(&body("wrong-one")).timeout(Duration::from_secs(20)).send().await?;
-        seen.push(r.status().as_u16());
+        seen.push(pair_attempt("127.0.5.1", m, "wrong-one").await?.0);
     }
-    ensure!(seen.contains(&429), "the peer login was never throttled: {seen:?}");
-    let r = client_from("127.0.5.2")?.post(m.url("/peer/v1/login")).json(&body(PASSWORD)).timeout(Duration::from_secs(20)).send().await?;
-    ensure!(r.status().as_u16() == 200, "the right peer login from elsewhere: {}", r.status());
-    Ok(format!("attacker {seen:?}; right login elsewhere 200"))
+    ensure!(seen.iter().filter(|s| **s == 401).count() == 5 && seen.ends_with(&[429, 429]), "the pairing was not limited: {seen:?}");
+    let (status, body) = pair_attempt("127.0.5.2", m, PASSWORD).await?;
+    ensure!(status == 200, "the right pairing from elsewhere: {status} {body}");
+    let credential = serde_json::from_str::<serde_json::Value>(&body)?["credential"].as_str().unwrap_or_default().to_string();
+    let (ok, ..) = peer_tls("127.0.5.2", m, "GET", "/peer/v1/heartbeat", Some(&credential), "").await?;
+    ensure!(ok == 200, "the issued credential: {ok}");
+    let cookie = session(m, "127.0.5.4", "admin", PASSWORD).await?;
+    let token = cookie.split_once('=').map(|(_, v)| v).unwrap_or_default();
+    let (with_session, ..) = peer_tls("127.0.5.4", m, "GET", "/peer/v1/heartbeat", Some(token), "").await?;
+    ensure!(with_session == 401, "a browser session opened the peer link: {with_session}");
+    let over_plain = client_from("127.0.5.2")?.get(m.url("/peer/v1/heartbeat")).bearer_auth(&credential).send().await?.status().as_u16();
+    ensure!(over_plain == 404, "the credential worked over plain HTTP: {over_plain}");
+    Ok(format!("plain HTTP 404; attacker {seen:?}; right pairing elsewhere 200; its credential 200, a browser session 401"))
 }
 
 /// A page of another origin cannot make changes with the administrator's cookie.
@@ -583,7 +633,7 @@ async fn run() -> Result<()> {
     t.record("oversized login", oversized(&main).await);
     t.record("no lockout of the administrator", no_lockout_of_the_administrator(&main).await);
     t.record("parallel guesses", parallel_guesses(&main).await);
-    t.record("peer login limited", peer_login_limited(&main).await);
+    t.record("peer link: TLS only, pairing limited, credential only", peer_login_limited(&main).await);
     t.record("cross-origin changes", cross_origin(&main, paired_port).await);
     t.record("security headers", security_headers(&main).await);
     t.record("streams bounded, end on logout", streams_bounded_and_end_on_logout(&main).await);
