@@ -338,9 +338,12 @@ impl Drop for Mcu {
 
 /// A TCP relay on loopback standing for the network between the two MCUs: `cut` drops
 /// every connection and refuses new ones (a partition), `heal` lets them through again.
+/// It keeps a copy of the first bytes that cross it, both ways (`captured`), as a capture
+/// of the link would.
 pub struct Relay {
     pub port: u16,
     open: Arc<AtomicBool>,
+    captured: Arc<Mutex<Vec<u8>>>,
     conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
     accept: tokio::task::JoinHandle<()>,
 }
@@ -352,15 +355,19 @@ impl Relay {
         let port = listener.local_addr()?.port();
         let open = Arc::new(AtomicBool::new(true));
         let conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
-        let (o, c) = (open.clone(), conns.clone());
+        let captured: Arc<Mutex<Vec<u8>>> = Arc::default();
+        let (o, c, cap) = (open.clone(), conns.clone(), captured.clone());
         let accept = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
+            while let Ok((inbound, _)) = listener.accept().await {
                 if !o.load(Ordering::SeqCst) {
                     continue; // dropped: the link is cut
                 }
+                let cap = cap.clone();
                 let task = tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    if let Ok(outbound) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await {
+                        let (ir, iw) = inbound.into_split();
+                        let (or, ow) = outbound.into_split();
+                        tokio::join!(pump(ir, ow, cap.clone()), pump(or, iw, cap));
                     }
                 });
                 let mut list = c.lock().unwrap_or_else(|p| p.into_inner());
@@ -368,7 +375,12 @@ impl Relay {
                 list.push(task);
             }
         });
-        Ok(Relay { port, open, conns, accept })
+        Ok(Relay { port, open, captured, conns, accept })
+    }
+
+    /// The bytes that crossed so far (at most the first 32 MiB).
+    pub fn captured(&self) -> Vec<u8> {
+        self.captured.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn addr(&self) -> String {
@@ -389,6 +401,28 @@ impl Relay {
     pub fn is_cut(&self) -> bool {
         !self.open.load(Ordering::SeqCst)
     }
+}
+
+/// Copies one direction of a relayed connection, keeping a copy of what passes.
+async fn pump(mut from: tokio::net::tcp::OwnedReadHalf, mut to: tokio::net::tcp::OwnedWriteHalf, captured: Arc<Mutex<Vec<u8>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const KEEP: usize = 32 * 1024 * 1024;
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        {
+            let mut c = captured.lock().unwrap_or_else(|p| p.into_inner());
+            let room = KEEP.saturating_sub(c.len()).min(n);
+            c.extend_from_slice(&buf[..room]);
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
 }
 
 impl Drop for Relay {

@@ -491,3 +491,59 @@ async fn a_slave_that_starts_before_its_master_waits_the_detection_time() {
     b.wait_health("Slave in sync", Duration::from_secs(10), |h| h["role"] == "slave" && h["sync_status"] == "ok").await;
     assert_eq!(a.health().await.expect("a")["epoch"], 1, "no failover happened");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_of_the_link_during_pairing_and_replication_shows_nothing_in_clear() {
+    let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let a = Mcu::start("MCU-A", da.path(), "1.0.0").await;
+    let b = Mcu::start("MCU-B", db.path(), "1.0.0").await;
+    let (to_a, to_b) = (Relay::start(a.port).await, Relay::start(b.port).await);
+    let (s, body) = b.enable_at("slave", &to_a.addr()).await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = a.enable_at("master", &to_b.addr()).await;
+    assert_eq!(s, 200, "{body}");
+    b.wait_health("Slave in sync", Duration::from_secs(10), |h| h["role"] == "slave" && h["sync_status"] == "ok").await;
+    let (s, _) = add_conference(&a, "Captured Meeting", "4711").await;
+    assert_eq!(s, 200);
+    assert_eq!(b.conferences().await, vec!["Captured Meeting".to_string()]);
+    // Let the guideline checks (users' verifiers) run at least once more.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    for (name, relay) in [("to A", &to_a), ("to B", &to_b)] {
+        let bytes = relay.captured();
+        assert!(bytes.len() > 2000, "{name}: only {} bytes captured", bytes.len());
+        let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+        for needle in [faults::cluster::PASSWORD.as_bytes(), b"Bearer", b"HTTP/1.1", b"peer/v1", b"verifier", b"credential", b"Captured Meeting"] {
+            assert!(!has(needle), "{name}: '{}' crosses the link in clear", String::from_utf8_lossy(needle));
+        }
+        assert_eq!(bytes[0], 0x16, "{name}: the link does not start with a TLS handshake");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paired_mcu_with_another_certificate_is_refused_with_an_alarm_naming_both() {
+    let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (a, mut b) = paired(da.path(), db.path()).await;
+    let before = std::fs::read(db.path().join("peer-link.crt")).expect("B's certificate");
+    // B is reinstalled with the same data but a new certificate (or something else answers
+    // on its address holding B's database but not B's key).
+    b.kill9();
+    std::fs::remove_file(db.path().join("peer-link.crt")).expect("rm crt");
+    std::fs::remove_file(db.path().join("peer-link.key")).expect("rm key");
+    b.spawn().await;
+    b.login().await;
+    let after = std::fs::read(db.path().join("peer-link.crt")).expect("new certificate");
+    assert_ne!(before, after);
+    let fp = |der: &[u8]| hotbackup::identity::fingerprint(der);
+    let t0 = Instant::now();
+    let mut text = String::new();
+    while t0.elapsed() < Duration::from_secs(10) {
+        let (_, hb) = a.api("get_hot_backup", &[]).await;
+        if hb.contains("8203") {
+            text = hb;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(text.contains(&fp(&before)) && text.contains(&fp(&after)), "no alarm naming both fingerprints: {text}");
+    assert_eq!(a.health().await.expect("a")["role"], "master", "A stays Master");
+}
