@@ -199,6 +199,12 @@ pub struct HbStatus {
     pub failovers: u64,
     /// While a snapshot is being taken: records installed so far, of how many.
     pub snapshot_progress: Option<(u64, u64)>,
+    /// This MCU's peer-link certificate fingerprint, and the paired MCU's as pinned at
+    /// pairing (empty when not paired): what an administrator compares on both MCUs.
+    #[serde(default)]
+    pub fingerprint: String,
+    #[serde(default)]
+    pub peer_fingerprint: String,
 }
 
 // ---------------------------------------------------------------- failure detection

@@ -50,6 +50,13 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   await expect(master.getByTestId('hb-role')).toHaveText('Master MCU');
   await expect(slave.getByTestId('hb-role')).toHaveText('Slave MCU');
   await expect(master.locator('header .hb-badge')).toContainText('Master');
+  // Each pinned the other's peer-link certificate: the fingerprints match crosswise.
+  const masterOwn = await master.getByTestId('hb-fingerprint').innerText();
+  const slaveOwn = await slave.getByTestId('hb-fingerprint').innerText();
+  expect(masterOwn).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+  expect(masterOwn).not.toBe(slaveOwn);
+  await expect(master.getByTestId('hb-peer-fingerprint')).toHaveText(slaveOwn);
+  await expect(slave.getByTestId('hb-peer-fingerprint')).toHaveText(masterOwn);
 
   // A conference made on the Master appears on the Slave.
   await master.goto(`http://127.0.0.1:${a}/conferences`);

@@ -21,7 +21,9 @@
 //! - [`slave`]: the Slave's side (following, catching up, taking over);
 //! - [`checks`]: the guideline checks against the peer;
 //! - [`admin`]: enable, disable, trigger failover, the link triggers;
-//! - [`transport`]: the peer link as a trait; [`client`]: its HTTP implementation;
+//! - [`pairing`]: pairing without sending the password, the pairing credential;
+//!   [`identity`]: this MCU's peer-link certificate and the pinning check;
+//! - [`transport`]: the peer link as a trait; [`client`]: its TLS implementation;
 //!   [`error`]: what the endpoints refuse with. The engine's own tests run two engines on an
 //!   in-memory wire (`wire_tests`).
 

@@ -1,5 +1,5 @@
 //! The Master's side: it watches its peer (a second Master steps down by epoch) and serves
-//! the peer link's endpoints (login, heartbeat, facts, the change log the Slave polls,
+//! the peer link's endpoints (heartbeat, facts, the change log the Slave polls,
 //! snapshots, the planned switch-over).
 
 use crate::client::CallError;

@@ -213,6 +213,8 @@ impl HotBackup {
                 Live::Slave(sl) => sl.snapshot_progress,
                 _ => None,
             },
+            fingerprint: self.inner.me.fingerprint.clone(),
+            peer_fingerprint: st.link.pin.clone(),
         }
     }
 }

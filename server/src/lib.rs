@@ -204,6 +204,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
 
     let data_dir = std::fs::canonicalize(&cfg.data_dir).unwrap_or_else(|_| cfg.data_dir.clone());
     let peer_identity = hotbackup::identity::PeerIdentity::load_or_create(&data_dir)?;
+    tracing::info!(fingerprint = %peer_identity.fingerprint, "peer-link certificate (compare it on the paired MCU's Hot Backup page)");
     let me = hotbackup::Identity {
         name: name.clone(),
         version: cfg.software_version.clone(),

@@ -90,6 +90,11 @@ fn live_panel(s: HbStatus) -> impl IntoView {
                 <dt>"Last successful sync"</dt><dd>{s.last_sync_ms.map(format_utc).unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Epoch · changes"</dt><dd>{format!("{} · {} (paired MCU: {})", s.epoch, s.seq, s.peer_seq.map(|p| p.to_string()).unwrap_or_else(|| "—".into()))}</dd>
                 <dt>"Mirrored state"</dt><dd>{in_step}</dd>
+                <dt>"Peer-link certificates"</dt>
+                <dd class="fingerprints">
+                    "This MCU: "<code data-testid="hb-fingerprint">{s.fingerprint.clone()}</code><br/>
+                    "Paired MCU (pinned): "<code data-testid="hb-peer-fingerprint">{if s.peer_fingerprint.is_empty() { "—".to_string() } else { s.peer_fingerprint.clone() }}</code>
+                </dd>
                 {s.snapshot_progress.map(|(done, total)| view! {
                     <dt>"Snapshot"</dt><dd><progress max=total value=done></progress>{format!(" {done}/{total}")}</dd>
                 })}
