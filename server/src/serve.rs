@@ -141,6 +141,7 @@ pub async fn serve(
                 return;
             }
             // 0x16: a TLS handshake record.
+            let peer_only = web.is_none();
             let acceptor = match web {
                 Some(web) => Some(web),
                 None if first[0] == 0x16 => Some(peer),
@@ -151,7 +152,10 @@ pub async fn serve(
                 Some(acceptor) => match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
                     Ok(Ok(tls)) => {
                         let is_peer = tls.get_ref().1.server_name() == Some(PEER_SERVER_NAME);
-                        connection(tls, remote, app, &limits, stop, is_peer).await
+                        // Without --tls-cert, TLS is for the peer link only.
+                        if is_peer || !peer_only {
+                            connection(tls, remote, app, &limits, stop, is_peer).await
+                        }
                     }
                     Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
                     Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
