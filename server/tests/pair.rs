@@ -307,18 +307,24 @@ async fn enabling_is_refused_on_version_or_user_mismatch_or_no_peer() {
     assert!(body.contains("peer_address"), "{body}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn split_brain_heals_to_the_higher_epoch_and_exports_the_loser_s_changes() {
-    let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
-    let a = Mcu::start("MCU-A", da.path(), "1.0.0").await;
-    let b = Mcu::start("MCU-B", db.path(), "1.0.0").await;
-    // The two reach each other only through the relays.
+/// A (Master) and B (Slave, in sync), reaching each other only through the relays
+/// `to_a` and `to_b`.
+async fn paired_through_relays(a_dir: &Path, b_dir: &Path) -> (Mcu, Mcu, Relay, Relay) {
+    let a = Mcu::start("MCU-A", a_dir, "1.0.0").await;
+    let b = Mcu::start("MCU-B", b_dir, "1.0.0").await;
     let (to_a, to_b) = (Relay::start(a.port).await, Relay::start(b.port).await);
     let (s, body) = b.enable_at("slave", &to_a.addr()).await;
     assert_eq!(s, 200, "{body}");
     let (s, body) = a.enable_at("master", &to_b.addr()).await;
     assert_eq!(s, 200, "{body}");
     b.wait_health("Slave in sync", Duration::from_secs(10), |h| h["role"] == "slave" && h["sync_status"] == "ok").await;
+    (a, b, to_a, to_b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_brain_heals_to_the_higher_epoch_and_exports_the_loser_s_changes() {
+    let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (a, b, to_a, to_b) = paired_through_relays(da.path(), db.path()).await;
     let (s, _) = add_conference(&a, "Before", "1").await;
     assert_eq!(s, 200);
 
@@ -495,14 +501,7 @@ async fn a_slave_that_starts_before_its_master_waits_the_detection_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_capture_of_the_link_during_pairing_and_replication_shows_nothing_in_clear() {
     let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
-    let a = Mcu::start("MCU-A", da.path(), "1.0.0").await;
-    let b = Mcu::start("MCU-B", db.path(), "1.0.0").await;
-    let (to_a, to_b) = (Relay::start(a.port).await, Relay::start(b.port).await);
-    let (s, body) = b.enable_at("slave", &to_a.addr()).await;
-    assert_eq!(s, 200, "{body}");
-    let (s, body) = a.enable_at("master", &to_b.addr()).await;
-    assert_eq!(s, 200, "{body}");
-    b.wait_health("Slave in sync", Duration::from_secs(10), |h| h["role"] == "slave" && h["sync_status"] == "ok").await;
+    let (a, b, to_a, to_b) = paired_through_relays(da.path(), db.path()).await;
     let (s, _) = add_conference(&a, "Captured Meeting", "4711").await;
     assert_eq!(s, 200);
     assert_eq!(b.conferences().await, vec!["Captured Meeting".to_string()]);
