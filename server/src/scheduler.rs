@@ -8,7 +8,7 @@
 use crate::blocking;
 use domain::hotbackup::LiveRole;
 use domain::schedule::{Occupancy, Step};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use tokio::sync::broadcast;
 use domain::store::{new_id, now_ms, Store};
 use domain::{Change, Conference, DomainError, McuModel, Millis, Participant, ParticipantState, Profile, Record, Reservation};
@@ -67,11 +67,19 @@ pub fn spawn(store: Store, hb: HotBackup, model: McuModel) {
 /// minutes of the start, or the last participant left a minute ago.
 async fn auto_terminate(store: &Store, hb: &HotBackup, occupancy: &mut HashMap<String, Occupancy>) -> Result<(), DomainError> {
     let now = now_ms();
-    let (conferences, profiles, counts) =
-        blocking(store, |s| Ok((s.list::<Conference>()?, s.list::<Profile>()?, s.participant_counts()?))).await?;
-    occupancy.retain(|id, _| conferences.iter().any(|c| &c.id == id));
-    for c in conferences {
-        let auto = profiles.iter().any(|p| p.id == c.profile_id && p.auto_terminate);
+    let profiles = blocking(store, |s| s.list::<Profile>()).await?;
+    if !profiles.iter().any(|p| p.auto_terminate) {
+        // Nothing to watch: no need to read every conference each second.
+        occupancy.clear();
+        return Ok(());
+    }
+    let (conferences, counts) = blocking(store, |s| Ok((s.list::<Conference>()?, s.participant_counts()?))).await?;
+    // Sets, not scans: an MCU may hold tens of thousands of conferences.
+    let live: HashSet<&str> = conferences.iter().map(|c| c.id.as_str()).collect();
+    occupancy.retain(|id, _| live.contains(id.as_str()));
+    let auto_profiles: HashSet<&str> = profiles.iter().filter(|p| p.auto_terminate).map(|p| p.id.as_str()).collect();
+    for c in &conferences {
+        let auto = auto_profiles.contains(c.profile_id.as_str());
         let connected = counts.get(&c.id).map(|(connected, _)| *connected).unwrap_or(0);
         let o = occupancy.entry(c.id.clone()).or_default();
         *o = o.seen(connected, now);
@@ -88,7 +96,7 @@ async fn auto_terminate(store: &Store, hb: &HotBackup, occupancy: &mut HashMap<S
 pub async fn run_due(store: &Store, hb: &HotBackup, model: McuModel) -> Result<Option<Millis>, DomainError> {
     let now = now_ms();
     let (reservations, conferences) =
-        blocking(store, |s| Ok((s.list::<Reservation>()?, s.list::<Conference>()?))).await?;
+        blocking(store, |s| Ok((s.list::<Reservation>()?, s.scheduled_conferences()?))).await?;
     let next = domain::schedule::next_due(&reservations, &conferences);
     if next.is_none_or(|t| t > now) {
         return Ok(next);

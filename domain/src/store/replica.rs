@@ -60,7 +60,7 @@ pub(super) fn row_hash(kind: EntityKind, id: &str, data: &str) -> u128 {
 }
 
 pub(super) fn digest_in(conn: &Connection) -> Result<u128> {
-    let v: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = 'digest'", [], |r| r.get(0)).optional()?;
+    let v: Option<String> = conn.row("SELECT value FROM meta WHERE key = 'digest'", [], |r| r.get(0)).optional()?;
     match v {
         Some(s) => u128::from_str_radix(&s, 16).map_err(|_| DomainError::Storage(format!("bad digest '{s}' in meta"))),
         None => Ok(0),

@@ -32,6 +32,13 @@ struct Args {
     /// load from other processes, a change a second; counts failovers (0 = skip).
     #[arg(long, default_value_t = 10)]
     soak_minutes: u64,
+    /// Only the throughput load, for this many seconds, on a fresh pair whose process ids
+    /// are printed first (to attach a profiler); then exit. 0 = the whole bench.
+    #[arg(long, default_value_t = 0)]
+    load_only_s: u64,
+    /// Clients of the throughput load.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
 }
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {
@@ -150,6 +157,12 @@ async fn main() -> Result<()> {
 
     // 1. SSR, replication lag and throughput on a fresh pair.
     let (m, s) = pair(&bin, &dir("a")?, &dir("b")?, &args).await?;
+    if args.load_only_s > 0 {
+        println!("  master pid {:?}, slave pid {:?}", m.pid(), s.pid());
+        let (done, secs) = mutations(&m, args.clients, Duration::from_secs(args.load_only_s.min(600))).await;
+        println!("  mutations: {done} in {secs:.1} s = {:.0}/s with {} clients", done as f64 / secs, args.clients);
+        return Ok(());
+    }
     // SSR: the server-rendered conference list of a busy MCU (20 ongoing conferences)
     // under 50 concurrent clients.
     for i in 0..20 {
@@ -166,7 +179,7 @@ async fn main() -> Result<()> {
     }
     println!("  replication lag: {} changes", lag.len());
     // Mutations per second: 16 clients starting conferences for 5 s, Hot Backup on.
-    let (done, secs) = mutations(&m, 16, Duration::from_secs(5)).await;
+    let (done, secs) = mutations(&m, args.clients, Duration::from_secs(5)).await;
     let mutations_per_s = done as f64 / secs;
     println!("  mutations: {done} in {secs:.1} s");
     drop((m, s));
