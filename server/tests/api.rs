@@ -370,6 +370,7 @@ async fn participants_are_validated_counted_against_capacity_and_acted_on() {
     assert_eq!(call(&app, "/api/add_conference", &[("name", "Ops"), ("numeric_id", "77")], Some(&admin)).await.status, StatusCode::OK);
     let dup = call(&app, "/api/add_conference", &[("name", "Other"), ("numeric_id", "77")], Some(&admin)).await;
     assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", dup.body);
+    assert!(dup.body.contains("numeric_id") && dup.body.contains("ID 77 is used by"), "a field error naming the holder: {}", dup.body);
 
     let bad = call(&app, "/api/simulate_dial_in", &[("numeric_id", "77"), ("name", "X"), ("address", "alice"), ("protocol", "sip")], Some(&admin)).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -361,7 +361,8 @@ pub async fn add_conference(
             v => domain::conference::numeric_id(v)?,
         };
         let id = domain::store::new_id();
-        domain::resources::check_numeric_id_free(&numeric_id, &id, &numeric_id_uses(&st, numeric_id.clone()).await?)?;
+        // Whether the ID is free is checked inside the store's transaction (a field error
+        // like any other), so two operators can never both take one number.
         let profile_id = profile_id.unwrap_or_default();
         if !profile_id.is_empty() {
             let pid = profile_id.clone();

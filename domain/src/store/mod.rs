@@ -834,8 +834,8 @@ fn apply_in(tx: &Connection, change: &Change) -> Result<()> {
             // concurrent changes can never both take one number (the rule: `resources`).
             if let Some(numeric) = record.numeric_id() {
                 let uses = numeric_id_uses_in(tx, numeric)?;
-                crate::resources::check_numeric_id_free_for(numeric, record.id(), record.source_id(), &uses)
-                    .map_err(|e| DomainError::Conflict(e.to_string()))?;
+                // A field error (`numeric_id`): the page shows it next to the ID.
+                crate::resources::check_numeric_id_free_for(numeric, record.id(), record.source_id(), &uses)?;
             }
             if let Some(conference) = record.parent_id() {
                 if !exists_in(tx, EntityKind::Conference, conference)? {
@@ -1245,7 +1245,10 @@ mod tests {
             Change::Put { record: Record::Conference(Conference { numeric_id: "2002".into(), ..conference("B", "") }) },
         ]);
         assert!(results[0].is_ok());
-        assert!(matches!(&results[1], Err(DomainError::Conflict(m)) if m.contains("ID 2002 is used by the ongoing conference 'A'")), "{results:?}");
+        assert!(
+            matches!(&results[1], Err(DomainError::Invalid { field: "numeric_id", message }) if message.contains("ID 2002 is used by the ongoing conference 'A'")),
+            "{results:?}"
+        );
         let stray = Conference { numeric_id: "1001".into(), ..conference("Stray", "") };
         assert!(s.apply(Change::Put { record: Record::Conference(stray) }).is_err(), "the room's number");
         let own = Conference { numeric_id: "1001".into(), source_id: Some(room.id.clone()), ..conference("Board", "") };
