@@ -17,7 +17,7 @@ impl HotBackup {
             let st = self.st();
             (st.settings.peer_address.clone(), st.link.auth(), st.settings.clone())
         };
-        if !settings.enabled || peer.is_empty() || self.st().live.handing_over() {
+        if !settings.enabled || peer.is_empty() || self.st().live.handing_over() || self.unpaired() {
             return;
         }
         let timeout = Duration::from_millis(settings.detection_ms.into());

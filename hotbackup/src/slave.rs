@@ -38,6 +38,11 @@ impl HotBackup {
                 let st = self.st();
                 (st.settings.peer_address.clone(), st.link.auth(), st.settings.clone())
             };
+            if self.unpaired() {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                detector = FailureDetector::new(detection, Instant::now());
+                continue;
+            }
             // Settings changed while paired take effect here (a new detection time starts
             // the silence count again: never sooner than the administrator asked).
             let hb_every = Duration::from_millis(settings.heartbeat_ms.into());
@@ -48,6 +53,8 @@ impl HotBackup {
             }
             match self.follow(&peer, &token, hb_every, detection, &mut detector).await {
                 Ok(()) => {}
+                // A pairing that went away meanwhile: nothing to judge the Master by.
+                Err(_) if self.unpaired() => continue,
                 Err(e) => {
                     let now = Instant::now();
                     let network_up = self.own_network_up().await;

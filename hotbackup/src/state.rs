@@ -135,6 +135,19 @@ impl HotBackup {
         st.events.truncate(MAX_EVENTS);
     }
 
+    /// Whether this MCU is enabled but holds no pairing (its link was saved by an earlier
+    /// version); raises the alarm that says what to do. Such an MCU neither follows nor
+    /// takes over: it cannot tell anything about its peer.
+    pub(crate) fn unpaired(&self) -> bool {
+        if !self.st().link.credential.is_empty() {
+            return false;
+        }
+        self.alarm_once(&AlarmCode::ConfigurationConflict.text(
+            "this MCU holds no pairing with the paired MCU (Hot Backup was set up by an earlier version): disable and enable Hot Backup again on this MCU to pair.",
+        ));
+        true
+    }
+
     /// Raises the alarm for a refusal of the link itself — the paired MCU no longer accepts
     /// this MCU's credential, or something answers with another certificate than the pinned
     /// one — and says whether `e` was such a refusal.

@@ -340,3 +340,19 @@ async fn a_host_that_merely_answers_on_the_paired_address_can_neither_depose_the
     assert!(!names(&p.b).contains(&"Planted by the impostor".to_string()), "the Slave installed the impostor's data");
     assert_eq!(names(&p.b), vec!["Real".to_string()]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pairing_lost_in_an_upgrade_asks_for_enabling_again() {
+    let p = pair().await;
+    // What an earlier version's stored link reads as: nothing. Then the Master's process
+    // goes away (which a paired Slave takes over from at once).
+    p.b.st().link = crate::PeerLink::default();
+    p.wire.set_down(A, true);
+    until("B asks to pair again", || async {
+        p.b.status().await.events.iter().any(|e| e.alarm && e.text.contains("holds no pairing") && e.text.contains("enable Hot Backup again"))
+    })
+    .await;
+    // Knowing nothing it can trust about its peer, it does not take over.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(p.b.role(), LiveRole::Slave, "an MCU without a pairing took over");
+}
