@@ -25,6 +25,8 @@ struct Wire {
     down: Mutex<HashSet<String>>,
     /// Addresses behind a relay that shows this certificate fingerprint.
     relayed: Mutex<HashMap<String, String>>,
+    /// Addresses whose calls get no answer (a partition, a frozen process).
+    silent: Mutex<HashSet<String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -48,6 +50,15 @@ impl Wire {
             d.insert(peer.to_string());
         } else {
             d.remove(peer);
+        }
+    }
+
+    fn set_silent(&self, peer: &str, silent: bool) {
+        let mut s = lock(&self.silent);
+        if silent {
+            s.insert(peer.to_string());
+        } else {
+            s.remove(peer);
         }
     }
 
@@ -75,6 +86,10 @@ where
     F: std::future::Future<Output = Result<T, PeerError>> + Send + 'a,
 {
     Box::pin(async move {
+        if lock(&wire.silent).contains(peer) {
+            tokio::time::sleep(timeout).await;
+            return Err(CallError::Unreachable(peer.to_string()));
+        }
         let (hb, shown) = wire.route(peer)?;
         if let Some(pin) = pin {
             if pin != shown {
@@ -355,4 +370,38 @@ async fn a_pairing_lost_in_an_upgrade_asks_for_enabling_again() {
     // Knowing nothing it can trust about its peer, it does not take over.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(p.b.role(), LiveRole::Slave, "an MCU without a pairing took over");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_master_is_replaced_after_the_detection_time_and_a_split_brain_heals_with_an_export() {
+    let p = pair().await;
+    p.a.commit(profile("Before")).await.expect("commit");
+    // A partition: both alive, neither hears the other. No refusal, so the Slave waits
+    // out the detection time (400 ms here) before it takes over.
+    p.wire.set_silent(A, true);
+    p.wire.set_silent(B, true);
+    let t0 = Instant::now();
+    until("B takes over", || async { p.b.role() == LiveRole::Master }).await;
+    assert!(t0.elapsed() >= Duration::from_millis(400), "took over after {:?}, before the detection time", t0.elapsed());
+    assert!(p.b.status().await.events.iter().any(|e| e.alarm && e.text.contains("has not answered")), "{:?}", p.b.status().await.events);
+    // A carries on alone (its Slave is silent), B takes changes as the new Master.
+    let on_a = p.a.commit_report(profile("Only on A")).await.expect("A alone");
+    assert!(!on_a.mirrored, "a change made while the Slave is silent is not mirrored");
+    p.b.commit(profile("On B")).await.expect("B as Master");
+    // Heal: the lower epoch (A) steps down, exports what B lacks, and takes B's state.
+    p.wire.set_silent(A, false);
+    p.wire.set_silent(B, false);
+    until("A steps down", || async { p.a.role() == LiveRole::Slave }).await;
+    until("A in sync", || async { p.a.status().await.sync_status == SyncStatus::Ok }).await;
+    let mut got = names(&p.a);
+    got.sort();
+    assert_eq!(got, vec!["Before".to_string(), "On B".to_string()]);
+    let exported: Vec<String> = std::fs::read_dir(&p.a.inner.data_dir)
+        .expect("data dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("hot-backup-diverged-"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert_eq!(exported.len(), 1, "one export file");
+    assert!(exported[0].contains("Only on A"), "{}", exported[0]);
 }
