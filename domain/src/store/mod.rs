@@ -358,7 +358,7 @@ impl Store {
     /// Log entries after `seq`, oldest first, at most `limit`.
     pub fn changes_since(&self, seq: u64, limit: usize) -> Result<Vec<LogEntry>> {
         let conn = self.lock();
-        let mut stmt = conn.prepare("SELECT seq, epoch, at_ms, change FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let mut stmt = conn.prepare_cached("SELECT seq, epoch, at_ms, change FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
         let rows = stmt.query_map(params![seq, limit as i64], |r| {
             Ok((r.get::<_, u64>(0)?, r.get::<_, u64>(1)?, r.get::<_, Millis>(2)?, r.get::<_, String>(3)?))
         })?;

@@ -114,7 +114,7 @@ fn epochs_in(conn: &Connection) -> Result<Vec<EpochStart>> {
 
 fn position_in(conn: &Connection) -> Result<Position> {
     let last: Option<(u64, u64)> = conn
-        .query_row("SELECT seq, epoch FROM change_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .row("SELECT seq, epoch FROM change_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let base = Position { epoch: meta_u64(conn, "base_epoch")?.max(1), seq: meta_u64(conn, "base_seq")? };
     Ok(match last {
@@ -343,7 +343,7 @@ fn apply_replicated_in(tx: &Connection, entry: &LogEntry, master_epochs: &[Epoch
     let json = serde_json::to_string(&entry.change)?;
     if entry.seq <= have {
         let stored: Option<(u64, String)> = tx
-            .query_row("SELECT epoch, change FROM change_log WHERE seq = ?1", [entry.seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .row("SELECT epoch, change FROM change_log WHERE seq = ?1", [entry.seq], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         return match stored {
             Some((epoch, change)) if epoch == entry.epoch && change == json => Ok(ReplicaOutcome::AlreadyHad),
@@ -368,12 +368,12 @@ fn apply_replicated_in(tx: &Connection, entry: &LogEntry, master_epochs: &[Epoch
         let Some(start) = master_epochs.iter().find(|e| e.epoch == entry.epoch) else {
             return Err(ReplError::Diverged { seq: entry.seq });
         };
-        tx.execute(
+        tx.exec(
             "INSERT INTO epoch_history (epoch, start_seq, origin) VALUES (?1, ?2, ?3)",
             params![start.epoch, start.start_seq, start.origin],
         )?;
     }
-    tx.execute(
+    tx.exec(
         "INSERT INTO change_log (seq, epoch, at_ms, change) VALUES (?1, ?2, ?3, ?4)",
         params![entry.seq, entry.epoch, entry.at_ms, json],
     )?;
