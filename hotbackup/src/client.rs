@@ -104,8 +104,8 @@ impl PeerClient {
         Ok((sender, seen))
     }
 
-    /// An idle connection to `peer` checked against `pin`, or a new one.
-    async fn sender(&self, peer: &str, pin: &str, timeout: Duration) -> Result<SendRequest<Full<Bytes>>, CallError> {
+    /// An idle connection to `peer` checked against `pin` (`true`: reused), or a new one.
+    async fn sender(&self, peer: &str, pin: &str, timeout: Duration) -> Result<(SendRequest<Full<Bytes>>, bool), CallError> {
         loop {
             let found = {
                 let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
@@ -115,10 +115,10 @@ impl PeerClient {
             match found {
                 Some(mut c) => {
                     if c.sender.ready().await.is_ok() {
-                        return Ok(c.sender);
+                        return Ok((c.sender, true));
                     }
                 }
-                None => return Ok(self.connect(peer, Some(pin), timeout).await?.0),
+                None => return Ok((self.connect(peer, Some(pin), timeout).await?.0, false)),
             }
         }
     }
@@ -180,8 +180,16 @@ impl PeerClient {
         body: Option<Vec<u8>>,
         timeout: Duration,
     ) -> Result<T, CallError> {
-        let mut sender = self.sender(peer, &auth.pin, timeout).await?;
-        let answer = Self::send(peer, &mut sender, method, path, Some(&auth.credential), body, timeout).await;
+        let started = std::time::Instant::now();
+        let (mut sender, reused) = self.sender(peer, &auth.pin, timeout).await?;
+        let mut answer = Self::send(peer, &mut sender, method.clone(), path, Some(&auth.credential), body.clone(), timeout).await;
+        // A kept connection that the peer closed meanwhile (its process died or restarted)
+        // fails at once: asked again on a new connection, a dead peer's host refuses it
+        // (`Down`) instead of this looking like silence. Only reads are asked again.
+        if reused && method == Method::GET && matches!(answer, Err(CallError::Unreachable(_))) && started.elapsed() < timeout / 4 {
+            sender = self.connect(peer, Some(&auth.pin), timeout).await?.0;
+            answer = Self::send(peer, &mut sender, method, path, Some(&auth.credential), body, timeout).await;
+        }
         if !matches!(answer, Err(CallError::Unreachable(_))) {
             self.keep(peer, &auth.pin, sender);
         }
