@@ -112,8 +112,12 @@ async fn parallel_guesses(m: &Mcu) -> Result<String> {
 /// One request over the peer link's TLS from loopback address `from`: the status, the body
 /// and the fingerprint of the certificate the MCU showed.
 async fn peer_tls(from: &str, m: &Mcu, method: &str, path: &str, bearer: Option<&str>, body: &str) -> Result<(u16, String, String)> {
+    peer_tls_at(from, m.port, method, path, bearer, body).await
+}
+
+async fn peer_tls_at(from: &str, port: u16, method: &str, path: &str, bearer: Option<&str>, body: &str) -> Result<(u16, String, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let tcp = connect_from(from, &format!("127.0.0.1:{}", m.port)).await?;
+    let tcp = connect_from(from, &format!("127.0.0.1:{port}")).await?;
     let check = hotbackup::identity::Pinned::new(None);
     let connector = tokio_rustls::TlsConnector::from(check.client_config()?);
     let name = rustls_pki_types::ServerName::try_from(hotbackup::identity::PEER_SERVER_NAME)?.to_owned();
@@ -600,10 +604,16 @@ async fn tls(bin: &Path, dir: &Path) -> Result<String> {
         ensure!(answer.starts_with("HTTP/1.1 200"), "login over TLS: {}", answer.lines().next().unwrap_or("no answer"));
         let cookie = answer.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).unwrap_or("").to_string();
         ensure!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "cookie: {cookie}");
+        // The peer link on the same port shows its own certificate, not the HTTPS one.
+        let start = serde_json::json!({ "user": "admin", "version": VERSION, "nonce": "ab".repeat(32) }).to_string();
+        let (status, body, seen) = peer_tls_at("127.0.0.1", port, "POST", "/peer/v1/pair/start", None, &start).await?;
+        let own = hotbackup::identity::fingerprint(&std::fs::read(data.join("peer-link.crt"))?);
+        // (It answers as the peer link — here G1, this server runs another version.)
+        ensure!(status == 409 && body.contains("G1") && seen == own, "peer link next to HTTPS: {status} {body}; showed {seen}, its own is {own}");
         // Plain HTTP to the TLS port gets no page.
         let plain = reqwest::Client::builder().no_proxy().build()?.get(format!("http://127.0.0.1:{port}/healthz")).timeout(Duration::from_secs(5)).send().await;
         ensure!(plain.map(|r| !r.status().is_success()).unwrap_or(true), "plain HTTP was served on the TLS port");
-        Ok::<_, anyhow::Error>("login over TLS 200, cookie Secure; plain HTTP not served".to_string())
+        Ok::<_, anyhow::Error>("login over TLS 200, cookie Secure; the peer link beside it shows its own certificate; plain HTTP not served".to_string())
     }
     .await;
     let _ = child.kill();
