@@ -759,3 +759,24 @@ async fn next_after_login_is_a_local_path_only() {
         assert_eq!(r.location.as_deref(), Some("/"), "{next:?}");
     }
 }
+
+#[tokio::test]
+async fn on_a_fresh_mcu_a_form_without_a_profile_says_to_create_one_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    // The profile list is empty, so the browser sends no `profile_id` at all.
+    let forms: [(&str, Vec<(&str, &str)>); 3] = [
+        ("/api/save_meeting_room", vec![("id", ""), ("name", "Board"), ("numeric_id", "1001"), ("conference_password", ""), ("chairperson_password", "")]),
+        ("/api/save_entry_queue", vec![("id", ""), ("name", "Lobby"), ("numeric_id", "1002"), ("ivr_service_id", ""), ("conference_password", ""), ("chairperson_password", "")]),
+        (
+            "/api/save_reservation",
+            vec![("id", ""), ("name", "Weekly"), ("numeric_id", "1003"), ("start", "2030-01-01T10:00"), ("duration", "1:00"), ("recurrence", "none"), ("participants", "")],
+        ),
+    ];
+    for (path, form) in forms {
+        let r = call(&app, path, &form, Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.body);
+        assert!(r.body.contains("profile_id") && r.body.contains("create one first"), "{path}: {}", r.body);
+    }
+}

@@ -891,12 +891,14 @@ pub async fn save_meeting_room(
     id: String,
     name: String,
     numeric_id: String,
-    profile_id: String,
+    // Absent when the form's list is empty (no profile yet): the rule says what to do.
+    profile_id: Option<String>,
     conference_password: String,
     chairperson_password: String,
 ) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageResources).await?;
+        let profile_id = profile_id.unwrap_or_default();
         let profiles = st.db(|s| s.list::<Profile>()).await?;
         let id = if id.is_empty() { domain::store::new_id() } else { id };
         let room = domain::resources::meeting_room(id, &name, &numeric_id, &profile_id, &conference_password, &chairperson_password, &profiles)?;

@@ -41,7 +41,8 @@ pub async fn save_reservation(
     id: String,
     name: String,
     numeric_id: String,
-    profile_id: String,
+    // Absent when the form's list is empty (no profile yet): the rule says what to do.
+    profile_id: Option<String>,
     start: String,
     duration: String,
     recurrence: String,
@@ -50,6 +51,7 @@ pub async fn save_reservation(
 ) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageResources).await?;
+        let profile_id = profile_id.unwrap_or_default();
         let profiles = st.db(|s| s.list::<Profile>()).await?;
         let free = if numeric_id.trim().is_empty() {
             domain::resources::free_numeric_id(&super::services::id_uses(&st).await?)

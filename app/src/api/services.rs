@@ -58,13 +58,15 @@ pub async fn save_entry_queue(
     id: String,
     name: String,
     numeric_id: String,
-    profile_id: String,
+    // Absent when the form's list is empty (no profile yet): the rule says what to do.
+    profile_id: Option<String>,
     ivr_service_id: String,
     conference_password: String,
     chairperson_password: String,
 ) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageResources).await?;
+        let profile_id = profile_id.unwrap_or_default();
         let (profiles, ivrs) = st.db(|s| Ok((s.list::<Profile>()?, s.list::<IvrService>()?))).await?;
         let id = if id.is_empty() { domain::store::new_id() } else { id };
         let q = domain::resources::entry_queue(
