@@ -16,6 +16,13 @@ pub fn participant_address(protocol: Protocol, raw: &str) -> Result<String, Doma
     if let Ok(ip) = v.parse::<std::net::IpAddr>() {
         return Ok(ip.to_string());
     }
+    // Four dot-separated numbers are meant as an IPv4 address: one that is not valid
+    // ("999.1.1.1") is refused, not taken as an alias or host name.
+    let bad_ipv4 = |s: &str| s.split('.').count() == 4 && s.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if bad_ipv4(v) || v.rsplit_once('@').is_some_and(|(_, host)| bad_ipv4(host) && host.parse::<std::net::Ipv4Addr>().is_err()) {
+        let ip = v.rsplit_once('@').map(|(_, h)| h).unwrap_or(v);
+        return Err(DomainError::invalid("address", format!("'{ip}' is not a valid IP address (four numbers 0–255).")));
+    }
     let ok_chars = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'));
     match protocol {
         Protocol::H323 => {
@@ -172,6 +179,12 @@ mod tests {
         for (p, bad) in [(Protocol::Sip, "alice"), (Protocol::Sip, "@host"), (Protocol::H323, "a b"), (Protocol::H323, ""), (Protocol::Sip, "a@b c")] {
             assert!(participant_address(p, bad).is_err(), "{bad}");
         }
+        // An invalid dotted IPv4 is not an alias or a host name.
+        for (p, bad) in [(Protocol::H323, "999.1.1.1"), (Protocol::Sip, "999.1.1.1"), (Protocol::Sip, "bob@10.0.0.256")] {
+            let e = participant_address(p, bad).expect_err(bad).to_string();
+            assert!(e.contains("not a valid IP address"), "{bad}: {e}");
+        }
+        assert_eq!(participant_address(Protocol::H323, "1.2.3").ok().as_deref(), Some("1.2.3"), "three numbers stay an alias");
     }
 
     #[test]
