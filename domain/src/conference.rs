@@ -48,6 +48,19 @@ pub fn participant_address(protocol: Protocol, raw: &str) -> Result<String, Doma
     }
 }
 
+/// A dial-out goes to an endpoint at most once per conference: the same address (same
+/// protocol) already dialled out is refused, naming who has it. Dial-ins are not limited
+/// (several endpoints may call in from behind one address).
+pub fn check_not_dialled_out(protocol: Protocol, address: &str, participants: &[Participant]) -> Result<(), DomainError> {
+    match participants
+        .iter()
+        .find(|p| p.direction == Direction::DialOut && p.protocol == protocol && p.address.eq_ignore_ascii_case(address))
+    {
+        Some(p) => Err(DomainError::invalid("address", format!("'{address}' is already dialled in this conference ('{}').", p.name))),
+        None => Ok(()),
+    }
+}
+
 /// A conference or participant display name: 1–80 printable characters.
 pub fn display_name(field: &'static str, raw: &str) -> Result<String, DomainError> {
     let v = raw.trim();
@@ -167,6 +180,28 @@ impl ParticipantAction {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_is_dialled_out_once_per_conference() {
+        let p = |dir: Direction, protocol: Protocol, address: &str| Participant {
+            id: "p".into(),
+            conference_id: "c".into(),
+            name: "Lisbon".into(),
+            address: address.into(),
+            protocol,
+            direction: dir,
+            state: ParticipantState::Disconnected,
+            audio_muted: false,
+            video_muted: false,
+            chairperson: false,
+        };
+        let there = [p(Direction::DialOut, Protocol::H323, "10.0.0.7"), p(Direction::DialIn, Protocol::Sip, "sip:a@b")];
+        let e = check_not_dialled_out(Protocol::H323, "10.0.0.7", &there).expect_err("twice").to_string();
+        assert!(e.contains("already dialled") && e.contains("Lisbon"), "{e}");
+        assert!(check_not_dialled_out(Protocol::Sip, "10.0.0.7", &there).is_ok(), "another protocol");
+        assert!(check_not_dialled_out(Protocol::Sip, "sip:a@b", &there).is_ok(), "a dial-in does not count");
+        assert!(check_not_dialled_out(Protocol::H323, "10.0.0.8", &there).is_ok());
+    }
 
     #[test]
     fn addresses_per_protocol() {

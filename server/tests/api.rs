@@ -780,3 +780,25 @@ async fn on_a_fresh_mcu_a_form_without_a_profile_says_to_create_one_first() {
         assert!(r.body.contains("profile_id") && r.body.contains("create one first"), "{path}: {}", r.body);
     }
 }
+
+#[tokio::test]
+async fn an_address_is_dialled_out_once_per_conference() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let r = call(&app, "/api/add_conference", &[("name", "Weekly"), ("numeric_id", "4242")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let list = call(&app, "/api/list_conferences", &[], Some(&admin)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&list.body).expect("json");
+    let cid = v.as_array().and_then(|a| a.first()).and_then(|c| c["id"].as_str().or(c["conference"]["id"].as_str())).expect("conference id").to_string();
+    let dial = |name: &'static str, address: &'static str| {
+        let (app, admin, cid) = (app.clone(), admin.clone(), cid.clone());
+        async move { call(&app, "/api/add_participant", &[("conference_id", cid.as_str()), ("name", name), ("address", address), ("protocol", "h323")], Some(&admin)).await }
+    };
+    assert_eq!(dial("Lisbon", "10.0.0.7").await.status, StatusCode::OK);
+    let again = dial("Lisbon again", "10.0.0.7").await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", again.body);
+    assert!(again.body.contains("already dialled") && again.body.contains("Lisbon"), "{}", again.body);
+    assert_eq!(dial("Porto", "10.0.0.8").await.status, StatusCode::OK);
+}

@@ -459,6 +459,11 @@ async fn add_participant_as(
     let name = domain::conference::display_name("name", name)?;
     let address = domain::conference::participant_address(protocol, address)?;
     let conference = find_conference(st, conference_id).await?;
+    if direction == domain::Direction::DialOut {
+        let cid = conference.id.clone();
+        let present = st.db(move |s| s.participants_of(&cid)).await?;
+        domain::conference::check_not_dialled_out(protocol, &address, &present)?;
+    }
     let (connected, capacity) = port_use(st).await?;
     domain::conference::check_capacity(connected, capacity)?;
     let p = domain::Participant {
