@@ -39,6 +39,9 @@ pub struct AppState {
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Open event streams per session, to bound them.
     pub event_streams: StreamCounter,
+    /// This MCU's peer-link key and certificate (made at first start); the listener
+    /// shows it to the peer link.
+    pub peer_identity: hotbackup::identity::PeerIdentity,
 }
 
 #[derive(Clone, Debug, Default)]

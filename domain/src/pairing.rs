@@ -145,6 +145,11 @@ pub fn random_hex() -> String {
     hex::encode(b)
 }
 
+/// Whether `v` has the form [`random_hex`] gives (what a peer sends as a nonce or salt).
+pub fn is_random_hex(v: &str) -> bool {
+    v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// A G2 verifier as it crosses the link: keyed by the request's random salt, so the same
 /// user and password give a different value in every exchange. Empty stays empty (a user
 /// without a verifier never matches).

@@ -14,6 +14,19 @@ pub const MAX_LOGIN_NAME: usize = 64;
 /// A login attempt's name and password, bounded before anything else looks at them:
 /// the name trimmed, 1–64 characters without control characters; the password 1–128.
 pub fn login_credentials(name: &str, password: &str) -> Result<(String, String), DomainError> {
+    let name = login_name(name)?;
+    if password.is_empty() {
+        return Err(DomainError::invalid("password", "Enter your password."));
+    }
+    if password.chars().count() > PASSWORD_MAX {
+        return Err(DomainError::invalid("password", format!("A password has at most {PASSWORD_MAX} characters.")));
+    }
+    Ok((name, password.to_string()))
+}
+
+/// The name of a login attempt (also the peer link's pairing), bounded the same way:
+/// trimmed, 1–64 characters without control characters.
+pub fn login_name(name: &str) -> Result<String, DomainError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(DomainError::invalid("username", "Enter your user name."));
@@ -21,13 +34,7 @@ pub fn login_credentials(name: &str, password: &str) -> Result<(String, String),
     if name.chars().count() > MAX_LOGIN_NAME || name.chars().any(char::is_control) {
         return Err(DomainError::invalid("username", format!("A user name has at most {MAX_LOGIN_NAME} printable characters.")));
     }
-    if password.is_empty() {
-        return Err(DomainError::invalid("password", "Enter your password."));
-    }
-    if password.chars().count() > PASSWORD_MAX {
-        return Err(DomainError::invalid("password", format!("A password has at most {PASSWORD_MAX} characters.")));
-    }
-    Ok((name.to_string(), password.to_string()))
+    Ok(name.to_string())
 }
 
 /// Where to go after logging in: a path on this site, or "/" for anything else. Only

@@ -94,7 +94,7 @@ impl HotBackup {
 
     /// `GET /peer/v1/facts`: the users' verifiers keyed by the caller's `salt`.
     pub async fn facts(&self, salt: &str) -> Result<PeerFacts, PeerError> {
-        if salt.len() != 64 || !salt.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !domain::pairing::is_random_hex(salt) {
             return Err(PeerError::BadRequest("malformed salt".into()));
         }
         let salt = salt.to_string();

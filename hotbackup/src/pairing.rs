@@ -113,7 +113,7 @@ impl HotBackup {
                 s.version, self.inner.me.version
             )));
         }
-        if s.nonce.len() != 64 || !s.nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !pairing::is_random_hex(&s.nonce) {
             return Err(PeerError::BadRequest("malformed pairing nonce".into()));
         }
         let user = s.user.clone();

@@ -45,8 +45,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         return Ok(());
     }
     let state = build_state(&cfg).await?;
-    // Made by `build_state` at first start; here for the listener.
-    let peer = hotbackup::identity::PeerIdentity::load_or_create(&cfg.data_dir)?;
+    let peer = state.peer_identity.clone();
     let tls = server::serve::Tls {
         web: match (&cfg.tls_cert, &cfg.tls_key) {
             (Some(cert), Some(key)) => Some(server::serve::tls_config(cert, key, &peer)?),

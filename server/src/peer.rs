@@ -59,12 +59,13 @@ async fn small_json<T: serde::de::DeserializeOwned>(req: axum::extract::Request,
 
 /// Pairing, step 1: no password work here, nothing kept but a bounded list of nonces.
 async fn pair_start(State(st): State<AppState>, req: axum::extract::Request) -> Response {
-    let s: PairStart = match small_json(req, "pairing request").await {
+    let mut s: PairStart = match small_json(req, "pairing request").await {
         Ok(s) => s,
         Err(e) => return reply::<()>(Err(e)),
     };
-    if let Err(e) = domain::validate::login_credentials(&s.user, "-") {
-        return reply::<()>(Err(PeerError::BadRequest(e.to_string())));
+    match domain::validate::login_name(&s.user) {
+        Ok(user) => s.user = user,
+        Err(e) => return reply::<()>(Err(PeerError::BadRequest(e.to_string()))),
     }
     reply(st.hb.serve_pair_start(s).await)
 }
@@ -73,14 +74,15 @@ async fn pair_start(State(st): State<AppState>, req: axum::extract::Request) -> 
 /// page (per name and client address, and per address).
 async fn pair_finish(State(st): State<AppState>, req: axum::extract::Request) -> Response {
     let client = app::state::client_ip_in(req.extensions());
-    let f: PairFinish = match small_json(req, "pairing proof").await {
+    let mut f: PairFinish = match small_json(req, "pairing proof").await {
         Ok(f) => f,
         Err(e) => return reply::<()>(Err(e)),
     };
-    let user = match domain::validate::login_credentials(&f.user, "-") {
-        Ok((user, _)) => user,
+    let user = match domain::validate::login_name(&f.user) {
+        Ok(user) => user,
         Err(e) => return reply::<()>(Err(PeerError::BadRequest(e.to_string()))),
     };
+    f.user = user.clone();
     let ticket = match st.throttle.begin(&user, client) {
         Ok(t) => t,
         Err(r) => {
