@@ -37,10 +37,17 @@ pub enum CallError {
 
 /// What the engine presents on each call and expects of the answer: the pairing credential
 /// the paired MCU issued, and that MCU's certificate fingerprint.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct LinkAuth {
     pub credential: String,
     pub pin: String,
+}
+
+/// Without the credential: it must never reach a log.
+impl std::fmt::Debug for LinkAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkAuth").field("credential", &"(hidden)").field("pin", &self.pin).finish()
+    }
 }
 
 /// What the peer sends with a refusal.

@@ -24,13 +24,20 @@ const PENDING: usize = 16;
 const PENDING_FOR: Duration = Duration::from_secs(30);
 
 /// What this MCU holds to call the paired MCU (never synced, never shown).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct PeerLink {
     pub(crate) user: String,
     /// The credential the paired MCU issued to this one.
     pub(crate) credential: String,
     /// The paired MCU's certificate fingerprint.
     pub(crate) pin: String,
+}
+
+/// Without the credential: it must never reach a log.
+impl std::fmt::Debug for PeerLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerLink").field("user", &self.user).field("credential", &"(hidden)").field("pin", &self.pin).finish()
+    }
 }
 
 impl PeerLink {
