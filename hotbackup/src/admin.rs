@@ -164,7 +164,11 @@ impl HotBackup {
         let done = match result {
             Ok(hb) => {
                 self.become_slave(
-                    format!("Planned switch-over: {} is now the Master (epoch {}); this MCU is its Slave.", hb.name, hb.position.epoch),
+                    format!(
+                        "Planned switch-over: {} is now the Master (epoch {}); this MCU is its Slave.",
+                        hb.name,
+                        hb.epochs.iter().map(|e| e.epoch).max().unwrap_or(hb.position.epoch)
+                    ),
                     false,
                 )
                 .await

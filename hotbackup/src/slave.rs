@@ -55,6 +55,9 @@ impl HotBackup {
                 Ok(()) => {}
                 // A pairing that went away meanwhile: nothing to judge the Master by.
                 Err(_) if self.unpaired() => continue,
+                // Handed over to (a planned switch-over): the old Master's refusals now
+                // are the expected end of following, not an alarm.
+                Err(_) if self.role() != LiveRole::Slave => return,
                 Err(e) => {
                     let now = Instant::now();
                     let network_up = self.own_network_up().await;

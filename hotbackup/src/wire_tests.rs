@@ -263,6 +263,14 @@ async fn a_planned_switch_over_swaps_the_roles_and_loses_nothing() {
     let c = p.b.commit_report(profile("On B")).await.expect("commit on the new Master");
     assert!(c.mirrored);
     assert_eq!(names(&p.a).len(), 6, "{:?}", names(&p.a));
+    // A planned switch-over is not an alarm on either MCU, and both name the new epoch.
+    for (who, hb) in [("A", &p.a), ("B", &p.b)] {
+        let s = hb.status().await;
+        let alarms: Vec<_> = s.events.iter().filter(|e| e.alarm).map(|e| e.text.clone()).collect();
+        assert!(alarms.is_empty(), "{who} raised {alarms:?}");
+        let last = s.events.iter().find(|e| e.text.contains("switch-over")).map(|e| e.text.clone()).unwrap_or_default();
+        assert!(last.contains(&format!("epoch {}", s.epoch)), "{who}: {last:?} at epoch {}", s.epoch);
+    }
     // Only the Master can hand over.
     assert!(p.a.trigger_failover().await.is_err());
 }
