@@ -1,7 +1,9 @@
 //! The HTML document, the routes, and the frame (header, navigation, login guard) that
 //! every page but the login page sits in.
 
-use crate::api::{get_hot_backup_badge, get_shell, Logout, Shell};
+use crate::api::{get_shell, Logout, Shell};
+use crate::live::HbLive;
+use domain::hotbackup::{LiveRole, SyncStatus};
 use crate::components::ErrorMsg;
 use crate::pages::*;
 use domain::Permission;
@@ -67,30 +69,45 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Navigation entries: label, path, and what the user must be allowed to see it.
-const NAV: [(&str, &str, Permission); 11] = [
-    ("Conferences", "/conferences", Permission::ViewConferences),
-    ("Reservations", "/reservations", Permission::ViewResources),
-    ("Meeting Rooms", "/meeting-rooms", Permission::ViewResources),
-    ("Profiles", "/profiles", Permission::ViewResources),
-    ("Entry Queues", "/entry-queues", Permission::ViewResources),
-    ("IVR Services", "/ivr-services", Permission::ViewResources),
-    ("Recording Links", "/recording-links", Permission::ViewResources),
-    ("Network", "/network", Permission::ViewConfiguration),
-    ("Users", "/users", Permission::ViewUsers),
-    ("Hot Backup", "/hot-backup", Permission::ViewConfiguration),
-    ("System", "/system", Permission::ViewConfiguration),
+type NavItem = (&'static str, &'static str, Permission);
+
+/// The menu as an RMX administrator knows it: the daily pages first, then the
+/// conferencing resources and the MCU's setup folded in groups (label, path, and what the
+/// user must be allowed to see it).
+const NAV: [(Option<&str>, &[NavItem]); 3] = [
+    (None, &[
+        ("Conferences", "/conferences", Permission::ViewConferences),
+        ("Reservations", "/reservations", Permission::ViewResources),
+        ("Meeting Rooms", "/meeting-rooms", Permission::ViewResources),
+    ]),
+    (Some("Resources"), &[
+        ("Profiles", "/profiles", Permission::ViewResources),
+        ("Entry Queues", "/entry-queues", Permission::ViewResources),
+        ("IVR Services", "/ivr-services", Permission::ViewResources),
+        ("Recording Links", "/recording-links", Permission::ViewResources),
+    ]),
+    (Some("Setup"), &[
+        ("Network", "/network", Permission::ViewConfiguration),
+        ("Hot Backup", "/hot-backup", Permission::ViewConfiguration),
+        ("Users", "/users", Permission::ViewUsers),
+        ("System", "/system", Permission::ViewConfiguration),
+    ]),
 ];
 
 #[component]
 fn Frame() -> impl IntoView {
-    let shell = Resource::new(|| (), |_| get_shell());
+    let here = use_location();
+    // The Hot Backup page's panel comes with the first answer when that page is asked for.
+    let full = here.pathname.get_untracked().starts_with("/hot-backup");
+    let shell = Resource::new(|| (), move |_| get_shell(full));
     let changes = RwSignal::new(0u64);
+    let hb = HbLive { snap: RwSignal::new(None), full: RwSignal::new(full) };
     provide_context(crate::live::LiveChanges(changes));
+    provide_context(hb);
     // Browser only: one event stream for every page inside the frame.
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
-        crate::live::connect(changes);
+        crate::live::connect(changes, hb);
         #[cfg(not(feature = "hydrate"))]
         let _ = changes;
     });
@@ -99,50 +116,78 @@ fn Frame() -> impl IntoView {
         <Transition fallback=|| view! { <header class="top"><span class="brand">"MCU"</span></header> }>
             {move || Suspend::new(async move {
                 match shell.await {
-                    Ok(s) => Either::Left(frame_header(s)),
+                    Ok(s) => Either::Left(frame_view(s, hb)),
                     Err(e) => Either::Right(view! { <header class="top"><ErrorMsg error=e/></header> }),
                 }
             })}
         </Transition>
-        <main id="main" tabindex="-1">
-            <Outlet/>
-        </main>
     }
 }
 
-fn frame_header(s: Shell) -> impl IntoView {
+/// The header, the Slave's banner and the page. The page is rendered only once the shell
+/// (who is logged in, the Hot Backup state) is known, so its read-only mode is right from
+/// the first paint.
+fn frame_view(s: Shell, hb: HbLive) -> impl IntoView {
     let Some(user) = s.user else {
         let here = use_location();
         let next = format!("/login?next={}", here.pathname.get_untracked());
         return Either::Left(view! { <Redirect path=next/> });
     };
+    if hb.snap.with_untracked(|l| l.is_none()) {
+        hb.snap.set(s.live);
+    }
     let (menu_open, set_menu_open) = signal(false);
     let logout = ServerAction::<Logout>::new();
-    let links = NAV
-        .into_iter()
-        .filter(|(_, _, p)| user.role.can(*p))
-        .map(|(label, href, _)| {
-            view! { <li><A href=href on:click=move |_| set_menu_open.set(false)>{label}</A></li> }
+    let here = use_location();
+    let groups = NAV
+        .iter()
+        .filter_map(|(group, items)| {
+            let items: Vec<_> = items.iter().filter(|(_, _, p)| user.role.can(*p)).copied().collect();
+            (!items.is_empty()).then_some((*group, items))
+        })
+        .map(|(group, items)| {
+            let links = items
+                .into_iter()
+                .map(|(label, href, _)| view! { <li><A href=href on:click=move |_| set_menu_open.set(false)>{label}</A></li> })
+                .collect_view();
+            match group {
+                None => Either::Left(links),
+                Some(name) => {
+                    let paths: Vec<&'static str> = NAV.iter().filter(|(g, _)| *g == Some(name)).flat_map(|(_, i)| i.iter().map(|(_, h, _)| *h)).collect();
+                    let current = move || paths.iter().any(|p| here.pathname.get().starts_with(p));
+                    let open = RwSignal::new(false);
+                    let id = format!("nav-{}", name.to_lowercase());
+                    Either::Right(view! {
+                        <li class="group" class:current=current on:focusout=move |ev| close_when_focus_leaves(ev, open)
+                            on:click=move |ev| close_after_link(ev, open)>
+                            <button type="button" class="group-toggle" aria-expanded=move || open.get().to_string() aria-controls=id.clone()
+                                on:click=move |_| open.update(|o| *o = !*o)>{name}</button>
+                            <ul id=id class="submenu" class:open=move || open.get()>{links}</ul>
+                        </li>
+                    })
+                }
+            }
         })
         .collect_view();
+    let menu_for_phone = move |_| set_menu_open.update(|o| *o = !*o);
     Either::Right(view! {
         <header class="top">
             <div class="brand">
                 <span class="mcu-name">{s.info.name.clone()}</span>
                 <span class="mcu-meta">{format!("{} · v{}", s.info.model.label(), s.info.version)}</span>
             </div>
-            <HbBadge initial=s.hot_backup.clone()/>
+            <HbBadge hb=hb/>
             <button
                 type="button"
                 class="menu-toggle"
                 aria-controls="nav"
                 aria-expanded=move || menu_open.get().to_string()
-                on:click=move |_| set_menu_open.update(|o| *o = !*o)
+                on:click=menu_for_phone
             >
                 "Menu"
             </button>
             <nav id="nav" aria-label="Main" class:open=move || menu_open.get()>
-                <ul>{links}</ul>
+                <ul class="menu">{groups}</ul>
                 <div class="who">
                     <span class="user">{user.name.clone()}" "<small>"("{user.role.label()}")"</small></span>
                     <ActionForm action=logout>
@@ -151,26 +196,66 @@ fn frame_header(s: Shell) -> impl IntoView {
                 </div>
             </nav>
         </header>
+        <MirrorBanner hb=hb/>
+        <main id="main" tabindex="-1">
+            <Outlet/>
+        </main>
     })
 }
 
-/// The Hot Backup role badge, refreshed every two seconds (browser only).
-#[component]
-fn HbBadge(initial: String) -> impl IntoView {
-    let (text, set_text) = signal(initial);
-    Effect::new(move |_| {
-        let refresh = move || {
-            leptos::task::spawn_local(async move {
-                if let Ok(t) = get_hot_backup_badge().await {
-                    set_text.set(t);
-                }
-            })
-        };
-        if let Ok(h) = set_interval_with_handle(refresh, std::time::Duration::from_secs(2)) {
-            on_cleanup(move || h.clear());
+/// A menu group folds when the focus leaves it (a click elsewhere, Tab past its end)...
+fn close_when_focus_leaves(ev: leptos::ev::FocusEvent, open: RwSignal<bool>) {
+    use leptos::wasm_bindgen::JsCast;
+    let group = ev.current_target().and_then(|t| t.dyn_into::<leptos::web_sys::Node>().ok());
+    let to = ev.related_target().and_then(|t| t.dyn_into::<leptos::web_sys::Node>().ok());
+    if let (Some(group), to) = (group, to) {
+        if !group.contains(to.as_ref()) {
+            open.set(false);
         }
-    });
-    view! { <a href="/hot-backup" class="badge hb-badge" title="Hot Backup role and Sync Status">{text}</a> }
+    }
+}
+
+/// ...and once one of its pages was chosen.
+fn close_after_link(ev: leptos::ev::MouseEvent, open: RwSignal<bool>) {
+    use leptos::wasm_bindgen::JsCast;
+    if ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok()).is_some_and(|e| e.tag_name().eq_ignore_ascii_case("a")) {
+        open.set(false);
+    }
+}
+
+/// The Hot Backup role badge, from the shared live state.
+#[component]
+fn HbBadge(hb: HbLive) -> impl IntoView {
+    let snap = hb.snap;
+    let text = move || snap.with(|l| l.as_ref().map(|l| l.badge()).unwrap_or_default());
+    let class = move || {
+        snap.with(|l| match l.as_ref().map(|l| (l.status.role, l.status.sync_status)) {
+            Some((LiveRole::Standalone, _)) | None => "badge hb-badge",
+            Some((_, SyncStatus::Ok)) => "badge hb-badge sync-ok",
+            Some((_, SyncStatus::Fail)) => "badge hb-badge sync-fail",
+            Some(_) => "badge hb-badge sync-attempting",
+        })
+    };
+    view! { <a href="/hot-backup" class=class title="Hot Backup role and Sync Status" data-testid="hb-badge">{text}</a> }
+}
+
+/// On a Slave, above every page: its synced state is a read-only mirror, changed on the
+/// Master (a link to the same page there).
+#[component]
+fn MirrorBanner(hb: HbLive) -> impl IntoView {
+    let here = use_location();
+    move || {
+        let l = hb.snap.get().filter(|l| l.read_only())?;
+        let search = here.search.get();
+        let query = if search.is_empty() || search.starts_with('?') { search } else { format!("?{search}") };
+        let href = l.master_url.clone().map(|u| format!("{u}{}{query}", here.pathname.get()));
+        Some(view! {
+            <div class="mirror-banner" role="status" data-testid="mirror-banner">
+                <span>"Read-only mirror of "<strong>{l.master_name()}</strong>" — make changes there."</span>
+                {href.map(|h| view! { <a href=h>"Open this page on the Master"</a> })}
+            </div>
+        })
+    }
 }
 
 #[component]

@@ -3,6 +3,14 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 
+/// Controls that change the mirrored (synced) state: disabled on a Slave, where the
+/// server refuses them too (G5); the banner above the page says where to make changes.
+#[component]
+pub fn Mirrored(children: Children) -> impl IntoView {
+    let read_only = crate::live::use_read_only();
+    view! { <fieldset class="mirrored" disabled=read_only>{children()}</fieldset> }
+}
+
 /// An error above a form or in place of a list, announced to screen readers.
 #[component]
 pub fn ErrorMsg(error: AppError) -> impl IntoView {
@@ -157,6 +165,7 @@ where
         <leptos_meta::Title text=title/>
         <h1>{title}</h1>
         {statuses.into_iter().map(|r| view! { <FormStatus result=r/> }).collect_view()}
+        <Mirrored>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 form_data.await.ok().and_then(new_form).map(|form| view! {
@@ -175,6 +184,7 @@ where
                 }
             })}
         </Transition>
+        </Mirrored>
     }
 }
 

@@ -97,6 +97,9 @@ struct Inner {
     /// Something the pages show changed (a change committed or replicated here, a role
     /// change): the newest seq. Feeds the browsers' live updates.
     changes: broadcast::Sender<u64>,
+    /// Counts the events of the event log (and role changes): the pages' Hot Backup state
+    /// (header badge, panel, read-only mode) is fetched again at each.
+    status_events: watch::Sender<u64>,
     /// Group commit: changes waiting for the committer task, and whether it runs.
     queue: std::sync::Mutex<(Vec<Queued>, bool)>,
     /// Pairings started here (as responder) and not yet finished.
@@ -186,6 +189,7 @@ impl HotBackup {
                 takeovers: watch::channel(0).0,
                 wake: Notify::new(),
                 changes: broadcast::channel(256).0,
+                status_events: watch::channel(0).0,
                 queue: std::sync::Mutex::new((Vec::new(), false)),
                 pending: Mutex::new(VecDeque::new()),
                 decoy_secret: {
@@ -238,6 +242,16 @@ impl HotBackup {
 
     fn changed(&self, seq: u64) {
         let _ = self.inner.changes.send(seq);
+    }
+
+    /// Bumped at each event-log entry and role change: what the pages' live Hot Backup
+    /// state follows (besides its once-a-second refresh of lag and peer state).
+    pub fn subscribe_status(&self) -> watch::Receiver<u64> {
+        self.inner.status_events.subscribe()
+    }
+
+    pub(crate) fn status_changed(&self) {
+        self.inner.status_events.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// The current live role.

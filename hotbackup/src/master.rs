@@ -135,11 +135,17 @@ impl HotBackup {
             };
             m.slave_seen = Some(Instant::now());
             m.slave_acked = m.slave_acked.max(acked);
+            let newly_in_sync = after == last && !m.slave_in_sync;
             if after == last {
                 m.slave_in_sync = true;
             }
             st.peer_seq = Some(after);
+            let newly_up = st.peer_state != PeerState::Up;
             st.peer_state = PeerState::Up;
+            if newly_in_sync || newly_up {
+                // The badge turns to "Sync OK" at once, not at the pages' next refresh.
+                self.status_changed();
+            }
             st.last_sync_ms = Some(now_ms());
             self.inner.acked.send_if_modified(|a| {
                 let newer = acked > *a;

@@ -123,16 +123,20 @@ impl HotBackup {
     }
 
     pub(crate) fn event(&self, alarm: bool, text: impl Into<String>) {
-        self.changed(*self.inner.committed.borrow());
         let text = text.into();
         if alarm {
             tracing::warn!(target: "hotbackup", "{text}");
         } else {
             tracing::info!(target: "hotbackup", "{text}");
         }
-        let mut st = self.st();
-        st.events.push_front(HbEvent { at_ms: now_ms(), alarm, text });
-        st.events.truncate(MAX_EVENTS);
+        {
+            let mut st = self.st();
+            st.events.push_front(HbEvent { at_ms: now_ms(), alarm, text });
+            st.events.truncate(MAX_EVENTS);
+        }
+        // Announced once the entry is in: a page that fetches at once sees it.
+        self.changed(*self.inner.committed.borrow());
+        self.status_changed();
     }
 
     /// Whether this MCU is enabled but holds no pairing (its link was saved by an earlier

@@ -25,6 +25,7 @@ impl HotBackup {
             self.inner.acked.send_replace(0);
         }
         self.apply_write_mode();
+        self.status_changed();
     }
 
     pub(crate) fn apply_write_mode(&self) {

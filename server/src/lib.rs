@@ -286,6 +286,7 @@ async fn events(State(st): State<AppState>, headers: axum::http::HeaderMap) -> R
         st: AppState,
         token: String,
         changes: tokio::sync::broadcast::Receiver<u64>,
+        status: tokio::sync::watch::Receiver<u64>,
         sessions: tokio::sync::watch::Receiver<u64>,
         stopping: tokio::sync::watch::Receiver<bool>,
         checked: tokio::time::Instant,
@@ -293,6 +294,7 @@ async fn events(State(st): State<AppState>, headers: axum::http::HeaderMap) -> R
     }
     let s = Stream {
         changes: st.hb.subscribe_changes(),
+        status: st.hb.subscribe_status(),
         sessions: st.sessions.watch(),
         stopping: st.stopping.subscribe(),
         checked: tokio::time::Instant::now(),
@@ -317,6 +319,14 @@ async fn events(State(st): State<AppState>, headers: axum::http::HeaderMap) -> R
                     Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => return None,
                 },
+                // The Hot Backup state changed (an event, a role change): the header badge,
+                // the panel and the read-only mode are fetched again at once.
+                changed = s.status.changed() => {
+                    if changed.is_err() {
+                        return None;
+                    }
+                    return Some((Ok(Event::default().event("hb").data("")), s));
+                }
                 _ = app::state::until_true(&mut s.stopping) => return None,
                 changed = s.sessions.changed() => {
                     if changed.is_err() || !session_holds(&s.st, &s.token).await {

@@ -21,46 +21,94 @@ use crate::state::{answer, require, state};
 #[cfg(feature = "ssr")]
 use domain::Permission;
 
-/// What every page's frame shows: this MCU and who is logged in.
+/// What every page's frame shows: this MCU, who is logged in, and (when someone is) the
+/// Hot Backup state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shell {
     pub info: SystemInfo,
     pub user: Option<UserView>,
-    /// Hot Backup role badge text.
-    pub hot_backup: String,
+    pub live: Option<LiveHb>,
 }
 
+/// `full`: with the Hot Backup page's event log and checks (that page is being shown).
 #[server(endpoint = "get_shell")]
-pub async fn get_shell() -> Result<Shell, AppError> {
-    answer(async {
+pub async fn get_shell(full: bool) -> Result<Shell, AppError> {
+    answer(async move {
         let st = state()?;
         let user = crate::state::current_user(&st).await?;
-        let hot_backup = hot_backup_badge(&st.hb.status().await);
-        Ok(Shell { info: st.info.clone(), user, hot_backup })
+        let live = match &user {
+            Some(u) => Some(live_hb(&st, u, full).await),
+            None => None,
+        };
+        Ok(Shell { info: st.info.clone(), user, live })
     })
     .await
 }
 
-/// The role badge of the app shell: "Hot Backup off", "Master · Sync OK", "Slave · Sync Fail"...
-pub fn hot_backup_badge(s: &domain::hotbackup::HbStatus) -> String {
-    use domain::hotbackup::LiveRole;
-    let sync = s.sync_status.label();
-    match s.role {
-        LiveRole::Standalone => "Hot Backup off".into(),
-        LiveRole::Master => format!("Master · Sync {sync}"),
-        LiveRole::Slave => format!("Slave · Sync {sync}"),
+/// The Hot Backup state every page shares: one snapshot drives the header badge, the
+/// Slave's read-only mode and banner, and the Hot Backup page's panel, so they always agree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveHb {
+    pub status: domain::hotbackup::HbStatus,
+    /// On a Slave: the Master's web address (scheme and host, no path), where changes are
+    /// made.
+    pub master_url: Option<String>,
+}
+
+impl LiveHb {
+    /// A Slave mirrors its Master: its synced state is read-only (G5).
+    pub fn read_only(&self) -> bool {
+        self.status.role == domain::hotbackup::LiveRole::Slave
+    }
+
+    /// The role badge: "Hot Backup off", "Master · Sync OK", "Slave · Sync Fail"...
+    pub fn badge(&self) -> String {
+        use domain::hotbackup::LiveRole;
+        let sync = self.status.sync_status.label();
+        match self.status.role {
+            LiveRole::Standalone => "Hot Backup off".into(),
+            LiveRole::Master => format!("Master · Sync {sync}"),
+            LiveRole::Slave => format!("Slave · Sync {sync}"),
+        }
+    }
+
+    /// The paired Master's name for the read-only banner (its address until it answered).
+    pub fn master_name(&self) -> String {
+        self.status.peer_name.clone().unwrap_or_else(|| self.status.peer_address.clone())
     }
 }
 
-/// The role badge alone, for the shell to refresh it live.
-#[server(endpoint = "get_hot_backup_badge")]
-pub async fn get_hot_backup_badge() -> Result<String, AppError> {
-    answer(async {
+/// The shared Hot Backup state, fetched again by the frame at every Hot Backup event and
+/// once a second. `full` adds the event log and the guideline checks (for the Hot Backup
+/// page); those, the digests and the certificate fingerprints only for users who may see
+/// the configuration.
+#[server(endpoint = "get_live")]
+pub async fn get_live(full: bool) -> Result<LiveHb, AppError> {
+    answer(async move {
         let st = state()?;
-        crate::state::current_user(&st).await?.ok_or(AppError::NotLoggedIn)?;
-        Ok(hot_backup_badge(&st.hb.status().await))
+        let me = crate::state::current_user(&st).await?.ok_or(AppError::NotLoggedIn)?;
+        Ok(live_hb(&st, &me, full).await)
     })
     .await
+}
+
+#[cfg(feature = "ssr")]
+async fn live_hb(st: &crate::state::AppState, me: &UserView, full: bool) -> LiveHb {
+    use domain::hotbackup::LiveRole;
+    let mut status = st.hb.status().await;
+    if !(full && me.role.can(Permission::ViewConfiguration)) {
+        status.events.clear();
+        status.checks.clear();
+    }
+    if !me.role.can(Permission::ViewConfiguration) {
+        status.digest.clear();
+        status.peer_digest = None;
+        status.fingerprint.clear();
+        status.peer_fingerprint.clear();
+    }
+    let master_url = (status.role == LiveRole::Slave && !status.peer_address.is_empty())
+        .then(|| format!("{}://{}", if st.policy.tls { "https" } else { "http" }, status.peer_address));
+    LiveHb { status, master_url }
 }
 
 /// Logs in and sets the session cookie. Wrong name and wrong password get the same answer.

@@ -2,7 +2,7 @@
 //! every change the server announces, so dial-ins and changes made elsewhere show up at once.
 
 use crate::api::{get_conference, AddParticipant, ConferenceDetail, ParticipantAction, TerminateConference};
-use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus, Mirrored};
 use domain::timefmt::format_utc;
 use domain::{Direction, Participant, ParticipantState, Protocol};
 use leptos::either::Either;
@@ -30,6 +30,7 @@ pub fn ConferencePage() -> impl IntoView {
         <p><a href="/conferences">"← Conferences"</a></p>
         <FormStatus result=act_r/>
         <FormStatus result=term_r/>
+        <Mirrored>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
@@ -43,6 +44,7 @@ pub fn ConferencePage() -> impl IntoView {
                 controls.await.ok().filter(|d| d.can_run).map(|d| conference_controls(d, add, terminate, add_r))
             })}
         </Transition>
+        </Mirrored>
     }
 }
 

@@ -1,5 +1,6 @@
 //! Setup → Hot Backup: the settings (Administrator only), the guideline checks, and a live
-//! panel (role, peer, Sync Status, lag, last sync, event log) refreshed every second.
+//! panel (role, peer, Sync Status, lag, last sync, event log): the frame's shared live
+//! state, refreshed at every Hot Backup event and every second.
 
 use crate::api::{get_hot_backup, DisableHotBackup, EnableHotBackup, HotBackupView, TriggerFailover, UpdateHotBackupSettings};
 use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus};
@@ -16,18 +17,17 @@ pub fn HotBackupPage() -> impl IntoView {
     let disable = ServerAction::<DisableHotBackup>::new();
     let failover = ServerAction::<TriggerFailover>::new();
     let update = ServerAction::<UpdateHotBackupSettings>::new();
-    let (tick, set_tick) = signal(0u32);
-    // Browser only: refresh the live panel every second.
-    Effect::new(move |_| {
-        if let Ok(h) = set_interval_with_handle(move || set_tick.update(|t| *t = t.wrapping_add(1)), std::time::Duration::from_secs(1)) {
-            on_cleanup(move || h.clear());
-        }
-    });
+    // The panel shows the frame's shared Hot Backup state (the header badge shows the same
+    // snapshot); on this page it comes with the event log and checks, every second.
+    let hb = crate::live::use_hb_live();
+    hb.full.set(true);
+    on_cleanup(move || hb.full.set(false));
     let ok = [enable.value(), disable.value(), failover.value(), update.value()].map(|v| count_ok(Signal::derive(move || v.get())));
     let versions = move || ok.map(|n| n.get());
-    let changes = crate::live::use_live_changes();
-    let live = Resource::new(move || (tick.get(), changes.get(), versions()), |_| get_hot_backup());
-    let setup = Resource::new(versions, |_| get_hot_backup());
+    // The settings form is rebuilt after this user's own actions and when the role or
+    // pairing changes (a failover elsewhere), not at every refresh.
+    let role = move || hb.snap.with(|l| l.as_ref().map(|l| (l.status.role, l.status.enabled)));
+    let setup = Resource::new(move || (versions(), role()), |_| get_hot_backup());
     let enable_result = Signal::derive(move || enable.value().get());
     let update_result = Signal::derive(move || update.value().get());
     let other_result = Signal::derive(move || {
@@ -36,14 +36,10 @@ pub fn HotBackupPage() -> impl IntoView {
     view! {
         <Title text="Hot Backup"/>
         <h1>"Hot Backup"</h1>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match live.await {
-                    Ok(v) => Either::Left(live_panel(v.status)),
-                    Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
-                }
-            })}
-        </Transition>
+        {move || match hb.snap.get() {
+            Some(l) => Either::Left(live_panel(l.status)),
+            None => Either::Right(view! { <p class="loading">"Loading…"</p> }),
+        }}
         <FormStatus result=other_result/>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -148,8 +144,8 @@ fn setup_section(v: HotBackupView, a: Actions, result: Answer, update_result: An
             <section class="card" aria-labelledby="setup-h">
                 <h2 id="setup-h">"Settings"</h2>
                 <p class="note">{format!(
-                    "This MCU is the {:?} of the pair. Each MCU keeps its own settings; change them here while paired (the role changes only by a failover).",
-                    v.settings.role
+                    "This MCU is the {} of the pair. Each MCU keeps its own settings; change them here while paired (the role changes only by a failover).",
+                    role_label(v.status.role)
                 )}</p>
                 <ActionForm action=update attr:class="form">
                     {settings_fields(&v.settings, update_result)}

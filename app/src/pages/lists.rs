@@ -2,7 +2,7 @@
 //! that starts one. Tables turn into cards on a phone (see `data-label`).
 
 use crate::api::*;
-use crate::components::{count_ok, invalid, list_table, ErrorMsg, FieldError, FormStatus};
+use crate::components::{count_ok, invalid, list_table, ErrorMsg, FieldError, FormStatus, Mirrored};
 use domain::timefmt::format_utc;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,6 +18,7 @@ pub fn ConferencesPage() -> impl IntoView {
     view! {
         <Title text="Conferences"/>
         <h1>"Conferences"</h1>
+        <Mirrored>
         <details class="card">
             <summary>"New conference"</summary>
             <ActionForm action=add attr:class="form inline">
@@ -53,6 +54,7 @@ pub fn ConferencesPage() -> impl IntoView {
             </ActionForm>
             <FormStatus result=result/>
         </details>
+        </Mirrored>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match rows.await {

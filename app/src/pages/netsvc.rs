@@ -3,7 +3,7 @@
 //! a Hot Backup Slave; Security stays on this MCU and its passwords never come back to the page.
 
 use crate::api::*;
-use crate::components::{count_ok, any_of, Answer, ErrorMsg, FieldError, FormStatus, TextField};
+use crate::components::{count_ok, any_of, Answer, ErrorMsg, FieldError, FormStatus, TextField, Mirrored};
 use domain::{QosType, SipTransport};
 use leptos::prelude::*;
 
@@ -174,11 +174,11 @@ fn panels(v: NetworkServiceView, tab: RwSignal<&'static str>, a: Actions, r: (An
         </ActionForm>
     };
     view! {
-        {panel("h323", tab, h323.into_any())}
-        {panel("sip", tab, sip_form.into_any())}
-        {panel("dns", tab, dns_form.into_any())}
+        {panel("h323", tab, view! { <Mirrored>{h323}</Mirrored> }.into_any())}
+        {panel("sip", tab, view! { <Mirrored>{sip_form}</Mirrored> }.into_any())}
+        {panel("dns", tab, view! { <Mirrored>{dns_form}</Mirrored> }.into_any())}
         {panel("security", tab, security.into_any())}
-        {panel("ports", tab, ports.into_any())}
-        {panel("qos", tab, qos_form.into_any())}
+        {panel("ports", tab, view! { <Mirrored>{ports}</Mirrored> }.into_any())}
+        {panel("qos", tab, view! { <Mirrored>{qos_form}</Mirrored> }.into_any())}
     }
 }

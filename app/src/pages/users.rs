@@ -28,6 +28,7 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <Title text="Users"/>
         <h1>"Users"</h1>
+        <SlaveUsersNote/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
@@ -134,5 +135,23 @@ fn UserRow(
             </div></td>
             })}
         </tr>
+    }
+}
+
+/// On a Slave the users stay editable (they are this MCU's own), but G2 wants the same
+/// users and passwords on both MCUs: the same change belongs on the Master.
+#[component]
+fn SlaveUsersNote() -> impl IntoView {
+    let hb = crate::live::use_hb_live();
+    move || {
+        let l = hb.snap.get().filter(|l| l.read_only())?;
+        let link = l.master_url.clone().map(|u| view! { " "<a href=format!("{u}/users")>"Users on the Master"</a> });
+        Some(view! {
+            <p class="note-box" data-testid="g2-note">
+                <strong>"G2: "</strong>
+                {format!("the users and their passwords must be the same on both MCUs. Make any change here on the Master ({}) too, or Hot Backup reports that the users differ.", l.master_name())}
+                {link}
+            </p>
+        })
     }
 }
