@@ -216,3 +216,72 @@ pub fn list_table(title: &str, empty: &'static str, headers: &[&'static str], ac
 pub fn actions_cell(inner: impl IntoView + 'static) -> AnyView {
     view! { <td data-label="Actions"><div class="actions">{inner}</div></td> }.into_any()
 }
+
+/// A page's one status line for its row and toolbar actions: the newest answer of any of
+/// `answers` (older ones do not pile up). A confirmation goes away by itself after a few
+/// seconds; an error stays until the next action. Field errors belong under their fields.
+#[component]
+pub fn Flash(answers: Vec<Answer>) -> impl IntoView {
+    let latest = RwSignal::new(None::<Result<String, AppError>>);
+    for a in answers {
+        Effect::new(move |_| {
+            if let Some(v) = a.get() {
+                latest.set(Some(v));
+            }
+        });
+    }
+    Effect::new(move |_| {
+        if matches!(latest.get(), Some(Ok(_))) {
+            if let Ok(h) = set_timeout_with_handle(move || latest.set(None), std::time::Duration::from_secs(FLASH_S)) {
+                on_cleanup(move || h.clear());
+            }
+        }
+    });
+    view! {
+        <div class="flash" aria-live="polite">
+            {move || match latest.get() {
+                Some(Err(e)) if !e.is_field_error() || e.for_field("").is_some() => {
+                    Some(view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any())
+                }
+                Some(Ok(msg)) => Some(view! { <p class="ok" role="status">{msg}</p> }.into_any()),
+                _ => None,
+            }}
+        </div>
+    }
+}
+
+/// How long a confirmation stays on screen.
+pub const FLASH_S: u64 = 5;
+
+/// The small line icons of the participant grid and toolbars (drawn here, 24×24, stroked
+/// in the text colour). Decorative: the button around one carries the accessible name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Icon {
+    Mic,
+    Video,
+    Chair,
+    Call,
+    HangUp,
+    Delete,
+    Lock,
+    Unlock,
+}
+
+pub fn icon(i: Icon, struck: bool) -> impl IntoView {
+    let body = match i {
+        Icon::Mic => view! { <rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3"/> }.into_any(),
+        Icon::Video => view! { <rect x="3" y="6" width="12" height="12" rx="2"/><path d="M15 10l6-3v10l-6-3z"/> }.into_any(),
+        Icon::Chair => view! { <path d="M12 3l2.7 5.6 6.1.9-4.4 4.3 1 6.1L12 17l-5.4 2.9 1-6.1-4.4-4.3 6.1-.9z"/> }.into_any(),
+        Icon::Call => view! { <path d="M5 4h4l2 5-2.5 1.5a11 11 0 0 0 5 5L15 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2"/> }.into_any(),
+        Icon::HangUp => view! { <path transform="rotate(135 12 12)" d="M5 4h4l2 5-2.5 1.5a11 11 0 0 0 5 5L15 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2"/> }.into_any(),
+        Icon::Delete => view! { <path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3"/> }.into_any(),
+        Icon::Lock => view! { <rect x="5" y="11" width="14" height="10" rx="2"/><path d="M8 11V7a4 4 0 0 1 8 0v4"/> }.into_any(),
+        Icon::Unlock => view! { <rect x="5" y="11" width="14" height="10" rx="2"/><path d="M8 11V7a4 4 0 0 1 7.5-2"/> }.into_any(),
+    };
+    view! {
+        <svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+            {body}
+            {struck.then(|| view! { <path class="strike" d="M4 4l16 16"/> })}
+        </svg>
+    }
+}

@@ -154,6 +154,21 @@ impl ParticipantAction {
         })
     }
 
+    /// What the operator is told afterwards.
+    pub fn done(self, name: &str) -> String {
+        use ParticipantAction::*;
+        match self {
+            Connect => format!("{name} connected."),
+            Disconnect => format!("{name} disconnected."),
+            MuteAudio => format!("{name}: audio muted."),
+            UnmuteAudio => format!("{name}: audio unmuted."),
+            MuteVideo => format!("{name}: video suspended."),
+            UnmuteVideo => format!("{name}: video resumed."),
+            MakeChairperson => format!("{name} is now a chairperson."),
+            MakeRegular => format!("{name} is now a regular participant."),
+        }
+    }
+
     /// Whether this action needs a free port.
     pub fn needs_port(self, p: &Participant) -> bool {
         self == ParticipantAction::Connect && p.state != ParticipantState::Connected
@@ -164,8 +179,14 @@ impl ParticipantAction {
         use ParticipantAction::*;
         let mut p = p.clone();
         match self {
-            Connect => p.state = ParticipantState::Connected,
-            Disconnect => p.state = ParticipantState::Disconnected,
+            Connect => {
+                p.state = ParticipantState::Connected;
+                p.disconnect_cause = None;
+            }
+            Disconnect => {
+                p.state = ParticipantState::Disconnected;
+                p.disconnect_cause = Some(crate::DisconnectCause::ByOperator);
+            }
             MuteAudio => p.audio_muted = true,
             UnmuteAudio => p.audio_muted = false,
             MuteVideo => p.video_muted = true,
@@ -177,13 +198,200 @@ impl ParticipantAction {
     }
 }
 
+/// One action on several participants of a conference (the operator's row selection):
+/// the ids, each of which must be in `participants`; at most [`MAX_SELECTION`].
+pub const MAX_SELECTION: usize = 500;
+
+/// The selected participants, from the comma-separated ids the page sends: unknown ids,
+/// ids of another conference, an empty or oversized selection are refused.
+pub fn selection<'a>(raw: &str, participants: &'a [Participant]) -> Result<Vec<&'a Participant>, DomainError> {
+    let ids: Vec<&str> = raw.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if ids.is_empty() {
+        return Err(DomainError::invalid("ids", "Select at least one participant."));
+    }
+    if ids.len() > MAX_SELECTION {
+        return Err(DomainError::invalid("ids", format!("Select at most {MAX_SELECTION} participants at a time.")));
+    }
+    let mut out: Vec<&Participant> = Vec::with_capacity(ids.len());
+    for id in ids {
+        let p = participants.iter().find(|p| p.id == id).ok_or_else(|| {
+            DomainError::Conflict("A selected participant is no longer in the conference: look again and retry.".into())
+        })?;
+        if !out.iter().any(|q| q.id == p.id) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Refuses a dial-in to a locked conference.
+pub fn check_dial_in(c: &crate::Conference) -> Result<(), DomainError> {
+    if c.locked {
+        Err(DomainError::Conflict(format!("'{}' is locked: no new participants can dial in. Unlock it first.", c.name)))
+    } else {
+        Ok(())
+    }
+}
+
+/// What an operator does to a whole conference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConferenceAction {
+    /// Mute the audio of everyone but the chairpersons.
+    MuteAll,
+    UnmuteAll,
+    /// No new dial-ins.
+    Lock,
+    Unlock,
+    /// Push the end time back by this many minutes.
+    Extend(u32),
+}
+
+/// The extensions an operator can choose, in minutes.
+pub const EXTEND_CHOICES: [u32; 3] = [15, 30, 60];
+
+impl ConferenceAction {
+    pub fn parse(s: &str) -> Option<Self> {
+        use ConferenceAction::*;
+        Some(match s {
+            "mute_all" => MuteAll,
+            "unmute_all" => UnmuteAll,
+            "lock" => Lock,
+            "unlock" => Unlock,
+            _ => {
+                let m: u32 = s.strip_prefix("extend_")?.parse().ok()?;
+                if !EXTEND_CHOICES.contains(&m) {
+                    return None;
+                }
+                Extend(m)
+            }
+        })
+    }
+
+    /// The records to write: the conference and/or the participants it changes (none when
+    /// there is nothing to do). A conference without an end time cannot be extended.
+    pub fn apply(self, c: &crate::Conference, participants: &[Participant]) -> Result<Vec<crate::Record>, DomainError> {
+        use crate::Record;
+        use ConferenceAction::*;
+        Ok(match self {
+            MuteAll => participants
+                .iter()
+                .filter(|p| !p.chairperson && !p.audio_muted)
+                .map(|p| Record::Participant(Participant { audio_muted: true, ..p.clone() }))
+                .collect(),
+            UnmuteAll => participants
+                .iter()
+                .filter(|p| p.audio_muted)
+                .map(|p| Record::Participant(Participant { audio_muted: false, ..p.clone() }))
+                .collect(),
+            Lock | Unlock => {
+                let locked = self == Lock;
+                if c.locked == locked {
+                    Vec::new()
+                } else {
+                    vec![Record::Conference(crate::Conference { locked, ..c.clone() })]
+                }
+            }
+            Extend(minutes) => {
+                let end = c.end_ms.ok_or_else(|| {
+                    DomainError::Conflict(format!("'{}' has no end time: it runs until it is terminated.", c.name))
+                })?;
+                vec![Record::Conference(crate::Conference {
+                    end_ms: Some(end + i64::from(minutes) * crate::schedule::MINUTE_MS),
+                    ..c.clone()
+                })]
+            }
+        })
+    }
+
+    /// What the operator is told afterwards.
+    pub fn done(self, name: &str, changed: usize) -> String {
+        use ConferenceAction::*;
+        match self {
+            MuteAll => format!("{name}: muted {changed} participant(s); chairpersons keep their audio."),
+            UnmuteAll => format!("{name}: unmuted {changed} participant(s)."),
+            Lock => format!("{name} is locked: no new dial-ins."),
+            Unlock => format!("{name} is unlocked: participants can dial in again."),
+            Extend(m) => format!("{name} extended by {m} minutes."),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn person(id: &str, chair: bool, muted: bool) -> Participant {
+        Participant {
+            id: id.into(),
+            conference_id: "c".into(),
+            name: format!("P-{id}"),
+            address: format!("10.0.0.{}", id.len()),
+            protocol: Protocol::H323,
+            direction: Direction::DialOut,
+            state: ParticipantState::Connected,
+            audio_muted: muted,
+            video_muted: false,
+            chairperson: chair,
+            disconnect_cause: None,
+        }
+    }
+
+    fn conf(end_ms: Option<i64>) -> crate::Conference {
+        crate::Conference {
+            id: "c".into(),
+            name: "Board".into(),
+            numeric_id: "1234".into(),
+            profile_id: String::new(),
+            start_ms: 0,
+            end_ms,
+            source_id: None,
+            locked: false,
+            auto_extended: 0,
+        }
+    }
+
+    #[test]
+    fn conference_actions_mute_all_but_the_chair_lock_and_extend() {
+        use crate::Record;
+        let people = [person("a", true, false), person("b", false, false), person("c", false, true)];
+        let muted = ConferenceAction::MuteAll.apply(&conf(None), &people).expect("mute all");
+        let ids: Vec<&str> = muted.iter().filter_map(|r| match r { Record::Participant(p) if p.audio_muted => Some(p.id.as_str()), _ => None }).collect();
+        assert_eq!(ids, vec!["b"], "only the unmuted non-chairperson changes");
+        assert_eq!(ConferenceAction::UnmuteAll.apply(&conf(None), &people).expect("unmute").len(), 1);
+        let Record::Conference(locked) = &ConferenceAction::Lock.apply(&conf(None), &[]).expect("lock")[0] else { panic!() };
+        assert!(locked.locked && check_dial_in(locked).is_err() && check_dial_in(&conf(None)).is_ok());
+        assert!(ConferenceAction::Lock.apply(locked, &[]).expect("again").is_empty(), "already locked: nothing to write");
+        let Record::Conference(longer) = &ConferenceAction::Extend(30).apply(&conf(Some(1_000)), &[]).expect("extend")[0] else { panic!() };
+        assert_eq!(longer.end_ms, Some(1_000 + 30 * 60_000));
+        assert!(ConferenceAction::Extend(15).apply(&conf(None), &[]).is_err(), "no end time to extend");
+        assert_eq!(ConferenceAction::parse("extend_60"), Some(ConferenceAction::Extend(60)));
+        for bad in ["extend_61", "extend_", "extend_-15", "mute", ""] {
+            assert_eq!(ConferenceAction::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_selection_holds_only_this_conferences_participants() {
+        let people = [person("a", false, false), person("b", false, false)];
+        let picked = selection("a, b,a", &people).expect("two");
+        assert_eq!(picked.len(), 2);
+        assert!(selection("", &people).is_err());
+        assert!(selection("a,zzz", &people).is_err(), "an id not in this conference");
+        let many = vec!["a"; MAX_SELECTION + 1].join(",");
+        assert!(selection(&many, &people).is_err());
+    }
+
+    #[test]
+    fn disconnecting_names_the_cause_and_connecting_clears_it() {
+        let off = ParticipantAction::Disconnect.apply(&person("a", false, false));
+        assert_eq!(off.disconnect_cause, Some(crate::DisconnectCause::ByOperator));
+        assert_eq!(ParticipantAction::Connect.apply(&off).disconnect_cause, None);
+    }
+
     #[test]
     fn an_address_is_dialled_out_once_per_conference() {
         let p = |dir: Direction, protocol: Protocol, address: &str| Participant {
+            disconnect_cause: None,
             id: "p".into(),
             conference_id: "c".into(),
             name: "Lisbon".into(),
@@ -244,6 +452,7 @@ mod tests {
     #[test]
     fn after_a_takeover_connected_participants_are_redialled_as_far_as_the_ports_reach() {
         let p = |id: &str, conf: &str, state: ParticipantState, direction: Direction| Participant {
+            disconnect_cause: None,
             id: id.into(),
             conference_id: conf.into(),
             name: format!("Site {id}"),
@@ -275,6 +484,7 @@ mod tests {
     #[test]
     fn actions_change_only_what_they_say() {
         let p = Participant {
+            disconnect_cause: None,
             id: "p".into(),
             conference_id: "c".into(),
             name: "Lisbon".into(),

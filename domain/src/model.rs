@@ -185,6 +185,13 @@ pub struct Conference {
     /// not "taken" by its own conference.
     #[serde(default)]
     pub source_id: Option<String>,
+    /// Locked by an operator: nobody new can dial in (dial-outs still work).
+    #[serde(default)]
+    pub locked: bool,
+    /// How many times the end time was pushed back automatically because participants
+    /// were still connected at the end time (as the original does).
+    #[serde(default)]
+    pub auto_extended: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,6 +226,30 @@ pub struct Participant {
     pub audio_muted: bool,
     pub video_muted: bool,
     pub chairperson: bool,
+    /// Why a disconnected participant is not in the call (shown next to its status).
+    #[serde(default)]
+    pub disconnect_cause: Option<DisconnectCause>,
+}
+
+/// Why a participant was disconnected, as the original's participant properties show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DisconnectCause {
+    /// An operator disconnected it.
+    ByOperator,
+    /// All the MCU's ports were in use when it was called.
+    NoFreePort,
+    /// It did not answer the redials after a takeover.
+    NoAnswer,
+}
+
+impl DisconnectCause {
+    pub fn label(self) -> &'static str {
+        match self {
+            DisconnectCause::ByOperator => "by operator",
+            DisconnectCause::NoFreePort => "no free port on the MCU",
+            DisconnectCause::NoAnswer => "no answer after redialling",
+        }
+    }
 }
 
 // ---------------------------------------------------------------- synced: reservations

@@ -7,7 +7,11 @@ use crate::conference::{display_name, numeric_id, participant_address};
 use crate::model::*;
 use crate::DomainError;
 
-const MINUTE_MS: i64 = 60_000;
+pub const MINUTE_MS: i64 = 60_000;
+
+/// A conference still in use at its end time is extended by this much, again and again
+/// while anyone is connected (as the original does), instead of cutting people off.
+pub const AUTO_EXTEND_MS: i64 = 15 * MINUTE_MS;
 const DAY_MS: i64 = 86_400_000;
 
 /// Longest reservation: one day (a daily series must not overlap itself).
@@ -153,15 +157,37 @@ pub enum Step {
     Remove { id: String, name: String },
     /// The conference's end time has passed.
     End { id: String, name: String },
+    /// The end time has passed while participants are connected: push it back
+    /// ([`AUTO_EXTEND_MS`]).
+    Extend(Conference),
 }
 
 /// What is due at `now`. Idempotent: an occurrence whose conference already exists (the
 /// scheduler stopped between two commits) is not started twice, and a missed occurrence
 /// whose end has passed (the MCU was down) is skipped, not started late.
-pub fn due(now: Millis, reservations: &[Reservation], conferences: &[Conference], mut new_id: impl FnMut() -> String) -> Vec<Step> {
+/// `in_use(id)`: whether participants are connected to that conference now.
+pub fn due(
+    now: Millis,
+    reservations: &[Reservation],
+    conferences: &[Conference],
+    in_use: impl Fn(&str) -> bool,
+    mut new_id: impl FnMut() -> String,
+) -> Vec<Step> {
     let mut steps = Vec::new();
-    for c in conferences.iter().filter(|c| c.end_ms.is_some_and(|e| e <= now)) {
-        steps.push(Step::End { id: c.id.clone(), name: c.name.clone() });
+    for c in conferences.iter() {
+        let Some(end) = c.end_ms.filter(|e| *e <= now) else { continue };
+        steps.push(if in_use(&c.id) {
+            // From the end time, in steps, to the first step after now (an MCU that was
+            // down meanwhile does not extend into the past).
+            let steps_needed = (now - end) / AUTO_EXTEND_MS + 1;
+            Step::Extend(Conference {
+                end_ms: Some(end + steps_needed * AUTO_EXTEND_MS),
+                auto_extended: c.auto_extended.saturating_add(1),
+                ..c.clone()
+            })
+        } else {
+            Step::End { id: c.id.clone(), name: c.name.clone() }
+        });
     }
     for r in reservations.iter().filter(|r| r.start_ms <= now) {
         let end = r.start_ms + i64::from(r.duration_min) * MINUTE_MS;
@@ -176,6 +202,8 @@ pub fn due(now: Millis, reservations: &[Reservation], conferences: &[Conference]
                     start_ms: r.start_ms,
                     end_ms: Some(end),
                     source_id: Some(r.id.clone()),
+                    locked: false,
+                    auto_extended: 0,
                 },
                 dial: r.participants.clone(),
             });
@@ -277,26 +305,43 @@ mod tests {
     #[test]
     fn a_due_occurrence_starts_once_and_the_series_moves_on() {
         let r = reservation("r1".into(), &form("2026-11-25T15:30", "daily", "2"), "1000", &profiles(), NOW).expect("valid");
-        assert!(due(NOW - 1, std::slice::from_ref(&r), &[], || "c".into()).is_empty(), "not yet");
-        let steps = due(NOW, std::slice::from_ref(&r), &[], || "c1".into());
+        assert!(due(NOW - 1, std::slice::from_ref(&r), &[], |_| false, || "c".into()).is_empty(), "not yet");
+        let steps = due(NOW, std::slice::from_ref(&r), &[], |_| false, || "c1".into());
         let Step::Start { conference, dial } = &steps[0] else { panic!("{steps:?}") };
         assert_eq!((conference.end_ms, dial.len(), conference.source_id.as_deref()), (Some(NOW + 3_600_000), 2, Some("r1")));
         let Step::Advance(next) = &steps[1] else { panic!("{steps:?}") };
         assert_eq!((next.start_ms, next.recurrence), (NOW + DAY_MS, Recurrence::Daily { count: 1 }));
         // Stopped after starting, before advancing: not started twice.
-        let again = due(NOW + 5, std::slice::from_ref(&r), std::slice::from_ref(conference), || "c2".into());
+        let again = due(NOW + 5, std::slice::from_ref(&r), std::slice::from_ref(conference), |_| false, || "c2".into());
         assert!(matches!(again.as_slice(), [Step::Advance(_)]), "{again:?}");
         // The last occurrence removes the reservation; the conference ends at its end time.
-        let steps = due(next.start_ms, std::slice::from_ref(next), &[], || "c3".into());
+        let steps = due(next.start_ms, std::slice::from_ref(next), &[], |_| false, || "c3".into());
         assert!(matches!(steps.as_slice(), [Step::Start { .. }, Step::Remove { .. }]), "{steps:?}");
-        let ends = due(NOW + 3_600_000, &[], std::slice::from_ref(conference), || "x".into());
+        let ends = due(NOW + 3_600_000, &[], std::slice::from_ref(conference), |_| false, || "x".into());
         assert_eq!(ends, vec![Step::End { id: "c1".into(), name: "Weekly review".into() }]);
+    }
+
+    #[test]
+    fn a_conference_in_use_at_its_end_time_is_extended_not_ended() {
+        let r = reservation("r1".into(), &form("2026-11-25T15:30", "none", "1"), "1000", &profiles(), NOW).expect("valid");
+        let steps = due(NOW, std::slice::from_ref(&r), &[], |_| false, || "c1".into());
+        let Step::Start { conference, .. } = &steps[0] else { panic!("{steps:?}") };
+        let end = conference.end_ms.expect("an end time");
+        let at = |now: Millis, in_use: bool| due(now, &[], std::slice::from_ref(conference), |id| in_use && id == "c1", || "x".into());
+        let Step::Extend(longer) = &at(end, true)[0] else { panic!("extended") };
+        assert_eq!((longer.end_ms, longer.auto_extended), (Some(end + AUTO_EXTEND_MS), 1));
+        // An MCU that was down for 40 minutes extends to the first step after now.
+        let Step::Extend(later) = &at(end + 40 * MINUTE_MS, true)[0] else { panic!("extended") };
+        assert_eq!(later.end_ms, Some(end + 3 * AUTO_EXTEND_MS));
+        // Nobody left: it ends.
+        assert!(matches!(at(end, false).as_slice(), [Step::End { .. }]));
+        assert!(at(end - 1, true).is_empty(), "not before its end time");
     }
 
     #[test]
     fn a_missed_occurrence_is_skipped_not_started_late() {
         let r = reservation("r1".into(), &form("2026-11-25T15:30", "weekly", "2"), "1000", &profiles(), NOW).expect("valid");
-        let steps = due(NOW + 2 * 3_600_000, std::slice::from_ref(&r), &[], || "c".into());
+        let steps = due(NOW + 2 * 3_600_000, std::slice::from_ref(&r), &[], |_| false, || "c".into());
         assert!(matches!(steps.as_slice(), [Step::Advance(_)]), "{steps:?}");
         assert_eq!(next_due(std::slice::from_ref(&r), &[]), Some(NOW));
     }

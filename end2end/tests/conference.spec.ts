@@ -43,6 +43,7 @@ test('start a conference, dial out, mute, disconnect, see a dial-in arrive on an
 
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'Terminate conference' }).click();
-  await expect(page).toHaveURL(/\/conferences$/);
+  await expect(page).toHaveURL(/\/conferences(\?ended=\d+)?$/);
+  await expect(page.getByRole('status')).toContainText(`Conference ${id} was terminated`);
   await expect(page.locator(`tr[data-conference="${name}"]`)).toHaveCount(0);
 });

@@ -9,7 +9,7 @@ use domain::change::{Change, Record};
 use domain::conference::{capacity, redial_plan};
 use domain::store::{keys, Store};
 use crate::blocking;
-use domain::{EntityKind, McuModel, Participant, ParticipantState, PortConfiguration};
+use domain::{DisconnectCause, EntityKind, McuModel, Participant, ParticipantState, PortConfiguration};
 use hotbackup::HotBackup;
 use std::time::Duration;
 
@@ -59,12 +59,13 @@ async fn run(store: &Store, hb: &HotBackup, model: McuModel) {
     }
     // Those without a port, and those that never answered: disconnected, and named.
     let redialled = total - pending.len();
-    let mut left: Vec<Participant> = plan.no_port;
-    left.extend(pending);
-    for p in &left {
-        let p = Participant { state: ParticipantState::Disconnected, ..p.clone() };
+    let causes = plan.no_port.iter().map(|p| (p, DisconnectCause::NoFreePort)).chain(pending.iter().map(|p| (p, DisconnectCause::NoAnswer)));
+    for (p, cause) in causes {
+        let p = Participant { state: ParticipantState::Disconnected, disconnect_cause: Some(cause), ..p.clone() };
         let _ = hb.commit(Change::Put { record: Record::Participant(p) }).await;
     }
+    let mut left: Vec<Participant> = plan.no_port;
+    left.extend(pending);
     if conferences > 0 {
         hb.log_event(false, format!("Restarted {conferences} conference(s) and redialled {redialled} participant(s)."));
     }

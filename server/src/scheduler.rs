@@ -101,7 +101,11 @@ pub async fn run_due(store: &Store, hb: &HotBackup, model: McuModel) -> Result<O
     if next.is_none_or(|t| t > now) {
         return Ok(next);
     }
-    for step in domain::schedule::due(now, &reservations, &conferences, new_id) {
+    // Who is connected matters only to conferences at their end time (auto-extension).
+    let ending = conferences.iter().any(|c| c.end_ms.is_some_and(|e| e <= now));
+    let counts = if ending { blocking(store, |s| s.participant_counts()).await? } else { Default::default() };
+    let in_use = |id: &str| counts.get(id).is_some_and(|(connected, _)| *connected > 0);
+    for step in domain::schedule::due(now, &reservations, &conferences, in_use, new_id) {
         match step {
             Step::Start { conference, dial } => {
                 let name = conference.name.clone();
@@ -115,7 +119,11 @@ pub async fn run_due(store: &Store, hb: &HotBackup, model: McuModel) -> Result<O
                         Ok((s.connected_participants()?, domain::conference::capacity(model, &ports)))
                     })
                     .await?;
-                    let state = if connected < capacity { ParticipantState::Connected } else { ParticipantState::Disconnected };
+                    let (state, disconnect_cause) = if connected < capacity {
+                        (ParticipantState::Connected, None)
+                    } else {
+                        (ParticipantState::Disconnected, Some(domain::DisconnectCause::NoFreePort))
+                    };
                     let p = Participant {
                         id: new_id(),
                         conference_id: cid.clone(),
@@ -127,6 +135,7 @@ pub async fn run_due(store: &Store, hb: &HotBackup, model: McuModel) -> Result<O
                         audio_muted: false,
                         video_muted: false,
                         chairperson: false,
+                        disconnect_cause,
                     };
                     hb.commit(Change::Put { record: Record::Participant(p) }).await?;
                 }
@@ -141,6 +150,11 @@ pub async fn run_due(store: &Store, hb: &HotBackup, model: McuModel) -> Result<O
             Step::End { id, name } => {
                 hb.commit(Change::Delete { kind: domain::EntityKind::Conference, id }).await?;
                 tracing::info!(conference = %name, "end time reached; conference ended");
+            }
+            Step::Extend(conference) => {
+                let (name, end) = (conference.name.clone(), conference.end_ms);
+                hb.commit(Change::Put { record: Record::Conference(conference) }).await?;
+                tracing::info!(conference = %name, ?end, "end time reached with participants connected; extended");
             }
         }
     }

@@ -423,7 +423,7 @@ pub async fn add_conference(
             None | Some("") => None,
             Some(d) => Some(start_ms + i64::from(domain::schedule::duration_min(d)?) * 60_000),
         };
-        let conference = Conference { id, name: name.clone(), numeric_id: numeric_id.clone(), profile_id, start_ms, end_ms, source_id: None };
+        let conference = Conference { id, name: name.clone(), numeric_id: numeric_id.clone(), profile_id, start_ms, end_ms, source_id: None, locked: false, auto_extended: 0 };
         st.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
         tracing::info!(by = %me.name, conference = %name, "conference started");
         Ok(format!("Conference '{name}' (ID {numeric_id}) started."))
@@ -525,6 +525,7 @@ async fn add_participant_as(
         audio_muted: false,
         video_muted: false,
         chairperson: false,
+        disconnect_cause: None,
     };
     st.commit(domain::Change::Put { record: domain::Record::Participant(p) }).await?;
     Ok(format!("'{name}' connected to {}.", conference.name))
@@ -551,6 +552,7 @@ pub async fn simulate_dial_in(numeric_id: String, name: String, address: String,
             .db(move |s| Ok(s.list::<Conference>()?.into_iter().find(|c| c.numeric_id == nid)))
             .await?
             .ok_or_else(|| AppError::NotFound(format!("No ongoing conference has ID {numeric_id}.")))?;
+        domain::conference::check_dial_in(&conference)?;
         add_participant_as(&st, conference.id, &name, &address, &protocol, domain::Direction::DialIn).await
     })
     .await
@@ -563,7 +565,7 @@ pub async fn participant_action(participant_id: String, action: String) -> Resul
         let p: domain::Participant = find(&st, participant_id, "That participant is no longer in the conference.").await?;
         if action == "delete" {
             st.commit(domain::Change::Delete { kind: domain::EntityKind::Participant, id: p.id }).await?;
-            return Ok(format!("'{}' removed.", p.name));
+            return Ok(format!("{} removed from the conference.", p.name));
         }
         let act = domain::conference::ParticipantAction::parse(&action)
             .ok_or_else(|| AppError::Invalid { field: "action".into(), message: format!("Unknown action '{action}'.") })?;
@@ -573,7 +575,64 @@ pub async fn participant_action(participant_id: String, action: String) -> Resul
         }
         let after = act.apply(&p);
         st.commit(domain::Change::Put { record: domain::Record::Participant(after) }).await?;
-        Ok(format!("{}: {}.", p.name, action.replace('_', " ")))
+        Ok(act.done(&p.name))
+    })
+    .await
+}
+
+/// One action on the participants an operator selected (comma-separated ids): mute,
+/// unmute, connect, disconnect or delete. Connecting counts ports for the whole selection.
+#[server(endpoint = "participants_action")]
+pub async fn participants_action(conference_id: String, ids: String, action: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::RunConferences).await?;
+        let c = find_conference(&st, conference_id).await?;
+        let cid = c.id.clone();
+        let present = st.db(move |s| s.participants_of(&cid)).await?;
+        let picked = domain::conference::selection(&ids, &present)?;
+        let n = picked.len();
+        if action == "delete" {
+            for p in picked {
+                st.commit(domain::Change::Delete { kind: domain::EntityKind::Participant, id: p.id.clone() }).await?;
+            }
+            return Ok(format!("{n} participant(s) removed from {}.", c.name));
+        }
+        let act = domain::conference::ParticipantAction::parse(&action)
+            .ok_or_else(|| AppError::Invalid { field: "action".into(), message: format!("Unknown action '{action}'.") })?;
+        let mut changed = 0;
+        for p in picked {
+            if act.needs_port(p) {
+                let (connected, capacity) = port_use(&st).await?;
+                domain::conference::check_capacity(connected, capacity)?;
+            }
+            let after = act.apply(p);
+            if after != *p {
+                st.commit(domain::Change::Put { record: domain::Record::Participant(after) }).await?;
+                changed += 1;
+            }
+        }
+        Ok(format!("{}: {} — {changed} of {n} selected participant(s) changed.", c.name, action.replace('_', " ")))
+    })
+    .await
+}
+
+/// An action on a whole conference: mute all but the chairpersons, unmute all, lock,
+/// unlock, extend by 15, 30 or 60 minutes.
+#[server(endpoint = "conference_action")]
+pub async fn conference_action(id: String, action: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::RunConferences).await?;
+        let act = domain::conference::ConferenceAction::parse(&action)
+            .ok_or_else(|| AppError::Invalid { field: "action".into(), message: format!("Unknown conference action '{action}'.") })?;
+        let c = find_conference(&st, id).await?;
+        let cid = c.id.clone();
+        let present = st.db(move |s| s.participants_of(&cid)).await?;
+        let records = act.apply(&c, &present)?;
+        let n = records.len();
+        for record in records {
+            st.commit(domain::Change::Put { record }).await?;
+        }
+        Ok(act.done(&c.name, n))
     })
     .await
 }
@@ -585,7 +644,8 @@ pub async fn terminate_conference(id: String) -> Result<String, AppError> {
         let c = find_conference(&st, id).await?;
         st.commit(domain::Change::Delete { kind: domain::EntityKind::Conference, id: c.id }).await?;
         tracing::info!(by = %me.name, conference = %c.name, "conference terminated");
-        leptos_axum::redirect("/conferences");
+        // The list says what ended (the name is looked up there, never echoed from the URL).
+        leptos_axum::redirect(&format!("/conferences?ended={}", c.numeric_id));
         Ok(format!("Conference '{}' terminated.", c.name))
     })
     .await
@@ -981,6 +1041,8 @@ pub async fn start_meeting_room(id: String) -> Result<String, AppError> {
             start_ms: domain::store::now_ms(),
             end_ms: None,
             source_id: Some(room.id.clone()),
+            locked: false,
+            auto_extended: 0,
         };
         st.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
         Ok(format!("Conference '{}' started from its meeting room.", room.name))

@@ -1,67 +1,112 @@
-//! One ongoing conference: its participants and what an operator does to them. Reloaded on
-//! every change the server announces, so dial-ins and changes made elsewhere show up at once.
+//! One ongoing conference as an operator runs it: its facts and the conference actions
+//! (mute all, lock, extend, terminate), then the participant grid: one line per
+//! participant with a status dot, icon toggles, search, sort and row selection with
+//! actions on the selection. Reloaded on every change the server announces, so dial-ins
+//! and changes made elsewhere show up at once; the search, sort and selection stay.
 
-use crate::api::{get_conference, AddParticipant, ConferenceDetail, ParticipantAction, TerminateConference};
-use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus, Mirrored};
+use crate::api::{
+    get_conference, AddParticipant, ConferenceAction, ConferenceDetail, ParticipantAction, ParticipantsAction,
+    TerminateConference,
+};
+use crate::components::{confirm_click, count_ok, icon, invalid, ErrorMsg, FieldError, Flash, FormStatus, Icon, Mirrored};
 use domain::timefmt::format_utc;
-use domain::{Direction, Participant, ParticipantState, Protocol};
+use domain::{Direction, DisconnectCause, Participant, ParticipantState, Protocol};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use std::collections::BTreeSet;
+
+/// The grid's columns that sort.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum SortKey {
+    Name,
+    Status,
+    Address,
+    Network,
+    Direction,
+}
+
+/// What the operator set up on the grid; kept across reloads of the data.
+#[derive(Clone, Copy)]
+struct GridState {
+    search: RwSignal<String>,
+    sort: RwSignal<(SortKey, bool)>,
+    selected: RwSignal<BTreeSet<String>>,
+}
+
+/// The page's actions, handed to the parts that post them.
+#[derive(Clone, Copy)]
+struct Actions {
+    act: ServerAction<ParticipantAction>,
+    bulk: ServerAction<ParticipantsAction>,
+    conf: ServerAction<ConferenceAction>,
+    terminate: ServerAction<TerminateConference>,
+}
 
 #[component]
 pub fn ConferencePage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let add = ServerAction::<AddParticipant>::new();
-    let act = ServerAction::<ParticipantAction>::new();
-    let terminate = ServerAction::<TerminateConference>::new();
+    let a = Actions {
+        act: ServerAction::new(),
+        bulk: ServerAction::new(),
+        conf: ServerAction::new(),
+        terminate: ServerAction::new(),
+    };
     let add_r = Signal::derive(move || add.value().get());
-    let act_r = Signal::derive(move || act.value().get());
-    let term_r = Signal::derive(move || terminate.value().get());
-    let (added, acted) = (count_ok(add_r), count_ok(act_r));
+    let act_r = Signal::derive(move || a.act.value().get());
+    let bulk_r = Signal::derive(move || a.bulk.value().get());
+    let conf_r = Signal::derive(move || a.conf.value().get());
+    let term_r = Signal::derive(move || a.terminate.value().get());
+    let (added, acted, bulked, conf_done) = (count_ok(add_r), count_ok(act_r), count_ok(bulk_r), count_ok(conf_r));
+    let grid = GridState {
+        search: RwSignal::new(String::new()),
+        sort: RwSignal::new((SortKey::Name, true)),
+        selected: RwSignal::new(BTreeSet::new()),
+    };
+    // A selection that was acted on is done with.
+    Effect::new(move |_| {
+        if bulked.get() > 0 {
+            grid.selected.set(BTreeSet::new());
+        }
+    });
     let live = crate::live::use_live_changes();
-    let detail = Resource::new(move || (id(), live.get(), added.get(), acted.get()), |(id, ..)| get_conference(id));
-    // The controls (add form, terminate) are rebuilt only by this user's own successful adds.
+    let detail = Resource::new(
+        move || (id(), live.get(), added.get(), acted.get(), bulked.get(), conf_done.get()),
+        |(id, ..)| get_conference(id),
+    );
+    // The add form is rebuilt only by this user's own successful adds (not while typing).
     let controls = Resource::new(move || (id(), added.get()), |(id, _)| get_conference(id));
     view! {
         <Title text="Conference"/>
-        <p><a href="/conferences">"← Conferences"</a></p>
-        <FormStatus result=act_r/>
-        <FormStatus result=term_r/>
-        <Mirrored>
+        <p class="crumbs"><a href="/conferences">"← Conferences"</a></p>
+        <Flash answers=vec![act_r, bulk_r, conf_r, term_r]/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => Either::Left(conference_view(d, act)),
+                    Ok(d) => Either::Left(conference_view(d, a, grid)),
                     Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
                 }
             })}
         </Transition>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                controls.await.ok().filter(|d| d.can_run).map(|d| conference_controls(d, add, terminate, add_r))
+                controls.await.ok().filter(|d| d.can_run).map(|d| add_form(d, add, add_r))
             })}
         </Transition>
-        </Mirrored>
     }
 }
 
-fn conference_controls(
-    d: ConferenceDetail,
-    add: ServerAction<AddParticipant>,
-    terminate: ServerAction<TerminateConference>,
-    add_r: Signal<Option<Result<String, crate::error::AppError>>>,
-) -> impl IntoView {
-    let c = d.conference;
-    let (cid_add, cid_term) = (c.id.clone(), c.id.clone());
-    let confirm = format!("Terminate '{}'? All its participants are disconnected.", c.name);
+fn add_form(d: ConferenceDetail, add: ServerAction<AddParticipant>, add_r: Signal<Option<Result<String, crate::error::AppError>>>) -> impl IntoView {
+    let cid = d.conference.id;
     view! {
-        <details class="card">
+        <Mirrored>
+        <details class="card" open=d.participants.is_empty()>
             <summary>"Add participant (dial out)"</summary>
             <ActionForm action=add attr:class="form inline">
-                <input type="hidden" name="conference_id" value=cid_add/>
+                <input type="hidden" name="conference_id" value=cid/>
                 <div class="field">
                     <label for="p-name">"Participant name"</label>
                     <input id="p-name" name="name" aria-describedby="p-name-error" aria-invalid=invalid(add_r, "name")/>
@@ -74,94 +119,339 @@ fn conference_controls(
                 </div>
                 <div class="field">
                     <label for="p-proto">"Network"</label>
-                    <select id="p-proto" name="protocol">
+                    <select id="p-proto" name="protocol" aria-describedby="p-proto-error">
                         <option value="h323">"H.323"</option>
                         <option value="sip">"SIP"</option>
                     </select>
+                    <FieldError id="p-proto" field="protocol" result=add_r/>
                 </div>
                 <button type="submit" disabled=move || add.pending().get()>"Add and dial"</button>
             </ActionForm>
             <FormStatus result=add_r/>
         </details>
-        <ActionForm action=terminate attr:class="terminate">
-            <input type="hidden" name="id" value=cid_term/>
-            <button type="submit" class="danger" on:click=confirm_click(confirm)>"Terminate conference"</button>
+        </Mirrored>
+    }
+}
+
+fn conference_view(d: ConferenceDetail, a: Actions, grid: GridState) -> impl IntoView {
+    let c = d.conference.clone();
+    let connected = d.participants.iter().filter(|p| p.state == ParticipantState::Connected).count();
+    let total = d.participants.len();
+    let end = match (c.end_ms, c.auto_extended) {
+        (None, _) => "— (until terminated)".to_string(),
+        (Some(e), 0) => format_utc(e),
+        (Some(e), n) => format!("{} (extended automatically {n}×: participants were connected)", format_utc(e)),
+    };
+    view! {
+        <div class="conf-head">
+            <h1>{c.name.clone()}</h1>
+            {c.locked.then(|| view! { <span class="tag tag-locked" data-testid="locked">{icon(Icon::Lock, false)}"Locked: no new dial-ins"</span> })}
+        </div>
+        <dl class="facts facts-row">
+            <div><dt>"ID"</dt><dd>{c.numeric_id.clone()}</dd></div>
+            <div><dt>"Start Time"</dt><dd>{format_utc(c.start_ms)}</dd></div>
+            <div><dt>"End Time"</dt><dd data-testid="end-time">{end}</dd></div>
+            <div><dt>"Participants"</dt><dd data-testid="participant-count">{format!("({connected}/{total})")}</dd></div>
+            <div><dt>"MCU ports in use"</dt><dd>{format!("{} of {}", d.connected_on_mcu, d.capacity)}</dd></div>
+        </dl>
+        {d.can_run.then(|| toolbar(&c, a))}
+        {participant_grid(d, a, grid)}
+    }
+}
+
+/// The conference actions, as the original and its peers offer them.
+fn toolbar(c: &domain::Conference, a: Actions) -> impl IntoView {
+    let conference_id = c.id.clone();
+    let form = move |action: &'static str, label: String, class: &'static str, content: AnyView| {
+        let id = conference_id.clone();
+        view! {
+            <ActionForm action=a.conf>
+                <input type="hidden" name="id" value=id/>
+                <input type="hidden" name="action" value=action/>
+                <button type="submit" class=class aria-label=label.clone() title=label>{content}</button>
+            </ActionForm>
+        }
+    };
+    let lock = if c.locked {
+        form("unlock", "Unlock (allow dial-ins)".into(), "secondary", view! { {icon(Icon::Unlock, false)}" Unlock" }.into_any())
+    } else {
+        form("lock", "Lock (no new dial-ins)".into(), "secondary", view! { {icon(Icon::Lock, false)}" Lock" }.into_any())
+    };
+    let extend = c.end_ms.is_some().then(|| {
+        view! {
+            <div class="btn-group" role="group" aria-label="Extend the end time">
+                <span class="group-label">"Extend"</span>
+                {domain::conference::EXTEND_CHOICES.into_iter().map(|m| {
+                    let action: &'static str = match m { 15 => "extend_15", 30 => "extend_30", _ => "extend_60" };
+                    form(action, format!("Extend by {m} minutes"), "secondary", view! { {format!("+{m} min")} }.into_any())
+                }).collect_view()}
+            </div>
+        }
+    });
+    let (cid, confirm) = (c.id.clone(), format!("Terminate '{}'? All its participants are disconnected.", c.name));
+    view! {
+        <Mirrored>
+        <div class="toolbar" role="toolbar" aria-label="Conference actions">
+            {form("mute_all", "Mute all but the chairperson".into(), "secondary", view! { {icon(Icon::Mic, true)}" Mute all" }.into_any())}
+            {form("unmute_all", "Unmute all".into(), "secondary", view! { {icon(Icon::Mic, false)}" Unmute all" }.into_any())}
+            {lock}
+            {extend}
+            <ActionForm action=a.terminate attr:class="push-right">
+                <input type="hidden" name="id" value=cid/>
+                <button type="submit" class="danger" on:click=confirm_click(confirm)>"Terminate conference"</button>
+            </ActionForm>
+        </div>
+        </Mirrored>
+    }
+}
+
+fn status_text(p: &Participant) -> &'static str {
+    match p.state {
+        ParticipantState::Connecting => "Connecting",
+        ParticipantState::Connected => "Connected",
+        ParticipantState::Disconnected => "Disconnected",
+    }
+}
+
+/// The status dot's class: green connected, amber connecting, red when the call failed,
+/// grey when an operator disconnected it.
+fn dot_class(p: &Participant) -> &'static str {
+    match (p.state, p.disconnect_cause) {
+        (ParticipantState::Connected, _) => "dot dot-connected",
+        (ParticipantState::Connecting, _) => "dot dot-connecting",
+        (ParticipantState::Disconnected, Some(DisconnectCause::NoAnswer | DisconnectCause::NoFreePort)) => "dot dot-faulty",
+        (ParticipantState::Disconnected, _) => "dot dot-disconnected",
+    }
+}
+
+fn network(p: &Participant) -> &'static str {
+    match p.protocol {
+        Protocol::H323 => "H.323",
+        Protocol::Sip => "SIP",
+    }
+}
+
+fn direction(p: &Participant) -> &'static str {
+    match p.direction {
+        Direction::DialIn => "Dial-in",
+        Direction::DialOut => "Dial-out",
+    }
+}
+
+fn sorted(mut list: Vec<Participant>, search: &str, (key, ascending): (SortKey, bool)) -> Vec<Participant> {
+    let q = search.trim().to_lowercase();
+    if !q.is_empty() {
+        list.retain(|p| p.name.to_lowercase().contains(&q) || p.address.to_lowercase().contains(&q));
+    }
+    let text = |p: &Participant| -> String {
+        match key {
+            SortKey::Name => p.name.to_lowercase(),
+            SortKey::Status => status_text(p).into(),
+            SortKey::Address => p.address.to_lowercase(),
+            SortKey::Network => network(p).into(),
+            SortKey::Direction => direction(p).into(),
+        }
+    };
+    list.sort_by(|a, b| text(a).cmp(&text(b)).then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase())));
+    if !ascending {
+        list.reverse();
+    }
+    list
+}
+
+fn participant_grid(d: ConferenceDetail, a: Actions, grid: GridState) -> impl IntoView {
+    let can = d.can_run;
+    let cid = d.conference.id.clone();
+    let all = d.participants;
+    if all.is_empty() {
+        return Either::Left(view! { <p class="empty">"No participants yet: add one below (dial out), or wait for someone to dial in."</p> });
+    }
+    let present: BTreeSet<String> = all.iter().map(|p| p.id.clone()).collect();
+    // Forget selected participants that have left.
+    if grid.selected.with_untracked(|s| s.iter().any(|id| !present.contains(id))) {
+        grid.selected.update(|s| s.retain(|id| present.contains(id)));
+    }
+    let all = StoredValue::new(all);
+    let shown = Memo::new(move |_| all.with_value(|l| sorted(l.clone(), &grid.search.get(), grid.sort.get())));
+    let header = move |key: SortKey, label: &'static str| {
+        let aria_sort = move || match grid.sort.get() {
+            (k, true) if k == key => "ascending",
+            (k, false) if k == key => "descending",
+            _ => "none",
+        };
+        view! {
+            <th scope="col" aria-sort=aria_sort>
+                <button type="button" class="sort" on:click=move |_| grid.sort.update(|s| *s = if s.0 == key { (key, !s.1) } else { (key, true) })>
+                    {label}<span class="sort-mark" aria-hidden="true">{move || match aria_sort() { "ascending" => "▲", "descending" => "▼", _ => "" }}</span>
+                </button>
+            </th>
+        }
+    };
+    let all_shown_selected = move || {
+        let ids: Vec<String> = shown.with(|l| l.iter().map(|p| p.id.clone()).collect());
+        !ids.is_empty() && grid.selected.with(|s| ids.iter().all(|id| s.contains(id)))
+    };
+    let toggle_all = move |_| {
+        let ids: Vec<String> = shown.with_untracked(|l| l.iter().map(|p| p.id.clone()).collect());
+        let on = !all_shown_selected();
+        grid.selected.update(|s| {
+            for id in ids {
+                if on {
+                    s.insert(id);
+                } else {
+                    s.remove(&id);
+                }
+            }
+        });
+    };
+    Either::Right(view! {
+        <div class="list-tools">
+            <label for="p-search" class="sr-only">"Search participants"</label>
+            <input id="p-search" type="search" placeholder="Search name or address" prop:value=move || grid.search.get()
+                on:input=move |ev| grid.search.set(event_target_value(&ev))/>
+            <span class="note" aria-live="polite">{move || {
+                let n = shown.with(|l| l.len());
+                let total = all.with_value(|l| l.len());
+                if n == total { format!("{total} participant(s)") } else { format!("{n} of {total} shown") }
+            }}</span>
+        </div>
+        {can.then(|| bulk_bar(cid.clone(), a, grid))}
+        <div class="table-wrap">
+        <table class="list grid">
+            <caption class="sr-only">"Participants"</caption>
+            <thead><tr>
+                {can.then(|| view! {
+                    <th scope="col" class="sel">
+                        <input type="checkbox" aria-label="Select all shown participants" prop:checked=all_shown_selected on:change=toggle_all/>
+                    </th>
+                })}
+                {header(SortKey::Name, "Name")}
+                {header(SortKey::Status, "Status")}
+                {header(SortKey::Address, "Address")}
+                {header(SortKey::Network, "Network")}
+                {header(SortKey::Direction, "Dialing Direction")}
+                <th scope="col">"Audio"</th>
+                <th scope="col">"Video"</th>
+                <th scope="col">"Role"</th>
+                {can.then(|| view! { <th scope="col">"Actions"</th> })}
+            </tr></thead>
+            <tbody>
+                {move || shown.get().into_iter().map(|p| participant_row(p, can, a, grid)).collect_view()}
+            </tbody>
+        </table>
+        </div>
+    })
+}
+
+/// Actions on the selected rows (browser only: the selection lives in the page).
+fn bulk_bar(conference_id: String, a: Actions, grid: GridState) -> impl IntoView {
+    let count = move || grid.selected.with(|s| s.len());
+    let run = move |action: &'static str| {
+        let ids = grid.selected.with_untracked(|s| s.iter().cloned().collect::<Vec<_>>().join(","));
+        if ids.is_empty() {
+            return;
+        }
+        if action == "delete" {
+            let n = grid.selected.with_untracked(|s| s.len());
+            if !window().confirm_with_message(&format!("Delete {n} selected participant(s) from the conference?")).unwrap_or(false) {
+                return;
+            }
+        }
+        a.bulk.dispatch(ParticipantsAction { conference_id: conference_id.clone(), ids, action: action.to_string() });
+    };
+    let run = StoredValue::new(run);
+    let button = move |action: &'static str, label: &'static str, danger: bool| {
+        view! {
+            <button type="button" class=if danger { "danger" } else { "secondary" }
+                disabled=move || count() == 0 || a.bulk.pending().get()
+                on:click=move |_| run.with_value(|r| r(action))>{label}</button>
+        }
+    };
+    view! {
+        <Mirrored>
+        <div class="bulk-bar" role="group" aria-label="Actions on the selected participants">
+            <span class="bulk-count" data-testid="selected-count">{move || format!("{} selected", count())}</span>
+            {button("mute_audio", "Mute", false)}
+            {button("unmute_audio", "Unmute", false)}
+            {button("connect", "Connect", false)}
+            {button("disconnect", "Disconnect", false)}
+            {button("delete", "Delete", true)}
+        </div>
+        </Mirrored>
+    }
+}
+
+/// One icon button that posts a participant action (works before the page's code has
+/// loaded too). `pressed`: for the toggles (audio muted, video suspended, chairperson).
+fn row_action(a: Actions, pid: &str, action: &'static str, label: String, pressed: Option<bool>, class: &'static str, content: AnyView) -> impl IntoView {
+    let pid = pid.to_string();
+    // The grid stays usable on a Slave (search, sort); its actions do not (G5).
+    let read_only = crate::live::use_read_only();
+    view! {
+        <ActionForm action=a.act attr:class="mini">
+            <input type="hidden" name="participant_id" value=pid/>
+            <input type="hidden" name="action" value=action/>
+            <button type="submit" class=class aria-label=label.clone() title=label aria-pressed=pressed.map(|p| p.to_string())
+                disabled=read_only>{content}</button>
         </ActionForm>
     }
 }
 
-fn conference_view(d: ConferenceDetail, act: ServerAction<ParticipantAction>) -> impl IntoView {
-    let c = d.conference.clone();
-    let connected = d.participants.iter().filter(|p| p.state == ParticipantState::Connected).count();
-    let total = d.participants.len();
-    let can = d.can_run;
-    view! {
-        <h1>{c.name.clone()}</h1>
-        <dl class="card facts">
-            <dt>"ID"</dt><dd>{c.numeric_id.clone()}</dd>
-            <dt>"Start Time"</dt><dd>{format_utc(c.start_ms)}</dd>
-            <dt>"Participants"</dt><dd data-testid="participant-count">{format!("({connected}/{total})")}</dd>
-            <dt>"MCU ports in use"</dt><dd>{format!("{} of {}", d.connected_on_mcu, d.capacity)}</dd>
-        </dl>
-        {if d.participants.is_empty() {
-            Either::Left(view! { <p class="empty">"No participants yet."</p> })
-        } else {
-            Either::Right(view! {
-                <table class="list">
-                    <caption>{format!("Participants ({connected}/{total})")}</caption>
-                    <thead><tr>
-                        <th scope="col">"Name"</th><th scope="col">"Status"</th><th scope="col">"Address"</th>
-                        <th scope="col">"Network"</th><th scope="col">"Dialing Direction"</th><th scope="col">"Audio"</th>
-                        <th scope="col">"Video"</th><th scope="col">"Role"</th>
-                        {can.then(|| view! { <th scope="col">"Actions"</th> })}
-                    </tr></thead>
-                    <tbody>
-                        {d.participants.into_iter().map(|p| participant_row(p, can, act)).collect_view()}
-                    </tbody>
-                </table>
-            })
-        }}
-    }
-}
-
-fn participant_row(p: Participant, can: bool, act: ServerAction<ParticipantAction>) -> impl IntoView {
-    let status = match p.state {
-        ParticipantState::Connecting => "Connecting",
-        ParticipantState::Connected => "Connected",
-        ParticipantState::Disconnected => "Disconnected",
-    };
-    let buttons: Vec<(&'static str, String)> = vec![
-        if p.state == ParticipantState::Connected { ("disconnect", "Disconnect".into()) } else { ("connect", "Connect".into()) },
-        if p.audio_muted { ("unmute_audio", "Unmute audio".into()) } else { ("mute_audio", "Mute audio".into()) },
-        if p.video_muted { ("unmute_video", "Resume video".into()) } else { ("mute_video", "Suspend video".into()) },
-        if p.chairperson { ("make_regular", "Make regular".into()) } else { ("make_chairperson", "Make chairperson".into()) },
-        ("delete", "Delete".into()),
-    ];
+fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState) -> impl IntoView {
     let name = p.name.clone();
     let pid = p.id.clone();
+    let cause = match p.state {
+        ParticipantState::Disconnected => p.disconnect_cause.map(|c| view! { <span class="cause">{format!(" · {}", c.label())}</span> }),
+        _ => None,
+    };
+    let (audio_text, video_text) = (if p.audio_muted { "Muted" } else { "On" }, if p.video_muted { "Suspended" } else { "On" });
+    let controls = can.then(|| {
+        let audio = row_action(a, &pid, if p.audio_muted { "unmute_audio" } else { "mute_audio" }, format!("Mute audio {name}"),
+            Some(p.audio_muted), "icon-btn toggle", icon(Icon::Mic, p.audio_muted).into_any());
+        let video = row_action(a, &pid, if p.video_muted { "unmute_video" } else { "mute_video" }, format!("Suspend video {name}"),
+            Some(p.video_muted), "icon-btn toggle", icon(Icon::Video, p.video_muted).into_any());
+        let chair = row_action(a, &pid, if p.chairperson { "make_regular" } else { "make_chairperson" }, format!("Chairperson {name}"),
+            Some(p.chairperson), "icon-btn toggle chair", icon(Icon::Chair, false).into_any());
+        let call = if p.state == ParticipantState::Connected {
+            row_action(a, &pid, "disconnect", format!("Disconnect {name}"), None, "icon-btn hang-up", icon(Icon::HangUp, false).into_any())
+        } else {
+            row_action(a, &pid, "connect", format!("Connect {name}"), None, "icon-btn call", icon(Icon::Call, false).into_any())
+        };
+        (audio, video, chair, call)
+    });
+    let (sel_id, sel_id2) = (pid.clone(), pid.clone());
+    let checked = move || grid.selected.with(|s| s.contains(&sel_id));
+    let selected_class = checked.clone();
+    let (audio, video, chair, call) = match controls {
+        Some((a1, v, c, k)) => (Some(a1), Some(v), Some(c), Some(k)),
+        None => (None, None, None, None),
+    };
+    let delete_confirm = format!("Delete '{name}' from the conference?");
     view! {
-        <tr data-participant=p.name.clone()>
-            <td data-label="Name">{p.name.clone()}</td>
-            <td data-label="Status">{status}</td>
-            <td data-label="Address">{p.address.clone()}</td>
-            <td data-label="Network">{match p.protocol { Protocol::H323 => "H.323", Protocol::Sip => "SIP" }}</td>
-            <td data-label="Dialing Direction">{match p.direction { Direction::DialIn => "Dial-in", Direction::DialOut => "Dial-out" }}</td>
-            <td data-label="Audio">{if p.audio_muted { "Muted" } else { "On" }}</td>
-            <td data-label="Video">{if p.video_muted { "Suspended" } else { "On" }}</td>
-            <td data-label="Role">{if p.chairperson { "Chairperson" } else { "—" }}</td>
+        <tr data-participant=p.name.clone() class:selected=selected_class>
             {can.then(|| view! {
-                <td data-label="Actions"><div class="actions">
-                    {buttons.into_iter().map(|(action, label)| {
-                        let aria = format!("{label} {name}");
-                        let pid = pid.clone();
-                        view! {
-                            <ActionForm action=act attr:class="mini">
-                                <input type="hidden" name="participant_id" value=pid/>
-                                <input type="hidden" name="action" value=action/>
-                                <button type="submit" class:danger=action == "delete" aria-label=aria>{label}</button>
-                            </ActionForm>
-                        }
-                    }).collect_view()}
+                <td class="sel">
+                    <input type="checkbox" aria-label=format!("Select {name}") prop:checked=checked
+                        on:change=move |_| grid.selected.update(|s| if !s.remove(&sel_id2) { s.insert(sel_id2.clone()); })/>
+                </td>
+            })}
+            <td data-label="Name" class="name"><span class=dot_class(&p) aria-hidden="true"></span>{p.name.clone()}</td>
+            <td data-label="Status" class="status">{status_text(&p)}{cause}</td>
+            <td data-label="Address" class="addr" title=p.address.clone()>{p.address.clone()}</td>
+            <td data-label="Network" class="net">{network(&p)}</td>
+            <td data-label="Dialing Direction" class="dir">{direction(&p)}</td>
+            <td data-label="Audio" class="ctl"><div class="cell-toggle">{audio}<span class="state-text" class:off=p.audio_muted>{audio_text}</span></div></td>
+            <td data-label="Video" class="ctl"><div class="cell-toggle">{video}<span class="state-text" class:off=p.video_muted>{video_text}</span></div></td>
+            <td data-label="Role" class="ctl"><div class="cell-toggle">{chair}<span class="state-text">{if p.chairperson { "Chairperson" } else { "—" }}</span></div></td>
+            {can.then(|| view! {
+                <td data-label="Actions" class="ctl-last"><div class="actions">
+                    {call}
+                    <ActionForm action=a.act attr:class="mini">
+                        <input type="hidden" name="participant_id" value=pid.clone()/>
+                        <input type="hidden" name="action" value="delete"/>
+                        <button type="submit" class="icon-btn danger" aria-label=format!("Delete {name}") title=format!("Delete {name}")
+                            disabled=crate::live::use_read_only() on:click=confirm_click(delete_confirm)>{icon(Icon::Delete, false)}</button>
+                    </ActionForm>
                 </div></td>
             })}
         </tr>

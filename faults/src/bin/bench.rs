@@ -102,6 +102,8 @@ fn preload(dir: &Path, n: usize, per: usize) -> Result<()> {
             start_ms: now_ms(),
             end_ms: None,
             source_id: None,
+            locked: false,
+            auto_extended: 0,
         };
         let cid = c.id.clone();
         store.apply(Change::Put { record: Record::Conference(c) })?;
@@ -117,6 +119,7 @@ fn preload(dir: &Path, n: usize, per: usize) -> Result<()> {
                 audio_muted: false,
                 video_muted: false,
                 chairperson: false,
+                disconnect_cause: None,
             };
             store.apply(Change::Put { record: Record::Participant(p) })?;
         }
