@@ -47,3 +47,78 @@ test('start a conference, dial out, mute, disconnect, see a dial-in arrive on an
   await expect(page.getByRole('status')).toContainText(`Conference ${id} was terminated`);
   await expect(page.locator(`tr[data-conference="${name}"]`)).toHaveCount(0);
 });
+
+test('the participant grid: a line each, sorted and searched, selection actions, conference actions', async ({ page }, info) => {
+  const phone = info.project.name === 'phone';
+  const id = phone ? '5512' : '5511';
+  const name = `Grid ${info.project.name}`;
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  let r = await page.request.post('/api/add_conference', { form: { name, numeric_id: id, profile_id: '', duration: '1:00' } });
+  expect(r.status(), await r.text()).toBe(200);
+  for (const [who, address] of [['Zagreb', '10.9.0.1'], ['Athens', '10.9.0.2'], ['Madrid', 'sip:madrid@example.com']]) {
+    r = await page.request.post('/api/simulate_dial_in', { form: { numeric_id: id, name: who, address, protocol: address.startsWith('sip:') ? 'sip' : 'h323' } });
+    expect(r.status(), await r.text()).toBe(200);
+  }
+  await page.goto('/conferences');
+  await hydrated(page);
+  await page.locator(`tr[data-conference="${name}"]`).getByRole('link', { name }).click();
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+  await hydrated(page);
+  const rows = page.locator('table.grid tbody tr');
+  await expect(rows).toHaveCount(3);
+  // Sorted by name, then the other way round.
+  await expect(rows.first()).toHaveAttribute('data-participant', 'Athens');
+  if (phone) await page.getByLabel('Sort by').selectOption({ label: 'Name (Z–A)' });
+  else await page.getByRole('button', { name: 'Name', exact: true }).click();
+  await expect(rows.first()).toHaveAttribute('data-participant', 'Zagreb');
+  await expect(page.locator('th[aria-sort="descending"]')).toContainText('Name');
+  // One line per participant on a desk; no sideways scroll anywhere.
+  if (!phone) {
+    for (const h of await rows.evaluateAll((rs) => rs.map((r) => r.getBoundingClientRect().height))) expect(h).toBeLessThanOrEqual(48);
+  }
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(page.viewportSize()!.width);
+  // A status dot and the icon toggles with their names and pressed state.
+  const athens = page.locator('tr[data-participant="Athens"]');
+  await expect(athens.locator('.dot-connected')).toHaveCount(1);
+  await athens.getByRole('button', { name: 'Suspend video Athens' }).click();
+  await expect(athens.getByRole('button', { name: 'Suspend video Athens' })).toHaveAttribute('aria-pressed', 'true');
+  await athens.getByRole('button', { name: 'Chairperson Athens' }).click();
+  await expect(athens.getByRole('button', { name: 'Chairperson Athens' })).toHaveAttribute('aria-pressed', 'true');
+  // Search narrows the grid.
+  await page.getByLabel('Search participants').fill('madr');
+  await expect(rows).toHaveCount(1);
+  await page.getByLabel('Search participants').fill('');
+  await expect(rows).toHaveCount(3);
+  // Select two and disconnect them at once: each shows why.
+  await page.getByRole('checkbox', { name: 'Select Zagreb' }).check();
+  await page.getByRole('checkbox', { name: 'Select Madrid' }).check();
+  await expect(page.getByTestId('selected-count')).toHaveText('2 selected');
+  await page.getByRole('group', { name: 'Actions on the selected participants' }).getByRole('button', { name: 'Disconnect' }).click();
+  await expect(page.locator('tr[data-participant="Zagreb"]')).toContainText('Disconnected · by operator');
+  await expect(page.locator('tr[data-participant="Madrid"] .dot-disconnected')).toHaveCount(1);
+  await expect(page.getByTestId('selected-count')).toHaveText('0 selected');
+  await expect(page.getByTestId('participant-count')).toHaveText('(1/3)');
+  // Conference actions: mute all but the chairperson, lock, extend.
+  await page.getByRole('button', { name: 'Mute all but the chairperson' }).click();
+  await expect(page.getByRole('status')).toContainText('chairpersons keep their audio');
+  await expect(page.locator('tr[data-participant="Zagreb"]').getByRole('button', { name: 'Mute audio Zagreb' })).toHaveAttribute('aria-pressed', 'true');
+  await expect(athens.getByRole('button', { name: 'Mute audio Athens' })).toHaveAttribute('aria-pressed', 'false');
+  await page.getByRole('button', { name: 'Lock (no new dial-ins)' }).click();
+  await expect(page.getByTestId('locked')).toBeVisible();
+  r = await page.request.post('/api/simulate_dial_in', { form: { numeric_id: id, name: 'Late', address: '10.9.0.9', protocol: 'h323' } });
+  expect(r.status()).toBe(409);
+  const endBefore = await page.getByTestId('end-time').innerText();
+  await page.getByRole('button', { name: 'Extend by 30 minutes' }).click();
+  await expect(page.getByTestId('end-time')).not.toHaveText(endBefore);
+  // The confirmation goes away by itself.
+  await expect(page.getByRole('status').filter({ hasText: 'extended by 30 minutes' })).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: 'extended by 30 minutes' })).toHaveCount(0, { timeout: 8_000 });
+  // Delete asks first; dismissed, nothing is deleted.
+  page.once('dialog', (d) => d.dismiss());
+  await athens.getByRole('button', { name: 'Delete Athens' }).click();
+  await expect(rows).toHaveCount(3);
+  page.once('dialog', (d) => d.accept());
+  await athens.getByRole('button', { name: 'Delete Athens' }).click();
+  await expect(rows).toHaveCount(2);
+});

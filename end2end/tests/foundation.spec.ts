@@ -97,17 +97,21 @@ test('the shell hydrates: client-side controls work and nothing scrolls sideways
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
   await hydrated(page);
   const menu = page.getByRole('button', { name: 'Menu' });
+  const setup = page.locator('nav').getByRole('button', { name: 'Setup' });
   const users = page.locator('nav').getByRole('link', { name: 'Users' });
   if (isMobile) {
-    await expect(users).toBeHidden();
+    await expect(setup).toBeHidden();
     await expect(menu).toHaveAttribute('aria-expanded', 'false');
     await menu.click();
     await expect(menu).toHaveAttribute('aria-expanded', 'true');
-    await expect(users).toBeVisible();
   } else {
     await expect(menu).toBeHidden();
-    await expect(users).toBeVisible();
   }
+  // Users sits in the Setup group, folded until opened.
+  await expect(users).toBeHidden();
+  await setup.click();
+  await expect(setup).toHaveAttribute('aria-expanded', 'true');
+  await expect(users).toBeVisible();
   // Client-side navigation: no full reload, the page changes.
   await users.click();
   await expect(page).toHaveURL(/\/users$/);

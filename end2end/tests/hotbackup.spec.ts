@@ -70,23 +70,73 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   await slave.goto(`http://127.0.0.1:${b}/conferences`);
   await hydrated(slave);
   await expect(slave.locator('tr[data-conference="Board meeting"]')).toContainText('4711');
-  // The Slave refuses edits, and says where to go (G5).
+  // The Slave is a read-only mirror: a banner names the Master and links to the same
+  // page there, the forms are disabled, and the server refuses anyway (G5).
+  const banner = slave.getByTestId('mirror-banner');
+  await expect(banner).toContainText('Read-only mirror of MCU-A');
+  await expect(banner.getByRole('link', { name: 'Open this page on the Master' })).toHaveAttribute('href', `http://127.0.0.1:${a}/conferences`);
   await slave.getByText('New conference').click();
-  await slave.getByLabel('Conference name').fill('Not here');
-  await slave.getByLabel('ID', { exact: true }).fill('1');
-  await slave.getByRole('button', { name: 'Start conference' }).click();
-  await expect(slave.getByRole('alert')).toContainText(`Master MCU (127.0.0.1:${a})`);
+  await expect(slave.getByLabel('Conference name')).toBeDisabled();
+  await expect(slave.getByRole('button', { name: 'Start conference' })).toBeDisabled();
+  const refused = await slave.evaluate(async () => {
+    const r = await fetch('/api/add_conference', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: 'name=Not+here&numeric_id=1&profile_id=&duration=',
+    });
+    return { status: r.status, text: await r.text() };
+  });
+  expect(refused.status, refused.text).toBe(403);
+  expect(refused.text).toContain(`Master MCU (127.0.0.1:${a})`);
   await expect(slave.locator('tr[data-conference="Not here"]')).toHaveCount(0);
+  await expect(master.getByTestId('mirror-banner')).toHaveCount(0);
+  // Users stay this MCU's own, but G2 wants the same change on the Master.
+  await slave.goto(`http://127.0.0.1:${b}/users`);
+  await hydrated(slave);
+  await expect(slave.getByTestId('g2-note')).toContainText('must be the same on both MCUs');
+  await expect(slave.getByLabel('User name')).toBeEnabled();
 
   // Trigger Failover on the Master: both pages show the swap without reload.
   await slave.goto(`http://127.0.0.1:${b}/hot-backup`);
   await hydrated(slave);
   await master.goto(`http://127.0.0.1:${a}/hot-backup`);
   await hydrated(master);
+  // The header badge and the panel show one state: on each MCU they change together.
+  const skew = (p: Page, badge: string, panel: string) => p.evaluate(([badge, panel]) => new Promise<number>((resolve) => {
+    const start = performance.now();
+    let badgeAt: number | null = null;
+    let panelAt: number | null = null;
+    const look = () => {
+      const b = document.querySelector('[data-testid="hb-badge"]')?.textContent ?? '';
+      const r = document.querySelector('[data-testid="hb-role"]')?.textContent ?? '';
+      if (badgeAt === null && b.startsWith(badge)) badgeAt = performance.now();
+      if (panelAt === null && r === panel) panelAt = performance.now();
+      if (badgeAt !== null && panelAt !== null) return resolve(Math.abs(badgeAt - panelAt));
+      if (performance.now() - start > 15_000) return resolve(-1);
+      setTimeout(look, 5);
+    };
+    look();
+  }), [badge, panel]);
+  const alarmsBefore = await slave.locator('ol.events li.alarm').count();
+  const masterSkew = skew(master, 'Slave', 'Slave MCU');
+  const slaveSkew = skew(slave, 'Master', 'Master MCU');
   master.once('dialog', (d) => d.accept());
   await master.getByRole('button', { name: 'Trigger Failover' }).click();
-  await expect(slave.getByTestId('hb-role')).toHaveText('Master MCU', { timeout: 10_000 });
-  await expect(master.getByTestId('hb-role')).toHaveText('Slave MCU', { timeout: 10_000 });
+  expect(await masterSkew, 'A: badge and panel turn Slave together').toBeGreaterThanOrEqual(0);
+  expect(await masterSkew).toBeLessThanOrEqual(300);
+  expect(await slaveSkew, 'B: badge and panel turn Master together').toBeGreaterThanOrEqual(0);
+  expect(await slaveSkew).toBeLessThanOrEqual(300);
+  await expect(slave.getByTestId('hb-role')).toHaveText('Master MCU');
+  await expect(master.getByTestId('hb-role')).toHaveText('Slave MCU');
+  // Its settings say so too, without a reload; a planned switch-over is not an alarm.
+  await expect(master.getByText('This MCU is the Slave MCU of the pair')).toBeVisible();
+  await expect(slave.getByText('This MCU is the Master MCU of the pair')).toBeVisible();
+  await expect(slave.getByTestId('hb-events')).toContainText('Planned switch-over');
+  await expect(master.getByTestId('hb-events')).toContainText('Planned switch-over: MCU-B is now the Master (epoch 2)');
+  await slave.waitForTimeout(1_000);
+  await expect(slave.locator('ol.events li.alarm')).toHaveCount(alarmsBefore);
+  await expect(master.getByTestId('mirror-banner')).toContainText('Read-only mirror of MCU-B');
+  await expect(slave.getByTestId('mirror-banner')).toHaveCount(0);
   await expect(master.getByTestId('hb-sync')).toHaveText('OK', { timeout: 15_000 });
 
   // Settings change while paired, on each MCU, without disabling: the role stays.

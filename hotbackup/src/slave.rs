@@ -243,6 +243,11 @@ impl HotBackup {
                 Err((_, other)) => Ok(Err(other)),
             })
             .await?;
+            if self.role() != LiveRole::Slave {
+                // Handed over meanwhile (a planned switch-over): the store takes changes of
+                // its own now, so a batch that arrived just before is refused, as it must be.
+                return Ok(());
+            }
             if let Err(e) = applied {
                 self.event(true, format!("Replication stopped: {e}. Resynchronising."));
                 return Ok(());

@@ -802,3 +802,104 @@ async fn an_address_is_dialled_out_once_per_conference() {
     assert!(again.body.contains("already dialled") && again.body.contains("Lisbon"), "{}", again.body);
     assert_eq!(dial("Porto", "10.0.0.8").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn conference_actions_and_the_selection_act_as_an_operator_expects() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let r = call(&app, "/api/add_conference", &[("name", "Board"), ("numeric_id", "4300"), ("duration", "1:00")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let list: serde_json::Value = serde_json::from_str(&call(&app, "/api/list_conferences", &[], Some(&admin)).await.body).expect("json");
+    let cid = list[0]["conference"]["id"].as_str().expect("id").to_string();
+    let end_before = list[0]["conference"]["end_ms"].as_i64().expect("an end time");
+    for who in ["Chair", "Ana", "Bo"] {
+        let r = call(&app, "/api/simulate_dial_in", &[("numeric_id", "4300"), ("name", who), ("address", "10.1.1.1"), ("protocol", "h323")], Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let detail = |app: Router, admin: String, cid: String| async move {
+        let v: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_conference", &[("id", &cid)], Some(&admin)).await.body).expect("json");
+        v
+    };
+    let d = detail(app.clone(), admin.clone(), cid.clone()).await;
+    let id_of = |d: &serde_json::Value, name: &str| {
+        d["participants"].as_array().and_then(|a| a.iter().find(|p| p["name"] == name)).and_then(|p| p["id"].as_str()).expect("participant").to_string()
+    };
+    let chair = id_of(&d, "Chair");
+    let r = call(&app, "/api/participant_action", &[("participant_id", &chair), ("action", "make_chairperson")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // Mute all keeps the chairperson's audio.
+    let r = call(&app, "/api/conference_action", &[("id", &cid), ("action", "mute_all")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("muted 2"), "{}", r.body);
+    let d = detail(app.clone(), admin.clone(), cid.clone()).await;
+    let muted: Vec<(String, bool)> = d["participants"].as_array().expect("list").iter()
+        .map(|p| (p["name"].as_str().unwrap_or_default().to_string(), p["audio_muted"].as_bool().unwrap_or_default())).collect();
+    assert!(muted.contains(&("Chair".into(), false)) && muted.contains(&("Ana".into(), true)) && muted.contains(&("Bo".into(), true)), "{muted:?}");
+
+    // Locked: nobody new dials in; dial-outs still work; unlocked again, dial-ins do.
+    assert_eq!(call(&app, "/api/conference_action", &[("id", &cid), ("action", "lock")], Some(&admin)).await.status, StatusCode::OK);
+    let r = call(&app, "/api/simulate_dial_in", &[("numeric_id", "4300"), ("name", "Late"), ("address", "10.1.1.9"), ("protocol", "h323")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("locked"), "{}", r.body);
+    let r = call(&app, "/api/add_participant", &[("conference_id", &cid), ("name", "Called"), ("address", "10.1.1.8"), ("protocol", "h323")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(call(&app, "/api/conference_action", &[("id", &cid), ("action", "unlock")], Some(&admin)).await.status, StatusCode::OK);
+    let r = call(&app, "/api/simulate_dial_in", &[("numeric_id", "4300"), ("name", "Late"), ("address", "10.1.1.9"), ("protocol", "h323")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // Extend by 30 minutes; an unknown extension is refused and changes nothing.
+    assert_eq!(call(&app, "/api/conference_action", &[("id", &cid), ("action", "extend_30")], Some(&admin)).await.status, StatusCode::OK);
+    let bad = call(&app, "/api/conference_action", &[("id", &cid), ("action", "extend_9999")], Some(&admin)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let d = detail(app.clone(), admin.clone(), cid.clone()).await;
+    assert_eq!(d["conference"]["end_ms"].as_i64(), Some(end_before + 30 * 60_000));
+
+    // The selection: disconnect two at once, each named with its cause; an id from
+    // elsewhere refuses the whole selection.
+    let (ana, bo) = (id_of(&d, "Ana"), id_of(&d, "Bo"));
+    let both = format!("{ana},{bo}");
+    let r = call(&app, "/api/participants_action", &[("conference_id", &cid), ("ids", &both), ("action", "disconnect")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let d = detail(app.clone(), admin.clone(), cid.clone()).await;
+    for p in d["participants"].as_array().expect("list").iter().filter(|p| p["name"] == "Ana" || p["name"] == "Bo") {
+        assert_eq!((p["state"].as_str(), p["disconnect_cause"].as_str()), (Some("Disconnected"), Some("ByOperator")), "{p}");
+    }
+    let stranger = format!("{ana},not-a-participant");
+    let r = call(&app, "/api/participants_action", &[("conference_id", &cid), ("ids", &stranger), ("action", "connect")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = call(&app, "/api/participants_action", &[("conference_id", &cid), ("ids", &both), ("action", "delete")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let d = detail(app.clone(), admin.clone(), cid.clone()).await;
+    assert_eq!(d["participants"].as_array().map(|a| a.len()), Some(3), "Chair, Called and Late stay");
+
+    // An Auditor may look but not act.
+    let r = call(&app, "/api/add_user", &[("name", "aud"), ("password", "auditor-pass-1"), ("role", "auditor")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let aud = login(&app, "aud", "auditor-pass-1").await;
+    let r = call(&app, "/api/conference_action", &[("id", &cid), ("action", "lock")], Some(&aud)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+}
+
+#[tokio::test]
+async fn the_shared_hot_backup_state_needs_a_login_and_shows_details_only_to_who_may_see_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    assert_eq!(call(&app, "/api/get_live", &[("full", "true")], None).await.status, StatusCode::UNAUTHORIZED);
+    let shell: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_shell", &[("full", "false")], None).await.body).expect("json");
+    assert!(shell["live"].is_null() && shell["user"].is_null(), "nothing about Hot Backup before a login: {shell}");
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let v: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_live", &[("full", "true")], Some(&admin)).await.body).expect("json");
+    assert_eq!(v["status"]["role"], "Standalone");
+    assert!(!v["status"]["fingerprint"].as_str().unwrap_or_default().is_empty(), "an Administrator sees this MCU's fingerprint");
+    assert!(v["master_url"].is_null(), "a standalone MCU is not read-only");
+    // A Chairperson does not see the configuration.
+    let r = call(&app, "/api/add_user", &[("name", "chair"), ("password", "chair-pass-1"), ("role", "chairperson")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let chair = login(&app, "chair", "chair-pass-1").await;
+    let v: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_live", &[("full", "true")], Some(&chair)).await.body).expect("json");
+    assert_eq!(v["status"]["role"], "Standalone", "a chairperson sees the role (the badge)");
+    assert_eq!(v["status"]["fingerprint"], "", "but not the certificate fingerprint");
+    assert_eq!(v["status"]["events"].as_array().map(|e| e.len()), Some(0), "nor the event log");
+}

@@ -103,7 +103,7 @@ fn add_form(d: ConferenceDetail, add: ServerAction<AddParticipant>, add_r: Signa
     let cid = d.conference.id;
     view! {
         <Mirrored>
-        <details class="card" open=d.participants.is_empty()>
+        <details class="card">
             <summary>"Add participant (dial out)"</summary>
             <ActionForm action=add attr:class="form inline">
                 <input type="hidden" name="conference_id" value=cid/>
@@ -238,6 +238,20 @@ fn direction(p: &Participant) -> &'static str {
     }
 }
 
+/// The sort choices of the phone's "Sort by" list (a desk sorts by the column headers).
+const SORTS: [(&str, &str, SortKey, bool); 10] = [
+    ("name-asc", "Name (A–Z)", SortKey::Name, true),
+    ("name-desc", "Name (Z–A)", SortKey::Name, false),
+    ("status-asc", "Status (A–Z)", SortKey::Status, true),
+    ("status-desc", "Status (Z–A)", SortKey::Status, false),
+    ("address-asc", "Address (A–Z)", SortKey::Address, true),
+    ("address-desc", "Address (Z–A)", SortKey::Address, false),
+    ("network-asc", "Network (A–Z)", SortKey::Network, true),
+    ("network-desc", "Network (Z–A)", SortKey::Network, false),
+    ("direction-asc", "Dialing Direction (A–Z)", SortKey::Direction, true),
+    ("direction-desc", "Dialing Direction (Z–A)", SortKey::Direction, false),
+];
+
 fn sorted(mut list: Vec<Participant>, search: &str, (key, ascending): (SortKey, bool)) -> Vec<Participant> {
     let q = search.trim().to_lowercase();
     if !q.is_empty() {
@@ -309,6 +323,18 @@ fn participant_grid(d: ConferenceDetail, a: Actions, grid: GridState) -> impl In
             <label for="p-search" class="sr-only">"Search participants"</label>
             <input id="p-search" type="search" placeholder="Search name or address" prop:value=move || grid.search.get()
                 on:input=move |ev| grid.search.set(event_target_value(&ev))/>
+            <label class="sort-select">
+                <span>"Sort by"</span>
+                <select on:change=move |ev| {
+                    if let Some(k) = SORTS.iter().find(|(v, ..)| *v == event_target_value(&ev)) {
+                        grid.sort.set((k.2, k.3));
+                    }
+                }>
+                    {SORTS.iter().map(|(value, label, key, asc)| view! {
+                        <option value=*value selected=move || grid.sort.get() == (*key, *asc)>{*label}</option>
+                    }).collect_view()}
+                </select>
+            </label>
             <span class="note" aria-live="polite">{move || {
                 let n = shown.with(|l| l.len());
                 let total = all.with_value(|l| l.len());

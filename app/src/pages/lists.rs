@@ -15,9 +15,16 @@ pub fn ConferencesPage() -> impl IntoView {
     let added = count_ok(result);
     let rows = Resource::new(move || (added.get(), live.get()), |_| list_conferences());
     let profiles = Resource::new(|| (), |_| get_profile_choices());
+    // After Terminate the conference page comes back here with the ended conference's ID
+    // (digits only: nothing else from the address is shown).
+    let query = leptos_router::hooks::use_query_map();
+    let ended = move || {
+        query.read().get("ended").filter(|v| !v.is_empty() && v.len() <= 8 && v.bytes().all(|b| b.is_ascii_digit()))
+    };
     view! {
         <Title text="Conferences"/>
         <h1>"Conferences"</h1>
+        {move || ended().map(|id| view! { <p class="ok" role="status">{format!("Conference {id} was terminated.")}</p> })}
         <Mirrored>
         <details class="card">
             <summary>"New conference"</summary>

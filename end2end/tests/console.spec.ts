@@ -1,0 +1,74 @@
+import AxeBuilder from '@axe-core/playwright';
+import { ADMIN, expect, hydrated, login, test } from './helpers';
+import type { Page } from '@playwright/test';
+
+const PAGES: [string, string][] = [
+  ['/conferences', 'Conferences'], ['/reservations', 'Reservations'], ['/meeting-rooms', 'Meeting Rooms'],
+  ['/profiles', 'Conference Profiles'], ['/entry-queues', 'Entry Queues'], ['/ivr-services', 'IVR Services'],
+  ['/recording-links', 'Recording Links'], ['/network', 'Network'], ['/users', 'Users'], ['/hot-backup', 'Hot Backup'],
+  ['/system', 'System'],
+];
+
+/** Visible controls smaller than 44×44 px (a checkbox counts by its label, which takes the tap). */
+async function smallTargets(page: Page) {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const seen = document.querySelectorAll('main a, main button, main input, main select, main summary, header a, header button');
+    for (const el of Array.from(seen)) {
+      const box = el.getBoundingClientRect();
+      const style = getComputedStyle(el);
+      if (box.width === 0 || box.height === 0 || style.visibility === 'hidden') continue;
+      if ((el as HTMLInputElement).type === 'hidden') continue;
+      let target = box;
+      if (el instanceof HTMLInputElement && (el.type === 'checkbox' || el.type === 'radio')) {
+        const label = el.closest('label') ?? (el.id ? document.querySelector(`label[for="${el.id}"]`) : null);
+        const cell = el.closest('td, th');
+        target = (label ?? cell ?? el).getBoundingClientRect();
+      }
+      // Links inside running text are exempt (WCAG 2.5.5); list links are not.
+      if (el.tagName === 'A' && el.closest('p, dd, li.note') && !el.closest('nav')) continue;
+      if (target.height < 44 || target.width < 44) {
+        out.push(`${el.tagName.toLowerCase()} "${(el.getAttribute('aria-label') ?? el.textContent ?? '').trim().slice(0, 30)}" ${Math.round(target.width)}×${Math.round(target.height)}`);
+      }
+    }
+    return out;
+  });
+}
+
+test('every page: no sideways scroll, no serious accessibility violation, big enough tap targets on a phone', async ({ page, isMobile }) => {
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  for (const [path, heading] of PAGES) {
+    await page.goto(path);
+    await hydrated(page);
+    await expect(page.getByRole('heading', { name: heading, exact: true })).toBeVisible();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${path} scrolls sideways`).toBeLessThanOrEqual(0);
+    const axe = await new AxeBuilder({ page }).analyze();
+    const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`), `${path}`).toEqual([]);
+    if (isMobile) expect(await smallTargets(page), `${path} tap targets`).toEqual([]);
+  }
+});
+
+test('the menu is grouped and stays on one line on a 1280 px desk', async ({ page, isMobile }) => {
+  test.skip(isMobile, 'a desk layout');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await hydrated(page);
+  const tops = await page.locator('nav ul.menu > li').evaluateAll((items) => items.map((i) => Math.round(i.getBoundingClientRect().top)));
+  expect(new Set(tops).size, `menu rows at ${tops}`).toBe(1);
+  const header = await page.locator('header.top').boundingBox();
+  expect(header!.height).toBeLessThan(80);
+  // A group opens, its page opens, the group folds again.
+  const resources = page.locator('nav').getByRole('button', { name: 'Resources' });
+  await resources.click();
+  await page.locator('nav').getByRole('link', { name: 'Profiles' }).click();
+  await expect(page.getByRole('heading', { name: 'Conference Profiles' })).toBeVisible();
+  await expect(resources).toHaveAttribute('aria-expanded', 'false');
+  await expect(page.locator('nav li.group.current')).toContainText('Resources');
+  // The content uses the width of the desk.
+  const main = await page.locator('main').boundingBox();
+  expect(main!.width).toBeGreaterThan(1200);
+});
