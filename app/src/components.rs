@@ -164,7 +164,7 @@ where
     view! {
         <leptos_meta::Title text=title/>
         <h1>{title}</h1>
-        {statuses.into_iter().map(|r| view! { <FormStatus result=r/> }).collect_view()}
+        <Flash answers=statuses/>
         <Mirrored>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -284,4 +284,25 @@ pub fn icon(i: Icon, struck: bool) -> impl IntoView {
             {struck.then(|| view! { <path class="strike" d="M4 4l16 16"/> })}
         </svg>
     }
+}
+
+/// The answer of `action` for one form only: the "New" form and every row's Edit form post
+/// to the same action, and each shows only what its own submission got back. `mine` is the
+/// form's record id (empty for "New"); `key` reads it from a submission.
+pub fn answer_for<S>(action: ServerAction<S>, mine: String, key: fn(&S) -> String) -> Answer
+where
+    S: leptos::server_fn::ServerFn<Output = String, Error = AppError> + Clone + Send + Sync + 'static,
+{
+    let last = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(k) = action.input().with(|i| i.as_ref().map(key)) {
+            last.set(Some(k));
+        }
+    });
+    Signal::derive(move || if last.with(|l| l.as_deref() == Some(mine.as_str())) { action.value().get() } else { None })
+}
+
+/// Only the confirmations of an action (its errors are shown in its own form).
+pub fn successes(a: Answer) -> Answer {
+    Signal::derive(move || a.get().filter(|r| r.is_ok()))
 }

@@ -14,6 +14,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("{message}")]
     Invalid { field: String, message: String },
+    /// Several fields of one form are wrong (field, message), each shown under its input.
+    #[error("{}", fields_text(.0))]
+    Fields(Vec<(String, String)>),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -31,18 +34,23 @@ pub enum AppError {
     Transport(String),
 }
 
+fn fields_text(v: &[(String, String)]) -> String {
+    format!("{} field(s) need attention: {}", v.len(), v.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join(" "))
+}
+
 impl AppError {
     /// The message for `field`, if this error is about that form field.
     pub fn for_field(&self, name: &str) -> Option<String> {
         match self {
             AppError::Invalid { field, message } if field == name => Some(message.clone()),
+            AppError::Fields(v) => v.iter().find(|(f, _)| f == name).map(|(_, m)| m.clone()),
             _ => None,
         }
     }
 
     /// Whether the message belongs next to a field rather than above the form.
     pub fn is_field_error(&self) -> bool {
-        matches!(self, AppError::Invalid { .. })
+        matches!(self, AppError::Invalid { .. } | AppError::Fields(_))
     }
 }
 
@@ -69,6 +77,7 @@ impl From<domain::DomainError> for AppError {
         use domain::DomainError as D;
         match e {
             D::Invalid { field, message } => AppError::Invalid { field: field.to_string(), message },
+            D::Fields(v) => AppError::Fields(v.into_iter().map(|(f, m)| (f.to_string(), m)).collect()),
             D::Forbidden(m) => AppError::Forbidden(m),
             D::NotFound(m) => AppError::NotFound(m),
             D::Conflict(m) => AppError::Conflict(m),
@@ -94,7 +103,7 @@ impl AppError {
         match self {
             AppError::NotLoggedIn | AppError::LoginRefused(_) => S::UNAUTHORIZED,
             AppError::Forbidden(_) => S::FORBIDDEN,
-            AppError::Invalid { .. } => S::UNPROCESSABLE_ENTITY,
+            AppError::Invalid { .. } | AppError::Fields(_) => S::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => S::CONFLICT,
             AppError::NotFound(_) => S::NOT_FOUND,
             AppError::Throttled { .. } => S::TOO_MANY_REQUESTS,

@@ -9,6 +9,9 @@ pub enum DomainError {
     /// A value typed by the user is not acceptable; `field` names the form field.
     #[error("{message}")]
     Invalid { field: &'static str, message: String },
+    /// Several fields of one form are wrong: each with its message, in form order.
+    #[error("{}", .0.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join(" "))]
+    Fields(Vec<(&'static str, String)>),
     /// The user's role does not allow the action.
     #[error("{0}")]
     Forbidden(String),
@@ -35,6 +38,59 @@ pub enum DomainError {
 impl DomainError {
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         DomainError::Invalid { field, message: message.into() }
+    }
+}
+
+/// Collects the field errors of one form, so the page shows all of them at once rather
+/// than the first: `check` each field's result, then `finish` (or give up with
+/// `into_error` when a value is missing).
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<(&'static str, String)>);
+
+impl FieldErrors {
+    /// The value, or `None` with its message kept (an error that is not about a field is
+    /// kept as a message for the whole form).
+    pub fn check<T>(&mut self, r: Result<T, DomainError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(e);
+                None
+            }
+        }
+    }
+
+    pub fn add(&mut self, e: DomainError) {
+        match e {
+            DomainError::Invalid { field, message } => self.0.push((field, message)),
+            DomainError::Fields(v) => self.0.extend(v),
+            other => self.0.push(("", other.to_string())),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when no field was wrong.
+    pub fn finish(self) -> Result<(), DomainError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.into_error())
+        }
+    }
+
+    /// The error for what was collected (one field: `Invalid`; several: `Fields`).
+    pub fn into_error(mut self) -> DomainError {
+        match self.0.len() {
+            0 => DomainError::invalid("", "The form is incomplete."),
+            1 => {
+                let (field, message) = self.0.remove(0);
+                DomainError::Invalid { field, message }
+            }
+            _ => DomainError::Fields(self.0),
+        }
     }
 }
 

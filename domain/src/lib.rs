@@ -28,6 +28,6 @@ pub mod store;
 pub mod throttle;
 
 pub use change::{Change, EntityKind, Record};
-pub use error::DomainError;
+pub use error::{DomainError, FieldErrors};
 pub use model::*;
 pub use roles::{Permission, Role};

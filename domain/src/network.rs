@@ -88,28 +88,34 @@ fn port(field: &'static str, raw: &str) -> Result<u16, DomainError> {
 /// Fixed Ports tab. When on, both ranges must be ordered and large enough for `calls`
 /// simultaneous calls (this MCU's capacity).
 pub fn fixed_ports(enabled: bool, tcp_first: &str, tcp_last: &str, udp_first: &str, udp_last: &str, calls: u32) -> Result<FixedPorts, DomainError> {
-    let f = FixedPorts {
-        enabled,
-        tcp_first: port("tcp_first", tcp_first)?,
-        tcp_last: port("tcp_last", tcp_last)?,
-        udp_first: port("udp_first", udp_first)?,
-        udp_last: port("udp_last", udp_last)?,
+    let mut e = crate::FieldErrors::default();
+    let ports = [
+        e.check(port("tcp_first", tcp_first)),
+        e.check(port("tcp_last", tcp_last)),
+        e.check(port("udp_first", udp_first)),
+        e.check(port("udp_last", udp_last)),
+    ];
+    let [Some(tcp_first), Some(tcp_last), Some(udp_first), Some(udp_last)] = ports else {
+        return Err(e.into_error());
     };
+    let f = FixedPorts { enabled, tcp_first, tcp_last, udp_first, udp_last };
     for (field, first, last, per_call, proto) in
         [("tcp_last", f.tcp_first, f.tcp_last, TCP_PORTS_PER_CALL, "TCP"), ("udp_last", f.udp_first, f.udp_last, UDP_PORTS_PER_CALL, "UDP")]
     {
         if last < first {
-            return Err(DomainError::invalid(field, format!("The last {proto} port must not be below the first ({first}).")));
+            e.add(DomainError::invalid(field, format!("The last {proto} port must not be below the first ({first}).")));
+            continue;
         }
         let size = u32::from(last - first) + 1;
         let need = per_call.saturating_mul(calls);
         if enabled && size < need {
-            return Err(DomainError::invalid(
+            e.add(DomainError::invalid(
                 field,
                 format!("The {proto} range {first}–{last} has {size} ports; {calls} calls need {need} ({per_call} per call)."),
             ));
         }
     }
+    e.finish()?;
     Ok(f)
 }
 
@@ -133,7 +139,10 @@ pub fn qos(enabled: bool, kind: &str, audio: &str, video: &str) -> Result<Qos, D
         "precedence" => QosType::Precedence,
         _ => return Err(DomainError::invalid("kind", "Choose DiffServ or Precedence.")),
     };
-    Ok(Qos { enabled, kind, audio: qos_value("audio", audio, kind)?, video: qos_value("video", video, kind)? })
+    let mut e = crate::FieldErrors::default();
+    let (audio, video) = (e.check(qos_value("audio", audio, kind)), e.check(qos_value("video", video, kind)));
+    let (Some(audio), Some(video)) = (audio, video) else { return Err(e.into_error()) };
+    Ok(Qos { enabled, kind, audio, video })
 }
 
 /// Security tab: a user name (empty = no authentication) and a password that is only
@@ -187,6 +196,11 @@ mod tests {
         let e = fixed_ports(true, "49152", "49407", "49152", "49200", 40).expect_err("too small");
         assert!(e.to_string().contains("320"), "{e}");
         assert!(fixed_ports(false, "49152", "49407", "49152", "49200", 40).is_ok(), "size only matters when on");
+        // Every wrong field at once, each under its own input.
+        let Err(DomainError::Fields(all)) = fixed_ports(true, "-1", "1.5", "49152", "50175", 40) else { panic!("two fields") };
+        assert_eq!(all.iter().map(|(f, _)| *f).collect::<Vec<_>>(), vec!["tcp_first", "tcp_last"]);
+        let Err(DomainError::Fields(both)) = fixed_ports(true, "49152", "49000", "50000", "49000", 40) else { panic!("two ranges") };
+        assert_eq!(both.iter().map(|(f, _)| *f).collect::<Vec<_>>(), vec!["tcp_last", "udp_last"]);
     }
 
     #[test]

@@ -17,17 +17,23 @@ pub fn profile(
     encryption: bool,
     auto_terminate: bool,
 ) -> Result<Profile, DomainError> {
-    let name = display_name("name", name)?;
-    let line_rate_kbps: u32 = line_rate
-        .trim()
-        .parse()
-        .ok()
-        .filter(|r| LINE_RATES_KBPS.contains(r))
-        .ok_or_else(|| DomainError::invalid("line_rate_kbps", "Choose one of the line rates (64–8192 kbps)."))?;
-    let resolution = Resolution::parse("resolution", resolution)?;
-    let layout = match layout.trim() {
-        l @ ("auto" | "1x1" | "1+5" | "2x2" | "3x3") => l.to_string(),
-        _ => return Err(DomainError::invalid("layout", "Choose a layout: auto, 1x1, 1+5, 2x2 or 3x3.")),
+    let mut e = crate::FieldErrors::default();
+    let name = e.check(display_name("name", name));
+    let line_rate_kbps = e.check(
+        line_rate
+            .trim()
+            .parse()
+            .ok()
+            .filter(|r| LINE_RATES_KBPS.contains(r))
+            .ok_or_else(|| DomainError::invalid("line_rate_kbps", "Choose one of the line rates (64–8192 kbps).")),
+    );
+    let resolution = e.check(Resolution::parse("resolution", resolution));
+    let layout = e.check(match layout.trim() {
+        l @ ("auto" | "1x1" | "1+5" | "2x2" | "3x3") => Ok(l.to_string()),
+        _ => Err(DomainError::invalid("layout", "Choose a layout: auto, 1x1, 1+5, 2x2 or 3x3.")),
+    });
+    let (Some(name), Some(line_rate_kbps), Some(resolution), Some(layout)) = (name, line_rate_kbps, resolution, layout) else {
+        return Err(e.into_error());
     };
     Ok(Profile { id, name, line_rate_kbps, resolution, encryption, layout, auto_terminate })
 }
@@ -52,16 +58,24 @@ pub fn meeting_room(
     chairperson_password: &str,
     profiles: &[Profile],
 ) -> Result<MeetingRoom, DomainError> {
-    let name = display_name("name", name)?;
-    let numeric_id = numeric_id(numeric)?;
+    let mut e = crate::FieldErrors::default();
+    let name = e.check(display_name("name", name));
+    let numeric_id = e.check(numeric_id(numeric));
     if !profiles.iter().any(|p| p.id == profile_id) {
-        return Err(DomainError::invalid("profile_id", "Choose a conference profile (create one first)."));
+        e.add(DomainError::invalid("profile_id", "Choose a conference profile (create one first)."));
     }
-    let conference_password = numeric_password("conference_password", conference_password)?;
-    let chairperson_password = numeric_password("chairperson_password", chairperson_password)?;
-    if !chairperson_password.is_empty() && chairperson_password == conference_password {
-        return Err(DomainError::invalid("chairperson_password", "The chairperson password must differ from the conference password."));
+    let conference_password = e.check(numeric_password("conference_password", conference_password));
+    let chairperson_password = e.check(numeric_password("chairperson_password", chairperson_password));
+    if let (Some(c), Some(ch)) = (&conference_password, &chairperson_password) {
+        if !ch.is_empty() && ch == c {
+            e.add(DomainError::invalid("chairperson_password", "The chairperson password must differ from the conference password."));
+        }
     }
+    let (Some(name), Some(numeric_id), Some(conference_password), Some(chairperson_password), true) =
+        (name, numeric_id, conference_password, chairperson_password, e.is_empty())
+    else {
+        return Err(e.into_error());
+    };
     Ok(MeetingRoom { id, name, numeric_id, profile_id: profile_id.to_string(), conference_password, chairperson_password })
 }
 
@@ -149,12 +163,17 @@ pub fn entry_queue(
     profiles: &[Profile],
     ivrs: &[IvrService],
 ) -> Result<EntryQueue, DomainError> {
-    let room = meeting_room(id, name, numeric, profile_id, conference_password, chairperson_password, profiles)?;
+    let mut e = crate::FieldErrors::default();
+    let room = e.check(meeting_room(id, name, numeric, profile_id, conference_password, chairperson_password, profiles));
     let ivr_service_id = match ivr_id.trim() {
         "" => None,
         v if ivrs.iter().any(|i| i.id == v) => Some(v.to_string()),
-        _ => return Err(DomainError::invalid("ivr_service_id", "Choose an IVR service from the list, or none.")),
+        _ => {
+            e.add(DomainError::invalid("ivr_service_id", "Choose an IVR service from the list, or none."));
+            None
+        }
     };
+    let (Some(room), true) = (room, e.is_empty()) else { return Err(e.into_error()) };
     Ok(EntryQueue {
         id: room.id,
         name: room.name,

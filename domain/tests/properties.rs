@@ -23,6 +23,8 @@ fn input() -> impl Strategy<Value = String> {
 fn field_of<T>(r: &Result<T, DomainError>) -> Option<&'static str> {
     match r {
         Err(DomainError::Invalid { field, .. }) => Some(field),
+        // Several wrong fields: each must be a real field of the form; the first stands for them.
+        Err(DomainError::Fields(all)) if !all.is_empty() && all.iter().all(|(f, _)| !f.is_empty()) => all.first().map(|(f, _)| *f),
         _ => None,
     }
 }

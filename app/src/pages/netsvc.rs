@@ -109,10 +109,11 @@ fn panels(v: NetworkServiceView, tab: RwSignal<&'static str>, a: Actions, r: (An
                 <TextField id="sip-registrar" name="registrar" label="SIP registrar (IP or host name)" value=sip.registrar result=r.1/>
                 <TextField id="sip-proxy" name="proxy" label="Outbound proxy" value=sip.proxy result=r.1/>
                 <label for="sip-transport">"Transport"</label>
-                <select id="sip-transport" name="transport">
+                <select id="sip-transport" name="transport" aria-describedby="sip-transport-error">
                     {[("udp", SipTransport::Udp, "UDP"), ("tcp", SipTransport::Tcp, "TCP"), ("tls", SipTransport::Tls, "TLS")].into_iter()
                         .map(|(k, t, l)| view! { <option value=k selected=t == sip.transport>{l}</option> }).collect_view()}
                 </select>
+                <FieldError id="sip-transport" field="transport" result=r.1/>
             </fieldset>
             <FormStatus result=r.1/>
             {save("Save SIP")}
@@ -162,10 +163,11 @@ fn panels(v: NetworkServiceView, tab: RwSignal<&'static str>, a: Actions, r: (An
             <fieldset disabled=!can>
                 <label class="check"><input type="checkbox" name="enabled" checked=q.enabled/>"QoS"</label>
                 <label for="qos-kind">"Type"</label>
-                <select id="qos-kind" name="kind">
+                <select id="qos-kind" name="kind" aria-describedby="qos-kind-error">
                     {[("precedence", QosType::Precedence, "Precedence"), ("diffserv", QosType::DiffServ, "DiffServ")].into_iter()
                         .map(|(k, t, l)| view! { <option value=k selected=t == q.kind>{l}</option> }).collect_view()}
                 </select>
+                <FieldError id="qos-kind" field="kind" result=r.5/>
                 <TextField id="qos-audio" name="audio" label="Audio priority" value=q.audio.to_string() result=r.5/>
                 <TextField id="qos-video" name="video" label="Video priority" value=q.video.to_string() result=r.5/>
             </fieldset>

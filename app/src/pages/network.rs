@@ -3,7 +3,7 @@
 //! the Video/Voice Port Configuration — saved as pending and applied by "Reset MCU".
 
 use crate::api::*;
-use crate::components::{confirm_click, count_ok, Answer, ErrorMsg, FormStatus, TextField};
+use crate::components::{confirm_click, count_ok, Answer, ErrorMsg, FieldError, FormStatus, TextField};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -113,11 +113,12 @@ fn reset_section(
                     <fieldset disabled=!can>
                         <TextField id="pc-video" name="video_ports" label="Video ports" value=p.video_ports.to_string() result=ports_r inputmode="numeric"/>
                         <label for="pc-res">"Video resolution"</label>
-                        <select id="pc-res" name="video_resolution">
+                        <select id="pc-res" name="video_resolution" aria-describedby="pc-res-error">
                             {domain::Resolution::ALL.into_iter()
                                 .map(|r| view! { <option value=r.key() selected=r == p.video_resolution>{r.label()}</option> })
                                 .collect_view()}
                         </select>
+                        <FieldError id="pc-res" field="video_resolution" result=ports_r/>
                         <TextField id="pc-voice" name="voice_ports" label="Voice ports" value=p.voice_ports.to_string() result=ports_r inputmode="numeric"/>
                     </fieldset>
                     <FormStatus result=ports_r/>

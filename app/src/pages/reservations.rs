@@ -2,7 +2,7 @@
 //! into an ongoing conference at its start time (times are UTC, as the lists show them).
 
 use crate::api::*;
-use crate::components::{actions_cell, any_of, count_ok, edit_delete_cell, list_table, resource_page, Answer, FieldError, FormStatus, TextField};
+use crate::components::{actions_cell, any_of, count_ok, edit_delete_cell, list_table, resource_page, successes, Answer, FieldError, FormStatus, TextField};
 use domain::timefmt::{format_utc, input_value};
 use domain::{Recurrence, Reservation};
 use leptos::prelude::*;
@@ -20,9 +20,9 @@ pub fn ReservationsPage() -> impl IntoView {
         get_reservations,
         saved,
         any_of(vec![saved, count_ok(delete_r)]),
-        vec![delete_r],
-        move |v: ReservationsView| v.can_manage.then(|| reservation_form(None, &v, save, save_r).into_any()),
-        move |v: ReservationsView| reservations_table(v, save, delete, save_r),
+        vec![successes(save_r), delete_r],
+        move |v: ReservationsView| v.can_manage.then(|| reservation_form(None, &v, save).into_any()),
+        move |v: ReservationsView| reservations_table(v, save, delete),
     )
 }
 
@@ -34,7 +34,7 @@ fn recurrence_text(r: Recurrence) -> String {
     }
 }
 
-fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, delete: ServerAction<DeleteResource>, save_r: Answer) -> AnyView {
+fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, delete: ServerAction<DeleteResource>) -> AnyView {
     let can = v.can_manage;
     let rows = v
         .reservations
@@ -42,7 +42,7 @@ fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, 
         .map(|r| {
             let profile = v.profiles.iter().find(|p| p.id == r.profile_id).map(|p| p.name.clone()).unwrap_or_else(|| "—".into());
             let actions = can.then(|| {
-                let form = reservation_form(Some(r.clone()), &v, save, save_r);
+                let form = reservation_form(Some(r.clone()), &v, save);
                 actions_cell(edit_delete_cell("reservation", "reservation", r.id.clone(), &r.name, form, delete))
             });
             let end = r.start_ms + i64::from(r.duration_min) * 60_000;
@@ -66,7 +66,7 @@ fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, 
     list_table("Reservations", "No upcoming reservations.", &headers, can, rows)
 }
 
-fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAction<SaveReservation>, res: Answer) -> AnyView {
+fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAction<SaveReservation>) -> AnyView {
     let prefix = format!("rs-{}", r.as_ref().map(|r| r.id.as_str()).unwrap_or("new"));
     let id = move |f: &str| format!("{prefix}-{f}");
     // A new reservation is offered for the next full hour (server time, UTC).
@@ -81,6 +81,7 @@ fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAc
         recurrence: Recurrence::None,
         participants: Vec::new(),
     });
+    let res = crate::components::answer_for(save, r.id.clone(), |a| a.id.clone());
     let (kind, count) = match r.recurrence {
         Recurrence::None => ("none", 1),
         Recurrence::Daily { count } => ("daily", count),

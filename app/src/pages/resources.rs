@@ -5,7 +5,7 @@
 //! refuses them by hand, G5).
 
 use crate::api::*;
-use crate::components::{actions_cell, any_of, count_ok, edit_delete_cell, list_table, resource_page, Answer, FieldError, FormStatus, TextField};
+use crate::components::{actions_cell, any_of, count_ok, edit_delete_cell, list_table, resource_page, successes, Answer, FieldError, FormStatus, TextField};
 use domain::{EntryQueue, IvrService, MeetingRoom, Profile, RecordingLink, Resolution, LINE_RATES_KBPS};
 use leptos::prelude::*;
 
@@ -58,19 +58,19 @@ pub fn ProfilesPage() -> impl IntoView {
         get_profiles,
         saved,
         any_of(vec![saved, count_ok(delete_r)]),
-        vec![delete_r],
-        move |v: ProfilesView| v.can_manage.then(|| profile_form(None, save, save_r).into_any()),
-        move |v: ProfilesView| profiles_table(v, save, delete, save_r),
+        vec![successes(save_r), delete_r],
+        move |v: ProfilesView| v.can_manage.then(|| profile_form(None, save).into_any()),
+        move |v: ProfilesView| profiles_table(v, save, delete),
     )
 }
 
-fn profiles_table(v: ProfilesView, save: ServerAction<SaveProfile>, delete: ServerAction<DeleteResource>, save_r: Answer) -> AnyView {
+fn profiles_table(v: ProfilesView, save: ServerAction<SaveProfile>, delete: ServerAction<DeleteResource>) -> AnyView {
     let can = v.can_manage;
     let rows = v
         .profiles
         .into_iter()
         .map(|p| {
-            let form = profile_form(Some(p.clone()), save, save_r).into_any();
+            let form = profile_form(Some(p.clone()), save).into_any();
             let actions = can.then(|| actions_cell(edit_delete_cell("profile", "profile", p.id.clone(), &p.name, form, delete)));
             view! {
                 <tr data-profile=p.name.clone()>
@@ -89,7 +89,7 @@ fn profiles_table(v: ProfilesView, save: ServerAction<SaveProfile>, delete: Serv
     list_table("Profiles", "No conference profiles.", &["Name", "Line Rate", "Resolution", "Layout", "Encryption", "Auto Terminate"], can, rows)
 }
 
-fn profile_form(p: Option<Profile>, save: ServerAction<SaveProfile>, r: Answer) -> impl IntoView {
+fn profile_form(p: Option<Profile>, save: ServerAction<SaveProfile>) -> impl IntoView {
     let key = p.as_ref().map(|p| p.id.clone()).unwrap_or_else(|| "new".into());
     let id = move |f: &str| format!("pf-{key}-{f}");
     let p = p.unwrap_or(Profile {
@@ -102,22 +102,26 @@ fn profile_form(p: Option<Profile>, save: ServerAction<SaveProfile>, r: Answer) 
         auto_terminate: true,
     });
     let (name_id, rate_id, res_id, layout_id) = (id("name"), id("rate"), id("res"), id("layout"));
+    let r = crate::components::answer_for(save, p.id.clone(), |a| a.id.clone());
     view! {
         <ActionForm action=save attr:class="form">
             <input type="hidden" name="id" value=p.id.clone()/>
             <TextField id=name_id name="name" label="Profile name" value=p.name.clone() result=r/>
             <label for=rate_id.clone()>"Line rate (kbps)"</label>
-            <select id=rate_id name="line_rate_kbps">
+            <select id=rate_id.clone() name="line_rate_kbps" aria-describedby=format!("{rate_id}-error")>
                 {LINE_RATES_KBPS.iter().map(|&k| view! { <option value=k.to_string() selected=k == p.line_rate_kbps>{k.to_string()}</option> }).collect_view()}
             </select>
+            <FieldError id=rate_id.clone() field="line_rate_kbps" result=r/>
             <label for=res_id.clone()>"Resolution"</label>
-            <select id=res_id name="resolution">
+            <select id=res_id.clone() name="resolution" aria-describedby=format!("{res_id}-error")>
                 {Resolution::ALL.into_iter().map(|rs| view! { <option value=rs.key() selected=rs == p.resolution>{rs.label()}</option> }).collect_view()}
             </select>
+            <FieldError id=res_id.clone() field="resolution" result=r/>
             <label for=layout_id.clone()>"Layout"</label>
-            <select id=layout_id name="layout">
+            <select id=layout_id.clone() name="layout" aria-describedby=format!("{layout_id}-error")>
                 {["auto", "1x1", "1+5", "2x2", "3x3"].into_iter().map(|l| view! { <option value=l selected=l == p.layout>{l}</option> }).collect_view()}
             </select>
+            <FieldError id=layout_id.clone() field="layout" result=r/>
             <label class="check"><input type="checkbox" name="encryption" checked=p.encryption/>"Encryption"</label>
             <label class="check"><input type="checkbox" name="auto_terminate" checked=p.auto_terminate/>"Auto terminate"</label>
             <FormStatus result=r/>
@@ -143,9 +147,9 @@ pub fn MeetingRoomsPage() -> impl IntoView {
         get_meeting_rooms,
         saved,
         any_of(vec![saved, count_ok(start_r), count_ok(delete_r)]),
-        vec![start_r, delete_r],
-        move |v: MeetingRoomsView| v.can_manage.then(|| room_form(None, &v.profiles, save, save_r).into_any()),
-        move |v: MeetingRoomsView| rooms_table(v, save, delete, start, save_r),
+        vec![successes(save_r), start_r, delete_r],
+        move |v: MeetingRoomsView| v.can_manage.then(|| room_form(None, &v.profiles, save).into_any()),
+        move |v: MeetingRoomsView| rooms_table(v, save, delete, start),
     )
 }
 
@@ -154,7 +158,6 @@ fn rooms_table(
     save: ServerAction<SaveMeetingRoom>,
     delete: ServerAction<DeleteResource>,
     start: ServerAction<StartMeetingRoom>,
-    save_r: Answer,
 ) -> AnyView {
     let (can, run) = (v.can_manage, v.can_run);
     let rows = v
@@ -171,7 +174,7 @@ fn rooms_table(
                 </ActionForm>
             });
             let edit = can.then(|| {
-                let form = room_form(Some(r.clone()), &v.profiles, save, save_r);
+                let form = room_form(Some(r.clone()), &v.profiles, save);
                 edit_delete_cell("meeting_room", "meeting room", id, &name, form, delete)
             });
             view! {
@@ -209,7 +212,7 @@ fn room_fields(prefix: &str, id_label: &'static str, name: &str, numeric: &str, 
     .into_any()
 }
 
-fn room_form(r: Option<MeetingRoom>, profiles: &[Profile], save: ServerAction<SaveMeetingRoom>, res: Answer) -> AnyView {
+fn room_form(r: Option<MeetingRoom>, profiles: &[Profile], save: ServerAction<SaveMeetingRoom>) -> AnyView {
     let prefix = format!("mr-{}", r.as_ref().map(|r| r.id.as_str()).unwrap_or("new"));
     let r = r.unwrap_or(MeetingRoom {
         id: String::new(),
@@ -219,6 +222,7 @@ fn room_form(r: Option<MeetingRoom>, profiles: &[Profile], save: ServerAction<Sa
         conference_password: String::new(),
         chairperson_password: String::new(),
     });
+    let res = crate::components::answer_for(save, r.id.clone(), |a| a.id.clone());
     let fields = room_fields(&prefix, "Meeting room ID", &r.name, &r.numeric_id, &r.profile_id, &r.conference_password, &r.chairperson_password, profiles, res);
     view! {
         <ActionForm action=save attr:class="form">
@@ -246,8 +250,8 @@ pub fn EntryQueuesPage() -> impl IntoView {
         get_entry_queues,
         saved,
         any_of(vec![saved, count_ok(delete_r)]),
-        vec![delete_r],
-        move |v: EntryQueuesView| v.can_manage.then(|| queue_form(None, &v, save, save_r).into_any()),
+        vec![successes(save_r), delete_r],
+        move |v: EntryQueuesView| v.can_manage.then(|| queue_form(None, &v, save).into_any()),
         move |v: EntryQueuesView| {
             let can = v.can_manage;
             let rows = v
@@ -256,7 +260,7 @@ pub fn EntryQueuesPage() -> impl IntoView {
                 .map(|q| {
                     let ivr = q.ivr_service_id.as_ref().and_then(|i| v.ivrs.iter().find(|s| &s.id == i)).map(|s| s.name.clone()).unwrap_or_else(|| "None".into());
                     let actions = can.then(|| {
-                        let form = queue_form(Some(q.clone()), &v, save, save_r);
+                        let form = queue_form(Some(q.clone()), &v, save);
                         actions_cell(edit_delete_cell("entry_queue", "entry queue", q.id.clone(), &q.name, form, delete))
                     });
                     view! {
@@ -277,7 +281,7 @@ pub fn EntryQueuesPage() -> impl IntoView {
     )
 }
 
-fn queue_form(q: Option<EntryQueue>, v: &EntryQueuesView, save: ServerAction<SaveEntryQueue>, res: Answer) -> AnyView {
+fn queue_form(q: Option<EntryQueue>, v: &EntryQueuesView, save: ServerAction<SaveEntryQueue>) -> AnyView {
     let prefix = format!("eq-{}", q.as_ref().map(|q| q.id.as_str()).unwrap_or("new"));
     let q = q.unwrap_or(EntryQueue {
         id: String::new(),
@@ -288,6 +292,7 @@ fn queue_form(q: Option<EntryQueue>, v: &EntryQueuesView, save: ServerAction<Sav
         conference_password: String::new(),
         chairperson_password: String::new(),
     });
+    let res = crate::components::answer_for(save, q.id.clone(), |a| a.id.clone());
     let ivr_id = format!("{prefix}-ivr");
     let current = q.ivr_service_id.clone().unwrap_or_default();
     let options = v
@@ -328,8 +333,8 @@ pub fn IvrServicesPage() -> impl IntoView {
         get_ivr_services,
         saved,
         any_of(vec![saved, count_ok(delete_r)]),
-        vec![delete_r],
-        move |v: IvrServicesView| v.can_manage.then(|| ivr_form(None, save, save_r).into_any()),
+        vec![successes(save_r), delete_r],
+        move |v: IvrServicesView| v.can_manage.then(|| ivr_form(None, save).into_any()),
         move |v: IvrServicesView| {
             let can = v.can_manage;
             let rows = v
@@ -337,7 +342,7 @@ pub fn IvrServicesPage() -> impl IntoView {
                 .into_iter()
                 .map(|i| {
                     let actions = can.then(|| {
-                        let form = ivr_form(Some(i.clone()), save, save_r).into_any();
+                        let form = ivr_form(Some(i.clone()), save).into_any();
                         actions_cell(edit_delete_cell("ivr_service", "IVR service", i.id.clone(), &i.name, form, delete))
                     });
                     view! {
@@ -357,7 +362,7 @@ pub fn IvrServicesPage() -> impl IntoView {
     )
 }
 
-fn ivr_form(i: Option<IvrService>, save: ServerAction<SaveIvrService>, res: Answer) -> impl IntoView {
+fn ivr_form(i: Option<IvrService>, save: ServerAction<SaveIvrService>) -> impl IntoView {
     let prefix = format!("ivr-{}", i.as_ref().map(|i| i.id.as_str()).unwrap_or("new"));
     let i = i.unwrap_or(IvrService {
         id: String::new(),
@@ -366,6 +371,7 @@ fn ivr_form(i: Option<IvrService>, save: ServerAction<SaveIvrService>, res: Answ
         ask_conference_password: true,
         ask_chairperson_password: true,
     });
+    let res = crate::components::answer_for(save, i.id.clone(), |a| a.id.clone());
     let msg_id = format!("{prefix}-welcome");
     view! {
         <ActionForm action=save attr:class="form">
@@ -397,8 +403,8 @@ pub fn RecordingLinksPage() -> impl IntoView {
         get_recording_links,
         saved,
         any_of(vec![saved, count_ok(delete_r)]),
-        vec![delete_r],
-        move |v: RecordingLinksView| v.can_manage.then(|| link_form(None, save, save_r).into_any()),
+        vec![successes(save_r), delete_r],
+        move |v: RecordingLinksView| v.can_manage.then(|| link_form(None, save).into_any()),
         move |v: RecordingLinksView| {
             let can = v.can_manage;
             let rows = v
@@ -406,7 +412,7 @@ pub fn RecordingLinksPage() -> impl IntoView {
                 .into_iter()
                 .map(|l| {
                     let actions = can.then(|| {
-                        let form = link_form(Some(l.clone()), save, save_r).into_any();
+                        let form = link_form(Some(l.clone()), save).into_any();
                         actions_cell(edit_delete_cell("recording_link", "recording link", l.id.clone(), &l.name, form, delete))
                     });
                     view! {
@@ -424,9 +430,10 @@ pub fn RecordingLinksPage() -> impl IntoView {
     )
 }
 
-fn link_form(l: Option<RecordingLink>, save: ServerAction<SaveRecordingLink>, res: Answer) -> impl IntoView {
+fn link_form(l: Option<RecordingLink>, save: ServerAction<SaveRecordingLink>) -> impl IntoView {
     let prefix = format!("rl-{}", l.as_ref().map(|l| l.id.as_str()).unwrap_or("new"));
     let l = l.unwrap_or(RecordingLink { id: String::new(), name: String::new(), address: String::new() });
+    let res = crate::components::answer_for(save, l.id.clone(), |a| a.id.clone());
     view! {
         <ActionForm action=save attr:class="form">
             <input type="hidden" name="id" value=l.id.clone()/>
