@@ -37,11 +37,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser: this marks the page as hydrated (tests wait for it).
+    let in_browser = RwSignal::new(false);
+    provide_context(crate::localtime::InBrowser(in_browser));
+    // Effects run only in the browser: this marks the page as hydrated (tests wait for it),
+    // and times switch to the browser's zone.
     Effect::new(move |_| {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
+        in_browser.set(true);
     });
     view! {
         <Stylesheet id="leptos" href="/pkg/mcu.css"/>

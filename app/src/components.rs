@@ -286,7 +286,7 @@ pub fn icon(i: Icon, struck: bool) -> impl IntoView {
     }
 }
 
-/// The answer of `action` for one form only: the "New" form and every row's Edit form post
+/// The errors of `action` for one form only: the "New" form and every row's Edit form post
 /// to the same action, and each shows only what its own submission got back. `mine` is the
 /// form's record id (empty for "New"); `key` reads it from a submission.
 pub fn answer_for<S>(action: ServerAction<S>, mine: String, key: fn(&S) -> String) -> Answer
@@ -299,7 +299,9 @@ where
             last.set(Some(k));
         }
     });
-    Signal::derive(move || if last.with(|l| l.as_deref() == Some(mine.as_str())) { action.value().get() } else { None })
+    // Only errors: the confirmation goes to the page's status line (`Flash`), and a form
+    // rebuilt after a save starts clean.
+    Signal::derive(move || if last.with(|l| l.as_deref() == Some(mine.as_str())) { action.value().get().filter(|r| r.is_err()) } else { None })
 }
 
 /// Only the confirmations of an action (its errors are shown in its own form).

@@ -19,6 +19,7 @@ pub mod app;
 pub mod components;
 pub mod error;
 pub mod live;
+pub mod localtime;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -11,6 +11,7 @@ pub mod conference;
 pub mod error;
 pub mod hotbackup;
 pub mod model;
+pub mod recurrence;
 pub mod network;
 pub mod resources;
 pub mod roles;

@@ -257,8 +257,11 @@ impl DisconnectCause {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Recurrence {
     None,
+    /// Saved by earlier versions: every day / every week, `count` occurrences left.
     Daily { count: u32 },
     Weekly { count: u32 },
+    /// A series as the original schedules it (see [`crate::recurrence`]).
+    Series(crate::recurrence::Series),
 }
 
 /// A participant defined in a reservation, dialled out when it starts.

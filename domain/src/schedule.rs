@@ -5,6 +5,7 @@
 
 use crate::conference::{display_name, numeric_id, participant_address};
 use crate::model::*;
+use crate::recurrence::Pattern;
 use crate::DomainError;
 
 pub const MINUTE_MS: i64 = 60_000;
@@ -16,8 +17,6 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Longest reservation: one day (a daily series must not overlap itself).
 pub const MAX_DURATION_MIN: u32 = 24 * 60;
-/// Most occurrences of a series.
-pub const MAX_OCCURRENCES: u32 = 100;
 /// Most defined participants of a reservation.
 pub const MAX_DEFINED_PARTICIPANTS: usize = 40;
 
@@ -32,24 +31,6 @@ pub fn duration_min(raw: &str) -> Result<u32, DomainError> {
     minutes
         .filter(|m| (1..=MAX_DURATION_MIN).contains(m))
         .ok_or_else(|| DomainError::invalid("duration", "The duration is H:MM (e.g. 1:00) or minutes, from 1 minute to 24 hours."))
-}
-
-/// Recurrence from the form: "none", "daily" or "weekly", with the number of occurrences.
-pub fn recurrence(kind: &str, count: &str) -> Result<Recurrence, DomainError> {
-    let n = || {
-        count
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_OCCURRENCES).contains(n))
-            .ok_or_else(|| DomainError::invalid("occurrences", format!("Occurrences must be a whole number from 1 to {MAX_OCCURRENCES}.")))
-    };
-    match kind {
-        "none" | "" => Ok(Recurrence::None),
-        "daily" => Ok(Recurrence::Daily { count: n()? }),
-        "weekly" => Ok(Recurrence::Weekly { count: n()? }),
-        _ => Err(DomainError::invalid("recurrence", "Choose no recurrence, daily or weekly.")),
-    }
 }
 
 /// Defined participants, one per line: "Name, address" or "Name, address, sip|h323"
@@ -98,34 +79,189 @@ pub struct ReservationForm<'a> {
     pub name: &'a str,
     pub numeric_id: &'a str,
     pub profile_id: &'a str,
-    /// UTC, as a `datetime-local` input gives it; empty = now.
+    /// An API client's start: "2026-11-25T17:30" in UTC (the page sends date and time).
     pub start: &'a str,
+    /// The page's start: a date "2026-11-25" and a 24-hour time "17:30" in the browser's
+    /// time zone (`tz_offset_min`).
+    pub start_date: &'a str,
+    pub start_time: &'a str,
+    /// "Start now" ticked: the start fields are ignored.
+    pub start_now: bool,
+    /// Minutes to add to the browser's local time for UTC (its `getTimezoneOffset` at that
+    /// date); empty = UTC.
+    pub tz_offset_min: &'a str,
     pub duration: &'a str,
+    /// "none", "daily", "weekly" or "monthly".
     pub recurrence: &'a str,
+    /// Weekly: every N weeks; monthly: every N months.
+    pub every: &'a str,
+    /// Daily and weekly: the weekdays ticked (Sunday first).
+    pub weekdays: [bool; 7],
+    /// Monthly: "day" (day of the month) or "nth" (the nth weekday).
+    pub monthly: &'a str,
+    pub month_day: &'a str,
+    /// 1–4, or 5 for the last.
+    pub nth: &'a str,
+    /// 0 = Sunday.
+    pub nth_weekday: &'a str,
+    /// "after" (a number of occurrences) or "by" (a date).
+    pub end: &'a str,
     pub occurrences: &'a str,
+    /// A date "2026-12-31" in the browser's time zone.
+    pub end_by: &'a str,
     pub participants: &'a str,
 }
 
-/// Builds a reservation. An empty numeric ID takes `free_id`; a start in the past is
-/// accepted (it starts at once) as long as its end is still ahead.
-pub fn reservation(id: String, f: &ReservationForm<'_>, free_id: &str, profiles: &[Profile], now: Millis) -> Result<Reservation, DomainError> {
-    let name = display_name("name", f.name)?;
-    let numeric_id = if f.numeric_id.trim().is_empty() { free_id.to_string() } else { numeric_id(f.numeric_id)? };
-    if !profiles.iter().any(|p| p.id == f.profile_id) {
-        return Err(DomainError::invalid("profile_id", "Choose a conference profile (create one first)."));
+/// The largest time zone offset there is (UTC−14 to UTC+14), in minutes.
+const MAX_OFFSET_MIN: i32 = 14 * 60;
+
+fn offset_min(raw: &str) -> Result<i32, DomainError> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Ok(0);
     }
-    let start_ms = if f.start.trim().is_empty() {
-        now
+    v.parse::<i32>()
+        .ok()
+        .filter(|m| m.abs() <= MAX_OFFSET_MIN)
+        .ok_or_else(|| DomainError::invalid("start", "The browser's time zone was not understood: reload the page and try again."))
+}
+
+/// "2026-11-25" as a day count.
+fn date(field: &'static str, raw: &str) -> Result<i64, DomainError> {
+    crate::timefmt::parse_utc(&format!("{}T00:00", raw.trim()))
+        .map(|ms| ms.div_euclid(crate::recurrence::DAY_MS))
+        .ok_or_else(|| DomainError::invalid(field, "Enter a date, e.g. 2026-11-25."))
+}
+
+/// "17:30" (24-hour) as milliseconds into the day.
+fn time_of_day(raw: &str) -> Result<i64, DomainError> {
+    let bad = || DomainError::invalid("start_time", "Enter the time as HH:MM on the 24-hour clock, e.g. 17:30.");
+    let (h, m) = raw.trim().split_once(':').ok_or_else(bad)?;
+    let (h, m) = (h.parse::<i64>().map_err(|_| bad())?, m.parse::<i64>().map_err(|_| bad())?);
+    if !(0..24).contains(&h) || !(0..60).contains(&m) || raw.trim().len() > 5 {
+        return Err(bad());
+    }
+    Ok((h * 60 + m) * MINUTE_MS)
+}
+
+/// When the reservation starts (UTC), and the time zone offset the form was filled in.
+fn start_of(f: &ReservationForm<'_>, now: Millis) -> Result<(Millis, i32), DomainError> {
+    let offset = offset_min(f.tz_offset_min)?;
+    if f.start_now {
+        return Ok((now, offset));
+    }
+    if !f.start.trim().is_empty() {
+        let at = crate::timefmt::parse_utc(f.start)
+            .ok_or_else(|| DomainError::invalid("start", "Enter the start as date and time (UTC), e.g. 2026-11-25T17:30."))?;
+        return Ok((at, 0));
+    }
+    let mut e = crate::FieldErrors::default();
+    let day = if f.start_date.trim().is_empty() {
+        e.add(DomainError::invalid("start_date", "Enter a start date and time, or tick \"Start now\"."));
+        None
     } else {
-        crate::timefmt::parse_utc(f.start)
-            .ok_or_else(|| DomainError::invalid("start", "Enter the start as date and time (UTC), e.g. 2026-11-25T17:30."))?
+        e.check(date("start_date", f.start_date))
     };
-    let duration_min = duration_min(f.duration)?;
-    if start_ms + i64::from(duration_min) * MINUTE_MS <= now {
-        return Err(DomainError::invalid("start", "That reservation would already be over: choose a later start."));
+    let tod = if f.start_time.trim().is_empty() {
+        e.add(DomainError::invalid("start_time", "Enter a start time (HH:MM), or tick \"Start now\"."));
+        None
+    } else {
+        e.check(time_of_day(f.start_time))
+    };
+    let (Some(day), Some(tod)) = (day, tod) else { return Err(e.into_error()) };
+    Ok((crate::recurrence::instant(day, tod, offset), offset))
+}
+
+fn number(field: &'static str, raw: &str, lo: u32, hi: u32, what: &str) -> Result<u32, DomainError> {
+    raw.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (lo..=hi).contains(n))
+        .ok_or_else(|| DomainError::invalid(field, format!("{what} is a whole number from {lo} to {hi}.")))
+}
+
+fn weekday_mask(days: [bool; 7]) -> u8 {
+    days.iter().enumerate().filter(|(_, on)| **on).fold(0u8, |m, (i, _)| m | (1 << i))
+}
+
+/// The series' pattern from the form (`None`: no recurrence). Weekly with no weekday
+/// ticked falls on the start's weekday.
+fn pattern(f: &ReservationForm<'_>, start_weekday: u32) -> Result<Option<Pattern>, DomainError> {
+    use crate::recurrence::Pattern as P;
+    let mask = weekday_mask(f.weekdays);
+    Ok(Some(match f.recurrence.trim() {
+        "none" | "" => return Ok(None),
+        "daily" if mask == 0 => return Err(DomainError::invalid("weekdays", "Tick at least one day of the week.")),
+        "daily" => P::Daily { days: mask },
+        "weekly" => P::Weekly {
+            every: number("every", f.every, 1, 52, "Every N weeks")?,
+            days: if mask == 0 { 1 << start_weekday } else { mask },
+        },
+        "monthly" => {
+            let every = number("every", f.every, 1, 12, "Every N months")?;
+            match f.monthly.trim() {
+                "nth" => P::MonthlyNth {
+                    every,
+                    nth: number("nth", f.nth, 1, 5, "Which week")?,
+                    weekday: number("nth_weekday", f.nth_weekday, 0, 6, "The weekday")?,
+                },
+                _ => P::MonthlyDay { every, day: number("month_day", f.month_day, 1, 31, "The day of the month")? },
+            }
+        }
+        _ => return Err(DomainError::invalid("recurrence", "Choose no recurrence, daily, weekly or monthly.")),
+    }))
+}
+
+/// Builds a reservation. An empty numeric ID takes `free_id`. The start is required (or
+/// "Start now"); a start a little in the past is accepted (it starts at once) as long as
+/// its end is still ahead. Every wrong field is reported at once.
+pub fn reservation(id: String, f: &ReservationForm<'_>, free_id: &str, profiles: &[Profile], now: Millis) -> Result<Reservation, DomainError> {
+    use crate::recurrence::{first_start, local_day, weekday, Series, SeriesEnd, MAX_OCCURRENCES};
+    let mut e = crate::FieldErrors::default();
+    let name = e.check(display_name("name", f.name));
+    let numeric_id = if f.numeric_id.trim().is_empty() { Some(free_id.to_string()) } else { e.check(numeric_id(f.numeric_id)) };
+    if !profiles.iter().any(|p| p.id == f.profile_id) {
+        e.add(DomainError::invalid("profile_id", "Choose a conference profile (create one first)."));
     }
-    let recurrence = recurrence(f.recurrence, f.occurrences)?;
-    let participants = defined_participants(f.participants)?;
+    let start = e.check(start_of(f, now));
+    let duration_min = e.check(duration_min(f.duration));
+    let participants = e.check(defined_participants(f.participants));
+    let pattern = match start {
+        Some((at, offset)) => e.check(pattern(f, weekday(local_day(at, offset).0))).flatten(),
+        None => None,
+    };
+    let (Some(name), Some(numeric_id), Some((start_ms, offset)), Some(duration_min), Some(participants), true) =
+        (name, numeric_id, start, duration_min, participants, e.is_empty())
+    else {
+        return Err(e.into_error());
+    };
+    let (start_ms, recurrence) = match pattern {
+        None => (start_ms, Recurrence::None),
+        Some(p) => {
+            let end = match f.end.trim() {
+                "by" => {
+                    let day = date("end_by", f.end_by)?;
+                    SeriesEnd::By(crate::recurrence::instant(day + 1, 0, offset) - 1)
+                }
+                _ => SeriesEnd::After(number("occurrences", f.occurrences, 1, MAX_OCCURRENCES, "The number of occurrences")?),
+            };
+            let (first, anchor_day) = first_start(p, start_ms, offset)
+                .ok_or_else(|| DomainError::invalid("recurrence", "That pattern has no day in the next five years."))?;
+            let series = Series { pattern: p, end, index: 1, offset_min: offset, anchor_day };
+            if let SeriesEnd::By(limit) = end {
+                if first > limit {
+                    return Err(DomainError::invalid("end_by", "The end date is before the first occurrence."));
+                }
+                if series.count_from(first) > MAX_OCCURRENCES {
+                    return Err(DomainError::invalid("end_by", format!("That makes more than {MAX_OCCURRENCES} occurrences: choose an earlier end date.")));
+                }
+            }
+            (first, Recurrence::Series(series))
+        }
+    };
+    if start_ms + i64::from(duration_min) * MINUTE_MS <= now {
+        return Err(DomainError::invalid("start_date", "That reservation would already be over: choose a later start."));
+    }
     Ok(Reservation { id, name, numeric_id, profile_id: f.profile_id.to_string(), start_ms, duration_min, recurrence, participants })
 }
 
@@ -133,6 +269,10 @@ pub fn reservation(id: String, f: &ReservationForm<'_>, free_id: &str, profiles:
 pub fn next_occurrence(r: &Reservation) -> Option<Reservation> {
     let (period, count) = match r.recurrence {
         Recurrence::None => return None,
+        Recurrence::Series(s) => {
+            let (start_ms, next) = s.next(r.start_ms)?;
+            return Some(Reservation { start_ms, recurrence: Recurrence::Series(next), ..r.clone() });
+        }
         Recurrence::Daily { count } => (DAY_MS, count),
         Recurrence::Weekly { count } => (7 * DAY_MS, count),
     };
@@ -144,6 +284,15 @@ pub fn next_occurrence(r: &Reservation) -> Option<Reservation> {
         _ => Recurrence::Weekly { count: count - 1 },
     };
     Some(Reservation { start_ms: r.start_ms + period, recurrence, ..r.clone() })
+}
+
+/// The name of the conference an occurrence starts: numbered in a series, as the original
+/// does ("Weekly review_00003").
+pub fn conference_name(r: &Reservation) -> String {
+    match r.recurrence {
+        Recurrence::Series(s) => crate::recurrence::occurrence_name(&r.name, s.index),
+        _ => r.name.clone(),
+    }
 }
 
 /// One thing the scheduler must do now.
@@ -196,7 +345,7 @@ pub fn due(
             steps.push(Step::Start {
                 conference: Conference {
                     id: new_id(),
-                    name: r.name.clone(),
+                    name: conference_name(r),
                     numeric_id: r.numeric_id.clone(),
                     profile_id: r.profile_id.clone(),
                     start_ms: r.start_ms,
@@ -266,40 +415,102 @@ mod tests {
 
     const NOW: Millis = 1_795_620_600_000; // 2026-11-25 15:30 UTC
 
+    /// A form filled as an API client does (start in UTC), every weekday ticked.
     fn form<'a>(start: &'a str, rec: &'a str, n: &'a str) -> ReservationForm<'a> {
         ReservationForm {
             name: "Weekly review",
-            numeric_id: "",
             profile_id: "p1",
             start,
             duration: "1:00",
             recurrence: rec,
+            every: "1",
+            weekdays: [true; 7],
+            end: "after",
             occurrences: n,
             participants: "Alice, 10.0.0.5\nBob, bob@example.com",
+            ..Default::default()
+        }
+    }
+
+    fn fields(r: Result<Reservation, DomainError>) -> Vec<&'static str> {
+        match r {
+            Err(DomainError::Invalid { field, .. }) => vec![field],
+            Err(DomainError::Fields(all)) => all.into_iter().map(|(f, _)| f).collect(),
+            other => panic!("{other:?}"),
         }
     }
 
     #[test]
     fn reservations_are_validated_field_by_field() {
         let r = reservation("r1".into(), &form("2026-11-25T16:00", "weekly", "3"), "1000", &profiles(), NOW).expect("valid");
-        assert_eq!((r.numeric_id.as_str(), r.duration_min, r.recurrence), ("1000", 60, Recurrence::Weekly { count: 3 }));
+        let Recurrence::Series(s) = r.recurrence else { panic!("a series: {:?}", r.recurrence) };
+        assert_eq!((r.numeric_id.as_str(), r.duration_min, s.index, s.end), ("1000", 60, 1, crate::recurrence::SeriesEnd::After(3)));
         assert_eq!(r.participants[1].protocol, Protocol::Sip);
         assert_eq!(defined_participants(&participants_text(&r.participants)).expect("round trip"), r.participants);
-        let field = |f: ReservationForm<'_>| match reservation("r".into(), &f, "1000", &profiles(), NOW) {
-            Err(DomainError::Invalid { field, .. }) => field,
-            other => panic!("{other:?}"),
-        };
+        let field = |f: ReservationForm<'_>| fields(reservation("r".into(), &f, "1000", &profiles(), NOW))[0];
         assert_eq!(field(form("yesterday", "none", "1")), "start");
-        assert_eq!(field(form("2026-11-25T10:00", "none", "1")), "start", "already over");
-        assert_eq!(field(form("", "monthly", "1")), "recurrence");
-        assert_eq!(field(form("", "daily", "0")), "occurrences");
-        assert_eq!(field(ReservationForm { duration: "25:00", ..form("", "none", "1") }), "duration");
-        assert_eq!(field(ReservationForm { duration: "1:75", ..form("", "none", "1") }), "duration");
-        assert_eq!(field(ReservationForm { profile_id: "x", ..form("", "none", "1") }), "profile_id");
-        assert_eq!(field(ReservationForm { participants: "Alice", ..form("", "none", "1") }), "participants");
-        assert_eq!(field(ReservationForm { participants: "Alice, not an address!", ..form("", "none", "1") }), "participants");
+        assert_eq!(field(form("2026-11-25T10:00", "none", "1")), "start_date", "already over");
+        assert_eq!(field(form("2026-11-25T16:00", "yearly", "1")), "recurrence");
+        assert_eq!(field(form("2026-11-25T16:00", "daily", "0")), "occurrences");
+        assert_eq!(field(ReservationForm { weekdays: [false; 7], ..form("2026-11-25T16:00", "daily", "3") }), "weekdays");
+        assert_eq!(field(ReservationForm { duration: "25:00", ..form("2026-11-25T16:00", "none", "1") }), "duration");
+        assert_eq!(field(ReservationForm { profile_id: "x", ..form("2026-11-25T16:00", "none", "1") }), "profile_id");
+        assert_eq!(field(ReservationForm { participants: "Alice, not an address!", ..form("2026-11-25T16:00", "none", "1") }), "participants");
+        // Start is required: empty is not "now"; "Start now" is.
+        assert_eq!(field(form("", "none", "1")), "start_date");
+        let now = reservation("r".into(), &ReservationForm { start_now: true, ..form("", "none", "1") }, "1000", &profiles(), NOW).expect("now");
+        assert_eq!(now.start_ms, NOW);
+        // Every wrong field at once.
+        let all = fields(reservation("r".into(), &ReservationForm { name: "", duration: "0", profile_id: "x", ..form("", "none", "1") }, "1000", &profiles(), NOW));
+        assert_eq!(all, vec!["name", "profile_id", "start_date", "start_time", "duration"]);
         // A start a little in the past starts at once.
         assert!(reservation("r".into(), &form("2026-11-25T15:00", "none", "1"), "1000", &profiles(), NOW).is_ok());
+    }
+
+    #[test]
+    fn the_page_gives_a_local_date_and_time_and_its_time_zone() {
+        // 17:30 on 25 November in UTC+1 (getTimezoneOffset -60) is 16:30 UTC.
+        let f = ReservationForm { start: "", start_date: "2026-11-25", start_time: "17:30", tz_offset_min: "-60", ..form("", "none", "1") };
+        let r = reservation("r".into(), &f, "1000", &profiles(), NOW).expect("valid");
+        assert_eq!(crate::timefmt::format_utc(r.start_ms), "2026-11-25 16:30 UTC");
+        for (time, ok) in [("7:05", true), ("24:00", false), ("17:3", true), ("5pm", false), ("17:30:00", false)] {
+            let f = ReservationForm { start_date: "2026-11-26", start_time: time, ..f.clone() };
+            assert_eq!(reservation("r".into(), &f, "1000", &profiles(), NOW).is_ok(), ok, "{time}");
+        }
+        let far = ReservationForm { tz_offset_min: "9999", ..f.clone() };
+        assert!(reservation("r".into(), &far, "1000", &profiles(), NOW).is_err());
+    }
+
+    #[test]
+    fn a_monthly_series_by_date_numbers_its_occurrences() {
+        // The second Tuesday of every month until the end of March 2027.
+        let f = ReservationForm {
+            recurrence: "monthly",
+            monthly: "nth",
+            nth: "2",
+            nth_weekday: "2",
+            end: "by",
+            end_by: "2027-03-31",
+            ..form("2026-11-25T16:00", "monthly", "1")
+        };
+        let mut r = reservation("r".into(), &f, "1000", &profiles(), NOW).expect("valid");
+        let mut names = Vec::new();
+        let mut days = Vec::new();
+        for _ in 0..10 {
+            names.push(conference_name(&r));
+            days.push(crate::timefmt::format_utc(r.start_ms));
+            match next_occurrence(&r) {
+                Some(n) => r = n,
+                None => break,
+            }
+        }
+        assert_eq!(days, vec!["2026-12-08 16:00 UTC", "2027-01-12 16:00 UTC", "2027-02-09 16:00 UTC", "2027-03-09 16:00 UTC"]);
+        assert_eq!(names.first().map(String::as_str), Some("Weekly review_00001"));
+        assert_eq!(names.last().map(String::as_str), Some("Weekly review_00004"));
+        let too_long = ReservationForm { recurrence: "daily", end_by: "2029-01-01", ..f.clone() };
+        assert_eq!(fields(reservation("r".into(), &too_long, "1000", &profiles(), NOW)), vec!["end_by"]);
+        let before = ReservationForm { end_by: "2026-11-01", ..f };
+        assert_eq!(fields(reservation("r".into(), &before, "1000", &profiles(), NOW)), vec!["end_by"]);
     }
 
     #[test]
@@ -310,7 +521,9 @@ mod tests {
         let Step::Start { conference, dial } = &steps[0] else { panic!("{steps:?}") };
         assert_eq!((conference.end_ms, dial.len(), conference.source_id.as_deref()), (Some(NOW + 3_600_000), 2, Some("r1")));
         let Step::Advance(next) = &steps[1] else { panic!("{steps:?}") };
-        assert_eq!((next.start_ms, next.recurrence), (NOW + DAY_MS, Recurrence::Daily { count: 1 }));
+        let Recurrence::Series(s) = next.recurrence else { panic!("a series") };
+        assert_eq!((next.start_ms, s.index), (NOW + DAY_MS, 2));
+        assert_eq!(conference.name, "Weekly review_00001");
         // Stopped after starting, before advancing: not started twice.
         let again = due(NOW + 5, std::slice::from_ref(&r), std::slice::from_ref(conference), |_| false, || "c2".into());
         assert!(matches!(again.as_slice(), [Step::Advance(_)]), "{again:?}");
@@ -318,7 +531,7 @@ mod tests {
         let steps = due(next.start_ms, std::slice::from_ref(next), &[], |_| false, || "c3".into());
         assert!(matches!(steps.as_slice(), [Step::Start { .. }, Step::Remove { .. }]), "{steps:?}");
         let ends = due(NOW + 3_600_000, &[], std::slice::from_ref(conference), |_| false, || "x".into());
-        assert_eq!(ends, vec![Step::End { id: "c1".into(), name: "Weekly review".into() }]);
+        assert_eq!(ends, vec![Step::End { id: "c1".into(), name: "Weekly review_00001".into() }]);
     }
 
     #[test]
@@ -361,13 +574,15 @@ mod tests {
     }
 
     #[test]
-    fn durations_and_recurrences() {
+    fn durations_and_the_occurrence_limit() {
         assert_eq!(duration_min("90").expect("minutes"), 90);
         assert_eq!(duration_min("2:05").expect("h:mm"), 125);
         for bad in ["0", "", "abc", "1:5", "-3", "24:01"] {
             assert!(duration_min(bad).is_err(), "{bad}");
         }
-        assert_eq!(recurrence("none", "").expect("none"), Recurrence::None);
-        assert!(recurrence("daily", "101").is_err());
+        let r = reservation("r".into(), &form("2026-11-25T16:00", "none", ""), "1000", &profiles(), NOW).expect("single");
+        assert_eq!(r.recurrence, Recurrence::None);
+        let many = ReservationForm { occurrences: "367", ..form("2026-11-25T16:00", "daily", "") };
+        assert!(reservation("r".into(), &many, "1000", &profiles(), NOW).is_err());
     }
 }

@@ -1,11 +1,6 @@
 import { ADMIN, expect, hydrated, login, test } from './helpers';
 
-/** "2026-11-25T17:30:15" in UTC, as the Start (UTC) field takes it. */
-function utcInput(ms: number) {
-  return new Date(ms).toISOString().slice(0, 19);
-}
-
-test('a reservation made a few seconds ahead becomes an ongoing conference at its start time', async ({ page, context }, info) => {
+test('a reservation needs a start or "Start now", and then becomes an ongoing conference', async ({ page, context }, info) => {
   const profile = `Res HD ${info.project.name}`;
   const name = `Daily sync ${info.project.name}`;
   await login(page, ADMIN.name, ADMIN.password);
@@ -28,21 +23,61 @@ test('a reservation made a few seconds ahead becomes an ongoing conference at it
   await form.getByLabel('Reservation name').fill(name);
   await form.getByLabel('Profile').selectOption({ label: profile });
   await form.getByLabel('Duration (H:MM)').fill('25:00');
+  // An empty start is not "now": both mistakes are named at once.
+  await form.getByLabel('Date', { exact: true }).fill('');
   await form.getByRole('button', { name: 'Save reservation' }).click();
-  await expect(form.getByRole('alert').filter({ hasText: 'from 1 minute to 24 hours' })).toBeVisible();
+  await expect(form.getByText('from 1 minute to 24 hours')).toBeVisible();
+  await expect(form.getByText('or tick "Start now"')).toBeVisible();
   await form.getByLabel('Duration (H:MM)').fill('0:30');
   await form.getByLabel('Defined participants').fill('Alice, 10.1.1.1\nBob, bob@example.com');
-  await form.getByLabel('Start (UTC)').fill(utcInput(Date.now() + 6_000));
+  await form.getByLabel('Start now').check();
+  await expect(form.getByLabel('Date', { exact: true })).toBeDisabled();
   await form.getByRole('button', { name: 'Save reservation' }).click();
-  await expect(form.getByRole('status')).toContainText(`Reservation '${name}'`);
-  await expect(page.locator(`tr[data-reservation="${name}"]`)).toContainText('00:30');
+  await expect(page.getByRole('status').filter({ hasText: `Reservation '${name}'` })).toBeVisible();
 
-  // At its start time the scheduler starts it, dials the two defined participants, and
-  // the reservation (a single occurrence) leaves the list.
+  // The scheduler starts it at once, dials the two defined participants, and the
+  // reservation (a single occurrence) leaves the list.
   const row = list.locator(`tr[data-conference="${name}"]`);
   await expect(row).toContainText('(2/2)', { timeout: 15_000 });
   await expect(page.locator(`tr[data-reservation="${name}"]`)).toHaveCount(0);
   await list.close();
+});
+
+test('a recurring reservation: weekdays every two weeks until a date, numbered occurrences, local times', async ({ page, isMobile }, info) => {
+  const profile = `Series HD ${info.project.name}`;
+  const name = `Standup ${info.project.name}`;
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  const r = await page.request.post('/api/save_profile', {
+    form: { id: '', name: profile, line_rate_kbps: '1920', resolution: 'hd720', layout: 'auto' },
+  });
+  expect(r.status(), await r.text()).toBe(200);
+  await page.goto('/reservations');
+  await hydrated(page);
+  const form = page.locator('details.card');
+  await form.getByText('New reservation').click();
+  await form.getByLabel('Reservation name').fill(name);
+  await form.getByLabel('Profile').selectOption({ label: profile });
+  const tomorrow = new Date(Date.now() + 86_400_000);
+  const ymd = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  await form.getByLabel('Date', { exact: true }).fill(ymd(tomorrow));
+  await form.getByLabel('Time (24-hour, HH:MM)').fill('9:5');
+  await form.getByLabel('Recurrence').selectOption('weekly');
+  await form.getByLabel('Every N weeks (1–52)').fill('2');
+  for (const d of ['Sun', 'Tue', 'Thu', 'Fri', 'Sat']) await form.getByLabel(d, { exact: true }).uncheck();
+  await form.getByLabel('End by').check();
+  const until = new Date(Date.now() + 40 * 86_400_000);
+  await form.getByLabel('End date').fill(ymd(until));
+  await form.getByRole('button', { name: 'Save reservation' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Reservation '${name}'` })).toBeVisible();
+  const row = page.locator(`tr[data-reservation="${name}"]`);
+  await expect(row).toContainText('Every 2 weeks on Mon, Wed');
+  await expect(row).toContainText(`until ${ymd(until)}`);
+  await expect(row).toContainText(`Next: ${name}_00001`);
+  // Shown in the reader's time zone, with UTC on hover; 09:05 as typed.
+  await expect(row.locator('td[data-label="Start Time"] time')).toContainText('09:05');
+  await expect(row.locator('td[data-label="Start Time"] time')).toHaveAttribute('title', / UTC$/);
+  if (!isMobile) await expect(page.getByRole('region', { name: /next seven days/ })).toBeVisible();
 });
 
 test('Fixed Ports and QoS tell what is wrong, and keep what was typed', async ({ page }) => {

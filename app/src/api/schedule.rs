@@ -32,8 +32,11 @@ pub async fn get_reservations() -> Result<ReservationsView, AppError> {
     .await
 }
 
-/// Creates (empty `id`) or changes a reservation. Start is UTC ("2026-11-25T17:30[:ss]",
-/// empty = now), duration "H:MM" or minutes, recurrence none/daily/weekly with a count,
+/// Creates (empty `id`) or changes a reservation. The start: the page's local date and
+/// 24-hour time with the browser's offset, or an API client's `start` in UTC
+/// ("2026-11-25T17:30[:ss]"), or "Start now"; never empty. Duration "H:MM" or minutes;
+/// recurrence none/daily/weekly/monthly with its pattern and end (see
+/// `domain::recurrence`);
 /// participants one per line "Name, address[, sip|h323]".
 #[allow(clippy::too_many_arguments)]
 #[server(endpoint = "save_reservation")]
@@ -43,10 +46,30 @@ pub async fn save_reservation(
     numeric_id: String,
     // Absent when the form's list is empty (no profile yet): the rule says what to do.
     profile_id: Option<String>,
-    start: String,
+    // API clients: the start in UTC. The page sends a local date and time and its offset.
+    start: Option<String>,
+    start_date: Option<String>,
+    start_time: Option<String>,
+    start_now: Option<String>,
+    tz_offset_min: Option<String>,
     duration: String,
     recurrence: String,
+    every: Option<String>,
+    // The weekday boxes (Sunday first): present when ticked.
+    day_0: Option<String>,
+    day_1: Option<String>,
+    day_2: Option<String>,
+    day_3: Option<String>,
+    day_4: Option<String>,
+    day_5: Option<String>,
+    day_6: Option<String>,
+    monthly: Option<String>,
+    month_day: Option<String>,
+    nth: Option<String>,
+    nth_weekday: Option<String>,
+    end: Option<String>,
     occurrences: Option<String>,
+    end_by: Option<String>,
     participants: String,
 ) -> Result<String, AppError> {
     answer(async move {
@@ -59,14 +82,31 @@ pub async fn save_reservation(
             String::new()
         };
         let id = if id.is_empty() { domain::store::new_id() } else { id };
+        let text = |o: &Option<String>| o.clone().unwrap_or_default();
+        let (start, start_date, start_time, tz, every, monthly, month_day, nth, nth_weekday, end, occurrences, end_by) = (
+            text(&start), text(&start_date), text(&start_time), text(&tz_offset_min), every.unwrap_or_else(|| "1".into()),
+            text(&monthly), text(&month_day), text(&nth), text(&nth_weekday), text(&end), occurrences.unwrap_or_else(|| "1".into()), text(&end_by),
+        );
         let form = domain::schedule::ReservationForm {
             name: &name,
             numeric_id: &numeric_id,
             profile_id: &profile_id,
             start: &start,
+            start_date: &start_date,
+            start_time: &start_time,
+            start_now: start_now.is_some(),
+            tz_offset_min: &tz,
             duration: &duration,
             recurrence: &recurrence,
-            occurrences: occurrences.as_deref().unwrap_or("1"),
+            every: &every,
+            weekdays: [&day_0, &day_1, &day_2, &day_3, &day_4, &day_5, &day_6].map(|d| d.is_some()),
+            monthly: &monthly,
+            month_day: &month_day,
+            nth: &nth,
+            nth_weekday: &nth_weekday,
+            end: &end,
+            occurrences: &occurrences,
+            end_by: &end_by,
             participants: &participants,
         };
         let r = domain::schedule::reservation(id, &form, &free, &profiles, domain::store::now_ms())?;

@@ -9,7 +9,7 @@ use crate::api::{
     TerminateConference,
 };
 use crate::components::{confirm_click, count_ok, icon, invalid, ErrorMsg, FieldError, Flash, FormStatus, Icon, Mirrored};
-use domain::timefmt::format_utc;
+use crate::localtime::LocalTime;
 use domain::{Direction, DisconnectCause, Participant, ParticipantState, Protocol};
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -138,9 +138,9 @@ fn conference_view(d: ConferenceDetail, a: Actions, grid: GridState) -> impl Int
     let connected = d.participants.iter().filter(|p| p.state == ParticipantState::Connected).count();
     let total = d.participants.len();
     let end = match (c.end_ms, c.auto_extended) {
-        (None, _) => "— (until terminated)".to_string(),
-        (Some(e), 0) => format_utc(e),
-        (Some(e), n) => format!("{} (extended automatically {n}×: participants were connected)", format_utc(e)),
+        (None, _) => view! { "— (until terminated)" }.into_any(),
+        (Some(e), 0) => view! { <LocalTime ms=e/> }.into_any(),
+        (Some(e), n) => view! { <LocalTime ms=e/>{format!(" (extended automatically {n}×: participants were connected)")} }.into_any(),
     };
     view! {
         <div class="conf-head">
@@ -149,7 +149,7 @@ fn conference_view(d: ConferenceDetail, a: Actions, grid: GridState) -> impl Int
         </div>
         <dl class="facts facts-row">
             <div><dt>"ID"</dt><dd>{c.numeric_id.clone()}</dd></div>
-            <div><dt>"Start Time"</dt><dd>{format_utc(c.start_ms)}</dd></div>
+            <div><dt>"Start Time"</dt><dd><LocalTime ms=c.start_ms/></dd></div>
             <div><dt>"End Time"</dt><dd data-testid="end-time">{end}</dd></div>
             <div><dt>"Participants"</dt><dd data-testid="participant-count">{format!("({connected}/{total})")}</dd></div>
             <div><dt>"MCU ports in use"</dt><dd>{format!("{} of {}", d.connected_on_mcu, d.capacity)}</dd></div>

@@ -5,7 +5,7 @@
 use crate::api::{get_hot_backup, DisableHotBackup, EnableHotBackup, HotBackupView, TriggerFailover, UpdateHotBackupSettings};
 use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use domain::hotbackup::{HbStatus, LiveRole, PeerState, SyncStatus};
-use domain::timefmt::format_utc;
+use crate::localtime::LocalTime;
 use domain::HotBackupSettings;
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -83,7 +83,7 @@ fn live_panel(s: HbStatus) -> impl IntoView {
                 <dt>"Paired MCU"</dt><dd data-testid="hb-peer">{peer}</dd>
                 <dt>"Synchronization Status"</dt><dd><span class=sync_class data-testid="hb-sync">{s.sync_status.label()}</span></dd>
                 <dt>"Replication lag"</dt><dd>{format!("{} ms", s.lag_ms)}</dd>
-                <dt>"Last successful sync"</dt><dd>{s.last_sync_ms.map(format_utc).unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Last successful sync"</dt><dd>{match s.last_sync_ms { Some(t) => view! { <LocalTime ms=t/> }.into_any(), None => view! { "—" }.into_any() }}</dd>
                 <dt>"Epoch · changes"</dt><dd>{format!("{} · {} (paired MCU: {})", s.epoch, s.seq, s.peer_seq.map(|p| p.to_string()).unwrap_or_else(|| "—".into()))}</dd>
                 <dt>"Mirrored state"</dt><dd>{in_step}</dd>
                 <dt>"Peer-link certificates"</dt>
@@ -113,7 +113,7 @@ fn live_panel(s: HbStatus) -> impl IntoView {
                 Either::Right(view! {
                     <ol class="events" data-testid="hb-events">
                         {events.into_iter().take(30).map(|e| view! {
-                            <li class:alarm=e.alarm><time>{format_utc(e.at_ms)}</time>" "{e.text}</li>
+                            <li class:alarm=e.alarm><LocalTime ms=e.at_ms/>" "{e.text}</li>
                         }).collect_view()}
                     </ol>
                 })

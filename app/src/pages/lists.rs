@@ -3,7 +3,7 @@
 
 use crate::api::*;
 use crate::components::{count_ok, invalid, list_table, ErrorMsg, FieldError, FormStatus, Mirrored};
-use domain::timefmt::format_utc;
+use crate::localtime::LocalTime;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -82,8 +82,8 @@ fn conference_table(rows: Vec<ConferenceRow>) -> AnyView {
                 <tr data-conference=key>
                     <td data-label="Name"><a href=href>{r.conference.name}</a></td>
                     <td data-label="ID">{r.conference.numeric_id}</td>
-                    <td data-label="Start Time">{format_utc(r.conference.start_ms)}</td>
-                    <td data-label="End Time">{r.conference.end_ms.map(format_utc).unwrap_or_else(|| "—".into())}</td>
+                    <td data-label="Start Time"><LocalTime ms=r.conference.start_ms/></td>
+                    <td data-label="End Time">{match r.conference.end_ms { Some(e) => view! { <LocalTime ms=e/> }.into_any(), None => view! { "—" }.into_any() }}</td>
                     <td data-label="Participants">{format!("({}/{})", r.connected, r.participants)}</td>
                 </tr>
             }

@@ -1,0 +1,89 @@
+//! Times in the browser's time zone. The server renders UTC (it does not know the
+//! browser's zone, and the hydrated page must match what it sent); once the app runs in
+//! the browser every time switches to local, with the UTC time on hover.
+
+use domain::recurrence::{instant, local_day, DAY_MS};
+use domain::timefmt::{civil_from_days, format_utc};
+use domain::Millis;
+use leptos::prelude::*;
+
+/// Set once the page runs in the browser (after hydration): times show local from then on.
+#[derive(Clone, Copy)]
+pub struct InBrowser(pub RwSignal<bool>);
+
+pub fn use_in_browser() -> Signal<bool> {
+    let s = use_context::<InBrowser>().map(|b| b.0);
+    Signal::derive(move || s.is_some_and(|s| s.get()))
+}
+
+/// Minutes to add to the browser's local time for UTC at `ms` (its `getTimezoneOffset`;
+/// 0 on the server).
+pub fn offset_at(ms: Millis) -> i32 {
+    #[cfg(feature = "hydrate")]
+    {
+        let d = leptos::web_sys::js_sys::Date::new(&leptos::wasm_bindgen::JsValue::from_f64(ms as f64));
+        d.get_timezone_offset() as i32
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ms;
+        0
+    }
+}
+
+/// The offset that holds at a local day and time of day (the zone's own rule, daylight
+/// saving included): asked at the instant that wall time is.
+pub fn offset_for_local(day: i64, time_of_day_ms: i64) -> i32 {
+    let first = offset_at(instant(day, time_of_day_ms, 0));
+    offset_at(instant(day, time_of_day_ms, first))
+}
+
+/// "UTC", "UTC+01:00", "UTC−05:30" for an offset as `getTimezoneOffset` gives it.
+pub fn zone_label(offset_min: i32) -> String {
+    if offset_min == 0 {
+        return "UTC".into();
+    }
+    let east = -offset_min;
+    let sign = if east > 0 { '+' } else { '−' };
+    format!("UTC{sign}{:02}:{:02}", east.abs() / 60, east.abs() % 60)
+}
+
+/// (date "2026-11-25", time "17:30") of an instant at an offset.
+pub fn date_and_time(ms: Millis, offset_min: i32) -> (String, String) {
+    let (day, tod) = local_day(ms, offset_min);
+    let (y, m, d) = civil_from_days(day);
+    let minutes = tod / 60_000;
+    (format!("{y:04}-{m:02}-{d:02}"), format!("{:02}:{:02}", minutes / 60, minutes % 60))
+}
+
+/// "2026-11-25 18:30 UTC+01:00" in the browser's zone.
+pub fn format_local(ms: Millis) -> String {
+    let offset = offset_at(ms);
+    let (date, time) = date_and_time(ms, offset);
+    format!("{date} {time} {}", zone_label(offset))
+}
+
+/// A time as the reader's clock shows it; UTC on hover (and before the app has loaded).
+#[component]
+pub fn LocalTime(ms: Millis) -> impl IntoView {
+    let in_browser = use_in_browser();
+    let utc = format_utc(ms);
+    let title = utc.clone();
+    let iso = {
+        let (date, time) = date_and_time(ms, 0);
+        format!("{date}T{time}Z")
+    };
+    view! { <time datetime=iso title=title>{move || if in_browser.get() { format_local(ms) } else { utc.clone() }}</time> }
+}
+
+/// A day count of a "2026-11-25" date, if it is one.
+pub fn parse_date(raw: &str) -> Option<i64> {
+    domain::timefmt::parse_utc(&format!("{}T00:00", raw.trim())).map(|ms| ms.div_euclid(DAY_MS))
+}
+
+/// Milliseconds into the day of a "17:30" time, if it is one.
+pub fn parse_time(raw: &str) -> Option<i64> {
+    let (h, m) = raw.trim().split_once(':')?;
+    let (h, m) = (h.parse::<i64>().ok()?, m.parse::<i64>().ok()?);
+    ((0..24).contains(&h) && (0..60).contains(&m)).then_some((h * 60 + m) * 60_000)
+}
