@@ -140,6 +140,7 @@ fn frame_view(s: Shell, hb: HbLive) -> impl IntoView {
     if hb.snap.with_untracked(|l| l.is_none()) {
         hb.snap.set(s.live);
     }
+    provide_context(CurrentUser(user.clone()));
     let (menu_open, set_menu_open) = signal(false);
     let logout = ServerAction::<Logout>::new();
     let here = use_location();
@@ -226,6 +227,10 @@ fn close_after_link(ev: leptos::ev::MouseEvent, open: RwSignal<bool>) {
         open.set(false);
     }
 }
+
+/// Who is logged in, for the pages inside the frame.
+#[derive(Clone)]
+pub struct CurrentUser(pub domain::UserView);
 
 /// The Hot Backup role badge, from the shared live state.
 #[component]

@@ -42,6 +42,56 @@ pub struct AppState {
     /// This MCU's peer-link key and certificate (made at first start); the listener
     /// shows it to the peer link.
     pub peer_identity: hotbackup::identity::PeerIdentity,
+    /// The conferences each Chairperson session opened with a chairperson password.
+    pub chair_unlocks: ChairUnlocks,
+}
+
+/// Per session (SHA-256 of its token): the conference ids its chairperson passwords
+/// opened. Bounded: at most [`MAX_UNLOCK_SESSIONS`] sessions (the oldest entry goes) and
+/// [`MAX_UNLOCKS`] conferences each.
+#[derive(Clone, Default)]
+pub struct ChairUnlocks(Arc<std::sync::Mutex<std::collections::VecDeque<(String, Vec<String>)>>>);
+
+pub const MAX_UNLOCK_SESSIONS: usize = 4096;
+pub const MAX_UNLOCKS: usize = 200;
+
+impl ChairUnlocks {
+    fn with<T>(&self, f: impl FnOnce(&mut std::collections::VecDeque<(String, Vec<String>)>) -> T) -> T {
+        let mut g = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut g)
+    }
+
+    /// The conference ids this session opened.
+    pub fn of(&self, token: &str) -> Vec<String> {
+        let key = domain::auth::token_digest(token);
+        self.with(|q| q.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()).unwrap_or_default())
+    }
+
+    /// Adds conference ids to this session's list.
+    pub fn add(&self, token: &str, ids: impl IntoIterator<Item = String>) {
+        let key = domain::auth::token_digest(token);
+        self.with(|q| {
+            let at = match q.iter().position(|(k, _)| *k == key) {
+                Some(i) => i,
+                None => {
+                    if q.len() >= MAX_UNLOCK_SESSIONS {
+                        q.pop_front();
+                    }
+                    q.push_back((key, Vec::new()));
+                    q.len() - 1
+                }
+            };
+            let list = &mut q[at].1;
+            for id in ids {
+                if !list.contains(&id) {
+                    if list.len() >= MAX_UNLOCKS {
+                        list.remove(0);
+                    }
+                    list.push(id);
+                }
+            }
+        })
+    }
 }
 
 #[derive(Clone, Debug, Default)]

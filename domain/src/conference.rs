@@ -224,6 +224,23 @@ pub fn selection<'a>(raw: &str, participants: &'a [Participant]) -> Result<Vec<&
     Ok(out)
 }
 
+/// Whether a user sees and runs conference `c`. Every role that sees conferences sees them
+/// all, except a Chairperson: as on the original, only the conferences they started and
+/// those whose chairperson password they entered (`unlocked`: conference ids).
+pub fn in_scope(role: crate::Role, user: &str, c: &crate::Conference, unlocked: &[String]) -> bool {
+    role != crate::Role::Chairperson || (!c.owner.is_empty() && c.owner == user) || unlocked.iter().any(|id| *id == c.id)
+}
+
+/// The conferences a chairperson password opens: those whose (non-empty) chairperson
+/// password it is.
+pub fn unlocked_by<'a>(password: &str, conferences: &'a [crate::Conference]) -> Vec<&'a crate::Conference> {
+    let p = password.trim();
+    if p.is_empty() {
+        return Vec::new();
+    }
+    conferences.iter().filter(|c| !c.chairperson_password.is_empty() && c.chairperson_password == p).collect()
+}
+
 /// Refuses a dial-in to a locked conference.
 pub fn check_dial_in(c: &crate::Conference) -> Result<(), DomainError> {
     if c.locked {
@@ -347,6 +364,8 @@ mod tests {
             source_id: None,
             locked: false,
             auto_extended: 0,
+            owner: String::new(),
+            chairperson_password: String::new(),
         }
     }
 
@@ -367,6 +386,25 @@ mod tests {
         assert_eq!(ConferenceAction::parse("extend_60"), Some(ConferenceAction::Extend(60)));
         for bad in ["extend_61", "extend_", "extend_-15", "mute", ""] {
             assert_eq!(ConferenceAction::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_chairperson_runs_their_own_conferences_and_those_they_have_the_password_of() {
+        use crate::Role;
+        let mine = crate::Conference { owner: "chair1".into(), ..conf(None) };
+        let theirs = crate::Conference { id: "c2".into(), owner: "op".into(), chairperson_password: "4321".into(), ..conf(None) };
+        let scheduled = crate::Conference { id: "c3".into(), ..conf(None) };
+        assert!(in_scope(Role::Chairperson, "chair1", &mine, &[]));
+        assert!(!in_scope(Role::Chairperson, "chair1", &theirs, &[]));
+        assert!(!in_scope(Role::Chairperson, "", &scheduled, &[]), "an empty owner is nobody's");
+        let all = [mine.clone(), theirs.clone(), scheduled.clone()];
+        let opened: Vec<String> = unlocked_by("4321", &all).into_iter().map(|c| c.id.clone()).collect();
+        assert_eq!(opened, vec!["c2".to_string()]);
+        assert!(unlocked_by("", &all).is_empty() && unlocked_by("0000", &all).is_empty());
+        assert!(in_scope(Role::Chairperson, "chair1", &theirs, &opened));
+        for role in [Role::Administrator, Role::Operator, Role::AdministratorReadOnly, Role::Auditor] {
+            assert!(in_scope(role, "x", &theirs, &[]), "{role:?} sees every conference");
         }
     }
 

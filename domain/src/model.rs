@@ -192,6 +192,14 @@ pub struct Conference {
     /// were still connected at the end time (as the original does).
     #[serde(default)]
     pub auto_extended: u32,
+    /// Who started it (a user name; empty when the scheduler did): a Chairperson runs the
+    /// conferences they started...
+    #[serde(default)]
+    pub owner: String,
+    /// ...and those whose chairperson password they entered (from its meeting room; empty
+    /// when it has none).
+    #[serde(default)]
+    pub chairperson_password: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -289,7 +289,7 @@ mod tests {
     fn ids_are_shared_and_profiles_in_use_are_kept() {
         let profiles = [p()];
         let room = meeting_room("m1".into(), "Board", "1001", "p1", "", "", &profiles).expect("room");
-        let conf = Conference { id: "c1".into(), name: "Ops".into(), numeric_id: "2002".into(), profile_id: "p1".into(), start_ms: 0, end_ms: None, source_id: None, locked: false, auto_extended: 0 };
+        let conf = Conference { id: "c1".into(), name: "Ops".into(), numeric_id: "2002".into(), profile_id: "p1".into(), start_ms: 0, end_ms: None, source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new() };
         let uses = id_uses(std::slice::from_ref(&room), &[], &[], std::slice::from_ref(&conf));
         assert!(check_numeric_id_free("1001", "m1", &uses).is_ok(), "its own ID");
         assert!(check_numeric_id_free("1001", "m2", &uses).is_err());

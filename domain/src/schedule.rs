@@ -353,6 +353,8 @@ pub fn due(
                     source_id: Some(r.id.clone()),
                     locked: false,
                     auto_extended: 0,
+                    owner: String::new(),
+                    chairperson_password: String::new(),
                 },
                 dial: r.participants.clone(),
             });

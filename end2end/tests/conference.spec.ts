@@ -1,4 +1,4 @@
-import { ADMIN, expect, hydrated, login, test } from './helpers';
+import { ADMIN, expect, hydrated, login, loginAsNewUser, test } from './helpers';
 
 test('start a conference, dial out, mute, disconnect, see a dial-in arrive on another page, terminate', async ({ page, context }, info) => {
   const name = `Weekly ${info.project.name}`;
@@ -121,4 +121,35 @@ test('the participant grid: a line each, sorted and searched, selection actions,
   page.once('dialog', (d) => d.accept());
   await athens.getByRole('button', { name: 'Delete Athens' }).click();
   await expect(rows).toHaveCount(2);
+});
+
+test('a Chairperson sees only the conferences they run, and opens one with its chairperson password', async ({ page }, info) => {
+  const phone = info.project.name === 'phone';
+  const room = `Chair room ${info.project.name}`;
+  const pin = phone ? '86421' : '86420';
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  let r = await page.request.post('/api/save_profile', { form: { id: '', name: `Chair HD ${info.project.name}`, line_rate_kbps: '1920', resolution: 'hd720', layout: 'auto' } });
+  expect(r.status(), await r.text()).toBe(200);
+  const profiles = await (await page.request.post('/api/get_profiles', { form: {} })).json();
+  const pid = profiles.profiles.find((p: { name: string }) => p.name === `Chair HD ${info.project.name}`).id;
+  r = await page.request.post('/api/save_meeting_room', { form: { id: '', name: room, numeric_id: phone ? '8602' : '8601', profile_id: pid, conference_password: '', chairperson_password: pin } });
+  expect(r.status(), await r.text()).toBe(200);
+  const rooms = await (await page.request.post('/api/get_meeting_rooms', { form: {} })).json();
+  const rid = rooms.rooms.find((m: { name: string }) => m.name === room).id;
+  r = await page.request.post('/api/start_meeting_room', { form: { id: rid } });
+  expect(r.status(), await r.text()).toBe(200);
+
+  await loginAsNewUser(page, 'chair', info.project.name, 'chairperson');
+  await hydrated(page);
+  await expect(page.locator(`tr[data-conference="${room}"]`)).toHaveCount(0);
+  await page.getByLabel('Chairperson password').fill('999');
+  await page.getByRole('button', { name: 'Open' }).click();
+  await expect(page.locator('#chair-pw-error')).toContainText('No ongoing conference has that chairperson password');
+  await page.getByLabel('Chairperson password').fill(pin);
+  await page.getByRole('button', { name: 'Open' }).click();
+  await expect(page.locator(`tr[data-conference="${room}"]`)).toBeVisible();
+  await page.locator(`tr[data-conference="${room}"]`).getByRole('link', { name: room }).click();
+  await expect(page.getByRole('heading', { name: room })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Lock (no new dial-ins)' })).toBeVisible();
 });

@@ -233,6 +233,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         },
         stopping: Arc::new(tokio::sync::watch::channel(false).0),
         event_streams: Default::default(),
+        chair_unlocks: Default::default(),
         peer_identity,
     })
 }

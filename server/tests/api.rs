@@ -907,3 +907,60 @@ async fn the_shared_hot_backup_state_needs_a_login_and_shows_details_only_to_who
     assert_eq!(v["status"]["fingerprint"], "", "but not the certificate fingerprint");
     assert_eq!(v["status"]["events"].as_array().map(|e| e.len()), Some(0), "nor the event log");
 }
+
+#[tokio::test]
+async fn a_chairperson_runs_only_their_conferences_and_those_whose_password_they_entered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let r = call(&app, "/api/add_user", &[("name", "chair"), ("password", "chair-pass-1"), ("role", "chairperson")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let pid = a_profile(&app, &admin, "Chair profile").await;
+    assert_eq!(call(&app, "/api/add_conference", &[("name", "Admins call"), ("numeric_id", "7001")], Some(&admin)).await.status, StatusCode::OK);
+    let r = call(&app, "/api/save_meeting_room", &[("id", ""), ("name", "Board room"), ("numeric_id", "7002"), ("profile_id", &pid),
+        ("conference_password", ""), ("chairperson_password", "4321")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rooms: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_meeting_rooms", &[], Some(&admin)).await.body).expect("json");
+    let room = rooms["rooms"][0]["id"].as_str().expect("room").to_string();
+    assert_eq!(call(&app, "/api/start_meeting_room", &[("id", &room)], Some(&admin)).await.status, StatusCode::OK);
+
+    let chair = login(&app, "chair", "chair-pass-1").await;
+    assert_eq!(call(&app, "/api/add_conference", &[("name", "Chairs call"), ("numeric_id", "7003")], Some(&chair)).await.status, StatusCode::OK);
+    let names = |body: &str| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(body).expect("json");
+        let mut n: Vec<String> = v.as_array().map(|a| a.iter().filter_map(|r| r["conference"]["name"].as_str().map(String::from)).collect()).unwrap_or_default();
+        n.sort();
+        n
+    };
+    let list = call(&app, "/api/list_conferences", &[], Some(&chair)).await;
+    assert_eq!(names(&list.body), vec!["Chairs call".to_string()], "only the one they started");
+    assert_eq!(names(&call(&app, "/api/list_conferences", &[], Some(&admin)).await.body).len(), 3, "an Administrator sees all");
+    let all: serde_json::Value = serde_json::from_str(&call(&app, "/api/list_conferences", &[], Some(&admin)).await.body).expect("json");
+    let id_of = |name: &str| all.as_array().and_then(|a| a.iter().find(|r| r["conference"]["name"] == name)).and_then(|r| r["conference"]["id"].as_str()).expect("id").to_string();
+    let (admins, board) = (id_of("Admins call"), id_of("Board room"));
+    assert!(all.as_array().expect("rows").iter().all(|r| r["conference"]["chairperson_password"] == ""), "the password is never shown");
+    for (path, form) in [("/api/get_conference", vec![("id", admins.as_str())]), ("/api/conference_action", vec![("id", admins.as_str()), ("action", "lock")]),
+        ("/api/terminate_conference", vec![("id", admins.as_str())])] {
+        let r = call(&app, path, &form, Some(&chair)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
+    }
+    // A wrong password opens nothing; the room's opens its conference, for this session.
+    let r = call(&app, "/api/enter_chairperson_password", &[("password", "0000")], Some(&chair)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = call(&app, "/api/enter_chairperson_password", &[("password", "4321")], Some(&chair)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Board room"), "{}", r.body);
+    assert_eq!(names(&call(&app, "/api/list_conferences", &[], Some(&chair)).await.body), vec!["Board room".to_string(), "Chairs call".to_string()]);
+    assert_eq!(call(&app, "/api/conference_action", &[("id", &board), ("action", "lock")], Some(&chair)).await.status, StatusCode::OK);
+    let other_session = login(&app, "chair", "chair-pass-1").await;
+    assert_eq!(names(&call(&app, "/api/list_conferences", &[], Some(&other_session)).await.body), vec!["Chairs call".to_string()], "per session");
+    // Guessing is throttled like logins.
+    let mut throttled = false;
+    for _ in 0..30 {
+        if call(&app, "/api/enter_chairperson_password", &[("password", "1111")], Some(&chair)).await.status == StatusCode::TOO_MANY_REQUESTS {
+            throttled = true;
+            break;
+        }
+    }
+    assert!(throttled, "wrong chairperson passwords are limited");
+}

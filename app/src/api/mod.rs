@@ -329,12 +329,16 @@ pub struct ConferenceRow {
 #[server(endpoint = "list_conferences")]
 pub async fn list_conferences() -> Result<Vec<ConferenceRow>, AppError> {
     answer(async {
-        let (st, _) = require(Permission::ViewConferences).await?;
-        st.db(|s| {
+        let (st, me) = require(Permission::ViewConferences).await?;
+        let unlocked = unlocked(&st);
+        st.db(move |s| {
             let counts = s.participant_counts()?;
             Ok(s.list::<Conference>()?
                 .into_iter()
-                .map(|conference| {
+                .filter(|c| domain::conference::in_scope(me.role, &me.name, c, &unlocked))
+                .map(|mut conference| {
+                    // The chairperson password is for typing, not for showing.
+                    conference.chairperson_password.clear();
                     let (connected, participants) = counts.get(&conference.id).copied().unwrap_or((0, 0));
                     ConferenceRow { conference, connected, participants }
                 })
@@ -423,7 +427,19 @@ pub async fn add_conference(
             None | Some("") => None,
             Some(d) => Some(start_ms + i64::from(domain::schedule::duration_min(d)?) * 60_000),
         };
-        let conference = Conference { id, name: name.clone(), numeric_id: numeric_id.clone(), profile_id, start_ms, end_ms, source_id: None, locked: false, auto_extended: 0 };
+        let conference = Conference {
+            id,
+            name: name.clone(),
+            numeric_id: numeric_id.clone(),
+            profile_id,
+            start_ms,
+            end_ms,
+            source_id: None,
+            locked: false,
+            auto_extended: 0,
+            owner: me.name.clone(),
+            chairperson_password: String::new(),
+        };
         st.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
         tracing::info!(by = %me.name, conference = %name, "conference started");
         Ok(format!("Conference '{name}' (ID {numeric_id}) started."))
@@ -476,11 +492,68 @@ async fn find_conference(st: &crate::state::AppState, id: String) -> Result<Conf
     find(st, id, "That conference has ended or does not exist.").await
 }
 
+/// The conferences this session's chairperson passwords opened.
+#[cfg(feature = "ssr")]
+fn unlocked(st: &crate::state::AppState) -> Vec<String> {
+    crate::state::session_token(st).map(|t| st.chair_unlocks.of(&t)).unwrap_or_default()
+}
+
+/// A conference the caller may see and run (a Chairperson: one they started or opened
+/// with its chairperson password), its chairperson password not shown.
+#[cfg(feature = "ssr")]
+async fn conference_for(st: &crate::state::AppState, me: &UserView, id: String) -> Result<Conference, AppError> {
+    let mut c = find_conference(st, id).await?;
+    if !domain::conference::in_scope(me.role, &me.name, &c, &unlocked(st)) {
+        return Err(AppError::Forbidden(
+            "A Chairperson runs only the conferences they started or whose chairperson password they entered.".into(),
+        ));
+    }
+    c.chairperson_password.clear();
+    Ok(c)
+}
+
+/// A Chairperson opens the conferences whose chairperson password this is (for this
+/// session), as on the original. Wrong passwords count like failed logins.
+#[server(endpoint = "enter_chairperson_password")]
+pub async fn enter_chairperson_password(password: String) -> Result<String, AppError> {
+    answer(async move {
+        use domain::throttle::Outcome;
+        let (st, me) = require(Permission::RunConferences).await?;
+        if me.role != domain::Role::Chairperson {
+            return Ok(format!("Your role ({}) sees every conference.", me.role.label()));
+        }
+        let password = domain::resources::numeric_password("password", &password)?;
+        if password.is_empty() {
+            return Err(AppError::Invalid { field: "password".into(), message: "Enter the conference's chairperson password.".into() });
+        }
+        let client = crate::state::client_ip();
+        let ticket = st.throttle.begin(&format!("chairperson-password:{}", me.name), client).map_err(|r| AppError::Throttled {
+            message: format!("Too many wrong chairperson passwords. Try again in {} s.", r.wait_s),
+            retry_after_s: r.wait_s,
+        })?;
+        let conferences = st.db(|s| s.list::<Conference>()).await?;
+        let opened: Vec<(String, String)> =
+            domain::conference::unlocked_by(&password, &conferences).into_iter().map(|c| (c.id.clone(), c.name.clone())).collect();
+        if opened.is_empty() {
+            ticket.finish(Outcome::Failure);
+            tracing::warn!(user = %me.name, %client, "wrong chairperson password");
+            return Err(AppError::Invalid { field: "password".into(), message: "No ongoing conference has that chairperson password.".into() });
+        }
+        ticket.finish(Outcome::Success);
+        if let Some(token) = crate::state::session_token(&st) {
+            st.chair_unlocks.add(&token, opened.iter().map(|(id, _)| id.clone()));
+        }
+        let names: Vec<&str> = opened.iter().map(|(_, n)| n.as_str()).collect();
+        Ok(format!("Opened: {}.", names.join(", ")))
+    })
+    .await
+}
+
 #[server(endpoint = "get_conference")]
 pub async fn get_conference(id: String) -> Result<ConferenceDetail, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ViewConferences).await?;
-        let conference = find_conference(&st, id).await?;
+        let conference = conference_for(&st, &me, id).await?;
         let cid = conference.id.clone();
         let participants = st.db(move |s| s.participants_of(&cid)).await?;
         let (connected_on_mcu, capacity) = port_use(&st).await?;
@@ -534,7 +607,8 @@ async fn add_participant_as(
 #[server(endpoint = "add_participant")]
 pub async fn add_participant(conference_id: String, name: String, address: String, protocol: String) -> Result<String, AppError> {
     answer(async move {
-        let (st, _) = require(Permission::RunConferences).await?;
+        let (st, me) = require(Permission::RunConferences).await?;
+        conference_for(&st, &me, conference_id.clone()).await?;
         add_participant_as(&st, conference_id, &name, &address, &protocol, domain::Direction::DialOut).await
     })
     .await
@@ -561,8 +635,9 @@ pub async fn simulate_dial_in(numeric_id: String, name: String, address: String,
 #[server(endpoint = "participant_action")]
 pub async fn participant_action(participant_id: String, action: String) -> Result<String, AppError> {
     answer(async move {
-        let (st, _) = require(Permission::RunConferences).await?;
+        let (st, me) = require(Permission::RunConferences).await?;
         let p: domain::Participant = find(&st, participant_id, "That participant is no longer in the conference.").await?;
+        conference_for(&st, &me, p.conference_id.clone()).await?;
         if action == "delete" {
             st.commit(domain::Change::Delete { kind: domain::EntityKind::Participant, id: p.id }).await?;
             return Ok(format!("{} removed from the conference.", p.name));
@@ -585,8 +660,8 @@ pub async fn participant_action(participant_id: String, action: String) -> Resul
 #[server(endpoint = "participants_action")]
 pub async fn participants_action(conference_id: String, ids: String, action: String) -> Result<String, AppError> {
     answer(async move {
-        let (st, _) = require(Permission::RunConferences).await?;
-        let c = find_conference(&st, conference_id).await?;
+        let (st, me) = require(Permission::RunConferences).await?;
+        let c = conference_for(&st, &me, conference_id).await?;
         let cid = c.id.clone();
         let present = st.db(move |s| s.participants_of(&cid)).await?;
         let picked = domain::conference::selection(&ids, &present)?;
@@ -621,10 +696,10 @@ pub async fn participants_action(conference_id: String, ids: String, action: Str
 #[server(endpoint = "conference_action")]
 pub async fn conference_action(id: String, action: String) -> Result<String, AppError> {
     answer(async move {
-        let (st, _) = require(Permission::RunConferences).await?;
+        let (st, me) = require(Permission::RunConferences).await?;
         let act = domain::conference::ConferenceAction::parse(&action)
             .ok_or_else(|| AppError::Invalid { field: "action".into(), message: format!("Unknown conference action '{action}'.") })?;
-        let c = find_conference(&st, id).await?;
+        let c = conference_for(&st, &me, id).await?;
         let cid = c.id.clone();
         let present = st.db(move |s| s.participants_of(&cid)).await?;
         let records = act.apply(&c, &present)?;
@@ -641,7 +716,7 @@ pub async fn conference_action(id: String, action: String) -> Result<String, App
 pub async fn terminate_conference(id: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;
-        let c = find_conference(&st, id).await?;
+        let c = conference_for(&st, &me, id).await?;
         st.commit(domain::Change::Delete { kind: domain::EntityKind::Conference, id: c.id }).await?;
         tracing::info!(by = %me.name, conference = %c.name, "conference terminated");
         // The list says what ended (the name is looked up there, never echoed from the URL).
@@ -1027,7 +1102,7 @@ pub async fn save_meeting_room(
 #[server(endpoint = "start_meeting_room")]
 pub async fn start_meeting_room(id: String) -> Result<String, AppError> {
     answer(async move {
-        let (st, _) = require(Permission::RunConferences).await?;
+        let (st, me) = require(Permission::RunConferences).await?;
         let (room, confs) = st.db(move |s| Ok((s.get::<MeetingRoom>(&id)?, s.list::<Conference>()?))).await?;
         let room = room.ok_or_else(|| AppError::NotFound("That meeting room does not exist (any more).".into()))?;
         if confs.iter().any(|c| c.numeric_id == room.numeric_id) {
@@ -1043,6 +1118,8 @@ pub async fn start_meeting_room(id: String) -> Result<String, AppError> {
             source_id: Some(room.id.clone()),
             locked: false,
             auto_extended: 0,
+            owner: me.name.clone(),
+            chairperson_password: room.chairperson_password.clone(),
         };
         st.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
         Ok(format!("Conference '{}' started from its meeting room.", room.name))

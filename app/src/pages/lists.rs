@@ -10,10 +10,13 @@ use leptos_meta::Title;
 #[component]
 pub fn ConferencesPage() -> impl IntoView {
     let add = ServerAction::<AddConference>::new();
+    let unlock = ServerAction::<EnterChairpersonPassword>::new();
     let result = Signal::derive(move || add.value().get());
+    let unlock_r = Signal::derive(move || unlock.value().get());
     let live = crate::live::use_live_changes();
-    let added = count_ok(result);
-    let rows = Resource::new(move || (added.get(), live.get()), |_| list_conferences());
+    let (added, opened) = (count_ok(result), count_ok(unlock_r));
+    let rows = Resource::new(move || (added.get(), opened.get(), live.get()), |_| list_conferences());
+    let chairperson = use_context::<crate::app::CurrentUser>().is_some_and(|u| u.0.role == domain::Role::Chairperson);
     let profiles = Resource::new(|| (), |_| get_profile_choices());
     // After Terminate the conference page comes back here with the ended conference's ID
     // (digits only: nothing else from the address is shown).
@@ -25,6 +28,22 @@ pub fn ConferencesPage() -> impl IntoView {
         <Title text="Conferences"/>
         <h1>"Conferences"</h1>
         {move || ended().map(|id| view! { <p class="ok" role="status">{format!("Conference {id} was terminated.")}</p> })}
+        {chairperson.then(|| view! {
+            <section class="card" aria-labelledby="chair-h">
+                <h2 id="chair-h">"Chairperson access"</h2>
+                <p class="note">"As a Chairperson you see the conferences you started. To run another, enter its chairperson password."</p>
+                <ActionForm action=unlock attr:class="form inline">
+                    <div class="field">
+                        <label for="chair-pw">"Chairperson password"</label>
+                        <input id="chair-pw" name="password" type="password" inputmode="numeric" autocomplete="off"
+                            aria-describedby="chair-pw-error" aria-invalid=invalid(unlock_r, "password")/>
+                        <FieldError id="chair-pw" field="password" result=unlock_r/>
+                    </div>
+                    <button type="submit">"Open"</button>
+                </ActionForm>
+                <FormStatus result=unlock_r/>
+            </section>
+        })}
         <Mirrored>
         <details class="card">
             <summary>"New conference"</summary>

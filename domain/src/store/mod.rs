@@ -919,7 +919,7 @@ mod tests {
     }
 
     fn conference(name: &str, profile_id: &str) -> Conference {
-        Conference { id: new_id(), name: name.into(), numeric_id: "1001".into(), profile_id: profile_id.into(), start_ms: now_ms(), end_ms: None, source_id: None, locked: false, auto_extended: 0 }
+        Conference { id: new_id(), name: name.into(), numeric_id: "1001".into(), profile_id: profile_id.into(), start_ms: now_ms(), end_ms: None, source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new() }
     }
 
     fn participant(conference_id: &str, name: &str) -> Participant {
@@ -1079,6 +1079,8 @@ mod tests {
             source_id: source.map(str::to_string),
             locked: false,
             auto_extended: 0,
+            owner: String::new(),
+            chairperson_password: String::new(),
         };
         for c in [conf("Ad hoc", "1001", None, None), conf("Ends", "1002", Some(5), None), conf("Booked", "1003", Some(9), Some("r1"))] {
             s.apply(Change::Put { record: Record::Conference(c) }).expect("put");

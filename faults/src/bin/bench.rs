@@ -104,6 +104,8 @@ fn preload(dir: &Path, n: usize, per: usize) -> Result<()> {
             source_id: None,
             locked: false,
             auto_extended: 0,
+            owner: String::new(),
+            chairperson_password: String::new(),
         };
         let cid = c.id.clone();
         store.apply(Change::Put { record: Record::Conference(c) })?;
