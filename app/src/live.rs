@@ -74,13 +74,12 @@ pub fn connect(changes: RwSignal<u64>, hb: HbLive) {
         let refresh = refresh.clone();
         move || {
             tick.set(tick.get().wrapping_add(1));
-            if hb.full.get_untracked() || tick.get() % 2 == 0 {
+            if hb.full.get_untracked() || tick.get().is_multiple_of(2) {
                 refresh();
             }
         }
     };
-    let every = send_wrapper::SendWrapper::new(every);
-    if let Ok(h) = set_interval_with_handle(move || every(), std::time::Duration::from_secs(1)) {
+    if let Ok(h) = set_interval_with_handle(every, std::time::Duration::from_secs(1)) {
         on_cleanup(move || h.clear());
     }
     // Arriving on the Hot Backup page: its event log at once.

@@ -50,13 +50,16 @@ pub struct AppState {
 /// opened. Bounded: at most [`MAX_UNLOCK_SESSIONS`] sessions (the oldest entry goes) and
 /// [`MAX_UNLOCKS`] conferences each.
 #[derive(Clone, Default)]
-pub struct ChairUnlocks(Arc<std::sync::Mutex<std::collections::VecDeque<(String, Vec<String>)>>>);
+pub struct ChairUnlocks(Arc<std::sync::Mutex<UnlockList>>);
+
+/// (session token digest, conference ids), oldest session first.
+type UnlockList = std::collections::VecDeque<(String, Vec<String>)>;
 
 pub const MAX_UNLOCK_SESSIONS: usize = 4096;
 pub const MAX_UNLOCKS: usize = 200;
 
 impl ChairUnlocks {
-    fn with<T>(&self, f: impl FnOnce(&mut std::collections::VecDeque<(String, Vec<String>)>) -> T) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut UnlockList) -> T) -> T {
         let mut g = self.0.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut g)
     }

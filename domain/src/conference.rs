@@ -228,7 +228,7 @@ pub fn selection<'a>(raw: &str, participants: &'a [Participant]) -> Result<Vec<&
 /// all, except a Chairperson: as on the original, only the conferences they started and
 /// those whose chairperson password they entered (`unlocked`: conference ids).
 pub fn in_scope(role: crate::Role, user: &str, c: &crate::Conference, unlocked: &[String]) -> bool {
-    role != crate::Role::Chairperson || (!c.owner.is_empty() && c.owner == user) || unlocked.iter().any(|id| *id == c.id)
+    role != crate::Role::Chairperson || (!c.owner.is_empty() && c.owner == user) || unlocked.contains(&c.id)
 }
 
 /// The conferences a chairperson password opens: those whose (non-empty) chairperson

@@ -101,12 +101,45 @@ proptest! {
         if let Ok(m) = schedule::duration_min(&s) {
             prop_assert!((1..=schedule::MAX_DURATION_MIN).contains(&m));
         }
-        let _ = schedule::recurrence(&s, &s);
         if let Ok(ps) = schedule::defined_participants(&s) {
             prop_assert!(ps.len() <= schedule::MAX_DEFINED_PARTICIPANTS);
         }
-        let form = schedule::ReservationForm { name: &s, numeric_id: &s, profile_id: "p", start: &typed, duration: &s, recurrence: "daily", occurrences: &s, participants: &s };
-        let _ = schedule::reservation("r".into(), &form, "1000", &[], 0);
+        let profiles = [domain::resources::profile("p".into(), "HD", "1920", "hd720", "auto", false, false).expect("profile")];
+        let short = &s[..s.len().min(12)];
+        for kind in ["none", "daily", "weekly", "monthly", short] {
+            let form = schedule::ReservationForm {
+                name: "Series",
+                numeric_id: "",
+                profile_id: "p",
+                start: &typed,
+                start_date: short,
+                start_time: short,
+                tz_offset_min: short,
+                duration: "1:00",
+                recurrence: kind,
+                every: short,
+                weekdays: [true, false, true, false, false, true, false],
+                monthly: if s.len() % 2 == 0 { "nth" } else { "day" },
+                month_day: short,
+                nth: short,
+                nth_weekday: short,
+                end: if s.len() % 3 == 0 { "by" } else { "after" },
+                occurrences: short,
+                end_by: short,
+                participants: &s,
+                ..Default::default()
+            };
+            // Whatever is accepted is a series that ends: never more occurrences than the limit.
+            if let Ok(mut r) = schedule::reservation("r".into(), &form, "1000", &profiles, 0) {
+                let mut n = 1;
+                while let Some(next) = schedule::next_occurrence(&r) {
+                    prop_assert!(next.start_ms > r.start_ms, "occurrences move forward");
+                    r = next;
+                    n += 1;
+                    prop_assert!(n <= domain::recurrence::MAX_OCCURRENCES);
+                }
+            }
+        }
     }
 
     #[test]
