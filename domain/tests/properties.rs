@@ -105,7 +105,8 @@ proptest! {
             prop_assert!(ps.len() <= schedule::MAX_DEFINED_PARTICIPANTS);
         }
         let profiles = [domain::resources::profile("p".into(), "HD", "1920", "hd720", "auto", false, false).expect("profile")];
-        let short = &s[..s.len().min(12)];
+        let short: String = s.chars().take(12).collect();
+        let short = short.as_str();
         for kind in ["none", "daily", "weekly", "monthly", short] {
             let form = schedule::ReservationForm {
                 name: "Series",
