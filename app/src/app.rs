@@ -141,6 +141,7 @@ fn frame_view(s: Shell, hb: HbLive) -> impl IntoView {
         hb.snap.set(s.live);
     }
     provide_context(CurrentUser(user.clone()));
+    provide_context(crate::components::ListStates::default());
     let (menu_open, set_menu_open) = signal(false);
     let logout = ServerAction::<Logout>::new();
     let here = use_location();

@@ -176,6 +176,7 @@ where
                 })
             })}
         </Transition>
+        </Mirrored>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -184,7 +185,6 @@ where
                 }
             })}
         </Transition>
-        </Mirrored>
     }
 }
 
@@ -196,14 +196,97 @@ pub fn any_of(counts: Vec<ReadSignal<u32>>) -> Signal<u32> {
 /// A list as an RMX administrator knows it: a caption with the count, the column headers
 /// (and "Actions" when the user may act), one row per record; `empty` when there is none.
 /// On a phone the rows become cards (each cell carries its `data-label`).
+/// Above the rows: a search box that hides the rows without the text, and column
+/// headers that sort (again on the same header: the other way round). Both are kept per
+/// list while the page is open and applied again whenever the list reloads.
 pub fn list_table(title: &str, empty: &'static str, headers: &[&'static str], actions: bool, rows: Vec<AnyView>) -> AnyView {
     if rows.is_empty() {
         return view! { <p class="empty">{empty}</p> }.into_any();
     }
-    let caption = format!("{title} ({})", rows.len());
-    let heads = headers.iter().map(|h| view! { <th scope="col">{*h}</th> }).collect_view();
+    let total = rows.len();
+    let caption = format!("{title} ({total})");
+    let key = title.to_string();
+    let table = NodeRef::<leptos::html::Table>::new();
+    // Reference-counted: it outlives this rendering of the list (kept by the frame).
+    let state = list_state(&key);
+    let shown = RwSignal::new(total);
+    let apply = {
+        let state = state.clone();
+        move || {
+            if let Some(t) = table.get_untracked() {
+                let (sort, query) = state.get_untracked();
+                shown.set(tools::apply(&t, sort, &query));
+            }
+        }
+    };
+    let state = StoredValue::new(state);
+    // After every render (a reload of the list re-creates the rows in server order).
+    let apply = StoredValue::new(apply);
+    Effect::new(move |_| {
+        if table.get().is_some() {
+            apply.with_value(|a| a());
+        }
+    });
+    let heads = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let aria_sort = move || match state.with_value(|s| s.get().0) {
+                Some((c, true)) if c == i => "ascending",
+                Some((c, false)) if c == i => "descending",
+                _ => "none",
+            };
+            view! {
+                <th scope="col" aria-sort=aria_sort>
+                    <button type="button" class="sort" on:click=move |_| {
+                        state.with_value(|st| st.update(|(s, _)| *s = Some(match *s { Some((c, asc)) if c == i => (i, !asc), _ => (i, true) })));
+                        apply.with_value(|a| a());
+                    }>
+                        {*h}<span class="sort-mark" aria-hidden="true">{move || match aria_sort() { "ascending" => "▲", "descending" => "▼", _ => "" }}</span>
+                    </button>
+                </th>
+            }
+        })
+        .collect_view();
+    let sort_options = headers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, h)| {
+            [(i, true, format!("{i}-asc"), format!("{h} (A–Z, 0–9)")), (i, false, format!("{i}-desc"), format!("{h} (Z–A, 9–0)"))]
+        })
+        .map(|(i, asc, value, label)| {
+            let selected = move || state.with_value(|s| s.get().0) == Some((i, asc));
+            view! { <option value=value selected=selected>{label}</option> }
+        })
+        .collect_view();
+    let search_id = format!("search-{}", title.to_lowercase().replace(' ', "-"));
+    let label = format!("Search {}", title.to_lowercase());
     view! {
-        <table class="list">
+        <div class="list-tools">
+            <label for=search_id.clone() class="sr-only">{label}</label>
+            <input id=search_id type="search" placeholder="Search" prop:value=move || state.with_value(|s| s.get_untracked().1)
+                on:input=move |ev| {
+                    state.with_value(|s| s.update(|(_, q)| *q = event_target_value(&ev)));
+                    apply.with_value(|a| a());
+                }/>
+            <label class="sort-select">
+                <span>"Sort by"</span>
+                <select on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    let choice = v.split_once('-').and_then(|(c, d)| c.parse::<usize>().ok().map(|c| (c, d == "asc")));
+                    state.with_value(|s| s.update(|(s, _)| *s = choice));
+                    apply.with_value(|a| a());
+                }>
+                    <option value="">"List order"</option>
+                    {sort_options}
+                </select>
+            </label>
+            <span class="note" aria-live="polite">{move || {
+                let n = shown.get();
+                if n == total { format!("{total} shown") } else { format!("{n} of {total} shown") }
+            }}</span>
+        </div>
+        <table class="list" node_ref=table>
             <caption>{caption}</caption>
             <thead><tr>{heads}{actions.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
             <tbody>{rows}</tbody>
@@ -212,9 +295,97 @@ pub fn list_table(title: &str, empty: &'static str, headers: &[&'static str], ac
     .into_any()
 }
 
-/// The "Actions" cell of a row.
+/// A list's sort (column, ascending) and search text, kept while the page is open (the
+/// list itself is rebuilt at every reload).
+fn list_state(key: &str) -> ArcRwSignal<ListState> {
+    let Some(lists) = use_context::<ListStates>() else { return ArcRwSignal::new((None, String::new())) };
+    if let Some(s) = lists.0.with_value(|m| m.get(key).cloned()) {
+        return s;
+    }
+    let s = ArcRwSignal::new((None, String::new()));
+    lists.0.update_value(|m| {
+        m.insert(key.to_string(), s.clone());
+    });
+    s
+}
+
+/// A list's sort (column, ascending) and search text.
+type ListState = (Option<(usize, bool)>, String);
+
+/// Every list's sort and search, by list title; the frame provides it, so it outlives
+/// the reloads of each list.
+#[derive(Clone, Copy, Default)]
+pub struct ListStates(StoredValue<std::collections::HashMap<String, ArcRwSignal<ListState>>>);
+
+/// Sorting and filtering the rows in the browser (the rows stay the server's; only their
+/// order and visibility change).
+mod tools {
+    /// Sorts by column `sort` and hides rows without `query`; returns how many show.
+    #[cfg(feature = "hydrate")]
+    pub fn apply(table: &leptos::web_sys::HtmlTableElement, sort: Option<(usize, bool)>, query: &str) -> usize {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(body) = table.t_bodies().item(0) else { return 0 };
+        let rows: Vec<leptos::web_sys::HtmlElement> = {
+            let list = body.children();
+            (0..list.length()).filter_map(|i| list.item(i)).filter_map(|e| e.dyn_into().ok()).collect()
+        };
+        let cell_text = |row: &leptos::web_sys::HtmlElement, col: usize| -> String {
+            let cells = row.children();
+            cells.item(col as u32).and_then(|c| c.text_content()).unwrap_or_default()
+        };
+        let searchable = |row: &leptos::web_sys::HtmlElement| -> String {
+            let cells = row.children();
+            (0..cells.length())
+                .filter_map(|i| cells.item(i))
+                .filter(|c| c.get_attribute("data-label").as_deref() != Some("Actions"))
+                .filter_map(|c| c.text_content())
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        };
+        let q = query.trim().to_lowercase();
+        let mut shown = 0;
+        for r in &rows {
+            let hit = q.is_empty() || searchable(r).contains(&q);
+            r.set_hidden(!hit);
+            shown += usize::from(hit);
+        }
+        if let Some((col, ascending)) = sort {
+            let mut keyed: Vec<(String, leptos::web_sys::HtmlElement)> = rows.into_iter().map(|r| (cell_text(&r, col), r)).collect();
+            keyed.sort_by(|a, b| {
+                let o = super::compare_cells(&a.0, &b.0);
+                if ascending { o } else { o.reverse() }
+            });
+            for (_, r) in keyed {
+                let _ = body.append_child(&r);
+            }
+        }
+        shown
+    }
+
+    #[cfg(not(feature = "hydrate"))]
+    pub fn apply(_: &leptos::web_sys::HtmlTableElement, _: Option<(usize, bool)>, _: &str) -> usize {
+        0
+    }
+}
+
+/// Two cells compared as a person expects: by their leading numbers when both start with
+/// one ("9 kbps" before "10 kbps", "(2/3)" before "(10/12)"), else as text, ignoring case.
+pub fn compare_cells(a: &str, b: &str) -> std::cmp::Ordering {
+    fn leading_number(s: &str) -> Option<f64> {
+        let t = s.trim().trim_start_matches('(');
+        let end = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+        t[..end].parse().ok()
+    }
+    match (leading_number(a), leading_number(b)) {
+        (Some(x), Some(y)) if !a.contains('-') && !b.contains('-') => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
+        _ => a.to_lowercase().cmp(&b.to_lowercase()),
+    }
+}
+
+/// The "Actions" cell of a row; its controls change mirrored state, so a Slave disables them.
 pub fn actions_cell(inner: impl IntoView + 'static) -> AnyView {
-    view! { <td data-label="Actions"><div class="actions">{inner}</div></td> }.into_any()
+    view! { <td data-label="Actions"><div class="actions"><Mirrored>{inner}</Mirrored></div></td> }.into_any()
 }
 
 /// A page's one status line for its row and toolbar actions: the newest answer of any of

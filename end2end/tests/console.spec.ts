@@ -72,3 +72,35 @@ test('the menu is grouped and stays on one line on a 1280 px desk', async ({ pag
   const main = await page.locator('main').boundingBox();
   expect(main!.width).toBeGreaterThan(1200);
 });
+
+test('every list searches and sorts, and keeps both when it reloads', async ({ page, isMobile }, info) => {
+  const tag = `S${info.project.name}${Date.now() % 100000}`;
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  for (const [name, rate] of [[`${tag} B`, '1920'], [`${tag} A`, '384'], [`${tag} C`, '768']]) {
+    const r = await page.request.post('/api/save_profile', { form: { id: '', name, line_rate_kbps: rate, resolution: 'hd720', layout: 'auto' } });
+    expect(r.status(), await r.text()).toBe(200);
+  }
+  await page.goto('/profiles');
+  await hydrated(page);
+  await page.getByLabel('Search profiles').fill(tag);
+  const rows = page.locator('table.list tbody tr:not([hidden])');
+  await expect(rows).toHaveCount(3);
+  // A desk sorts by the column headers; a phone by its "Sort by" list.
+  const sortBy = async (label: string, asc: boolean) => {
+    if (isMobile) await page.getByLabel('Sort by').selectOption({ label: `${label} (${asc ? 'A–Z, 0–9' : 'Z–A, 9–0'})` });
+    else await page.getByRole('button', { name: label, exact: true }).click();
+  };
+  await sortBy('Line Rate', true);
+  await expect(rows.first()).toHaveAttribute('data-profile', `${tag} A`);
+  await expect(rows.last()).toHaveAttribute('data-profile', `${tag} B`);
+  await sortBy('Line Rate', false);
+  await expect(rows.first()).toHaveAttribute('data-profile', `${tag} B`);
+  if (!isMobile) await expect(page.locator('th[aria-sort="descending"]')).toContainText('Line Rate');
+  // A change made elsewhere reloads the list: the search and the order stay.
+  const r = await page.request.post('/api/save_profile', { form: { id: '', name: `${tag} D`, line_rate_kbps: '8192', resolution: 'hd720', layout: 'auto' } });
+  expect(r.status(), await r.text()).toBe(200);
+  await expect(rows).toHaveCount(4);
+  await expect(rows.first()).toHaveAttribute('data-profile', `${tag} D`);
+  await expect(page.getByLabel('Search profiles')).toHaveValue(tag);
+});
