@@ -260,6 +260,7 @@ pub fn list_table(title: &str, empty: &'static str, headers: &[&'static str], ac
         })
         .collect_view();
     let search_id = format!("search-{}", title.to_lowercase().replace(' ', "-"));
+    let sort_id = format!("{search_id}-sort");
     let label = format!("Search {}", title.to_lowercase());
     view! {
         <div class="list-tools">
@@ -269,9 +270,9 @@ pub fn list_table(title: &str, empty: &'static str, headers: &[&'static str], ac
                     state.with_value(|s| s.update(|(_, q)| *q = event_target_value(&ev)));
                     apply.with_value(|a| a());
                 }/>
-            <label class="sort-select">
-                <span>"Sort by"</span>
-                <select on:change=move |ev| {
+            <div class="sort-select">
+                <label for=sort_id.clone()>"Sort by"</label>
+                <select id=sort_id on:change=move |ev| {
                     let v = event_target_value(&ev);
                     let choice = v.split_once('-').and_then(|(c, d)| c.parse::<usize>().ok().map(|c| (c, d == "asc")));
                     state.with_value(|s| s.update(|(s, _)| *s = choice));
@@ -280,7 +281,7 @@ pub fn list_table(title: &str, empty: &'static str, headers: &[&'static str], ac
                     <option value="">"List order"</option>
                     {sort_options}
                 </select>
-            </label>
+            </div>
             <span class="note" aria-live="polite">{move || {
                 let n = shown.get();
                 if n == total { format!("{total} shown") } else { format!("{n} of {total} shown") }

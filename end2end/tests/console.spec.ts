@@ -104,3 +104,32 @@ test('every list searches and sorts, and keeps both when it reloads', async ({ p
   await expect(rows.first()).toHaveAttribute('data-profile', `${tag} D`);
   await expect(page.getByLabel('Search profiles')).toHaveValue(tag);
 });
+
+test('a form shows its own errors, all of them at once, and names a tampered choice', async ({ page }, info) => {
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  const r = await page.request.post('/api/save_profile', { form: { id: '', name: `Forms ${info.project.name}`, line_rate_kbps: '768', resolution: 'hd720', layout: 'auto' } });
+  expect(r.status(), await r.text()).toBe(200);
+  await page.goto('/profiles');
+  await hydrated(page);
+  const form = page.locator('details.card');
+  await form.getByText('New profile').click();
+  await form.getByLabel('Profile name').fill('');
+  // A value the list does not offer (as a tampered page would send).
+  await form.getByLabel('Layout').evaluate((s: HTMLSelectElement) => { s.options[0].value = '7x7'; s.selectedIndex = 0; });
+  await form.getByRole('button', { name: 'Save profile' }).click();
+  await expect(page.locator('#pf-new-name-error')).not.toBeEmpty();
+  await expect(page.locator('#pf-new-layout-error')).toContainText('Choose a layout');
+  // Only under the form that was sent: no row's Edit form shows them.
+  await expect(page.locator('table.list .field-error:not(:empty)')).toHaveCount(0);
+
+  await page.goto('/network');
+  await hydrated(page);
+  await page.getByRole('tab', { name: 'Fixed Ports' }).click();
+  const ports = page.locator('#panel-ports');
+  await ports.getByLabel('First TCP port').fill('-1');
+  await ports.getByLabel('Last TCP port').fill('1.5');
+  await ports.getByRole('button', { name: 'Save fixed ports' }).click();
+  await expect(page.locator('#fp-tcp-first-error')).not.toBeEmpty();
+  await expect(page.locator('#fp-tcp-last-error')).not.toBeEmpty();
+});

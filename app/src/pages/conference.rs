@@ -323,9 +323,9 @@ fn participant_grid(d: ConferenceDetail, a: Actions, grid: GridState) -> impl In
             <label for="p-search" class="sr-only">"Search participants"</label>
             <input id="p-search" type="search" placeholder="Search name or address" prop:value=move || grid.search.get()
                 on:input=move |ev| grid.search.set(event_target_value(&ev))/>
-            <label class="sort-select">
-                <span>"Sort by"</span>
-                <select on:change=move |ev| {
+            <div class="sort-select">
+                <label for="p-sort">"Sort by"</label>
+                <select id="p-sort" on:change=move |ev| {
                     if let Some(k) = SORTS.iter().find(|(v, ..)| *v == event_target_value(&ev)) {
                         grid.sort.set((k.2, k.3));
                     }
@@ -334,7 +334,7 @@ fn participant_grid(d: ConferenceDetail, a: Actions, grid: GridState) -> impl In
                         <option value=*value selected=move || grid.sort.get() == (*key, *asc)>{*label}</option>
                     }).collect_view()}
                 </select>
-            </label>
+            </div>
             <span class="note" aria-live="polite">{move || {
                 let n = shown.with(|l| l.len());
                 let total = all.with_value(|l| l.len());

@@ -109,5 +109,5 @@ fn conference_table(rows: Vec<ConferenceRow>) -> AnyView {
             .into_any()
         })
         .collect();
-    list_table("Conferences", "No ongoing conferences.", &["Name", "ID", "Start Time", "End Time", "Participants"], false, rows)
+    list_table("Conferences", "No ongoing conferences. Start one with the form above, or from a meeting room.", &["Name", "ID", "Start Time", "End Time", "Participants"], false, rows)
 }

@@ -71,7 +71,7 @@ fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, 
         })
         .collect();
     let headers = ["Name", "ID", "Start Time", "End Time", "Duration", "Recurrence", "Profile", "Participants"];
-    let table = list_table("Reservations", "No upcoming reservations: create one with New reservation (a conference profile must exist first).", &headers, can, rows);
+    let table = list_table("Reservations", "No upcoming reservations: create one with the form above (a conference profile must exist first).", &headers, can, rows);
     view! {
         {week_view(&v)}
         {table}

@@ -31,9 +31,11 @@ fn profile_select(id: String, profiles: &[Profile], selected: &str, res: Answer)
         .iter()
         .map(|p| view! { <option value=p.id.clone() selected=p.id == selected>{p.name.clone()}</option> })
         .collect_view();
+    let none = profiles.is_empty();
     view! {
         <label for=id.clone()>"Profile"</label>
         <select id=id.clone() name="profile_id" aria-describedby=format!("{id}-error")>{options}</select>
+        {none.then(|| view! { <p class="note-box">"There is no conference profile yet: create one first under Resources ▸ "<a href="/profiles">"Profiles"</a>"."</p> })}
         <FieldError id=id field="profile_id" result=res/>
     }
     .into_any()
@@ -86,7 +88,7 @@ fn profiles_table(v: ProfilesView, save: ServerAction<SaveProfile>, delete: Serv
             .into_any()
         })
         .collect();
-    list_table("Profiles", "No conference profiles.", &["Name", "Line Rate", "Resolution", "Layout", "Encryption", "Auto Terminate"], can, rows)
+    list_table("Profiles", "No conference profiles yet. Create one with the form above: meeting rooms, entry queues and reservations need one.", &["Name", "Line Rate", "Resolution", "Layout", "Encryption", "Auto Terminate"], can, rows)
 }
 
 fn profile_form(p: Option<Profile>, save: ServerAction<SaveProfile>) -> impl IntoView {
@@ -192,7 +194,7 @@ fn rooms_table(
         })
         .collect();
     let headers = ["Display Name", "ID", "Profile", "Status", "Conference Password", "Chairperson Password"];
-    list_table("Meeting Rooms", "No meeting rooms.", &headers, can || run, rows)
+    list_table("Meeting Rooms", "No meeting rooms yet. Create one with the form above (it needs a conference profile).", &headers, can || run, rows)
 }
 
 /// The fields shared by meeting rooms and entry queues.
@@ -276,7 +278,7 @@ pub fn EntryQueuesPage() -> impl IntoView {
                     .into_any()
                 })
                 .collect();
-            list_table("Entry Queues", "No entry queues.", &["Display Name", "ID", "Profile", "IVR Service", "Conference Password"], can, rows)
+            list_table("Entry Queues", "No entry queues yet. Create one with the form above (it needs a conference profile).", &["Display Name", "ID", "Profile", "IVR Service", "Conference Password"], can, rows)
         },
     )
 }
@@ -357,7 +359,7 @@ pub fn IvrServicesPage() -> impl IntoView {
                     .into_any()
                 })
                 .collect();
-            list_table("IVR Services", "No IVR services.", &["Name", "Welcome Message", "Asks Conference Password", "Asks Chairperson Password"], can, rows)
+            list_table("IVR Services", "No IVR services yet. Create one with the form above; entry queues can then use it.", &["Name", "Welcome Message", "Asks Conference Password", "Asks Chairperson Password"], can, rows)
         },
     )
 }
@@ -425,7 +427,7 @@ pub fn RecordingLinksPage() -> impl IntoView {
                     .into_any()
                 })
                 .collect();
-            list_table("Recording Links", "No recording links.", &["Name", "Recorder Address"], can, rows)
+            list_table("Recording Links", "No recording links yet. Create one with the form above.", &["Name", "Recorder Address"], can, rows)
         },
     )
 }

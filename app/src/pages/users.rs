@@ -35,16 +35,15 @@ pub fn UsersPage() -> impl IntoView {
                     Ok(list) => Either::Left(view! {
                         {list.can_manage.then(|| view! { <AddUserForm add=add/> })}
                         <FormStatus result=row_result/>
-                        <table class="list">
-                            <caption>{format!("Users ({})", list.users.len())}</caption>
-                            <thead><tr><th scope="col">"User Name"</th><th scope="col">"Authorization Level"</th>
-                                {list.can_manage.then(|| view! { <th scope="col">"Actions"</th> })}</tr></thead>
-                            <tbody>
-                                {list.users.into_iter().map(|u| view! {
-                                    <UserRow user=u can_manage=list.can_manage set_role=set_role set_password=set_password delete=delete/>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        {crate::components::list_table(
+                            "Users",
+                            "No users.",
+                            &["User Name", "Authorization Level"],
+                            list.can_manage,
+                            list.users.into_iter().map(|u| view! {
+                                <UserRow user=u can_manage=list.can_manage set_role=set_role set_password=set_password delete=delete/>
+                            }.into_any()).collect(),
+                        )}
                     }),
                     Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
                 }
