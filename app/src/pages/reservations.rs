@@ -288,7 +288,7 @@ fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAc
             </select>
             <FieldError id=rec_id field="recurrence" result=res/>
             <div class="group-box" role="group" aria-label="Repeat" hidden=move || kind.get() == "none">
-                <div hidden=move || !matches!(kind.get(), "weekly" | "monthly")>
+                <div class="inline-row" hidden=move || !matches!(kind.get(), "weekly" | "monthly")>
                     <label for=every_id.clone()>{move || if kind.get() == "monthly" { "Every N months (1–12)" } else { "Every N weeks (1–52)" }}</label>
                     <input id=every_id.clone() name="every" inputmode="numeric" value=c.every.to_string() aria-describedby=format!("{every_id}-error")/>
                     <FieldError id=every_id field="every" result=res/>
@@ -298,11 +298,14 @@ fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAc
                     <FieldError id=id("weekdays") field="weekdays" result=res/>
                 </div>
                 <div hidden=move || kind.get() != "monthly">
+                    <div class="inline-row">
                     <label class="check"><input type="radio" name="monthly" value="day" checked=c.monthly == "day" on:change=move |_| monthly.set("day")/>"On day"</label>
                     <label for=mday_id.clone() class="sr-only">"Day of the month (1–31)"</label>
                     <input id=mday_id.clone() name="month_day" inputmode="numeric" value=c.month_day.to_string() disabled=move || monthly.get() != "day"
                         aria-describedby=format!("{mday_id}-error")/>
                     <FieldError id=mday_id field="month_day" result=res/>
+                    </div>
+                    <div class="inline-row">
                     <label class="check"><input type="radio" name="monthly" value="nth" checked=c.monthly == "nth" on:change=move |_| monthly.set("nth")/>"On the"</label>
                     <label for=nth_id.clone() class="sr-only">"Which week"</label>
                     <select id=nth_id.clone() name="nth" disabled=move || monthly.get() != "nth" aria-describedby=format!("{nth_id}-error")>
@@ -315,17 +318,22 @@ fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAc
                         {(0..7u32).map(|d| view! { <option value=d.to_string() selected=d == c.nth_weekday>{WEEKDAYS[d as usize]}</option> }).collect_view()}
                     </select>
                     <FieldError id=nthwd_id field="nth_weekday" result=res/>
+                    </div>
                 </div>
                 <div>
+                    <div class="inline-row">
                     <label class="check"><input type="radio" name="end" value="after" checked=!c.by on:change=move |_| by.set(false)/>"End after"</label>
                     <label for=count_id.clone() class="sr-only">"Occurrences"</label>
                     <input id=count_id.clone() name="occurrences" inputmode="numeric" value=c.occurrences.to_string() disabled=move || by.get()
                         aria-describedby=format!("{count_id}-error")/>" occurrences"
                     <FieldError id=count_id field="occurrences" result=res/>
+                    </div>
+                    <div class="inline-row">
                     <label class="check"><input type="radio" name="end" value="by" checked=c.by on:change=move |_| by.set(true)/>"End by"</label>
                     <label for=endby_id.clone() class="sr-only">"End date"</label>
                     <input id=endby_id.clone() type="date" name="end_by" value=end_by_default disabled=move || !by.get() aria-describedby=format!("{endby_id}-error")/>
                     <FieldError id=endby_id field="end_by" result=res/>
+                    </div>
                 </div>
             </div>
             <label for=parts_id.clone()>"Defined participants (one per line: Name, address[, sip|h323])"</label>
