@@ -18,10 +18,12 @@ setup:
 
 build: setup
 	$(ENV) cargo leptos build
+	target/debug/server precompress --quick --dir target/site/pkg
 
 # Also part of `make test`: the optimised build is the one `make demo` runs.
 release: setup
-	$(ENV) LEPTOS_ENV=PROD cargo leptos build --release
+	$(ENV) LEPTOS_ENV=PROD RUSTFLAGS="--cfg erase_components" cargo leptos build --release
+	target/release/server precompress --dir target/site/pkg
 
 demo: release
 	@./scripts/demo.sh
@@ -57,7 +59,7 @@ fuzz: setup
 
 bench: release
 	$(ENV) CARGO_TARGET_DIR=$(CHECK_DIR) cargo build --release -p faults --bin bench
-	$(ENV) $(CHECK_DIR)/release/bench --server target/release/server --wasm target/site/pkg/mcu.wasm --out target/bench/results.json
+	$(ENV) $(CHECK_DIR)/release/bench --server target/release/server --wasm target/site/pkg --out target/bench/results.json
 
 e2e: build
 	$(ENV) cd end2end && CI=1 npx playwright test 2>&1 | tee ../target/e2e.log

@@ -3,6 +3,7 @@
 //! Administrator, start Hot Backup) and [`router`] (pages, server functions, the peer link,
 //! `/healthz`, `/metrics`, static files).
 
+pub mod assets;
 pub mod guard;
 pub mod peer;
 mod redial;
@@ -114,6 +115,15 @@ pub enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Write brotli and gzip copies of the built site's assets (run by the build), then exit.
+    Precompress {
+        /// The folder of the built assets.
+        #[arg(long, default_value = "target/site/pkg")]
+        dir: PathBuf,
+        /// Quick levels instead of the best (a debug build).
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 impl Config {
@@ -194,6 +204,8 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         .site_addr(cfg.listen)
         .reload_port(3011)
         .env(env)
+        // Asset names carry a content hash when the build wrote `hash.txt` beside this binary.
+        .hash_files(std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.join("hash.txt").is_file())).unwrap_or(false))
         .build();
 
     // A System Reset is this start: settings saved for it take effect now.
@@ -403,6 +415,10 @@ async fn bad_input_is_not_a_server_error(req: Request, next: Next) -> Response {
 pub fn router(state: AppState, origins: guard::Origins) -> Router {
     let routes = generate_route_list(App);
     let opts = state.leptos_options.clone();
+    // The hashed, precompressed build output (see `assets`).
+    let assets_dir = tower_http::services::ServeDir::new(format!("{}/pkg", state.leptos_options.site_root))
+        .precompressed_br()
+        .precompressed_gzip();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/healthz/master", get(healthz_master))
@@ -410,6 +426,7 @@ pub fn router(state: AppState, origins: guard::Origins) -> Router {
         .route("/events", get(events))
         .merge(peer::routes())
         .leptos_routes(&state, routes, move || shell(opts.clone()))
+        .nest_service("/pkg", assets_dir)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(bad_input_is_not_a_server_error))
         .layer(middleware::from_fn(guard::peer_link_apart))
@@ -418,6 +435,10 @@ pub fn router(state: AppState, origins: guard::Origins) -> Router {
         .layer(middleware::from_fn(guard::body_limits))
         .layer(middleware::from_fn_with_state(origins, guard::same_origin_only))
         .layer(middleware::from_fn(guard::security_headers))
+        .layer(middleware::from_fn(assets::cache_control))
+        // Pages and API answers on the fly (event streams and the peer link, whose client
+        // asks for none, are left alone).
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 

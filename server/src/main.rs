@@ -44,6 +44,18 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         println!("backup written to {}", to.display());
         return Ok(());
     }
+    if let Some(Command::Precompress { dir, quick }) = &cfg.command {
+        let d = server::assets::precompress(dir, !quick)?;
+        println!(
+            "precompressed {} files in {}: {} KB → brotli {} KB, gzip {} KB",
+            d.files,
+            dir.display(),
+            d.bytes / 1024,
+            d.brotli_bytes / 1024,
+            d.gzip_bytes / 1024
+        );
+        return Ok(());
+    }
     let state = build_state(&cfg).await?;
     let peer = state.peer_identity.clone();
     let tls = server::serve::Tls {

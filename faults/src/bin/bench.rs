@@ -17,7 +17,7 @@ struct Args {
     #[arg(long)]
     server: Option<PathBuf>,
     /// The shipped WASM (gzip size).
-    #[arg(long, default_value = "target/site/pkg/mcu.wasm")]
+    #[arg(long, default_value = "target/site/pkg")]
     wasm: PathBuf,
     #[arg(long, default_value = "target/bench/results.json")]
     out: PathBuf,
@@ -426,8 +426,25 @@ async fn mutations(m: &Node, clients: usize, for_: Duration) -> (usize, f64) {
     (total, t0.elapsed().as_secs_f64())
 }
 
+/// The WASM file itself, or (given the assets folder; names carry a build hash) the newest
+/// `.wasm` in it.
+fn wasm_file(path: &Path) -> PathBuf {
+    if !path.is_dir() {
+        return path.to_path_buf();
+    }
+    std::fs::read_dir(path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
 fn wasm_gzip_kb(path: &Path) -> f64 {
-    let Ok(out) = std::process::Command::new("gzip").arg("-9").arg("-c").arg(path).output() else { return f64::NAN };
+    let path = wasm_file(path);
+    let Ok(out) = std::process::Command::new("gzip").arg("-9").arg("-c").arg(&path).output() else { return f64::NAN };
     if !out.status.success() {
         return f64::NAN;
     }
