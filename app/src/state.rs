@@ -14,9 +14,31 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// Everything a request handler needs. Built once by the server binary.
-#[derive(Clone, axum::extract::FromRef)]
-pub struct AppState {
+/// Everything a request handler needs. Built once by the server binary; cloned for every
+/// request (and server function), so a clone is one reference count.
+#[derive(Clone)]
+pub struct AppState(Arc<AppStateInner>);
+
+impl AppState {
+    pub fn new(inner: AppStateInner) -> AppState {
+        AppState(Arc::new(inner))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+impl axum::extract::FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> LeptosOptions {
+        s.leptos_options.clone()
+    }
+}
+
+pub struct AppStateInner {
     pub leptos_options: LeptosOptions,
     pub store: Store,
     pub info: SystemInfo,

@@ -227,7 +227,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
     let hb = hotbackup::HotBackup::start(store.clone(), me, data_dir.clone()).await?;
     scheduler::spawn(store.clone(), hb.clone(), cfg.model);
     redial::spawn(store.clone(), hb.clone(), cfg.model);
-    Ok(AppState {
+    Ok(AppState::new(app::state::AppStateInner {
         leptos_options,
         store,
         info: SystemInfo { name, model: cfg.model, version: cfg.software_version.clone() },
@@ -247,7 +247,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         event_streams: Default::default(),
         chair_unlocks: Default::default(),
         peer_identity,
-    })
+    }))
 }
 
 /// Runs a (blocking) store call on tokio's blocking pool, for the server's own tasks.

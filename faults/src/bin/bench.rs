@@ -36,6 +36,10 @@ struct Args {
     /// are printed first (to attach a profiler); then exit. 0 = the whole bench.
     #[arg(long, default_value_t = 0)]
     load_only_s: u64,
+    /// Only the server-rendered list under 50 clients, for this many seconds, on a fresh pair
+    /// whose process ids are printed first (to attach a profiler); then exit.
+    #[arg(long, default_value_t = 0)]
+    ssr_only_s: u64,
     /// Clients of the throughput load.
     #[arg(long, default_value_t = 16)]
     clients: usize,
@@ -172,6 +176,13 @@ async fn main() -> Result<()> {
     // under 50 concurrent clients.
     for i in 0..20 {
         m.api("add_conference", &[("name", &format!("Ongoing {i}")), ("numeric_id", &format!("{}", 30_000 + i))]).await?;
+    }
+    if args.ssr_only_s > 0 {
+        println!("  master pid {:?}, slave pid {:?}", m.pid(), s.pid());
+        let mut v = ssr_latencies(&m, 50, Duration::from_secs(args.ssr_only_s.min(600))).await;
+        let n = v.len();
+        println!("  ssr: {n} pages in {} s, p50 {:.1} ms, p99 {:.1} ms", args.ssr_only_s, percentile(&mut v, 50.0), percentile(&mut v, 99.0));
+        return Ok(());
     }
     let mut ssr_ms = ssr_latencies(&m, 50, Duration::from_secs(10)).await;
     println!("  ssr: {} pages", ssr_ms.len());
