@@ -6,11 +6,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
-/// A page render makes many small allocations: with glibc's allocator they were a quarter of
-/// the server's CPU under load (perf during `bench --ssr-only-s`). SQLite keeps the system's.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cfg = Config::parse();
