@@ -6,6 +6,7 @@
 //! The types compile for the browser too (the app shows them); everything that touches
 //! disk, hashing or randomness is behind the `store` feature, which only the server enables.
 
+pub mod alarms;
 pub mod change;
 pub mod conference;
 pub mod error;
