@@ -152,6 +152,8 @@ fn frame_view(s: Shell, hb: HbLive) -> impl IntoView {
             (!items.is_empty()).then_some((*group, items))
         })
         .map(|(group, items)| {
+            // The group is marked when one of its pages is shown.
+            let paths: Vec<&'static str> = items.iter().map(|(_, h, _)| *h).collect();
             let links = items
                 .into_iter()
                 .map(|(label, href, _)| view! { <li><A href=href on:click=move |_| set_menu_open.set(false)>{label}</A></li> })
@@ -159,7 +161,6 @@ fn frame_view(s: Shell, hb: HbLive) -> impl IntoView {
             match group {
                 None => Either::Left(links),
                 Some(name) => {
-                    let paths: Vec<&'static str> = NAV.iter().filter(|(g, _)| *g == Some(name)).flat_map(|(_, i)| i.iter().map(|(_, h, _)| *h)).collect();
                     let current = move || paths.iter().any(|p| here.pathname.get().starts_with(p));
                     let open = RwSignal::new(false);
                     let id = format!("nav-{}", name.to_lowercase());

@@ -21,7 +21,13 @@ pub fn ErrorMsg(error: AppError) -> impl IntoView {
 /// server's confirmation text.
 #[component]
 pub fn FormStatus(#[prop(into)] result: Signal<Option<Result<String, AppError>>>) -> impl IntoView {
-    move || match result.get() {
+    move || status_line(result.get())
+}
+
+/// An answer as a status line: the confirmation, or an error that is not about one field
+/// (those stand under their field).
+fn status_line(answer: Option<Result<String, AppError>>) -> Option<AnyView> {
+    match answer {
         Some(Err(e)) if !e.is_field_error() || e.for_field("").is_some() => {
             Some(view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any())
         }
@@ -410,15 +416,7 @@ pub fn Flash(answers: Vec<Answer>) -> impl IntoView {
         }
     });
     view! {
-        <div class="flash" aria-live="polite">
-            {move || match latest.get() {
-                Some(Err(e)) if !e.is_field_error() || e.for_field("").is_some() => {
-                    Some(view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any())
-                }
-                Some(Ok(msg)) => Some(view! { <p class="ok" role="status">{msg}</p> }.into_any()),
-                _ => None,
-            }}
-        </div>
+        <div class="flash" aria-live="polite">{move || status_line(latest.get())}</div>
     }
 }
 

@@ -2,7 +2,7 @@
 //! browser's zone, and the hydrated page must match what it sent); once the app runs in
 //! the browser every time switches to local, with the UTC time on hover.
 
-use domain::recurrence::{instant, local_day, DAY_MS};
+use domain::recurrence::{instant, local_day};
 use domain::timefmt::{civil_from_days, format_utc};
 use domain::Millis;
 use leptos::prelude::*;
@@ -76,14 +76,3 @@ pub fn LocalTime(ms: Millis) -> impl IntoView {
     view! { <time datetime=iso title=title>{move || if in_browser.get() { format_local(ms) } else { utc.clone() }}</time> }
 }
 
-/// A day count of a "2026-11-25" date, if it is one.
-pub fn parse_date(raw: &str) -> Option<i64> {
-    domain::timefmt::parse_utc(&format!("{}T00:00", raw.trim())).map(|ms| ms.div_euclid(DAY_MS))
-}
-
-/// Milliseconds into the day of a "17:30" time, if it is one.
-pub fn parse_time(raw: &str) -> Option<i64> {
-    let (h, m) = raw.trim().split_once(':')?;
-    let (h, m) = (h.parse::<i64>().ok()?, m.parse::<i64>().ok()?);
-    ((0..24).contains(&h) && (0..60).contains(&m)).then_some((h * 60 + m) * 60_000)
-}

@@ -13,7 +13,7 @@ pub const MINUTE_MS: i64 = 60_000;
 /// A conference still in use at its end time is extended by this much, again and again
 /// while anyone is connected (as the original does), instead of cutting people off.
 pub const AUTO_EXTEND_MS: i64 = 15 * MINUTE_MS;
-const DAY_MS: i64 = 86_400_000;
+use crate::recurrence::DAY_MS;
 
 /// Longest reservation: one day (a daily series must not overlap itself).
 pub const MAX_DURATION_MIN: u32 = 24 * 60;
@@ -128,20 +128,13 @@ fn offset_min(raw: &str) -> Result<i32, DomainError> {
 
 /// "2026-11-25" as a day count.
 fn date(field: &'static str, raw: &str) -> Result<i64, DomainError> {
-    crate::timefmt::parse_utc(&format!("{}T00:00", raw.trim()))
-        .map(|ms| ms.div_euclid(crate::recurrence::DAY_MS))
-        .ok_or_else(|| DomainError::invalid(field, "Enter a date, e.g. 2026-11-25."))
+    crate::timefmt::parse_date(raw).ok_or_else(|| DomainError::invalid(field, "Enter a date, e.g. 2026-11-25."))
 }
 
 /// "17:30" (24-hour) as milliseconds into the day.
 fn time_of_day(raw: &str) -> Result<i64, DomainError> {
-    let bad = || DomainError::invalid("start_time", "Enter the time as HH:MM on the 24-hour clock, e.g. 17:30.");
-    let (h, m) = raw.trim().split_once(':').ok_or_else(bad)?;
-    let (h, m) = (h.parse::<i64>().map_err(|_| bad())?, m.parse::<i64>().map_err(|_| bad())?);
-    if !(0..24).contains(&h) || !(0..60).contains(&m) || raw.trim().len() > 5 {
-        return Err(bad());
-    }
-    Ok((h * 60 + m) * MINUTE_MS)
+    crate::timefmt::parse_time_of_day(raw)
+        .ok_or_else(|| DomainError::invalid("start_time", "Enter the time as HH:MM on the 24-hour clock, e.g. 17:30."))
 }
 
 /// When the reservation starts (UTC), and the time zone offset the form was filled in.

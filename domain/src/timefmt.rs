@@ -73,6 +73,19 @@ pub fn parse_utc(raw: &str) -> Option<Millis> {
     Some(((days_from_civil(y, mo, da) * 86_400) + h * 3600 + mi * 60 + s) * 1000)
 }
 
+/// A date "2026-11-25" as days since 1970-01-01, if it is one.
+pub fn parse_date(raw: &str) -> Option<i64> {
+    parse_utc(&format!("{}T00:00", raw.trim())).map(|ms| ms.div_euclid(86_400_000))
+}
+
+/// A 24-hour time "17:30" (or "7:05") as milliseconds into the day, if it is one.
+pub fn parse_time_of_day(raw: &str) -> Option<i64> {
+    let v = raw.trim();
+    let (h, m) = v.split_once(':')?;
+    let (h, m) = (h.parse::<i64>().ok()?, m.parse::<i64>().ok()?);
+    ((0..24).contains(&h) && (0..60).contains(&m) && v.len() <= 5).then_some((h * 60 + m) * 60_000)
+}
+
 /// The value a `datetime-local` input takes: "2026-11-25T17:30:15".
 pub fn input_value(ms: Millis) -> String {
     let secs = ms.div_euclid(1000);

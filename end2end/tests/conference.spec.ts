@@ -1,4 +1,4 @@
-import { ADMIN, expect, hydrated, login, loginAsNewUser, test } from './helpers';
+import { ADMIN, expect, hydrated, login, loginAsNewUser, test, addProfileViaApi } from './helpers';
 
 test('start a conference, dial out, mute, disconnect, see a dial-in arrive on another page, terminate', async ({ page, context }, info) => {
   const name = `Weekly ${info.project.name}`;
@@ -129,11 +129,10 @@ test('a Chairperson sees only the conferences they run, and opens one with its c
   const pin = phone ? '86421' : '86420';
   await login(page, ADMIN.name, ADMIN.password);
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
-  let r = await page.request.post('/api/save_profile', { form: { id: '', name: `Chair HD ${info.project.name}`, line_rate_kbps: '1920', resolution: 'hd720', layout: 'auto' } });
-  expect(r.status(), await r.text()).toBe(200);
+  await addProfileViaApi(page, `Chair HD ${info.project.name}`);
   const profiles = await (await page.request.post('/api/get_profiles', { form: {} })).json();
   const pid = profiles.profiles.find((p: { name: string }) => p.name === `Chair HD ${info.project.name}`).id;
-  r = await page.request.post('/api/save_meeting_room', { form: { id: '', name: room, numeric_id: phone ? '8602' : '8601', profile_id: pid, conference_password: '', chairperson_password: pin } });
+  let r = await page.request.post('/api/save_meeting_room', { form: { id: '', name: room, numeric_id: phone ? '8602' : '8601', profile_id: pid, conference_password: '', chairperson_password: pin } });
   expect(r.status(), await r.text()).toBe(200);
   const rooms = await (await page.request.post('/api/get_meeting_rooms', { form: {} })).json();
   const rid = rooms.rooms.find((m: { name: string }) => m.name === room).id;

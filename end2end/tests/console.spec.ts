@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { ADMIN, expect, hydrated, login, test } from './helpers';
+import { ADMIN, expect, hydrated, login, test, addProfileViaApi } from './helpers';
 import type { Page } from '@playwright/test';
 
 const PAGES: [string, string][] = [
@@ -78,8 +78,7 @@ test('every list searches and sorts, and keeps both when it reloads', async ({ p
   await login(page, ADMIN.name, ADMIN.password);
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
   for (const [name, rate] of [[`${tag} B`, '1920'], [`${tag} A`, '384'], [`${tag} C`, '768']]) {
-    const r = await page.request.post('/api/save_profile', { form: { id: '', name, line_rate_kbps: rate, resolution: 'hd720', layout: 'auto' } });
-    expect(r.status(), await r.text()).toBe(200);
+    await addProfileViaApi(page, name, rate);
   }
   await page.goto('/profiles');
   await hydrated(page);
@@ -98,8 +97,7 @@ test('every list searches and sorts, and keeps both when it reloads', async ({ p
   await expect(rows.first()).toHaveAttribute('data-profile', `${tag} B`);
   if (!isMobile) await expect(page.locator('th[aria-sort="descending"]')).toContainText('Line Rate');
   // A change made elsewhere reloads the list: the search and the order stay.
-  const r = await page.request.post('/api/save_profile', { form: { id: '', name: `${tag} D`, line_rate_kbps: '8192', resolution: 'hd720', layout: 'auto' } });
-  expect(r.status(), await r.text()).toBe(200);
+  await addProfileViaApi(page, `${tag} D`, '8192');
   await expect(rows).toHaveCount(4);
   await expect(rows.first()).toHaveAttribute('data-profile', `${tag} D`);
   await expect(page.getByLabel('Search profiles')).toHaveValue(tag);
@@ -108,8 +106,7 @@ test('every list searches and sorts, and keeps both when it reloads', async ({ p
 test('a form shows its own errors, all of them at once, and names a tampered choice', async ({ page }, info) => {
   await login(page, ADMIN.name, ADMIN.password);
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
-  const r = await page.request.post('/api/save_profile', { form: { id: '', name: `Forms ${info.project.name}`, line_rate_kbps: '768', resolution: 'hd720', layout: 'auto' } });
-  expect(r.status(), await r.text()).toBe(200);
+  await addProfileViaApi(page, `Forms ${info.project.name}`, '768');
   await page.goto('/profiles');
   await hydrated(page);
   const form = page.locator('details.card');

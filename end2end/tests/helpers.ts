@@ -62,3 +62,11 @@ export async function loginAsNewUser(page: Page, prefix: string, project: string
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
   return name;
 }
+
+/** The Administrator logged in on `page` creates a conference profile through the API. */
+export async function addProfileViaApi(page: Page, name: string, lineRate = '1920') {
+  const r = await page.request.post('/api/save_profile', {
+    form: { id: '', name, line_rate_kbps: lineRate, resolution: 'hd720', layout: 'auto' },
+  });
+  expect(r.status(), await r.text()).toBe(200);
+}

@@ -1,14 +1,11 @@
-import { ADMIN, expect, hydrated, login, test } from './helpers';
+import { ADMIN, expect, hydrated, login, test, addProfileViaApi } from './helpers';
 
 test('a reservation needs a start or "Start now", and then becomes an ongoing conference', async ({ page, context }, info) => {
   const profile = `Res HD ${info.project.name}`;
   const name = `Daily sync ${info.project.name}`;
   await login(page, ADMIN.name, ADMIN.password);
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
-  const r = await page.request.post('/api/save_profile', {
-    form: { id: '', name: profile, line_rate_kbps: '1920', resolution: 'hd720', layout: 'auto' },
-  });
-  expect(r.status(), await r.text()).toBe(200);
+  await addProfileViaApi(page, profile, '1920');
 
   // The conference list stays open in a second page: the start must appear there by itself.
   const list = await context.newPage();
@@ -48,10 +45,7 @@ test('a recurring reservation: weekdays every two weeks until a date, numbered o
   const name = `Standup ${info.project.name}`;
   await login(page, ADMIN.name, ADMIN.password);
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
-  const r = await page.request.post('/api/save_profile', {
-    form: { id: '', name: profile, line_rate_kbps: '1920', resolution: 'hd720', layout: 'auto' },
-  });
-  expect(r.status(), await r.text()).toBe(200);
+  await addProfileViaApi(page, profile, '1920');
   await page.goto('/reservations');
   await hydrated(page);
   const form = page.locator('details.card');

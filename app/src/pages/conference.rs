@@ -431,27 +431,29 @@ fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState) -> im
         _ => None,
     };
     let (audio_text, video_text) = (if p.audio_muted { "Muted" } else { "On" }, if p.video_muted { "Suspended" } else { "On" });
-    let controls = can.then(|| {
-        let audio = row_action(a, &pid, if p.audio_muted { "unmute_audio" } else { "mute_audio" }, format!("Mute audio {name}"),
-            Some(p.audio_muted), "icon-btn toggle", icon(Icon::Mic, p.audio_muted).into_any());
-        let video = row_action(a, &pid, if p.video_muted { "unmute_video" } else { "mute_video" }, format!("Suspend video {name}"),
-            Some(p.video_muted), "icon-btn toggle", icon(Icon::Video, p.video_muted).into_any());
-        let chair = row_action(a, &pid, if p.chairperson { "make_regular" } else { "make_chairperson" }, format!("Chairperson {name}"),
-            Some(p.chairperson), "icon-btn toggle chair", icon(Icon::Chair, false).into_any());
-        let call = if p.state == ParticipantState::Connected {
+    // The controls exist only for who may run the conference.
+    let audio = can.then(|| {
+        row_action(a, &pid, if p.audio_muted { "unmute_audio" } else { "mute_audio" }, format!("Mute audio {name}"),
+            Some(p.audio_muted), "icon-btn toggle", icon(Icon::Mic, p.audio_muted).into_any())
+    });
+    let video = can.then(|| {
+        row_action(a, &pid, if p.video_muted { "unmute_video" } else { "mute_video" }, format!("Suspend video {name}"),
+            Some(p.video_muted), "icon-btn toggle", icon(Icon::Video, p.video_muted).into_any())
+    });
+    let chair = can.then(|| {
+        row_action(a, &pid, if p.chairperson { "make_regular" } else { "make_chairperson" }, format!("Chairperson {name}"),
+            Some(p.chairperson), "icon-btn toggle chair", icon(Icon::Chair, false).into_any())
+    });
+    let call = can.then(|| {
+        if p.state == ParticipantState::Connected {
             row_action(a, &pid, "disconnect", format!("Disconnect {name}"), None, "icon-btn hang-up", icon(Icon::HangUp, false).into_any())
         } else {
             row_action(a, &pid, "connect", format!("Connect {name}"), None, "icon-btn call", icon(Icon::Call, false).into_any())
-        };
-        (audio, video, chair, call)
+        }
     });
     let (sel_id, sel_id2) = (pid.clone(), pid.clone());
     let checked = move || grid.selected.with(|s| s.contains(&sel_id));
     let selected_class = checked.clone();
-    let (audio, video, chair, call) = match controls {
-        Some((a1, v, c, k)) => (Some(a1), Some(v), Some(c), Some(k)),
-        None => (None, None, None, None),
-    };
     let delete_confirm = format!("Delete '{name}' from the conference?");
     view! {
         <tr data-participant=p.name.clone() class:selected=selected_class>

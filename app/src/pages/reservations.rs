@@ -5,7 +5,8 @@
 
 use crate::api::*;
 use crate::components::{actions_cell, any_of, count_ok, edit_delete_cell, list_table, resource_page, successes, Answer, FieldError, FormStatus, TextField};
-use crate::localtime::{date_and_time, offset_at, offset_for_local, parse_date, parse_time, use_in_browser, zone_label, LocalTime};
+use crate::localtime::{date_and_time, offset_at, offset_for_local, use_in_browser, zone_label, LocalTime};
+use domain::timefmt::{parse_date, parse_time_of_day};
 use domain::{Millis, Recurrence, Reservation};
 use leptos::prelude::*;
 
@@ -219,7 +220,7 @@ fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAc
         if !in_browser.get() {
             return String::new();
         }
-        match (parse_date(&date()), parse_time(&time())) {
+        match (parse_date(&date()), parse_time_of_day(&time())) {
             (Some(d), Some(t)) => offset_for_local(d, t).to_string(),
             _ => offset_at(start_ms).to_string(),
         }
