@@ -67,9 +67,20 @@ async fn login_flood(m: &Mcu) -> Result<String> {
 /// Huge and long names are refused before any work and never logged in full.
 async fn oversized(m: &Mcu) -> Result<String> {
     let http = client_from("127.0.2.1")?;
-    let huge = "A".repeat(500_000);
-    let s = login_status(&http, m, &huge, "x").await?;
-    ensure!(s == 413, "a 500 KB name: {s}");
+    // The server answers from the declared size, before reading the body, and closes:
+    // a client still writing the body then sees a broken pipe instead of the answer. So the
+    // probe sends the head and the body's first kilobyte only, and reads the answer.
+    let mut tcp = connect_from("127.0.2.1", &format!("127.0.0.1:{}", m.port)).await?;
+    let head = format!(
+        "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\nusername=",
+        500_000 + "username=&password=x".len()
+    );
+    tcp.write_all(head.as_bytes()).await?;
+    tcp.write_all("A".repeat(1024).as_bytes()).await?;
+    let mut answer = vec![0u8; 512];
+    let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut answer)).await.context("no answer within 10 s")??;
+    let status_line = String::from_utf8_lossy(&answer[..n]).lines().next().unwrap_or_default().to_string();
+    ensure!(status_line.starts_with("HTTP/1.1 413"), "a 500 KB name: {status_line:?}");
     let long = "B".repeat(100);
     let s = login_status(&http, m, &long, "password").await?;
     ensure!(s == 422, "a 100-character name: {s}");
