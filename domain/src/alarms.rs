@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 pub const MAX_HISTORY: usize = 500;
 /// Active alarms at most (a runaway condition keyed by something unbounded cannot grow the book).
 pub const MAX_ACTIVE: usize = 200;
+/// An alarm's text is cut to this many characters.
+pub const MAX_TEXT: usize = 1_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Severity {
@@ -34,17 +36,150 @@ impl Severity {
     }
 }
 
+/// What an alarm is about: the original's Hot Backup codes (8200–8202, rmx-reference) and
+/// ours. One active alarm per code: raised again, the same alarm counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AlarmCode {
+    /// 8200: the paired MCU does not answer.
+    PeerUnreachable,
+    /// 8201: versions differ, the peer is off, two Masters or two Slaves, the pairing refused.
+    ConfigurationConflict,
+    /// 8202: the Slave's view of the network: the Master's keep-alive is missing, or its own
+    /// network (or a simulated link) is down.
+    NetworkIssue,
+    /// 8203: something answers on the paired address with another certificate than the one
+    /// pinned at pairing.
+    PeerCertificateChanged,
+    /// 8204: the users differ between the paired MCUs (G2).
+    UsersDiffer,
+    /// 8205: the Video/Voice Port Configuration differs (G10).
+    PortsDiffer,
+    /// 8206: changes made on this MCU while split were replaced by the Master's and exported.
+    ChangesExported,
+    /// 8207: the Slave could not resume and took a full snapshot of the Master.
+    SnapshotTaken,
+    /// 8208: a call was refused: every port of this MCU is in use.
+    PortsExhausted,
+    /// 8209: participants were not redialled after a takeover.
+    RedialFailed,
+    /// 8210: the database refused a write.
+    StorageError,
+    /// 8211: the data folder's disk is nearly full.
+    DiskLow,
+    /// 8212: replication was interrupted (a batch refused, the copies drifted apart).
+    ReplicationInterrupted,
+    /// 8213: the Hot Backup background task failed and was restarted.
+    TaskRestarted,
+    /// 8214: a saved setting takes effect only after a System Reset.
+    ResetNeeded,
+}
+
+impl AlarmCode {
+    pub const ALL: [AlarmCode; 15] = [
+        AlarmCode::PeerUnreachable,
+        AlarmCode::ConfigurationConflict,
+        AlarmCode::NetworkIssue,
+        AlarmCode::PeerCertificateChanged,
+        AlarmCode::UsersDiffer,
+        AlarmCode::PortsDiffer,
+        AlarmCode::ChangesExported,
+        AlarmCode::SnapshotTaken,
+        AlarmCode::PortsExhausted,
+        AlarmCode::RedialFailed,
+        AlarmCode::StorageError,
+        AlarmCode::DiskLow,
+        AlarmCode::ReplicationInterrupted,
+        AlarmCode::TaskRestarted,
+        AlarmCode::ResetNeeded,
+    ];
+
+    pub fn code(self) -> u16 {
+        match self {
+            AlarmCode::PeerUnreachable => 8200,
+            AlarmCode::ConfigurationConflict => 8201,
+            AlarmCode::NetworkIssue => 8202,
+            AlarmCode::PeerCertificateChanged => 8203,
+            AlarmCode::UsersDiffer => 8204,
+            AlarmCode::PortsDiffer => 8205,
+            AlarmCode::ChangesExported => 8206,
+            AlarmCode::SnapshotTaken => 8207,
+            AlarmCode::PortsExhausted => 8208,
+            AlarmCode::RedialFailed => 8209,
+            AlarmCode::StorageError => 8210,
+            AlarmCode::DiskLow => 8211,
+            AlarmCode::ReplicationInterrupted => 8212,
+            AlarmCode::TaskRestarted => 8213,
+            AlarmCode::ResetNeeded => 8214,
+        }
+    }
+
+    /// The original's wording where it has one.
+    pub fn title(self) -> &'static str {
+        match self {
+            AlarmCode::PeerUnreachable => "Hot Backup: Paired MCU is unreachable",
+            AlarmCode::ConfigurationConflict => "Hot Backup: Master-Slave configuration conflict",
+            AlarmCode::NetworkIssue => "Hot Backup: Network issue",
+            AlarmCode::PeerCertificateChanged => "Hot Backup: Paired MCU's certificate changed",
+            AlarmCode::UsersDiffer => "Hot Backup: Users differ on the paired MCUs",
+            AlarmCode::PortsDiffer => "Hot Backup: Port configuration differs",
+            AlarmCode::ChangesExported => "Hot Backup: Diverged changes exported",
+            AlarmCode::SnapshotTaken => "Hot Backup: Full snapshot taken",
+            AlarmCode::PortsExhausted => "Port capacity exhausted",
+            AlarmCode::RedialFailed => "Redial failed",
+            AlarmCode::StorageError => "Database or disk error",
+            AlarmCode::DiskLow => "Disk space low",
+            AlarmCode::ReplicationInterrupted => "Hot Backup: Replication interrupted",
+            AlarmCode::TaskRestarted => "Hot Backup: Background task restarted",
+            AlarmCode::ResetNeeded => "System configuration changed. Please reset the MCU.",
+        }
+    }
+
+    pub fn severity(self) -> Severity {
+        match self {
+            AlarmCode::PeerCertificateChanged | AlarmCode::StorageError | AlarmCode::DiskLow => Severity::Critical,
+            AlarmCode::PortsDiffer | AlarmCode::SnapshotTaken => Severity::Warning,
+            AlarmCode::RedialFailed | AlarmCode::ReplicationInterrupted => Severity::Minor,
+            _ => Severity::Major,
+        }
+    }
+
+    /// A one-off occurrence rather than a lasting condition: nothing clears it but the
+    /// acknowledgement, which moves it to the history.
+    pub fn one_off(self) -> bool {
+        matches!(
+            self,
+            AlarmCode::ChangesExported | AlarmCode::SnapshotTaken | AlarmCode::RedialFailed | AlarmCode::TaskRestarted
+        )
+    }
+
+    /// The conditions of the pairing itself: they end when Hot Backup is disabled.
+    pub fn of_the_pairing(self) -> bool {
+        matches!(
+            self,
+            AlarmCode::PeerUnreachable
+                | AlarmCode::ConfigurationConflict
+                | AlarmCode::NetworkIssue
+                | AlarmCode::PeerCertificateChanged
+                | AlarmCode::UsersDiffer
+                | AlarmCode::PortsDiffer
+                | AlarmCode::ReplicationInterrupted
+        )
+    }
+
+    /// The event log's text: code, title, then what happened here.
+    pub fn text(self, detail: &str) -> String {
+        format!("{} {}: {detail}", self.code(), self.title())
+    }
+}
+
 /// One alarm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alarm {
     /// Unique within the book.
     pub id: u64,
-    /// The original's code (8200...) or ours.
-    pub code: u16,
-    /// The condition it stands for ("8200", "8201:versions"...): raised again under the same
-    /// key, it is the same alarm.
-    pub key: String,
+    pub code: AlarmCode,
     pub severity: Severity,
+    /// What happened here (the newest occurrence's).
     pub text: String,
     pub first_ms: Millis,
     pub last_ms: Millis,
@@ -54,6 +189,17 @@ pub struct Alarm {
     pub acked: Option<(String, Millis)>,
     /// When its condition ended (history only).
     pub cleared_ms: Option<Millis>,
+}
+
+/// How many alarms are active, for the header and `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmCounts {
+    pub active: u32,
+    pub unacknowledged: u32,
+    /// Active alarms per severity, in [`Severity::ALL`]'s order.
+    pub by_severity: [u32; 4],
+    /// The worst severity among the unacknowledged ones.
+    pub worst_unacknowledged: Option<Severity>,
 }
 
 /// The alarms of one MCU.
@@ -66,14 +212,14 @@ pub struct AlarmBook {
 }
 
 impl AlarmBook {
-    /// Raises (or raises again) the alarm for `key`; returns its id. Raised again, it counts,
-    /// takes the new text and severity, and needs a new acknowledgement.
-    pub fn raise(&mut self, code: u16, key: &str, severity: Severity, text: &str, now: Millis) -> u64 {
-        if let Some(a) = self.active.iter_mut().find(|a| a.key == key) {
+    /// Raises (or raises again) the alarm for `code`; returns its id. Raised again, it
+    /// counts, takes the new text, and needs a new acknowledgement.
+    pub fn raise(&mut self, code: AlarmCode, text: &str, now: Millis) -> u64 {
+        let text: String = text.chars().take(MAX_TEXT).collect();
+        if let Some(a) = self.active.iter_mut().find(|a| a.code == code) {
             a.count = a.count.saturating_add(1);
             a.last_ms = now;
-            a.text = text.to_string();
-            a.severity = severity;
+            a.text = text;
             a.acked = None;
             return a.id;
         }
@@ -87,9 +233,8 @@ impl AlarmBook {
         self.active.push(Alarm {
             id,
             code,
-            key: key.to_string(),
-            severity,
-            text: text.to_string(),
+            severity: code.severity(),
+            text,
             first_ms: now,
             last_ms: now,
             count: 1,
@@ -99,9 +244,10 @@ impl AlarmBook {
         id
     }
 
-    /// The condition behind `key` ended: the alarm moves to the history. Whether one was active.
-    pub fn clear(&mut self, key: &str, now: Millis) -> bool {
-        match self.active.iter().position(|a| a.key == key) {
+    /// The condition behind `code` ended: the alarm moves to the history. Whether one was
+    /// active.
+    pub fn clear(&mut self, code: AlarmCode, now: Millis) -> bool {
+        match self.active.iter().position(|a| a.code == code) {
             Some(i) => {
                 let a = self.active.remove(i);
                 self.archive(a, now);
@@ -111,23 +257,33 @@ impl AlarmBook {
         }
     }
 
+    /// Whether an alarm for `code` is active.
+    pub fn is_active(&self, code: AlarmCode) -> bool {
+        self.active.iter().any(|a| a.code == code)
+    }
+
     fn archive(&mut self, mut a: Alarm, now: Millis) {
         a.cleared_ms = Some(now);
         self.history.insert(0, a);
         self.history.truncate(MAX_HISTORY);
     }
 
-    /// An Operator or above acknowledges an active alarm.
+    /// An Operator or above acknowledges an active alarm; a one-off one then moves to the
+    /// history (nothing else would ever clear it).
     pub fn acknowledge(&mut self, id: u64, user: &str, role: Role, now: Millis) -> Result<(), DomainError> {
-        if !role.can(Permission::RunConferences) || role == Role::Chairperson {
+        if !may_acknowledge(role) {
             return Err(DomainError::Forbidden(format!("Your role ({}) cannot acknowledge alarms: an Operator or above can.", role.label())));
         }
-        let a = self
+        let i = self
             .active
-            .iter_mut()
-            .find(|a| a.id == id)
+            .iter()
+            .position(|a| a.id == id)
             .ok_or_else(|| DomainError::NotFound("That alarm is no longer active.".into()))?;
-        a.acked = Some((user.to_string(), now));
+        self.active[i].acked = Some((user.to_string(), now));
+        if self.active[i].code.one_off() {
+            let a = self.active.remove(i);
+            self.archive(a, now);
+        }
         Ok(())
     }
 
@@ -140,57 +296,119 @@ impl AlarmBook {
     pub fn active_of(&self, s: Severity) -> usize {
         self.active.iter().filter(|a| a.severity == s).count()
     }
+
+    pub fn counts(&self) -> AlarmCounts {
+        let mut c = AlarmCounts { active: self.active.len() as u32, ..Default::default() };
+        for a in &self.active {
+            if let Some(i) = Severity::ALL.iter().position(|s| *s == a.severity) {
+                c.by_severity[i] += 1;
+            }
+            if a.acked.is_none() {
+                c.unacknowledged += 1;
+                c.worst_unacknowledged = Some(c.worst_unacknowledged.map_or(a.severity, |w| w.min(a.severity)));
+            }
+        }
+        c
+    }
+}
+
+/// Whether the data folder's disk is nearly full: less than 5 % free, at least 64 MiB and
+/// at most 1 GiB (a write refused for space would stop the MCU taking changes).
+pub fn disk_low(available: u64, total: u64) -> bool {
+    const MIB: u64 = 1 << 20;
+    available < (total / 20).clamp(64 * MIB, 1024 * MIB)
+}
+
+/// Who may acknowledge alarms: an Operator or above (not a Chairperson, Auditor or
+/// Administrator Read-only).
+pub fn may_acknowledge(role: Role) -> bool {
+    role.can(Permission::RunConferences) && role != Role::Chairperson
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use AlarmCode::*;
 
     #[test]
     fn raised_again_it_counts_cleared_it_moves_to_the_history() {
         let mut b = AlarmBook::default();
-        let id = b.raise(8200, "8200", Severity::Major, "Paired MCU is unreachable", 1_000);
-        assert_eq!(b.raise(8200, "8200", Severity::Major, "still unreachable", 2_000), id, "the same alarm");
+        let id = b.raise(PeerUnreachable, "mcu-b: refused", 1_000);
+        assert_eq!(b.raise(PeerUnreachable, "still unreachable", 2_000), id, "the same alarm");
         assert_eq!((b.active.len(), b.active[0].count, b.active[0].first_ms, b.active[0].last_ms), (1, 2, 1_000, 2_000));
-        assert_eq!(b.active[0].text, "still unreachable");
-        let other = b.raise(8201, "8201:versions", Severity::Major, "versions differ", 2_500);
+        assert_eq!((b.active[0].text.as_str(), b.active[0].severity), ("still unreachable", Severity::Major));
+        let other = b.raise(PeerCertificateChanged, "another certificate", 2_500);
         assert_ne!(other, id);
         assert_eq!(b.unacknowledged(), 2);
-        assert!(b.clear("8200", 3_000));
-        assert!(!b.clear("8200", 3_100), "already cleared");
+        assert!(b.clear(PeerUnreachable, 3_000));
+        assert!(!b.clear(PeerUnreachable, 3_100), "already cleared");
         assert_eq!((b.active.len(), b.history.len(), b.history[0].cleared_ms), (1, 1, Some(3_000)));
         // Raised after clearing: a new alarm, a new id.
-        assert_ne!(b.raise(8200, "8200", Severity::Major, "again", 4_000), id);
-        assert_eq!(b.active_of(Severity::Major), 2);
+        assert_ne!(b.raise(PeerUnreachable, "again", 4_000), id);
+        assert_eq!((b.active_of(Severity::Major), b.active_of(Severity::Critical)), (1, 1));
+        let c = b.counts();
+        assert_eq!((c.active, c.unacknowledged, c.by_severity, c.worst_unacknowledged), (2, 2, [1, 1, 0, 0], Some(Severity::Critical)));
     }
 
     #[test]
     fn an_operator_or_above_acknowledges_and_a_new_occurrence_needs_it_again() {
         let mut b = AlarmBook::default();
-        let id = b.raise(8202, "8202", Severity::Major, "network", 1);
+        let id = b.raise(NetworkIssue, "network", 1);
         for role in [Role::Chairperson, Role::Auditor, Role::AdministratorReadOnly] {
             assert!(matches!(b.acknowledge(id, "x", role, 2), Err(DomainError::Forbidden(_))), "{role:?}");
         }
         b.acknowledge(id, "op", Role::Operator, 3).expect("an Operator acknowledges");
         assert_eq!((b.unacknowledged(), b.active[0].acked.clone()), (0, Some(("op".into(), 3))));
-        b.raise(8202, "8202", Severity::Major, "network again", 4);
+        assert_eq!(b.counts().worst_unacknowledged, None);
+        b.raise(NetworkIssue, "network again", 4);
         assert_eq!(b.unacknowledged(), 1, "raised again: to acknowledge again");
         assert!(matches!(b.acknowledge(999, "admin", Role::Administrator, 5), Err(DomainError::NotFound(_))));
     }
 
     #[test]
+    fn a_one_off_alarm_ends_with_its_acknowledgement_a_condition_only_when_it_ends() {
+        let mut b = AlarmBook::default();
+        let export = b.raise(ChangesExported, "3 changes kept in a file", 1);
+        let ports = b.raise(PortsExhausted, "all 20 ports in use", 1);
+        b.acknowledge(export, "admin", Role::Administrator, 2).expect("ack");
+        b.acknowledge(ports, "admin", Role::Administrator, 2).expect("ack");
+        assert_eq!(b.active.iter().map(|a| a.code).collect::<Vec<_>>(), vec![PortsExhausted], "the condition is still there");
+        assert_eq!((b.history[0].code, b.history[0].cleared_ms, b.history[0].acked.clone()), (ChangesExported, Some(2), Some(("admin".into(), 2))));
+    }
+
+    #[test]
+    fn codes_are_distinct_and_keep_the_originals_wording() {
+        let mut codes: Vec<u16> = AlarmCode::ALL.iter().map(|c| c.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), AlarmCode::ALL.len());
+        assert_eq!(PeerUnreachable.text("no answer"), "8200 Hot Backup: Paired MCU is unreachable: no answer");
+        assert_eq!(ConfigurationConflict.code(), 8201);
+        assert!(NetworkIssue.text("x").starts_with("8202 Hot Backup: Network issue"));
+    }
+
+    #[test]
+    fn a_disk_is_low_under_five_percent_between_64_mib_and_1_gib() {
+        const MIB: u64 = 1 << 20;
+        assert!(disk_low(40 * MIB, 500 * MIB), "a small disk: under 64 MiB free");
+        assert!(!disk_low(70 * MIB, 500 * MIB));
+        assert!(disk_low(4 * 1024 * MIB, 100 * 1024 * MIB), "4 % of 100 GiB");
+        assert!(!disk_low(6 * 1024 * MIB, 100 * 1024 * MIB));
+        assert!(!disk_low(2 * 1024 * MIB, 10_000 * 1024 * MIB), "a big disk: 1 GiB free is enough");
+    }
+
+    #[test]
     fn the_book_is_bounded() {
         let mut b = AlarmBook::default();
-        for i in 0..(MAX_ACTIVE + 10) {
-            b.raise(9000, &format!("k{i}"), Severity::Minor, "x", i as i64);
-        }
-        assert_eq!((b.active.len(), b.history.len()), (MAX_ACTIVE, 10));
+        b.raise(StorageError, &"x".repeat(5_000), 0);
+        assert_eq!(b.active[0].text.chars().count(), MAX_TEXT);
         for i in 0..(MAX_HISTORY + 50) {
-            let key = format!("h{i}");
-            b.raise(9001, &key, Severity::Warning, "y", 0);
-            b.clear(&key, 1);
+            let code = AlarmCode::ALL[i % AlarmCode::ALL.len()];
+            b.raise(code, "y", i as i64);
+            b.clear(code, i as i64 + 1);
         }
         assert_eq!(b.history.len(), MAX_HISTORY);
+        assert!(b.active.len() <= AlarmCode::ALL.len());
         let json = serde_json::to_string(&b).expect("json");
         assert_eq!(serde_json::from_str::<AlarmBook>(&json).expect("back"), b, "kept as JSON by the store");
     }

@@ -120,45 +120,7 @@ pub struct Takeover {
     pub seq: u64,
 }
 
-/// The original's Hot Backup alarms (rmx-reference: Active Alarms, Major).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AlarmCode {
-    /// 8200: the paired MCU does not answer.
-    PeerUnreachable,
-    /// 8201: versions differ, the peer is off, two Masters or two Slaves.
-    ConfigurationConflict,
-    /// 8202: the Slave's view of the network: the Master's keep-alive is missing, or its own
-    /// network is down.
-    NetworkIssue,
-    /// 8203 (ours): something answers on the paired address with another certificate than
-    /// the one pinned at pairing.
-    PeerCertificateChanged,
-}
-
-impl AlarmCode {
-    pub fn code(self) -> u16 {
-        match self {
-            AlarmCode::PeerUnreachable => 8200,
-            AlarmCode::ConfigurationConflict => 8201,
-            AlarmCode::NetworkIssue => 8202,
-            AlarmCode::PeerCertificateChanged => 8203,
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            AlarmCode::PeerUnreachable => "Hot Backup: Paired MCU is unreachable",
-            AlarmCode::ConfigurationConflict => "Hot Backup: Master-Slave configuration conflict",
-            AlarmCode::NetworkIssue => "Hot Backup: Network issue",
-            AlarmCode::PeerCertificateChanged => "Hot Backup: Paired MCU's certificate changed",
-        }
-    }
-
-    /// The event log's text: code, the original's title, then what happened here.
-    pub fn text(self, detail: &str) -> String {
-        format!("{} {}: {detail}", self.code(), self.title())
-    }
-}
+pub use crate::alarms::AlarmCode;
 
 /// An entry of the Hot Backup event log; `alarm` marks what an administrator must act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -643,12 +605,6 @@ mod tests {
         UserFingerprint { name: name.into(), role, verifier: verifier.into() }
     }
 
-    #[test]
-    fn alarm_texts_carry_the_originals_code_and_title() {
-        assert_eq!(AlarmCode::PeerUnreachable.text("no answer"), "8200 Hot Backup: Paired MCU is unreachable: no answer");
-        assert_eq!(AlarmCode::ConfigurationConflict.code(), 8201);
-        assert!(AlarmCode::NetworkIssue.text("x").starts_with("8202 Hot Backup: Network issue"));
-    }
 
     #[test]
     fn only_a_slave_registers_with_the_backup_suffix() {

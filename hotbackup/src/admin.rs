@@ -63,7 +63,8 @@ impl HotBackup {
             st.peer_state = PeerState::Up;
             st.peer_name = Some(facts.heartbeat.name.clone());
         });
-        self.event(false, format!("Hot Backup enabled as {:?} with {} ({peer}).", settings.role, facts.heartbeat.name));
+        self.event(format!("Hot Backup enabled as {:?} with {} ({peer}).", settings.role, facts.heartbeat.name));
+        self.alarm_checks(&checks, &[]);
         self.inner.wake.notify_one();
         Ok(checks)
     }
@@ -88,7 +89,7 @@ impl HotBackup {
                 st.peer_name = None;
             }
         }
-        self.event(false, format!(
+        self.event(format!(
             "Settings changed: heartbeat {} ms, detection {} ms, paired MCU {}{}.",
             settings.heartbeat_ms,
             settings.detection_ms,
@@ -114,6 +115,9 @@ impl HotBackup {
         // re-pairing see exactly where the two histories parted.
         blocking(&self.inner.store, |s| s.promote()).await?;
         self.enter(LiveRole::Standalone, settings, |st| st.peer_state = PeerState::Unknown);
+        // The pairing's conditions end with it.
+        let pairing: Vec<AlarmCode> = AlarmCode::ALL.into_iter().filter(|c| c.of_the_pairing()).collect();
+        self.clear_alarms(&pairing);
         if was == LiveRole::Slave {
             let (confs, res) = blocking(&self.inner.store, |s| Ok((s.list::<Conference>()?, s.list::<Reservation>()?))).await?;
             let n = (confs.len(), res.len());
@@ -123,9 +127,9 @@ impl HotBackup {
             for r in res {
                 self.commit(Change::Delete { kind: EntityKind::Reservation, id: r.id }).await?;
             }
-            self.event(false, format!("Hot Backup disabled on the Slave: deleted {} backed-up conference(s) and {} reservation(s) (G6).", n.0, n.1));
+            self.event(format!("Hot Backup disabled on the Slave: deleted {} backed-up conference(s) and {} reservation(s) (G6).", n.0, n.1));
         } else {
-            self.event(false, "Hot Backup disabled.");
+            self.event("Hot Backup disabled.");
         }
         self.inner.wake.notify_one();
         Ok(())
@@ -169,7 +173,7 @@ impl HotBackup {
                         hb.name,
                         hb.epochs.iter().map(|e| e.epoch).max().unwrap_or(hb.position.epoch)
                     ),
-                    false,
+                    None,
                 )
                 .await
             }
@@ -198,7 +202,18 @@ impl HotBackup {
                 (false, None) => Some(Instant::now()),
             };
         }
-        self.event(!up, format!("{link:?} link {}.", if up { "is up again" } else { "is down" }));
+        if up {
+            self.event(format!("{link:?} link is up again."));
+            let all_up = {
+                let st = self.st();
+                st.signalling_down.is_none() && st.media_down.is_none()
+            };
+            if all_up {
+                self.clear_alarms(&[AlarmCode::NetworkIssue]);
+            }
+        } else {
+            self.raise(AlarmCode::NetworkIssue, &format!("this MCU's {link:?} link is down."));
+        }
     }
 
     pub(crate) async fn check_link_triggers(&self) {
@@ -207,12 +222,12 @@ impl HotBackup {
             (st.settings.clone(), st.signalling_down.map(|t| t.elapsed()), st.media_down.map(|t| t.elapsed()))
         };
         if let Some(link) = link_trigger(&settings, sig, media) {
-            self.event(true, format!(
+            self.raise(AlarmCode::NetworkIssue, &format!(
                 "{link:?} link inactive for {} s or more: failing over to the Slave.",
                 settings.inactivity_s
             ));
             if let Err(e) = self.trigger_failover().await {
-                self.note_once(true, &format!("Failover on {link:?} link loss did not happen: {e}"));
+                self.raise_once(AlarmCode::NetworkIssue, &format!("failover on {link:?} link loss did not happen: {e}"));
             }
         }
     }

@@ -57,14 +57,28 @@ impl HotBackup {
             let salt = domain::pairing::random_hex();
             let Ok(facts) = me.inner.client.facts(&peer, &token, &salt, Duration::from_millis(detection.into())).await else { return };
             let Ok(checks) = me.checks_against(&facts, &salt, role).await else { return };
-            let newly_failed: Vec<Check> = {
-                let st = me.st();
-                checks.iter().filter(|c| !c.passed && st.checks.iter().any(|o| o.guideline == c.guideline && o.passed)).cloned().collect()
-            };
-            me.st().checks = checks;
-            for c in newly_failed {
-                me.event(true, format!("{}: {}", c.guideline, c.reason));
-            }
+            let before = std::mem::replace(&mut me.st().checks, checks.clone());
+            me.alarm_checks(&checks, &before);
         });
+    }
+
+    /// Raises the alarm of a check that fails (once, until it passes again) and clears
+    /// those of the checks that pass: G2 (users) and G10 (ports) have their own; G1 and
+    /// G8 are configuration conflicts (8201), cleared when changes flow again.
+    pub(crate) fn alarm_checks(&self, checks: &[Check], before: &[Check]) {
+        for c in checks {
+            let code = match c.guideline.as_str() {
+                "G2" => AlarmCode::UsersDiffer,
+                "G10" => AlarmCode::PortsDiffer,
+                "G1" | "G8" => AlarmCode::ConfigurationConflict,
+                _ => continue,
+            };
+            let failed_before = before.iter().any(|o| o.guideline == c.guideline && !o.passed);
+            if !c.passed && (!failed_before || !self.alarm_active(code)) {
+                self.raise(code, &format!("{}: {}", c.guideline, c.reason));
+            } else if c.passed && code != AlarmCode::ConfigurationConflict {
+                self.clear_alarms(&[code]);
+            }
+        }
     }
 }

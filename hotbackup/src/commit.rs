@@ -108,8 +108,8 @@ impl HotBackup {
                     )));
                 }
                 if was_in_sync {
-                    self.event(true, format!(
-                        "The Slave did not acknowledge change {} within {} ms; the Master carries on alone until it catches up.",
+                    self.raise(AlarmCode::PeerUnreachable, &format!(
+                        "the Slave did not acknowledge change {} within {} ms; the Master carries on alone until it catches up.",
                         entry.seq, detection.as_millis()
                     ));
                 }
@@ -154,6 +154,9 @@ impl HotBackup {
                 .unwrap_or_else(|e| (0..n).map(|_| Err(e.clone())).collect());
             if let Some(newest) = results.iter().filter_map(|r| r.as_ref().ok().map(|e| e.seq)).max() {
                 self.inner.committed.send_replace(newest); // one committer at a time: the newest seq
+                self.clear_alarms(&[AlarmCode::StorageError]);
+            } else if let Some(Err(DomainError::Storage(e))) = results.iter().find(|r| matches!(r, Err(DomainError::Storage(_)))) {
+                self.raise_alarm(AlarmCode::StorageError, &format!("a change could not be written: {e}"));
             }
             for (waiter, result) in waiters.into_iter().zip(results) {
                 let _ = waiter.send(result);

@@ -29,6 +29,7 @@
 
 pub mod client;
 mod admin;
+mod alarms;
 mod checks;
 mod commit;
 mod error;
@@ -106,6 +107,9 @@ struct Inner {
     pending: Mutex<VecDeque<pairing::Pending>>,
     /// Makes decoy challenges for unknown users (random per process).
     decoy_secret: [u8; 32],
+    /// This MCU's Active Alarms (`alarms`), and a counter the writer task follows.
+    alarms: Mutex<domain::alarms::AlarmBook>,
+    alarms_version: watch::Sender<u64>,
     /// Tests plant a panic in the background task with this.
     #[cfg(test)]
     panic_next: std::sync::atomic::AtomicBool,
@@ -145,12 +149,14 @@ impl HotBackup {
 
     /// [`HotBackup::start`] with another peer link (the engine's tests use an in-memory one).
     pub async fn start_with(store: Store, me: Identity, data_dir: PathBuf, client: Arc<dyn transport::Transport>) -> Result<HotBackup, DomainError> {
-        let (settings, link, issued, last_seq) = blocking(&store, |s| {
+        let (settings, link, issued, last_seq, book) = blocking(&store, |s| {
             // A link saved by an earlier version (a session token, no pinned certificate)
             // reads as none: enabling again pairs anew.
             let link = s.local::<PeerLink>(PEER_LINK).unwrap_or_default();
             let issued = s.local::<pairing::Issued>(PEER_ISSUED).unwrap_or_default();
-            Ok((s.local::<HotBackupSettings>(keys::HOT_BACKUP)?, link, issued, s.last_seq()?))
+            // A damaged alarm book is started afresh: the conditions raise their alarms again.
+            let book = s.local::<domain::alarms::AlarmBook>(keys::ALARMS).unwrap_or_default();
+            Ok((s.local::<HotBackupSettings>(keys::HOT_BACKUP)?, link, issued, s.last_seq()?, book))
         })
         .await?;
         let issued = (!issued.digest.is_empty()).then_some(issued);
@@ -192,6 +198,8 @@ impl HotBackup {
                 status_events: watch::channel(0).0,
                 queue: std::sync::Mutex::new((Vec::new(), false)),
                 pending: Mutex::new(VecDeque::new()),
+                alarms: Mutex::new(book),
+                alarms_version: watch::channel(0).0,
                 decoy_secret: {
                     let mut b = [0u8; 32];
                     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
@@ -202,11 +210,12 @@ impl HotBackup {
             }),
         };
         hb.apply_write_mode();
+        hb.start_alarm_writer();
         if role == LiveRole::Master {
-            hb.event(false, "Started as Master; checking the paired MCU first.");
+            hb.event("Started as Master; checking the paired MCU first.");
             hb.master_probe().await;
         } else if role == LiveRole::Slave {
-            hb.event(false, "Started as Slave.");
+            hb.event("Started as Slave.");
         }
         hb.supervise();
         Ok(hb)
@@ -226,7 +235,7 @@ impl HotBackup {
                     Err(e) if e.is_panic() => {
                         restarts += 1;
                         let what = panic_text(e.into_panic());
-                        hb.event(true, format!("Hot Backup's background task failed ({what}); restarted it (restart {restarts})."));
+                        hb.raise(domain::alarms::AlarmCode::TaskRestarted, &format!("the task failed ({what}); restarted it (restart {restarts})."));
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                     Err(_) => return, // cancelled: the runtime is stopping
@@ -265,10 +274,10 @@ impl HotBackup {
         self.inner.takeovers.subscribe()
     }
 
-    /// An entry in the Hot Backup event log from outside the engine (the redial);
-    /// `alarm` marks it as needing the administrator.
-    pub fn log_event(&self, alarm: bool, text: impl Into<String>) {
-        self.event(alarm, text);
+    /// An entry in the Hot Backup event log from outside the engine (the redial). Alarms
+    /// go through [`Self::raise_alarm`].
+    pub fn log_event(&self, text: impl Into<String>) {
+        self.event(text);
     }
 
     pub fn settings(&self) -> HotBackupSettings {

@@ -39,6 +39,7 @@ impl HotBackup {
                         st.peer_seq = Some(hb.position.seq);
                     }
                 }
+                self.peer_heard();
                 self.maybe_refresh_checks();
                 if hb.role == LiveRole::Master && self.role() == LiveRole::Master && !self.st().live.handing_over() {
                     let mine = blocking(&self.inner.store, |s| Ok((s.position()?, s.instance_id()?, s.epoch()?))).await;
@@ -47,11 +48,11 @@ impl HotBackup {
                     if !stays_master((my_epoch, pos.seq, &id), (peer_epoch, hb.position.seq, &hb.instance_id)) {
                         let _ = self
                             .become_slave(
-                                AlarmCode::ConfigurationConflict.text(&format!(
+                                format!(
                                     "{} is Master with epoch {peer_epoch} (this MCU: epoch {my_epoch}). This MCU steps down to Slave.",
                                     hb.name
-                                )),
-                                true,
+                                ),
+                                Some(AlarmCode::ConfigurationConflict),
                             )
                             .await;
                     }
@@ -67,7 +68,7 @@ impl HotBackup {
                 self.link_refused(&e);
                 let was = std::mem::replace(&mut self.st().peer_state, PeerState::Down);
                 if was != PeerState::Down {
-                    self.event(true, AlarmCode::PeerUnreachable.text(&format!("{peer}.")));
+                    self.raise(AlarmCode::PeerUnreachable, &format!("{peer}."));
                 }
             }
         }
@@ -153,6 +154,8 @@ impl HotBackup {
                 newer
             });
         }
+        // The Slave polls: the pairing works.
+        self.replicating();
         if last <= after {
             let mut rx = self.inner.committed.subscribe();
             let _ = tokio::time::timeout(wait.min(Duration::from_secs(5)), rx.wait_for(|c| *c > after)).await;
@@ -182,7 +185,7 @@ impl HotBackup {
         if have != t.seq {
             return Err(PeerError::Conflict(format!("this Slave has changes up to {have}, not {}", t.seq)));
         }
-        self.become_master("Planned switch-over: the Master handed over.".into(), false).await?;
+        self.become_master("Planned switch-over: the Master handed over.".into(), None).await?;
         self.heartbeat().await
     }
 }

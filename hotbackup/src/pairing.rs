@@ -179,7 +179,7 @@ impl HotBackup {
         let saved = issued.clone();
         blocking(&self.inner.store, move |s| s.set_local(PEER_ISSUED, &saved)).await?;
         self.st().issued = Some(issued);
-        self.event(false, format!("Paired by '{}' from the MCU whose certificate is {}; any earlier pairing credential no longer works.", p.user, f.fingerprint));
+        self.event(format!("Paired by '{}' from the MCU whose certificate is {}; any earlier pairing credential no longer works.", p.user, f.fingerprint));
         Ok(PairGranted { credential, proof: pairing::proof(&key, Side::Responder, &t) })
     }
 

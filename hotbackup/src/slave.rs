@@ -95,27 +95,27 @@ impl HotBackup {
                         Verdict::Failed => {
                             self.st().peer_state = PeerState::Down;
                             let why = match &e {
-                                FollowError::Peer(CallError::Down(_)) => AlarmCode::NetworkIssue.text(&format!(
+                                FollowError::Peer(CallError::Down(_)) => format!(
                                     "the Master ({peer}) refuses connections: its process is not running."
-                                )),
-                                _ => AlarmCode::NetworkIssue.text(&format!(
+                                ),
+                                _ => format!(
                                     "the Master ({peer}) has not answered for {} ms ({e}).",
                                     detector.silent_for(now).as_millis()
-                                )),
+                                ),
                             };
-                            if let Err(err) = self.become_master(why, true).await {
-                                self.event(true, format!("Taking over failed: {err}"));
+                            if let Err(err) = self.become_master(why, Some(AlarmCode::NetworkIssue)).await {
+                                self.raise(AlarmCode::StorageError, &format!("taking over failed: {err}"));
                             }
                             return;
                         }
                         Verdict::OwnNetworkDown => {
-                            self.alarm_once(&AlarmCode::NetworkIssue.text("this MCU's own network is down, so it does not take over."));
+                            self.raise_once(AlarmCode::NetworkIssue, "this MCU's own network is down, so it does not take over.");
                         }
                         Verdict::Alive | Verdict::Suspect => {}
                     }
                     let was = std::mem::replace(&mut self.st().peer_state, PeerState::Down);
                     if was == PeerState::Up {
-                        self.event(true, AlarmCode::PeerUnreachable.text(&format!("{peer}: {e}")));
+                        self.raise(AlarmCode::PeerUnreachable, &format!("{peer}: {e}"));
                         // A link that broke just now (the Master's process may have died
                         // under a poll) is tried again at once: a refusal then shows quickly.
                         continue;
@@ -186,25 +186,23 @@ impl HotBackup {
             st.peer_state = PeerState::Up;
             st.peer_name = Some(hb.name.clone());
         }
+        self.peer_heard();
         if hb.version != self.inner.me.version {
-            self.alarm_once(&AlarmCode::ConfigurationConflict.text(&format!(
+            self.raise_once(AlarmCode::ConfigurationConflict, &format!(
                 "G1: the MCUs run different software versions \
                  (this MCU {}, {} {}). Replication is stopped until both run the same version.",
                 self.inner.me.version, hb.name, hb.version
-            )));
+            ));
             tokio::time::sleep(hb_every * 5).await;
             return Ok(());
         }
         if hb.role == LiveRole::Standalone {
-            self.note_once(false, &format!("Waiting for {}: Hot Backup is off there; enable it as the Master.", hb.name));
+            self.note_once(&format!("Waiting for {}: Hot Backup is off there; enable it as the Master.", hb.name));
             tokio::time::sleep(hb_every).await;
             return Ok(());
         }
         if hb.role != LiveRole::Master {
-            self.alarm_once(&AlarmCode::ConfigurationConflict.text(&format!(
-                "{} is not acting as Master ({:?}).",
-                hb.name, hb.role
-            )));
+            self.raise_once(AlarmCode::ConfigurationConflict, &format!("{} is not acting as Master ({:?}).", hb.name, hb.role));
             tokio::time::sleep(hb_every).await;
             return Ok(());
         }
@@ -216,6 +214,12 @@ impl HotBackup {
                 }
                 self.take_snapshot(peer, token, detection).await?;
                 detector.heard(Instant::now());
+                if my_seq > 0 {
+                    // Not a first copy: this MCU's own copy could not be resumed.
+                    self.raise_alarm(AlarmCode::SnapshotTaken, &format!(
+                        "this MCU's copy (up to change {my_seq}) could not be resumed; it installed the Master's full state instead."
+                    ));
+                }
             }
             CatchUp::Resume { .. } => {
                 let epochs = hb.epochs.clone();
@@ -249,21 +253,21 @@ impl HotBackup {
                 return Ok(());
             }
             if let Err(e) = applied {
-                self.event(true, format!("Replication stopped: {e}. Resynchronising."));
+                self.raise(AlarmCode::ReplicationInterrupted, &format!("a batch from the Master was refused: {e}. Resynchronising."));
                 return Ok(());
             }
             let (mine, my_digest) = blocking(&self.inner.store, |s| s.position_and_digest()).await?;
             if mine.seq > batch.master.seq {
-                self.event(true, format!(
-                    "This MCU holds changes up to {} but the Master only up to {}: resynchronising.",
+                self.raise(AlarmCode::ReplicationInterrupted, &format!(
+                    "this MCU holds changes up to {} but the Master only up to {}: resynchronising.",
                     mine.seq, batch.master.seq
                 ));
                 return Ok(());
             }
             if mine.seq == batch.master.seq && my_digest != batch.digest {
                 // Same position, different content: the copies drifted apart silently.
-                self.event(true, format!(
-                    "The mirrored state differs from the Master's at change {} (digest {my_digest} here, {} there): taking a full snapshot.",
+                self.raise(AlarmCode::ReplicationInterrupted, &format!(
+                    "the mirrored state differs from the Master's at change {} (digest {my_digest} here, {} there): taking a full snapshot.",
                     mine.seq, batch.digest
                 ));
                 self.take_snapshot(peer, token, detection).await?;
@@ -272,6 +276,7 @@ impl HotBackup {
             if n > 0 {
                 self.changed(mine.seq);
             }
+            self.replicating();
             let mut st = self.st();
             st.replicated += n;
             st.peer_seq = Some(batch.master.seq);
@@ -288,7 +293,7 @@ impl HotBackup {
             });
             if announce {
                 drop(st);
-                self.event(false, "In sync with the Master.");
+                self.event("In sync with the Master.");
             }
         }
     }
@@ -297,7 +302,7 @@ impl HotBackup {
         if let Some(sl) = self.st().live.slave_mut() {
             sl.catching_up = true;
         }
-        self.event(false, "Catching up with the Master: taking a full snapshot.");
+        self.event("Catching up with the Master: taking a full snapshot.");
         let snap = self.inner.client.snapshot(peer, token, detection.max(Duration::from_secs(30))).await?;
         let total = snap.records.len() as u64;
         if let Some(sl) = self.st().live.slave_mut() {
@@ -309,7 +314,7 @@ impl HotBackup {
         }
         match installed {
             Ok(Ok(())) => {
-                self.event(false, format!("Catching up: snapshot of {total} records installed."));
+                self.event(format!("Catching up: snapshot of {total} records installed."));
                 Ok(())
             }
             Ok(Err(e)) => Err(FollowError::Snapshot(e.to_string())),
@@ -330,14 +335,11 @@ impl HotBackup {
         tokio::task::spawn_blocking(move || domain::store::files::write_private(&p, json.as_bytes()))
             .await
             .map_err(|e| DomainError::Storage(e.to_string()))??;
-        self.event(
-            true,
-            format!(
-                "{} change(s) made on this MCU after seq {after} are not on the Master; they were replaced by the Master's state and kept in {}.",
-                entries.len(),
-                path.display()
-            ),
-        );
+        self.raise(AlarmCode::ChangesExported, &format!(
+            "{} change(s) made on this MCU after seq {after} are not on the Master; they were replaced by the Master's state and kept in {}.",
+            entries.len(),
+            path.display()
+        ));
         Ok(())
     }
 }

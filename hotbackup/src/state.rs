@@ -122,7 +122,14 @@ impl HotBackup {
         lock(&self.inner.state)
     }
 
-    pub(crate) fn event(&self, alarm: bool, text: impl Into<String>) {
+    /// An entry of the event log that needs no administrator. Alarms go through
+    /// [`HotBackup::raise`], which also puts them in the Active Alarms.
+    pub(crate) fn event(&self, text: impl Into<String>) {
+        self.entry(false, text);
+    }
+
+    /// An entry of the event log.
+    pub(crate) fn entry(&self, alarm: bool, text: impl Into<String>) {
         let text = text.into();
         if alarm {
             tracing::warn!(target: "hotbackup", "{text}");
@@ -146,9 +153,10 @@ impl HotBackup {
         if !self.st().link.credential.is_empty() {
             return false;
         }
-        self.alarm_once(&AlarmCode::ConfigurationConflict.text(
+        self.raise_once(
+            AlarmCode::ConfigurationConflict,
             "this MCU holds no pairing with the paired MCU (Hot Backup was set up by an earlier version): disable and enable Hot Backup again on this MCU to pair.",
-        ));
+        );
         true
     }
 
@@ -159,30 +167,27 @@ impl HotBackup {
         use crate::client::CallError;
         match e {
             CallError::Refused { status: 401, .. } => {
-                self.alarm_once(&AlarmCode::ConfigurationConflict.text(
+                self.raise_once(
+                    AlarmCode::ConfigurationConflict,
                     "the paired MCU no longer accepts this MCU's pairing credential (Hot Backup was disabled there, or another pairing replaced it): enable Hot Backup again on this MCU.",
-                ));
+                );
                 true
             }
             CallError::CertChanged { peer, expected, got } => {
-                self.alarm_once(&AlarmCode::PeerCertificateChanged.text(&format!(
+                self.raise_once(AlarmCode::PeerCertificateChanged, &format!(
                     "{peer} shows certificate {got}; the paired MCU's is {expected}. Nothing is exchanged with it. If the paired MCU was reinstalled, enable Hot Backup again to pair anew."
-                )));
+                ));
                 true
             }
             _ => false,
         }
     }
 
-    pub(crate) fn alarm_once(&self, text: &str) {
-        self.note_once(true, text);
-    }
-
     /// Logs `text` unless it is already the newest event (loops retry every heartbeat).
-    pub(crate) fn note_once(&self, alarm: bool, text: &str) {
+    pub(crate) fn note_once(&self, text: &str) {
         let fresh = self.st().events.front().is_none_or(|e| e.text != text);
         if fresh {
-            self.event(alarm, text);
+            self.event(text);
         }
     }
 

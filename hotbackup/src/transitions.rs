@@ -39,18 +39,18 @@ impl HotBackup {
         });
     }
 
-    pub(crate) async fn become_slave(&self, why: String, alarm: bool) -> Result<(), DomainError> {
+    pub(crate) async fn become_slave(&self, why: String, alarm: Option<AlarmCode>) -> Result<(), DomainError> {
         let mut settings = self.settings();
         settings.role = HotBackupRole::Slave;
         let saved = settings.clone();
         blocking(&self.inner.store, move |s| s.set_local(keys::HOT_BACKUP, &saved)).await?;
         self.enter(LiveRole::Slave, settings, |_| {});
-        self.event(alarm, why);
+        self.log_why(alarm, &why);
         self.inner.wake.notify_one();
         Ok(())
     }
 
-    pub(crate) async fn become_master(&self, why: String, alarm: bool) -> Result<u64, DomainError> {
+    pub(crate) async fn become_master(&self, why: String, alarm: Option<AlarmCode>) -> Result<u64, DomainError> {
         let mut settings = self.settings();
         settings.role = HotBackupRole::Master;
         let saved = settings.clone();
@@ -63,9 +63,17 @@ impl HotBackup {
         // Master's own last change is what the store holds now.
         self.inner.committed.send_replace(last);
         self.enter(LiveRole::Master, settings, |st| st.failovers += 1);
-        self.event(alarm, format!("{why} This MCU is now the Master (epoch {epoch})."));
+        self.log_why(alarm, &format!("{why} This MCU is now the Master (epoch {epoch})."));
         self.inner.wake.notify_one();
         self.inner.takeovers.send_modify(|n| *n += 1);
         Ok(epoch)
+    }
+
+    /// A role change's entry: an alarm with its code, or a plain event.
+    fn log_why(&self, alarm: Option<AlarmCode>, why: &str) {
+        match alarm {
+            Some(code) => self.raise(code, why),
+            None => self.event(why),
+        }
     }
 }

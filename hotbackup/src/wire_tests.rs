@@ -8,7 +8,7 @@ use crate::client::{CallError, LinkAuth};
 use crate::transport::{Call, Transport};
 use crate::{HotBackup, Identity, PeerError};
 use domain::change::{Change, Record};
-use domain::hotbackup::{Heartbeat, LiveRole, LogBatch, PairChallenge, PairFinish, PairGranted, PairStart, PeerFacts, Snapshot, SyncStatus, Takeover};
+use domain::hotbackup::{AlarmCode, Heartbeat, LiveRole, LogBatch, PairChallenge, PairFinish, PairGranted, PairStart, PeerFacts, Snapshot, SyncStatus, Takeover};
 use domain::store::Store;
 use domain::{HotBackupRole, HotBackupSettings, Role};
 use std::collections::{HashMap, HashSet};
@@ -239,6 +239,10 @@ async fn a_crashed_master_is_replaced_at_once_and_steps_down_when_it_comes_back(
     let s = p.b.status().await;
     assert_eq!(s.epoch, 2);
     assert!(s.events.iter().any(|e| e.alarm && e.text.contains("refuses connections")), "{:?}", s.events);
+    // The takeover's reason is an active alarm on B until A is back.
+    let active = |hb: &HotBackup| hb.alarm_book().active.iter().map(|a| a.code).collect::<Vec<_>>();
+    assert!(active(&p.b).contains(&AlarmCode::NetworkIssue), "{:?}", p.b.alarm_book());
+    assert_eq!(p.b.alarm_counts().unacknowledged, active(&p.b).len() as u32);
     p.b.commit(profile("After")).await.expect("the new Master takes changes");
     // A comes back still believing it is Master: it finds a Master with a higher epoch and
     // steps down, then mirrors the new Master.
@@ -248,6 +252,11 @@ async fn a_crashed_master_is_replaced_at_once_and_steps_down_when_it_comes_back(
     let mut got = names(&p.a);
     got.sort();
     assert_eq!(got, vec!["After".to_string(), "Before".to_string()]);
+    // The pair works again: the conditions have ended on both; the history keeps them.
+    until(&format!("B's alarms cleared ({:?})", p.b.alarm_book().active), || async { p.b.alarm_book().active.is_empty() }).await;
+    until("A's alarms cleared", || async { p.a.alarm_book().active.is_empty() }).await;
+    assert!(p.b.alarm_book().history.iter().any(|a| a.code == AlarmCode::NetworkIssue && a.cleared_ms.is_some()));
+    assert!(p.a.alarm_book().history.iter().any(|a| a.code == AlarmCode::ConfigurationConflict), "A stepped down: {:?}", p.a.alarm_book());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -412,4 +421,11 @@ async fn a_silent_master_is_replaced_after_the_detection_time_and_a_split_brain_
         .collect();
     assert_eq!(exported.len(), 1, "one export file");
     assert!(exported[0].contains("Only on A"), "{}", exported[0]);
+    // The export is a one-off alarm: it stays until an Operator or above acknowledges it.
+    let book = p.a.alarm_book();
+    let export = book.active.iter().find(|a| a.code == AlarmCode::ChangesExported).expect("export alarm").clone();
+    assert!(export.text.contains("hot-backup-diverged-"), "{}", export.text);
+    assert!(p.a.acknowledge_alarm(export.id, "aud", domain::Role::Auditor).is_err(), "an Auditor cannot");
+    p.a.acknowledge_alarm(export.id, "op", domain::Role::Operator).expect("an Operator can");
+    assert!(!p.a.alarm_book().active.iter().any(|a| a.code == AlarmCode::ChangesExported));
 }

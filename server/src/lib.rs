@@ -9,6 +9,7 @@ pub mod peer;
 mod redial;
 pub mod scheduler;
 pub mod serve;
+mod watch;
 
 use anyhow::{bail, Context};
 use app::state::AppState;
@@ -225,8 +226,11 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         fingerprint: peer_identity.fingerprint.clone(),
     };
     let hb = hotbackup::HotBackup::start(store.clone(), me, data_dir.clone()).await?;
+    // Whatever waited for a System Reset took effect above.
+    hb.clear_alarms(&[domain::alarms::AlarmCode::ResetNeeded]);
     scheduler::spawn(store.clone(), hb.clone(), cfg.model);
     redial::spawn(store.clone(), hb.clone(), cfg.model);
+    watch::spawn(store.clone(), hb.clone(), cfg.model, data_dir.clone());
     Ok(AppState::new(app::state::AppStateInner {
         leptos_options,
         store,

@@ -7,6 +7,7 @@
 
 use domain::change::{Change, Record};
 use domain::conference::{capacity, redial_plan};
+use domain::alarms::AlarmCode;
 use domain::store::{keys, Store};
 use crate::blocking;
 use domain::{DisconnectCause, EntityKind, McuModel, Participant, ParticipantState, PortConfiguration};
@@ -31,7 +32,7 @@ async fn run(store: &Store, hb: &HotBackup, model: McuModel) {
     let (conferences, participants, ports) = match read {
         Ok(r) => r,
         Err(e) => {
-            hb.log_event(true, format!("Redial after the takeover failed: {e}"));
+            hb.raise_alarm(AlarmCode::RedialFailed, &format!("the redial after the takeover could not start: {e}"));
             return;
         }
     };
@@ -64,22 +65,29 @@ async fn run(store: &Store, hb: &HotBackup, model: McuModel) {
         let p = Participant { state: ParticipantState::Disconnected, disconnect_cause: Some(cause), ..p.clone() };
         let _ = hb.commit(Change::Put { record: Record::Participant(p) }).await;
     }
+    let no_port = plan.no_port.len();
     let mut left: Vec<Participant> = plan.no_port;
     left.extend(pending);
     if conferences > 0 {
-        hb.log_event(false, format!("Restarted {conferences} conference(s) and redialled {redialled} participant(s)."));
+        hb.log_event(format!("Restarted {conferences} conference(s) and redialled {redialled} participant(s)."));
     }
     if !left.is_empty() {
         let names: Vec<String> = left.iter().take(20).map(|p| p.name.clone()).collect();
         let more = if left.len() > names.len() { format!(" and {} more", left.len() - names.len()) } else { String::new() };
-        hb.log_event(
-            true,
-            format!(
-                "Not redialled after the takeover ({} participant(s): all {} ports of this MCU in use, or no answer after {attempts} attempt(s)): {}{more}.",
+        hb.raise_alarm(
+            AlarmCode::RedialFailed,
+            &format!(
+                "not redialled after the takeover ({} participant(s): all {} ports of this MCU in use, or no answer after {attempts} attempt(s)): {}{more}.",
                 left.len(),
                 capacity(model, &ports),
                 names.join(", ")
             ),
         );
+        if no_port > 0 {
+            hb.raise_alarm(
+                AlarmCode::PortsExhausted,
+                &format!("all {} ports are in use: {} participant(s) were not redialled after the takeover.", capacity(model, &ports), no_port),
+            );
+        }
     }
 }

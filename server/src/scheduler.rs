@@ -122,6 +122,10 @@ pub async fn run_due(store: &Store, hb: &HotBackup, model: McuModel) -> Result<O
                     let (state, disconnect_cause) = if connected < capacity {
                         (ParticipantState::Connected, None)
                     } else {
+                        hb.raise_alarm(
+                            domain::alarms::AlarmCode::PortsExhausted,
+                            &format!("all {capacity} ports are in use: a participant of reservation '{name}' was not connected."),
+                        );
                         (ParticipantState::Disconnected, Some(domain::DisconnectCause::NoFreePort))
                     };
                     let p = Participant {

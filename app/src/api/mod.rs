@@ -467,6 +467,17 @@ pub struct ConferenceDetail {
     pub can_run: bool,
 }
 
+/// A call needs a free port of this MCU; when none is left it is refused and the
+/// capacity alarm raised (cleared by the server's watch once a port is free).
+#[cfg(feature = "ssr")]
+async fn need_port(st: &crate::state::AppState) -> Result<(), AppError> {
+    let (connected, capacity) = port_use(st).await?;
+    domain::conference::check_capacity(connected, capacity).map_err(|e| {
+        st.hb.raise_alarm(domain::alarms::AlarmCode::PortsExhausted, &format!("a call was refused: all {capacity} ports are in use."));
+        e.into()
+    })
+}
+
 #[cfg(feature = "ssr")]
 async fn port_use(st: &crate::state::AppState) -> Result<(u32, u32), AppError> {
     let model = st.info.model;
@@ -585,8 +596,7 @@ async fn add_participant_as(
         let present = st.db(move |s| s.participants_of(&cid)).await?;
         domain::conference::check_not_dialled_out(protocol, &address, &present)?;
     }
-    let (connected, capacity) = port_use(st).await?;
-    domain::conference::check_capacity(connected, capacity)?;
+    need_port(st).await?;
     let p = domain::Participant {
         id: domain::store::new_id(),
         conference_id: conference.id,
@@ -645,8 +655,7 @@ pub async fn participant_action(participant_id: String, action: String) -> Resul
         let act = domain::conference::ParticipantAction::parse(&action)
             .ok_or_else(|| AppError::Invalid { field: "action".into(), message: format!("Unknown action '{action}'.") })?;
         if act.needs_port(&p) {
-            let (connected, capacity) = port_use(&st).await?;
-            domain::conference::check_capacity(connected, capacity)?;
+            need_port(&st).await?;
         }
         let after = act.apply(&p);
         st.commit(domain::Change::Put { record: domain::Record::Participant(after) }).await?;
@@ -677,8 +686,7 @@ pub async fn participants_action(conference_id: String, ids: String, action: Str
         let mut changed = 0;
         for p in picked {
             if act.needs_port(p) {
-                let (connected, capacity) = port_use(&st).await?;
-                domain::conference::check_capacity(connected, capacity)?;
+                need_port(&st).await?;
             }
             let after = act.apply(p);
             if after != *p {
@@ -987,6 +995,7 @@ async fn save_pending(
         s.set_local(domain::store::keys::PENDING_RESET, &pending)
     })
     .await?;
+    st.hb.raise_alarm(domain::alarms::AlarmCode::ResetNeeded, &format!("the new {what} takes effect after a System Reset."));
     Ok(format!("Saved. The new {what} takes effect after a System Reset."))
 }
 

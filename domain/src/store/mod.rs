@@ -408,28 +408,6 @@ impl Store {
         Ok(())
     }
 
-    /// Reads this MCU's alarm book, lets `f` change it, and writes it back, under the one
-    /// connection's lock (raising and acknowledging never lose each other's update).
-    pub fn update_alarms<T>(&self, f: impl FnOnce(&mut crate::alarms::AlarmBook) -> T) -> Result<T> {
-        let conn = self.lock();
-        let value: Option<String> =
-            conn.query_row("SELECT value FROM local_settings WHERE key = ?1", [keys::ALARMS], |r| r.get(0)).optional()?;
-        let mut book: crate::alarms::AlarmBook = match value {
-            Some(json) => serde_json::from_str(&json)?,
-            None => Default::default(),
-        };
-        let before = book.clone();
-        let out = f(&mut book);
-        if book != before {
-            conn.execute(
-                "INSERT INTO local_settings (key, value) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![keys::ALARMS, serde_json::to_string(&book)?],
-            )?;
-        }
-        Ok(out)
-    }
-
     /// Applies the settings saved for the next System Reset (called at start-up) and returns
     /// what was applied.
     pub fn apply_pending_reset(&self) -> Result<PendingReset> {
@@ -991,20 +969,20 @@ mod tests {
 
     #[test]
     fn alarms_survive_a_restart_and_are_not_mirrored() {
-        use crate::alarms::Severity;
+        use crate::alarms::{AlarmBook, AlarmCode};
         let dir = tempfile::tempdir().expect("tempdir");
         let id = {
             let s = Store::open(dir.path()).expect("open");
-            let id = s.update_alarms(|b| b.raise(8200, "8200", Severity::Major, "Paired MCU is unreachable", 5)).expect("raise");
-            s.update_alarms(|b| b.acknowledge(id, "op", crate::Role::Operator, 6)).expect("store").expect("ack");
+            let mut book = AlarmBook::default();
+            let id = book.raise(AlarmCode::PeerUnreachable, "mcu-b", 5);
+            book.acknowledge(id, "op", crate::Role::Operator, 6).expect("ack");
+            s.set_local(keys::ALARMS, &book).expect("save");
             id
         };
         let s = Store::open(dir.path()).expect("reopen");
-        let book = s.update_alarms(|b| b.clone()).expect("read");
+        let book: AlarmBook = s.local(keys::ALARMS).expect("read");
         assert_eq!((book.active.len(), book.active[0].id, book.active[0].acked.clone()), (1, id, Some(("op".into(), 6))));
         assert_eq!(s.last_seq().expect("seq"), 0, "an alarm is no change of the mirrored state");
-        assert!(s.update_alarms(|b| b.clear("8200", 7)).expect("clear"));
-        assert_eq!(s.update_alarms(|b| (b.active.len(), b.history.len())).expect("read"), (0, 1));
     }
 
     #[test]

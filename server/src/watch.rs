@@ -1,0 +1,49 @@
+//! The conditions the server watches for the Active Alarms that no single request ends:
+//! the port capacity (raised when a call is refused, cleared here once a port is free) and
+//! the data folder's free space. Every few seconds, on its own task.
+
+use crate::blocking;
+use domain::alarms::{disk_low, AlarmCode};
+use domain::store::{keys, Store};
+use domain::McuModel;
+use hotbackup::HotBackup;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const EVERY: Duration = Duration::from_secs(5);
+
+pub fn spawn(store: Store, hb: HotBackup, model: McuModel, data_dir: PathBuf) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if hb.alarm_active(AlarmCode::PortsExhausted) {
+                let used = blocking(&store, move |s| {
+                    let ports: domain::PortConfiguration = s.local(keys::PORT_CONFIGURATION)?;
+                    Ok((s.connected_participants()?, domain::conference::capacity(model, &ports)))
+                })
+                .await;
+                if let Ok((connected, capacity)) = used {
+                    if connected < capacity {
+                        hb.clear_alarms(&[AlarmCode::PortsExhausted]);
+                    }
+                }
+            }
+            let dir = data_dir.clone();
+            if let Ok(Ok(fs)) = tokio::task::spawn_blocking(move || rustix::fs::statvfs(&dir)).await {
+                let (available, total) = (fs.f_bavail.saturating_mul(fs.f_frsize), fs.f_blocks.saturating_mul(fs.f_frsize));
+                if disk_low(available, total) {
+                    if !hb.alarm_active(AlarmCode::DiskLow) {
+                        hb.raise_alarm(
+                            AlarmCode::DiskLow,
+                            &format!("{} MiB free of {} MiB in {}.", available >> 20, total >> 20, data_dir.display()),
+                        );
+                    }
+                } else {
+                    hb.clear_alarms(&[AlarmCode::DiskLow]);
+                }
+            }
+        }
+    });
+}
