@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("users") view=UsersPage/>
                     <Route path=path!("hot-backup") view=HotBackupPage/>
                     <Route path=path!("system") view=SystemPage/>
+                    <Route path=path!("alarms") view=AlarmsPage/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -95,6 +96,7 @@ const NAV: [(Option<&str>, &[NavItem]); 3] = [
         ("Hot Backup", "/hot-backup", Permission::ViewConfiguration),
         ("Users", "/users", Permission::ViewUsers),
         ("System", "/system", Permission::ViewConfiguration),
+        ("Alarms", "/alarms", Permission::ViewConfiguration),
     ]),
 ];
 
@@ -184,6 +186,7 @@ fn frame_view(s: Shell, hb: HbLive) -> impl IntoView {
                 <span class="mcu-meta">{format!("{} · v{}", s.info.model.label(), s.info.version)}</span>
             </div>
             <HbBadge hb=hb/>
+            <AlarmIndicator hb=hb/>
             <button
                 type="button"
                 class="menu-toggle"
@@ -248,6 +251,32 @@ fn HbBadge(hb: HbLive) -> impl IntoView {
         })
     };
     view! { <a href="/hot-backup" class=class title="Hot Backup role and Sync Status" data-testid="hb-badge">{text}</a> }
+}
+
+/// The number of active alarms nobody has acknowledged (or, when all are, of active ones),
+/// coloured by the worst; a link to the Alarms page. Nothing while none is active.
+#[component]
+fn AlarmIndicator(hb: HbLive) -> impl IntoView {
+    use domain::alarms::Severity;
+    move || {
+        let c = hb.snap.with(|l| l.as_ref().map(|l| l.alarms))?;
+        if c.active == 0 {
+            return None;
+        }
+        let (text, class) = match c.worst_unacknowledged {
+            Some(s) => (
+                format!("{} alarm{}", c.unacknowledged, if c.unacknowledged == 1 { "" } else { "s" }),
+                match s {
+                    Severity::Critical => "badge alarm-badge sev-critical",
+                    Severity::Major => "badge alarm-badge sev-major",
+                    Severity::Minor | Severity::Warning => "badge alarm-badge sev-minor",
+                },
+            ),
+            None => (format!("{} active, acknowledged", c.active), "badge alarm-badge acked"),
+        };
+        let title = format!("{} active alarm(s), {} not acknowledged", c.active, c.unacknowledged);
+        Some(view! { <a href="/alarms" class=class title=title data-testid="alarm-badge">{text}</a> })
+    }
 }
 
 /// On a Slave, above every page: its synced state is a read-only mirror, changed on the

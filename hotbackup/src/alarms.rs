@@ -89,7 +89,7 @@ impl HotBackup {
 
     /// The header's and `/metrics`' figures.
     pub fn alarm_counts(&self) -> AlarmCounts {
-        self.book().counts()
+        AlarmCounts { revision: *self.inner.alarms_version.borrow(), ..self.book().counts() }
     }
 
     /// An Operator or above acknowledges an active alarm of this MCU.
@@ -115,6 +115,14 @@ impl HotBackup {
         if changed {
             self.inner.alarms_version.send_modify(|n| *n = n.wrapping_add(1));
             self.status_changed();
+        }
+    }
+
+    /// Writes the book now (at a stop or System Reset, so the newest state is on disk).
+    pub async fn save_alarms(&self) {
+        let book = self.alarm_book();
+        if let Err(e) = blocking(&self.inner.store, move |s| s.set_local(keys::ALARMS, &book)).await {
+            tracing::error!(target: "alarms", "the alarms could not be saved: {e}");
         }
     }
 

@@ -68,7 +68,7 @@ impl HotBackup {
                 self.link_refused(&e);
                 let was = std::mem::replace(&mut self.st().peer_state, PeerState::Down);
                 if was != PeerState::Down {
-                    self.raise(AlarmCode::PeerUnreachable, &format!("{peer}."));
+                    self.raise(AlarmCode::PeerUnreachable, &format!("{e}."));
                 }
             }
         }

@@ -396,6 +396,12 @@ async fn metrics(State(st): State<AppState>) -> ([(axum::http::HeaderName, &'sta
     gauge("mcu_hot_backup_failovers_total", "Times this MCU took over as Master since start.", s.failovers.to_string());
     gauge("mcu_event_streams_open", "Open event streams (browser tabs).", st.event_streams.open().to_string());
     gauge("mcu_login_throttle_entries", "Entries held by the failed-login limit.", st.throttle.len().to_string());
+    let alarms = st.hb.alarm_counts();
+    gauge("mcu_alarms_unacknowledged", "Active alarms nobody has acknowledged.", alarms.unacknowledged.to_string());
+    out.push_str("# HELP mcu_alarms_active Active alarms of this MCU by severity.\n# TYPE mcu_alarms_active gauge\n");
+    for (sev, n) in domain::alarms::Severity::ALL.iter().zip(alarms.by_severity) {
+        out.push_str(&format!("mcu_alarms_active{{severity=\"{}\"}} {n}\n", sev.label().to_lowercase()));
+    }
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
 

@@ -91,7 +91,12 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         header_timeout: Duration::from_secs(cfg.header_timeout_s),
         grace: STOP_GRACE,
     };
+    let hb = state.hb.clone();
     let listener = server::serve::serve(listener, router_for(state, &cfg), tls, limits, stopping.subscribe()).await;
+    // The alarms' newest state is on disk before the process goes (bounded: one local write).
+    if tokio::time::timeout(Duration::from_secs(1), hb.save_alarms()).await.is_err() {
+        tracing::warn!("the alarms were not saved within 1 s");
+    }
     if reset.is_requested() {
         return restart(listener);
     }

@@ -964,3 +964,85 @@ async fn a_chairperson_runs_only_their_conferences_and_those_whose_password_they
     }
     assert!(throttled, "wrong chairperson passwords are limited");
 }
+
+#[tokio::test]
+async fn alarms_are_raised_by_their_conditions_seen_by_who_may_and_acknowledged_by_an_operator_or_above() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let alarms = |body: &str| -> Vec<serde_json::Value> {
+        serde_json::from_str::<serde_json::Value>(body).expect("json")["active"].as_array().cloned().unwrap_or_default()
+    };
+    let codes = |body: &str| alarms(body).iter().map(|a| a["code"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>();
+    // A setting that needs a System Reset is the original's "Please reset the MCU" alarm...
+    let r = call(&app, "/api/set_port_configuration", &[("video_ports", "1"), ("video_resolution", "hd720"), ("voice_ports", "1")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(codes(&call(&app, "/api/get_alarms", &[], Some(&admin)).await.body), vec!["ResetNeeded"]);
+    // ...cleared by the start-up that a reset is, and kept in the history (it survives the
+    // restart; its writer task saves it at once).
+    let mut saved = false;
+    for _ in 0..100 {
+        let store = domain::store::Store::open(dir.path()).expect("store");
+        let book: domain::alarms::AlarmBook = store.local(domain::store::keys::ALARMS).expect("book");
+        if !book.active.is_empty() {
+            saved = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(saved, "the alarm is on disk");
+    let app = self::app(dir.path()).await;
+    let r = call(&app, "/api/get_alarms", &[], Some(&admin)).await;
+    assert!(codes(&r.body).is_empty(), "{}", r.body);
+    assert!(r.body.contains("\"history\":[{") && r.body.contains("ResetNeeded"), "{}", r.body);
+
+    // Two ports: the third caller is refused and the capacity alarm is raised.
+    assert_eq!(call(&app, "/api/add_conference", &[("name", "Ops"), ("numeric_id", "77")], Some(&admin)).await.status, StatusCode::OK);
+    for (who, addr) in [("One", "10.0.0.1"), ("Two", "10.0.0.2"), ("Three", "10.0.0.3")] {
+        call(&app, "/api/simulate_dial_in", &[("numeric_id", "77"), ("name", who), ("address", addr), ("protocol", "h323")], Some(&admin)).await;
+    }
+    let r = call(&app, "/api/get_alarms", &[], Some(&admin)).await;
+    assert_eq!(codes(&r.body), vec!["PortsExhausted"], "{}", r.body);
+    let id = alarms(&r.body)[0]["id"].as_u64().expect("id").to_string();
+    let metrics = get(&app, "/metrics", None).await.body;
+    assert!(metrics.contains("mcu_alarms_active{severity=\"major\"} 1") && metrics.contains("mcu_alarms_unacknowledged 1"), "{metrics}");
+
+    // Who sees and who acknowledges.
+    for (name, role) in [("chair", "chairperson"), ("aud", "auditor"), ("ro", "administrator_read_only"), ("op", "operator")] {
+        let r = call(&app, "/api/add_user", &[("name", name), ("password", "password-123"), ("role", role)], Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let chair = login(&app, "chair", "password-123").await;
+    assert_eq!(call(&app, "/api/get_alarms", &[], Some(&chair)).await.status, StatusCode::FORBIDDEN);
+    for who in ["aud", "ro"] {
+        let c = login(&app, who, "password-123").await;
+        assert_eq!(codes(&call(&app, "/api/get_alarms", &[], Some(&c)).await.body), vec!["PortsExhausted"], "{who} sees them");
+        let r = call(&app, "/api/acknowledge_alarm", &[("id", &id)], Some(&c)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}: {}", r.body);
+    }
+    assert_eq!(call(&app, "/api/acknowledge_alarm", &[("id", &id)], None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&app, "/api/acknowledge_alarm", &[("id", "x")], Some(&admin)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(call(&app, "/api/acknowledge_alarm", &[("id", "999")], Some(&admin)).await.status, StatusCode::NOT_FOUND);
+    let op = login(&app, "op", "password-123").await;
+    let r = call(&app, "/api/acknowledge_alarm", &[("id", &id)], Some(&op)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let a = &alarms(&call(&app, "/api/get_alarms", &[], Some(&admin)).await.body)[0];
+    assert_eq!(a["acked"][0], "op");
+    assert!(get(&app, "/metrics", None).await.body.contains("mcu_alarms_unacknowledged 0"));
+
+    // A port frees: the condition has ended and the server's watch clears the alarm.
+    let list: serde_json::Value = serde_json::from_str(&call(&app, "/api/list_conferences", &[], Some(&admin)).await.body).expect("json");
+    let cid = list[0]["conference"]["id"].as_str().expect("id").to_string();
+    let detail: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_conference", &[("id", &cid)], Some(&admin)).await.body).expect("json");
+    let pid = detail["participants"][0]["id"].as_str().expect("pid").to_string();
+    assert_eq!(call(&app, "/api/participant_action", &[("participant_id", &pid), ("action", "disconnect")], Some(&admin)).await.status, StatusCode::OK);
+    let mut cleared = false;
+    for _ in 0..80 {
+        if codes(&call(&app, "/api/get_alarms", &[], Some(&admin)).await.body).is_empty() {
+            cleared = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(cleared, "the capacity alarm clears once a port is free");
+}

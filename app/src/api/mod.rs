@@ -9,9 +9,11 @@ use domain::{
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+mod alarms;
 mod netsvc;
 mod schedule;
 mod services;
+pub use alarms::*;
 pub use netsvc::*;
 pub use schedule::*;
 pub use services::*;
@@ -53,6 +55,9 @@ pub struct LiveHb {
     /// On a Slave: the Master's web address (scheme and host, no path), where changes are
     /// made.
     pub master_url: Option<String>,
+    /// This MCU's Active Alarms, counted (the header's indicator); none for a role that
+    /// does not see them.
+    pub alarms: domain::alarms::AlarmCounts,
 }
 
 impl LiveHb {
@@ -108,7 +113,8 @@ async fn live_hb(st: &crate::state::AppState, me: &UserView, full: bool) -> Live
     }
     let master_url = (status.role == LiveRole::Slave && !status.peer_address.is_empty())
         .then(|| format!("{}://{}", if st.policy.tls { "https" } else { "http" }, status.peer_address));
-    LiveHb { status, master_url }
+    let alarms = if me.role.can(Permission::ViewConfiguration) { st.hb.alarm_counts() } else { Default::default() };
+    LiveHb { status, master_url, alarms }
 }
 
 /// Logs in and sets the session cookie. Wrong name and wrong password get the same answer.

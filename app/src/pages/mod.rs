@@ -1,5 +1,6 @@
 //! One module per page.
 
+mod alarms;
 mod conference;
 mod hotbackup;
 mod lists;
@@ -11,6 +12,7 @@ mod resources;
 mod system;
 mod users;
 
+pub use alarms::AlarmsPage;
 pub use conference::ConferencePage;
 pub use hotbackup::HotBackupPage;
 pub use lists::ConferencesPage;
