@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("hot-backup") view=HotBackupPage/>
                     <Route path=path!("system") view=SystemPage/>
                     <Route path=path!("alarms") view=AlarmsPage/>
+                    <Route path=path!("audit") view=AuditPage/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -97,6 +98,7 @@ const NAV: [(Option<&str>, &[NavItem]); 3] = [
         ("Users", "/users", Permission::ViewUsers),
         ("System", "/system", Permission::ViewConfiguration),
         ("Alarms", "/alarms", Permission::ViewConfiguration),
+        ("Audit Trail", "/audit", Permission::ViewAudit),
     ]),
 ];
 

@@ -16,6 +16,18 @@ pub fn use_in_browser() -> Signal<bool> {
     Signal::derive(move || s.is_some_and(|s| s.get()))
 }
 
+/// The browser's offset now (0 on the server).
+pub fn offset_now() -> i32 {
+    #[cfg(feature = "hydrate")]
+    {
+        offset_at(leptos::web_sys::js_sys::Date::now() as Millis)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0
+    }
+}
+
 /// Minutes to add to the browser's local time for UTC at `ms` (its `getTimezoneOffset`;
 /// 0 on the server).
 pub fn offset_at(ms: Millis) -> i32 {

@@ -264,7 +264,23 @@ impl AppState {
     /// headers `x-mcu-epoch`, `x-mcu-seq`, `x-mcu-mirrored` and `x-mcu-replication-us`, where the change stands
     /// (scripts and the fault suite read them; pages ignore them).
     pub async fn commit(&self, change: domain::Change) -> Result<domain::change::LogEntry, AppError> {
-        let c = self.hb.commit_report(change).await?;
+        let actor = use_context::<Caller>().map(|c| domain::audit::Actor {
+            user: c.0.name,
+            role: c.0.role,
+            client: client_ip().to_string(),
+            mcu: self.info.name.clone(),
+        });
+        let summary = actor.as_ref().map(|_| domain::audit::summary(&change, None));
+        let c = match self.hb.commit_as(change, actor).await {
+            Ok(c) => c,
+            Err(e) => {
+                // A refused change is in the trail too (the store wrote nothing else).
+                if let Some(summary) = summary {
+                    self.audit(domain::audit::AuditKind::Change, &format!("{summary} — refused: {e}"), false).await;
+                }
+                return Err(e.into());
+            }
+        };
         if let Some(res) = use_context::<ResponseOptions>() {
             use axum::http::{HeaderName, HeaderValue};
             for (name, value) in [
@@ -279,6 +295,26 @@ impl AppState {
             }
         }
         Ok(c.entry)
+    }
+
+    /// An entry of this MCU's audit trail by the caller (or "system" outside a call). A
+    /// trail that cannot be written is logged, never a reason to refuse what was done.
+    pub async fn audit(&self, kind: domain::audit::AuditKind, summary: &str, ok: bool) {
+        let (user, role) = match use_context::<Caller>() {
+            Some(c) => (c.0.name, Some(c.0.role)),
+            None => ("system".to_string(), None),
+        };
+        self.audit_as(&user, role, kind, summary, ok).await;
+    }
+
+    /// [`Self::audit`] naming the user (a login, before any session exists).
+    pub async fn audit_as(&self, user: &str, role: Option<domain::Role>, kind: domain::audit::AuditKind, summary: &str, ok: bool) {
+        let client = client_ip().to_string();
+        let by = domain::audit::By { mcu: &self.info.name, user, role, client: &client };
+        let e = domain::audit::entry(domain::store::now_ms(), by, kind, summary, ok);
+        if let Err(err) = self.db(move |s| s.audit(&e)).await {
+            tracing::error!(error = %err, "the audit trail could not be written");
+        }
     }
 
     /// Runs a (blocking) store call on tokio's blocking pool.
@@ -370,8 +406,14 @@ pub async fn require(p: Permission) -> Result<(AppState, UserView), AppError> {
             describe(p)
         )));
     }
+    // The caller goes with the changes this server function commits (the audit trail).
+    provide_context(Caller(user.clone()));
     Ok((st, user))
 }
+
+/// Who called the running server function (set by [`require`]).
+#[derive(Clone)]
+pub struct Caller(pub UserView);
 
 /// A page's Content-Security-Policy: scripts only from this MCU or inline with this
 /// answer's nonce (the hydration script), WebAssembly allowed, nothing inline otherwise,
@@ -405,6 +447,7 @@ fn describe(p: Permission) -> &'static str {
         Permission::ViewConfiguration => "viewing the MCU configuration",
         Permission::ManageConfiguration => "changing the MCU configuration (Administrator only)",
         Permission::ViewUsers => "viewing users",
+        Permission::ViewAudit => "reading the audit trail",
         Permission::ManageUsers => "managing users (Administrator only)",
     }
 }

@@ -187,4 +187,8 @@ pub struct LogEntry {
     pub seq: u64,
     pub at_ms: Millis,
     pub change: Change,
+    /// Who made it, when a user did (the MCU's own changes have none). Travels to the
+    /// Slave with the change, for its audit trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<crate::audit::Actor>,
 }

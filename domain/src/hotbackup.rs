@@ -23,7 +23,14 @@ pub struct Snapshot {
     pub epochs: Vec<EpochStart>,
     pub records: Vec<Record>,
     pub digest: String,
+    /// The Master's audit entries of changes (newest [`SNAPSHOT_AUDIT`] at most): a Slave
+    /// that starts from a snapshot holds the Master's change history too.
+    #[serde(default)]
+    pub audit: Vec<crate::audit::AuditEntry>,
 }
+
+/// How many of the Master's audit entries a snapshot carries.
+pub const SNAPSHOT_AUDIT: usize = 5_000;
 
 // ---------------------------------------------------------------- peer protocol (JSON over HTTP)
 

@@ -7,6 +7,7 @@
 //! disk, hashing or randomness is behind the `store` feature, which only the server enables.
 
 pub mod alarms;
+pub mod audit;
 pub mod change;
 pub mod conference;
 pub mod error;

@@ -33,6 +33,8 @@ pub enum Permission {
     ViewUsers,
     /// Add, change and delete users.
     ManageUsers,
+    /// Read and export the audit trail.
+    ViewAudit,
 }
 
 impl Role {
@@ -52,7 +54,7 @@ impl Role {
         match self {
             Role::Administrator => true,
             Role::AdministratorReadOnly | Role::Auditor => {
-                matches!(p, ViewConferences | ViewResources | ViewConfiguration | ViewUsers)
+                matches!(p, ViewConferences | ViewResources | ViewConfiguration | ViewUsers | ViewAudit)
             }
             Role::Operator => matches!(
                 p,
@@ -103,7 +105,7 @@ mod tests {
     #[test]
     fn administrator_may_do_everything() {
         for p in [ViewConferences, RunConferences, ViewResources, ManageResources,
-                  ViewConfiguration, ManageConfiguration, ViewUsers, ManageUsers] {
+                  ViewConfiguration, ManageConfiguration, ViewUsers, ManageUsers, ViewAudit] {
             assert!(Role::Administrator.can(p), "{p:?}");
         }
     }
@@ -112,6 +114,7 @@ mod tests {
     fn read_only_roles_change_nothing() {
         for r in [Role::AdministratorReadOnly, Role::Auditor] {
             assert!(r.can(ViewConferences) && r.can(ViewResources) && r.can(ViewConfiguration) && r.can(ViewUsers));
+            assert!(r.can(ViewAudit), "{r:?} reads the audit trail");
             for p in [RunConferences, ManageResources, ManageConfiguration, ManageUsers] {
                 assert!(!r.can(p), "{r:?} must not {p:?}");
             }
@@ -122,14 +125,14 @@ mod tests {
     fn operator_runs_conferences_but_not_users_or_network() {
         let r = Role::Operator;
         assert!(r.can(RunConferences) && r.can(ManageResources) && r.can(ViewConfiguration));
-        assert!(!r.can(ViewUsers) && !r.can(ManageUsers) && !r.can(ManageConfiguration));
+        assert!(!r.can(ViewUsers) && !r.can(ManageUsers) && !r.can(ManageConfiguration) && !r.can(ViewAudit));
     }
 
     #[test]
     fn chairperson_acts_on_conferences_only() {
         let r = Role::Chairperson;
         assert!(r.can(ViewConferences) && r.can(RunConferences));
-        for p in [ViewResources, ManageResources, ViewConfiguration, ManageConfiguration, ViewUsers, ManageUsers] {
+        for p in [ViewResources, ManageResources, ViewConfiguration, ManageConfiguration, ViewUsers, ManageUsers, ViewAudit] {
             assert!(!r.can(p), "chairperson must not {p:?}");
         }
     }

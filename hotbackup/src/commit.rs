@@ -3,6 +3,7 @@
 //! only once the Slave has it on disk.
 
 use crate::{blocking, HotBackup};
+use domain::audit::Actor;
 use domain::change::{Change, LogEntry};
 use domain::hotbackup::*;
 use domain::DomainError;
@@ -21,7 +22,7 @@ pub struct Committed {
 }
 
 /// A change waiting to be committed, and where its result goes.
-pub(crate) type Queued = (Change, tokio::sync::oneshot::Sender<Result<LogEntry, DomainError>>);
+pub(crate) type Queued = ((Change, Option<Actor>), tokio::sync::oneshot::Sender<Result<LogEntry, DomainError>>);
 
 /// Held by the committer task: if it panics, the queue is not left without one (the next
 /// committer starts at once for whatever is waiting).
@@ -56,6 +57,12 @@ impl HotBackup {
     /// [`Self::commit`], also telling whether the Slave had the change on disk when it
     /// was acknowledged (the fault suite holds the pair to that promise).
     pub async fn commit_report(&self, change: Change) -> Result<Committed, DomainError> {
+        self.commit_as(change, None).await
+    }
+
+    /// [`Self::commit_report`] for a change a user made: `actor` goes with it into the change
+    /// log, to the Slave, and into both MCUs' audit trails.
+    pub async fn commit_as(&self, change: Change, actor: Option<Actor>) -> Result<Committed, DomainError> {
         if self.st().live.handing_over() {
             return Err(DomainError::Conflict(
                 "A planned switch-over is in progress; try again in a moment on the new Master.".into(),
@@ -77,7 +84,7 @@ impl HotBackup {
         if must_ask {
             self.master_probe().await; // steps down (the store then refuses, G5) under a newer Master
         }
-        let entry = self.apply_grouped(change).await?;
+        let entry = self.apply_grouped(change, actor).await?;
         self.changed(entry.seq);
         let (wait, detection) = {
             let st = self.st();
@@ -122,11 +129,11 @@ impl HotBackup {
     /// one disk sync for all of them: concurrent writers do not queue behind each other's
     /// syncs). The committer runs as its own task, so a caller that goes away (a closed
     /// browser) never leaves the queue without one.
-    pub(crate) async fn apply_grouped(&self, change: Change) -> Result<LogEntry, DomainError> {
+    pub(crate) async fn apply_grouped(&self, change: Change, actor: Option<Actor>) -> Result<LogEntry, DomainError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let lead = {
             let mut q = self.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
-            q.0.push((change, tx));
+            q.0.push(((change, actor), tx));
             !std::mem::replace(&mut q.1, true)
         };
         if lead {
@@ -147,7 +154,7 @@ impl HotBackup {
                 }
                 std::mem::take(&mut q.0)
             };
-            let (changes, waiters): (Vec<Change>, Vec<_>) = batch.into_iter().unzip();
+            let (changes, waiters): (Vec<(Change, Option<Actor>)>, Vec<_>) = batch.into_iter().unzip();
             let n = changes.len();
             let results = blocking(&self.inner.store, move |s| Ok(s.apply_batch(changes)))
                 .await

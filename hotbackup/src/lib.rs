@@ -374,7 +374,7 @@ mod tests {
             layout: "auto".into(),
             auto_terminate: false,
         };
-        let entry = hb.apply_grouped(Change::Put { record: Record::Profile(profile) }).await.expect("commit");
+        let entry = hb.apply_grouped(Change::Put { record: Record::Profile(profile) }, None).await.expect("commit");
         // Someone polling with a made-up position far ahead.
         hb.serve_log(entry.seq + 1000, Duration::ZERO).await.expect("log");
         assert_eq!(*hb.inner.acked.borrow(), entry.seq, "acknowledged no further than the Master's own last change");

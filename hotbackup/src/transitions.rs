@@ -69,11 +69,20 @@ impl HotBackup {
         Ok(epoch)
     }
 
-    /// A role change's entry: an alarm with its code, or a plain event.
+    /// A role change's entry: an alarm with its code, or a plain event; and the audit
+    /// trail's entry (the MCU did it by itself).
     fn log_why(&self, alarm: Option<AlarmCode>, why: &str) {
         match alarm {
             Some(code) => self.raise(code, why),
             None => self.event(why),
         }
+        let by = domain::audit::By::system(&self.inner.me.name);
+        let e = domain::audit::entry(domain::store::now_ms(), by, domain::audit::AuditKind::Failover, why, true);
+        let store = self.inner.store.clone();
+        tokio::spawn(async move {
+            if let Err(err) = blocking(&store, move |s| s.audit(&e)).await {
+                tracing::error!(error = %err, "the audit trail could not be written");
+            }
+        });
     }
 }

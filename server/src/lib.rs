@@ -103,6 +103,14 @@ pub struct Config {
     #[arg(long, env = "MCU_HEADER_TIMEOUT_S", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub header_timeout_s: u64,
 
+    /// The audit trail keeps at most this many entries (the oldest go first).
+    #[arg(long, env = "MCU_AUDIT_MAX_ENTRIES", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
+    pub audit_max_entries: u64,
+
+    /// ...and none older than this many days.
+    #[arg(long, env = "MCU_AUDIT_MAX_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub audit_max_days: u32,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -147,6 +155,8 @@ impl Config {
             max_connections: 1024,
             max_connections_per_client: 128,
             header_timeout_s: 10,
+            audit_max_entries: 100_000,
+            audit_max_days: 365,
             command: None,
         }
     }
@@ -230,7 +240,8 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
     hb.clear_alarms(&[domain::alarms::AlarmCode::ResetNeeded]);
     scheduler::spawn(store.clone(), hb.clone(), cfg.model);
     redial::spawn(store.clone(), hb.clone(), cfg.model);
-    watch::spawn(store.clone(), hb.clone(), cfg.model, data_dir.clone());
+    let retention = domain::audit::Retention { max_entries: cfg.audit_max_entries, max_days: cfg.audit_max_days };
+    watch::spawn(store.clone(), hb.clone(), cfg.model, data_dir.clone(), retention);
     Ok(AppState::new(app::state::AppStateInner {
         leptos_options,
         store,
@@ -405,6 +416,58 @@ async fn metrics(State(st): State<AppState>) -> ([(axum::http::HeaderName, &'sta
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
 
+/// The filter of the audit trail's export, as the page's link gives it.
+#[derive(serde::Deserialize)]
+struct AuditQuery {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    tz: i32,
+}
+
+/// `GET /api/audit.csv`: the audit trail as CSV (the filter of the page), for the roles
+/// that may read it. Behind the API gate (a session is needed).
+async fn audit_csv(
+    State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
+    query: Result<axum::extract::Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    use axum::response::IntoResponse;
+    let Ok(axum::extract::Query(q)) = query else {
+        return (StatusCode::UNPROCESSABLE_ENTITY, "malformed filter").into_response();
+    };
+    let Some(user) = app::state::user_from_headers(&st, &headers).await else {
+        return (StatusCode::UNAUTHORIZED, "log in first").into_response();
+    };
+    if !user.role.can(domain::Permission::ViewAudit) {
+        return (StatusCode::FORBIDDEN, format!("Your role ({}) does not allow reading the audit trail.", user.role.label())).into_response();
+    }
+    let filter = match domain::audit::AuditFilter::parse(&q.user, &q.kind, &q.from, &q.to, q.tz) {
+        Ok(f) => f,
+        Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+    };
+    match blocking(&st.store, move |s| s.audit_query(&filter)).await {
+        Ok(entries) => {
+            let name = format!("audit-{}.csv", st.info.name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>());
+            (
+                [
+                    (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+                ],
+                domain::audit::to_csv(&entries),
+            )
+                .into_response()
+        }
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
 /// The server-function framework answers 500 when it cannot decode the arguments (a
 /// missing or malformed form field). That is bad input, not a server fault: say 422.
 async fn bad_input_is_not_a_server_error(req: Request, next: Next) -> Response {
@@ -434,6 +497,7 @@ pub fn router(state: AppState, origins: guard::Origins) -> Router {
         .route("/healthz/master", get(healthz_master))
         .route("/metrics", get(metrics))
         .route("/events", get(events))
+        .route("/api/audit.csv", get(audit_csv))
         .merge(peer::routes())
         .leptos_routes(&state, routes, move || shell(opts.clone()))
         .nest_service("/pkg", assets_dir)

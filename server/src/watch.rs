@@ -1,10 +1,12 @@
 //! The conditions the server watches for the Active Alarms that no single request ends:
 //! the port capacity (raised when a call is refused, cleared here once a port is free) and
-//! the data folder's free space. Every few seconds, on its own task.
+//! the data folder's free space. Every few seconds, on its own task. It also keeps the
+//! audit trail within its retention (at start, then every minute).
 
 use crate::blocking;
 use domain::alarms::{disk_low, AlarmCode};
-use domain::store::{keys, Store};
+use domain::audit::Retention;
+use domain::store::{keys, now_ms, Store};
 use domain::McuModel;
 use hotbackup::HotBackup;
 use std::path::PathBuf;
@@ -12,12 +14,24 @@ use std::time::Duration;
 
 const EVERY: Duration = Duration::from_secs(5);
 
-pub fn spawn(store: Store, hb: HotBackup, model: McuModel, data_dir: PathBuf) {
+/// Ticks between two prunings of the audit trail.
+const PRUNE_EVERY: u32 = 12;
+
+pub fn spawn(store: Store, hb: HotBackup, model: McuModel, data_dir: PathBuf, retention: Retention) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut n = 0u32;
         loop {
             tick.tick().await;
+            if n.is_multiple_of(PRUNE_EVERY) {
+                match blocking(&store, move |s| s.audit_prune(retention, now_ms())).await {
+                    Ok(0) => {}
+                    Ok(gone) => tracing::info!(gone, "audit trail pruned to its retention"),
+                    Err(e) => tracing::warn!(error = %e, "audit trail pruning failed"),
+                }
+            }
+            n = n.wrapping_add(1);
             if hb.alarm_active(AlarmCode::PortsExhausted) {
                 let used = blocking(&store, move |s| {
                     let ports: domain::PortConfiguration = s.local(keys::PORT_CONFIGURATION)?;

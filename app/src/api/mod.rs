@@ -10,10 +10,12 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 mod alarms;
+mod audit;
 mod netsvc;
 mod schedule;
 mod services;
 pub use alarms::*;
+pub use audit::*;
 pub use netsvc::*;
 pub use schedule::*;
 pub use services::*;
@@ -152,6 +154,7 @@ pub async fn login(username: String, password: String, next: String) -> Result<U
             Ok(None) => {
                 ticket.finish(Outcome::Failure);
                 tracing::warn!(user = ?name, %client, "login failed");
+                st.audit_as(&name, None, domain::audit::AuditKind::LoginFailed, "Wrong user name or password.", false).await;
                 return Err(AppError::LoginRefused("Wrong user name or password.".into()));
             }
             Err(e) => {
@@ -163,6 +166,7 @@ pub async fn login(username: String, password: String, next: String) -> Result<U
         let token = st.db(move |s| s.create_session(&who, idle)).await?;
         crate::state::set_cookie(crate::state::session_cookie(&st, Some(&token)));
         tracing::info!(user = %user.name, role = %user.role, %client, "login");
+        st.audit_as(&user.name, Some(user.role), domain::audit::AuditKind::Login, "Logged in.", true).await;
         leptos_axum::redirect(&domain::validate::local_path(&next));
         Ok(user)
     })
@@ -174,6 +178,9 @@ pub async fn logout() -> Result<(), AppError> {
     answer(async {
         let st = state()?;
         if let Some(token) = crate::state::session_token(&st) {
+            if let Ok(Some(u)) = crate::state::current_user(&st).await {
+                st.audit_as(&u.name, Some(u.role), domain::audit::AuditKind::Logout, "Logged out.", true).await;
+            }
             st.db(move |s| s.end_session(&token)).await?;
             st.sessions.clear();
         }
@@ -216,6 +223,7 @@ pub async fn add_user(name: String, password: String, role: String) -> Result<St
         }
         let user = st.db(move |s| s.create_user(&name, &password, role)).await?;
         tracing::info!(by = %me.name, user = %user.name, "user added");
+        st.audit(domain::audit::AuditKind::Users, &format!("User '{}' added as {}.", user.name, user.role), true).await;
         Ok(format!("User '{}' added as {}.", user.name, user.role))
     })
     .await
@@ -230,6 +238,7 @@ pub async fn set_user_role(name: String, role: String) -> Result<String, AppErro
         st.db(move |s| s.set_role(&who, role)).await?;
         st.sessions.clear();
         tracing::info!(by = %me.name, user = %name, "user role changed");
+        st.audit(domain::audit::AuditKind::Users, &format!("Role of '{name}' changed to {role}."), true).await;
         Ok(format!("'{name}' is now {role}."))
     })
     .await
@@ -245,6 +254,7 @@ pub async fn set_user_password(name: String, password: String) -> Result<String,
         st.db(move |s| s.set_password(&who, &password, keep.as_deref())).await?;
         st.sessions.clear();
         tracing::info!(by = %me.name, user = %name, "user password changed");
+        st.audit(domain::audit::AuditKind::Users, &format!("Password of '{name}' changed."), true).await;
         Ok(format!("Password of '{name}' changed; their other sessions were ended."))
     })
     .await
@@ -261,6 +271,7 @@ pub async fn delete_user(name: String) -> Result<String, AppError> {
         st.db(move |s| s.delete_user(&who)).await?;
         st.sessions.clear();
         tracing::info!(by = %me.name, user = %name, "user deleted");
+        st.audit(domain::audit::AuditKind::Users, &format!("User '{name}' deleted."), true).await;
         Ok(format!("User '{name}' deleted."))
     })
     .await
@@ -317,6 +328,7 @@ pub async fn backup_configuration() -> Result<String, AppError> {
         })
         .await?;
         tracing::info!(by = %me.name, file = %shown, "configuration backed up");
+        st.audit(domain::audit::AuditKind::Backup, &format!("Backup written to {shown}."), true).await;
         Ok(format!("Backup written to {shown} (the last {BACKUPS_KEPT} are kept)."))
     })
     .await
@@ -814,6 +826,7 @@ pub async fn enable_hot_backup(
         let checks = st.hb.enable(settings, &me.name, &password).await?;
         let warnings: Vec<String> = checks.iter().filter(|c| !c.passed).map(|c| c.reason.clone()).collect();
         tracing::info!(by = %me.name, ?role, "Hot Backup enabled");
+        st.audit(domain::audit::AuditKind::HotBackup, &format!("Hot Backup enabled as the {role:?}."), true).await;
         Ok(if warnings.is_empty() {
             "Hot Backup enabled. All guideline checks passed.".into()
         } else {
@@ -893,6 +906,7 @@ pub async fn update_hot_backup_settings(
         };
         let saved = st.hb.update_settings(form.settings()?).await?;
         tracing::info!(by = %me.name, "Hot Backup settings changed while paired");
+        st.audit(domain::audit::AuditKind::HotBackup, &format!("Hot Backup settings changed (heartbeat {} ms, detection {} ms).", saved.heartbeat_ms, saved.detection_ms), true).await;
         Ok(format!(
             "Settings saved on this MCU and in effect now (heartbeat {} ms, detection {} ms). It stays the {:?}.",
             saved.heartbeat_ms, saved.detection_ms, saved.role
@@ -907,6 +921,7 @@ pub async fn disable_hot_backup() -> Result<String, AppError> {
         let (st, me) = require(Permission::ManageConfiguration).await?;
         st.hb.disable().await?;
         tracing::info!(by = %me.name, "Hot Backup disabled");
+        st.audit(domain::audit::AuditKind::HotBackup, "Hot Backup disabled.", true).await;
         Ok("Hot Backup disabled.".into())
     })
     .await
@@ -916,8 +931,12 @@ pub async fn disable_hot_backup() -> Result<String, AppError> {
 pub async fn trigger_failover() -> Result<String, AppError> {
     answer(async {
         let (st, me) = require(Permission::ManageConfiguration).await?;
-        st.hb.trigger_failover().await?;
+        if let Err(e) = st.hb.trigger_failover().await {
+            st.audit(domain::audit::AuditKind::Failover, &format!("Trigger Failover refused: {e}"), false).await;
+            return Err(e.into());
+        }
         tracing::info!(by = %me.name, "planned switch-over");
+        st.audit(domain::audit::AuditKind::Failover, "Trigger Failover: the paired MCU is now the Master.", true).await;
         Ok("Switch-over done: the paired MCU is now the Master and this MCU its Slave.".into())
     })
     .await
@@ -1002,6 +1021,7 @@ async fn save_pending(
     })
     .await?;
     st.hb.raise_alarm(domain::alarms::AlarmCode::ResetNeeded, &format!("the new {what} takes effect after a System Reset."));
+    st.audit(domain::audit::AuditKind::Reset, &format!("The new {what} saved for the next System Reset."), true).await;
     Ok(format!("Saved. The new {what} takes effect after a System Reset."))
 }
 
@@ -1054,6 +1074,7 @@ pub async fn reset_mcu() -> Result<String, AppError> {
     answer(async {
         let (st, me) = require(Permission::ManageConfiguration).await?;
         tracing::warn!(by = %me.name, "System Reset requested");
+        st.audit(domain::audit::AuditKind::Reset, "System Reset.", true).await;
         let reset = st.reset.clone();
         tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;

@@ -1,6 +1,7 @@
 //! One module per page.
 
 mod alarms;
+mod audit;
 mod conference;
 mod hotbackup;
 mod lists;
@@ -13,6 +14,7 @@ mod system;
 mod users;
 
 pub use alarms::AlarmsPage;
+pub use audit::AuditPage;
 pub use conference::ConferencePage;
 pub use hotbackup::HotBackupPage;
 pub use lists::ConferencesPage;

@@ -6,11 +6,13 @@
 //! Users, sessions and each MCU's own settings have their own methods and never enter
 //! the change log.
 
+mod audit;
 mod replica;
 pub use replica::{Position, ReplError, ReplicaOutcome, Snapshot};
 pub use crate::hotbackup::EpochStart;
 
 use crate::auth;
+use crate::audit::Actor;
 use crate::change::{Change, EntityKind, LogEntry, Record, NETWORK_SERVICE_ID};
 use crate::model::*;
 use crate::{DomainError, Role};
@@ -97,6 +99,22 @@ const MIGRATIONS: &[&str] = &[
     "DELETE FROM sessions WHERE idle_ms IS NULL;
      CREATE INDEX conferences_scheduled ON conferences(id)
        WHERE json_extract(data, '$.end_ms') IS NOT NULL OR json_extract(data, '$.source_id') IS NOT NULL;",
+    // 6: the audit trail. A change made by a user carries its actor in the change log (and
+    // so to the Slave); the trail is each MCU's own table, with the changes it made or
+    // mirrored and its own security events.
+    "ALTER TABLE change_log ADD COLUMN actor TEXT;
+     CREATE TABLE audit (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         at_ms INTEGER NOT NULL,
+         mcu TEXT NOT NULL,
+         user TEXT NOT NULL,
+         role TEXT,
+         client TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         summary TEXT NOT NULL,
+         ok INTEGER NOT NULL,
+         seq INTEGER);
+     CREATE INDEX audit_by_time ON audit(at_ms);",
 ];
 
 /// Statements of the write path, prepared once per connection and kept (a change runs a
@@ -227,12 +245,18 @@ impl Store {
     /// Returns the log entry (with its epoch and sequence number) once it is durable.
     /// Refused on a Hot Backup Slave (G5).
     pub fn apply(&self, change: Change) -> Result<LogEntry> {
+        self.apply_as(change, None)
+    }
+
+    /// [`Store::apply`] for a change a user made: the actor goes into the change log (and so
+    /// to the Slave) and the audit trail, in the same transaction.
+    pub fn apply_as(&self, change: Change, actor: Option<Actor>) -> Result<LogEntry> {
         if let WriteMode::Replica { master } = self.write_mode() {
             return Err(crate::hotbackup::refused_on_slave(&master));
         }
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        let entry = apply_logged_in(&tx, change)?;
+        let entry = apply_logged_in(&tx, change, actor)?;
         tx.commit()?;
         Ok(entry)
     }
@@ -240,7 +264,7 @@ impl Store {
     /// [`Store::apply`] for several changes in one transaction (one disk sync: group
     /// commit for concurrent writers). Each change is all-or-nothing and gets its own
     /// result, in order; a refused one does not affect the others.
-    pub fn apply_batch(&self, changes: Vec<Change>) -> Vec<Result<LogEntry>> {
+    pub fn apply_batch(&self, changes: Vec<(Change, Option<Actor>)>) -> Vec<Result<LogEntry>> {
         let n = changes.len();
         if let WriteMode::Replica { master } = self.write_mode() {
             return (0..n).map(|_| Err(crate::hotbackup::refused_on_slave(&master))).collect();
@@ -249,9 +273,9 @@ impl Store {
         let run = |conn: &mut Connection| -> Result<Vec<Result<LogEntry>>> {
             let mut tx = conn.transaction()?;
             let mut out = Vec::with_capacity(n);
-            for change in changes {
+            for (change, actor) in changes {
                 let sp = tx.savepoint()?;
-                match apply_logged_in(&sp, change) {
+                match apply_logged_in(&sp, change, actor) {
                     Ok(entry) => {
                         sp.commit()?;
                         out.push(Ok(entry));
@@ -360,14 +384,16 @@ impl Store {
     /// Log entries after `seq`, oldest first, at most `limit`.
     pub fn changes_since(&self, seq: u64, limit: usize) -> Result<Vec<LogEntry>> {
         let conn = self.lock();
-        let mut stmt = conn.prepare_cached("SELECT seq, epoch, at_ms, change FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+        let mut stmt = conn.prepare_cached("SELECT seq, epoch, at_ms, change, actor FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
         let rows = stmt.query_map(params![seq, limit as i64], |r| {
-            Ok((r.get::<_, u64>(0)?, r.get::<_, u64>(1)?, r.get::<_, Millis>(2)?, r.get::<_, String>(3)?))
+            Ok((r.get::<_, u64>(0)?, r.get::<_, u64>(1)?, r.get::<_, Millis>(2)?, r.get::<_, String>(3)?, r.get::<_, Option<String>>(4)?))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, epoch, at_ms, json) = row?;
-            out.push(LogEntry { seq, epoch, at_ms, change: serde_json::from_str(&json)? });
+            let (seq, epoch, at_ms, json, actor) = row?;
+            // An actor this version cannot read is dropped: the change itself still counts.
+            let actor = actor.and_then(|a| serde_json::from_str(&a).ok());
+            out.push(LogEntry { seq, epoch, at_ms, change: serde_json::from_str(&json)?, actor });
         }
         Ok(out)
     }
@@ -785,17 +811,43 @@ fn exists_in(tx: &Connection, kind: EntityKind, id: &str) -> Result<bool> {
     Ok(tx.row(&sql, [id], |r| r.get(0))?)
 }
 
-/// One change by hand and its change-log entry, inside the caller's transaction.
-fn apply_logged_in(tx: &Connection, change: Change) -> Result<LogEntry> {
+/// One change by hand and its change-log entry (and, made by a user, its audit entry),
+/// inside the caller's transaction.
+fn apply_logged_in(tx: &Connection, change: Change, actor: Option<Actor>) -> Result<LogEntry> {
+    let name_before = deleted_name_in(tx, &change, actor.is_some())?;
     apply_in(tx, &change)?;
     let epoch = epoch_in(tx)?;
     let seq = last_seq_in(tx)? + 1;
     let at_ms = now_ms();
+    let actor_json = actor.as_ref().map(serde_json::to_string).transpose()?;
     tx.exec(
-        "INSERT INTO change_log (seq, epoch, at_ms, change) VALUES (?1, ?2, ?3, ?4)",
-        params![seq, epoch, at_ms, serde_json::to_string(&change)?],
+        "INSERT INTO change_log (seq, epoch, at_ms, change, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![seq, epoch, at_ms, serde_json::to_string(&change)?, actor_json],
     )?;
-    Ok(LogEntry { epoch, seq, at_ms, change })
+    let entry = LogEntry { epoch, seq, at_ms, change, actor };
+    audit_change_in(tx, &entry, name_before.as_deref())?;
+    Ok(entry)
+}
+
+/// A record's name before a delete, for the audit trail's summary (only when audited).
+pub(crate) fn deleted_name_in(tx: &Connection, change: &Change, audited: bool) -> Result<Option<String>> {
+    match change {
+        Change::Delete { kind, id } if audited => {
+            let sql = format!("SELECT name FROM {} WHERE id = ?1", kind.table());
+            Ok(tx.row(&sql, [id], |r| r.get(0)).optional()?)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The audit entry of a change made by a user (none for the MCU's own changes).
+pub(crate) fn audit_change_in(tx: &Connection, entry: &LogEntry, name_before: Option<&str>) -> Result<()> {
+    let Some(a) = &entry.actor else { return Ok(()) };
+    let by = crate::audit::By { mcu: &a.mcu, user: &a.user, role: Some(a.role), client: &a.client };
+    let summary = crate::audit::summary(&entry.change, name_before);
+    let mut e = crate::audit::entry(entry.at_ms, by, crate::audit::AuditKind::Change, &summary, true);
+    e.seq = Some(entry.seq);
+    audit::insert_in(tx, &e)
 }
 
 /// Who holds `numeric_id` in the shared pool, read through `conn` (an indexed lookup).
@@ -1239,9 +1291,9 @@ mod tests {
         let (a, b) = (profile("A"), profile("B"));
         let dup = Profile { id: new_id(), ..a.clone() };
         let results = s.apply_batch(vec![
-            Change::Put { record: Record::Profile(a) },
-            Change::Put { record: Record::Profile(dup) },
-            Change::Put { record: Record::Profile(b) },
+            (Change::Put { record: Record::Profile(a) }, None),
+            (Change::Put { record: Record::Profile(dup) }, None),
+            (Change::Put { record: Record::Profile(b) }, None),
         ]);
         assert_eq!(results.len(), 3);
         assert_eq!(results[0].as_ref().map(|e| e.seq).ok(), Some(1));
@@ -1266,8 +1318,8 @@ mod tests {
         s.apply(Change::Put { record: Record::MeetingRoom(room.clone()) }).expect("room");
         // Two changes racing for one number in one batch: the second is refused.
         let results = s.apply_batch(vec![
-            Change::Put { record: Record::Conference(Conference { numeric_id: "2002".into(), ..conference("A", "") }) },
-            Change::Put { record: Record::Conference(Conference { numeric_id: "2002".into(), ..conference("B", "") }) },
+            (Change::Put { record: Record::Conference(Conference { numeric_id: "2002".into(), ..conference("A", "") }) }, None),
+            (Change::Put { record: Record::Conference(Conference { numeric_id: "2002".into(), ..conference("B", "") }) }, None),
         ]);
         assert!(results[0].is_ok());
         assert!(

@@ -259,6 +259,7 @@ impl Store {
             epochs: epochs_in(&tx)?,
             records,
             digest: format!("{:032x}", digest_in(&tx)?),
+            audit: super::audit::changes_in(&tx, crate::hotbackup::SNAPSHOT_AUDIT)?,
         };
         tx.commit()?;
         Ok(snap)
@@ -296,6 +297,10 @@ impl Store {
         }
         set_meta(&tx, "base_seq", &snap.position.seq.to_string())?;
         set_meta(&tx, "base_epoch", &snap.position.epoch.to_string())?;
+        // The Master's change history joins this MCU's own trail (what it already has once).
+        for e in snap.audit.iter().rev() {
+            super::audit::insert_once_in(&tx, e)?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -359,6 +364,7 @@ fn apply_replicated_in(tx: &Connection, entry: &LogEntry, master_epochs: &[Epoch
     if entry.epoch < ours {
         return Err(ReplError::Fenced { ours, theirs: entry.epoch });
     }
+    let name_before = super::deleted_name_in(tx, &entry.change, entry.actor.is_some())?;
     apply_in(tx, &entry.change).map_err(|e| match e {
         DomainError::Storage(_) => ReplError::Domain(e),
         // The Master accepted this change, so refusing it means the copies differ.
@@ -373,10 +379,12 @@ fn apply_replicated_in(tx: &Connection, entry: &LogEntry, master_epochs: &[Epoch
             params![start.epoch, start.start_seq, start.origin],
         )?;
     }
+    let actor_json = entry.actor.as_ref().map(serde_json::to_string).transpose()?;
     tx.exec(
-        "INSERT INTO change_log (seq, epoch, at_ms, change) VALUES (?1, ?2, ?3, ?4)",
-        params![entry.seq, entry.epoch, entry.at_ms, json],
+        "INSERT INTO change_log (seq, epoch, at_ms, change, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![entry.seq, entry.epoch, entry.at_ms, json, actor_json],
     )?;
+    super::audit_change_in(tx, entry, name_before.as_deref())?;
     Ok(ReplicaOutcome::Applied)
 }
 
@@ -428,6 +436,47 @@ mod tests {
             }
             CatchUp::Snapshot { .. } => p.slave.install_snapshot(&p.master.snapshot().expect("snap")).expect("install"),
         }
+    }
+
+    #[test]
+    fn a_users_change_is_in_both_trails_with_its_actor_and_the_trail_is_filtered_and_pruned() {
+        use crate::audit::{Actor, AuditFilter, AuditKind, Retention};
+        let p = pair();
+        let actor = Actor { user: "ops".into(), role: crate::Role::Operator, client: "10.1.2.3".into(), mcu: "MCU-A".into() };
+        let rec = profile("HD");
+        let id = rec.id().to_string();
+        p.master.apply_as(put(rec), Some(actor.clone())).expect("by a user");
+        p.master.apply(put(profile("By the scheduler"))).expect("by the MCU");
+        p.master.apply_as(Change::Delete { kind: EntityKind::Profile, id }, Some(actor.clone())).expect("delete");
+        sync(&p);
+        for (who, s) in [("master", &p.master), ("slave", &p.slave)] {
+            let trail = s.audit_query(&AuditFilter::default()).expect("trail");
+            let what: Vec<(&str, &str, Option<u64>)> = trail.iter().map(|e| (e.user.as_str(), e.summary.as_str(), e.seq)).collect();
+            assert_eq!(what, vec![("ops", "Conference Profile 'HD' deleted", Some(3)), ("ops", "Conference Profile 'HD' saved", Some(1))], "{who}");
+            assert!(trail.iter().all(|e| e.mcu == "MCU-A" && e.client == "10.1.2.3" && e.role == Some(crate::Role::Operator)), "{who}");
+        }
+        // Streamed (not by snapshot): the actor is in the Slave's change log too (a later
+        // Master serves it on) and in its trail.
+        p.master.apply_as(put(profile("SD")), Some(actor.clone())).expect("by a user");
+        sync(&p);
+        let log = p.slave.changes_since(0, 10).expect("log");
+        assert_eq!(log.last().and_then(|e| e.actor.clone()), Some(actor));
+        assert_eq!(p.slave.audit_query(&AuditFilter::default()).expect("trail")[0].summary, "Conference Profile 'SD' saved");
+        sync(&p);
+        assert_eq!(p.slave.audit_query(&AuditFilter::default()).expect("trail").len(), 3, "nothing twice");
+        // Security events are the MCU's own; the filter reads user, kind and time.
+        let e = crate::audit::entry(5_000, crate::audit::By { mcu: "MCU-B", user: "eve", role: None, client: "10.9.9.9" }, AuditKind::LoginFailed, "Wrong user name or password.", false);
+        p.slave.audit(&e).expect("login failed");
+        let only = |f: AuditFilter| p.slave.audit_query(&f).expect("query").into_iter().map(|e| e.user).collect::<Vec<_>>();
+        assert_eq!(only(AuditFilter { kind: Some(AuditKind::LoginFailed), ..Default::default() }), vec!["eve"]);
+        assert_eq!(only(AuditFilter { user: Some("OP".into()), ..Default::default() }).len(), 3, "a part of the name, any case");
+        assert_eq!(only(AuditFilter { user: Some("%".into()), ..Default::default() }).len(), 0, "wildcards are literal");
+        assert_eq!(only(AuditFilter { to_ms: Some(6_000), ..Default::default() }), vec!["eve"]);
+        // Retention: the old login goes by age, then the oldest beyond the count.
+        assert_eq!(p.slave.audit_prune(Retention { max_entries: 10, max_days: 1 }, 2 * 86_400_000).expect("prune"), 1);
+        assert_eq!(p.slave.audit_prune(Retention { max_entries: 1, max_days: 3650 }, crate::store::now_ms()).expect("prune"), 2);
+        assert_eq!(only(AuditFilter::default()), vec!["ops"]);
+        assert_eq!(p.slave.audit_query(&AuditFilter::default()).expect("q")[0].summary, "Conference Profile 'SD' saved", "the newest stays");
     }
 
     #[test]
@@ -532,7 +581,7 @@ mod tests {
         assert_eq!(old_master.epoch().expect("e"), 2);
 
         // An entry from the dead epoch is fenced off from now on.
-        let stale = LogEntry { epoch: 1, seq: 3, at_ms: 0, change: put(profile("Stale")) };
+        let stale = LogEntry { epoch: 1, seq: 3, at_ms: 0, change: put(profile("Stale")), actor: None };
         assert_eq!(old_master.apply_replicated(&stale, &[]), Err(ReplError::Fenced { ours: 2, theirs: 1 }));
         // And streaming from the new Master goes on.
         let e3 = new_master.apply(put(profile("Later"))).expect("later");
@@ -569,7 +618,7 @@ mod tests {
         p.master.promote().expect("promote");
         p.slave.adopt_epochs(&p.master.epoch_history().expect("h")).expect("adopt");
         assert_eq!(p.slave.epoch_history().expect("h"), p.master.epoch_history().expect("h"));
-        let stale = LogEntry { epoch: 1, seq: 2, at_ms: 0, change: put(profile("Stale")) };
+        let stale = LogEntry { epoch: 1, seq: 2, at_ms: 0, change: put(profile("Stale")), actor: None };
         assert_eq!(p.slave.apply_replicated(&stale, &[]), Err(ReplError::Fenced { ours: 2, theirs: 1 }));
     }
 

@@ -1,0 +1,107 @@
+//! The Audit Trail page (Auditor, Administrator, Administrator Read-only): who did what,
+//! when, from where, with what result; filtered by user, kind and dates (the filter is the
+//! page's query, so a filtered view can be bookmarked, and works before the WASM loads);
+//! exported as CSV with the same filter. New entries appear as changes are made.
+
+use crate::api::get_audit;
+use crate::components::{list_table, ErrorMsg};
+use crate::live::use_live_changes;
+use crate::localtime::{offset_now, use_in_browser, LocalTime};
+use domain::audit::{AuditEntry, AuditKind};
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let field = move |k: &str| query.with(|q| q.get(k).unwrap_or_default());
+    let filter = move || (field("user"), field("kind"), field("from"), field("to"), field("tz").parse::<i32>().unwrap_or(0));
+    let changes = use_live_changes();
+    let data = Resource::new(move || (filter(), changes.get()), |((user, kind, from, to, tz), _)| get_audit(user, kind, from, to, tz));
+    let in_browser = use_in_browser();
+    // The reader's zone once the page runs in the browser (the server renders UTC).
+    let tz = move || if in_browser.get() { offset_now() } else { 0 };
+    let csv = move || {
+        let (user, kind, from, to, tz) = filter();
+        format!("/api/audit.csv?user={}&kind={}&from={}&to={}&tz={tz}", enc(&user), enc(&kind), enc(&from), enc(&to))
+    };
+    let kind_now = field("kind");
+    let kinds = AuditKind::ALL
+        .into_iter()
+        .map(|k| view! { <option value=k.key() selected=kind_now == k.key()>{k.label()}</option> })
+        .collect_view();
+    view! {
+        <Title text="Audit Trail"/>
+        <h1>"Audit Trail"</h1>
+        <form method="get" action="/audit" class="card form inline audit-filter">
+            <div class="field">
+                <label for="audit-user">"User"</label>
+                <input id="audit-user" name="user" autocomplete="off" value=field("user")/>
+            </div>
+            <div class="field">
+                <label for="audit-kind">"Kind"</label>
+                <select id="audit-kind" name="kind">
+                    <option value="">"Any"</option>
+                    {kinds}
+                </select>
+            </div>
+            <div class="field">
+                <label for="audit-from">"From"</label>
+                <input id="audit-from" name="from" type="date" value=field("from")/>
+            </div>
+            <div class="field">
+                <label for="audit-to">"To"</label>
+                <input id="audit-to" name="to" type="date" value=field("to")/>
+            </div>
+            <input type="hidden" name="tz" prop:value=move || tz().to_string()/>
+            <button type="submit">"Filter"</button>
+            <a class="button-link" href=csv download="">"Export CSV"</a>
+        </form>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(v) => Either::Left(view! {
+                        {v.more.then(|| view! { <p class="note">{format!("Showing the newest {}; narrow the filter or export.", domain::audit::MAX_ROWS)}</p> })}
+                        {audit_table(v.entries)}
+                    }),
+                    Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Percent-encodes a query value.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn audit_table(entries: Vec<AuditEntry>) -> AnyView {
+    let rows = entries
+        .into_iter()
+        .map(|e| {
+            let result = if e.ok { "OK" } else { "Refused" };
+            view! {
+                <tr data-kind=e.kind.key() class:refused=!e.ok>
+                    <td data-label="Time"><LocalTime ms=e.at_ms/></td>
+                    <td data-label="User">{e.user}</td>
+                    <td data-label="Role">{e.role.map(|r| r.label()).unwrap_or("—")}</td>
+                    <td data-label="Client">{e.client}</td>
+                    <td data-label="MCU">{e.mcu}</td>
+                    <td data-label="Kind">{e.kind.label()}</td>
+                    <td data-label="What" class="details">{e.summary}</td>
+                    <td data-label="Result">{result}</td>
+                </tr>
+            }
+            .into_any()
+        })
+        .collect();
+    list_table("Audit entries", "Nothing matches this filter.", &["Time", "User", "Role", "Client", "MCU", "Kind", "What", "Result"], false, rows)
+}

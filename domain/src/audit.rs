@@ -1,0 +1,342 @@
+//! The audit trail: who did what, when, from where, and whether it worked. A change made
+//! by a user carries its [`Actor`] in the change log, so the Slave records the Master's
+//! changes as they arrive and its trail holds the Master's history after a failover.
+//! Security events (logins, users, Hot Backup, failover, reset, backup) are each MCU's own.
+//! The store keeps the trail (`Store::audit*`), bounded by [`Retention`].
+
+use crate::change::{Change, EntityKind};
+use crate::model::Millis;
+use crate::roles::Role;
+use crate::DomainError;
+use serde::{Deserialize, Serialize};
+
+/// Who made a change: the user, their role then, their client address, and the MCU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user: String,
+    pub role: Role,
+    pub client: String,
+    /// The MCU the user was logged in to.
+    pub mcu: String,
+}
+
+/// What an entry is about (the filter's choices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditKind {
+    /// A change to the mirrored state (conferences, resources...).
+    Change,
+    Login,
+    LoginFailed,
+    Logout,
+    /// A user added, changed or deleted.
+    Users,
+    /// Hot Backup enabled, disabled or its settings changed.
+    HotBackup,
+    /// This MCU took over or stepped down (failover), or a planned switch-over.
+    Failover,
+    /// Settings saved for a System Reset, or the reset itself.
+    Reset,
+    /// A backup of the database.
+    Backup,
+    /// An alarm acknowledged.
+    Alarm,
+}
+
+impl AuditKind {
+    pub const ALL: [AuditKind; 10] = [
+        AuditKind::Change,
+        AuditKind::Login,
+        AuditKind::LoginFailed,
+        AuditKind::Logout,
+        AuditKind::Users,
+        AuditKind::HotBackup,
+        AuditKind::Failover,
+        AuditKind::Reset,
+        AuditKind::Backup,
+        AuditKind::Alarm,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            AuditKind::Change => "change",
+            AuditKind::Login => "login",
+            AuditKind::LoginFailed => "login_failed",
+            AuditKind::Logout => "logout",
+            AuditKind::Users => "users",
+            AuditKind::HotBackup => "hot_backup",
+            AuditKind::Failover => "failover",
+            AuditKind::Reset => "reset",
+            AuditKind::Backup => "backup",
+            AuditKind::Alarm => "alarm",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AuditKind::Change => "Change",
+            AuditKind::Login => "Login",
+            AuditKind::LoginFailed => "Failed login",
+            AuditKind::Logout => "Logout",
+            AuditKind::Users => "Users",
+            AuditKind::HotBackup => "Hot Backup",
+            AuditKind::Failover => "Failover",
+            AuditKind::Reset => "System Reset",
+            AuditKind::Backup => "Backup",
+            AuditKind::Alarm => "Alarm",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<AuditKind> {
+        AuditKind::ALL.into_iter().find(|k| k.key() == key)
+    }
+}
+
+/// One entry of the trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at_ms: Millis,
+    /// Where it happened (a Slave's trail holds its Master's changes).
+    pub mcu: String,
+    /// The user ("system" for what the MCU did by itself; for a failed login, the name typed).
+    pub user: String,
+    pub role: Option<Role>,
+    pub client: String,
+    pub kind: AuditKind,
+    pub summary: String,
+    pub ok: bool,
+    /// The change's sequence number, for changes.
+    pub seq: Option<u64>,
+}
+
+/// Longest summary and user name kept (what a user typed is cut, never refused).
+pub const MAX_SUMMARY: usize = 500;
+pub const MAX_USER: usize = 64;
+/// Most entries one query returns (the page and the export).
+pub const MAX_ROWS: usize = 5_000;
+
+/// Who an entry is by: the MCU, the user, their role, their client address.
+#[derive(Debug, Clone, Copy)]
+pub struct By<'a> {
+    pub mcu: &'a str,
+    pub user: &'a str,
+    pub role: Option<Role>,
+    pub client: &'a str,
+}
+
+impl<'a> By<'a> {
+    /// The MCU itself (a failover it decided).
+    pub fn system(mcu: &'a str) -> By<'a> {
+        By { mcu, user: "system", role: None, client: "" }
+    }
+}
+
+/// A new entry (the store gives it its id).
+pub fn entry(at_ms: Millis, by: By<'_>, kind: AuditKind, summary: &str, ok: bool) -> AuditEntry {
+    AuditEntry {
+        id: 0,
+        at_ms,
+        mcu: cut(by.mcu, MAX_USER),
+        user: cut(by.user, MAX_USER),
+        role: by.role,
+        client: cut(by.client, MAX_USER),
+        kind,
+        summary: cut(summary, MAX_SUMMARY),
+        ok,
+        seq: None,
+    }
+}
+
+fn cut(s: &str, n: usize) -> String {
+    s.chars().filter(|c| !c.is_control()).take(n).collect()
+}
+
+/// A readable summary of a change: "Conference 'Board meeting' saved", "Conference
+/// Profile 'HD' deleted". `name_before`: the record's name before a delete.
+pub fn summary(change: &Change, name_before: Option<&str>) -> String {
+    match change {
+        Change::Put { record } => match (record.kind(), record.name()) {
+            (EntityKind::NetworkService, _) => "IP Network Service saved".into(),
+            (kind, Some(name)) => format!("{} '{}' saved", kind.label(), cut(name, 80)),
+            (kind, None) => format!("{} saved", kind.label()),
+        },
+        Change::Delete { kind, id } => match name_before {
+            Some(name) => format!("{} '{}' deleted", kind.label(), cut(name, 80)),
+            None => format!("{} {} deleted", kind.label(), cut(id, 40)),
+        },
+    }
+}
+
+/// What a reader asks for: any of user (a part of the name, any case), kind, and a time
+/// range; newest first, at most [`MAX_ROWS`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    pub user: Option<String>,
+    pub kind: Option<AuditKind>,
+    pub from_ms: Option<Millis>,
+    pub to_ms: Option<Millis>,
+}
+
+impl AuditFilter {
+    /// From the page's fields: a user name part, a kind key, and dates "YYYY-MM-DD" (from
+    /// the start of `from` to the end of `to`, in the reader's zone: `offset_min` as the
+    /// browser's `getTimezoneOffset`). Every wrong field is named.
+    pub fn parse(user: &str, kind: &str, from: &str, to: &str, offset_min: i32) -> Result<AuditFilter, DomainError> {
+        let mut errors = crate::FieldErrors::default();
+        let user = user.trim();
+        if user.chars().count() > MAX_USER {
+            errors.add(DomainError::invalid("user", format!("At most {MAX_USER} characters.")));
+        }
+        let kind = match kind.trim() {
+            "" => None,
+            k => {
+                let parsed = AuditKind::from_key(k);
+                if parsed.is_none() {
+                    errors.add(DomainError::invalid("kind", format!("Unknown kind '{}'.", cut(k, 40))));
+                }
+                parsed
+            }
+        };
+        if !(-14 * 60..=14 * 60).contains(&offset_min) {
+            errors.add(DomainError::invalid("from", "The time zone offset is out of range."));
+        }
+        let offset = i64::from(offset_min) * 60_000;
+        let mut day = |field: &'static str, raw: &str| -> Option<Millis> {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return None;
+            }
+            match crate::timefmt::parse_date(raw) {
+                Some(d) => Some(d * 86_400_000 + offset),
+                None => {
+                    errors.add(DomainError::invalid(field, "Give a date as YYYY-MM-DD."));
+                    None
+                }
+            }
+        };
+        let from_ms = day("from", from);
+        let to_ms = day("to", to).map(|t| t + 86_400_000 - 1);
+        if let (Some(f), Some(t)) = (from_ms, to_ms) {
+            if t < f {
+                errors.add(DomainError::invalid("to", "The end date is before the start date."));
+            }
+        }
+        errors.finish()?;
+        Ok(AuditFilter { user: (!user.is_empty()).then(|| user.to_string()), kind, from_ms, to_ms })
+    }
+}
+
+/// How long the trail is kept: at most `max_entries`, none older than `max_days`; the
+/// oldest go first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub max_entries: u64,
+    pub max_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention { max_entries: 100_000, max_days: 365 }
+    }
+}
+
+/// The trail as CSV (RFC 4180), times in UTC. A cell that a spreadsheet would run as a
+/// formula (`=`, `+`, `-`, `@`, tab, CR first) is prefixed with `'`.
+pub fn to_csv(entries: &[AuditEntry]) -> String {
+    let mut out = String::from("time_utc,mcu,user,role,client,kind,summary,result,seq\r\n");
+    for e in entries {
+        let cells = [
+            crate::timefmt::format_utc(e.at_ms),
+            e.mcu.clone(),
+            e.user.clone(),
+            e.role.map(|r| r.label().to_string()).unwrap_or_default(),
+            e.client.clone(),
+            e.kind.label().to_string(),
+            e.summary.clone(),
+            if e.ok { "ok" } else { "refused" }.to_string(),
+            e.seq.map(|s| s.to_string()).unwrap_or_default(),
+        ];
+        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+pub fn csv_cell(raw: &str) -> String {
+    let safe = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{raw}") } else { raw.to_string() };
+    if safe.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", safe.replace('"', "\"\""))
+    } else {
+        safe
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::change::Record;
+
+    #[test]
+    fn a_change_reads_as_what_happened_to_what() {
+        let p = crate::Participant {
+            id: "p1".into(),
+            conference_id: "c1".into(),
+            name: "Alice".into(),
+            address: "10.0.0.1".into(),
+            protocol: crate::Protocol::H323,
+            direction: crate::Direction::DialIn,
+            state: crate::ParticipantState::Connected,
+            audio_muted: false,
+            video_muted: false,
+            chairperson: false,
+            disconnect_cause: None,
+        };
+        assert_eq!(summary(&Change::Put { record: Record::Participant(p) }, None), "Participant 'Alice' saved");
+        assert_eq!(summary(&Change::Put { record: Record::NetworkService(Default::default()) }, None), "IP Network Service saved");
+        let del = Change::Delete { kind: EntityKind::Conference, id: "c1".into() };
+        assert_eq!(summary(&del, Some("Board")), "Conference 'Board' deleted");
+        assert_eq!(summary(&del, None), "Conference c1 deleted");
+    }
+
+    #[test]
+    fn the_filter_reads_the_pages_fields_and_names_every_wrong_one() {
+        let f = AuditFilter::parse(" adm ", "login_failed", "2026-11-28", "2026-11-28", -60).expect("valid");
+        assert_eq!(f.user.as_deref(), Some("adm"));
+        assert_eq!(f.kind, Some(AuditKind::LoginFailed));
+        // Midnight in UTC+1 is 23:00 UTC the day before; the range ends a millisecond before the next midnight.
+        let day = crate::timefmt::parse_date("2026-11-28").expect("date") * 86_400_000;
+        assert_eq!((f.from_ms, f.to_ms), (Some(day - 3_600_000), Some(day - 3_600_000 + 86_400_000 - 1)));
+        assert_eq!(AuditFilter::parse("", "", "", "", 0).expect("empty"), AuditFilter::default());
+        match AuditFilter::parse(&"x".repeat(65), "nope", "28.11.2026", "2026-11-01", 0) {
+            Err(DomainError::Fields(f)) => {
+                let names: Vec<&str> = f.iter().map(|(k, _)| *k).collect();
+                assert_eq!(names, vec!["user", "kind", "from"], "{f:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(AuditFilter::parse("", "", "2026-11-02", "2026-11-01", 0).is_err(), "end before start");
+    }
+
+    #[test]
+    fn the_csv_quotes_what_needs_it_and_defuses_formulas() {
+        let by = By { mcu: "MCU-A", user: "=HYPERLINK(\"x\")", role: Some(Role::Operator), client: "10.0.0.1" };
+        let mut e = entry(0, by, AuditKind::Change, "Conference 'a, \"b\"' saved", true);
+        e.seq = Some(7);
+        let csv = to_csv(&[e]);
+        let line = csv.lines().nth(1).expect("row");
+        assert!(line.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{line}");
+        assert!(line.contains("\"Conference 'a, \"\"b\"\"' saved\""), "{line}");
+        assert!(line.ends_with(",ok,7"), "{line}");
+        assert_eq!(csv_cell("-1"), "'-1");
+    }
+
+    #[test]
+    fn what_a_user_typed_is_cut_and_loses_control_characters() {
+        let user = format!("a\nb{}", "x".repeat(100));
+        let e = entry(0, By { mcu: "M", user: &user, role: None, client: "c" }, AuditKind::LoginFailed, &"s".repeat(900), false);
+        assert!(!e.user.contains('\n') && e.user.chars().count() == MAX_USER);
+        assert_eq!(e.summary.chars().count(), MAX_SUMMARY);
+    }
+}

@@ -1,0 +1,92 @@
+//! The audit trail's table: entries written with the change they record (same
+//! transaction, on the Master and, from the change's actor, on the Slave) or on their own
+//! (security events); read newest first through a filter; pruned by retention.
+
+use super::{Result, Store};
+use crate::audit::{AuditEntry, AuditFilter, AuditKind, Retention, MAX_ROWS};
+use crate::model::Millis;
+use crate::Role;
+use rusqlite::{params, Connection};
+
+/// Writes one entry with the caller's connection (inside its transaction, if any).
+pub(crate) fn insert_in(conn: &Connection, e: &AuditEntry) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO audit (at_ms, mcu, user, role, client, kind, summary, ok, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![e.at_ms, e.mcu, e.user, e.role.map(|r| r.key()), e.client, e.kind.key(), e.summary, e.ok, e.seq])?;
+    Ok(())
+}
+
+/// Writes an entry unless the trail has it already (the same change of the same MCU).
+pub(crate) fn insert_once_in(conn: &Connection, e: &AuditEntry) -> Result<()> {
+    let have: bool = conn
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM audit WHERE at_ms = ?1 AND mcu = ?2 AND kind = ?3 AND seq IS ?4 AND summary = ?5)")?
+        .query_row(params![e.at_ms, e.mcu, e.kind.key(), e.seq, e.summary], |r| r.get(0))?;
+    if !have {
+        insert_in(conn, e)?;
+    }
+    Ok(())
+}
+
+/// The newest `limit` entries of changes (for a snapshot).
+pub(crate) fn changes_in(conn: &Connection, limit: usize) -> Result<Vec<AuditEntry>> {
+    query_in(conn, &AuditFilter { kind: Some(AuditKind::Change), ..Default::default() }, limit)
+}
+
+fn query_in(conn: &Connection, f: &AuditFilter, limit: usize) -> Result<Vec<AuditEntry>> {
+    let user = f.user.as_ref().map(|u| format!("%{}%", u.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, at_ms, mcu, user, role, client, kind, summary, ok, seq FROM audit
+         WHERE (?1 IS NULL OR user LIKE ?1 ESCAPE '\\')
+           AND (?2 IS NULL OR kind = ?2)
+           AND (?3 IS NULL OR at_ms >= ?3)
+           AND (?4 IS NULL OR at_ms <= ?4)
+         ORDER BY at_ms DESC, id DESC LIMIT ?5",
+    )?;
+    let rows = stmt.query_map(params![user, f.kind.map(|k| k.key()), f.from_ms, f.to_ms, limit as i64], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, Millis>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
+            r.get::<_, String>(7)?,
+            r.get::<_, bool>(8)?,
+            r.get::<_, Option<u64>>(9)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, at_ms, mcu, user, role, client, kind, summary, ok, seq) = row?;
+        // An entry this version cannot read is skipped, not fatal to the whole trail.
+        let Some(kind) = AuditKind::from_key(&kind) else { continue };
+        out.push(AuditEntry { id, at_ms, mcu, user, role: role.as_deref().and_then(Role::from_key), client, kind, summary, ok, seq });
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Adds an entry (a security event, or a refused change).
+    pub fn audit(&self, e: &AuditEntry) -> Result<()> {
+        insert_in(&self.lock(), e)
+    }
+
+    /// The entries `f` asks for, newest first, at most [`MAX_ROWS`].
+    pub fn audit_query(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        query_in(&self.lock(), f, MAX_ROWS)
+    }
+
+    /// Drops what `r` no longer keeps, oldest first; returns how many went.
+    pub fn audit_prune(&self, r: Retention, now: Millis) -> Result<usize> {
+        let conn = self.lock();
+        let cutoff = now.saturating_sub(i64::from(r.max_days) * 86_400_000);
+        let mut n = conn.execute("DELETE FROM audit WHERE at_ms < ?1", [cutoff])?;
+        n += conn.execute(
+            "DELETE FROM audit WHERE id <= (SELECT MAX(id) FROM audit) - ?1",
+            [i64::try_from(r.max_entries).unwrap_or(i64::MAX)],
+        )?;
+        Ok(n)
+    }
+}
