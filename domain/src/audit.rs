@@ -247,7 +247,7 @@ pub fn to_csv(entries: &[AuditEntry]) -> String {
     let mut out = String::from("time_utc,mcu,user,role,client,kind,summary,result,seq\r\n");
     for e in entries {
         let cells = [
-            crate::timefmt::format_utc(e.at_ms),
+            crate::timefmt::format_iso_seconds(e.at_ms),
             e.mcu.clone(),
             e.user.clone(),
             e.role.map(|r| r.label().to_string()).unwrap_or_default(),
@@ -329,6 +329,7 @@ mod tests {
         assert!(line.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{line}");
         assert!(line.contains("\"Conference 'a, \"\"b\"\"' saved\""), "{line}");
         assert!(line.ends_with(",ok,7"), "{line}");
+        assert!(line.starts_with("1970-01-01T00:00:00Z,MCU-A,"), "{line}");
         assert_eq!(csv_cell("-1"), "'-1");
     }
 

@@ -25,6 +25,14 @@ pub fn format_utc(ms: Millis) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
 }
 
+/// "2026-11-25T17:30:05Z" (ISO 8601 to the second: exports).
+pub fn format_iso_seconds(ms: Millis) -> String {
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 /// "3 d 4 h", "2 h 5 min", "42 s".
 pub fn format_duration_s(s: u64) -> String {
     match s {

@@ -139,6 +139,17 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   await expect(slave.getByTestId('mirror-banner')).toHaveCount(0);
   await expect(master.getByTestId('hb-sync')).toHaveText('OK', { timeout: 15_000 });
 
+  // The new Master's audit trail holds the old Master's change, by whom and where; and
+  // its own switch-over.
+  await slave.goto(`http://127.0.0.1:${b}/audit?kind=change`);
+  await hydrated(slave);
+  const made = slave.locator('table.list tr[data-kind="change"]', { hasText: "Conference 'Board meeting' saved" });
+  await expect(made).toContainText('MCU-A');
+  await expect(made).toContainText(ADMIN.name);
+  await slave.goto(`http://127.0.0.1:${b}/audit?kind=failover`);
+  await hydrated(slave);
+  await expect(slave.locator('table.list tr[data-kind="failover"]').first()).toContainText('Planned switch-over');
+
   // Settings change while paired, on each MCU, without disabling: the role stays.
   await master.reload();
   await hydrated(master);

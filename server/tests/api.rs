@@ -1046,3 +1046,60 @@ async fn alarms_are_raised_by_their_conditions_seen_by_who_may_and_acknowledged_
     }
     assert!(cleared, "the capacity alarm clears once a port is free");
 }
+
+#[tokio::test]
+async fn the_audit_trail_records_who_did_what_and_only_auditors_and_administrators_read_and_export_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    // A failed login, with the name typed; a change; a refused change; users added.
+    let bad = call_as(&app, "/api/login", &[("username", "mallory"), ("password", "guess-1234"), ("next", "/")], None, &[], Some("10.6.6.6")).await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&app, "/api/add_conference", &[("name", "Board"), ("numeric_id", "77")], Some(&admin)).await.status, StatusCode::OK);
+    assert_ne!(call(&app, "/api/add_conference", &[("name", "Board"), ("numeric_id", "78")], Some(&admin)).await.status, StatusCode::OK);
+    for (name, role) in [("aud", "auditor"), ("ro", "administrator_read_only"), ("op", "operator"), ("chair", "chairperson")] {
+        assert_eq!(call(&app, "/api/add_user", &[("name", name), ("password", "password-123"), ("role", role)], Some(&admin)).await.status, StatusCode::OK);
+    }
+    let trail = |body: &str| -> Vec<serde_json::Value> {
+        serde_json::from_str::<serde_json::Value>(body).expect("json")["entries"].as_array().cloned().unwrap_or_default()
+    };
+    let filter = |kind: &'static str| [("user", ""), ("kind", kind), ("from", ""), ("to", ""), ("tz_offset_min", "0")];
+    let aud = login(&app, "aud", "password-123").await;
+    let r = call(&app, "/api/get_audit", &filter(""), Some(&aud)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let all = trail(&r.body);
+    let has = |kind: &str, user: &str, summary: &str, ok: bool| {
+        all.iter().any(|e| e["kind"] == kind && e["user"] == user && e["summary"].as_str().is_some_and(|s| s.contains(summary)) && e["ok"] == ok)
+    };
+    assert!(has("login_failed", "mallory", "Wrong user name or password", false), "{all:?}");
+    assert!(all.iter().any(|e| e["user"] == "mallory" && e["client"] == "10.6.6.6"), "the client address is kept");
+    assert!(has("change", "admin", "Conference 'Board' saved", true), "{all:?}");
+    assert!(has("change", "admin", "refused", false), "{all:?}");
+    assert!(has("users", "admin", "User 'aud' added as Auditor", true), "{all:?}");
+    assert!(has("login", "aud", "Logged in", true));
+    let changes = trail(&call(&app, "/api/get_audit", &filter("change"), Some(&aud)).await.body);
+    assert!(!changes.is_empty() && changes.iter().all(|e| e["kind"] == "change"), "{changes:?}");
+    let wrong = call(&app, "/api/get_audit", &[("user", ""), ("kind", "x"), ("from", "yesterday"), ("to", ""), ("tz_offset_min", "0")], Some(&aud)).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
+    assert!(wrong.body.contains("kind") && wrong.body.contains("from"), "both named: {}", wrong.body);
+
+    // Who reads it.
+    let ro = login(&app, "ro", "password-123").await;
+    assert_eq!(call(&app, "/api/get_audit", &filter(""), Some(&ro)).await.status, StatusCode::OK);
+    for who in ["op", "chair"] {
+        let c = login(&app, who, "password-123").await;
+        assert_eq!(call(&app, "/api/get_audit", &filter(""), Some(&c)).await.status, StatusCode::FORBIDDEN, "{who}");
+        assert_eq!(get(&app, "/api/audit.csv", Some(&c)).await.status, StatusCode::FORBIDDEN, "{who}");
+    }
+    assert_eq!(get(&app, "/api/audit.csv", None).await.status, StatusCode::UNAUTHORIZED);
+    // The export: the same entries as CSV.
+    let csv = get(&app, "/api/audit.csv?kind=change&tz=0", Some(&aud)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let mut lines = csv.body.lines();
+    assert_eq!(lines.next(), Some("time_utc,mcu,user,role,client,kind,summary,result,seq"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), changes.len());
+    assert!(rows.iter().any(|l| l.contains(",MCU-T,admin,Administrator,") && l.contains("Conference 'Board' saved,ok,")), "{rows:?}");
+    assert_eq!(get(&app, "/api/audit.csv?kind=nope", Some(&aud)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(get(&app, "/api/audit.csv?tz=abc", Some(&aud)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
