@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("system") view=SystemPage/>
                     <Route path=path!("alarms") view=AlarmsPage/>
                     <Route path=path!("audit") view=AuditPage/>
+                    <Route path=path!("history") view=HistoryPage/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -98,6 +99,7 @@ const NAV: [(Option<&str>, &[NavItem]); 3] = [
         ("Users", "/users", Permission::ViewUsers),
         ("System", "/system", Permission::ViewConfiguration),
         ("Alarms", "/alarms", Permission::ViewConfiguration),
+        ("Call History", "/history", Permission::ViewConfiguration),
         ("Audit Trail", "/audit", Permission::ViewAudit),
     ]),
 ];

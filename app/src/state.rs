@@ -264,12 +264,7 @@ impl AppState {
     /// headers `x-mcu-epoch`, `x-mcu-seq`, `x-mcu-mirrored` and `x-mcu-replication-us`, where the change stands
     /// (scripts and the fault suite read them; pages ignore them).
     pub async fn commit(&self, change: domain::Change) -> Result<domain::change::LogEntry, AppError> {
-        let actor = use_context::<Caller>().map(|c| domain::audit::Actor {
-            user: c.0.name,
-            role: c.0.role,
-            client: client_ip().to_string(),
-            mcu: self.info.name.clone(),
-        });
+        let actor = self.actor();
         let summary = actor.as_ref().map(|_| domain::audit::summary(&change, None));
         let c = match self.hb.commit_as(change, actor).await {
             Ok(c) => c,
@@ -295,6 +290,22 @@ impl AppState {
             }
         }
         Ok(c.entry)
+    }
+
+    /// Ends a conference (its call record first) as the caller; refused on a Slave (G5).
+    pub async fn end_conference(&self, c: &domain::Conference, ended: domain::cdr::Ended) -> Result<(), AppError> {
+        let actor = self.actor();
+        self.hb.end_conference(c, ended, actor).await.map_err(AppError::from)
+    }
+
+    /// The caller of the running server function as the change log records them.
+    fn actor(&self) -> Option<domain::audit::Actor> {
+        use_context::<Caller>().map(|c| domain::audit::Actor {
+            user: c.0.name,
+            role: c.0.role,
+            client: client_ip().to_string(),
+            mcu: self.info.name.clone(),
+        })
     }
 
     /// An entry of this MCU's audit trail by the caller (or "system" outside a call). A

@@ -20,6 +20,8 @@ pub enum Record {
     Participant(Participant),
     Reservation(Reservation),
     NetworkService(NetworkService),
+    /// An ended conference's record (call history).
+    CallRecord(crate::cdr::CallRecord),
 }
 
 /// The kinds of synced record; each has its own table.
@@ -35,13 +37,14 @@ pub enum EntityKind {
     Participant,
     Reservation,
     NetworkService,
+    CallRecord,
 }
 
 /// Id of the one [`NetworkService`] record.
 pub const NETWORK_SERVICE_ID: &str = "ip-network-service";
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 9] = [
+    pub const ALL: [EntityKind; 10] = [
         EntityKind::Profile,
         EntityKind::MeetingRoom,
         EntityKind::EntryQueue,
@@ -51,6 +54,7 @@ impl EntityKind {
         EntityKind::Participant,
         EntityKind::Reservation,
         EntityKind::NetworkService,
+        EntityKind::CallRecord,
     ];
 
     /// The table that holds this kind (a fixed name, never user input).
@@ -65,6 +69,7 @@ impl EntityKind {
             EntityKind::Participant => "participants",
             EntityKind::Reservation => "reservations",
             EntityKind::NetworkService => "network_service",
+            EntityKind::CallRecord => "call_records",
         }
     }
 
@@ -80,12 +85,13 @@ impl EntityKind {
             EntityKind::Participant => "Participant",
             EntityKind::Reservation => "Reservation",
             EntityKind::NetworkService => "IP Network Service",
+            EntityKind::CallRecord => "Call Record",
         }
     }
 
     /// Whether names must be unique among records of this kind.
     pub fn unique_names(self) -> bool {
-        !matches!(self, EntityKind::Participant | EntityKind::NetworkService)
+        !matches!(self, EntityKind::Participant | EntityKind::NetworkService | EntityKind::CallRecord)
     }
 }
 
@@ -101,6 +107,7 @@ impl Record {
             Record::Participant(_) => EntityKind::Participant,
             Record::Reservation(_) => EntityKind::Reservation,
             Record::NetworkService(_) => EntityKind::NetworkService,
+            Record::CallRecord(_) => EntityKind::CallRecord,
         }
     }
 
@@ -115,6 +122,7 @@ impl Record {
             Record::Participant(r) => &r.id,
             Record::Reservation(r) => &r.id,
             Record::NetworkService(_) => NETWORK_SERVICE_ID,
+            Record::CallRecord(r) => &r.id,
         }
     }
 
@@ -130,6 +138,7 @@ impl Record {
             Record::Participant(r) => Some(&r.name),
             Record::Reservation(r) => Some(&r.name),
             Record::NetworkService(_) => None,
+            Record::CallRecord(r) => Some(&r.name),
         }
     }
 

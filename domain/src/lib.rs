@@ -8,6 +8,7 @@
 
 pub mod alarms;
 pub mod audit;
+pub mod cdr;
 pub mod change;
 pub mod conference;
 pub mod error;

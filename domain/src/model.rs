@@ -214,6 +214,24 @@ pub enum Direction {
     DialOut,
 }
 
+impl Protocol {
+    pub fn label(self) -> &'static str {
+        match self {
+            Protocol::H323 => "H.323",
+            Protocol::Sip => "SIP",
+        }
+    }
+}
+
+impl Direction {
+    pub fn label(self) -> &'static str {
+        match self {
+            Direction::DialIn => "Dial-in",
+            Direction::DialOut => "Dial-out",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ParticipantState {
     Connecting,

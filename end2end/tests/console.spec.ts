@@ -6,7 +6,7 @@ const PAGES: [string, string][] = [
   ['/conferences', 'Conferences'], ['/reservations', 'Reservations'], ['/meeting-rooms', 'Meeting Rooms'],
   ['/profiles', 'Conference Profiles'], ['/entry-queues', 'Entry Queues'], ['/ivr-services', 'IVR Services'],
   ['/recording-links', 'Recording Links'], ['/network', 'Network'], ['/users', 'Users'], ['/hot-backup', 'Hot Backup'],
-  ['/system', 'System'], ['/alarms', 'Active Alarms'], ['/audit', 'Audit Trail'],
+  ['/system', 'System'], ['/alarms', 'Active Alarms'], ['/audit', 'Audit Trail'], ['/history', 'Call History'],
 ];
 
 /** Visible controls smaller than 44×44 px (a checkbox counts by its label, which takes the tap). */

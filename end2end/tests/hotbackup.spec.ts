@@ -28,6 +28,7 @@ async function enable(page: Page, port: number, role: 'Master MCU' | 'Slave MCU'
 }
 
 test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over live', async ({ page, context }, info) => {
+  test.setTimeout(60_000);
   const { a, b } = ports(info.project.name);
   const master = page;
   const slave = await context.newPage();
@@ -66,6 +67,12 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   await master.getByLabel('ID', { exact: true }).fill('4711');
   await master.getByRole('button', { name: 'Start conference' }).click();
   await expect(master.locator('tr[data-conference="Board meeting"]')).toBeVisible();
+
+  // Alice dials in on the Master (calls are simulated).
+  const dialled = await master.request.post(`http://127.0.0.1:${a}/api/simulate_dial_in`, {
+    form: { numeric_id: '4711', name: 'Alice', address: '10.0.0.5', protocol: 'h323' },
+  });
+  expect(dialled.status(), await dialled.text()).toBe(200);
 
   await slave.goto(`http://127.0.0.1:${b}/conferences`);
   await hydrated(slave);
@@ -139,6 +146,24 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   await expect(slave.getByTestId('mirror-banner')).toHaveCount(0);
   await expect(master.getByTestId('hb-sync')).toHaveText('OK', { timeout: 15_000 });
 
+  // The conference ends on the new Master: its record is in the call history there (with
+  // the takeover and Alice) and, mirrored, on the old Master too.
+  const list = await slave.request.post(`http://127.0.0.1:${b}/api/list_conferences`);
+  const board = (await list.json()).find((r: { conference: { name: string } }) => r.conference.name === 'Board meeting');
+  const ended = await slave.request.post(`http://127.0.0.1:${b}/api/terminate_conference`, { form: { id: board.conference.id } });
+  expect(ended.status(), await ended.text()).toBeLessThan(400);
+  for (const [p, port] of [[slave, b], [master, a]] as const) {
+    await p.goto(`http://127.0.0.1:${port}/history?text=board`);
+    await hydrated(p);
+    const rec = p.locator('table.list tr[data-record="Board meeting"]');
+    await expect(rec).toContainText('4711');
+    await expect(rec).toContainText(`Terminated by ${ADMIN.name}`);
+    await expect(rec).toContainText('failover');
+    await rec.locator('details.cdr summary').click();
+    await expect(rec.locator('ul.cdr-participants')).toContainText('Alice');
+    await expect(rec.locator('ul.cdr-events')).toContainText('The paired MCU took over');
+  }
+
   // The new Master's audit trail holds the old Master's change, by whom and where; and
   // its own switch-over.
   await slave.goto(`http://127.0.0.1:${b}/audit?kind=change`);
@@ -151,7 +176,7 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   await expect(slave.locator('table.list tr[data-kind="failover"]').first()).toContainText('Planned switch-over');
 
   // Settings change while paired, on each MCU, without disabling: the role stays.
-  await master.reload();
+  await master.goto(`http://127.0.0.1:${a}/hot-backup`);
   await hydrated(master);
   await master.getByLabel('Isolation check address (optional)').fill('gateway');
   await master.getByRole('button', { name: 'Save settings' }).click();

@@ -30,6 +30,7 @@
 pub mod client;
 mod admin;
 mod alarms;
+mod cdr;
 mod checks;
 mod commit;
 mod error;

@@ -111,6 +111,14 @@ pub struct Config {
     #[arg(long, env = "MCU_AUDIT_MAX_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub audit_max_days: u32,
 
+    /// The call history keeps at most this many ended conferences (the oldest go first).
+    #[arg(long, env = "MCU_CDR_MAX_RECORDS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(10..=1_000_000))]
+    pub cdr_max_records: u64,
+
+    /// ...and none that ended longer ago than this many days.
+    #[arg(long, env = "MCU_CDR_MAX_DAYS", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub cdr_max_days: u32,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -157,6 +165,8 @@ impl Config {
             header_timeout_s: 10,
             audit_max_entries: 100_000,
             audit_max_days: 365,
+            cdr_max_records: 10_000,
+            cdr_max_days: 365,
             command: None,
         }
     }
@@ -238,7 +248,8 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
     let hb = hotbackup::HotBackup::start(store.clone(), me, data_dir.clone()).await?;
     // Whatever waited for a System Reset took effect above.
     hb.clear_alarms(&[domain::alarms::AlarmCode::ResetNeeded]);
-    scheduler::spawn(store.clone(), hb.clone(), cfg.model);
+    let history = domain::cdr::Retention { max_records: usize::try_from(cfg.cdr_max_records).unwrap_or(10_000), max_days: cfg.cdr_max_days };
+    scheduler::spawn(store.clone(), hb.clone(), cfg.model, history);
     redial::spawn(store.clone(), hb.clone(), cfg.model);
     let retention = domain::audit::Retention { max_entries: cfg.audit_max_entries, max_days: cfg.audit_max_days };
     watch::spawn(store.clone(), hb.clone(), cfg.model, data_dir.clone(), retention);
@@ -468,6 +479,79 @@ async fn audit_csv(
     }
 }
 
+/// The filter of the call history's exports, as the page's links give it.
+#[derive(serde::Deserialize)]
+struct HistoryQuery {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    tz: i32,
+}
+
+/// The call records an export asks for, after the caller's role; or the refusal.
+async fn history_export(
+    st: &AppState,
+    headers: &axum::http::HeaderMap,
+    query: Result<axum::extract::Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Vec<domain::cdr::CallRecord>, Response> {
+    use axum::response::IntoResponse;
+    let Ok(axum::extract::Query(q)) = query else {
+        return Err((StatusCode::UNPROCESSABLE_ENTITY, "malformed filter").into_response());
+    };
+    let Some(user) = app::state::user_from_headers(st, headers).await else {
+        return Err((StatusCode::UNAUTHORIZED, "log in first").into_response());
+    };
+    if !user.role.can(domain::Permission::ViewConfiguration) {
+        return Err((StatusCode::FORBIDDEN, format!("Your role ({}) does not allow reading the call history.", user.role.label())).into_response());
+    }
+    let filter = domain::cdr::HistoryFilter::parse(&q.text, &q.from, &q.to, q.tz)
+        .map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response())?;
+    blocking(&st.store, move |s| app::api::history(s, &filter))
+        .await
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
+}
+
+fn attachment(st: &AppState, ext: &str, content_type: &'static str, body: String) -> Response {
+    use axum::response::IntoResponse;
+    let name = format!("history-{}.{ext}", st.info.name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>());
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /api/history.csv`: one line per participant of each ended conference.
+async fn history_csv(
+    State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
+    query: Result<axum::extract::Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    match history_export(&st, &headers, query).await {
+        Ok(records) => attachment(&st, "csv", "text/csv; charset=utf-8", domain::cdr::to_csv(&records)),
+        Err(refused) => refused,
+    }
+}
+
+/// `GET /api/history.json`: the records as they are kept.
+async fn history_json(
+    State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
+    query: Result<axum::extract::Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    match history_export(&st, &headers, query).await {
+        Ok(records) => attachment(&st, "json", "application/json", serde_json::to_string(&records).unwrap_or_else(|_| "[]".into())),
+        Err(refused) => refused,
+    }
+}
+
 /// The server-function framework answers 500 when it cannot decode the arguments (a
 /// missing or malformed form field). That is bad input, not a server fault: say 422.
 async fn bad_input_is_not_a_server_error(req: Request, next: Next) -> Response {
@@ -498,6 +582,8 @@ pub fn router(state: AppState, origins: guard::Origins) -> Router {
         .route("/metrics", get(metrics))
         .route("/events", get(events))
         .route("/api/audit.csv", get(audit_csv))
+        .route("/api/history.csv", get(history_csv))
+        .route("/api/history.json", get(history_json))
         .merge(peer::routes())
         .leptos_routes(&state, routes, move || shell(opts.clone()))
         .nest_service("/pkg", assets_dir)

@@ -22,7 +22,10 @@ pub const TICK: Duration = Duration::from_millis(100);
 pub const OCCUPANCY_EVERY: u32 = 10;
 
 /// Runs until the process ends.
-pub fn spawn(store: Store, hb: HotBackup, model: McuModel) {
+/// How often the call history is pruned to its retention (in ticks: a minute).
+pub const PRUNE_EVERY: u32 = 600;
+
+pub fn spawn(store: Store, hb: HotBackup, model: McuModel, history: domain::cdr::Retention) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -54,6 +57,13 @@ pub fn spawn(store: Store, hb: HotBackup, model: McuModel) {
                 }
             }
             n = n.wrapping_add(1);
+            if n % PRUNE_EVERY == 1 {
+                match hb.prune_call_records(history).await {
+                    Ok(0) => {}
+                    Ok(gone) => tracing::info!(gone, "call history pruned to its retention"),
+                    Err(e) => tracing::warn!(error = %e, "call history pruning failed"),
+                }
+            }
             if n.is_multiple_of(OCCUPANCY_EVERY) {
                 if let Err(e) = auto_terminate(&store, &hb, &mut occupancy).await {
                     tracing::warn!(error = %e, "auto terminate step failed; retrying");
@@ -84,7 +94,7 @@ async fn auto_terminate(store: &Store, hb: &HotBackup, occupancy: &mut HashMap<S
         let o = occupancy.entry(c.id.clone()).or_default();
         *o = o.seen(connected, now);
         if auto && o.auto_ends(c.start_ms, now) {
-            hb.commit(Change::Delete { kind: domain::EntityKind::Conference, id: c.id.clone() }).await?;
+            hb.end_conference(c, domain::cdr::Ended::AutoTerminate, None).await?;
             tracing::info!(conference = %c.name, "Auto Terminate: conference ended");
         }
     }
@@ -152,8 +162,10 @@ pub async fn run_due(store: &Store, hb: &HotBackup, model: McuModel) -> Result<O
                 tracing::info!(reservation = %name, "last occurrence started; reservation done");
             }
             Step::End { id, name } => {
-                hb.commit(Change::Delete { kind: domain::EntityKind::Conference, id }).await?;
-                tracing::info!(conference = %name, "end time reached; conference ended");
+                if let Some(c) = conferences.iter().find(|c| c.id == id) {
+                    hb.end_conference(c, domain::cdr::Ended::EndTime, None).await?;
+                    tracing::info!(conference = %name, "end time reached; conference ended");
+                }
             }
             Step::Extend(conference) => {
                 let (name, end) = (conference.name.clone(), conference.end_ms);

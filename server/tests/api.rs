@@ -1103,3 +1103,56 @@ async fn the_audit_trail_records_who_did_what_and_only_auditors_and_administrato
     assert_eq!(get(&app, "/api/audit.csv?kind=nope", Some(&aud)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(get(&app, "/api/audit.csv?tz=abc", Some(&aud)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn an_ended_conference_is_kept_with_its_participants_and_exported_to_who_may_read_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    assert_eq!(call(&app, "/api/add_conference", &[("name", "Quarterly"), ("numeric_id", "77")], Some(&admin)).await.status, StatusCode::OK);
+    for (who, addr) in [("Alice", "10.0.0.1"), ("Bob", "10.0.0.2")] {
+        let r = call(&app, "/api/simulate_dial_in", &[("numeric_id", "77"), ("name", who), ("address", addr), ("protocol", "h323")], Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let list: serde_json::Value = serde_json::from_str(&call(&app, "/api/list_conferences", &[], Some(&admin)).await.body).expect("json");
+    let cid = list[0]["conference"]["id"].as_str().expect("id").to_string();
+    let detail: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_conference", &[("id", &cid)], Some(&admin)).await.body).expect("json");
+    let bob = detail["participants"].as_array().and_then(|a| a.iter().find(|p| p["name"] == "Bob").cloned()).expect("bob");
+    let r = call(&app, "/api/participant_action", &[("participant_id", bob["id"].as_str().expect("id")), ("action", "disconnect")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = call(&app, "/api/terminate_conference", &[("id", &cid)], Some(&admin)).await;
+    assert!(r.status.is_success() || r.status.is_redirection(), "{}", r.body);
+
+    let filter = [("text", "quart"), ("from", ""), ("to", ""), ("tz_offset_min", "0")];
+    let r = call(&app, "/api/get_history", &filter, Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    let rec = &v["records"][0];
+    assert_eq!((rec["name"].as_str(), rec["numeric_id"].as_str()), (Some("Quarterly"), Some("77")));
+    assert_eq!(rec["ended"]["Terminated"]["by"], "admin");
+    let parts = rec["participants"].as_array().expect("participants");
+    assert_eq!(parts.len(), 2);
+    let bob = parts.iter().find(|p| p["name"] == "Bob").expect("bob");
+    assert!(bob["connected_ms"].is_i64() && bob["disconnected_ms"].is_i64(), "{bob}");
+    assert_eq!(bob["cause"], "ByOperator");
+    let alice = parts.iter().find(|p| p["name"] == "Alice").expect("alice");
+    assert_eq!(alice["disconnected_ms"], rec["end_ms"], "still in the call when it ended");
+    let none = call(&app, "/api/get_history", &[("text", "nothing"), ("from", ""), ("to", ""), ("tz_offset_min", "0")], Some(&admin)).await;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&none.body).expect("json")["records"].as_array().map(|a| a.len()), Some(0));
+    let bad = call(&app, "/api/get_history", &[("text", ""), ("from", "31/12"), ("to", ""), ("tz_offset_min", "0")], Some(&admin)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Exports, and who may read them.
+    let csv = get(&app, "/api/history.csv?text=quart", Some(&admin)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.body.lines().count(), 3, "a line per participant: {}", csv.body);
+    assert!(csv.body.contains("Quarterly,77,") && csv.body.contains(",Bob,10.0.0.2,H.323,Dial-in,") && csv.body.contains("by operator"), "{}", csv.body);
+    let json = get(&app, "/api/history.json", Some(&admin)).await;
+    assert_eq!(json.status, StatusCode::OK);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&json.body).expect("json")[0]["name"], "Quarterly");
+    assert_eq!(call(&app, "/api/add_user", &[("name", "chair"), ("password", "password-123"), ("role", "chairperson")], Some(&admin)).await.status, StatusCode::OK);
+    let chair = login(&app, "chair", "password-123").await;
+    assert_eq!(call(&app, "/api/get_history", &filter, Some(&chair)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(get(&app, "/api/history.csv", Some(&chair)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(get(&app, "/api/history.json", None).await.status, StatusCode::UNAUTHORIZED);
+}

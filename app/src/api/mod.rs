@@ -11,11 +11,13 @@ use serde::{Deserialize, Serialize};
 
 mod alarms;
 mod audit;
+mod history;
 mod netsvc;
 mod schedule;
 mod services;
 pub use alarms::*;
 pub use audit::*;
+pub use history::*;
 pub use netsvc::*;
 pub use schedule::*;
 pub use services::*;
@@ -743,7 +745,7 @@ pub async fn terminate_conference(id: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;
         let c = conference_for(&st, &me, id).await?;
-        st.commit(domain::Change::Delete { kind: domain::EntityKind::Conference, id: c.id }).await?;
+        st.end_conference(&c, domain::cdr::Ended::Terminated { by: me.name.clone() }).await?;
         tracing::info!(by = %me.name, conference = %c.name, "conference terminated");
         // The list says what ended (the name is looked up there, never echoed from the URL).
         leptos_axum::redirect(&format!("/conferences?ended={}", c.numeric_id));

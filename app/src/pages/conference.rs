@@ -10,7 +10,7 @@ use crate::api::{
 };
 use crate::components::{confirm_click, count_ok, icon, invalid, ErrorMsg, FieldError, Flash, FormStatus, Icon, Mirrored};
 use crate::localtime::LocalTime;
-use domain::{Direction, DisconnectCause, Participant, ParticipantState, Protocol};
+use domain::{DisconnectCause, Participant, ParticipantState};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -225,17 +225,11 @@ fn dot_class(p: &Participant) -> &'static str {
 }
 
 fn network(p: &Participant) -> &'static str {
-    match p.protocol {
-        Protocol::H323 => "H.323",
-        Protocol::Sip => "SIP",
-    }
+    p.protocol.label()
 }
 
 fn direction(p: &Participant) -> &'static str {
-    match p.direction {
-        Direction::DialIn => "Dial-in",
-        Direction::DialOut => "Dial-out",
-    }
+    p.direction.label()
 }
 
 /// The sort choices of the phone's "Sort by" list (a desk sorts by the column headers).

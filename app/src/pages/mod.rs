@@ -3,6 +3,7 @@
 mod alarms;
 mod audit;
 mod conference;
+mod history;
 mod hotbackup;
 mod lists;
 mod login;
@@ -16,6 +17,7 @@ mod users;
 pub use alarms::AlarmsPage;
 pub use audit::AuditPage;
 pub use conference::ConferencePage;
+pub use history::HistoryPage;
 pub use hotbackup::HotBackupPage;
 pub use lists::ConferencesPage;
 pub use reservations::ReservationsPage;

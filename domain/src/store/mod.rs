@@ -7,6 +7,7 @@
 //! the change log.
 
 mod audit;
+mod cdr;
 mod replica;
 pub use replica::{Position, ReplError, ReplicaOutcome, Snapshot};
 pub use crate::hotbackup::EpochStart;
@@ -115,6 +116,14 @@ const MIGRATIONS: &[&str] = &[
          ok INTEGER NOT NULL,
          seq INTEGER);
      CREATE INDEX audit_by_time ON audit(at_ms);",
+    // 7: call history (CDR): ended conferences, a synced kind. Building a record reads the
+    // conference's entries of the change log: by the record they name, and a participant's
+    // by its conference.
+    "CREATE TABLE call_records (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);
+     CREATE INDEX call_records_by_end ON call_records(json_extract(data, '$.end_ms'));
+     CREATE INDEX change_log_by_record ON change_log(COALESCE(json_extract(change, '$.record.value.id'), json_extract(change, '$.id')));
+     CREATE INDEX change_log_by_conference ON change_log(json_extract(change, '$.record.value.conference_id'))
+       WHERE json_extract(change, '$.record.kind') = 'participant';",
 ];
 
 /// Statements of the write path, prepared once per connection and kept (a change runs a
@@ -156,7 +165,7 @@ macro_rules! synced {
 }
 synced!(Profile => Profile, MeetingRoom => MeetingRoom, EntryQueue => EntryQueue, IvrService => IvrService,
         RecordingLink => RecordingLink, Conference => Conference, Participant => Participant,
-        Reservation => Reservation, NetworkService => NetworkService);
+        Reservation => Reservation, NetworkService => NetworkService, crate::cdr::CallRecord => CallRecord);
 
 fn record_json(record: &Record) -> serde_json::Result<String> {
     match record {
@@ -169,6 +178,7 @@ fn record_json(record: &Record) -> serde_json::Result<String> {
         Record::Participant(r) => serde_json::to_string(r),
         Record::Reservation(r) => serde_json::to_string(r),
         Record::NetworkService(r) => serde_json::to_string(r),
+        Record::CallRecord(r) => serde_json::to_string(r),
     }
 }
 

@@ -339,6 +339,7 @@ fn decode(kind: EntityKind, data: &str) -> Result<Record> {
         EntityKind::Participant => Record::Participant(serde_json::from_str(data)?),
         EntityKind::Reservation => Record::Reservation(serde_json::from_str(data)?),
         EntityKind::NetworkService => Record::NetworkService(serde_json::from_str(data)?),
+        EntityKind::CallRecord => Record::CallRecord(serde_json::from_str(data)?),
     })
 }
 

@@ -1,0 +1,107 @@
+//! What a call record is built from: the conference's entries in the change log (found
+//! through the indexes of migration 7) and the takeovers that happened meanwhile.
+
+use super::{Result, Store};
+use crate::cdr::ConferenceHistory;
+use crate::change::LogEntry;
+use crate::model::Millis;
+use rusqlite::{params, Connection};
+
+fn entries(conn: &Connection, sql: &str, key: &str, out: &mut Vec<LogEntry>) -> Result<()> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![key], |r| {
+        Ok((r.get::<_, u64>(0)?, r.get::<_, u64>(1)?, r.get::<_, Millis>(2)?, r.get::<_, String>(3)?))
+    })?;
+    for row in rows {
+        let (seq, epoch, at_ms, json) = row?;
+        // An entry this version cannot read is left out of the record, not fatal to it.
+        if let Ok(change) = serde_json::from_str(&json) {
+            out.push(LogEntry { seq, epoch, at_ms, change, actor: None });
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// The change-log entries of conference `id` and of its participants (their deletes
+    /// too), oldest first; and the epochs begun by another MCU than the one before (a
+    /// takeover), with the time of their first change (or `now` when none yet).
+    pub fn conference_history(&self, id: &str, now: Millis) -> Result<ConferenceHistory> {
+        let conn = self.lock();
+        let mut out = Vec::new();
+        entries(
+            &conn,
+            "SELECT seq, epoch, at_ms, change FROM change_log INDEXED BY change_log_by_record
+             WHERE COALESCE(json_extract(change, '$.record.value.id'), json_extract(change, '$.id')) = ?1",
+            id,
+            &mut out,
+        )?;
+        entries(
+            &conn,
+            "SELECT seq, epoch, at_ms, change FROM change_log INDEXED BY change_log_by_conference
+             WHERE json_extract(change, '$.record.kind') = 'participant' AND json_extract(change, '$.record.value.conference_id') = ?1",
+            id,
+            &mut out,
+        )?;
+        let mut participants: Vec<String> = out
+            .iter()
+            .filter_map(|e| match &e.change {
+                crate::Change::Put { record: crate::Record::Participant(p) } => Some(p.id.clone()),
+                _ => None,
+            })
+            .collect();
+        participants.sort();
+        participants.dedup();
+        for p in participants.iter().take(crate::cdr::MAX_PARTICIPANTS) {
+            entries(
+                &conn,
+                "SELECT seq, epoch, at_ms, change FROM change_log INDEXED BY change_log_by_record
+                 WHERE COALESCE(json_extract(change, '$.record.value.id'), json_extract(change, '$.id')) = ?1
+                   AND json_extract(change, '$.op') = 'delete'",
+                p,
+                &mut out,
+            )?;
+        }
+        out.sort_by_key(|e| e.seq);
+        out.dedup_by_key(|e| e.seq);
+        let mut stmt = conn.prepare_cached("SELECT epoch, start_seq, origin FROM epoch_history ORDER BY epoch")?;
+        let epochs: Vec<(u64, u64, String)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+        let mut takeovers = Vec::new();
+        for pair in epochs.windows(2) {
+            let ((_, _, before), (epoch, start, origin)) = (&pair[0], &pair[1]);
+            if origin != before {
+                let at: Option<Millis> = conn
+                    .prepare_cached("SELECT at_ms FROM change_log WHERE seq = ?1")?
+                    .query_row([start], |r| r.get(0))
+                    .ok();
+                takeovers.push((*epoch, at.unwrap_or(now)));
+            }
+        }
+        Ok(ConferenceHistory { entries: out, takeovers })
+    }
+
+    /// Every call record's id and end time (for retention).
+    pub fn call_record_ends(&self) -> Result<Vec<(String, Millis)>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached("SELECT id, json_extract(data, '$.end_ms') FROM call_records")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<Millis>>(1)?.unwrap_or(0))))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Call records that ended in `[from, to]`, newest first, at most `limit`.
+    pub fn call_records(&self, from: Option<Millis>, to: Option<Millis>, limit: usize) -> Result<Vec<crate::cdr::CallRecord>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT data FROM call_records
+             WHERE (?1 IS NULL OR json_extract(data, '$.end_ms') >= ?1) AND (?2 IS NULL OR json_extract(data, '$.end_ms') <= ?2)
+             ORDER BY json_extract(data, '$.end_ms') DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![from, to, limit as i64], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row?)?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,39 @@
+//! Ending a conference: its call record (`domain::cdr`) is committed first, then the
+//! conference goes; both are changes, so the Slave has the record too. The one way a
+//! conference ends (an operator, its end time, Auto Terminate).
+
+use crate::{blocking, HotBackup};
+use domain::audit::Actor;
+use domain::cdr::Ended;
+use domain::change::{Change, EntityKind, Record};
+use domain::store::now_ms;
+use domain::{Conference, DomainError, Profile};
+
+impl HotBackup {
+    /// Keeps the call record of `conference` and ends it; `actor`: who ended it, when a user did.
+    pub async fn end_conference(&self, conference: &Conference, ended: Ended, actor: Option<Actor>) -> Result<(), DomainError> {
+        let (id, profile_id) = (conference.id.clone(), conference.profile_id.clone());
+        let now = now_ms();
+        let (history, profile) = blocking(&self.inner.store, move |s| {
+            let profile = s.get::<Profile>(&profile_id)?.map(|p| p.name).unwrap_or_default();
+            Ok((s.conference_history(&id, now)?, profile))
+        })
+        .await?;
+        let record = domain::cdr::build(conference, &profile, &history, ended, now);
+        self.commit(Change::Put { record: Record::CallRecord(record) }).await?;
+        self.commit_as(Change::Delete { kind: EntityKind::Conference, id: conference.id.clone() }, actor).await?;
+        Ok(())
+    }
+
+    /// Deletes the call records the retention no longer keeps (on the MCU that takes
+    /// changes; the Slave follows). Returns how many went.
+    pub async fn prune_call_records(&self, r: domain::cdr::Retention) -> Result<usize, DomainError> {
+        let ends = blocking(&self.inner.store, |s| s.call_record_ends()).await?;
+        let gone = domain::cdr::expired(&ends, r, now_ms());
+        let n = gone.len();
+        for id in gone {
+            self.commit(Change::Delete { kind: EntityKind::CallRecord, id }).await?;
+        }
+        Ok(n)
+    }
+}
