@@ -23,7 +23,11 @@ pub(crate) fn insert_once_in(conn: &Connection, e: &AuditEntry) -> Result<()> {
         .prepare_cached("SELECT EXISTS(SELECT 1 FROM audit WHERE at_ms = ?1 AND mcu = ?2 AND kind = ?3 AND seq IS ?4 AND summary = ?5)")?
         .query_row(params![e.at_ms, e.mcu, e.kind.key(), e.seq, e.summary], |r| r.get(0))?;
     if !have {
-        insert_in(conn, e)?;
+        // From the peer: bounded like any entry made here.
+        let by = crate::audit::By { mcu: &e.mcu, user: &e.user, role: e.role, client: &e.client };
+        let mut clean = crate::audit::entry(e.at_ms, by, e.kind, &e.summary, e.ok);
+        clean.seq = e.seq;
+        insert_in(conn, &clean)?;
     }
     Ok(())
 }
