@@ -1110,15 +1110,18 @@ async fn an_ended_conference_is_kept_with_its_participants_and_exported_to_who_m
     let app = app(dir.path()).await;
     let admin = login(&app, "admin", ADMIN_PW).await;
     assert_eq!(call(&app, "/api/add_conference", &[("name", "Quarterly"), ("numeric_id", "77")], Some(&admin)).await.status, StatusCode::OK);
-    for (who, addr) in [("Alice", "10.0.0.1"), ("Bob", "10.0.0.2")] {
+    for (who, addr) in [("Alice", "10.0.0.1"), ("Bob", "10.0.0.2"), ("Carol", "10.0.0.3")] {
         let r = call(&app, "/api/simulate_dial_in", &[("numeric_id", "77"), ("name", who), ("address", addr), ("protocol", "h323")], Some(&admin)).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
     let list: serde_json::Value = serde_json::from_str(&call(&app, "/api/list_conferences", &[], Some(&admin)).await.body).expect("json");
     let cid = list[0]["conference"]["id"].as_str().expect("id").to_string();
     let detail: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_conference", &[("id", &cid)], Some(&admin)).await.body).expect("json");
-    let bob = detail["participants"].as_array().and_then(|a| a.iter().find(|p| p["name"] == "Bob").cloned()).expect("bob");
-    let r = call(&app, "/api/participant_action", &[("participant_id", bob["id"].as_str().expect("id")), ("action", "disconnect")], Some(&admin)).await;
+    let id_of = |name: &str| detail["participants"].as_array().and_then(|a| a.iter().find(|p| p["name"] == name)).and_then(|p| p["id"].as_str()).expect("participant").to_string();
+    let r = call(&app, "/api/participant_action", &[("participant_id", &id_of("Bob")), ("action", "disconnect")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Carol is deleted while in the call: she is in the record, gone at her delete.
+    let r = call(&app, "/api/participant_action", &[("participant_id", &id_of("Carol")), ("action", "delete")], Some(&admin)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = call(&app, "/api/terminate_conference", &[("id", &cid)], Some(&admin)).await;
     assert!(r.status.is_success() || r.status.is_redirection(), "{}", r.body);
@@ -1131,7 +1134,9 @@ async fn an_ended_conference_is_kept_with_its_participants_and_exported_to_who_m
     assert_eq!((rec["name"].as_str(), rec["numeric_id"].as_str()), (Some("Quarterly"), Some("77")));
     assert_eq!(rec["ended"]["Terminated"]["by"], "admin");
     let parts = rec["participants"].as_array().expect("participants");
-    assert_eq!(parts.len(), 2);
+    assert_eq!(parts.len(), 3);
+    let carol = parts.iter().find(|p| p["name"] == "Carol").expect("carol");
+    assert!(carol["disconnected_ms"].as_i64().is_some_and(|t| t <= rec["end_ms"].as_i64().unwrap_or(0)), "{carol}");
     let bob = parts.iter().find(|p| p["name"] == "Bob").expect("bob");
     assert!(bob["connected_ms"].is_i64() && bob["disconnected_ms"].is_i64(), "{bob}");
     assert_eq!(bob["cause"], "ByOperator");
@@ -1145,7 +1150,7 @@ async fn an_ended_conference_is_kept_with_its_participants_and_exported_to_who_m
     // Exports, and who may read them.
     let csv = get(&app, "/api/history.csv?text=quart", Some(&admin)).await;
     assert_eq!(csv.status, StatusCode::OK);
-    assert_eq!(csv.body.lines().count(), 3, "a line per participant: {}", csv.body);
+    assert_eq!(csv.body.lines().count(), 4, "a line per participant: {}", csv.body);
     assert!(csv.body.contains("Quarterly,77,") && csv.body.contains(",Bob,10.0.0.2,H.323,Dial-in,") && csv.body.contains("by operator"), "{}", csv.body);
     let json = get(&app, "/api/history.json", Some(&admin)).await;
     assert_eq!(json.status, StatusCode::OK);

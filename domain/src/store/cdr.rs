@@ -1,5 +1,5 @@
-//! What a call record is built from: the conference's entries in the change log (found
-//! through the indexes of migration 7) and the takeovers that happened meanwhile.
+//! What a call record is built from: the conference's participants' entries in the change
+//! log (found through the index of migration 7) and the takeovers that happened meanwhile.
 
 use super::{Result, Store};
 use crate::cdr::ConferenceHistory;
@@ -7,9 +7,9 @@ use crate::change::LogEntry;
 use crate::model::Millis;
 use rusqlite::{params, Connection};
 
-fn entries(conn: &Connection, sql: &str, key: &str, out: &mut Vec<LogEntry>) -> Result<()> {
+fn entries(conn: &Connection, sql: &str, p: impl rusqlite::Params, out: &mut Vec<LogEntry>) -> Result<()> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(params![key], |r| {
+    let rows = stmt.query_map(p, |r| {
         Ok((r.get::<_, u64>(0)?, r.get::<_, u64>(1)?, r.get::<_, Millis>(2)?, r.get::<_, String>(3)?))
     })?;
     for row in rows {
@@ -23,47 +23,47 @@ fn entries(conn: &Connection, sql: &str, key: &str, out: &mut Vec<LogEntry>) -> 
 }
 
 impl Store {
-    /// The change-log entries of conference `id` and of its participants (their deletes
-    /// too), oldest first; and the epochs begun by another MCU than the one before (a
-    /// takeover), with the time of their first change (or `now` when none yet).
+    /// The change-log entries of conference `id`'s participants, and the deletes of those
+    /// that were deleted while still in the call, oldest first; and the epochs begun by
+    /// another MCU than the one before (a takeover), with the time of their first change (or
+    /// `now` when none yet).
     pub fn conference_history(&self, id: &str, now: Millis) -> Result<ConferenceHistory> {
         let conn = self.lock();
         let mut out = Vec::new();
         entries(
             &conn,
-            "SELECT seq, epoch, at_ms, change FROM change_log INDEXED BY change_log_by_record
-             WHERE COALESCE(json_extract(change, '$.record.value.id'), json_extract(change, '$.id')) = ?1",
-            id,
-            &mut out,
-        )?;
-        entries(
-            &conn,
             "SELECT seq, epoch, at_ms, change FROM change_log INDEXED BY change_log_by_conference
              WHERE json_extract(change, '$.record.kind') = 'participant' AND json_extract(change, '$.record.value.conference_id') = ?1",
-            id,
+            params![id],
             &mut out,
         )?;
-        let mut participants: Vec<String> = out
-            .iter()
-            .filter_map(|e| match &e.change {
-                crate::Change::Put { record: crate::Record::Participant(p) } => Some(p.id.clone()),
-                _ => None,
-            })
-            .collect();
-        participants.sort();
-        participants.dedup();
-        for p in participants.iter().take(crate::cdr::MAX_PARTICIPANTS) {
-            entries(
-                &conn,
-                "SELECT seq, epoch, at_ms, change FROM change_log INDEXED BY change_log_by_record
-                 WHERE COALESCE(json_extract(change, '$.record.value.id'), json_extract(change, '$.id')) = ?1
-                   AND json_extract(change, '$.op') = 'delete'",
-                p,
-                &mut out,
-            )?;
-        }
         out.sort_by_key(|e| e.seq);
-        out.dedup_by_key(|e| e.seq);
+        // A participant whose last entry leaves it in the call and that is gone now was
+        // deleted: its delete is the first entry naming it after that (soon after, as a rule).
+        let mut last: std::collections::HashMap<String, (u64, bool)> = Default::default();
+        for e in &out {
+            if let crate::Change::Put { record: crate::Record::Participant(p) } = &e.change {
+                last.insert(p.id.clone(), (e.seq, p.state == crate::ParticipantState::Connected));
+            }
+        }
+        let mut deleted = Vec::new();
+        for (pid, (seq, in_call)) in last.into_iter().take(crate::cdr::MAX_PARTICIPANTS) {
+            let gone: bool = conn
+                .prepare_cached("SELECT NOT EXISTS(SELECT 1 FROM participants WHERE id = ?1)")?
+                .query_row([&pid], |r| r.get(0))?;
+            if in_call && gone {
+                entries(
+                    &conn,
+                    "SELECT seq, epoch, at_ms, change FROM change_log
+                     WHERE seq > ?1 AND json_extract(change, '$.op') = 'delete' AND json_extract(change, '$.id') = ?2
+                     ORDER BY seq LIMIT 1",
+                    params![seq, pid],
+                    &mut deleted,
+                )?;
+            }
+        }
+        out.extend(deleted);
+        out.sort_by_key(|e| e.seq);
         let mut stmt = conn.prepare_cached("SELECT epoch, start_seq, origin FROM epoch_history ORDER BY epoch")?;
         let epochs: Vec<(u64, u64, String)> =
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
