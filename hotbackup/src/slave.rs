@@ -58,6 +58,15 @@ impl HotBackup {
                 // Handed over to (a planned switch-over): the old Master's refusals now
                 // are the expected end of following, not an alarm.
                 Err(_) if self.role() != LiveRole::Slave => return,
+                // This MCU's own store failed: not the Master's silence.
+                Err(FollowError::Store(DomainError::Storage(e))) => {
+                    self.raise_once(AlarmCode::StorageError, &format!("a change from the Master could not be written here: {e}"));
+                    tokio::time::sleep(hb_every).await;
+                }
+                Err(FollowError::Snapshot(e)) => {
+                    self.raise_once(AlarmCode::StorageError, &format!("the Master's snapshot could not be installed here: {e}"));
+                    tokio::time::sleep(hb_every).await;
+                }
                 Err(e) => {
                     let now = Instant::now();
                     let network_up = self.own_network_up().await;
@@ -277,6 +286,7 @@ impl HotBackup {
                 self.changed(mine.seq);
             }
             self.replicating();
+            self.clear_alarms(&[AlarmCode::StorageError]);
             let mut st = self.st();
             st.replicated += n;
             st.peer_seq = Some(batch.master.seq);
