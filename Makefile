@@ -17,12 +17,14 @@ setup:
 	@./scripts/setup.sh
 
 build: setup
-	$(ENV) cargo leptos build
+	rm -rf target/site/pkg # hashed names: one build's files only
+	$(ENV) cargo leptos build --split
 	target/debug/server precompress --quick --dir target/site/pkg
 
 # Also part of `make test`: the optimised build is the one `make demo` runs.
 release: setup
-	$(ENV) LEPTOS_ENV=PROD RUSTFLAGS="--cfg erase_components" cargo leptos build --release
+	rm -rf target/site/pkg
+	$(ENV) LEPTOS_ENV=PROD RUSTFLAGS="--cfg erase_components" cargo leptos build --release --split
 	target/release/server precompress --dir target/site/pkg
 
 demo: release

@@ -469,7 +469,7 @@ fn phone_loads(base: &str, runs: usize) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// The WASM file itself, or (given the assets folder; names carry a build hash) the newest
-/// `.wasm` in it.
+/// main module in it (`mcu.<hash>.wasm`; the pages split off it load on demand).
 fn wasm_file(path: &Path) -> PathBuf {
     if !path.is_dir() {
         return path.to_path_buf();
@@ -479,7 +479,7 @@ fn wasm_file(path: &Path) -> PathBuf {
         .flatten()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .filter(|p| p.extension().is_some_and(|e| e == "wasm") && p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("mcu.")))
         .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
         .unwrap_or_else(|| path.to_path_buf())
 }
