@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { ADMIN, expect, hydrated, test } from './helpers';
+import { ADMIN, enableHotBackup as enable, expect, hydrated, loginAt, test } from './helpers';
 import type { Page } from '@playwright/test';
 import { spawn, ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,27 +41,6 @@ async function stopMcu(p: ChildProcess) {
   const exited = new Promise((r) => p.once('exit', r));
   p.kill('SIGKILL');
   await exited;
-}
-
-async function loginAt(page: Page, port: number) {
-  await page.goto(`http://127.0.0.1:${port}/login`);
-  await hydrated(page);
-  await page.getByLabel('User name').fill(ADMIN.name);
-  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
-}
-
-async function enable(page: Page, port: number, role: 'Master MCU' | 'Slave MCU', peerPort: number) {
-  await page.goto(`http://127.0.0.1:${port}/hot-backup`);
-  await hydrated(page);
-  await page.getByLabel('MCU Role').selectOption({ label: role });
-  await page.getByLabel('Paired MCU IP Address').fill(`127.0.0.1:${peerPort}`);
-  await page.getByLabel('Heartbeat interval (ms)').fill('100');
-  await page.getByLabel('Failure detection time (ms)').fill('800');
-  await page.getByLabel('Your password').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Enable Hot Backup' }).click();
-  await expect(page.getByRole('button', { name: 'Disable Hot Backup' })).toBeVisible({ timeout: 15_000 });
 }
 
 test('an alarm appears live in the header when the Slave stops, is acknowledged, and clears when it is back', async ({ page, context }, info) => {

@@ -70,3 +70,26 @@ export async function addProfileViaApi(page: Page, name: string, lineRate = '192
   });
   expect(r.status(), await r.text()).toBe(200);
 }
+
+/** Logs in as the Administrator on the MCU at `port` (Hot Backup tests run two). */
+export async function loginAt(page: Page, port: number) {
+  await page.goto(`http://127.0.0.1:${port}/login`);
+  await hydrated(page);
+  await page.getByLabel('User name').fill(ADMIN.name);
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+}
+
+/** Enables Hot Backup on the MCU at `port` with `peerPort` as its pair (fast timings). */
+export async function enableHotBackup(page: Page, port: number, role: 'Master MCU' | 'Slave MCU', peerPort: number) {
+  await page.goto(`http://127.0.0.1:${port}/hot-backup`);
+  await hydrated(page);
+  await page.getByLabel('MCU Role').selectOption({ label: role });
+  await page.getByLabel('Paired MCU IP Address').fill(`127.0.0.1:${peerPort}`);
+  await page.getByLabel('Heartbeat interval (ms)').fill('100');
+  await page.getByLabel('Failure detection time (ms)').fill('800');
+  await page.getByLabel('Your password').fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Enable Hot Backup' }).click();
+  await expect(page.getByRole('button', { name: 'Disable Hot Backup' })).toBeVisible({ timeout: 15_000 });
+}

@@ -1,30 +1,9 @@
-import { ADMIN, expect, hydrated, test } from './helpers';
+import { ADMIN, enableHotBackup as enable, expect, hydrated, loginAt, test } from './helpers';
 import type { Page } from '@playwright/test';
 
 // Each project has its own pair of MCUs (see playwright.config.ts).
 function ports(project: string) {
   return project === 'phone' ? { a: 3104, b: 3105 } : { a: 3102, b: 3103 };
-}
-
-async function loginAt(page: Page, port: number) {
-  await page.goto(`http://127.0.0.1:${port}/login`);
-  await hydrated(page);
-  await page.getByLabel('User name').fill(ADMIN.name);
-  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
-}
-
-async function enable(page: Page, port: number, role: 'Master MCU' | 'Slave MCU', peerPort: number) {
-  await page.goto(`http://127.0.0.1:${port}/hot-backup`);
-  await hydrated(page);
-  await page.getByLabel('MCU Role').selectOption({ label: role });
-  await page.getByLabel('Paired MCU IP Address').fill(`127.0.0.1:${peerPort}`);
-  await page.getByLabel('Heartbeat interval (ms)').fill('100');
-  await page.getByLabel('Failure detection time (ms)').fill('800');
-  await page.getByLabel('Your password').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Enable Hot Backup' }).click();
-  await expect(page.getByRole('button', { name: 'Disable Hot Backup' })).toBeVisible({ timeout: 15_000 });
 }
 
 test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over live', async ({ page, context }, info) => {
