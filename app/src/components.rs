@@ -478,3 +478,13 @@ where
 pub fn successes(a: Answer) -> Answer {
     Signal::derive(move || a.get().filter(|r| r.is_ok()))
 }
+
+/// Percent-encodes a value for a link's query (the export links carry the page's filter).
+pub fn query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

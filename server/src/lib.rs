@@ -442,43 +442,6 @@ struct AuditQuery {
     tz: i32,
 }
 
-/// `GET /api/audit.csv`: the audit trail as CSV (the filter of the page), for the roles
-/// that may read it. Behind the API gate (a session is needed).
-async fn audit_csv(
-    State(st): State<AppState>,
-    headers: axum::http::HeaderMap,
-    query: Result<axum::extract::Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    use axum::response::IntoResponse;
-    let Ok(axum::extract::Query(q)) = query else {
-        return (StatusCode::UNPROCESSABLE_ENTITY, "malformed filter").into_response();
-    };
-    let Some(user) = app::state::user_from_headers(&st, &headers).await else {
-        return (StatusCode::UNAUTHORIZED, "log in first").into_response();
-    };
-    if !user.role.can(domain::Permission::ViewAudit) {
-        return (StatusCode::FORBIDDEN, format!("Your role ({}) does not allow reading the audit trail.", user.role.label())).into_response();
-    }
-    let filter = match domain::audit::AuditFilter::parse(&q.user, &q.kind, &q.from, &q.to, q.tz) {
-        Ok(f) => f,
-        Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
-    };
-    match blocking(&st.store, move |s| s.audit_query(&filter)).await {
-        Ok(entries) => {
-            let name = format!("audit-{}.csv", st.info.name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>());
-            (
-                [
-                    (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                    (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-                ],
-                domain::audit::to_csv(&entries),
-            )
-                .into_response()
-        }
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    }
-}
-
 /// The filter of the call history's exports, as the page's links give it.
 #[derive(serde::Deserialize)]
 struct HistoryQuery {
@@ -492,12 +455,11 @@ struct HistoryQuery {
     tz: i32,
 }
 
-/// The call records an export asks for, after the caller's role; or the refusal.
-async fn history_export(
-    st: &AppState,
-    headers: &axum::http::HeaderMap,
-    query: Result<axum::extract::Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Vec<domain::cdr::CallRecord>, Response> {
+type ExportQuery<Q> = Result<axum::extract::Query<Q>, axum::extract::rejection::QueryRejection>;
+
+/// An export's filter, once its caller is known to be logged in and allowed `p` (`what`
+/// names the data in the refusal); or the refusal. The exports are behind the API gate too.
+async fn export_query<Q>(st: &AppState, headers: &axum::http::HeaderMap, query: ExportQuery<Q>, p: domain::Permission, what: &str) -> Result<Q, Response> {
     use axum::response::IntoResponse;
     let Ok(axum::extract::Query(q)) = query else {
         return Err((StatusCode::UNPROCESSABLE_ENTITY, "malformed filter").into_response());
@@ -505,19 +467,21 @@ async fn history_export(
     let Some(user) = app::state::user_from_headers(st, headers).await else {
         return Err((StatusCode::UNAUTHORIZED, "log in first").into_response());
     };
-    if !user.role.can(domain::Permission::ViewConfiguration) {
-        return Err((StatusCode::FORBIDDEN, format!("Your role ({}) does not allow reading the call history.", user.role.label())).into_response());
+    if !user.role.can(p) {
+        return Err((StatusCode::FORBIDDEN, format!("Your role ({}) does not allow reading {what}.", user.role.label())).into_response());
     }
-    let filter = domain::cdr::HistoryFilter::parse(&q.text, &q.from, &q.to, q.tz)
-        .map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response())?;
-    blocking(&st.store, move |s| app::api::history(s, &filter))
-        .await
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
+    Ok(q)
 }
 
-fn attachment(st: &AppState, ext: &str, content_type: &'static str, body: String) -> Response {
+/// A download named after this MCU (`<stem>-<MCU>.<ext>`), or the error of making it.
+fn attachment(st: &AppState, stem: &str, ext: &str, content_type: &'static str, body: Result<String, domain::DomainError>) -> Response {
     use axum::response::IntoResponse;
-    let name = format!("history-{}.{ext}", st.info.name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>());
+    let body = match body {
+        Ok(b) => b,
+        Err(e @ domain::DomainError::Invalid { .. } | e @ domain::DomainError::Fields(_)) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    let name = format!("{stem}-{}.{ext}", st.info.name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>());
     (
         [
             (axum::http::header::CONTENT_TYPE, content_type.to_string()),
@@ -528,26 +492,41 @@ fn attachment(st: &AppState, ext: &str, content_type: &'static str, body: String
         .into_response()
 }
 
+/// `GET /api/audit.csv`: the audit trail as CSV (the filter of the page), for the roles
+/// that may read it.
+async fn audit_csv(State(st): State<AppState>, headers: axum::http::HeaderMap, query: ExportQuery<AuditQuery>) -> Response {
+    let q = match export_query(&st, &headers, query, domain::Permission::ViewAudit, "the audit trail").await {
+        Ok(q) => q,
+        Err(refused) => return refused,
+    };
+    let csv = match domain::audit::AuditFilter::parse(&q.user, &q.kind, &q.from, &q.to, q.tz) {
+        Ok(filter) => blocking(&st.store, move |s| s.audit_query(&filter)).await.map(|e| domain::audit::to_csv(&e)),
+        Err(e) => Err(e),
+    };
+    attachment(&st, "audit", "csv", "text/csv; charset=utf-8", csv)
+}
+
+/// The call records an export asks for (after its caller's role).
+async fn history_export(st: &AppState, headers: &axum::http::HeaderMap, query: ExportQuery<HistoryQuery>) -> Result<Result<Vec<domain::cdr::CallRecord>, domain::DomainError>, Response> {
+    let q = export_query(st, headers, query, domain::Permission::ViewConfiguration, "the call history").await?;
+    Ok(match domain::cdr::HistoryFilter::parse(&q.text, &q.from, &q.to, q.tz) {
+        Ok(filter) => blocking(&st.store, move |s| app::api::history(s, &filter)).await,
+        Err(e) => Err(e),
+    })
+}
+
 /// `GET /api/history.csv`: one line per participant of each ended conference.
-async fn history_csv(
-    State(st): State<AppState>,
-    headers: axum::http::HeaderMap,
-    query: Result<axum::extract::Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
+async fn history_csv(State(st): State<AppState>, headers: axum::http::HeaderMap, query: ExportQuery<HistoryQuery>) -> Response {
     match history_export(&st, &headers, query).await {
-        Ok(records) => attachment(&st, "csv", "text/csv; charset=utf-8", domain::cdr::to_csv(&records)),
+        Ok(records) => attachment(&st, "history", "csv", "text/csv; charset=utf-8", records.map(|r| domain::cdr::to_csv(&r))),
         Err(refused) => refused,
     }
 }
 
 /// `GET /api/history.json`: the records as they are kept.
-async fn history_json(
-    State(st): State<AppState>,
-    headers: axum::http::HeaderMap,
-    query: Result<axum::extract::Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
+async fn history_json(State(st): State<AppState>, headers: axum::http::HeaderMap, query: ExportQuery<HistoryQuery>) -> Response {
     match history_export(&st, &headers, query).await {
-        Ok(records) => attachment(&st, "json", "application/json", serde_json::to_string(&records).unwrap_or_else(|_| "[]".into())),
+        Ok(records) => attachment(&st, "history", "json", "application/json", records.map(|r| serde_json::to_string(&r).unwrap_or_else(|_| "[]".into()))),
         Err(refused) => refused,
     }
 }

@@ -4,7 +4,7 @@
 //! exported as CSV with the same filter. New entries appear as changes are made.
 
 use crate::api::get_audit;
-use crate::components::{list_table, ErrorMsg};
+use crate::components::{list_table, query_value, ErrorMsg};
 use crate::live::use_live_changes;
 use crate::localtime::{offset_now, use_in_browser, LocalTime};
 use domain::audit::{AuditEntry, AuditKind};
@@ -25,7 +25,7 @@ pub fn AuditPage() -> impl IntoView {
     let tz = move || if in_browser.get() { offset_now() } else { 0 };
     let csv = move || {
         let (user, kind, from, to, tz) = filter();
-        format!("/api/audit.csv?user={}&kind={}&from={}&to={}&tz={tz}", enc(&user), enc(&kind), enc(&from), enc(&to))
+        format!("/api/audit.csv?user={}&kind={}&from={}&to={}&tz={tz}", query_value(&user), query_value(&kind), query_value(&from), query_value(&to))
     };
     let kind_now = field("kind");
     let kinds = AuditKind::ALL
@@ -71,16 +71,6 @@ pub fn AuditPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-/// Percent-encodes a query value.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn audit_table(entries: Vec<AuditEntry>) -> AnyView {

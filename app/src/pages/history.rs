@@ -4,7 +4,7 @@
 //! line per participant) or JSON with the same filter.
 
 use crate::api::get_history;
-use crate::components::{list_table, ErrorMsg};
+use crate::components::{list_table, query_value, ErrorMsg};
 use crate::live::use_live_changes;
 use crate::localtime::{offset_now, use_in_browser, LocalTime};
 use domain::cdr::CallRecord;
@@ -25,7 +25,7 @@ pub fn HistoryPage() -> impl IntoView {
     let export = move |ext: &'static str| {
         move || {
             let (text, from, to, tz) = filter();
-            format!("/api/history.{ext}?text={}&from={}&to={}&tz={tz}", enc(&text), enc(&from), enc(&to))
+            format!("/api/history.{ext}?text={}&from={}&to={}&tz={tz}", query_value(&text), query_value(&from), query_value(&to))
         }
     };
     view! {
@@ -61,16 +61,6 @@ pub fn HistoryPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-/// Percent-encodes a query value.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn history_table(records: Vec<CallRecord>) -> AnyView {
