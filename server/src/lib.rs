@@ -427,24 +427,14 @@ async fn metrics(State(st): State<AppState>) -> ([(axum::http::HeaderName, &'sta
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
 
-/// The filter of the audit trail's export, as the page's link gives it.
+/// The filter of an export, as the page's link gives it (the audit trail reads user and
+/// kind, the call history the text; both the dates and the reader's zone).
 #[derive(serde::Deserialize)]
-struct AuditQuery {
+struct ExportFilter {
     #[serde(default)]
     user: String,
     #[serde(default)]
     kind: String,
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
-    #[serde(default)]
-    tz: i32,
-}
-
-/// The filter of the call history's exports, as the page's links give it.
-#[derive(serde::Deserialize)]
-struct HistoryQuery {
     #[serde(default)]
     text: String,
     #[serde(default)]
@@ -455,11 +445,11 @@ struct HistoryQuery {
     tz: i32,
 }
 
-type ExportQuery<Q> = Result<axum::extract::Query<Q>, axum::extract::rejection::QueryRejection>;
+type ExportQuery = Result<axum::extract::Query<ExportFilter>, axum::extract::rejection::QueryRejection>;
 
 /// An export's filter, once its caller is known to be logged in and allowed `p` (`what`
 /// names the data in the refusal); or the refusal. The exports are behind the API gate too.
-async fn export_query<Q>(st: &AppState, headers: &axum::http::HeaderMap, query: ExportQuery<Q>, p: domain::Permission, what: &str) -> Result<Q, Response> {
+async fn export_query(st: &AppState, headers: &axum::http::HeaderMap, query: ExportQuery, p: domain::Permission, what: &str) -> Result<ExportFilter, Response> {
     use axum::response::IntoResponse;
     let Ok(axum::extract::Query(q)) = query else {
         return Err((StatusCode::UNPROCESSABLE_ENTITY, "malformed filter").into_response());
@@ -494,7 +484,7 @@ fn attachment(st: &AppState, stem: &str, ext: &str, content_type: &'static str, 
 
 /// `GET /api/audit.csv`: the audit trail as CSV (the filter of the page), for the roles
 /// that may read it.
-async fn audit_csv(State(st): State<AppState>, headers: axum::http::HeaderMap, query: ExportQuery<AuditQuery>) -> Response {
+async fn audit_csv(State(st): State<AppState>, headers: axum::http::HeaderMap, query: ExportQuery) -> Response {
     let q = match export_query(&st, &headers, query, domain::Permission::ViewAudit, "the audit trail").await {
         Ok(q) => q,
         Err(refused) => return refused,
@@ -507,7 +497,7 @@ async fn audit_csv(State(st): State<AppState>, headers: axum::http::HeaderMap, q
 }
 
 /// The call records an export asks for (after its caller's role).
-async fn history_export(st: &AppState, headers: &axum::http::HeaderMap, query: ExportQuery<HistoryQuery>) -> Result<Result<Vec<domain::cdr::CallRecord>, domain::DomainError>, Response> {
+async fn history_export(st: &AppState, headers: &axum::http::HeaderMap, query: ExportQuery) -> Result<Result<Vec<domain::cdr::CallRecord>, domain::DomainError>, Response> {
     let q = export_query(st, headers, query, domain::Permission::ViewConfiguration, "the call history").await?;
     Ok(match domain::cdr::HistoryFilter::parse(&q.text, &q.from, &q.to, q.tz) {
         Ok(filter) => blocking(&st.store, move |s| app::api::history(s, &filter)).await,
@@ -516,7 +506,7 @@ async fn history_export(st: &AppState, headers: &axum::http::HeaderMap, query: E
 }
 
 /// `GET /api/history.csv`: one line per participant of each ended conference.
-async fn history_csv(State(st): State<AppState>, headers: axum::http::HeaderMap, query: ExportQuery<HistoryQuery>) -> Response {
+async fn history_csv(State(st): State<AppState>, headers: axum::http::HeaderMap, query: ExportQuery) -> Response {
     match history_export(&st, &headers, query).await {
         Ok(records) => attachment(&st, "history", "csv", "text/csv; charset=utf-8", records.map(|r| domain::cdr::to_csv(&r))),
         Err(refused) => refused,
@@ -524,7 +514,7 @@ async fn history_csv(State(st): State<AppState>, headers: axum::http::HeaderMap,
 }
 
 /// `GET /api/history.json`: the records as they are kept.
-async fn history_json(State(st): State<AppState>, headers: axum::http::HeaderMap, query: ExportQuery<HistoryQuery>) -> Response {
+async fn history_json(State(st): State<AppState>, headers: axum::http::HeaderMap, query: ExportQuery) -> Response {
     match history_export(&st, &headers, query).await {
         Ok(records) => attachment(&st, "history", "json", "application/json", records.map(|r| serde_json::to_string(&r).unwrap_or_else(|_| "[]".into()))),
         Err(refused) => refused,
