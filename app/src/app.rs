@@ -124,7 +124,10 @@ fn Frame() -> impl IntoView {
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <Transition fallback=|| view! { <header class="top"><span class="brand">"MCU"</span></header> }>
-            {move || Suspend::new(async move {
+            // Not a closure: server-side rendering walks a Suspense's children more than
+            // once (to find every resource they read) and would run a closure, and so create
+            // the page with its resources, each time; this Suspend is made once.
+            {Suspend::new(async move {
                 match shell.await {
                     Ok(s) => Either::Left(frame_view(s, hb)),
                     Err(e) => Either::Right(view! { <header class="top"><ErrorMsg error=e/></header> }),
@@ -212,7 +215,7 @@ fn frame_view(s: Shell, hb: HbLive) -> impl IntoView {
         </header>
         <MirrorBanner hb=hb/>
         <main id="main" tabindex="-1">
-            <Outlet/>
+            {crate::page_once::PageOnce(view! { <Outlet/> }.into_any())}
         </main>
     })
 }

@@ -20,6 +20,7 @@ pub mod components;
 pub mod error;
 pub mod live;
 pub mod localtime;
+mod page_once;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod state;
