@@ -18,13 +18,13 @@ setup:
 
 build: setup
 	rm -rf target/site/pkg # hashed names: one build's files only
-	$(ENV) scripts/leptos-build.sh
+	$(ENV) scripts/leptos-build.sh --split
 	target/debug/server precompress --quick --dir target/site/pkg
 
 # Also part of `make test`: the optimised build is the one `make demo` runs.
 release: setup
 	rm -rf target/site/pkg
-	$(ENV) LEPTOS_ENV=PROD RUSTFLAGS="--cfg erase_components" scripts/leptos-build.sh --release
+	$(ENV) LEPTOS_ENV=PROD RUSTFLAGS="--cfg erase_components" scripts/leptos-build.sh --release --split
 	target/release/server precompress --dir target/site/pkg
 
 demo: release

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
 use leptos_router::hooks::use_location;
-use leptos_router::{path, SsrMode};
+use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -38,42 +38,98 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let in_browser = RwSignal::new(false);
-    provide_context(crate::localtime::InBrowser(in_browser));
-    // Effects run only in the browser: this marks the page as hydrated (tests wait for it),
-    // and times switch to the browser's zone.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-        in_browser.set(true);
-    });
+    provide_context(crate::localtime::InBrowser(RwSignal::new(false)));
     view! {
         <Title formatter=|t: String| if t.is_empty() { "MCU".to_string() } else { format!("{t} · MCU") }/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/login") view=|| view! { <LoginPage/><Hydrated/> }/>
                 <ParentRoute path=path!("") view=Frame ssr=SsrMode::Async>
-                    <Route path=path!("") view=ConferencesPage/>
-                    <Route path=path!("conferences") view=ConferencesPage/>
-                    <Route path=path!("conferences/:id") view=ConferencePage/>
-                    <Route path=path!("reservations") view=ReservationsPage/>
-                    <Route path=path!("meeting-rooms") view=MeetingRoomsPage/>
-                    <Route path=path!("profiles") view=ProfilesPage/>
-                    <Route path=path!("entry-queues") view=EntryQueuesPage/>
-                    <Route path=path!("ivr-services") view=IvrServicesPage/>
-                    <Route path=path!("recording-links") view=RecordingLinksPage/>
-                    <Route path=path!("network") view=NetworkPage/>
-                    <Route path=path!("users") view=UsersPage/>
-                    <Route path=path!("hot-backup") view=HotBackupPage/>
-                    <Route path=path!("system") view=SystemPage/>
-                    <Route path=path!("alarms") view=AlarmsPage/>
-                    <Route path=path!("audit") view=AuditPage/>
-                    <Route path=path!("history") view=HistoryPage/>
+                    <Route path=path!("") view=|| view! { <ConferencesPage/><Hydrated/> }/>
+                    <Route path=path!("conferences") view=|| view! { <ConferencesPage/><Hydrated/> }/>
+                    <Route path=path!("conferences/:id") view=|| view! { <ConferencePage/><Hydrated/> }/>
+                    <Route path=path!("reservations") view={Lazy::<ReservationsRoute>::new()}/>
+                    <Route path=path!("meeting-rooms") view={Lazy::<MeetingRoomsRoute>::new()}/>
+                    <Route path=path!("profiles") view={Lazy::<ProfilesRoute>::new()}/>
+                    <Route path=path!("entry-queues") view={Lazy::<EntryQueuesRoute>::new()}/>
+                    <Route path=path!("ivr-services") view={Lazy::<IvrServicesRoute>::new()}/>
+                    <Route path=path!("recording-links") view={Lazy::<RecordingLinksRoute>::new()}/>
+                    <Route path=path!("network") view={Lazy::<NetworkRoute>::new()}/>
+                    <Route path=path!("users") view={Lazy::<UsersRoute>::new()}/>
+                    <Route path=path!("hot-backup") view=|| view! { <HotBackupPage/><Hydrated/> }/>
+                    <Route path=path!("system") view={Lazy::<SystemRoute>::new()}/>
+                    <Route path=path!("alarms") view={Lazy::<AlarmsRoute>::new()}/>
+                    <Route path=path!("audit") view={Lazy::<AuditRoute>::new()}/>
+                    <Route path=path!("history") view={Lazy::<HistoryRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>
     }
+}
+
+/// A page whose code is loaded when it is first shown (`cargo leptos build --split`): the
+/// main bundle holds the frame, the login, the daily conference pages and the Hot Backup
+/// page (the last two show live state that may move on while a chunk loads: they hydrate
+/// at once); the resource and setup pages come on demand (on a direct load, their chunk
+/// right after the main one).
+macro_rules! lazy_page {
+    ($route:ident, $page:ident) => {
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                catch_up_after_hydration();
+                view! { <$page/><Hydrated/> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(ReservationsRoute, ReservationsPage);
+lazy_page!(MeetingRoomsRoute, MeetingRoomsPage);
+lazy_page!(ProfilesRoute, ProfilesPage);
+lazy_page!(EntryQueuesRoute, EntryQueuesPage);
+lazy_page!(IvrServicesRoute, IvrServicesPage);
+lazy_page!(RecordingLinksRoute, RecordingLinksPage);
+lazy_page!(NetworkRoute, NetworkPage);
+lazy_page!(UsersRoute, UsersPage);
+lazy_page!(SystemRoute, SystemPage);
+lazy_page!(AlarmsRoute, AlarmsPage);
+lazy_page!(AuditRoute, AuditPage);
+lazy_page!(HistoryRoute, HistoryPage);
+
+/// A page loaded on demand hydrates only once its code has arrived: a change announced
+/// meanwhile has already moved the live counter its data is keyed on, so the data the
+/// server rendered would stand. Once hydrated, it loads again if anything changed.
+fn catch_up_after_hydration() {
+    let hydrating = Owner::current_shared_context().is_some_and(|sc| sc.during_hydration());
+    let live = crate::live::use_live_changes();
+    if hydrating && live.get_untracked() > 0 {
+        Effect::new(move |_| live.update(|n| *n = n.wrapping_add(1)));
+    }
+}
+
+/// Marks the page hydrated (`data-hydrated` on the body: tests wait for it) and switches
+/// times to the browser's zone, once the page itself has hydrated: a page loaded on demand
+/// hydrates when its code has arrived, after the frame, so the app's shell cannot say it.
+/// Every route's view ends with it.
+#[component]
+fn Hydrated() -> impl IntoView {
+    let in_browser = use_context::<crate::localtime::InBrowser>();
+    // Effects run only in the browser, after the view they belong to has hydrated.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+        if let Some(b) = in_browser {
+            b.0.set(true);
+        }
+    });
 }
 
 type NavItem = (&'static str, &'static str, Permission);
@@ -130,7 +186,7 @@ fn Frame() -> impl IntoView {
             {Suspend::new(async move {
                 match shell.await {
                     Ok(s) => Either::Left(frame_view(s, hb)),
-                    Err(e) => Either::Right(view! { <header class="top"><ErrorMsg error=e/></header> }),
+                    Err(e) => Either::Right(view! { <header class="top"><ErrorMsg error=e/></header><Hydrated/> }),
                 }
             })}
         </Transition>
@@ -313,6 +369,7 @@ fn NotFound() -> impl IntoView {
     }
     view! {
         <Title text="Not found"/>
+        <Hydrated/>
         <main class="narrow">
             <h1>"Page not found"</h1>
             <p><a href="/">"Go to the conference list"</a></p>
