@@ -3,6 +3,7 @@
 //! Administrator, start Hot Backup) and [`router`] (pages, server functions, the peer link,
 //! `/healthz`, `/metrics`, static files).
 
+pub mod alloc;
 pub mod assets;
 pub mod guard;
 pub mod peer;

@@ -6,23 +6,20 @@ use std::process::ExitCode;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
-// mimalloc: per-thread free lists without glibc's arena locks and consolidations (a page
-// render makes thousands of small allocations; glibc's malloc and free were a third of
-// the time of a server-rendered page).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: server::alloc::Split = server::alloc::Split;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cfg = Config::parse();
-    // Large blocks (each password hash takes about 19 MiB) always come from and go back to
-    // the system. glibc otherwise raises this threshold after the first such block and
-    // then serves them from its heaps, where aligned blocks fragment: resident memory grew
-    // by about 19 MiB per login attempt and never came back.
+    // Large blocks (each password hash takes about 19 MiB; `alloc` hands them to glibc)
+    // always come from and go back to the system. glibc otherwise raises this threshold
+    // after the first such block and then serves them from its heaps, where aligned blocks
+    // fragment: resident memory grew by about 19 MiB per login attempt and never came back.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only tunes the allocator (it takes the allocator's own locks).
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, server::alloc::LARGE as libc::c_int);
     }
     // Whatever this process writes (database, WAL, exports, backups) is its owner's only.
     #[cfg(unix)]
