@@ -3,6 +3,10 @@
 //! Administrator, start Hot Backup) and [`router`] (pages, server functions, the peer link,
 //! `/healthz`, `/metrics`, static files).
 
+// Without `--cfg erase_components` (tests) the pages' view types are deep: the router's
+// layouts need more than the default 128 levels.
+#![recursion_limit = "256"]
+
 pub mod alloc;
 pub mod assets;
 pub mod guard;
