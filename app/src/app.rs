@@ -126,7 +126,9 @@ fn Hydrated() -> impl IntoView {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
-        if let Some(b) = in_browser {
+        // Once: setting it again at each page change would wake the times of the page
+        // being left, whose signals are already disposed.
+        if let Some(b) = in_browser.filter(|b| !b.0.get_untracked()) {
             b.0.set(true);
         }
     });

@@ -12,6 +12,8 @@ export const test = base.extend<{ page: Page }>({
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('console', (m) => {
       if (/Content[- ]Security[- ]Policy/i.test(m.text())) violations.push(m.text());
+      // A Rust panic in the WASM: its message (the page error only says "unreachable").
+      if (m.type() === 'error' && /panicked at/.test(m.text())) errors.push(m.text());
     });
     await page.exposeFunction('__cspViolation', (v: string) => violations.push(v));
     await page.addInitScript(() => {
