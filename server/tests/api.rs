@@ -1161,3 +1161,20 @@ async fn an_ended_conference_is_kept_with_its_participants_and_exported_to_who_m
     assert_eq!(get(&app, "/api/history.csv", Some(&chair)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(get(&app, "/api/history.json", None).await.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_page_is_rendered_once_and_sends_its_data_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let r = call(&app, "/api/add_conference", &[("name", "Rendered Once"), ("numeric_id", "4242")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let page = get(&app, "/conferences", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<h1>Conferences</h1>"), "{}", page.body);
+    assert!(page.body.contains(r#"data-conference="Rendered Once""#), "the list is rendered: {}", page.body);
+    // Server-side rendering walks a page more than once; each walk that made the page anew
+    // would call its server functions again and send their answers with the HTML.
+    let copies = page.body.split("__RESOLVED_RESOURCES[").skip(1).filter(|data| data.contains("Rendered Once")).count();
+    assert_eq!(copies, 1, "the conference list's data is sent once: {}", page.body);
+}
