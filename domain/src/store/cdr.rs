@@ -47,11 +47,12 @@ impl Store {
             }
         }
         let mut deleted = Vec::new();
-        for (pid, (seq, in_call)) in last.into_iter().take(crate::cdr::MAX_PARTICIPANTS) {
+        let in_call = last.into_iter().filter(|(_, (_, in_call))| *in_call).take(crate::cdr::MAX_PARTICIPANTS);
+        for (pid, (seq, _)) in in_call {
             let gone: bool = conn
                 .prepare_cached("SELECT NOT EXISTS(SELECT 1 FROM participants WHERE id = ?1)")?
                 .query_row([&pid], |r| r.get(0))?;
-            if in_call && gone {
+            if gone {
                 entries(
                     &conn,
                     "SELECT seq, epoch, at_ms, change FROM change_log
