@@ -70,9 +70,9 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/login") view=|| view! { <LoginPage/><Hydrated/> }/>
                 <ParentRoute path=path!("") view=Frame ssr=SsrMode::Async>
-                    <Route path=path!("") view=|| view! { <ConferencesPage/><Hydrated/> }/>
-                    <Route path=path!("conferences") view=|| view! { <ConferencesPage/><Hydrated/> }/>
-                    <Route path=path!("conferences/:id") view=|| view! { <ConferencePage/><Hydrated/> }/>
+                    <Route path=path!("") view={Lazy::<ConferencesRoute>::new()}/>
+                    <Route path=path!("conferences") view={Lazy::<ConferencesRoute>::new()}/>
+                    <Route path=path!("conferences/:id") view={Lazy::<ConferenceRoute>::new()}/>
                     <Route path=path!("reservations") view={Lazy::<ReservationsRoute>::new()}/>
                     <Route path=path!("meeting-rooms") view={Lazy::<MeetingRoomsRoute>::new()}/>
                     <Route path=path!("profiles") view={Lazy::<ProfilesRoute>::new()}/>
@@ -81,7 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("recording-links") view={Lazy::<RecordingLinksRoute>::new()}/>
                     <Route path=path!("network") view={Lazy::<NetworkRoute>::new()}/>
                     <Route path=path!("users") view={Lazy::<UsersRoute>::new()}/>
-                    <Route path=path!("hot-backup") view=|| view! { <HotBackupPage/><Hydrated/> }/>
+                    <Route path=path!("hot-backup") view={Lazy::<HotBackupRoute>::new()}/>
                     <Route path=path!("system") view={Lazy::<SystemRoute>::new()}/>
                     <Route path=path!("alarms") view={Lazy::<AlarmsRoute>::new()}/>
                     <Route path=path!("audit") view={Lazy::<AuditRoute>::new()}/>
@@ -93,10 +93,11 @@ pub fn App() -> impl IntoView {
 }
 
 /// A page whose code is loaded when it is first shown (`cargo leptos build --split`): the
-/// main bundle holds the frame, the login, the daily conference pages and the Hot Backup
-/// page (the last two show live state that may move on while a chunk loads: they hydrate
-/// at once); the resource and setup pages come on demand (on a direct load, their chunk
-/// right after the main one).
+/// main bundle holds the frame (with the one live Hot Backup snapshot), the login and the
+/// router; every page inside the frame comes on demand (on a direct load, its chunk right
+/// after the main one). Live state that moved while a chunk loaded is caught up: the
+/// page's data by `catch_up_after_hydration`, the Hot Backup snapshot by the frame's own
+/// refresh.
 macro_rules! lazy_page {
     ($route:ident, $page:ident) => {
         pub struct $route;
@@ -115,6 +116,9 @@ macro_rules! lazy_page {
     };
 }
 
+lazy_page!(ConferencesRoute, ConferencesPage);
+lazy_page!(ConferenceRoute, ConferencePage);
+lazy_page!(HotBackupRoute, HotBackupPage);
 lazy_page!(ReservationsRoute, ReservationsPage);
 lazy_page!(MeetingRoomsRoute, MeetingRoomsPage);
 lazy_page!(ProfilesRoute, ProfilesPage);
