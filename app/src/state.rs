@@ -234,6 +234,11 @@ impl SessionCache {
         self.changed.send_modify(|n| *n = n.wrapping_add(1));
     }
 
+    /// How many times [`SessionCache::clear`] was called.
+    pub fn version(&self) -> u64 {
+        *self.changed.borrow()
+    }
+
     /// Notified at every [`SessionCache::clear`].
     pub fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
         self.changed.subscribe()

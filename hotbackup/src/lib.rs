@@ -260,6 +260,12 @@ impl HotBackup {
         self.inner.status_events.subscribe()
     }
 
+    /// Where the live state a page shows stands: event-log entries and role changes, and
+    /// the alarm book. Lag and the peer's position move without it.
+    pub fn live_version(&self) -> (u64, u64) {
+        (*self.inner.status_events.borrow(), *self.inner.alarms_version.borrow())
+    }
+
     pub(crate) fn status_changed(&self) {
         self.inner.status_events.send_modify(|n| *n = n.wrapping_add(1));
     }

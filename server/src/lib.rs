@@ -10,6 +10,7 @@
 pub mod alloc;
 pub mod assets;
 pub mod guard;
+pub mod page_cache;
 pub mod peer;
 mod redial;
 pub mod scheduler;
@@ -562,6 +563,7 @@ pub fn router(state: AppState, origins: guard::Origins) -> Router {
         .leptos_routes(&state, routes, move || shell(opts.clone()))
         .nest_service("/pkg", assets_dir)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state((state.clone(), page_cache::PageCache::default()), page_cache::serve))
         .layer(middleware::from_fn(bad_input_is_not_a_server_error))
         .layer(middleware::from_fn(guard::peer_link_apart))
         .layer(middleware::from_fn_with_state(state.clone(), guard::api_gate))

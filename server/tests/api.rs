@@ -1178,3 +1178,44 @@ async fn a_page_is_rendered_once_and_sends_its_data_once() {
     let copies = page.body.split("__RESOLVED_RESOURCES[").skip(1).filter(|data| data.contains("Rendered Once")).count();
     assert_eq!(copies, 1, "the conference list's data is sent once: {}", page.body);
 }
+
+/// The nonces of a page's scripts, which must all be the same one.
+fn page_nonce(body: &str) -> String {
+    let nonces: std::collections::BTreeSet<&str> =
+        body.split("nonce=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    assert_eq!(nonces.len(), 1, "one nonce per page: {nonces:?}");
+    nonces.into_iter().next().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn a_page_loaded_again_shows_every_change_with_a_new_nonce_and_only_to_a_live_session() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let r = call(&app, "/api/add_conference", &[("name", "Kept Before"), ("numeric_id", "4243")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let first = get(&app, "/conferences", Some(&admin)).await;
+    let again = get(&app, "/conferences", Some(&admin)).await;
+    for p in [&first, &again] {
+        assert_eq!(p.status, StatusCode::OK);
+        assert!(p.body.contains(r#"data-conference="Kept Before""#), "{}", p.body);
+    }
+    assert_ne!(page_nonce(&first.body), page_nonce(&again.body), "every answer has its own script nonce");
+    // A change shows on the very next load, however soon.
+    let r = call(&app, "/api/add_conference", &[("name", "Kept After"), ("numeric_id", "4244")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let after = get(&app, "/conferences", Some(&admin)).await;
+    assert!(after.body.contains(r#"data-conference="Kept After""#), "the new conference is listed: {}", after.body);
+    // Another user's page is their own.
+    let r = call(&app, "/api/add_user", &[("name", "oper"), ("password", "oper-pass-123"), ("role", "operator")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let oper = login(&app, "oper", "oper-pass-123").await;
+    let theirs = get(&app, "/conferences", Some(&oper)).await;
+    assert!(theirs.body.contains(r#"\"name\":\"oper\""#), "the operator's own header: {}", theirs.body);
+    // After logging out, the same address with the old cookie goes to the login page.
+    let r = call(&app, "/api/logout", &[], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let gone = get(&app, "/conferences", Some(&admin)).await;
+    assert_eq!(gone.status, StatusCode::FOUND, "{}", gone.body);
+    assert_eq!(gone.location.as_deref(), Some("/login?next=/conferences"));
+}

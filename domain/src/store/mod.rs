@@ -21,6 +21,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -189,6 +190,44 @@ pub struct Store {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
     mode: Arc<RwLock<WriteMode>>,
+    written: Arc<Written>,
+}
+
+/// How many times the database was written: SQLite counts the rows every statement of
+/// the connection changed ([`Connection::total_changes`]); when that count moved while
+/// the lock was held, the version goes up by one, before the lock is let go.
+#[derive(Default)]
+struct Written {
+    seen: AtomicU64,
+    version: AtomicU64,
+}
+
+/// The connection, held. Letting it go records whether it wrote (see [`Written`]).
+pub(crate) struct Locked<'a> {
+    conn: MutexGuard<'a, Connection>,
+    written: &'a Written,
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        let total = self.conn.total_changes();
+        if self.written.seen.swap(total, Ordering::Relaxed) != total {
+            self.written.version.fetch_add(1, Ordering::Release);
+        }
+    }
 }
 
 /// Who may change synced state. A Hot Backup Slave takes changes only from its Master's
@@ -224,17 +263,25 @@ impl Store {
         migrate(&mut conn)?;
         replica::init_identity(&conn)?;
         files::make_private(data_dir, &path)?;
-        Ok(Store { conn: Arc::new(Mutex::new(conn)), path, mode: Arc::new(RwLock::new(WriteMode::Primary)) })
+        let written = Written { seen: AtomicU64::new(conn.total_changes()), version: AtomicU64::new(0) };
+        Ok(Store { conn: Arc::new(Mutex::new(conn)), path, mode: Arc::new(RwLock::new(WriteMode::Primary)), written: Arc::new(written) })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    fn lock(&self) -> Locked<'_> {
         // A panic while holding the lock cannot leave SQLite half-written (transactions
         // roll back on drop), so a poisoned lock is safe to keep using.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        Locked { conn: self.conn.lock().unwrap_or_else(|p| p.into_inner()), written: &self.written }
+    }
+
+    /// Goes up whenever anything in the database changed (synced state, local settings,
+    /// sessions, the audit trail, call records): what was read before is outdated once
+    /// it moved. Never goes down while the process runs.
+    pub fn version(&self) -> u64 {
+        self.written.version.load(Ordering::Acquire)
     }
 
     pub fn write_mode(&self) -> WriteMode {
@@ -1026,6 +1073,27 @@ mod tests {
         assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 3]);
         assert_eq!(log[1].change, put(Record::Participant(part)));
         assert_eq!(s.last_seq().expect("seq"), 3);
+    }
+
+    #[test]
+    fn the_version_moves_with_every_write_and_only_then() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        let v0 = s.version();
+        s.list::<Profile>().expect("read");
+        s.last_seq().expect("read");
+        assert_eq!(s.version(), v0, "reads leave it");
+        let p = profile("Standard");
+        s.apply(put(Record::Profile(p.clone()))).expect("put");
+        let v1 = s.version();
+        assert!(v1 > v0, "a synced change moves it");
+        s.set_local(keys::ALARMS, &crate::alarms::AlarmBook::default()).expect("local");
+        let v2 = s.version();
+        assert!(v2 > v1, "a local setting moves it");
+        s.get::<Profile>(&p.id).expect("read");
+        assert_eq!(s.version(), v2, "a read leaves it");
+        s.apply(Change::Delete { kind: EntityKind::Profile, id: p.id.clone() }).expect("delete");
+        assert!(s.version() > v2, "a delete moves it");
     }
 
     #[test]
