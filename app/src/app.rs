@@ -25,7 +25,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
                 <link id="leptos" rel="stylesheet" href=stylesheet_href(&options)/>
-                <HydrationScripts options/>
+                <HydrationScripts options=options.clone()/>
+                <RoutePreloads options/>
                 <MetaTags/>
             </head>
             <body>
@@ -41,7 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 fn stylesheet_href(options: &LeptosOptions) -> String {
     static HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HREF.get_or_init(|| {
-        let hash = options.hash_files.then(|| css_hash(options)).flatten();
+        let hash = options.hash_files.then(|| build_hash(options, "css")).flatten();
         let name = match hash {
             Some(h) => format!("{}.{h}", options.output_name),
             None => options.output_name.to_string(),
@@ -51,13 +52,65 @@ fn stylesheet_href(options: &LeptosOptions) -> String {
     .clone()
 }
 
-fn css_hash(options: &LeptosOptions) -> Option<String> {
+/// The hash of the built file `kind` (`css`, `manifest`, `split`) in the build's
+/// `hash.txt` beside the server binary.
+fn build_hash(options: &LeptosOptions, kind: &str) -> Option<String> {
     let path = std::env::current_exe().ok()?.parent()?.join(options.hash_file.as_ref());
     let text = std::fs::read_to_string(path).ok()?;
     text.lines().find_map(|line| {
         let (file, hash) = line.split_once(':')?;
-        (file.trim() == "css").then(|| hash.trim().to_string())
+        (file.trim() == kind).then(|| hash.trim().to_string())
     })
+}
+
+/// On a direct load of a page whose code is split off (see `lazy_group!`), its files are
+/// fetched together with the main bundle instead of after it has started. Leptos would
+/// add these links itself, but its hook does not find the split manifest here.
+#[component]
+fn RoutePreloads(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        let path = use_context::<axum::http::request::Parts>().map(|p| p.uri.path().to_string()).unwrap_or_default();
+        let files = lazy_group_of(&path).map(|group| split_files(&options, group)).unwrap_or_default();
+        files
+            .into_iter()
+            .map(|href| {
+                if href.ends_with(".js") {
+                    view! { <link rel="modulepreload" href=href crossorigin="anonymous"/> }.into_any()
+                } else {
+                    view! { <link rel="preload" href=href r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/> }.into_any()
+                }
+            })
+            .collect_view()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = options;
+    }
+}
+
+/// The addresses of the split loader and of every module the group `prefix` needs, from
+/// the build's split manifest (read once; none without it).
+#[cfg(feature = "ssr")]
+fn split_files(options: &LeptosOptions, prefix: &str) -> Vec<String> {
+    use std::collections::HashMap;
+    /// The split loader's address, and each group's modules.
+    type Manifest = (String, HashMap<String, Vec<String>>);
+    static MANIFEST: std::sync::OnceLock<Option<Manifest>> = std::sync::OnceLock::new();
+    let Some((loader, manifest)) = MANIFEST.get_or_init(|| {
+        let name = |base: &str, kind: &str, ext: &str| match build_hash(options, kind) {
+            Some(h) if options.hash_files => format!("{base}.{h}.{ext}"),
+            _ => format!("{base}.{ext}"),
+        };
+        let dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+        let text = std::fs::read_to_string(dir.join(name("__wasm_split_manifest", "manifest", "json"))).ok()?;
+        let manifest: HashMap<String, Vec<String>> = serde_json::from_str(&text).ok()?;
+        Some((format!("/{}/{}", options.site_pkg_dir, name("__wasm_split", "split", "js")), manifest))
+    }) else {
+        return Vec::new();
+    };
+    let Some(modules) = manifest.iter().find(|(k, _)| k.starts_with(prefix)).map(|(_, v)| v) else { return Vec::new() };
+    std::iter::once(loader.clone()).chain(modules.iter().map(|m| format!("/{}/{m}.wasm", options.site_pkg_dir))).collect()
 }
 
 #[component]
@@ -70,67 +123,121 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/login") view=|| view! { <LoginPage/><Hydrated/> }/>
                 <ParentRoute path=path!("") view=Frame ssr=SsrMode::Async>
-                    <Route path=path!("") view={Lazy::<ConferencesRoute>::new()}/>
-                    <Route path=path!("conferences") view={Lazy::<ConferencesRoute>::new()}/>
+                    <Route path=path!("") view=|| view! { <ConferencesPage/><Hydrated/> }/>
+                    <Route path=path!("conferences") view=|| view! { <ConferencesPage/><Hydrated/> }/>
                     <Route path=path!("conferences/:id") view={Lazy::<ConferenceRoute>::new()}/>
-                    <Route path=path!("reservations") view={Lazy::<ReservationsRoute>::new()}/>
-                    <Route path=path!("meeting-rooms") view={Lazy::<MeetingRoomsRoute>::new()}/>
-                    <Route path=path!("profiles") view={Lazy::<ProfilesRoute>::new()}/>
-                    <Route path=path!("entry-queues") view={Lazy::<EntryQueuesRoute>::new()}/>
-                    <Route path=path!("ivr-services") view={Lazy::<IvrServicesRoute>::new()}/>
-                    <Route path=path!("recording-links") view={Lazy::<RecordingLinksRoute>::new()}/>
+                    <Route path=path!("reservations") view={Lazy::<ResourcesRoute>::new()}/>
+                    <Route path=path!("meeting-rooms") view={Lazy::<ResourcesRoute>::new()}/>
+                    <Route path=path!("profiles") view={Lazy::<ResourcesRoute>::new()}/>
+                    <Route path=path!("entry-queues") view={Lazy::<ResourcesRoute>::new()}/>
+                    <Route path=path!("ivr-services") view={Lazy::<ResourcesRoute>::new()}/>
+                    <Route path=path!("recording-links") view={Lazy::<ResourcesRoute>::new()}/>
                     <Route path=path!("network") view={Lazy::<NetworkRoute>::new()}/>
                     <Route path=path!("users") view={Lazy::<UsersRoute>::new()}/>
                     <Route path=path!("hot-backup") view={Lazy::<HotBackupRoute>::new()}/>
-                    <Route path=path!("system") view={Lazy::<SystemRoute>::new()}/>
-                    <Route path=path!("alarms") view={Lazy::<AlarmsRoute>::new()}/>
-                    <Route path=path!("audit") view={Lazy::<AuditRoute>::new()}/>
-                    <Route path=path!("history") view={Lazy::<HistoryRoute>::new()}/>
+                    <Route path=path!("system") view={Lazy::<HotBackupRoute>::new()}/>
+                    <Route path=path!("alarms") view={Lazy::<HotBackupRoute>::new()}/>
+                    <Route path=path!("audit") view={Lazy::<UsersRoute>::new()}/>
+                    <Route path=path!("history") view={Lazy::<UsersRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>
     }
 }
 
-/// A page whose code is loaded when it is first shown (`cargo leptos build --split`): the
-/// main bundle holds the frame (with the one live Hot Backup snapshot), the login and the
-/// router; every page inside the frame comes on demand (on a direct load, its chunk right
-/// after the main one). Live state that moved while a chunk loaded is caught up: the
-/// page's data by `catch_up_after_hydration`, the Hot Backup snapshot by the frame's own
-/// refresh.
-macro_rules! lazy_page {
-    ($route:ident, $page:ident) => {
-        pub struct $route;
+/// Pages whose code is loaded when one of them is first shown (`cargo leptos build
+/// --split`), in five groups: one conference; the conferencing resources; the network;
+/// Hot Backup, alarms and system; users, the audit trail and call history.
+/// The main bundle holds the frame (with the one live Hot Backup snapshot), the login, the
+/// router and the conference list, the page most loads start on. Few groups, because the
+/// split makes a module for each set of groups that shares code: with a group per page a
+/// page needed some 60 files, each a request. On a direct load the page's files are
+/// preloaded with the main one (`RoutePreloads`). Live state that moved while a group's
+/// code loaded is caught up: the page's data by `catch_up_after_hydration`, the Hot Backup
+/// snapshot by the frame's own refresh.
+macro_rules! lazy_group {
+    ($route:ident, $split:literal { $($segment:literal => $page:ident),+ $(,)? }) => {
+        /// The page of the group that the address's first segment names.
+        pub struct $route(&'static str);
+
+        impl $route {
+            /// The first segments of the group's addresses, and the start of its name in
+            /// the split manifest.
+            const GROUP: (&'static [&'static str], &'static str) = (&[$($segment),+], $split);
+        }
 
         #[lazy_route]
         impl LazyRoute for $route {
             fn data() -> Self {
-                $route
+                let path = use_location().pathname.get_untracked();
+                let first = path.trim_start_matches('/').split('/').next().unwrap_or_default().to_string();
+                $route(Self::GROUP.0.iter().copied().find(|s| *s == first).unwrap_or_default())
             }
 
-            fn view(_this: Self) -> AnyView {
+            fn view(this: Self) -> AnyView {
                 catch_up_after_hydration();
-                view! { <$page/><Hydrated/> }.into_any()
+                match this.0 {
+                    $($segment => view! { <$page/><Hydrated/> }.into_any(),)+
+                    _ => view! { <NotFound/> }.into_any(),
+                }
             }
         }
     };
 }
 
-lazy_page!(ConferencesRoute, ConferencesPage);
-lazy_page!(ConferenceRoute, ConferencePage);
-lazy_page!(HotBackupRoute, HotBackupPage);
-lazy_page!(ReservationsRoute, ReservationsPage);
-lazy_page!(MeetingRoomsRoute, MeetingRoomsPage);
-lazy_page!(ProfilesRoute, ProfilesPage);
-lazy_page!(EntryQueuesRoute, EntryQueuesPage);
-lazy_page!(IvrServicesRoute, IvrServicesPage);
-lazy_page!(RecordingLinksRoute, RecordingLinksPage);
-lazy_page!(NetworkRoute, NetworkPage);
-lazy_page!(UsersRoute, UsersPage);
-lazy_page!(SystemRoute, SystemPage);
-lazy_page!(AlarmsRoute, AlarmsPage);
-lazy_page!(AuditRoute, AuditPage);
-lazy_page!(HistoryRoute, HistoryPage);
+lazy_group!(ConferenceRoute, "__conference_route_view_" { "conferences" => ConferencePage });
+lazy_group!(ResourcesRoute, "__resources_route_view_" {
+    "reservations" => ReservationsPage,
+    "meeting-rooms" => MeetingRoomsPage,
+    "profiles" => ProfilesPage,
+    "entry-queues" => EntryQueuesPage,
+    "ivr-services" => IvrServicesPage,
+    "recording-links" => RecordingLinksPage,
+});
+lazy_group!(NetworkRoute, "__network_route_view_" { "network" => NetworkPage });
+lazy_group!(HotBackupRoute, "__hot_backup_route_view_" {
+    "hot-backup" => HotBackupPage,
+    "alarms" => AlarmsPage,
+    "system" => SystemPage,
+});
+lazy_group!(UsersRoute, "__users_route_view_" {
+    "users" => UsersPage,
+    "audit" => AuditPage,
+    "history" => HistoryPage,
+});
+
+/// The split module group (its name in the split manifest starts with this) whose code the
+/// page at `path` needs, if it is not in the main bundle.
+pub fn lazy_group_of(path: &str) -> Option<&'static str> {
+    let path = path.trim_matches('/');
+    // The conference list is in the main bundle; `conferences/<id>` is not.
+    if path.is_empty() || path == "conferences" {
+        return None;
+    }
+    let first = path.split('/').next().unwrap_or_default();
+    [ConferenceRoute::GROUP, ResourcesRoute::GROUP, NetworkRoute::GROUP, HotBackupRoute::GROUP, UsersRoute::GROUP]
+        .into_iter()
+        .find(|(segments, _)| segments.contains(&first))
+        .map(|(_, split)| split)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_but_the_list_has_its_split_group() {
+        for (_, items) in NAV {
+            for (label, path, _) in items {
+                assert_eq!(lazy_group_of(path).is_none(), *path == "/conferences", "{label}");
+            }
+        }
+        assert_eq!(lazy_group_of("/"), None);
+        assert_eq!(lazy_group_of("/conferences/4f2c"), Some("__conference_route_view_"));
+        assert_eq!(lazy_group_of("/alarms"), Some("__hot_backup_route_view_"));
+        assert_eq!(lazy_group_of("/no-such-page"), None);
+    }
+}
 
 /// A page loaded on demand hydrates only once its code has arrived: a change announced
 /// meanwhile has already moved the live counter its data is keyed on, so the data the

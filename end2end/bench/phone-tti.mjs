@@ -2,10 +2,11 @@
 // 150 ms round trip, 1.6 Mbit/s down, 750 kbit/s up, CPU slowed 4×), each in a fresh
 // browser context (empty cache), logged in. Prints one JSON line: the time from the start
 // of navigation until the page is hydrated, and the bytes that crossed the wire, per load.
-// Usage: node phone-tti.mjs <base-url> <user> <password> [runs]
+// Usage: node phone-tti.mjs <base-url> <user> <password> [runs] [path, default /conferences]
 import { chromium } from '@playwright/test';
 
-const [base, user, password, runsArg] = process.argv.slice(2);
+const [base, user, password, runsArg, pathArg] = process.argv.slice(2);
+const path = pathArg && pathArg.startsWith('/') ? pathArg : '/conferences';
 const runs = Math.min(Math.max(Number(runsArg) || 5, 1), 20);
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
@@ -36,7 +37,7 @@ try {
     let bytes = 0;
     cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; });
     const t0 = Date.now();
-    await page.goto(`${base}/conferences`, { waitUntil: 'commit', timeout: 60_000 });
+    await page.goto(`${base}${path}`, { waitUntil: 'commit', timeout: 60_000 });
     await page.waitForSelector('body[data-hydrated="true"]', { timeout: 60_000 });
     result.tti_ms.push(Date.now() - t0);
     // Whatever the hydrated page fetches at once counts too.
