@@ -21,6 +21,15 @@ async fn main() -> ExitCode {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, server::alloc::LARGE as libc::c_int);
     }
+    // No transparent huge pages: mimalloc asks for them on its arenas, and then every page
+    // it gives back and takes again costs the kernel zeroing 2 MiB. Under 64 writing
+    // clients that zeroing was 17 % of the server's CPU (perf); without it mutations/s went
+    // from ~3,200 to ~3,700 and resident memory from 36 to 22 MB.
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl(PR_SET_THP_DISABLE) only sets a flag on this process's memory.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
     // Whatever this process writes (database, WAL, exports, backups) is its owner's only.
     #[cfg(unix)]
     // SAFETY: umask only sets the process's file-creation mask; it cannot fail.
