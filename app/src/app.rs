@@ -221,24 +221,6 @@ pub fn lazy_group_of(path: &str) -> Option<&'static str> {
         .map(|(_, split)| split)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_page_but_the_list_has_its_split_group() {
-        for (_, items) in NAV {
-            for (label, path, _) in items {
-                assert_eq!(lazy_group_of(path).is_none(), *path == "/conferences", "{label}");
-            }
-        }
-        assert_eq!(lazy_group_of("/"), None);
-        assert_eq!(lazy_group_of("/conferences/4f2c"), Some("__conference_route_view_"));
-        assert_eq!(lazy_group_of("/alarms"), Some("__hot_backup_route_view_"));
-        assert_eq!(lazy_group_of("/no-such-page"), None);
-    }
-}
-
 /// A page loaded on demand hydrates only once its code has arrived: a change announced
 /// meanwhile has already moved the live counter its data is keyed on, so the data the
 /// server rendered would stand. Once hydrated, it loads again if anything changed.
@@ -512,5 +494,23 @@ fn NotFound() -> impl IntoView {
             <h1>"Page not found"</h1>
             <p><a href="/">"Go to the conference list"</a></p>
         </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_but_the_list_has_its_split_group() {
+        for (_, items) in NAV {
+            for (label, path, _) in items {
+                assert_eq!(lazy_group_of(path).is_none(), *path == "/conferences", "{label}");
+            }
+        }
+        assert_eq!(lazy_group_of("/"), None);
+        assert_eq!(lazy_group_of("/conferences/4f2c"), Some("__conference_route_view_"));
+        assert_eq!(lazy_group_of("/alarms"), Some("__hot_backup_route_view_"));
+        assert_eq!(lazy_group_of("/no-such-page"), None);
     }
 }
