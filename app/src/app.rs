@@ -170,7 +170,7 @@ macro_rules! lazy_group {
         impl LazyRoute for $route {
             fn data() -> Self {
                 let path = use_location().pathname.get_untracked();
-                let first = path.trim_start_matches('/').split('/').next().unwrap_or_default().to_string();
+                let first = first_segment(&path);
                 $route(Self::GROUP.0.iter().copied().find(|s| *s == first).unwrap_or_default())
             }
 
@@ -206,15 +206,19 @@ lazy_group!(UsersRoute, "__users_route_view_" {
     "history" => HistoryPage,
 });
 
+/// The first segment of an address's path (`/conferences/42` → `conferences`).
+fn first_segment(path: &str) -> &str {
+    path.trim_start_matches('/').split('/').next().unwrap_or_default()
+}
+
 /// The split module group (its name in the split manifest starts with this) whose code the
 /// page at `path` needs, if it is not in the main bundle.
 pub fn lazy_group_of(path: &str) -> Option<&'static str> {
-    let path = path.trim_matches('/');
     // The conference list is in the main bundle; `conferences/<id>` is not.
-    if path.is_empty() || path == "conferences" {
+    if matches!(path.trim_matches('/'), "" | "conferences") {
         return None;
     }
-    let first = path.split('/').next().unwrap_or_default();
+    let first = first_segment(path);
     [ConferenceRoute::GROUP, ResourcesRoute::GROUP, NetworkRoute::GROUP, HotBackupRoute::GROUP, UsersRoute::GROUP]
         .into_iter()
         .find(|(segments, _)| segments.contains(&first))

@@ -24,7 +24,7 @@ async fn main() -> ExitCode {
     // No transparent huge pages: mimalloc asks for them on its arenas, and then every page
     // it gives back and takes again costs the kernel zeroing 2 MiB. Under 64 writing
     // clients that zeroing was 17 % of the server's CPU (perf); without it mutations/s went
-    // from ~3,200 to ~3,700 and resident memory from 36 to 22 MB.
+    // from ~3,000 to ~3,600 and resident memory from 36 to 27 MB.
     #[cfg(target_os = "linux")]
     // SAFETY: prctl(PR_SET_THP_DISABLE) only sets a flag on this process's memory.
     unsafe {

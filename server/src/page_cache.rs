@@ -76,31 +76,25 @@ impl PageCache {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn get(&self, key: &(String, String), now: Versions) -> Option<Response> {
+    /// The page kept for `key` if it may be used at `now`.
+    fn fresh(&self, key: &(String, String), now: Versions) -> Option<Kept> {
         let pages = self.pages();
         let e = pages.entries.get(key).filter(|e| e.versions == now && e.at.elapsed() < FRESH_FOR)?;
-        let (body, nonce, csp, content_type) = (e.body.clone(), e.nonce.clone(), e.csp.clone(), e.content_type.clone());
-        drop(pages);
-        let fresh = leptos::nonce::Nonce::new().to_string();
-        let csp = HeaderValue::from_str(&csp.replace(&nonce, &fresh)).ok()?;
-        let mut res = Response::new(Body::from(replace_all(&body, nonce.as_bytes(), fresh.as_bytes())));
-        res.headers_mut().insert(header::CONTENT_TYPE, content_type);
-        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
-        Some(res)
+        Some(Kept { body: e.body.clone(), nonce: e.nonce.clone(), csp: e.csp.clone(), content_type: e.content_type.clone() })
     }
 
     fn put(&self, key: (String, String), e: Entry) {
         let mut pages = self.pages();
-        let size = e.body.len() + key.0.len() + key.1.len();
+        let size = weight(&key, &e);
         if let Some(old) = pages.entries.remove(&key) {
-            pages.bytes -= old.body.len() + key.0.len() + key.1.len();
+            pages.bytes -= weight(&key, &old);
         }
         if pages.entries.len() >= MAX_ENTRIES || pages.bytes + size > MAX_BYTES {
             let Pages { entries, bytes } = &mut *pages;
             entries.retain(|k, e| {
                 let keep = e.at.elapsed() < FRESH_FOR;
                 if !keep {
-                    *bytes -= e.body.len() + k.0.len() + k.1.len();
+                    *bytes -= weight(k, e);
                 }
                 keep
             });
@@ -119,6 +113,36 @@ impl PageCache {
     }
 }
 
+/// What a kept page counts against [`MAX_BYTES`].
+fn weight(key: &(String, String), e: &Entry) -> usize {
+    e.body.len() + key.0.len() + key.1.len()
+}
+
+/// A kept page, taken out to be answered with a fresh nonce.
+struct Kept {
+    body: Bytes,
+    nonce: String,
+    csp: String,
+    content_type: HeaderValue,
+}
+
+impl Kept {
+    fn response(self) -> Option<Response> {
+        let fresh = leptos::nonce::Nonce::new().to_string();
+        let csp = HeaderValue::from_str(&self.csp.replace(&self.nonce, &fresh)).ok()?;
+        let mut res = Response::new(Body::from(replace_all(&self.body, self.nonce.as_bytes(), fresh.as_bytes())));
+        res.headers_mut().insert(header::CONTENT_TYPE, self.content_type);
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+        Some(res)
+    }
+}
+
+/// Whether pages may be kept for, and answered to, the session `token`: it still holds
+/// (checked as any page checks it) and is no Chairperson's.
+async fn may_keep(st: &AppState, token: &str) -> bool {
+    matches!(app::state::user_of_token(st, token.to_string()).await, Ok(Some(u)) if u.role != domain::Role::Chairperson)
+}
+
 /// Middleware in front of the pages: answers from a kept page when it may, else renders
 /// and keeps the answer when it may (see the module's documentation).
 pub async fn serve(State((st, cache)): State<(AppState, PageCache)>, req: Request, next: Next) -> Response {
@@ -126,21 +150,26 @@ pub async fn serve(State((st, cache)): State<(AppState, PageCache)>, req: Reques
     if req.method() != Method::GET || NOT_PAGES.iter().any(|p| path.starts_with(p)) {
         return next.run(req).await;
     }
+    let Some(token) = app::state::token_from_headers(&st, req.headers()) else { return next.run(req).await };
     let Some(uri) = req.uri().path_and_query().map(|p| p.as_str().to_string()).filter(|u| u.len() <= MAX_URI) else {
         return next.run(req).await;
     };
-    let Some(token) = app::state::token_from_headers(&st, req.headers()) else { return next.run(req).await };
-    match app::state::user_of_token(&st, token.clone()).await {
-        Ok(Some(user)) if user.role != domain::Role::Chairperson => {}
-        _ => return next.run(req).await,
-    }
     let key = (domain::auth::token_digest(&token), uri);
     let versions = Versions::now(&st);
-    if let Some(res) = cache.get(&key, versions) {
-        return res;
+    // The session is looked up only when there is a page to answer from, or one to keep
+    // (after the page itself looked it up): a cookie of no session costs no extra lookup.
+    if let Some(kept) = cache.fresh(&key, versions) {
+        if may_keep(&st, &token).await {
+            if let Some(res) = kept.response() {
+                return res;
+            }
+        }
     }
     let res = next.run(req).await;
     let Some((content_type, csp, nonce)) = keepable(&res) else { return res };
+    if !may_keep(&st, &token).await {
+        return res;
+    }
     let (parts, body) = res.into_parts();
     let body = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
@@ -224,18 +253,18 @@ mod tests {
         let key = ("digest".to_string(), "/conferences".to_string());
         let v = Versions { store: 1, live: (0, 0), sessions: 0 };
         cache.put(key.clone(), entry(Instant::now(), 10));
-        let res = cache.get(&key, v).expect("hit");
+        let res = cache.fresh(&key, v).and_then(Kept::response).expect("hit");
         let csp = res.headers().get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
         assert!(!csp.contains("AAAABBBBCCCCDDDD") && nonce_in(csp).is_some(), "a fresh nonce: {csp}");
-        assert!(cache.get(&key, Versions { store: 2, ..v }).is_none(), "the database moved");
-        assert!(cache.get(&key, Versions { live: (1, 0), ..v }).is_none(), "a Hot Backup event");
-        assert!(cache.get(&key, Versions { live: (0, 1), ..v }).is_none(), "an alarm");
-        assert!(cache.get(&key, Versions { sessions: 1, ..v }).is_none(), "a session ended");
-        assert!(cache.get(&("other".into(), "/conferences".into()), v).is_none(), "another session");
-        assert!(cache.get(&("digest".into(), "/conferences?q=1".into()), v).is_none(), "another address");
+        assert!(cache.fresh(&key, Versions { store: 2, ..v }).is_none(), "the database moved");
+        assert!(cache.fresh(&key, Versions { live: (1, 0), ..v }).is_none(), "a Hot Backup event");
+        assert!(cache.fresh(&key, Versions { live: (0, 1), ..v }).is_none(), "an alarm");
+        assert!(cache.fresh(&key, Versions { sessions: 1, ..v }).is_none(), "a session ended");
+        assert!(cache.fresh(&("other".into(), "/conferences".into()), v).is_none(), "another session");
+        assert!(cache.fresh(&("digest".into(), "/conferences?q=1".into()), v).is_none(), "another address");
         let old = Instant::now().checked_sub(FRESH_FOR).unwrap_or_else(Instant::now);
         cache.put(key.clone(), entry(old, 10));
-        assert!(cache.get(&key, v).is_none(), "too old");
+        assert!(cache.fresh(&key, v).is_none(), "too old");
     }
 
     #[test]
