@@ -1,7 +1,8 @@
 //! The error every server function returns: typed, serialisable, and worded for the page.
 //! `field` on [`AppError::Invalid`] lets a form put the message next to the right input.
 
-use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::codec::Post;
+use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -55,7 +56,7 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = JsonText;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
@@ -109,5 +110,50 @@ impl AppError {
             AppError::Throttled { .. } => S::TOO_MANY_REQUESTS,
             AppError::Internal | AppError::Transport(_) => S::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+/// Server functions' answers: JSON, as with Leptos's own `Json`, but read in the browser
+/// through the same `serde_json` reader (`from_str`) that reads the data a server-rendered
+/// page carries for hydration. With Leptos's codec every answer type was decoded by two
+/// readers (`from_slice` after a call, `from_str` at hydration): two copies of each type's
+/// decoder in the WASM. The wire format is unchanged.
+pub type Json = Post<JsonText>;
+
+/// The encoding behind [`Json`] (see there).
+pub struct JsonText;
+
+impl ContentType for JsonText {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl FormatType for JsonText {
+    const FORMAT_TYPE: Format = Format::Text;
+}
+
+impl<T: Serialize> Encodes<T> for JsonText {
+    type Error = serde_json::Error;
+
+    fn encode(output: &T) -> Result<Bytes, Self::Error> {
+        serde_json::to_vec(output).map(Bytes::from)
+    }
+}
+
+/// An answer that is not valid JSON for the expected type (or not UTF-8).
+#[derive(Debug)]
+pub struct JsonTextError(String);
+
+impl std::fmt::Display for JsonTextError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Decodes<T> for JsonText {
+    type Error = JsonTextError;
+
+    fn decode(bytes: Bytes) -> Result<T, Self::Error> {
+        let text = std::str::from_utf8(&bytes).map_err(|e| JsonTextError(e.to_string()))?;
+        serde_json::from_str(text).map_err(|e| JsonTextError(e.to_string()))
     }
 }

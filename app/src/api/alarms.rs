@@ -22,7 +22,7 @@ pub struct AlarmsView {
     pub can_acknowledge: bool,
 }
 
-#[server(endpoint = "get_alarms")]
+#[server(endpoint = "get_alarms", output = crate::error::Json)]
 pub async fn get_alarms() -> Result<AlarmsView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConfiguration).await?;
@@ -36,7 +36,7 @@ pub async fn get_alarms() -> Result<AlarmsView, AppError> {
 
 /// Acknowledges one active alarm of this MCU (an Operator or above; on a Slave too: alarms
 /// are each MCU's own).
-#[server(endpoint = "acknowledge_alarm")]
+#[server(endpoint = "acknowledge_alarm", output = crate::error::Json)]
 pub async fn acknowledge_alarm(id: u64) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ViewConfiguration).await?;

@@ -22,7 +22,7 @@ pub struct AuditView {
 /// The entries matching the filter: a part of a user name, a kind, dates "YYYY-MM-DD" in
 /// the reader's zone (`tz_offset_min` as the browser's `getTimezoneOffset`). Auditor,
 /// Administrator and Administrator Read-only.
-#[server(endpoint = "get_audit")]
+#[server(endpoint = "get_audit", output = crate::error::Json)]
 pub async fn get_audit(user: String, kind: String, from: String, to: String, tz_offset_min: i32) -> Result<AuditView, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ViewAudit).await?;

@@ -24,7 +24,7 @@ pub struct HistoryView {
 
 /// The ended conferences matching the filter: a part of the name or ID, and the dates they
 /// ended "YYYY-MM-DD" in the reader's zone. Everyone but a Chairperson.
-#[server(endpoint = "get_history")]
+#[server(endpoint = "get_history", output = crate::error::Json)]
 pub async fn get_history(text: String, from: String, to: String, tz_offset_min: i32) -> Result<HistoryView, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ViewConfiguration).await?;

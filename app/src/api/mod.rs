@@ -37,7 +37,7 @@ pub struct Shell {
 }
 
 /// `full`: with the Hot Backup page's event log and checks (that page is being shown).
-#[server(endpoint = "get_shell")]
+#[server(endpoint = "get_shell", output = crate::error::Json)]
 pub async fn get_shell(full: bool) -> Result<Shell, AppError> {
     answer(async move {
         let st = state()?;
@@ -91,7 +91,7 @@ impl LiveHb {
 /// once a second. `full` adds the event log and the guideline checks (for the Hot Backup
 /// page); those, the digests and the certificate fingerprints only for users who may see
 /// the configuration.
-#[server(endpoint = "get_live")]
+#[server(endpoint = "get_live", output = crate::error::Json)]
 pub async fn get_live(full: bool) -> Result<LiveHb, AppError> {
     answer(async move {
         let st = state()?;
@@ -125,7 +125,7 @@ async fn live_hb(st: &crate::state::AppState, me: &UserView, full: bool) -> Live
 /// Sizes are bounded before anything else; the failed-login limit (per name and client
 /// address, and per address) admits and counts the attempt in one step; the password check
 /// runs on the bounded password workers (429 with `Retry-After` when they are full).
-#[server(endpoint = "login")]
+#[server(endpoint = "login", output = crate::error::Json)]
 pub async fn login(username: String, password: String, next: String) -> Result<UserView, AppError> {
     answer(async move {
         use domain::throttle::Outcome;
@@ -175,7 +175,7 @@ pub async fn login(username: String, password: String, next: String) -> Result<U
     .await
 }
 
-#[server(endpoint = "logout")]
+#[server(endpoint = "logout", output = crate::error::Json)]
 pub async fn logout() -> Result<(), AppError> {
     answer(async {
         let st = state()?;
@@ -203,7 +203,7 @@ pub struct UserList {
     pub can_manage: bool,
 }
 
-#[server(endpoint = "list_users")]
+#[server(endpoint = "list_users", output = crate::error::Json)]
 pub async fn list_users() -> Result<UserList, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewUsers).await?;
@@ -213,7 +213,7 @@ pub async fn list_users() -> Result<UserList, AppError> {
     .await
 }
 
-#[server(endpoint = "add_user")]
+#[server(endpoint = "add_user", output = crate::error::Json)]
 pub async fn add_user(name: String, password: String, role: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ManageUsers).await?;
@@ -231,7 +231,7 @@ pub async fn add_user(name: String, password: String, role: String) -> Result<St
     .await
 }
 
-#[server(endpoint = "set_user_role")]
+#[server(endpoint = "set_user_role", output = crate::error::Json)]
 pub async fn set_user_role(name: String, role: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ManageUsers).await?;
@@ -246,7 +246,7 @@ pub async fn set_user_role(name: String, role: String) -> Result<String, AppErro
     .await
 }
 
-#[server(endpoint = "set_user_password")]
+#[server(endpoint = "set_user_password", output = crate::error::Json)]
 pub async fn set_user_password(name: String, password: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ManageUsers).await?;
@@ -262,7 +262,7 @@ pub async fn set_user_password(name: String, password: String) -> Result<String,
     .await
 }
 
-#[server(endpoint = "delete_user")]
+#[server(endpoint = "delete_user", output = crate::error::Json)]
 pub async fn delete_user(name: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ManageUsers).await?;
@@ -281,7 +281,7 @@ pub async fn delete_user(name: String) -> Result<String, AppError> {
 
 // ---------------------------------------------------------------- system
 
-#[server(endpoint = "get_system_status")]
+#[server(endpoint = "get_system_status", output = crate::error::Json)]
 pub async fn get_system_status() -> Result<SystemStatus, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConfiguration).await?;
@@ -305,7 +305,7 @@ const BACKUPS_KEPT: usize = 10;
 /// "Backup configuration": a consistent copy of this MCU's database (SQLite online backup,
 /// taken while it runs) in `<data folder>/backups/`, private to the MCU's user. The file
 /// never leaves the MCU: it holds password hashes and credentials. Administrator only.
-#[server(endpoint = "backup_configuration")]
+#[server(endpoint = "backup_configuration", output = crate::error::Json)]
 pub async fn backup_configuration() -> Result<String, AppError> {
     answer(async {
         let (st, me) = require(Permission::ManageConfiguration).await?;
@@ -346,7 +346,7 @@ pub struct ConferenceRow {
     pub participants: usize,
 }
 
-#[server(endpoint = "list_conferences")]
+#[server(endpoint = "list_conferences", output = crate::error::Json)]
 pub async fn list_conferences() -> Result<Vec<ConferenceRow>, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConferences).await?;
@@ -376,7 +376,7 @@ pub struct ProfilesView {
     pub can_manage: bool,
 }
 
-#[server(endpoint = "get_profiles")]
+#[server(endpoint = "get_profiles", output = crate::error::Json)]
 pub async fn get_profiles() -> Result<ProfilesView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewResources).await?;
@@ -397,7 +397,7 @@ pub struct MeetingRoomsView {
     pub can_run: bool,
 }
 
-#[server(endpoint = "get_meeting_rooms")]
+#[server(endpoint = "get_meeting_rooms", output = crate::error::Json)]
 pub async fn get_meeting_rooms() -> Result<MeetingRoomsView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewResources).await?;
@@ -418,7 +418,7 @@ pub async fn get_meeting_rooms() -> Result<MeetingRoomsView, AppError> {
 
 /// Starts an ongoing conference: name, numeric ID (empty = the next free one), profile
 /// (optional) and duration ("H:MM" or minutes; empty = until terminated). Refused on a Slave (G5).
-#[server(endpoint = "add_conference")]
+#[server(endpoint = "add_conference", output = crate::error::Json)]
 pub async fn add_conference(
     name: String,
     numeric_id: String,
@@ -468,7 +468,7 @@ pub async fn add_conference(
 }
 
 /// Profiles to start a conference with (the Conferences page's form).
-#[server(endpoint = "get_profile_choices")]
+#[server(endpoint = "get_profile_choices", output = crate::error::Json)]
 pub async fn get_profile_choices() -> Result<Vec<Profile>, AppError> {
     answer(async {
         let (st, _) = require(Permission::RunConferences).await?;
@@ -545,7 +545,7 @@ async fn conference_for(st: &crate::state::AppState, me: &UserView, id: String) 
 
 /// A Chairperson opens the conferences whose chairperson password this is (for this
 /// session), as on the original. Wrong passwords count like failed logins.
-#[server(endpoint = "enter_chairperson_password")]
+#[server(endpoint = "enter_chairperson_password", output = crate::error::Json)]
 pub async fn enter_chairperson_password(password: String) -> Result<String, AppError> {
     answer(async move {
         use domain::throttle::Outcome;
@@ -580,7 +580,7 @@ pub async fn enter_chairperson_password(password: String) -> Result<String, AppE
     .await
 }
 
-#[server(endpoint = "get_conference")]
+#[server(endpoint = "get_conference", output = crate::error::Json)]
 pub async fn get_conference(id: String) -> Result<ConferenceDetail, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ViewConferences).await?;
@@ -634,7 +634,7 @@ async fn add_participant_as(
     Ok(format!("'{name}' connected to {}.", conference.name))
 }
 
-#[server(endpoint = "add_participant")]
+#[server(endpoint = "add_participant", output = crate::error::Json)]
 pub async fn add_participant(conference_id: String, name: String, address: String, protocol: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;
@@ -646,7 +646,7 @@ pub async fn add_participant(conference_id: String, name: String, address: Strin
 
 /// Simulation endpoint: a participant calls in to the ongoing conference with this numeric
 /// ID (calls are simulated). Needs a login with the right to run conferences.
-#[server(endpoint = "simulate_dial_in")]
+#[server(endpoint = "simulate_dial_in", output = crate::error::Json)]
 pub async fn simulate_dial_in(numeric_id: String, name: String, address: String, protocol: String) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::RunConferences).await?;
@@ -662,7 +662,7 @@ pub async fn simulate_dial_in(numeric_id: String, name: String, address: String,
     .await
 }
 
-#[server(endpoint = "participant_action")]
+#[server(endpoint = "participant_action", output = crate::error::Json)]
 pub async fn participant_action(participant_id: String, action: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;
@@ -686,7 +686,7 @@ pub async fn participant_action(participant_id: String, action: String) -> Resul
 
 /// One action on the participants an operator selected (comma-separated ids): mute,
 /// unmute, connect, disconnect or delete. Connecting counts ports for the whole selection.
-#[server(endpoint = "participants_action")]
+#[server(endpoint = "participants_action", output = crate::error::Json)]
 pub async fn participants_action(conference_id: String, ids: String, action: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;
@@ -721,7 +721,7 @@ pub async fn participants_action(conference_id: String, ids: String, action: Str
 
 /// An action on a whole conference: mute all but the chairpersons, unmute all, lock,
 /// unlock, extend by 15, 30 or 60 minutes.
-#[server(endpoint = "conference_action")]
+#[server(endpoint = "conference_action", output = crate::error::Json)]
 pub async fn conference_action(id: String, action: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;
@@ -740,7 +740,7 @@ pub async fn conference_action(id: String, action: String) -> Result<String, App
     .await
 }
 
-#[server(endpoint = "terminate_conference")]
+#[server(endpoint = "terminate_conference", output = crate::error::Json)]
 pub async fn terminate_conference(id: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;
@@ -764,7 +764,7 @@ pub struct HotBackupView {
     pub can_manage: bool,
 }
 
-#[server(endpoint = "get_hot_backup")]
+#[server(endpoint = "get_hot_backup", output = crate::error::Json)]
 pub async fn get_hot_backup() -> Result<HotBackupView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConfiguration).await?;
@@ -786,7 +786,7 @@ fn number(field: &'static str, raw: &str, what: &str) -> Result<u32, AppError> {
 
 /// Enables Hot Backup on this MCU after checking the guidelines against the paired MCU.
 /// `password` is the caller's own: the peer link logs in to the paired MCU as them.
-#[server(endpoint = "enable_hot_backup")]
+#[server(endpoint = "enable_hot_backup", output = crate::error::Json)]
 pub async fn enable_hot_backup(
     role: String,
     peer_address: String,
@@ -881,7 +881,7 @@ impl SettingsForm {
 /// Changes the Hot Backup settings while paired, on this MCU (each MCU has its own): the
 /// timings, the triggers, the isolation check address, the paired address, the redial.
 /// The role does not change here (Trigger Failover does that).
-#[server(endpoint = "update_hot_backup_settings")]
+#[server(endpoint = "update_hot_backup_settings", output = crate::error::Json)]
 pub async fn update_hot_backup_settings(
     peer_address: String,
     heartbeat_ms: String,
@@ -917,7 +917,7 @@ pub async fn update_hot_backup_settings(
     .await
 }
 
-#[server(endpoint = "disable_hot_backup")]
+#[server(endpoint = "disable_hot_backup", output = crate::error::Json)]
 pub async fn disable_hot_backup() -> Result<String, AppError> {
     answer(async {
         let (st, me) = require(Permission::ManageConfiguration).await?;
@@ -929,7 +929,7 @@ pub async fn disable_hot_backup() -> Result<String, AppError> {
     .await
 }
 
-#[server(endpoint = "trigger_failover")]
+#[server(endpoint = "trigger_failover", output = crate::error::Json)]
 pub async fn trigger_failover() -> Result<String, AppError> {
     answer(async {
         let (st, me) = require(Permission::ManageConfiguration).await?;
@@ -947,7 +947,7 @@ pub async fn trigger_failover() -> Result<String, AppError> {
 /// Simulation endpoint (calls are simulated): this MCU's signalling or media link goes
 /// down (`up` = "false") or comes back. With that failover trigger on, a Master whose link
 /// stays down for the inactivity time hands over to its Slave.
-#[server(endpoint = "simulate_link")]
+#[server(endpoint = "simulate_link", output = crate::error::Json)]
 pub async fn simulate_link(link: String, up: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ManageConfiguration).await?;
@@ -983,7 +983,7 @@ pub struct ResetSettings {
     pub can_manage: bool,
 }
 
-#[server(endpoint = "get_reset_settings")]
+#[server(endpoint = "get_reset_settings", output = crate::error::Json)]
 pub async fn get_reset_settings() -> Result<ResetSettings, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConfiguration).await?;
@@ -1027,7 +1027,7 @@ async fn save_pending(
     Ok(format!("Saved. The new {what} takes effect after a System Reset."))
 }
 
-#[server(endpoint = "set_management_network")]
+#[server(endpoint = "set_management_network", output = crate::error::Json)]
 pub async fn set_management_network(control_unit_address: String, host_name: String, dns: String) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageConfiguration).await?;
@@ -1041,7 +1041,7 @@ pub async fn set_management_network(control_unit_address: String, host_name: Str
     .await
 }
 
-#[server(endpoint = "set_network_addresses")]
+#[server(endpoint = "set_network_addresses", output = crate::error::Json)]
 pub async fn set_network_addresses(signalling: String, media: String) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageConfiguration).await?;
@@ -1054,7 +1054,7 @@ pub async fn set_network_addresses(signalling: String, media: String) -> Result<
     .await
 }
 
-#[server(endpoint = "set_port_configuration")]
+#[server(endpoint = "set_port_configuration", output = crate::error::Json)]
 pub async fn set_port_configuration(video_ports: String, video_resolution: String, voice_ports: String) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageConfiguration).await?;
@@ -1071,7 +1071,7 @@ pub async fn set_port_configuration(video_ports: String, video_resolution: Strin
 }
 
 /// System Reset: restarts the MCU process, which applies the pending settings.
-#[server(endpoint = "reset_mcu")]
+#[server(endpoint = "reset_mcu", output = crate::error::Json)]
 pub async fn reset_mcu() -> Result<String, AppError> {
     answer(async {
         let (st, me) = require(Permission::ManageConfiguration).await?;
@@ -1090,7 +1090,7 @@ pub async fn reset_mcu() -> Result<String, AppError> {
 // ---------------------------------------------------------------- profiles and meeting rooms
 
 /// Creates (empty `id`) or changes a Conference Profile.
-#[server(endpoint = "save_profile")]
+#[server(endpoint = "save_profile", output = crate::error::Json)]
 pub async fn save_profile(
     id: String,
     name: String,
@@ -1112,7 +1112,7 @@ pub async fn save_profile(
 }
 
 /// Creates (empty `id`) or changes a Meeting Room.
-#[server(endpoint = "save_meeting_room")]
+#[server(endpoint = "save_meeting_room", output = crate::error::Json)]
 pub async fn save_meeting_room(
     id: String,
     name: String,
@@ -1137,7 +1137,7 @@ pub async fn save_meeting_room(
 }
 
 /// Starts the meeting room's conference: its name, ID and profile.
-#[server(endpoint = "start_meeting_room")]
+#[server(endpoint = "start_meeting_room", output = crate::error::Json)]
 pub async fn start_meeting_room(id: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;

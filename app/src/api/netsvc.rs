@@ -35,7 +35,7 @@ pub struct NetworkServiceView {
     pub registered_host_name: String,
 }
 
-#[server(endpoint = "get_network_service")]
+#[server(endpoint = "get_network_service", output = crate::error::Json)]
 pub async fn get_network_service() -> Result<NetworkServiceView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConfiguration).await?;
@@ -86,7 +86,7 @@ async fn update_service(
     Ok(format!("{what} saved; in effect now."))
 }
 
-#[server(endpoint = "set_gatekeeper")]
+#[server(endpoint = "set_gatekeeper", output = crate::error::Json)]
 pub async fn set_gatekeeper(enabled: Option<String>, primary: String, alternate: String, prefix: String, aliases: String) -> Result<String, AppError> {
     answer(async move {
         let st = require(Permission::ManageConfiguration).await?.0;
@@ -100,7 +100,7 @@ pub async fn set_gatekeeper(enabled: Option<String>, primary: String, alternate:
     .await
 }
 
-#[server(endpoint = "set_sip_servers")]
+#[server(endpoint = "set_sip_servers", output = crate::error::Json)]
 pub async fn set_sip_servers(registrar: String, proxy: String, transport: String) -> Result<String, AppError> {
     answer(async move {
         let st = require(Permission::ManageConfiguration).await?.0;
@@ -114,7 +114,7 @@ pub async fn set_sip_servers(registrar: String, proxy: String, transport: String
     .await
 }
 
-#[server(endpoint = "set_dns")]
+#[server(endpoint = "set_dns", output = crate::error::Json)]
 pub async fn set_dns(dns_servers: String, dns_domain: String) -> Result<String, AppError> {
     answer(async move {
         let st = require(Permission::ManageConfiguration).await?.0;
@@ -129,7 +129,7 @@ pub async fn set_dns(dns_servers: String, dns_domain: String) -> Result<String, 
     .await
 }
 
-#[server(endpoint = "set_fixed_ports")]
+#[server(endpoint = "set_fixed_ports", output = crate::error::Json)]
 pub async fn set_fixed_ports(enabled: Option<String>, tcp_first: String, tcp_last: String, udp_first: String, udp_last: String) -> Result<String, AppError> {
     answer(async move {
         let st = require(Permission::ManageConfiguration).await?.0;
@@ -142,7 +142,7 @@ pub async fn set_fixed_ports(enabled: Option<String>, tcp_first: String, tcp_las
     .await
 }
 
-#[server(endpoint = "set_qos")]
+#[server(endpoint = "set_qos", output = crate::error::Json)]
 pub async fn set_qos(enabled: Option<String>, kind: String, audio: String, video: String) -> Result<String, AppError> {
     answer(async move {
         let st = require(Permission::ManageConfiguration).await?.0;
@@ -157,7 +157,7 @@ pub async fn set_qos(enabled: Option<String>, kind: String, audio: String, video
 }
 
 /// Security tab: an empty password field keeps the stored password. Never mirrored (G7).
-#[server(endpoint = "set_security")]
+#[server(endpoint = "set_security", output = crate::error::Json)]
 pub async fn set_security(sip_user: String, sip_password: String, h323_user: String, h323_password: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ManageConfiguration).await?;

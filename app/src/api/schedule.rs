@@ -21,7 +21,7 @@ pub struct ReservationsView {
     pub now_ms: domain::Millis,
 }
 
-#[server(endpoint = "get_reservations")]
+#[server(endpoint = "get_reservations", output = crate::error::Json)]
 pub async fn get_reservations() -> Result<ReservationsView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewResources).await?;
@@ -39,7 +39,7 @@ pub async fn get_reservations() -> Result<ReservationsView, AppError> {
 /// `domain::recurrence`);
 /// participants one per line "Name, address[, sip|h323]".
 #[allow(clippy::too_many_arguments)]
-#[server(endpoint = "save_reservation")]
+#[server(endpoint = "save_reservation", output = crate::error::Json)]
 pub async fn save_reservation(
     id: String,
     name: String,

@@ -41,7 +41,7 @@ pub struct EntryQueuesView {
     pub can_manage: bool,
 }
 
-#[server(endpoint = "get_entry_queues")]
+#[server(endpoint = "get_entry_queues", output = crate::error::Json)]
 pub async fn get_entry_queues() -> Result<EntryQueuesView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewResources).await?;
@@ -53,7 +53,7 @@ pub async fn get_entry_queues() -> Result<EntryQueuesView, AppError> {
 }
 
 /// Creates (empty `id`) or changes an Entry Queue.
-#[server(endpoint = "save_entry_queue")]
+#[server(endpoint = "save_entry_queue", output = crate::error::Json)]
 pub async fn save_entry_queue(
     id: String,
     name: String,
@@ -95,7 +95,7 @@ pub struct IvrServicesView {
     pub can_manage: bool,
 }
 
-#[server(endpoint = "get_ivr_services")]
+#[server(endpoint = "get_ivr_services", output = crate::error::Json)]
 pub async fn get_ivr_services() -> Result<IvrServicesView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewResources).await?;
@@ -105,7 +105,7 @@ pub async fn get_ivr_services() -> Result<IvrServicesView, AppError> {
     .await
 }
 
-#[server(endpoint = "save_ivr_service")]
+#[server(endpoint = "save_ivr_service", output = crate::error::Json)]
 pub async fn save_ivr_service(
     id: String,
     name: String,
@@ -131,7 +131,7 @@ pub struct RecordingLinksView {
     pub can_manage: bool,
 }
 
-#[server(endpoint = "get_recording_links")]
+#[server(endpoint = "get_recording_links", output = crate::error::Json)]
 pub async fn get_recording_links() -> Result<RecordingLinksView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewResources).await?;
@@ -141,7 +141,7 @@ pub async fn get_recording_links() -> Result<RecordingLinksView, AppError> {
     .await
 }
 
-#[server(endpoint = "save_recording_link")]
+#[server(endpoint = "save_recording_link", output = crate::error::Json)]
 pub async fn save_recording_link(id: String, name: String, address: String) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageResources).await?;
@@ -156,7 +156,7 @@ pub async fn save_recording_link(id: String, name: String, address: String) -> R
 
 /// Deletes a profile, meeting room, entry queue, IVR service, recording link or
 /// reservation; something still in use is kept and the message says by what.
-#[server(endpoint = "delete_resource")]
+#[server(endpoint = "delete_resource", output = crate::error::Json)]
 pub async fn delete_resource(kind: String, id: String) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageResources).await?;
