@@ -1,5 +1,5 @@
-//! The HTML document, the routes, and the frame (header, navigation, login guard) that
-//! every page but the login page sits in.
+//! The HTML document, the page an address shows (see [`crate::nav`]), and the frame
+//! (header, navigation, login guard) that every page but the login page sits in.
 
 use crate::api::{get_shell, Logout, Shell};
 use crate::live::HbLive;
@@ -10,9 +10,7 @@ use domain::Permission;
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
-use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
-use leptos_router::hooks::use_location;
-use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
+use crate::nav::{Group, Page};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -63,7 +61,7 @@ fn build_hash(options: &LeptosOptions, kind: &str) -> Option<String> {
     })
 }
 
-/// On a direct load of a page whose code is split off (see `lazy_group!`), its files are
+/// On a direct load of a page whose code is split off (see [`crate::nav::Group`]), its files are
 /// fetched together with the main bundle instead of after it has started. Leptos would
 /// add these links itself, but its hook does not find the split manifest here.
 #[component]
@@ -71,7 +69,7 @@ fn RoutePreloads(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     {
         let path = use_context::<axum::http::request::Parts>().map(|p| p.uri.path().to_string()).unwrap_or_default();
-        let files = lazy_group_of(&path).map(|group| split_files(&options, group)).unwrap_or_default();
+        let files = Page::of(&path).group().split_name().map(|group| split_files(&options, group)).unwrap_or_default();
         files
             .into_iter()
             .map(|href| {
@@ -117,129 +115,160 @@ fn split_files(options: &LeptosOptions, prefix: &str) -> Vec<String> {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(crate::localtime::InBrowser(RwSignal::new(false)));
+    let page = Page::of(&crate::nav::path());
     view! {
         <Title formatter=|t: String| if t.is_empty() { "MCU".to_string() } else { format!("{t} · MCU") }/>
-        <Router>
-            <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/login") view=|| view! { <LoginPage/><Hydrated/> }/>
-                <ParentRoute path=path!("") view=Frame ssr=SsrMode::Async>
-                    <Route path=path!("") view=|| view! { <ConferencesPage/><Hydrated/> }/>
-                    <Route path=path!("conferences") view=|| view! { <ConferencesPage/><Hydrated/> }/>
-                    <Route path=path!("conferences/:id") view={Lazy::<ConferenceRoute>::new()}/>
-                    <Route path=path!("reservations") view={Lazy::<ResourcesRoute>::new()}/>
-                    <Route path=path!("meeting-rooms") view={Lazy::<ResourcesRoute>::new()}/>
-                    <Route path=path!("profiles") view={Lazy::<ResourcesRoute>::new()}/>
-                    <Route path=path!("entry-queues") view={Lazy::<ResourcesRoute>::new()}/>
-                    <Route path=path!("ivr-services") view={Lazy::<ResourcesRoute>::new()}/>
-                    <Route path=path!("recording-links") view={Lazy::<ResourcesRoute>::new()}/>
-                    <Route path=path!("network") view={Lazy::<NetworkRoute>::new()}/>
-                    <Route path=path!("users") view={Lazy::<UsersRoute>::new()}/>
-                    <Route path=path!("hot-backup") view={Lazy::<HotBackupRoute>::new()}/>
-                    <Route path=path!("system") view={Lazy::<HotBackupRoute>::new()}/>
-                    <Route path=path!("alarms") view={Lazy::<HotBackupRoute>::new()}/>
-                    <Route path=path!("audit") view={Lazy::<UsersRoute>::new()}/>
-                    <Route path=path!("history") view={Lazy::<UsersRoute>::new()}/>
-                </ParentRoute>
-            </Routes>
-        </Router>
+        {match page {
+            Page::Login => Either::Left(page_view(page)),
+            Page::NotFound => Either::Left(view! { <NotFound/> }.into_any()),
+            page => Either::Right(view! { <Frame page/> }),
+        }}
     }
 }
 
-/// Pages whose code is loaded when one of them is first shown (`cargo leptos build
-/// --split`), in five groups: one conference; the conferencing resources; the network;
-/// Hot Backup, alarms and system; users, the audit trail and call history.
-/// The main bundle holds the frame (with the one live Hot Backup snapshot), the login, the
-/// router and the conference list, the page most loads start on. Few groups, because the
-/// split makes a module for each set of groups that shares code: with a group per page a
-/// page needed some 60 files, each a request. On a direct load the page's files are
-/// preloaded with the main one (`RoutePreloads`). Live state that moved while a group's
-/// code loaded is caught up: the page's data by `catch_up_after_hydration`, the Hot Backup
-/// snapshot by the frame's own refresh.
-macro_rules! lazy_group {
-    ($route:ident, $split:literal { $($segment:literal => $page:ident),+ $(,)? }) => {
-        /// The page of the group that the address's first segment names.
-        pub struct $route(&'static str);
+/// The view of `page` (with [`Hydrated`] after it), from its group's code. On the server
+/// every group is at hand; in the browser, the group of the page being shown has been
+/// loaded before hydration ([`load_group`]).
+fn page_view(page: Page) -> AnyView {
+    #[cfg(not(feature = "hydrate"))]
+    let pages = group_pages(page.group());
+    #[cfg(feature = "hydrate")]
+    let pages = LOADED.with(|l| l.get());
+    match pages {
+        Some(pages) => pages(page),
+        None => view! { <NotFound/> }.into_any(),
+    }
+}
 
-        impl $route {
-            /// The first segments of the group's addresses, and the start of its name in
-            /// the split manifest.
-            const GROUP: (&'static [&'static str], &'static str) = (&[$($segment),+], $split);
-        }
+/// A group's pages: the view of each of its pages.
+type Pages = fn(Page) -> AnyView;
 
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                let path = use_location().pathname.get_untracked();
-                let first = first_segment(&path);
-                $route(Self::GROUP.0.iter().copied().find(|s| *s == first).unwrap_or_default())
-            }
+/// Each group's pages (on the server, where nothing is split).
+#[cfg(not(feature = "hydrate"))]
+fn group_pages(group: Group) -> Option<Pages> {
+    match group {
+        Group::Main => None,
+        Group::Login => Some(login_pages),
+        Group::Conferences => Some(conferences_pages),
+        Group::Conference => Some(conference_pages),
+        Group::Resources => Some(resources_pages),
+        Group::Network => Some(network_pages),
+        Group::HotBackup => Some(hot_backup_pages),
+        Group::Users => Some(users_pages),
+    }
+}
 
-            fn view(this: Self) -> AnyView {
-                catch_up_after_hydration();
-                match this.0 {
-                    $($segment => view! { <$page/><Hydrated/> }.into_any(),)+
-                    _ => view! { <NotFound/> }.into_any(),
-                }
-            }
-        }
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// The pages of the group loaded for the page being shown.
+    static LOADED: std::cell::Cell<Option<Pages>> = const { std::cell::Cell::new(None) };
+}
+
+/// Loads the code of `group` (its split module, `cargo leptos build --split`), before the
+/// page hydrates.
+#[cfg(feature = "hydrate")]
+pub async fn load_group(group: Group) {
+    let pages = match group {
+        Group::Main => None,
+        Group::Login => Some(split::login_group().await),
+        Group::Conferences => Some(split::conferences_group().await),
+        Group::Conference => Some(split::conference_group().await),
+        Group::Resources => Some(split::resources_group().await),
+        Group::Network => Some(split::network_group().await),
+        Group::HotBackup => Some(split::hot_backup_group().await),
+        Group::Users => Some(split::users_group().await),
     };
+    LOADED.with(|l| l.set(pages));
 }
 
-lazy_group!(ConferenceRoute, "__conference_route_view_" { "conferences" => ConferencePage });
-lazy_group!(ResourcesRoute, "__resources_route_view_" {
-    "reservations" => ReservationsPage,
-    "meeting-rooms" => MeetingRoomsPage,
-    "profiles" => ProfilesPage,
-    "entry-queues" => EntryQueuesPage,
-    "ivr-services" => IvrServicesPage,
-    "recording-links" => RecordingLinksPage,
-});
-lazy_group!(NetworkRoute, "__network_route_view_" { "network" => NetworkPage });
-lazy_group!(HotBackupRoute, "__hot_backup_route_view_" {
-    "hot-backup" => HotBackupPage,
-    "alarms" => AlarmsPage,
-    "system" => SystemPage,
-});
-lazy_group!(UsersRoute, "__users_route_view_" {
-    "users" => UsersPage,
-    "audit" => AuditPage,
-    "history" => HistoryPage,
-});
+/// The split points: each returns its group's pages, so their code is reached only from
+/// here and lands in the group's module. The names start as in [`Group::split_name`].
+#[cfg(feature = "hydrate")]
+mod split {
+    use super::*;
 
-/// The first segment of an address's path (`/conferences/42` → `conferences`).
-fn first_segment(path: &str) -> &str {
-    path.trim_start_matches('/').split('/').next().unwrap_or_default()
-}
-
-/// The split module group (its name in the split manifest starts with this) whose code the
-/// page at `path` needs, if it is not in the main bundle.
-pub fn lazy_group_of(path: &str) -> Option<&'static str> {
-    // The conference list is in the main bundle; `conferences/<id>` is not.
-    if matches!(path.trim_matches('/'), "" | "conferences") {
-        return None;
+    #[lazy]
+    pub fn login_group() -> Pages {
+        login_pages
     }
-    let first = first_segment(path);
-    [ConferenceRoute::GROUP, ResourcesRoute::GROUP, NetworkRoute::GROUP, HotBackupRoute::GROUP, UsersRoute::GROUP]
-        .into_iter()
-        .find(|(segments, _)| segments.contains(&first))
-        .map(|(_, split)| split)
+    #[lazy]
+    pub fn conferences_group() -> Pages {
+        conferences_pages
+    }
+    #[lazy]
+    pub fn conference_group() -> Pages {
+        conference_pages
+    }
+    #[lazy]
+    pub fn resources_group() -> Pages {
+        resources_pages
+    }
+    #[lazy]
+    pub fn network_group() -> Pages {
+        network_pages
+    }
+    #[lazy]
+    pub fn hot_backup_group() -> Pages {
+        hot_backup_pages
+    }
+    #[lazy]
+    pub fn users_group() -> Pages {
+        users_pages
+    }
 }
 
-/// A page loaded on demand hydrates only once its code has arrived: a change announced
-/// meanwhile has already moved the live counter its data is keyed on, so the data the
-/// server rendered would stand. Once hydrated, it loads again if anything changed.
-fn catch_up_after_hydration() {
-    let hydrating = Owner::current_shared_context().is_some_and(|sc| sc.during_hydration());
-    let live = crate::live::use_live_changes();
-    if hydrating && live.get_untracked() > 0 {
-        Effect::new(move |_| live.update(|n| *n = n.wrapping_add(1)));
+fn login_pages(_: Page) -> AnyView {
+    view! { <LoginPage/><Hydrated/> }.into_any()
+}
+
+fn conferences_pages(_: Page) -> AnyView {
+    view! { <ConferencesPage/><Hydrated/> }.into_any()
+}
+
+fn conference_pages(page: Page) -> AnyView {
+    match page {
+        Page::Conference(id) => view! { <ConferencePage id/><Hydrated/> }.into_any(),
+        _ => view! { <NotFound/> }.into_any(),
+    }
+}
+
+fn resources_pages(page: Page) -> AnyView {
+    match page {
+        Page::Reservations => view! { <ReservationsPage/><Hydrated/> }.into_any(),
+        Page::MeetingRooms => view! { <MeetingRoomsPage/><Hydrated/> }.into_any(),
+        Page::Profiles => view! { <ProfilesPage/><Hydrated/> }.into_any(),
+        Page::EntryQueues => view! { <EntryQueuesPage/><Hydrated/> }.into_any(),
+        Page::IvrServices => view! { <IvrServicesPage/><Hydrated/> }.into_any(),
+        Page::RecordingLinks => view! { <RecordingLinksPage/><Hydrated/> }.into_any(),
+        _ => view! { <NotFound/> }.into_any(),
+    }
+}
+
+fn network_pages(_: Page) -> AnyView {
+    view! { <NetworkPage/><Hydrated/> }.into_any()
+}
+
+fn hot_backup_pages(page: Page) -> AnyView {
+    match page {
+        Page::HotBackup => view! { <HotBackupPage/><Hydrated/> }.into_any(),
+        Page::Alarms => view! { <AlarmsPage/><Hydrated/> }.into_any(),
+        Page::System => view! { <SystemPage/><Hydrated/> }.into_any(),
+        _ => view! { <NotFound/> }.into_any(),
+    }
+}
+
+fn users_pages(page: Page) -> AnyView {
+    match page {
+        Page::Users => view! { <UsersPage/><Hydrated/> }.into_any(),
+        Page::Audit => view! { <AuditPage/><Hydrated/> }.into_any(),
+        Page::History => view! { <HistoryPage/><Hydrated/> }.into_any(),
+        _ => view! { <NotFound/> }.into_any(),
     }
 }
 
 /// Marks the page hydrated (`data-hydrated` on the body: tests wait for it) and switches
-/// times to the browser's zone, once the page itself has hydrated: a page loaded on demand
-/// hydrates when its code has arrived, after the frame, so the app's shell cannot say it.
-/// Every route's view ends with it.
+/// times to the browser's zone, once the page itself has hydrated. Every page's view ends
+/// with it.
 #[component]
 fn Hydrated() -> impl IntoView {
     let in_browser = use_context::<crate::localtime::InBrowser>();
@@ -248,8 +277,7 @@ fn Hydrated() -> impl IntoView {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
-        // Once: setting it again at each page change would wake the times of the page
-        // being left, whose signals are already disposed.
+        // Once: setting it again would wake times whose signals may be disposed.
         if let Some(b) = in_browser.filter(|b| !b.0.get_untracked()) {
             b.0.set(true);
         }
@@ -285,10 +313,9 @@ const NAV: [(Option<&str>, &[NavItem]); 3] = [
 ];
 
 #[component]
-fn Frame() -> impl IntoView {
-    let here = use_location();
+fn Frame(page: Page) -> impl IntoView {
     // The Hot Backup page's panel comes with the first answer when that page is asked for.
-    let full = here.pathname.get_untracked().starts_with("/hot-backup");
+    let full = page == Page::HotBackup;
     let shell = Resource::new(|| (), move |_| get_shell(full));
     let changes = RwSignal::new(0u64);
     let hb = HbLive { snap: RwSignal::new(None), full: RwSignal::new(full) };
@@ -309,7 +336,7 @@ fn Frame() -> impl IntoView {
             // the page with its resources, each time; this Suspend is made once.
             {Suspend::new(async move {
                 match shell.await {
-                    Ok(s) => Either::Left(frame_view(s, hb)),
+                    Ok(s) => Either::Left(frame_view(s, hb, page)),
                     Err(e) => Either::Right(view! { <header class="top"><ErrorMsg error=e/></header><Hydrated/> }),
                 }
             })}
@@ -320,11 +347,16 @@ fn Frame() -> impl IntoView {
 /// The header, the Slave's banner and the page. The page is rendered only once the shell
 /// (who is logged in, the Hot Backup state) is known, so its read-only mode is right from
 /// the first paint.
-fn frame_view(s: Shell, hb: HbLive) -> impl IntoView {
+fn frame_view(s: Shell, hb: HbLive, page: Page) -> impl IntoView {
     let Some(user) = s.user else {
-        let here = use_location();
-        let next = format!("/login?next={}", here.pathname.get_untracked());
-        return Either::Left(view! { <Redirect path=next/> });
+        // To the login page, and back here afterwards (the server answers with the redirect;
+        // in the browser, only a session that ended meanwhile gets here).
+        let next = format!("/login?next={}", crate::nav::path());
+        #[cfg(feature = "ssr")]
+        leptos_axum::redirect(&next);
+        #[cfg(not(feature = "ssr"))]
+        let _ = window().location().replace(&next);
+        return Either::Left(());
     };
     if hb.snap.with_untracked(|l| l.is_none()) {
         hb.snap.set(s.live);
@@ -333,7 +365,7 @@ fn frame_view(s: Shell, hb: HbLive) -> impl IntoView {
     provide_context(crate::components::ListStates::default());
     let (menu_open, set_menu_open) = signal(false);
     let logout = ServerAction::<Logout>::new();
-    let here = use_location();
+    let here = crate::nav::path();
     let groups = NAV
         .iter()
         .filter_map(|(group, items)| {
@@ -345,12 +377,15 @@ fn frame_view(s: Shell, hb: HbLive) -> impl IntoView {
             let paths: Vec<&'static str> = items.iter().map(|(_, h, _)| *h).collect();
             let links = items
                 .into_iter()
-                .map(|(label, href, _)| view! { <li><A href=href on:click=move |_| set_menu_open.set(false)>{label}</A></li> })
+                .map(|(label, href, _)| {
+                    let current = crate::nav::is_current(&here, href).then_some("page");
+                    view! { <li><a href=href aria-current=current on:click=move |_| set_menu_open.set(false)>{label}</a></li> }
+                })
                 .collect_view();
             match group {
                 None => Either::Left(links),
                 Some(name) => {
-                    let current = move || paths.iter().any(|p| here.pathname.get().starts_with(p));
+                    let current = paths.iter().any(|p| crate::nav::is_current(&here, p));
                     let open = RwSignal::new(false);
                     let id = format!("nav-{}", name.to_lowercase());
                     Either::Right(view! {
@@ -395,7 +430,7 @@ fn frame_view(s: Shell, hb: HbLive) -> impl IntoView {
         </header>
         <MirrorBanner hb=hb/>
         <main id="main" tabindex="-1">
-            {crate::page_once::PageOnce(view! { <Outlet/> }.into_any())}
+            {crate::page_once::PageOnce(page_view(page))}
         </main>
     })
 }
@@ -470,12 +505,11 @@ fn AlarmIndicator(hb: HbLive) -> impl IntoView {
 /// Master (a link to the same page there).
 #[component]
 fn MirrorBanner(hb: HbLive) -> impl IntoView {
-    let here = use_location();
+    let (path, query) = (crate::nav::path(), crate::nav::query());
+    let query = if query.is_empty() { query } else { format!("?{query}") };
     move || {
         let l = hb.snap.get().filter(|l| l.read_only())?;
-        let search = here.search.get();
-        let query = if search.is_empty() || search.starts_with('?') { search } else { format!("?{search}") };
-        let href = l.master_url.clone().map(|u| format!("{u}{}{query}", here.pathname.get()));
+        let href = l.master_url.clone().map(|u| format!("{u}{path}{query}"));
         Some(view! {
             <div class="mirror-banner" role="status" data-testid="mirror-banner">
                 <span>"Read-only mirror of "<strong>{l.master_name()}</strong>" — make changes there."</span>
@@ -498,23 +532,5 @@ fn NotFound() -> impl IntoView {
             <h1>"Page not found"</h1>
             <p><a href="/">"Go to the conference list"</a></p>
         </main>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_page_but_the_list_has_its_split_group() {
-        for (_, items) in NAV {
-            for (label, path, _) in items {
-                assert_eq!(lazy_group_of(path).is_none(), *path == "/conferences", "{label}");
-            }
-        }
-        assert_eq!(lazy_group_of("/"), None);
-        assert_eq!(lazy_group_of("/conferences/4f2c"), Some("__conference_route_view_"));
-        assert_eq!(lazy_group_of("/alarms"), Some("__hot_backup_route_view_"));
-        assert_eq!(lazy_group_of("/no-such-page"), None);
     }
 }

@@ -20,6 +20,7 @@ pub mod components;
 pub mod error;
 pub mod live;
 pub mod localtime;
+pub mod nav;
 mod page_once;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -31,5 +32,15 @@ pub use app::{shell, App};
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_lazy(App);
+    // A server function that answers with a redirect (login, logout, terminate) loads
+    // that page.
+    let _ = leptos::server_fn::redirect::set_redirect_hook(|to: &str| {
+        let _ = leptos::prelude::window().location().assign(to);
+    });
+    // The page's code first (its split group), then the page hydrates.
+    let page = nav::Page::of(&nav::path());
+    wasm_bindgen_futures::spawn_local(async move {
+        app::load_group(page.group()).await;
+        leptos::mount::hydrate_body(App);
+    });
 }

@@ -1,12 +1,12 @@
-//! The page inside the frame, made once per request on the server.
+//! The page inside the frame, walked only by its own `Transition`s on the server.
 //!
 //! To find every resource a Suspense's children read, server-side rendering walks them
-//! ("dry resolve") before it renders them, and again once those resources have loaded; each
-//! walk runs the router's outlet, which makes the page anew, and every page made starts its
-//! own server calls and sends their answers with the HTML. The frame waits only for its
-//! own data (the shell); each page waits for its data in its own `Transition`. So the walk
-//! stops here, and the page is made once, when it is rendered. In the browser it is the
-//! outlet, unchanged.
+//! ("dry resolve") before it renders them, and again once those resources have loaded.
+//! With a router, each walk ran its outlet, which made the page anew, and every page made
+//! started its own server calls and sent their answers with the HTML. The page is now made
+//! once (`app::page_view`), but the frame still waits only for its own data (the shell):
+//! each page waits for its data in its own `Transition`. So the frame's walk stops here.
+//! In the browser it is the page, unchanged.
 
 use leptos::prelude::AnyView;
 use leptos::tachys::html::attribute::any_attribute::AnyAttribute;

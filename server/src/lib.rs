@@ -19,7 +19,7 @@ mod watch;
 
 use anyhow::{bail, Context};
 use app::state::AppState;
-use app::{shell, App};
+use app::shell;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
@@ -31,7 +31,6 @@ use domain::store::Store;
 use domain::hotbackup::{LiveRole, SyncStatus};
 use domain::{McuModel, Role, SystemInfo};
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -545,13 +544,41 @@ async fn bad_input_is_not_a_server_error(req: Request, next: Next) -> Response {
 /// The whole HTTP surface. Layers run outermost first: security headers, the
 /// cross-origin check, body limits, the time limit, the API gate (see [`guard`]).
 pub fn router(state: AppState, origins: guard::Origins) -> Router {
-    let routes = generate_route_list(App);
-    let opts = state.leptos_options.clone();
+    // Server-side tasks (resources, server functions) run on tokio; an Err means it is set.
+    let _ = any_spawner::Executor::init_tokio();
     // The hashed, precompressed build output (see `assets`).
     let assets_dir = tower_http::services::ServeDir::new(format!("{}/pkg", state.leptos_options.site_root))
         .precompressed_br()
         .precompressed_gzip();
-    Router::new()
+    let mut routes = Router::new();
+    // The server functions (`/api/*`), with the state in their context.
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        let st = state.clone();
+        let handler = move |req: Request| {
+            let st = st.clone();
+            async move { leptos_axum::handle_server_fns_with_context(move || provide_context(st.clone()), req).await }
+        };
+        use axum::http::Method;
+        use axum::routing::{delete, patch, post, put};
+        routes = match method {
+            Method::GET => routes.route(path, get(handler)),
+            Method::POST => routes.route(path, post(handler)),
+            Method::PUT => routes.route(path, put(handler)),
+            Method::DELETE => routes.route(path, delete(handler)),
+            Method::PATCH => routes.route(path, patch(handler)),
+            _ => routes,
+        };
+    }
+    // The pages (see `app::nav`): each rendered once its data is in (no streaming).
+    for path in app::nav::PAGE_ROUTES {
+        let st = state.clone();
+        let opts = state.leptos_options.clone();
+        routes = routes.route(
+            path,
+            get(leptos_axum::render_app_async_with_context(move || provide_context(st.clone()), move || shell(opts.clone()))),
+        );
+    }
+    routes
         .route("/healthz", get(healthz))
         .route("/healthz/master", get(healthz_master))
         .route("/metrics", get(metrics))
@@ -560,7 +587,6 @@ pub fn router(state: AppState, origins: guard::Origins) -> Router {
         .route("/api/history.csv", get(history_csv))
         .route("/api/history.json", get(history_json))
         .merge(peer::routes())
-        .leptos_routes(&state, routes, move || shell(opts.clone()))
         .nest_service("/pkg", assets_dir)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state((state.clone(), page_cache::PageCache::default()), page_cache::serve))

@@ -11,12 +11,10 @@ use domain::audit::{AuditEntry, AuditKind};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let query = use_query_map();
-    let field = move |k: &str| query.with(|q| q.get(k).unwrap_or_default());
+    let field = |k: &str| crate::nav::query_value(k).unwrap_or_default();
     let filter = move || (field("user"), field("kind"), field("from"), field("to"), field("tz").parse::<i32>().unwrap_or(0));
     let changes = use_live_changes();
     let data = Resource::new(move || (filter(), changes.get()), |((user, kind, from, to, tz), _)| get_audit(user, kind, from, to, tz));

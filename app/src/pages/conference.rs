@@ -14,7 +14,6 @@ use domain::{DisconnectCause, Participant, ParticipantState};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use std::collections::BTreeSet;
 
 /// The grid's columns that sort.
@@ -44,10 +43,11 @@ struct Actions {
     terminate: ServerAction<TerminateConference>,
 }
 
+/// The conference `id` (the address's last segment).
 #[component]
-pub fn ConferencePage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
+pub fn ConferencePage(id: String) -> impl IntoView {
+    let id = StoredValue::new(id);
+    let id = move || id.get_value();
     let add = ServerAction::<AddParticipant>::new();
     let a = Actions {
         act: ServerAction::new(),

@@ -11,12 +11,10 @@ use domain::cdr::CallRecord;
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {
-    let query = use_query_map();
-    let field = move |k: &str| query.with(|q| q.get(k).unwrap_or_default());
+    let field = |k: &str| crate::nav::query_value(k).unwrap_or_default();
     let filter = move || (field("text"), field("from"), field("to"), field("tz").parse::<i32>().unwrap_or(0));
     let changes = use_live_changes();
     let data = Resource::new(move || (filter(), changes.get()), |((text, from, to, tz), _)| get_history(text, from, to, tz));

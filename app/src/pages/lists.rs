@@ -20,14 +20,11 @@ pub fn ConferencesPage() -> impl IntoView {
     let profiles = Resource::new(|| (), |_| get_profile_choices());
     // After Terminate the conference page comes back here with the ended conference's ID
     // (digits only: nothing else from the address is shown).
-    let query = leptos_router::hooks::use_query_map();
-    let ended = move || {
-        query.read().get("ended").filter(|v| !v.is_empty() && v.len() <= 8 && v.bytes().all(|b| b.is_ascii_digit()))
-    };
+    let ended = crate::nav::query_value("ended").filter(|v| !v.is_empty() && v.len() <= 8 && v.bytes().all(|b| b.is_ascii_digit()));
     view! {
         <Title text="Conferences"/>
         <h1>"Conferences"</h1>
-        {move || ended().map(|id| view! { <p class="ok" role="status">{format!("Conference {id} was terminated.")}</p> })}
+        {ended.map(|id| view! { <p class="ok" role="status">{format!("Conference {id} was terminated.")}</p> })}
         {chairperson.then(|| view! {
             <section class="card" aria-labelledby="chair-h">
                 <h2 id="chair-h">"Chairperson access"</h2>

@@ -5,14 +5,12 @@ use crate::api::Login;
 use crate::components::{invalid, FieldError, FormStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let result = Signal::derive(move || login.value().get().map(|r| r.map(|u| format!("Welcome, {}.", u.name))));
-    let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_else(|| "/".to_string());
+    let next = crate::nav::query_value("next").unwrap_or_else(|| "/".to_string());
     let (show, set_show) = signal(false);
     view! {
         <Title text="Log in"/>

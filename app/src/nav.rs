@@ -1,0 +1,195 @@
+//! Which page an address shows, and the address itself, without a client-side router.
+//!
+//! Every page is a document of its own: a link loads it from the server (rendered in a few
+//! milliseconds, often from the page cache) and the browser hydrates it. The WASM then
+//! needs no router, which was a fifth of the main module. The page's code comes from one
+//! of the split groups ([`Group`]), fetched before the page hydrates (see `lib.rs`) and
+//! preloaded with the main module on every load (`app::RoutePreloads`).
+
+/// A page of the app, by its address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Page {
+    Login,
+    Conferences,
+    /// One conference (the address's last segment, as given).
+    Conference(String),
+    Reservations,
+    MeetingRooms,
+    Profiles,
+    EntryQueues,
+    IvrServices,
+    RecordingLinks,
+    Network,
+    HotBackup,
+    Alarms,
+    System,
+    Users,
+    Audit,
+    History,
+    NotFound,
+}
+
+/// The pages whose code is loaded together (one split module each, plus the chunks they
+/// share). Few groups, because the split makes a module for each set of groups sharing
+/// code: with a group per page a page needed some 60 files, each a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    /// In the main module: the not-found page (the frame is always there).
+    Main,
+    Login,
+    Conferences,
+    Conference,
+    Resources,
+    Network,
+    HotBackup,
+    Users,
+}
+
+/// The addresses with a page of their own (axum's syntax), for the server's routes.
+pub const PAGE_ROUTES: [&str; 17] = [
+    "/", "/login", "/conferences", "/conferences/{id}", "/reservations", "/meeting-rooms", "/profiles",
+    "/entry-queues", "/ivr-services", "/recording-links", "/network", "/hot-backup", "/alarms", "/system",
+    "/users", "/audit", "/history",
+];
+
+impl Page {
+    /// The page at `path` (the address without its query).
+    pub fn of(path: &str) -> Page {
+        match path {
+            "/" | "/conferences" => Page::Conferences,
+            "/login" => Page::Login,
+            "/reservations" => Page::Reservations,
+            "/meeting-rooms" => Page::MeetingRooms,
+            "/profiles" => Page::Profiles,
+            "/entry-queues" => Page::EntryQueues,
+            "/ivr-services" => Page::IvrServices,
+            "/recording-links" => Page::RecordingLinks,
+            "/network" => Page::Network,
+            "/hot-backup" => Page::HotBackup,
+            "/alarms" => Page::Alarms,
+            "/system" => Page::System,
+            "/users" => Page::Users,
+            "/audit" => Page::Audit,
+            "/history" => Page::History,
+            _ => match path.strip_prefix("/conferences/") {
+                Some(id) if !id.is_empty() && !id.contains('/') => Page::Conference(id.to_string()),
+                _ => Page::NotFound,
+            },
+        }
+    }
+
+    pub fn group(&self) -> Group {
+        match self {
+            Page::NotFound => Group::Main,
+            Page::Login => Group::Login,
+            Page::Conferences => Group::Conferences,
+            Page::Conference(_) => Group::Conference,
+            Page::Reservations
+            | Page::MeetingRooms
+            | Page::Profiles
+            | Page::EntryQueues
+            | Page::IvrServices
+            | Page::RecordingLinks => Group::Resources,
+            Page::Network => Group::Network,
+            Page::HotBackup | Page::Alarms | Page::System => Group::HotBackup,
+            Page::Users | Page::Audit | Page::History => Group::Users,
+        }
+    }
+}
+
+impl Group {
+    /// The start of the group's name in the build's split manifest (the name of its `#[lazy]`
+    /// loader in `app`), if its code is split off.
+    pub fn split_name(self) -> Option<&'static str> {
+        match self {
+            Group::Main => None,
+            Group::Login => Some("login_group_"),
+            Group::Conferences => Some("conferences_group_"),
+            Group::Conference => Some("conference_group_"),
+            Group::Resources => Some("resources_group_"),
+            Group::Network => Some("network_group_"),
+            Group::HotBackup => Some("hot_backup_group_"),
+            Group::Users => Some("users_group_"),
+        }
+    }
+}
+
+/// The path of the address being shown: the request's on the server, the window's in the
+/// browser.
+pub fn path() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        leptos::prelude::use_context::<axum::http::request::Parts>().map(|p| p.uri.path().to_string()).unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        leptos::prelude::window().location().pathname().unwrap_or_default()
+    }
+}
+
+/// The query of the address being shown, without the `?`.
+pub fn query() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        leptos::prelude::use_context::<axum::http::request::Parts>()
+            .and_then(|p| p.uri.query().map(str::to_string))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let search = leptos::prelude::window().location().search().unwrap_or_default();
+        search.strip_prefix('?').unwrap_or(&search).to_string()
+    }
+}
+
+/// The value of `name` in the query of the address being shown (decoded; the first if
+/// several), if there is one.
+pub fn query_value(name: &str) -> Option<String> {
+    value_in(&query(), name)
+}
+
+/// The value of `name` in the query string `query` (without its `?`).
+fn value_in(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// Whether a menu link to `href` is the page shown at `path` (or a page below it).
+pub fn is_current(path: &str, href: &str) -> bool {
+    path == href || path.strip_prefix(href).is_some_and(|rest| rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_address_finds_its_page_and_group() {
+        assert_eq!(Page::of("/"), Page::Conferences);
+        assert_eq!(Page::of("/conferences/"), Page::NotFound);
+        assert_eq!(Page::of("/conferences/4f2c"), Page::Conference("4f2c".into()));
+        assert_eq!(Page::of("/conferences/4f2c/x"), Page::NotFound);
+        assert_eq!(Page::of("/users/"), Page::NotFound);
+        assert_eq!(Page::of("/alarms").group(), Group::HotBackup);
+        assert_eq!(Page::of("/history").group(), Group::Users);
+        assert_eq!(Page::of("/no-such-page"), Page::NotFound);
+        assert_eq!(Page::of("//"), Page::NotFound);
+        // Every route the server serves names a page, and only the not-found page is in the
+        // main module.
+        for route in PAGE_ROUTES {
+            let page = Page::of(&route.replace("{id}", "7"));
+            assert_ne!(page, Page::NotFound, "{route}");
+            assert!(page.group().split_name().is_some(), "{route}");
+        }
+        assert_eq!(Group::Main.split_name(), None);
+    }
+
+    #[test]
+    fn query_values_are_decoded_and_menu_links_marked() {
+        assert_eq!(value_in("next=%2Fusers%3Fa%3D1&x=2", "next").as_deref(), Some("/users?a=1"));
+        assert_eq!(value_in("text=a+b&text=c", "text").as_deref(), Some("a b"));
+        assert_eq!(value_in("", "next"), None);
+        assert!(is_current("/conferences/4", "/conferences"));
+        assert!(is_current("/users", "/users"));
+        assert!(!is_current("/users-x", "/users"));
+    }
+}
