@@ -112,11 +112,14 @@ test('the shell hydrates: client-side controls work and nothing scrolls sideways
   await setup.click();
   await expect(setup).toHaveAttribute('aria-expanded', 'true');
   await expect(users).toBeVisible();
-  // Client-side navigation: no full reload, the page changes.
+  // A menu link opens its page (a document of its own, hydrated again).
   await users.click();
   await expect(page).toHaveURL(/\/users$/);
   await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
   await expect(page.locator(`tr[data-user="${ADMIN.name}"]`)).toContainText('Administrator');
+  await hydrated(page);
+  await expect(page.locator('nav a[href="/users"]')).toHaveAttribute('aria-current', 'page');
+  await expect(page.locator('nav a[href="/conferences"]')).not.toHaveAttribute('aria-current', 'page');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
 });

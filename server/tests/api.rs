@@ -159,6 +159,40 @@ async fn anonymous_calls_are_refused_and_pages_send_to_login() {
 }
 
 #[tokio::test]
+async fn every_page_address_renders_its_page_and_any_other_is_not_found() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let pages = [
+        ("/", "Conferences"), ("/conferences", "Conferences"), ("/reservations", "Reservations"),
+        ("/meeting-rooms", "Meeting Rooms"), ("/profiles", "Conference Profiles"), ("/entry-queues", "Entry Queues"),
+        ("/ivr-services", "IVR Services"), ("/recording-links", "Recording Links"), ("/network", "Network"),
+        ("/hot-backup", "Hot Backup"), ("/alarms", "Active Alarms"), ("/system", "System"), ("/users", "Users"),
+        ("/audit", "Audit Trail"), ("/history?text=x", "Call History"),
+    ];
+    for (path, heading) in pages {
+        let r = get(&app, path, Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(r.body.contains(&format!(">{heading}</h1>")), "{path}: {}", r.body);
+        assert!(!r.body.contains("Page not found"), "{path}");
+    }
+    // The menu marks the page shown.
+    let users = get(&app, "/users", Some(&admin)).await.body;
+    assert!(users.contains(r#"<a href="/users" aria-current="page""#), "{users}");
+    assert!(!users.contains(r#"<a href="/conferences" aria-current="page""#), "{users}");
+    for path in ["/nowhere", "/conferences/a/b", "/users/", "/login/x"] {
+        let r = get(&app, path, Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(r.body.contains("Page not found"), "{path}");
+    }
+    // The login page needs no session; a conference that does not exist says so.
+    assert!(get(&app, "/login?next=/users", None).await.body.contains(r#"value="/users""#));
+    let none = get(&app, "/conferences/no-such-id", Some(&admin)).await;
+    assert_eq!(none.status, StatusCode::OK);
+    assert!(!none.body.contains("Page not found"), "{}", none.body);
+}
+
+#[tokio::test]
 async fn roles_are_checked_in_the_server_functions() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = app(dir.path()).await;

@@ -17,7 +17,7 @@ pub fn LoginPage() -> impl IntoView {
         <main class="narrow login">
             <h1>"Log in to the MCU"</h1>
             <ActionForm action=login attr:class="card form">
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <label for="login-username">"User name"</label>
                 <input
                     id="login-username"
