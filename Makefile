@@ -36,7 +36,7 @@ clippy: setup
 
 unit: setup
 	@mkdir -p target
-	$(ENV) CARGO_TARGET_DIR=$(CHECK_DIR) cargo test -p domain -p hotbackup -p server -p faults 2>&1 | tee target/unit.log
+	$(ENV) CARGO_TARGET_DIR=$(CHECK_DIR) cargo test -p domain -p hotbackup -p app -p server -p faults 2>&1 | tee target/unit.log
 
 # Real MCU processes on loopback (the debug server, short timings).
 faults-build: setup
