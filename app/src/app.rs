@@ -323,10 +323,13 @@ fn Frame(page: Page) -> impl IntoView {
     provide_context(hb);
     // Browser only: one event stream for every page inside the frame.
     Effect::new(move |_| {
+        // From the changes announced when the page was made: any announced since (while it
+        // loaded and hydrated) reloads its data at once.
+        let since = shell.with_untracked(|s| s.as_ref().and_then(|r| r.as_ref().ok()).map(|s| s.changes));
         #[cfg(feature = "hydrate")]
-        crate::live::connect(changes, hb);
+        crate::live::connect(changes, hb, since);
         #[cfg(not(feature = "hydrate"))]
-        let _ = changes;
+        let _ = (changes, since);
     });
     view! {
         <a class="skip" href="#main">"Skip to content"</a>

@@ -38,7 +38,7 @@ pub fn use_read_only() -> Signal<bool> {
 /// Opens the event stream and keeps the Hot Backup state fresh (browser only; call from
 /// an effect).
 #[cfg(feature = "hydrate")]
-pub fn connect(changes: RwSignal<u64>, hb: HbLive) {
+pub fn connect(changes: RwSignal<u64>, hb: HbLive, since: Option<u64>) {
     use futures::StreamExt;
     use std::cell::Cell;
     use std::rc::Rc;
@@ -47,7 +47,11 @@ pub fn connect(changes: RwSignal<u64>, hb: HbLive) {
     let (busy, again) = (Rc::new(Cell::new(false)), Rc::new(Cell::new(false)));
     let refresh = send_wrapper::SendWrapper::new(Rc::new(move || fetch_live(hb, busy.clone(), again.clone())));
 
-    let Ok(mut source) = gloo_net::eventsource::futures::EventSource::new("/events") else { return };
+    let url = match since {
+        Some(n) => format!("/events?since={n}"),
+        None => "/events".to_string(),
+    };
+    let Ok(mut source) = gloo_net::eventsource::futures::EventSource::new(&url) else { return };
     if let Ok(mut stream) = source.subscribe("change") {
         leptos::task::spawn_local(async move {
             while let Some(msg) = stream.next().await {

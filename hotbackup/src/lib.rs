@@ -99,6 +99,9 @@ struct Inner {
     /// Something the pages show changed (a change committed or replicated here, a role
     /// change): the newest seq. Feeds the browsers' live updates.
     changes: broadcast::Sender<u64>,
+    /// How many messages `changes` has carried: a page made at one count and connected at
+    /// another has missed some (see [`HotBackup::changes_announced`]).
+    announced: std::sync::atomic::AtomicU64,
     /// Counts the events of the event log (and role changes): the pages' Hot Backup state
     /// (header badge, panel, read-only mode) is fetched again at each.
     status_events: watch::Sender<u64>,
@@ -196,6 +199,7 @@ impl HotBackup {
                 takeovers: watch::channel(0).0,
                 wake: Notify::new(),
                 changes: broadcast::channel(256).0,
+                announced: std::sync::atomic::AtomicU64::new(0),
                 status_events: watch::channel(0).0,
                 queue: std::sync::Mutex::new((Vec::new(), false)),
                 pending: Mutex::new(VecDeque::new()),
@@ -251,7 +255,18 @@ impl HotBackup {
     }
 
     fn changed(&self, seq: u64) {
+        // Counted before it is sent: a stream subscribed before the send receives it, and
+        // one subscribed after it sees the count moved.
+        self.inner.announced.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let _ = self.inner.changes.send(seq);
+    }
+
+    /// How many change messages have been announced so far (see
+    /// [`Self::subscribe_changes`]). A page says the count it was made at; its event stream
+    /// starts with a `change` when the count has moved since, so nothing announced while
+    /// the page loaded and hydrated is missed.
+    pub fn changes_announced(&self) -> u64 {
+        self.inner.announced.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Bumped at each event-log entry and role change: what the pages' live Hot Backup

@@ -312,7 +312,18 @@ async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
 /// MCU (made here or replicated from the Master), so open pages refresh at once. At most
 /// [`app::state::MAX_STREAMS_PER_SESSION`] per session; a stream ends when its session does
 /// (logout, user changed or deleted, idle time) and when the MCU stops or resets.
-async fn events(State(st): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+/// `/events?since=N`: N is the count of change messages announced when the page was made
+/// (`Shell::changes`).
+#[derive(serde::Deserialize)]
+struct EventsFrom {
+    since: Option<u64>,
+}
+
+async fn events(
+    State(st): State<AppState>,
+    axum::extract::Query(from): axum::extract::Query<EventsFrom>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
     use axum::response::IntoResponse;
     use tokio::sync::broadcast::error::RecvError;
@@ -334,10 +345,17 @@ async fn events(State(st): State<AppState>, headers: axum::http::HeaderMap) -> R
         sessions: tokio::sync::watch::Receiver<u64>,
         stopping: tokio::sync::watch::Receiver<bool>,
         checked: tokio::time::Instant,
+        /// Changes were announced between the page's making and this stream: one `change`
+        /// first.
+        missed: bool,
         _slot: app::state::StreamSlot,
     }
+    let changes = st.hb.subscribe_changes();
+    // Read after subscribing: what is announced later arrives on `changes`.
+    let missed = from.since.is_some_and(|n| n != st.hb.changes_announced());
     let s = Stream {
-        changes: st.hb.subscribe_changes(),
+        changes,
+        missed,
         status: st.hb.subscribe_status(),
         sessions: st.sessions.watch(),
         stopping: st.stopping.subscribe(),
@@ -347,6 +365,9 @@ async fn events(State(st): State<AppState>, headers: axum::http::HeaderMap) -> R
         _slot: slot,
     };
     let stream = futures::stream::unfold(s, |mut s| async move {
+        if std::mem::take(&mut s.missed) {
+            return Some((Ok::<_, std::convert::Infallible>(Event::default().event("change").data("")), s));
+        }
         loop {
             // The session is checked again at least every SESSION_RECHECK, busy or not.
             let due = s.checked + SESSION_RECHECK;

@@ -464,6 +464,37 @@ async fn the_event_stream_needs_a_login_and_announces_each_change() {
 }
 
 #[tokio::test]
+async fn a_page_whose_stream_opens_after_a_change_hears_of_it_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let shell = |app: Router, admin: String| async move {
+        let r = call(&app, "/api/get_shell", &[("full", "false")], Some(&admin)).await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+        v["changes"].as_u64().expect("changes")
+    };
+    let open = |app: Router, admin: String, query: String| async move {
+        let req = Request::get(format!("/events{query}")).header(header::COOKIE, &admin).body(Body::empty()).expect("request");
+        app.oneshot(req).await.expect("response")
+    };
+    // The page is made, then a change is announced before its stream opens.
+    let made_at = shell(app.clone(), admin.clone()).await;
+    let r = call(&app, "/api/add_conference", &[("name", "Meanwhile"), ("numeric_id", "43")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mut body = open(app.clone(), admin.clone(), format!("?since={made_at}")).await.into_body();
+    let frame = tokio::time::timeout(std::time::Duration::from_secs(5), body.frame()).await.expect("an event at once");
+    let data = frame.expect("frame").expect("ok").into_data().expect("data");
+    assert!(String::from_utf8_lossy(&data).contains("event: change"), "{data:?}");
+    // A page made after the change hears nothing until the next one.
+    let now = shell(app.clone(), admin.clone()).await;
+    assert!(now > made_at);
+    let mut quiet = open(app.clone(), admin.clone(), format!("?since={now}")).await.into_body();
+    assert!(tokio::time::timeout(std::time::Duration::from_millis(300), quiet.frame()).await.is_err());
+    // A malformed start is refused.
+    assert_eq!(open(app.clone(), admin.clone(), "?since=x".into()).await.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn profiles_and_meeting_rooms_are_validated_shared_ids_and_in_use_profiles_kept() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = app(dir.path()).await;

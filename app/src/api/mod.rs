@@ -34,6 +34,9 @@ pub struct Shell {
     pub info: SystemInfo,
     pub user: Option<UserView>,
     pub live: Option<LiveHb>,
+    /// The live updates announced before the page was made (its event stream starts from
+    /// there: `/events?since=`).
+    pub changes: u64,
 }
 
 /// `full`: with the Hot Backup page's event log and checks (that page is being shown).
@@ -41,12 +44,13 @@ pub struct Shell {
 pub async fn get_shell(full: bool) -> Result<Shell, AppError> {
     answer(async move {
         let st = state()?;
+        let changes = st.hb.changes_announced();
         let user = crate::state::current_user(&st).await?;
         let live = match &user {
             Some(u) => Some(live_hb(&st, u, full).await),
             None => None,
         };
-        Ok(Shell { info: st.info.clone(), user, live })
+        Ok(Shell { info: st.info.clone(), user, live, changes })
     })
     .await
 }
