@@ -68,8 +68,7 @@ fn build_hash(options: &LeptosOptions, kind: &str) -> Option<String> {
 fn RoutePreloads(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     {
-        let path = use_context::<axum::http::request::Parts>().map(|p| p.uri.path().to_string()).unwrap_or_default();
-        let files = Page::of(&path).group().split_name().map(|group| split_files(&options, group)).unwrap_or_default();
+        let files = Page::of(&crate::nav::path()).group().split_name().map(|group| split_files(&options, group)).unwrap_or_default();
         files
             .into_iter()
             .map(|href| {
@@ -119,8 +118,8 @@ pub fn App() -> impl IntoView {
     view! {
         <Title formatter=|t: String| if t.is_empty() { "MCU".to_string() } else { format!("{t} · MCU") }/>
         {match page {
-            Page::Login => Either::Left(page_view(page)),
-            Page::NotFound => Either::Left(view! { <NotFound/> }.into_any()),
+            // Outside the frame; the not-found page is in the main module (no group).
+            Page::Login | Page::NotFound => Either::Left(page_view(page)),
             page => Either::Right(view! { <Frame page/> }),
         }}
     }
@@ -143,78 +142,72 @@ fn page_view(page: Page) -> AnyView {
 /// A group's pages: the view of each of its pages.
 type Pages = fn(Page) -> AnyView;
 
-/// Each group's pages (on the server, where nothing is split).
-#[cfg(not(feature = "hydrate"))]
-fn group_pages(group: Group) -> Option<Pages> {
-    match group {
-        Group::Main => None,
-        Group::Login => Some(login_pages),
-        Group::Conferences => Some(conferences_pages),
-        Group::Conference => Some(conference_pages),
-        Group::Resources => Some(resources_pages),
-        Group::Network => Some(network_pages),
-        Group::HotBackup => Some(hot_backup_pages),
-        Group::Users => Some(users_pages),
-    }
-}
-
 #[cfg(feature = "hydrate")]
 thread_local! {
     /// The pages of the group loaded for the page being shown.
     static LOADED: std::cell::Cell<Option<Pages>> = const { std::cell::Cell::new(None) };
 }
 
-/// Loads the code of `group` (its split module, `cargo leptos build --split`), before the
-/// page hydrates.
-#[cfg(feature = "hydrate")]
-pub async fn load_group(group: Group) {
-    let pages = match group {
-        Group::Main => None,
-        Group::Login => Some(split::login_group().await),
-        Group::Conferences => Some(split::conferences_group().await),
-        Group::Conference => Some(split::conference_group().await),
-        Group::Resources => Some(split::resources_group().await),
-        Group::Network => Some(split::network_group().await),
-        Group::HotBackup => Some(split::hot_backup_group().await),
-        Group::Users => Some(split::users_group().await),
+/// Each split group once: its `#[lazy]` loader, which returns the group's pages so their
+/// code is reached only from there and lands in the group's module (`cargo leptos build
+/// --split`; the loader's name starts the group's entry in the split manifest), and its
+/// pages. Makes `Group::split_name`, the server's `group_pages` and the browser's
+/// `load_group`.
+macro_rules! split_groups {
+    ($($group:ident => $loader:ident($pages:ident)),+ $(,)?) => {
+        impl Group {
+            /// The start of the group's name in the build's split manifest, if its code is
+            /// split off.
+            pub fn split_name(self) -> Option<&'static str> {
+                match self {
+                    Group::Main => None,
+                    $(Group::$group => Some(concat!(stringify!($loader), "_")),)+
+                }
+            }
+        }
+
+        /// Each group's pages (on the server, where nothing is split).
+        #[cfg(not(feature = "hydrate"))]
+        fn group_pages(group: Group) -> Option<Pages> {
+            match group {
+                Group::Main => None,
+                $(Group::$group => Some($pages),)+
+            }
+        }
+
+        /// Loads the code of `group` (its split module), before the page hydrates.
+        #[cfg(feature = "hydrate")]
+        pub async fn load_group(group: Group) {
+            let pages = match group {
+                Group::Main => None,
+                $(Group::$group => Some(split::$loader().await),)+
+            };
+            LOADED.with(|l| l.set(pages));
+        }
+
+        /// The split points.
+        #[cfg(feature = "hydrate")]
+        mod split {
+            use super::*;
+
+            $(
+                #[lazy]
+                pub fn $loader() -> Pages {
+                    $pages
+                }
+            )+
+        }
     };
-    LOADED.with(|l| l.set(pages));
 }
 
-/// The split points: each returns its group's pages, so their code is reached only from
-/// here and lands in the group's module. The names start as in [`Group::split_name`].
-#[cfg(feature = "hydrate")]
-mod split {
-    use super::*;
-
-    #[lazy]
-    pub fn login_group() -> Pages {
-        login_pages
-    }
-    #[lazy]
-    pub fn conferences_group() -> Pages {
-        conferences_pages
-    }
-    #[lazy]
-    pub fn conference_group() -> Pages {
-        conference_pages
-    }
-    #[lazy]
-    pub fn resources_group() -> Pages {
-        resources_pages
-    }
-    #[lazy]
-    pub fn network_group() -> Pages {
-        network_pages
-    }
-    #[lazy]
-    pub fn hot_backup_group() -> Pages {
-        hot_backup_pages
-    }
-    #[lazy]
-    pub fn users_group() -> Pages {
-        users_pages
-    }
+split_groups! {
+    Login => login_group(login_pages),
+    Conferences => conferences_group(conferences_pages),
+    Conference => conference_group(conference_pages),
+    Resources => resources_group(resources_pages),
+    Network => network_group(network_pages),
+    HotBackup => hot_backup_group(hot_backup_pages),
+    Users => users_group(users_pages),
 }
 
 fn login_pages(_: Page) -> AnyView {

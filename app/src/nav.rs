@@ -99,23 +99,6 @@ impl Page {
     }
 }
 
-impl Group {
-    /// The start of the group's name in the build's split manifest (the name of its `#[lazy]`
-    /// loader in `app`), if its code is split off.
-    pub fn split_name(self) -> Option<&'static str> {
-        match self {
-            Group::Main => None,
-            Group::Login => Some("login_group_"),
-            Group::Conferences => Some("conferences_group_"),
-            Group::Conference => Some("conference_group_"),
-            Group::Resources => Some("resources_group_"),
-            Group::Network => Some("network_group_"),
-            Group::HotBackup => Some("hot_backup_group_"),
-            Group::Users => Some("users_group_"),
-        }
-    }
-}
-
 /// The path of the address being shown: the request's on the server, the window's in the
 /// browser.
 pub fn path() -> String {
@@ -183,6 +166,8 @@ mod tests {
             assert!(page.group().split_name().is_some(), "{route}");
         }
         assert_eq!(Group::Main.split_name(), None);
+        // The start of the `#[lazy]` loader's name, as the split manifest names its module.
+        assert_eq!(Group::HotBackup.split_name(), Some("hot_backup_group_"));
     }
 
     #[test]
