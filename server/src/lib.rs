@@ -591,14 +591,23 @@ pub fn router(state: AppState, origins: guard::Origins) -> Router {
         };
     }
     // The pages (see `app::nav`): each rendered once its data is in (no streaming).
-    for path in app::nav::PAGE_ROUTES {
+    let page = {
         let st = state.clone();
         let opts = state.leptos_options.clone();
-        routes = routes.route(
-            path,
-            get(leptos_axum::render_app_async_with_context(move || provide_context(st.clone()), move || shell(opts.clone()))),
-        );
+        leptos_axum::render_app_async_with_context(move || provide_context(st.clone()), move || shell(opts.clone()))
+    };
+    for path in app::nav::PAGE_ROUTES {
+        routes = routes.route(path, get(page.clone()));
     }
+    // Files at the site's root (the favicon); any other address is the not-found page (404).
+    // Not Leptos's `file_and_error_handler`: it serves a file under a reactive owner made as
+    // a child of whatever owner the thread holds, and hands that owner's response headers
+    // to the file, so a page being made at the same moment lost its Content-Security-Policy
+    // to the favicon (and then ran no script).
+    let root_files = tower_http::services::ServeDir::new(state.leptos_options.site_root.as_ref())
+        .append_index_html_on_directories(false)
+        .call_fallback_on_method_not_allowed(true)
+        .not_found_service(axum::routing::any(page));
     routes
         .route("/healthz", get(healthz))
         .route("/healthz/master", get(healthz_master))
@@ -609,7 +618,7 @@ pub fn router(state: AppState, origins: guard::Origins) -> Router {
         .route("/api/history.json", get(history_json))
         .merge(peer::routes())
         .nest_service("/pkg", assets_dir)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback_service(root_files)
         .layer(middleware::from_fn_with_state((state.clone(), page_cache::PageCache::default()), page_cache::serve))
         .layer(middleware::from_fn(bad_input_is_not_a_server_error))
         .layer(middleware::from_fn(guard::peer_link_apart))
