@@ -72,10 +72,13 @@ pub enum AlarmCode {
     TaskRestarted,
     /// 8214: a saved setting takes effect only after a System Reset.
     ResetNeeded,
+    /// 8215: the peer link refused a caller: a pairing proof that failed, a pairing
+    /// credential that is not (any more) valid, or one presented from another certificate.
+    PeerLinkRefused,
 }
 
 impl AlarmCode {
-    pub const ALL: [AlarmCode; 15] = [
+    pub const ALL: [AlarmCode; 16] = [
         AlarmCode::PeerUnreachable,
         AlarmCode::ConfigurationConflict,
         AlarmCode::NetworkIssue,
@@ -91,6 +94,7 @@ impl AlarmCode {
         AlarmCode::ReplicationInterrupted,
         AlarmCode::TaskRestarted,
         AlarmCode::ResetNeeded,
+        AlarmCode::PeerLinkRefused,
     ];
 
     pub fn code(self) -> u16 {
@@ -110,6 +114,7 @@ impl AlarmCode {
             AlarmCode::ReplicationInterrupted => 8212,
             AlarmCode::TaskRestarted => 8213,
             AlarmCode::ResetNeeded => 8214,
+            AlarmCode::PeerLinkRefused => 8215,
         }
     }
 
@@ -131,6 +136,7 @@ impl AlarmCode {
             AlarmCode::ReplicationInterrupted => "Hot Backup: Replication interrupted",
             AlarmCode::TaskRestarted => "Hot Backup: Background task restarted",
             AlarmCode::ResetNeeded => "System configuration changed. Please reset the MCU.",
+            AlarmCode::PeerLinkRefused => "Hot Backup: Peer link refused a caller",
         }
     }
 
@@ -148,7 +154,11 @@ impl AlarmCode {
     pub fn one_off(self) -> bool {
         matches!(
             self,
-            AlarmCode::ChangesExported | AlarmCode::SnapshotTaken | AlarmCode::RedialFailed | AlarmCode::TaskRestarted
+            AlarmCode::ChangesExported
+                | AlarmCode::SnapshotTaken
+                | AlarmCode::RedialFailed
+                | AlarmCode::TaskRestarted
+                | AlarmCode::PeerLinkRefused
         )
     }
 

@@ -34,53 +34,41 @@ pub const SNAPSHOT_AUDIT: usize = 5_000;
 
 // ---------------------------------------------------------------- peer protocol (JSON over HTTP)
 
-/// `POST /peer/v1/pair/start`: the first step of pairing (see `domain::pairing`): the
-/// Administrator who pairs, the caller's version (G1) and its random nonce. No password.
+/// `POST /peer/v1/pair/start`: the first step of pairing (see `domain::pairing`, OPAQUE):
+/// the Administrator who pairs, the caller's version (G1), its nonce (names this pairing)
+/// and its first OPAQUE message (hex). No password, nothing derived from it alone.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PairStart {
     pub user: String,
     pub version: String,
     pub nonce: String,
+    pub request: String,
 }
 
-/// What the responder tells the initiator about a user's stored password hash: enough to
-/// compute it from the password, nothing that reveals it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Challenge {
-    /// The hash's salt as stored (PHC base64, no padding).
-    pub salt: String,
-    /// Argon2id memory in KiB, passes, lanes, output length in bytes.
-    pub m_kib: u32,
-    pub t: u32,
-    pub p: u32,
-    pub len: u32,
-}
-
-/// The answer to `pair/start`: the hash's parameters and the responder's nonce.
+/// The answer to `pair/start`: the responder's OPAQUE message (hex) and nonce.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PairChallenge {
-    pub challenge: Challenge,
+    pub response: String,
     pub nonce: String,
 }
 
-/// `POST /peer/v1/pair/finish`: the initiator's proof that it knows the password, over
-/// both nonces and both certificate fingerprints (its own, and the one it saw).
+/// `POST /peer/v1/pair/finish`: the initiator's last OPAQUE message (hex), sent only once
+/// it has checked the responder. The initiator's certificate is the client certificate of
+/// the TLS connection (the responder pins it), not a field.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PairFinish {
     pub user: String,
     pub initiator_nonce: String,
     pub responder_nonce: String,
-    /// The initiator's own peer-link certificate: the responder pins it.
-    pub fingerprint: String,
-    pub proof: String,
+    pub finalization: String,
 }
 
 /// The answer to a proven `pair/finish`: the pairing credential the initiator presents from
-/// now on (the responder keeps only its digest), and the responder's own proof.
+/// now on, with its peer-link certificate (the responder keeps only the credential's digest
+/// and that certificate's fingerprint).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PairGranted {
     pub credential: String,
-    pub proof: String,
 }
 
 /// `GET /peer/v1/heartbeat`: where an MCU stands. Small; sent every heartbeat interval.

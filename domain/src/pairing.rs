@@ -1,153 +1,203 @@
-//! Pairing two MCUs without the administrator's password crossing the network.
+//! Pairing two MCUs by a standard augmented PAKE: OPAQUE (RFC 9807), through the
+//! `opaque-ke` crate — ristretto255, 3DH, Argon2id as the key-stretching function. Nothing
+//! here is a protocol of our own: this module only names the cipher suite, what the
+//! transcript is bound to, and how the messages are carried.
 //!
-//! The MCU being paired with (the responder) keeps each user's Argon2id hash. It tells the
-//! initiator that hash's salt and parameters; the initiator, knowing the password, computes
-//! the same hash. Both derive a key from it and prove knowledge of that key with an HMAC
-//! over a transcript that names the two certificate fingerprints each side sees on the
-//! TLS connection — so a relay in the middle (which shows each side its own certificate)
-//! makes the proofs disagree, and the pairing fails instead of pinning the wrong
-//! certificate. The responder does no Argon2 work at all: a flood of pairing attempts costs
-//! the attacker, not the MCU.
+//! - Each MCU is the OPAQUE *server* for its own users: it keeps a secret [`ServerKeys`]
+//!   (OPRF seed and 3DH key pair, in its secrets file, never in the database) and, per user,
+//!   a *registration record* made when that user's password is set here ([`register`]).
+//!   The record alone, or with the database's password hash, does not let anyone pair: the
+//!   initiator must run Argon2 over the typed password to open it.
+//! - The MCU being enabled is the OPAQUE *client* ([`ClientStart`], [`client_finish`]): it
+//!   runs Argon2 with its own parameters (the responder sends none), and it checks the
+//!   responder's answer before it sends anything that depends on the password. Someone who
+//!   merely answers on the paired address therefore learns nothing it can test offline;
+//!   each attempt is one online guess, counted under the login limits by the responder.
+//! - Both sides put the two peer-link certificate fingerprints (the initiator's client
+//!   certificate and the responder's server certificate, as each side sees them on its TLS
+//!   connection) in the OPAQUE context ([`context`]): a relay that shows its own certificate
+//!   to either side makes the key exchange fail, and nothing is pinned.
 //!
 //! The same module salts the G2 verifiers with a random value per request, so what the
 //! Hot Backup checks exchange cannot be compared across pairs or over time.
 
-use crate::auth::password_params_ok;
 use crate::DomainError;
-use argon2::password_hash::{PasswordHash, Salt};
-use argon2::{Algorithm, Argon2, Params, Version};
 use hmac::{Hmac, Mac};
+use opaque_ke::ciphersuite::CipherSuite;
+use opaque_ke::{
+    ClientLogin, ClientLoginFinishParameters, ClientRegistration, ClientRegistrationFinishParameters,
+    CredentialFinalization, CredentialRequest, CredentialResponse, Identifiers, ServerLogin, ServerLoginStartParameters, ServerRegistration, ServerSetup,
+};
+use rand::rngs::OsRng;
 use rand::RngCore;
-pub use crate::hotbackup::Challenge;
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The key both sides derive from the user's password hash.
-#[derive(Clone)]
-pub struct PairingKey([u8; 32]);
+/// The cipher suite both MCUs of a pair use (a version change is a G1 difference anyway).
+pub struct Suite;
 
-impl std::fmt::Debug for PairingKey {
+impl CipherSuite for Suite {
+    type OprfCs = opaque_ke::Ristretto255;
+    type KeGroup = opaque_ke::Ristretto255;
+    type KeyExchange = opaque_ke::key_exchange::tripledh::TripleDh;
+    /// Argon2id with this version's own parameters (`Argon2::default()`): the initiator
+    /// never takes parameters from the other side.
+    type Ksf = argon2::Argon2<'static>;
+}
+
+/// The server identity both sides name in the key exchange.
+const SERVER_ID: &[u8] = b"mcu-hot-backup-peer-link";
+
+fn identifiers(user_key: &[u8]) -> Identifiers<'_> {
+    Identifiers { client: Some(user_key), server: Some(SERVER_ID) }
+}
+
+/// How a user name enters OPAQUE: names compare without case.
+pub fn user_key(user: &str) -> Vec<u8> {
+    user.to_ascii_lowercase().into_bytes()
+}
+
+fn failed(what: &str) -> DomainError {
+    DomainError::Conflict(format!("pairing: {what}"))
+}
+
+/// This MCU's OPAQUE server keys: made once, kept in its secrets file.
+pub struct ServerKeys(ServerSetup<Suite>);
+
+impl std::fmt::Debug for ServerKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PairingKey(..)")
+        f.write_str("ServerKeys(..)")
     }
 }
 
-fn mac(key: &[u8]) -> HmacSha256 {
-    <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes a key of any length")
-}
-
-fn derive(hash_output: &[u8]) -> PairingKey {
-    let mut m = mac(hash_output);
-    m.update(b"mcu hot backup pairing key v1");
-    PairingKey(m.finalize().into_bytes().into())
-}
-
-/// The responder's side: the challenge and key for a stored PHC string (`None` when the
-/// string is not an Argon2id hash this version can use).
-pub fn from_stored(phc: &str) -> Option<(Challenge, PairingKey)> {
-    let parsed = PasswordHash::new(phc).ok()?;
-    if parsed.algorithm.as_str() != "argon2id" {
-        return None;
+impl ServerKeys {
+    pub fn generate() -> ServerKeys {
+        ServerKeys(ServerSetup::<Suite>::new(&mut OsRng))
     }
-    let num = |k: &str| parsed.params.get_decimal(k);
-    let (m_kib, t, p) = (num("m")?, num("t")?, num("p")?);
-    let output = parsed.hash?;
-    let salt = parsed.salt?.as_str().to_string();
-    let challenge = Challenge { salt, m_kib, t, p, len: output.len() as u32 };
-    if !password_params_ok(challenge.m_kib, challenge.t, challenge.p, challenge.len) {
-        return None;
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0.serialize())
     }
-    Some((challenge, derive(output.as_bytes())))
-}
 
-/// A challenge for a user that does not exist, looking like a real one and the same each
-/// time for the same name (so asking twice does not tell the two cases apart).
-pub fn decoy(secret: &[u8; 32], user: &str) -> Challenge {
-    let mut m = mac(secret);
-    m.update(b"decoy salt\0");
-    m.update(user.to_ascii_lowercase().as_bytes());
-    let bytes = m.finalize().into_bytes();
-    let encoded = argon2::password_hash::SaltString::encode_b64(&bytes[..Salt::RECOMMENDED_LENGTH])
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_default();
-    let d = Params::default();
-    Challenge { salt: encoded, m_kib: d.m_cost(), t: d.t_cost(), p: d.p_cost(), len: Params::DEFAULT_OUTPUT_LEN as u32 }
-}
-
-/// The initiator's side: the key from the password and the responder's challenge. Runs
-/// Argon2 (call it on the password workers). Refuses parameters outside what this version
-/// would itself use, so a responder cannot make the initiator spend gigabytes.
-pub fn from_password(password: &str, c: &Challenge) -> Result<PairingKey, DomainError> {
-    if !password_params_ok(c.m_kib, c.t, c.p, c.len) {
-        return Err(DomainError::Conflict("the paired MCU asked for password hash parameters out of range".into()));
+    pub fn from_hex(s: &str) -> Result<ServerKeys, DomainError> {
+        let bytes = hex::decode(s).map_err(|_| failed("the stored server keys are not hex"))?;
+        ServerSetup::<Suite>::deserialize(&bytes).map(ServerKeys).map_err(|_| failed("the stored server keys are damaged"))
     }
-    let salt = Salt::from_b64(&c.salt).map_err(|_| DomainError::Conflict("the paired MCU sent a malformed salt".into()))?;
-    let mut buf = [0u8; 64];
-    let salt = salt.decode_b64(&mut buf).map_err(|_| DomainError::Conflict("the paired MCU sent a malformed salt".into()))?;
-    let params = Params::new(c.m_kib, c.t, c.p, Some(c.len as usize))
-        .map_err(|e| DomainError::Conflict(format!("password hash parameters: {e}")))?;
-    let mut out = vec![0u8; c.len as usize];
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password_into(password.as_bytes(), salt, &mut out)
-        .map_err(|e| DomainError::Storage(format!("password hashing failed: {e}")))?;
-    Ok(derive(&out))
 }
 
-/// Everything both proofs cover: who pairs, both nonces, and the certificate fingerprint
-/// each side presents (as the initiator saw the responder's on its connection).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transcript<'a> {
-    pub user: &'a str,
-    pub initiator_nonce: &'a str,
-    pub responder_nonce: &'a str,
-    pub initiator_fingerprint: &'a str,
-    pub responder_fingerprint: &'a str,
+/// The registration record of `user` with `password` on the MCU holding `keys` (both
+/// OPAQUE roles run here, where the password was typed). Runs Argon2: call it on the
+/// password workers.
+pub fn register(keys: &ServerKeys, user: &str, password: &str) -> Result<Vec<u8>, DomainError> {
+    let id = user_key(user);
+    let start = ClientRegistration::<Suite>::start(&mut OsRng, password.as_bytes()).map_err(|_| failed("registration start"))?;
+    let response = ServerRegistration::<Suite>::start(&keys.0, start.message, &id).map_err(|_| failed("registration"))?;
+    let finish = start
+        .state
+        .finish(&mut OsRng, password.as_bytes(), response.message, ClientRegistrationFinishParameters::new(identifiers(&id), None))
+        .map_err(|_| failed("registration finish"))?;
+    Ok(ServerRegistration::<Suite>::finish(finish.message).serialize().to_vec())
 }
 
-/// Which side a proof is from (the two proofs differ, so one cannot be echoed as the other).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    Initiator,
-    Responder,
-}
-
-fn mac_over(key: &PairingKey, side: Side, t: &Transcript<'_>) -> HmacSha256 {
-    let mut m = mac(&key.0);
-    m.update(match side {
-        Side::Initiator => b"initiator" as &[u8],
-        Side::Responder => b"responder",
-    });
-    for part in [t.user.to_ascii_lowercase().as_str(), t.initiator_nonce, t.responder_nonce, t.initiator_fingerprint, t.responder_fingerprint] {
-        m.update(&[0]);
-        m.update(part.as_bytes());
+/// What both sides bind the key exchange to: the initiator's and the responder's peer-link
+/// certificate fingerprints, as each side sees them on its own TLS connection.
+pub fn context(initiator_fingerprint: &str, responder_fingerprint: &str) -> Vec<u8> {
+    let mut c = b"mcu hot backup pairing v2".to_vec();
+    for part in [initiator_fingerprint, responder_fingerprint] {
+        c.push(0);
+        c.extend_from_slice(part.as_bytes());
     }
-    m
+    c
 }
 
-/// The proof `side` sends (hex).
-pub fn proof(key: &PairingKey, side: Side, t: &Transcript<'_>) -> String {
-    hex::encode(mac_over(key, side, t).finalize().into_bytes())
+/// The initiator between its two messages.
+pub struct ClientStart {
+    state: ClientLogin<Suite>,
+    /// The first message (hex), to send in `pair/start`.
+    pub request: String,
 }
 
-/// Whether `claimed` is `side`'s proof for this transcript (compared in constant time).
-pub fn check(key: &PairingKey, side: Side, t: &Transcript<'_>, claimed: &str) -> bool {
-    match hex::decode(claimed) {
-        Ok(bytes) => mac_over(key, side, t).verify_slice(&bytes).is_ok(),
-        Err(_) => false,
+impl std::fmt::Debug for ClientStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientStart(..)")
     }
+}
+
+impl ClientStart {
+    pub fn new(password: &str) -> Result<ClientStart, DomainError> {
+        let start = ClientLogin::<Suite>::start(&mut OsRng, password.as_bytes()).map_err(|_| failed("login start"))?;
+        Ok(ClientStart { request: hex::encode(start.message.serialize()), state: start.state })
+    }
+}
+
+/// The initiator's second step: opens the responder's answer with the password and checks
+/// the responder (it holds this user's record, and saw the same two certificates). On
+/// success, the last message (hex) for `pair/finish`; on failure nothing is sent, so a
+/// responder that is not the paired MCU learns nothing. Runs Argon2: password workers.
+pub fn client_finish(start: ClientStart, user: &str, password: &str, response_hex: &str, context: &[u8]) -> Result<String, DomainError> {
+    let bytes = hex::decode(response_hex).map_err(|_| failed("the answer is not hex"))?;
+    let response = CredentialResponse::<Suite>::deserialize(&bytes).map_err(|_| failed("the answer is malformed"))?;
+    let id = user_key(user);
+    let finished = start
+        .state
+        .finish(password.as_bytes(), response, ClientLoginFinishParameters::new(Some(context), identifiers(&id), None))
+        .map_err(|_| failed("the other MCU could not prove that it holds this user's password"))?;
+    Ok(hex::encode(finished.message.serialize()))
+}
+
+/// The responder between its two messages.
+pub struct ServerStart {
+    state: ServerLogin<Suite>,
+}
+
+impl std::fmt::Debug for ServerStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerStart(..)")
+    }
+}
+
+/// The responder's answer to `pair/start` (hex) and its state. Without a record (unknown
+/// user, or none made yet) the answer is one that no password opens, indistinguishable
+/// from a real one. No Argon2 here: a flood costs the caller, not the MCU.
+pub fn server_start(
+    keys: &ServerKeys,
+    record: Option<&[u8]>,
+    user: &str,
+    request_hex: &str,
+    context: &[u8],
+) -> Result<(ServerStart, String), DomainError> {
+    let bytes = hex::decode(request_hex).map_err(|_| DomainError::Invalid { field: "request", message: "not hex".into() })?;
+    let request = CredentialRequest::<Suite>::deserialize(&bytes)
+        .map_err(|_| DomainError::Invalid { field: "request", message: "malformed pairing request".into() })?;
+    let record = record.and_then(|r| ServerRegistration::<Suite>::deserialize(r).ok());
+    let id = user_key(user);
+    let params = ServerLoginStartParameters { context: Some(context), identifiers: identifiers(&id) };
+    let started = ServerLogin::start(&mut OsRng, &keys.0, record, request, &id, params).map_err(|_| failed("login start"))?;
+    Ok((ServerStart { state: started.state }, hex::encode(started.message.serialize())))
+}
+
+/// Whether the initiator's last message proves the password (and the same certificates).
+pub fn server_finish(start: ServerStart, finalization_hex: &str) -> bool {
+    let Ok(bytes) = hex::decode(finalization_hex) else { return false };
+    let Ok(message) = CredentialFinalization::<Suite>::deserialize(&bytes) else { return false };
+    start.state.finish(message).is_ok()
 }
 
 /// A fresh random value (nonce, credential, salt): 32 bytes, hex.
 pub fn random_hex() -> String {
     let mut b = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut b);
+    OsRng.fill_bytes(&mut b);
     hex::encode(b)
 }
 
 /// Whether `v` has the form [`random_hex`] gives (what a peer sends as a nonce or salt).
 pub fn is_random_hex(v: &str) -> bool {
     v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn mac(key: &[u8]) -> HmacSha256 {
+    <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes a key of any length")
 }
 
 /// A G2 verifier as it crosses the link: keyed by the request's random salt, so the same
@@ -166,50 +216,69 @@ pub fn salted_verifier(salt: &str, verifier: &str) -> String {
 mod tests {
     use super::*;
 
-    fn transcript<'a>(fa: &'a str, fb: &'a str) -> Transcript<'a> {
-        Transcript { user: "Admin", initiator_nonce: "n1", responder_nonce: "n2", initiator_fingerprint: fa, responder_fingerprint: fb }
+    const PW: &str = "right-pass-1";
+    const FA: &str = "AA:AA";
+    const FB: &str = "BB:BB";
+
+    /// One pairing attempt: the initiator types `typed`, the responder holds `keys` and
+    /// `record`; each side sees the fingerprints it is given. The initiator's result.
+    fn attempt(keys: &ServerKeys, record: Option<&[u8]>, typed: &str, seen_by_initiator: (&str, &str), seen_by_responder: (&str, &str)) -> Result<bool, DomainError> {
+        let start = ClientStart::new(typed)?;
+        let (server, answer) = server_start(keys, record, "Admin", &start.request, &context(seen_by_responder.0, seen_by_responder.1))?;
+        let last = client_finish(start, "admin", typed, &answer, &context(seen_by_initiator.0, seen_by_initiator.1))?;
+        Ok(server_finish(server, &last))
     }
 
     #[test]
-    fn the_password_gives_the_key_the_stored_hash_gives() {
-        let phc = crate::auth::hash_password("right-pass-1").expect("hash");
-        let (challenge, stored) = from_stored(&phc).expect("an argon2id hash");
-        let right = from_password("right-pass-1", &challenge).expect("key");
-        let wrong = from_password("wrong-pass-1", &challenge).expect("key");
-        let t = transcript("AA", "BB");
-        let p = proof(&right, Side::Initiator, &t);
-        assert!(check(&stored, Side::Initiator, &t, &p), "the right password proves itself");
-        assert!(!check(&stored, Side::Initiator, &t, &proof(&wrong, Side::Initiator, &t)), "a wrong one does not");
-        assert!(!check(&stored, Side::Responder, &t, &p), "an initiator's proof is not a responder's");
+    fn the_right_password_pairs_and_a_wrong_one_is_stopped_at_the_initiator() {
+        let keys = ServerKeys::generate();
+        let record = register(&keys, "admin", PW).expect("record");
+        assert!(attempt(&keys, Some(&record), PW, (FA, FB), (FA, FB)).expect("paired"));
+        // A wrong password fails before the initiator sends its last message.
+        assert!(attempt(&keys, Some(&record), "wrong-pass-1", (FA, FB), (FA, FB)).is_err());
     }
 
     #[test]
-    fn a_relay_in_the_middle_makes_the_proofs_disagree() {
-        let phc = crate::auth::hash_password("right-pass-1").expect("hash");
-        let (challenge, stored) = from_stored(&phc).expect("hash");
-        let key = from_password("right-pass-1", &challenge).expect("key");
-        // The initiator saw the relay's certificate, the responder knows its own.
-        let seen = proof(&key, Side::Initiator, &transcript("AA", "RELAY"));
-        assert!(!check(&stored, Side::Initiator, &transcript("AA", "BB"), &seen));
-        assert!(!check(&stored, Side::Initiator, &transcript("AA", "BB"), "not hex"));
+    fn an_impostor_without_the_record_cannot_answer_and_gets_nothing_to_test() {
+        // The impostor has its own keys and a record for a password of its choosing, or none.
+        let impostor = ServerKeys::generate();
+        let guess = register(&impostor, "admin", "guess-pass-1").expect("record");
+        assert!(attempt(&impostor, Some(&guess), PW, (FA, FB), (FA, FB)).is_err());
+        assert!(attempt(&impostor, None, PW, (FA, FB), (FA, FB)).is_err());
     }
 
     #[test]
-    fn decoys_look_like_challenges_and_do_not_vary() {
-        let secret = [7u8; 32];
-        let a = decoy(&secret, "nobody");
-        assert_eq!(a, decoy(&secret, "NOBODY"));
-        assert_ne!(a.salt, decoy(&secret, "someone").salt);
-        let real = from_stored(&crate::auth::hash_password("x-pass-123").expect("hash")).expect("hash").0;
-        assert_eq!((a.m_kib, a.t, a.p, a.len, a.salt.len()), (real.m_kib, real.t, real.p, real.len, real.salt.len()));
-        from_password("anything", &a).expect("a decoy is usable");
+    fn a_stolen_record_and_keys_do_not_pair_without_the_password() {
+        let keys = ServerKeys::generate();
+        let record = register(&keys, "admin", PW).expect("record");
+        // Whoever copied both still has to type a password; the record itself is not one.
+        let as_text = hex::encode(&record);
+        assert!(attempt(&keys, Some(&record), &as_text, (FA, FB), (FA, FB)).is_err());
+        assert!(attempt(&keys, Some(&record), "", (FA, FB), (FA, FB)).is_err());
     }
 
     #[test]
-    fn parameters_out_of_range_are_refused_before_any_work() {
-        let c = Challenge { salt: "c2FsdHNhbHRzYWx0".into(), m_kib: 4 * 1024 * 1024, t: 2, p: 1, len: 32 };
-        assert!(from_password("pw", &c).is_err());
-        assert!(from_password("pw", &Challenge { salt: "%%%".into(), m_kib: 19456, t: 2, p: 1, len: 32 }).is_err());
+    fn a_relay_with_its_own_certificate_makes_the_exchange_fail() {
+        let keys = ServerKeys::generate();
+        let record = register(&keys, "admin", PW).expect("record");
+        // The initiator saw the relay's certificate; the responder saw the relay as client.
+        assert!(attempt(&keys, Some(&record), PW, (FA, "RELAY"), ("RELAY", FB)).is_err());
+        assert!(attempt(&keys, Some(&record), PW, (FA, "RELAY"), (FA, FB)).is_err());
+    }
+
+    #[test]
+    fn server_keys_survive_a_round_trip_and_garbage_is_refused() {
+        let keys = ServerKeys::generate();
+        let record = register(&keys, "admin", PW).expect("record");
+        let again = ServerKeys::from_hex(&keys.to_hex()).expect("keys");
+        assert!(attempt(&again, Some(&record), PW, (FA, FB), (FA, FB)).expect("paired"));
+        assert!(ServerKeys::from_hex("zz").is_err());
+        assert!(ServerKeys::from_hex("00").is_err());
+        assert!(server_start(&keys, Some(&record), "admin", "not hex", b"c").is_err());
+        assert!(server_start(&keys, Some(&record), "admin", "0011", b"c").is_err());
+        let start = ClientStart::new(PW).expect("start");
+        let (server, _) = server_start(&keys, Some(&record), "admin", &start.request, b"c").expect("start");
+        assert!(!server_finish(server, "00"));
     }
 
     #[test]

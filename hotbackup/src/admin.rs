@@ -46,7 +46,7 @@ impl HotBackup {
         let (saved, saved_link) = (settings.clone(), link.clone());
         let last = blocking(&self.inner.store, move |s| {
             s.set_local(keys::HOT_BACKUP, &saved)?;
-            s.set_local(PEER_LINK, &saved_link)?;
+            s.set_secret(PEER_LINK, &saved_link)?;
             s.last_seq()
         })
         .await?;

@@ -1,8 +1,9 @@
-//! The peer link's client side: JSON over HTTP/1.1 over TLS to the other MCU's
-//! `/peer/v1/*`. The server's certificate must be the pinned one (learnt at pairing);
-//! every call but the two pairing steps carries the pairing credential.
+//! The peer link's client side: JSON over HTTP/1.1 over mutual TLS to the other MCU's
+//! `/peer/v1/*`. The server's certificate must be the pinned one (learnt at pairing), and
+//! this MCU shows its own as client certificate; every call but the two pairing steps
+//! carries the pairing credential.
 
-use crate::identity::{Pinned, PEER_SERVER_NAME};
+use crate::identity::{PeerIdentity, Pinned, PEER_SERVER_NAME};
 use domain::hotbackup::{Heartbeat, LogBatch, PairChallenge, PairFinish, PairGranted, PairStart, PeerFacts, Snapshot, Takeover};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
@@ -68,14 +69,16 @@ struct Idle {
     sender: SendRequest<Full<Bytes>>,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct PeerClient {
     idle: Arc<Mutex<Vec<Idle>>>,
+    /// This MCU's peer-link certificate, shown as client certificate on every call.
+    me: PeerIdentity,
 }
 
 impl PeerClient {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(me: PeerIdentity) -> Self {
+        PeerClient { idle: Default::default(), me }
     }
 
     /// A new TLS connection to `peer`, its certificate checked against `pin` (any while
@@ -89,7 +92,7 @@ impl PeerClient {
         };
         let _ = tcp.set_nodelay(true);
         let check = Pinned::new(pin.map(str::to_string));
-        let config = check.client_config().map_err(|e| CallError::BadAnswer(e.to_string()))?;
+        let config = check.client_config(&self.me).map_err(|e| CallError::BadAnswer(e.to_string()))?;
         let name = ServerName::try_from(PEER_SERVER_NAME).map_err(|e| CallError::BadAnswer(e.to_string()))?;
         let tls = match tokio::time::timeout(timeout, tokio_rustls::TlsConnector::from(config).connect(name, tcp)).await {
             Ok(Ok(tls)) => tls,

@@ -1,8 +1,12 @@
 //! The peer link's TLS identity: each MCU makes its own key and self-signed certificate at
-//! first start (kept in its data folder, the key readable by the MCU's user only). There is
-//! no certificate authority: the paired MCU's certificate is pinned by its SHA-256
-//! fingerprint, learnt at pairing (authenticated by the administrator's password, see
-//! `domain::pairing`). A changed certificate is refused.
+//! first start (kept in its data folder, the key readable by the MCU's user only, and not in
+//! the database or its backups). There is no certificate authority: the paired MCU's
+//! certificate is pinned by its SHA-256 fingerprint, learnt at pairing (authenticated by the
+//! administrator's password through OPAQUE, see `domain::pairing`). The link is mutual TLS:
+//! each MCU shows its certificate as server and as client; the client checks the server's
+//! against its pin here ([`Pinned`]), the server asks every peer-link client for a
+//! certificate ([`AnyPeerCert`]) and the engine checks its fingerprint against the one that
+//! paired. A changed certificate is refused.
 
 use domain::store::files;
 use domain::DomainError;
@@ -13,7 +17,8 @@ use std::sync::{Arc, Mutex};
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use tokio_rustls::rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use tokio_rustls::rustls::{DigitallySignedStruct, SignatureScheme};
+use tokio_rustls::rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use tokio_rustls::rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 
 /// The name the peer link's client asks for (TLS SNI): how one listener tells the peer link
 /// from browsers, and which certificate it shows.
@@ -83,15 +88,71 @@ impl PeerIdentity {
         Ok(Arc::new(rustls::sign::CertifiedKey::new(vec![self.cert.clone()], signing)))
     }
 
-    /// A TLS server configuration that shows only this certificate (HTTP/1.1).
+    /// The peer link's TLS server configuration: shows only this certificate, asks the
+    /// client for its own (mutual TLS; see [`AnyPeerCert`]), HTTP/1.1.
     pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, DomainError> {
         let mut config = rustls::ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| DomainError::Storage(format!("TLS set-up: {e}")))?
-            .with_no_client_auth()
+            .with_client_cert_verifier(Arc::new(AnyPeerCert { provider: provider() }))
             .with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(self.certified_key()?)));
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(config))
+    }
+
+    /// The certificate chain and key this MCU shows as a peer-link client.
+    fn client_auth(&self) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+        (vec![self.cert.clone()], PrivateKeyDer::Pkcs8(self.key.as_ref().clone_key()))
+    }
+}
+
+/// The server's side of mutual TLS on the peer link: a client certificate is required and
+/// must be signed by the key the client holds (TLS checks that); which certificate is
+/// acceptable is decided after the handshake, by its fingerprint (the pairing's pin), since
+/// there is no certificate authority.
+#[derive(Debug)]
+pub struct AnyPeerCert {
+    provider: Arc<CryptoProvider>,
+}
+
+impl ClientCertVerifier for AnyPeerCert {
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -119,14 +180,17 @@ impl Pinned {
         self.expected.as_deref()
     }
 
-    /// A TLS client configuration with this check (HTTP/1.1, no client certificate).
-    pub fn client_config(self: &Arc<Self>) -> Result<Arc<rustls::ClientConfig>, DomainError> {
+    /// A TLS client configuration with this check, showing `me` as client certificate
+    /// (HTTP/1.1).
+    pub fn client_config(self: &Arc<Self>, me: &PeerIdentity) -> Result<Arc<rustls::ClientConfig>, DomainError> {
+        let (chain, key) = me.client_auth();
         let mut config = rustls::ClientConfig::builder_with_provider(self.provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| DomainError::Storage(format!("TLS set-up: {e}")))?
             .dangerous()
             .with_custom_certificate_verifier(self.clone())
-            .with_no_client_auth();
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| DomainError::Storage(format!("the peer link's client certificate: {e}")))?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }

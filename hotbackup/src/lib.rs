@@ -46,6 +46,7 @@ mod wire_tests;
 
 pub use commit::Committed;
 pub use error::PeerError;
+pub use pairing::Guess;
 pub(crate) use pairing::PeerLink;
 pub(crate) use state::State;
 pub(crate) use commit::Queued;
@@ -61,7 +62,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{broadcast, watch, Notify};
 
-/// Local setting holding the peer link's credentials (never synced, never shown).
+/// The peer link's credential this MCU holds: in the secrets file (never in the database,
+/// never synced, never shown). Earlier versions kept it as a local setting of that name.
 const PEER_LINK: &str = "hot_backup_peer_link";
 /// Local setting holding the digest of the pairing credential this MCU issued.
 const PEER_ISSUED: &str = "hot_backup_peer_issued";
@@ -109,8 +111,9 @@ struct Inner {
     queue: std::sync::Mutex<(Vec<Queued>, bool)>,
     /// Pairings started here (as responder) and not yet finished.
     pending: Mutex<VecDeque<pairing::Pending>>,
-    /// Makes decoy challenges for unknown users (random per process).
-    decoy_secret: [u8; 32],
+    /// When the last refusal on the peer link went to the audit trail (ms): at most one a
+    /// second, so a flood of refused calls cannot push other entries out.
+    refused_audit_ms: std::sync::atomic::AtomicU64,
     /// This MCU's Active Alarms (`alarms`), and a counter the writer task follows.
     alarms: Mutex<domain::alarms::AlarmBook>,
     alarms_version: watch::Sender<u64>,
@@ -147,8 +150,8 @@ impl HotBackup {
     /// Reads the settings, decides the starting role and starts the background task.
     /// A configured Master first asks its peer (bounded by the detection time) whether a
     /// newer Master exists; if so it starts as Slave (G4: it must not come back as a second Master).
-    pub async fn start(store: Store, me: Identity, data_dir: PathBuf) -> Result<HotBackup, DomainError> {
-        Self::start_with(store, me, data_dir, Arc::new(PeerClient::new())).await
+    pub async fn start(store: Store, me: Identity, data_dir: PathBuf, tls: identity::PeerIdentity) -> Result<HotBackup, DomainError> {
+        Self::start_with(store, me, data_dir, Arc::new(PeerClient::new(tls))).await
     }
 
     /// [`HotBackup::start`] with another peer link (the engine's tests use an in-memory one).
@@ -156,7 +159,16 @@ impl HotBackup {
         let (settings, link, issued, last_seq, book) = blocking(&store, |s| {
             // A link saved by an earlier version (a session token, no pinned certificate)
             // reads as none: enabling again pairs anew.
-            let link = s.local::<PeerLink>(PEER_LINK).unwrap_or_default();
+            let mut link = s.secret::<PeerLink>(PEER_LINK);
+            let old = s.local::<PeerLink>(PEER_LINK).unwrap_or_default();
+            if link.credential.is_empty() && !old.credential.is_empty() {
+                // Moved out of the database (and so out of every later backup).
+                s.set_secret(PEER_LINK, &old)?;
+                link = old;
+            }
+            if !s.local::<PeerLink>(PEER_LINK).unwrap_or_default().credential.is_empty() {
+                s.set_local(PEER_LINK, &PeerLink::default())?;
+            }
             let issued = s.local::<pairing::Issued>(PEER_ISSUED).unwrap_or_default();
             // A damaged alarm book is started afresh: the conditions raise their alarms again.
             let book = s.local::<domain::alarms::AlarmBook>(keys::ALARMS).unwrap_or_default();
@@ -205,11 +217,7 @@ impl HotBackup {
                 pending: Mutex::new(VecDeque::new()),
                 alarms: Mutex::new(book),
                 alarms_version: watch::channel(0).0,
-                decoy_secret: {
-                    let mut b = [0u8; 32];
-                    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
-                    b
-                },
+                refused_audit_ms: std::sync::atomic::AtomicU64::new(0),
                 #[cfg(test)]
                 panic_next: std::sync::atomic::AtomicBool::new(false),
             }),
@@ -353,7 +361,7 @@ mod tests {
             listen: "127.0.0.1:9".parse().expect("addr"),
             fingerprint: "FP-T".into(),
         };
-        HotBackup::start(store, me, dir.to_path_buf()).await.expect("engine")
+        HotBackup::start(store, me, dir.to_path_buf(), identity::PeerIdentity::generate().expect("tls")).await.expect("engine")
     }
 
     async fn wait_for_event(hb: &HotBackup, needle: &str, count: usize) -> bool {

@@ -1,8 +1,9 @@
 //! The engine's transitions, two engines on one in-memory wire: no processes, no sockets
 //! for the peer link (the way raft-rs steps its nodes). The wire can make one MCU refuse
 //! connections (a crashed process), put another MCU on an address (an impostor), and play
-//! a relay that shows its own certificate. It checks certificates as TLS would: a call
-//! pinned to a fingerprint reaches only the MCU that holds it.
+//! a relay that shows its own certificate (to both sides). It checks certificates as mutual
+//! TLS would: a call pinned to a fingerprint reaches only the MCU that holds it, and the
+//! called MCU sees the caller's certificate (each engine has its own [`End`] of the wire).
 
 use crate::client::{CallError, LinkAuth};
 use crate::transport::{Call, Transport};
@@ -72,20 +73,27 @@ fn refused(e: PeerError) -> CallError {
     CallError::Refused { status: e.status(), message: e.to_string() }
 }
 
+/// One MCU's end of the wire: calls go out showing `me` as client certificate.
+struct End {
+    wire: Arc<Wire>,
+    me: String,
+}
+
 /// Runs `f` against the MCU at `peer`, within `timeout`, as the TLS client would: refused
-/// when the certificate shown is not `pin` (any while pairing). `f` gets the MCU and the
-/// fingerprint shown.
+/// when the certificate shown is not `pin` (any while pairing). `f` gets the MCU, the
+/// fingerprint it showed, and the client certificate it saw (the relay's, if relayed).
 fn call<'a, T: Send + 'a, F>(
-    wire: &'a Wire,
+    end: &'a End,
     peer: &'a str,
     pin: Option<&'a str>,
     timeout: Duration,
-    f: impl FnOnce(HotBackup, String) -> F + Send + 'a,
+    f: impl FnOnce(HotBackup, String, String) -> F + Send + 'a,
 ) -> Call<'a, T>
 where
     F: std::future::Future<Output = Result<T, PeerError>> + Send + 'a,
 {
     Box::pin(async move {
+        let wire = &end.wire;
         if lock(&wire.silent).contains(peer) {
             tokio::time::sleep(timeout).await;
             return Err(CallError::Unreachable(peer.to_string()));
@@ -96,53 +104,57 @@ where
                 return Err(CallError::CertChanged { peer: peer.to_string(), expected: pin.to_string(), got: shown });
             }
         }
-        match tokio::time::timeout(timeout, f(hb, shown)).await {
+        // A relay shows its own certificate to both sides.
+        let client = lock(&wire.relayed).get(peer).cloned().unwrap_or_else(|| end.me.clone());
+        match tokio::time::timeout(timeout, f(hb, shown, client)).await {
             Ok(r) => r.map_err(refused),
             Err(_) => Err(CallError::Unreachable(peer.to_string())),
         }
     })
 }
 
-impl Transport for Wire {
+impl Transport for End {
     fn pair_start<'a>(&'a self, peer: &'a str, start: &'a PairStart, timeout: Duration) -> Call<'a, (PairChallenge, String)> {
-        call(self, peer, None, timeout, move |hb, shown| async move { Ok((hb.serve_pair_start(start.clone()).await?, shown)) })
+        call(self, peer, None, timeout, move |hb, shown, client| async move {
+            Ok((hb.serve_pair_start(start.clone(), &client, Box::new(|_| {})).await?, shown))
+        })
     }
 
     fn pair_finish<'a>(&'a self, peer: &'a str, pin: &'a str, finish: &'a PairFinish, timeout: Duration) -> Call<'a, PairGranted> {
-        call(self, peer, Some(pin), timeout, move |hb, _| async move { hb.serve_pair_finish(finish.clone()).await })
+        call(self, peer, Some(pin), timeout, move |hb, _, client| async move { hb.serve_pair_finish(finish.clone(), &client).await })
     }
 
     fn heartbeat<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, timeout: Duration) -> Call<'a, Heartbeat> {
-        call(self, peer, Some(&auth.pin), timeout, move |hb, _| async move {
-            hb.authorize(Some(&auth.credential)).await?;
+        call(self, peer, Some(&auth.pin), timeout, move |hb, _, client| async move {
+            hb.authorize(Some(&auth.credential), &client).await?;
             hb.heartbeat().await
         })
     }
 
     fn facts<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, salt: &'a str, timeout: Duration) -> Call<'a, PeerFacts> {
-        call(self, peer, Some(&auth.pin), timeout, move |hb, _| async move {
-            hb.authorize(Some(&auth.credential)).await?;
+        call(self, peer, Some(&auth.pin), timeout, move |hb, _, client| async move {
+            hb.authorize(Some(&auth.credential), &client).await?;
             hb.facts(salt).await
         })
     }
 
     fn log<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, after: u64, wait: Duration, timeout: Duration) -> Call<'a, LogBatch> {
-        call(self, peer, Some(&auth.pin), timeout + wait, move |hb, _| async move {
-            hb.authorize(Some(&auth.credential)).await?;
+        call(self, peer, Some(&auth.pin), timeout + wait, move |hb, _, client| async move {
+            hb.authorize(Some(&auth.credential), &client).await?;
             hb.serve_log(after, wait).await
         })
     }
 
     fn snapshot<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, timeout: Duration) -> Call<'a, Snapshot> {
-        call(self, peer, Some(&auth.pin), timeout, move |hb, _| async move {
-            hb.authorize(Some(&auth.credential)).await?;
+        call(self, peer, Some(&auth.pin), timeout, move |hb, _, client| async move {
+            hb.authorize(Some(&auth.credential), &client).await?;
             hb.serve_snapshot().await
         })
     }
 
     fn takeover<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, t: &'a Takeover, timeout: Duration) -> Call<'a, Heartbeat> {
-        call(self, peer, Some(&auth.pin), timeout, move |hb, _| async move {
-            hb.authorize(Some(&auth.credential)).await?;
+        call(self, peer, Some(&auth.pin), timeout, move |hb, _, client| async move {
+            hb.authorize(Some(&auth.credential), &client).await?;
             hb.serve_takeover(t.clone()).await
         })
     }
@@ -173,7 +185,7 @@ async fn pair() -> Pair {
             listen: listeners[i].local_addr().expect("addr"),
             fingerprint: format!("FP-{name}"),
         };
-        let transport: Arc<dyn Transport> = wire.clone();
+        let transport: Arc<dyn Transport> = Arc::new(End { wire: wire.clone(), me: format!("FP-{name}") });
         engines.push(HotBackup::start_with(store, me, dirs[i].path().to_path_buf(), transport).await.expect("engine"));
     }
     let (a, b) = (engines.remove(0), engines.remove(0));
@@ -289,23 +301,27 @@ async fn only_the_current_pairing_credential_opens_the_link_and_disable_revokes_
     let p = pair().await;
     let held = p.a.st().link.clone();
     assert_eq!(held.pin, "FP-MCU-B", "A pinned B's certificate");
-    p.b.authorize(Some(&held.credential)).await.expect("the credential B issued to A");
+    p.b.authorize(Some(&held.credential), "FP-MCU-A").await.expect("the credential B issued to A");
+    // Presented from another key (a copy of A's secrets on another host): refused, alarmed.
+    assert!(!p.b.alarm_active(AlarmCode::PeerLinkRefused));
+    assert!(p.b.authorize(Some(&held.credential), "FP-ELSEWHERE").await.is_err(), "a credential replayed from another certificate");
+    assert!(p.b.alarm_active(AlarmCode::PeerLinkRefused), "no alarm for a replayed credential");
     // B keeps only its digest.
     let stored = p.b.inner.store.local::<crate::pairing::Issued>(crate::PEER_ISSUED).expect("issued");
     assert_eq!(stored.digest, domain::auth::token_digest(&held.credential));
     assert_eq!(stored.fingerprint, "FP-MCU-A");
     // A browser session of B's Administrator is not a peer credential.
     let session = p.b.inner.store.create_session("admin", 60_000).expect("session");
-    assert!(p.b.authorize(Some(&session)).await.is_err(), "a browser session opened the peer link");
-    assert!(p.b.authorize(None).await.is_err());
+    assert!(p.b.authorize(Some(&session), "FP-MCU-A").await.is_err(), "a browser session opened the peer link");
+    assert!(p.b.authorize(None, "FP-MCU-A").await.is_err());
     // Pairing again rotates it: the old one stops working.
     let again = p.a.pair_with(B, "admin", PW, Duration::from_secs(2)).await.expect("pair again");
     assert_ne!(again.credential, held.credential);
-    assert!(p.b.authorize(Some(&held.credential)).await.is_err(), "the previous credential still works");
-    p.b.authorize(Some(&again.credential)).await.expect("the new one");
+    assert!(p.b.authorize(Some(&held.credential), "FP-MCU-A").await.is_err(), "the previous credential still works");
+    p.b.authorize(Some(&again.credential), "FP-MCU-A").await.expect("the new one");
     // Disabling B revokes what it issued and forgets what it held.
     p.b.disable().await.expect("disable");
-    assert!(p.b.authorize(Some(&again.credential)).await.is_err(), "a credential outlived disable");
+    assert!(p.b.authorize(Some(&again.credential), "FP-MCU-A").await.is_err(), "a credential outlived disable");
     assert_eq!(p.b.st().link, crate::PeerLink::default());
 }
 
@@ -317,12 +333,46 @@ async fn a_wrong_password_or_a_relay_during_pairing_pairs_nothing() {
     assert!(e.to_string().contains("G2"), "{e}");
     let e = p.a.pair_with(B, "nobody", PW, Duration::from_secs(2)).await.expect_err("unknown user");
     assert!(e.to_string().contains("G2"), "{e}");
-    // Something relays the link and shows its own certificate: the proofs disagree.
+    // Something relays the link and shows its own certificate: the key exchange fails.
     lock(&p.wire.relayed).insert(B.to_string(), "FP-RELAY".into());
     let e = p.a.pair_with(B, "admin", PW, Duration::from_secs(2)).await.expect_err("relayed");
     assert!(e.to_string().contains("G2"), "{e}");
+    lock(&p.wire.relayed).clear();
+    // Its own address given as the paired MCU's: refused, whoever's password.
+    p.wire.place("127.0.0.1:3", &p.a);
+    let e = p.a.pair_with("127.0.0.1:3", "admin", PW, Duration::from_secs(2)).await.expect_err("itself");
+    assert!(e.to_string().contains("this MCU itself"), "{e}");
     let after = p.b.inner.store.local::<crate::pairing::Issued>(crate::PEER_ISSUED).expect("issued");
     assert_eq!(before, after, "a failed pairing changed B's credential");
+    assert!(p.a.alarm_active(AlarmCode::PeerLinkRefused), "A raised no alarm for the refused proofs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pairing_answer_never_used_counts_as_a_guess_and_step_two_needs_the_same_certificate() {
+    let p = pair().await;
+    // Step 1 only, as an attacker testing one password offline would: the answer is counted.
+    let outcomes = Arc::new(Mutex::new(Vec::new()));
+    let start = domain::pairing::ClientStart::new("a-guess-123").expect("start");
+    let first = PairStart { user: "admin".into(), version: "1.0.0".into(), nonce: domain::pairing::random_hex(), request: start.request.clone() };
+    let seen = outcomes.clone();
+    p.b.serve_pair_start(first.clone(), "FP-ATTACKER", Box::new(move |proven| lock(&seen).push(proven))).await.expect("answered");
+    assert!(lock(&outcomes).is_empty());
+    // 17 more attempts push it out of the 16 kept: it is counted as a failed guess.
+    for _ in 0..17 {
+        let again = PairStart { nonce: domain::pairing::random_hex(), ..first.clone() };
+        p.b.serve_pair_start(again, "FP-ATTACKER", Box::new(|_| {})).await.expect("answered");
+    }
+    assert_eq!(*lock(&outcomes), vec![false]);
+    // A proper step 1 from A, then step 2 from another certificate: refused.
+    let client = domain::pairing::ClientStart::new(PW).expect("start");
+    let nonce = domain::pairing::random_hex();
+    let s = PairStart { user: "admin".into(), version: "1.0.0".into(), nonce: nonce.clone(), request: client.request.clone() };
+    let answer = p.b.serve_pair_start(s, "FP-MCU-A", Box::new(|_| {})).await.expect("answered");
+    let ctx = domain::pairing::context("FP-MCU-A", "FP-MCU-B");
+    let last = domain::pairing::client_finish(client, "admin", PW, &answer.response, &ctx).expect("B proved itself");
+    let f = PairFinish { user: "admin".into(), initiator_nonce: nonce, responder_nonce: answer.nonce, finalization: last };
+    let e = p.b.serve_pair_finish(f, "FP-OTHER").await.expect_err("another certificate");
+    assert_eq!(e.status(), 401);
 }
 
 /// A third MCU, Master of its own data with a higher epoch, to put on a paired address.
@@ -342,7 +392,8 @@ async fn impostor(dir: &std::path::Path, listener: &std::net::TcpListener) -> Ho
         listen: listener.local_addr().expect("addr"),
         fingerprint: "FP-IMPOSTOR".into(),
     };
-    HotBackup::start_with(store, me, dir.to_path_buf(), Arc::new(Wire::default())).await.expect("impostor")
+    let end = End { wire: Arc::new(Wire::default()), me: "FP-IMPOSTOR".into() };
+    HotBackup::start_with(store, me, dir.to_path_buf(), Arc::new(end)).await.expect("impostor")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -428,4 +479,28 @@ async fn a_silent_master_is_replaced_after_the_detection_time_and_a_split_brain_
     assert!(p.a.acknowledge_alarm(export.id, "aud", domain::Role::Auditor).is_err(), "an Auditor cannot");
     p.a.acknowledge_alarm(export.id, "op", domain::Role::Operator).expect("an Operator can");
     assert!(!p.a.alarm_book().active.iter().any(|a| a.code == AlarmCode::ChangesExported));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_holds_neither_the_pairing_credential_nor_the_pairing_keys_and_records() {
+    let p = pair().await;
+    let held = p.a.st().link.clone();
+    assert!(!held.credential.is_empty());
+    let folder = p.a.inner.store.path().parent().expect("data folder").to_path_buf();
+    let secrets: serde_json::Value = serde_json::from_slice(&std::fs::read(folder.join("secrets.json")).expect("secrets file")).expect("json");
+    let keys = secrets["opaque_keys"].as_str().expect("keys").to_string();
+    let record = secrets["records"]["admin"].as_str().expect("admin's record").to_string();
+    assert!(secrets.to_string().contains(&held.credential), "the credential is kept in the secrets file");
+    let out = tempfile::tempdir().expect("dir");
+    let copy = out.path().join("copy.sqlite3");
+    p.a.inner.store.backup_to(&copy).expect("backup");
+    let text = String::from_utf8_lossy(&std::fs::read(&copy).expect("backup file")).into_owned();
+    for (what, secret) in [("credential", &held.credential), ("OPAQUE keys", &keys), ("registration record", &record)] {
+        assert!(!text.contains(secret.as_str()), "the backup holds the {what}");
+    }
+    // Nor does the database itself (nor its write-ahead log).
+    for file in ["mcu.sqlite3", "mcu.sqlite3-wal"] {
+        let bytes = std::fs::read(folder.join(file)).unwrap_or_default();
+        assert!(!String::from_utf8_lossy(&bytes).contains(held.credential.as_str()), "{file} holds the credential");
+    }
 }

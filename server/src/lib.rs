@@ -250,7 +250,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         listen: cfg.listen,
         fingerprint: peer_identity.fingerprint.clone(),
     };
-    let hb = hotbackup::HotBackup::start(store.clone(), me, data_dir.clone()).await?;
+    let hb = hotbackup::HotBackup::start(store.clone(), me, data_dir.clone(), peer_identity.clone()).await?;
     // Whatever waited for a System Reset took effect above.
     hb.clear_alarms(&[domain::alarms::AlarmCode::ResetNeeded]);
     let history = domain::cdr::Retention { max_records: usize::try_from(cfg.cdr_max_records).unwrap_or(10_000), max_days: cfg.cdr_max_days };

@@ -72,7 +72,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
     let peer = state.peer_identity.clone();
     let tls = server::serve::Tls {
         web: match (&cfg.tls_cert, &cfg.tls_key) {
-            (Some(cert), Some(key)) => Some(server::serve::tls_config(cert, key, &peer)?),
+            (Some(cert), Some(key)) => Some(server::serve::tls_config(cert, key)?),
             _ => None,
         },
         peer: peer.server_config()?,

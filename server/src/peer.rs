@@ -1,23 +1,32 @@
 //! The peer link's server side: `/peer/v1/*`, JSON, for the other MCU only, and only on
-//! connections that came in as the peer link (TLS with this MCU's peer-link certificate;
-//! `serve` marks them with [`PeerChannel`]). Everything but the two pairing steps needs the
-//! pairing credential this MCU issued (see `hotbackup::pairing`).
+//! connections that came in as the peer link (mutual TLS with this MCU's peer-link
+//! certificate; `serve` marks them with [`PeerChannel`] and the client's certificate).
+//! Everything but the two pairing steps needs the pairing credential this MCU issued, from
+//! the certificate it was issued to (see `hotbackup::pairing`).
 
 use app::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use domain::hotbackup::{PairFinish, PairStart, Takeover};
 use domain::throttle::Outcome;
 use hotbackup::PeerError;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// Marks a request that came over the peer link's TLS (set by `serve`).
-#[derive(Clone, Copy, Debug)]
-pub struct PeerChannel;
+/// Marks a request that came over the peer link's mutual TLS (set by `serve`), with the
+/// fingerprint of the client certificate it showed.
+#[derive(Clone, Debug)]
+pub struct PeerChannel {
+    pub client: String,
+}
+
+/// The client certificate's fingerprint of a peer-link request (empty: none).
+fn client_of(req: &axum::extract::Request) -> String {
+    req.extensions().get::<PeerChannel>().map(|p| p.client.clone()).unwrap_or_default()
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -57,8 +66,13 @@ async fn small_json<T: serde::de::DeserializeOwned>(req: axum::extract::Request,
     serde_json::from_slice(&bytes).map_err(|e| PeerError::BadRequest(format!("malformed {what}: {e}")))
 }
 
-/// Pairing, step 1: no password work here, nothing kept but a bounded list of nonces.
+/// Pairing, step 1: no password work here, nothing kept but a bounded list of attempts.
+/// Its answer lets the caller test one password, so it is admitted and counted under the
+/// same failed-login limits as the login page (per name and client address, and per
+/// address): it counts as failed unless step 2 proves the password.
 async fn pair_start(State(st): State<AppState>, req: axum::extract::Request) -> Response {
+    let client_ip = app::state::client_ip_in(req.extensions());
+    let client = client_of(&req);
     let mut s: PairStart = match small_json(req, "pairing request").await {
         Ok(s) => s,
         Err(e) => return reply::<()>(Err(e)),
@@ -67,47 +81,44 @@ async fn pair_start(State(st): State<AppState>, req: axum::extract::Request) -> 
         Ok(user) => s.user = user,
         Err(e) => return reply::<()>(Err(PeerError::BadRequest(e.to_string()))),
     }
-    reply(st.hb.serve_pair_start(s).await)
-}
-
-/// Pairing, step 2: the proof is checked under the same failed-login limits as the login
-/// page (per name and client address, and per address).
-async fn pair_finish(State(st): State<AppState>, req: axum::extract::Request) -> Response {
-    let client = app::state::client_ip_in(req.extensions());
-    let mut f: PairFinish = match small_json(req, "pairing proof").await {
-        Ok(f) => f,
-        Err(e) => return reply::<()>(Err(e)),
-    };
-    let user = match domain::validate::login_name(&f.user) {
-        Ok(user) => user,
-        Err(e) => return reply::<()>(Err(PeerError::BadRequest(e.to_string()))),
-    };
-    f.user = user.clone();
-    let ticket = match st.throttle.begin(&user, client) {
+    st.hb.expire_pairings();
+    let ticket = match st.throttle.begin(&s.user, client_ip) {
         Ok(t) => t,
         Err(r) => {
             if r.first {
-                tracing::warn!(user = ?user, %client, wait_s = r.wait_s, "peer link pairing refused: too many failed attempts (further refusals of this burst are not logged)");
+                tracing::warn!(user = ?s.user, %client_ip, wait_s = r.wait_s, "peer link pairing refused: too many failed attempts (further refusals of this burst are not logged)");
             }
             let mut res = reply::<()>(Err(PeerError::Busy(format!("too many failed logins; try again in {} s", r.wait_s))));
             res.headers_mut().insert(header::RETRY_AFTER, r.wait_s.into());
             return res;
         }
     };
-    let answer = st.hb.serve_pair_finish(f).await;
-    ticket.finish(match &answer {
-        Ok(_) => Outcome::Success,
-        Err(PeerError::Unauthorized(_)) => {
-            tracing::warn!(user = ?user, %client, "peer link pairing failed");
-            Outcome::Failure
+    let user = s.user.clone();
+    let guess: hotbackup::Guess = Box::new(move |proven| {
+        if !proven {
+            tracing::warn!(user = ?user, %client_ip, "peer link pairing failed");
         }
-        Err(_) => Outcome::NotChecked,
+        ticket.finish(if proven { Outcome::Success } else { Outcome::Failure });
     });
-    reply(answer)
+    reply(st.hb.serve_pair_start(s, &client, guess).await)
 }
 
-async fn heartbeat(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(e) = st.hb.authorize(bearer(&headers)).await {
+/// Pairing, step 2: the proof, counted with step 1's attempt.
+async fn pair_finish(State(st): State<AppState>, req: axum::extract::Request) -> Response {
+    let client = client_of(&req);
+    let mut f: PairFinish = match small_json(req, "pairing proof").await {
+        Ok(f) => f,
+        Err(e) => return reply::<()>(Err(e)),
+    };
+    match domain::validate::login_name(&f.user) {
+        Ok(user) => f.user = user,
+        Err(e) => return reply::<()>(Err(PeerError::BadRequest(e.to_string()))),
+    }
+    reply(st.hb.serve_pair_finish(f, &client).await)
+}
+
+async fn heartbeat(State(st): State<AppState>, Extension(peer): Extension<PeerChannel>, headers: HeaderMap) -> Response {
+    if let Err(e) = st.hb.authorize(bearer(&headers), &peer.client).await {
         return reply::<()>(Err(e));
     }
     reply(st.hb.heartbeat().await)
@@ -118,8 +129,13 @@ struct FactsQuery {
     salt: String,
 }
 
-async fn facts(State(st): State<AppState>, headers: HeaderMap, q: Result<Query<FactsQuery>, axum::extract::rejection::QueryRejection>) -> Response {
-    if let Err(e) = st.hb.authorize(bearer(&headers)).await {
+async fn facts(
+    State(st): State<AppState>,
+    Extension(peer): Extension<PeerChannel>,
+    headers: HeaderMap,
+    q: Result<Query<FactsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    if let Err(e) = st.hb.authorize(bearer(&headers), &peer.client).await {
         return reply::<()>(Err(e));
     }
     match q {
@@ -135,8 +151,13 @@ struct LogQuery {
     wait_ms: u64,
 }
 
-async fn log(State(st): State<AppState>, headers: HeaderMap, q: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>) -> Response {
-    if let Err(e) = st.hb.authorize(bearer(&headers)).await {
+async fn log(
+    State(st): State<AppState>,
+    Extension(peer): Extension<PeerChannel>,
+    headers: HeaderMap,
+    q: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    if let Err(e) = st.hb.authorize(bearer(&headers), &peer.client).await {
         return reply::<()>(Err(e));
     }
     match q {
@@ -152,15 +173,20 @@ async fn log(State(st): State<AppState>, headers: HeaderMap, q: Result<Query<Log
     }
 }
 
-async fn snapshot(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(e) = st.hb.authorize(bearer(&headers)).await {
+async fn snapshot(State(st): State<AppState>, Extension(peer): Extension<PeerChannel>, headers: HeaderMap) -> Response {
+    if let Err(e) = st.hb.authorize(bearer(&headers), &peer.client).await {
         return reply::<()>(Err(e));
     }
     reply(st.hb.serve_snapshot().await)
 }
 
-async fn takeover(State(st): State<AppState>, headers: HeaderMap, body: Result<Json<Takeover>, axum::extract::rejection::JsonRejection>) -> Response {
-    if let Err(e) = st.hb.authorize(bearer(&headers)).await {
+async fn takeover(
+    State(st): State<AppState>,
+    Extension(peer): Extension<PeerChannel>,
+    headers: HeaderMap,
+    body: Result<Json<Takeover>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    if let Err(e) = st.hb.authorize(bearer(&headers), &peer.client).await {
         return reply::<()>(Err(e));
     }
     match body {

@@ -8,8 +8,10 @@
 //!   capped in size.
 //! - Every request carries the client's address (`ConnectInfo`), for the login limits.
 //! - The peer link shares the port: a TLS connection asking for the peer link's name (SNI)
-//!   gets this MCU's peer-link certificate and its requests are marked [`PeerChannel`];
-//!   without `--tls-cert`, any TLS connection is the peer link and the rest plain HTTP.
+//!   gets the peer link's configuration (this MCU's peer-link certificate, and a client
+//!   certificate required: mutual TLS) and its requests are marked [`PeerChannel`] with the
+//!   client certificate's fingerprint; the others get the HTTPS configuration, or are closed
+//!   without `--tls-cert` (then plain HTTP is for browsers, TLS for the peer link only).
 //! - Stop: no new connections; open ones are asked to finish (event streams and long polls
 //!   end on their own through `AppState::stopping`), and after `grace` the rest are dropped.
 
@@ -25,7 +27,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio_rustls::rustls;
-use hotbackup::identity::{PeerIdentity, PEER_SERVER_NAME};
+use hotbackup::identity::{fingerprint, PEER_SERVER_NAME};
 use crate::peer::PeerChannel;
 
 /// How connections are secured: HTTPS for browsers (optional) and the peer link's TLS.
@@ -33,7 +35,7 @@ use crate::peer::PeerChannel;
 pub struct Tls {
     /// With `--tls-cert`: every connection is TLS; the peer link is told apart by name.
     pub web: Option<Arc<rustls::ServerConfig>>,
-    /// Without it: a connection that starts a TLS handshake is the peer link.
+    /// The peer link's (mutual TLS), for connections that ask for its name.
     pub peer: Arc<rustls::ServerConfig>,
 }
 
@@ -49,21 +51,8 @@ pub struct Limits {
 /// Bytes of request headers a connection may send.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 
-/// Shows the peer-link certificate to the peer link's name and the HTTPS one otherwise.
-#[derive(Debug)]
-struct ByName {
-    peer: Arc<rustls::sign::CertifiedKey>,
-    web: Arc<rustls::sign::CertifiedKey>,
-}
-
-impl rustls::server::ResolvesServerCert for ByName {
-    fn resolve(&self, hello: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
-        Some(if hello.server_name() == Some(PEER_SERVER_NAME) { self.peer.clone() } else { self.web.clone() })
-    }
-}
-
 /// Loads a PEM certificate chain and private key for HTTPS (the peer link keeps its own).
-pub fn tls_config(cert: &Path, key: &Path, peer: &PeerIdentity) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+pub fn tls_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
@@ -78,7 +67,7 @@ pub fn tls_config(cert: &Path, key: &Path, peer: &PeerIdentity) -> anyhow::Resul
     let signing = provider.key_provider.load_private_key(key).map_err(|e| anyhow::anyhow!("--tls-key: {e}"))?;
     let web = rustls::sign::CertifiedKey::new(certs, signing);
     web.keys_match().map_err(|e| anyhow::anyhow!("--tls-cert/--tls-key do not make a usable pair: {e}"))?;
-    let resolver = ByName { peer: peer.certified_key()?, web: Arc::new(web) };
+    let resolver = rustls::sign::SingleCertAndKey::from(Arc::new(web));
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| anyhow::anyhow!("TLS set-up: {e}"))?
@@ -100,8 +89,7 @@ pub async fn serve(
 ) -> TcpListener {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let clients: app::state::Slots<std::net::IpAddr> = Default::default();
-    let web = tls.web.map(tokio_rustls::TlsAcceptor::from);
-    let peer = tokio_rustls::TlsAcceptor::from(tls.peer);
+    let web = tls.web.clone();
     let mut refusing = false;
     loop {
         let accepted = tokio::select! {
@@ -132,7 +120,7 @@ pub async fn serve(
             continue;
         };
         let _ = tcp.set_nodelay(true);
-        let (app, web, peer, limits, stop) = (app.clone(), web.clone(), peer.clone(), limits.clone(), stop.clone());
+        let (app, web, peer, limits, stop) = (app.clone(), web.clone(), tls.peer.clone(), limits.clone(), stop.clone());
         tokio::spawn(async move {
             let _client_slot = client_slot;
             // A client that connects and says nothing is not kept.
@@ -141,25 +129,30 @@ pub async fn serve(
                 return;
             }
             // 0x16: a TLS handshake record.
-            let peer_only = web.is_none();
-            let acceptor = match web {
-                Some(web) => Some(web),
-                None if first[0] == 0x16 => Some(peer),
-                None => None,
+            if first[0] != 0x16 {
+                if web.is_none() {
+                    connection(tcp, remote, app, &limits, stop, None).await;
+                }
+                drop(slot);
+                return;
+            }
+            // The configuration is chosen by the name the client asks for: the peer link's
+            // (mutual TLS) or the HTTPS one; without --tls-cert, TLS is for the peer link only.
+            let handshake = async {
+                let start = tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), tcp).await.ok()?;
+                let is_peer = start.client_hello().server_name() == Some(PEER_SERVER_NAME);
+                let config = if is_peer { peer.clone() } else { web.clone()? };
+                let tls = start.into_stream(config).await.ok()?;
+                let client = is_peer.then(|| {
+                    let certs = tls.get_ref().1.peer_certificates().unwrap_or_default();
+                    PeerChannel { client: certs.first().map(|c| fingerprint(c)).unwrap_or_default() }
+                });
+                Some((tls, client))
             };
-            match acceptor {
-                None => connection(tcp, remote, app, &limits, stop, false).await,
-                Some(acceptor) => match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
-                    Ok(Ok(tls)) => {
-                        let is_peer = tls.get_ref().1.server_name() == Some(PEER_SERVER_NAME);
-                        // Without --tls-cert, TLS is for the peer link only.
-                        if is_peer || !peer_only {
-                            connection(tls, remote, app, &limits, stop, is_peer).await
-                        }
-                    }
-                    Ok(Err(e)) => tracing::debug!(%remote, error = %e, "TLS handshake failed"),
-                    Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
-                },
+            match tokio::time::timeout(limits.header_timeout, handshake).await {
+                Ok(Some((tls, client))) => connection(tls, remote, app, &limits, stop, client).await,
+                Ok(None) => tracing::debug!(%remote, "TLS handshake failed or asked for no name served here"),
+                Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
             }
             drop(slot);
         });
@@ -172,15 +165,15 @@ pub async fn serve(
     listener
 }
 
-async fn connection<I>(io: I, remote: SocketAddr, app: Router, limits: &Limits, mut stop: watch::Receiver<bool>, is_peer: bool)
+async fn connection<I>(io: I, remote: SocketAddr, app: Router, limits: &Limits, mut stop: watch::Receiver<bool>, peer: Option<PeerChannel>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     use tower::ServiceExt;
     let svc = app.map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(ConnectInfo(remote));
-        if is_peer {
-            req.extensions_mut().insert(PeerChannel);
+        if let Some(p) = &peer {
+            req.extensions_mut().insert(p.clone());
         }
         req
     });

@@ -27,6 +27,7 @@ async fn app_with(cfg: &Config) -> Router {
     router_for(build_state(cfg).await.expect("state"), cfg)
 }
 
+#[derive(Debug)]
 struct Reply {
     status: StatusCode,
     cookie: Option<String>,
@@ -290,15 +291,20 @@ async fn healthz_is_open_and_holds_no_secrets() {
     assert!(!r.body.contains(ADMIN_PW));
 }
 
-/// A call as it arrives over the peer link's TLS (`serve` marks it so), or not.
+/// A call as it arrives over the peer link's mutual TLS from client certificate `FP-I`
+/// (`serve` marks it so), or not.
 async fn peer_on(app: &Router, channel: bool, method: &str, path: &str, token: Option<&str>, body: &str) -> Reply {
+    peer_from(app, channel.then_some("FP-I"), method, path, token, body).await
+}
+
+async fn peer_from(app: &Router, client: Option<&str>, method: &str, path: &str, token: Option<&str>, body: &str) -> Reply {
     let mut req = Request::builder().method(method).uri(path).header(header::CONTENT_TYPE, "application/json");
     if let Some(t) = token {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
     let mut req = req.body(Body::from(body.to_string())).expect("request");
-    if channel {
-        req.extensions_mut().insert(server::peer::PeerChannel);
+    if let Some(client) = client {
+        req.extensions_mut().insert(server::peer::PeerChannel { client: client.to_string() });
     }
     let res = app.clone().oneshot(req).await.expect("response");
     reply(res).await
@@ -312,28 +318,25 @@ fn json(r: &Reply) -> serde_json::Value {
     serde_json::from_str(&r.body).expect("json")
 }
 
-/// Pairs with the MCU as `user`/`password` the way the other MCU's engine does (initiator
-/// certificate `FP-I`); the pair/finish reply.
-async fn pair(app: &Router, dir: &std::path::Path, user: &str, password: &str) -> Reply {
-    use domain::pairing::{self, Side, Transcript};
+/// Pairs with the MCU as `user`/`password` the way the other MCU's engine does (OPAQUE,
+/// client certificate `FP-I`): the pair/finish reply, or `Err` when the MCU's answer does
+/// not open with this password (the initiator then sends nothing more).
+async fn pair(app: &Router, dir: &std::path::Path, user: &str, password: &str) -> Result<Reply, Reply> {
+    use domain::pairing;
     let nonce = pairing::random_hex();
-    let start = serde_json::json!({ "user": user, "version": "9.9.9", "nonce": nonce });
+    let client = pairing::ClientStart::new(password).expect("start");
+    let start = serde_json::json!({ "user": user, "version": "9.9.9", "nonce": nonce, "request": client.request });
     let r = peer(app, "POST", "/peer/v1/pair/start", None, &start.to_string()).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let answer: domain::hotbackup::PairChallenge = serde_json::from_str(&r.body).expect("challenge");
-    let key = pairing::from_password(password, &answer.challenge).expect("key");
-    let theirs = hotbackup::identity::PeerIdentity::load_or_create(dir).expect("identity").fingerprint;
-    let t = Transcript { user, initiator_nonce: &nonce, responder_nonce: &answer.nonce, initiator_fingerprint: "FP-I", responder_fingerprint: &theirs };
-    let finish = serde_json::json!({
-        "user": user, "initiator_nonce": nonce, "responder_nonce": answer.nonce, "fingerprint": "FP-I",
-        "proof": pairing::proof(&key, Side::Initiator, &t),
-    });
-    let r = peer(app, "POST", "/peer/v1/pair/finish", None, &finish.to_string()).await;
-    if r.status == StatusCode::OK {
-        let proof = json(&r)["proof"].as_str().expect("proof").to_string();
-        assert!(pairing::check(&key, Side::Responder, &t, &proof), "the MCU's own proof does not check");
+    if r.status != StatusCode::OK {
+        return Err(r);
     }
-    r
+    let answer: domain::hotbackup::PairChallenge = serde_json::from_str(&r.body).expect("challenge");
+    let theirs = hotbackup::identity::PeerIdentity::load_or_create(dir).expect("identity").fingerprint;
+    let Ok(last) = pairing::client_finish(client, user, password, &answer.response, &pairing::context("FP-I", &theirs)) else {
+        return Err(r);
+    };
+    let finish = serde_json::json!({ "user": user, "initiator_nonce": nonce, "responder_nonce": answer.nonce, "finalization": last });
+    Ok(peer(app, "POST", "/peer/v1/pair/finish", None, &finish.to_string()).await)
 }
 
 #[tokio::test]
@@ -351,19 +354,22 @@ async fn the_peer_link_takes_only_its_pairing_credential_and_only_on_its_own_con
     let session = admin.split_once('=').map(|(_, v)| v).unwrap_or_default().to_string();
     assert_eq!(peer(&app, "GET", "/peer/v1/heartbeat", Some(&session), "").await.status, StatusCode::UNAUTHORIZED);
     // G1 before anything else; malformed requests are 400.
-    let other = serde_json::json!({ "user": "admin", "version": "0.0.1", "nonce": "ab".repeat(32) }).to_string();
+    let other = serde_json::json!({ "user": "admin", "version": "0.0.1", "nonce": "ab".repeat(32), "request": "00" }).to_string();
     let r = peer(&app, "POST", "/peer/v1/pair/start", None, &other).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("G1") && r.body.contains("0.0.1") && r.body.contains("9.9.9"), "{}", r.body);
     assert_eq!(peer(&app, "POST", "/peer/v1/pair/start", None, "{nonsense").await.status, StatusCode::BAD_REQUEST);
-    // A wrong password proves nothing; the right one gets a credential that works.
-    assert_eq!(pair(&app, dir.path(), "admin", "wrong-password").await.status, StatusCode::UNAUTHORIZED);
-    let r = pair(&app, dir.path(), "admin", ADMIN_PW).await;
+    // A wrong password: the MCU's answer does not open, so the initiator stops there.
+    assert!(pair(&app, dir.path(), "admin", "wrong-password").await.is_err());
+    let r = pair(&app, dir.path(), "admin", ADMIN_PW).await.expect("the answer opens");
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let credential = json(&r)["credential"].as_str().expect("credential").to_string();
     let hb = peer(&app, "GET", "/peer/v1/heartbeat", Some(&credential), "").await;
     assert_eq!(hb.status, StatusCode::OK);
     assert!(hb.body.contains("\"role\":\"Standalone\""), "{}", hb.body);
+    // The credential works only from the certificate that paired.
+    let r = peer_from(&app, Some("FP-OTHER"), "GET", "/peer/v1/heartbeat", Some(&credential), "").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "a credential replayed from another key");
     // The G2 verifiers cross keyed by the caller's salt: two salts, two values.
     let facts = |salt: String| {
         let (app, credential) = (app.clone(), credential.clone());
@@ -379,15 +385,24 @@ async fn the_peer_link_takes_only_its_pairing_credential_and_only_on_its_own_con
     // A standalone MCU serves no log: only a Master does.
     assert_eq!(peer(&app, "GET", "/peer/v1/log?after=0", Some(&credential), "").await.status, StatusCode::CONFLICT);
     // Pairing again replaces the credential.
-    let r = pair(&app, dir.path(), "admin", ADMIN_PW).await;
+    let r = pair(&app, dir.path(), "admin", ADMIN_PW).await.expect("the answer opens");
     let newer = json(&r)["credential"].as_str().expect("credential").to_string();
     assert_eq!(peer(&app, "GET", "/peer/v1/heartbeat", Some(&credential), "").await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(peer(&app, "GET", "/peer/v1/heartbeat", Some(&newer), "").await.status, StatusCode::OK);
-    // Repeated wrong proofs are limited like logins.
-    for _ in 0..5 {
-        pair(&app, dir.path(), "admin", "wrong-password").await;
+    // The refusals are alarmed and in the audit trail.
+    let alarms = call(&app, "/api/get_alarms", &[], Some(&admin)).await;
+    assert!(alarms.body.contains("PeerLinkRefused"), "{}", alarms.body);
+    // A forged last message is refused; every answered step 1 is a guess, limited like logins.
+    let nonce = domain::pairing::random_hex();
+    let client = domain::pairing::ClientStart::new("guess-123").expect("start");
+    let start = serde_json::json!({ "user": "admin", "version": "9.9.9", "nonce": nonce, "request": client.request }).to_string();
+    let answer = json(&peer(&app, "POST", "/peer/v1/pair/start", None, &start).await);
+    let forged = serde_json::json!({ "user": "admin", "initiator_nonce": nonce, "responder_nonce": answer["nonce"], "finalization": "00".repeat(64) });
+    assert_eq!(peer(&app, "POST", "/peer/v1/pair/finish", None, &forged.to_string()).await.status, StatusCode::UNAUTHORIZED);
+    for _ in 0..4 {
+        assert!(pair(&app, dir.path(), "admin", "wrong-password").await.is_err());
     }
-    let r = pair(&app, dir.path(), "admin", ADMIN_PW).await;
+    let r = pair(&app, dir.path(), "admin", ADMIN_PW).await.expect_err("limited");
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.body.contains("too many failed logins"), "{}", r.body);
 }

@@ -9,6 +9,7 @@
 mod audit;
 mod cdr;
 mod replica;
+pub mod secrets;
 pub use replica::{Position, ReplError, ReplicaOutcome, Snapshot};
 pub use crate::hotbackup::EpochStart;
 
@@ -182,6 +183,14 @@ fn record_json(record: &Record) -> serde_json::Result<String> {
     }
 }
 
+/// What the responder of a pairing holds for one user name (see [`Store::pairing_record`]).
+pub struct PairingRecord {
+    pub keys: Arc<crate::pairing::ServerKeys>,
+    /// The user's OPAQUE registration record; `None` for an unknown user.
+    pub record: Option<Vec<u8>>,
+    pub role: Option<Role>,
+}
+
 /// Handle to one MCU's database. Cheap to clone; calls are serialised on one connection,
 /// which is what SQLite does with writers anyway. Calls block: async callers run them on
 /// a blocking thread.
@@ -191,6 +200,9 @@ pub struct Store {
     path: PathBuf,
     mode: Arc<RwLock<WriteMode>>,
     written: Arc<Written>,
+    /// `secrets.json`: OPAQUE keys and records, the pairing credential held (never in the
+    /// database, so never in a backup).
+    secrets: Arc<secrets::Secrets>,
 }
 
 /// How many times the database was written: SQLite counts the rows every statement of
@@ -263,8 +275,15 @@ impl Store {
         migrate(&mut conn)?;
         replica::init_identity(&conn)?;
         files::make_private(data_dir, &path)?;
+        let secrets = Arc::new(secrets::Secrets::open(data_dir)?);
         let written = Written { seen: AtomicU64::new(conn.total_changes()), version: AtomicU64::new(0) };
-        Ok(Store { conn: Arc::new(Mutex::new(conn)), path, mode: Arc::new(RwLock::new(WriteMode::Primary)), written: Arc::new(written) })
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+            mode: Arc::new(RwLock::new(WriteMode::Primary)),
+            written: Arc::new(written),
+            secrets,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -541,7 +560,7 @@ impl Store {
 
     /// Adds a user. Name and password must already be validated.
     pub fn create_user(&self, name: &str, password: &str, role: Role) -> Result<UserView> {
-        let (hash, verifier) = hash_and_verifier(name, password)?;
+        let (hash, verifier, record) = self.password_set(name, password)?;
         let conn = self.lock();
         let inserted = conn.execute(
             "INSERT INTO users (name, role, password_hash, verifier, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -551,6 +570,8 @@ impl Store {
         if inserted == 0 {
             return Err(DomainError::Conflict(format!("A user named '{name}' already exists.")));
         }
+        drop(conn);
+        self.secrets.set_record(name, &record)?;
         Ok(UserView { name: name.to_string(), role })
     }
 
@@ -571,7 +592,7 @@ impl Store {
 
     /// Sets a new password and ends the user's other sessions.
     pub fn set_password(&self, name: &str, password: &str, keep_session: Option<&str>) -> Result<()> {
-        let (hash, verifier) = hash_and_verifier(name, password)?;
+        let (hash, verifier, record) = self.password_set(name, password)?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         if tx.execute("UPDATE users SET password_hash = ?2, verifier = ?3 WHERE name = ?1", params![name, hash, verifier])? == 0 {
@@ -580,7 +601,8 @@ impl Store {
         let keep = keep_session.map(auth::token_digest).unwrap_or_default();
         tx.execute("DELETE FROM sessions WHERE user_name = ?1 AND token_digest <> ?2", params![name, keep])?;
         tx.commit()?;
-        Ok(())
+        drop(conn);
+        self.secrets.set_record(name, &record)
     }
 
     /// Deletes a user and their sessions; refuses to delete the last Administrator.
@@ -593,7 +615,8 @@ impl Store {
         tx.execute("DELETE FROM users WHERE name = ?1", [name])?;
         tx.execute("DELETE FROM sessions WHERE user_name = ?1", [name])?;
         tx.commit()?;
-        Ok(())
+        drop(conn);
+        self.secrets.remove_record(name)
     }
 
     /// Checks a login. `Ok(None)` for an unknown user or a wrong password (a hash is
@@ -609,7 +632,18 @@ impl Store {
         let password = password.to_string();
         match row {
             Some((name, role, hash)) => {
+                let typed = password.clone();
                 if auth::with_password_work(move || auth::verify_password(&password, &hash))? {
+                    // A user whose password was set by an earlier version (or before the
+                    // secrets file was made) gets a pairing record now, once.
+                    if self.secrets.record(&name).is_none() {
+                        let keys = self.secrets.keys();
+                        let who = name.clone();
+                        match auth::with_password_work(move || crate::pairing::register(&keys, &who, &typed)).and_then(|r| r) {
+                            Ok(record) => self.secrets.set_record(&name, &record)?,
+                            Err(e) => tracing::warn!(user = %name, error = %e, "cannot make the user's pairing record"),
+                        }
+                    }
                     Ok(Some(UserView { name, role: stored_role(&role)? }))
                 } else {
                     Ok(None)
@@ -622,17 +656,26 @@ impl Store {
         }
     }
 
-    /// The pairing challenge and key for `name` (see `pairing`), with the user's role;
-    /// `None` for an unknown user or an unusable hash. No password work: the hash is read.
-    pub fn pairing_challenge(&self, name: &str) -> Result<Option<(crate::pairing::Challenge, crate::pairing::PairingKey, Role)>> {
-        let row: Option<(String, String)> = {
+    /// What the responder of a pairing needs for `name`: its OPAQUE keys, the user's
+    /// registration record (none for an unknown user, or one whose password was not set
+    /// here since) and role. No password work.
+    pub fn pairing_record(&self, name: &str) -> Result<PairingRecord> {
+        let role: Option<String> = {
             let conn = self.lock();
-            conn.query_row("SELECT role, password_hash FROM users WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?
+            conn.query_row("SELECT role FROM users WHERE name = ?1", [name], |r| r.get(0)).optional()?
         };
-        let Some((role, hash)) = row else { return Ok(None) };
-        let role = stored_role(&role)?;
-        Ok(crate::pairing::from_stored(&hash).map(|(c, k)| (c, k, role)))
+        let role = role.map(|r| stored_role(&r)).transpose()?;
+        let record = role.and_then(|_| self.secrets.record(name));
+        Ok(PairingRecord { keys: self.secrets.keys(), record, role })
+    }
+
+    /// A secret kept in the secrets file (not the database): the default when none.
+    pub fn secret<T: DeserializeOwned + Default>(&self, key: &str) -> T {
+        self.secrets.value(key)
+    }
+
+    pub fn set_secret<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        self.secrets.set_value(key, value)
     }
 
     // ------------------------------------------------------------ sessions
@@ -725,10 +768,19 @@ impl Store {
     }
 }
 
-/// A new password's Argon2id hash and G2 verifier, computed on the password workers.
-fn hash_and_verifier(name: &str, password: &str) -> Result<(String, String)> {
-    let (name, password) = (name.to_string(), password.to_string());
-    auth::with_password_work(move || Ok::<_, DomainError>((auth::hash_password(&password)?, auth::password_verifier(&name, &password)?)))?
+impl Store {
+    /// A new password's Argon2id hash, G2 verifier and OPAQUE pairing record, computed on
+    /// the password workers.
+    fn password_set(&self, name: &str, password: &str) -> Result<(String, String, Vec<u8>)> {
+        let (name, password, keys) = (name.to_string(), password.to_string(), self.secrets.keys());
+        auth::with_password_work(move || {
+            Ok::<_, DomainError>((
+                auth::hash_password(&password)?,
+                auth::password_verifier(&name, &password)?,
+                crate::pairing::register(&keys, &name, &password)?,
+            ))
+        })?
+    }
 }
 
 /// Refuses a damaged database file (`PRAGMA quick_check`) with what to do about it.

@@ -130,7 +130,7 @@ async fn peer_tls_at(from: &str, port: u16, method: &str, path: &str, bearer: Op
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let tcp = connect_from(from, &format!("127.0.0.1:{port}")).await?;
     let check = hotbackup::identity::Pinned::new(None);
-    let connector = tokio_rustls::TlsConnector::from(check.client_config()?);
+    let connector = tokio_rustls::TlsConnector::from(check.client_config(attacker_identity()?)?);
     let name = rustls_pki_types::ServerName::try_from(hotbackup::identity::PEER_SERVER_NAME)?.to_owned();
     let mut tls = tokio::time::timeout(Duration::from_secs(5), connector.connect(name, tcp)).await??;
     let auth = bearer.map(|b| format!("Authorization: Bearer {b}\r\n")).unwrap_or_default();
@@ -147,20 +147,34 @@ async fn peer_tls_at(from: &str, port: u16, method: &str, path: &str, bearer: Op
     Ok((status, body, check.seen().unwrap_or_default()))
 }
 
-/// A whole pairing attempt from `from` as `password`: the finishing step's status and body.
+/// The attacker's own peer-link certificate (mutual TLS needs one; it is not the pinned one).
+fn attacker_identity() -> Result<&'static hotbackup::identity::PeerIdentity> {
+    static ID: std::sync::OnceLock<hotbackup::identity::PeerIdentity> = std::sync::OnceLock::new();
+    if let Some(id) = ID.get() {
+        return Ok(id);
+    }
+    let made = hotbackup::identity::PeerIdentity::generate()?;
+    Ok(ID.get_or_init(|| made))
+}
+
+/// A whole pairing attempt (OPAQUE) from `from` as `password`: the finishing step's status
+/// and body; `(0, …)` when the MCU's answer did not open with this password (the initiator
+/// then sends nothing more), or step 1's status when that was refused.
 async fn pair_attempt(from: &str, m: &Mcu, password: &str) -> Result<(u16, String)> {
-    use domain::pairing::{self, Side, Transcript};
+    use domain::pairing;
     let nonce = pairing::random_hex();
-    let start = serde_json::json!({ "user": "admin", "version": VERSION, "nonce": nonce }).to_string();
+    let client = pairing::ClientStart::new(password)?;
+    let start = serde_json::json!({ "user": "admin", "version": VERSION, "nonce": nonce, "request": client.request }).to_string();
     let (status, body, seen) = peer_tls(from, m, "POST", "/peer/v1/pair/start", None, &start).await?;
-    ensure!(status == 200, "pair/start: {status} {body}");
+    if status != 200 {
+        return Ok((status, body));
+    }
     let answer: domain::hotbackup::PairChallenge = serde_json::from_str(&body)?;
-    let key = pairing::from_password(password, &answer.challenge)?;
-    let t = Transcript { user: "admin", initiator_nonce: &nonce, responder_nonce: &answer.nonce, initiator_fingerprint: "ATTACKER", responder_fingerprint: &seen };
-    let finish = serde_json::json!({
-        "user": "admin", "initiator_nonce": nonce, "responder_nonce": answer.nonce, "fingerprint": "ATTACKER",
-        "proof": pairing::proof(&key, Side::Initiator, &t),
-    });
+    let context = pairing::context(&attacker_identity()?.fingerprint, &seen);
+    let Ok(last) = pairing::client_finish(client, "admin", password, &answer.response, &context) else {
+        return Ok((0, "the answer did not open with this password".into()));
+    };
+    let finish = serde_json::json!({ "user": "admin", "initiator_nonce": nonce, "responder_nonce": answer.nonce, "finalization": last });
     let (status, body, _) = peer_tls(from, m, "POST", "/peer/v1/pair/finish", None, &finish.to_string()).await?;
     Ok((status, body))
 }
@@ -174,7 +188,8 @@ async fn peer_login_limited(m: &Mcu) -> Result<String> {
     for _ in 0..7 {
         seen.push(pair_attempt("127.0.5.1", m, "wrong-one").await?.0);
     }
-    ensure!(seen.iter().filter(|s| **s == 401).count() == 5 && seen.ends_with(&[429, 429]), "the pairing was not limited: {seen:?}");
+    // Each answered step 1 lets the attacker test one password: five, then refused.
+    ensure!(seen.iter().filter(|s| **s == 0).count() == 5 && seen.ends_with(&[429, 429]), "the pairing was not limited: {seen:?}");
     let (status, body) = pair_attempt("127.0.5.2", m, PASSWORD).await?;
     ensure!(status == 200, "the right pairing from elsewhere: {status} {body}");
     let credential = serde_json::from_str::<serde_json::Value>(&body)?["credential"].as_str().unwrap_or_default().to_string();
@@ -616,7 +631,7 @@ async fn tls(bin: &Path, dir: &Path) -> Result<String> {
         let cookie = answer.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).unwrap_or("").to_string();
         ensure!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "cookie: {cookie}");
         // The peer link on the same port shows its own certificate, not the HTTPS one.
-        let start = serde_json::json!({ "user": "admin", "version": VERSION, "nonce": "ab".repeat(32) }).to_string();
+        let start = serde_json::json!({ "user": "admin", "version": VERSION, "nonce": "ab".repeat(32), "request": "00" }).to_string();
         let (status, body, seen) = peer_tls_at("127.0.0.1", port, "POST", "/peer/v1/pair/start", None, &start).await?;
         let own = hotbackup::identity::fingerprint(&std::fs::read(data.join("peer-link.crt"))?);
         // (It answers as the peer link — here G1, this server runs another version.)
