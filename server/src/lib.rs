@@ -9,6 +9,7 @@
 
 pub mod alloc;
 pub mod assets;
+pub mod conns;
 pub mod guard;
 pub mod page_cache;
 pub mod peer;

@@ -25,9 +25,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 use tokio_rustls::rustls;
 use hotbackup::identity::{fingerprint, PEER_SERVER_NAME};
+use crate::conns::{Admitted, Conns, Place};
 use crate::peer::PeerChannel;
 
 /// How connections are secured: HTTPS for browsers (optional) and the peer link's TLS.
@@ -87,8 +88,7 @@ pub async fn serve(
     limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) -> TcpListener {
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let clients: app::state::Slots<std::net::IpAddr> = Default::default();
+    let conns = Conns::new(limits.max_connections, limits.max_per_client);
     let web = tls.web.clone();
     let mut refusing = false;
     loop {
@@ -105,77 +105,114 @@ pub async fn serve(
                 continue;
             }
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
+        let Some((admitted, place)) = conns.admit(domain::throttle::client_key(remote.ip())) else {
             if !refusing {
-                tracing::warn!(max = limits.max_connections, "connection limit reached: closing new connections");
+                tracing::warn!(max = limits.max_connections, "every connection is busy: closing new connections (further ones of this burst are not logged)");
             }
             refusing = true;
             drop(tcp);
             continue;
         };
         refusing = false;
-        let Some(client_slot) = clients.take(domain::throttle::client_key(remote.ip()), limits.max_per_client) else {
-            tracing::debug!(%remote, "too many connections from this client: closed");
-            drop(tcp);
-            continue;
-        };
         let _ = tcp.set_nodelay(true);
-        let (app, web, peer, limits, stop) = (app.clone(), web.clone(), tls.peer.clone(), limits.clone(), stop.clone());
+        let (app, web, peer, limits, stop, conns) = (app.clone(), web.clone(), tls.peer.clone(), limits.clone(), stop.clone(), conns.clone());
         tokio::spawn(async move {
-            let _client_slot = client_slot;
-            // A client that connects and says nothing is not kept.
-            let mut first = [0u8; 1];
-            if !matches!(tokio::time::timeout(limits.header_timeout, tcp.peek(&mut first)).await, Ok(Ok(n)) if n > 0) {
-                return;
-            }
-            // 0x16: a TLS handshake record.
-            if first[0] != 0x16 {
-                if web.is_none() {
-                    connection(tcp, remote, app, &limits, stop, None).await;
+            let kill = admitted.kill.clone();
+            let serve = async {
+                // Until its first request is complete, a connection has `header_timeout` in
+                // all: first byte, TLS handshake, HTTP/2 preface, headers.
+                let deadline = tokio::time::Instant::now() + limits.header_timeout;
+                let mut first = [0u8; 1];
+                if !matches!(tokio::time::timeout_at(deadline, tcp.peek(&mut first)).await, Ok(Ok(n)) if n > 0) {
+                    return;
                 }
-                drop(slot);
-                return;
-            }
-            // The configuration is chosen by the name the client asks for: the peer link's
-            // (mutual TLS) or the HTTPS one; without --tls-cert, TLS is for the peer link only.
-            let handshake = async {
-                let start = tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), tcp).await.ok()?;
-                let is_peer = start.client_hello().server_name() == Some(PEER_SERVER_NAME);
-                let config = if is_peer { peer.clone() } else { web.clone()? };
-                let tls = start.into_stream(config).await.ok()?;
-                let client = is_peer.then(|| {
-                    let certs = tls.get_ref().1.peer_certificates().unwrap_or_default();
-                    PeerChannel { client: certs.first().map(|c| fingerprint(c)).unwrap_or_default() }
-                });
-                Some((tls, client))
+                // 0x16: a TLS handshake record.
+                if first[0] != 0x16 {
+                    if web.is_none() && place == Place::General {
+                        connection(tcp, remote, app, &limits, stop, None, &admitted, deadline).await;
+                    }
+                    return;
+                }
+                // The configuration is chosen by the name the client asks for: the peer link's
+                // (mutual TLS) or the HTTPS one; without --tls-cert, TLS is for the peer link only.
+                let handshake = async {
+                    let start = tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), tcp).await.ok()?;
+                    let is_peer = start.client_hello().server_name() == Some(PEER_SERVER_NAME);
+                    let config = if is_peer { peer.clone() } else { web.clone()? };
+                    let tls = start.into_stream(config).await.ok()?;
+                    let client = is_peer.then(|| {
+                        let certs = tls.get_ref().1.peer_certificates().unwrap_or_default();
+                        PeerChannel { client: certs.first().map(|c| fingerprint(c)).unwrap_or_default() }
+                    });
+                    Some((tls, client))
+                };
+                match tokio::time::timeout_at(deadline, handshake).await {
+                    Ok(Some((tls, client))) => {
+                        // The peer link moves to its own places; over the limits, nothing else is served.
+                        let served = match &client {
+                            Some(_) => conns.to_peer(&admitted),
+                            None => place == Place::General,
+                        };
+                        if served {
+                            connection(tls, remote, app, &limits, stop, client, &admitted, deadline).await;
+                        }
+                    }
+                    Ok(None) => tracing::debug!(%remote, "TLS handshake failed or asked for no name served here"),
+                    Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
+                }
             };
-            match tokio::time::timeout(limits.header_timeout, handshake).await {
-                Ok(Some((tls, client))) => connection(tls, remote, app, &limits, stop, client).await,
-                Ok(None) => tracing::debug!(%remote, "TLS handshake failed or asked for no name served here"),
-                Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
+            tokio::select! {
+                _ = serve => {}
+                _ = kill.notified() => tracing::debug!(%remote, "connection closed to make room for a new one"),
             }
-            drop(slot);
         });
     }
-    // Every connection task holds a slot: all slots back means all connections ended.
-    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
-    if tokio::time::timeout(limits.grace, slots.acquire_many(all)).await.is_err() {
+    // Every connection task holds its admission: none left means all connections ended.
+    let until = tokio::time::Instant::now() + limits.grace;
+    while conns.open() > 0 && tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if conns.open() > 0 {
         tracing::warn!("connections still open after {:?}: closing them", limits.grace);
     }
     listener
 }
 
-async fn connection<I>(io: I, remote: SocketAddr, app: Router, limits: &Limits, mut stop: watch::Receiver<bool>, peer: Option<PeerChannel>)
-where
+/// A connection with requests done and none in flight is closed after this long.
+const IDLE_CLOSE: Duration = Duration::from_secs(75);
+
+/// Serves HTTP on one admitted connection until it ends, the server stops, it misses its
+/// first request's deadline, or it stays idle for [`IDLE_CLOSE`].
+#[allow(clippy::too_many_arguments)]
+async fn connection<I>(
+    io: I,
+    remote: SocketAddr,
+    app: Router,
+    limits: &Limits,
+    mut stop: watch::Receiver<bool>,
+    peer: Option<PeerChannel>,
+    admitted: &Admitted,
+    first_request_by: tokio::time::Instant,
+) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    use std::sync::atomic::Ordering;
     use tower::ServiceExt;
-    let svc = app.map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+    let activity = admitted.activity.clone();
+    let counted = activity.clone();
+    // Each request is in flight until its answer's body is finished (an event stream stays
+    // in flight while it is open).
+    let svc = tower::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+        let guard = counted.begin();
         req.extensions_mut().insert(ConnectInfo(remote));
         if let Some(p) = &peer {
             req.extensions_mut().insert(p.clone());
         }
-        req
+        let app = app.clone();
+        async move {
+            let res = app.oneshot(req).await?;
+            Ok::<_, std::convert::Infallible>(res.map(|body| axum::body::Body::new(Counted { body, _in_flight: guard })))
+        }
     });
     let svc = hyper_util::service::TowerToHyperService::new(svc);
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -192,15 +229,55 @@ where
         .keep_alive_interval(Some(Duration::from_secs(30)));
     let conn = builder.serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);
-    tokio::select! {
-        r = conn.as_mut() => {
-            if let Err(e) = r {
-                tracing::debug!(%remote, error = %e, "connection ended with an error");
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(%remote, error = %e, "connection ended with an error");
+                }
+                return;
             }
-            return;
+            _ = app::state::until_true(&mut stop) => break,
+            _ = tick.tick() => {
+                let requests = activity.requests.load(Ordering::Relaxed);
+                let idle = activity.in_flight.load(Ordering::Relaxed) == 0;
+                if requests == 0 && tokio::time::Instant::now() >= first_request_by {
+                    tracing::debug!(%remote, "no complete request within the header time: closed");
+                    return;
+                }
+                if requests > 0 && idle && activity.idle_ms() >= IDLE_CLOSE.as_millis() as u64 {
+                    break;
+                }
+            }
         }
-        _ = app::state::until_true(&mut stop) => {}
     }
     conn.as_mut().graceful_shutdown();
-    let _ = conn.await;
+    let _ = tokio::time::timeout(limits.grace, conn).await;
+}
+
+/// An answer's body that keeps its request counted as in flight until it is finished.
+struct Counted {
+    body: axum::body::Body,
+    _in_flight: crate::conns::InFlight,
+}
+
+impl hyper::body::Body for Counted {
+    type Data = hyper::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
 }

@@ -204,6 +204,84 @@ async fn peer_login_limited(m: &Mcu) -> Result<String> {
     Ok(format!("plain HTTP 404; attacker {seen:?}; right pairing elsewhere 200; its credential 200, a browser session 401"))
 }
 
+/// What a fake peer on the paired address was sent: (path, body) per request.
+type Captured = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A fake peer: mutual TLS with its own certificate, it answers `pair/start` as an OPAQUE
+/// server holding a record for a password of its choosing, and refuses everything else,
+/// keeping every request it was sent.
+async fn impostor_peer(listener: tokio::net::TcpListener, captured: Captured) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(id) = hotbackup::identity::PeerIdentity::generate() else { return };
+    let Ok(config) = id.server_config() else { return };
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let keys = domain::pairing::ServerKeys::generate();
+    let Ok(record) = domain::pairing::register(&keys, "admin", "the-impostors-guess") else { return };
+    for _ in 0..20 {
+        let Ok(Ok((tcp, _))) = tokio::time::timeout(Duration::from_secs(30), listener.accept()).await else { return };
+        let Ok(Ok(mut tls)) = tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp)).await else { continue };
+        let client = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| hotbackup::identity::fingerprint(c)).unwrap_or_default();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let (head, body) = loop {
+            let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(5), tls.read(&mut chunk)).await else { break (String::new(), String::new()) };
+            if n == 0 {
+                break (String::new(), String::new());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                    .unwrap_or(0);
+                if body.len() >= len {
+                    break (head.to_string(), body.to_string());
+                }
+            }
+        };
+        let path = head.split_whitespace().nth(1).unwrap_or_default().to_string();
+        captured.lock().unwrap_or_else(|p| p.into_inner()).push((path.clone(), body.clone()));
+        let answer = if path == "/peer/v1/pair/start" {
+            serde_json::from_str::<domain::hotbackup::PairStart>(&body).ok().and_then(|s| {
+                let context = domain::pairing::context(&client, &id.fingerprint);
+                let (_, response) = domain::pairing::server_start(&keys, Some(&record), &s.user, &s.request, &context).ok()?;
+                Some((200, serde_json::json!({ "response": response, "nonce": domain::pairing::random_hex() }).to_string()))
+            })
+        } else {
+            None
+        };
+        let (status, json) = answer.unwrap_or((401, r#"{"error":"no"}"#.to_string()));
+        let reply = format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}", json.len());
+        let _ = tls.write_all(reply.as_bytes()).await;
+        let _ = tls.shutdown().await;
+    }
+}
+
+/// Enabling Hot Backup towards an impostor on the paired address: it is sent the first
+/// OPAQUE message only (nothing it can test a password against offline), never a proof, and
+/// the MCU refuses to pair, with an alarm.
+async fn impostor_learns_nothing(m: &Mcu) -> Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?.to_string();
+    let captured: Captured = Default::default();
+    let fake = tokio::spawn(impostor_peer(listener, captured.clone()));
+    let r = m.enable_at("master", &addr, 100, 800).await?;
+    fake.abort();
+    ensure!(r.status == 409, "enabling towards an impostor: {} {}", r.status, r.body);
+    ensure!(r.body.contains("could not prove"), "the refusal does not say why: {}", r.body);
+    let got = captured.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let paths: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
+    ensure!(paths == ["/peer/v1/pair/start"], "the impostor was sent {paths:?}");
+    let start: serde_json::Value = serde_json::from_str(&got[0].1)?;
+    let fields: Vec<&str> = start.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+    ensure!(fields == ["nonce", "request", "user", "version"], "pair/start carried {fields:?}");
+    ensure!(!got[0].1.contains(PASSWORD), "the password crossed");
+    let alarms = m.api("get_alarms", &[]).await?.body;
+    ensure!(alarms.contains("PeerLinkRefused"), "no alarm: {alarms}");
+    Ok("sent one blinded OPAQUE message, no proof; enabling refused (409) with alarm 8215".into())
+}
+
 /// A page of another origin cannot make changes with the administrator's cookie.
 async fn cross_origin(m: &Mcu, paired_port: u16) -> Result<String> {
     let http = client_from("127.0.0.1")?;
@@ -413,28 +491,28 @@ async fn slow_and_many_connections(bin: &Path, dir: &Path) -> Result<String> {
     let _ = tokio::time::timeout(Duration::from_secs(15), body.read_to_end(&mut answer)).await;
     let answer = String::from_utf8_lossy(&answer).into_owned();
     ensure!(answer.starts_with("HTTP/1.1 408"), "a body that never came: {:?}", answer.lines().next());
-    // One client address: 8 connections; a 9th is closed at once, another address is served.
+    // One client address: 8 connections that never finish a request; a 9th from it is
+    // served, in the place of its oldest one, and another address is served too.
     let mut held = Vec::new();
     for _ in 0..8 {
         let mut c = connect_from("127.0.10.2", &addr).await?;
         c.write_all(b"G").await?;
         held.push(c);
     }
-    let mut ninth = connect_from("127.0.10.2", &addr).await?;
-    let _ = ninth.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    ensure!(closed_within(&mut ninth, Duration::from_millis(1500)).await.is_some(), "a 9th connection from one address was kept");
+    let ninth = client_from("127.0.10.2")?.get(m.url("/healthz")).timeout(Duration::from_secs(2)).send().await;
+    ensure!(ninth.is_ok_and(|r| r.status().is_success()), "a 9th connection from one address was not served");
+    ensure!(closed_within(&mut held[0], Duration::from_millis(1500)).await.is_some(), "the address's oldest half-open connection was kept");
     let other = client_from("127.0.10.3")?.get(m.url("/healthz")).timeout(Duration::from_secs(2)).send().await;
     ensure!(other.is_ok_and(|r| r.status().is_success()), "another address was not served");
-    // All 16: 8 more from a second address; a 17th from a third is closed at once.
+    // All 16 held by two addresses: a 17th from a third is served, a half-open one gives way.
     for _ in 0..8 {
         let mut c = connect_from("127.0.10.4", &addr).await?;
         c.write_all(b"G").await?;
         held.push(c);
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let mut extra = connect_from("127.0.10.5", &addr).await?;
-    let _ = extra.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    ensure!(closed_within(&mut extra, Duration::from_millis(1500)).await.is_some(), "a connection over the cap was kept");
+    let extra = client_from("127.0.10.5")?.get(m.url("/healthz")).timeout(Duration::from_secs(2)).send().await;
+    ensure!(extra.is_ok_and(|r| r.status().is_success()), "a connection over the cap was not served in a half-open one's place");
     drop(held);
     let mut ok = false;
     for _ in 0..100 {
@@ -446,10 +524,61 @@ async fn slow_and_many_connections(bin: &Path, dir: &Path) -> Result<String> {
     }
     ensure!(ok, "not answering after the held connections closed");
     Ok(format!(
-        "silent connection cut after {} ms, half-sent headers after {} ms, missing body 408; 9th from one address and 17th overall closed; serving again",
+        "silent connection cut after {} ms, half-sent headers after {} ms, missing body 408; a 9th from one address and a 17th overall served in half-open ones' places",
         silent_cut.as_millis(),
         slow_cut.as_millis()
     ))
+}
+
+/// 9 loopback addresses × 128 connections that send only an HTTP/2 preface line, against a
+/// paired Master: `/healthz` keeps answering, every one of them is closed after the header
+/// time, and the Slave does not take over.
+async fn half_open_flood_on_a_pair(bin: &Path, dir: &Path) -> Result<String> {
+    let a = Mcu::start_with(bin, "MCU-FA", &dir.join("flood-a"), VERSION, &[]).await?;
+    let b = Mcu::start_with(bin, "MCU-FB", &dir.join("flood-b"), VERSION, &[]).await?;
+    let r = b.enable_at("slave", &a.addr(), 100, 1000).await?;
+    ensure!(r.ok(), "enable Slave: {}", r.body);
+    let r = a.enable_at("master", &b.addr(), 100, 1000).await?;
+    ensure!(r.ok(), "enable Master: {}", r.body);
+    let in_sync = |role: &'static str| move |h: &serde_json::Value| h["role"] == role && h["sync_status"] == "ok";
+    a.wait_health(Duration::from_secs(15), in_sync("master")).await.map_err(|h| anyhow!("Master never in sync: {h:?}"))?;
+    b.wait_health(Duration::from_secs(15), in_sync("slave")).await.map_err(|h| anyhow!("Slave never in sync: {h:?}"))?;
+    let addr = a.addr();
+    let started = std::time::Instant::now();
+    let mut held = Vec::new();
+    for host in 1..=9u8 {
+        for _ in 0..128 {
+            let Ok(mut c) = connect_from(&format!("127.0.{}.{host}", 20), &addr).await else { continue };
+            let _ = c.write_all(b"PRI * HTTP/2.0\r\n").await;
+            held.push(c);
+        }
+    }
+    let opened = held.len();
+    let mut worst = Duration::ZERO;
+    let mut failures = 0;
+    // The default header time is 10 s: ask through it and past it.
+    while started.elapsed() < Duration::from_secs(13) {
+        let t = std::time::Instant::now();
+        let ok = client_from("127.0.0.1")?.get(a.url("/healthz")).timeout(Duration::from_secs(2)).send().await.is_ok_and(|r| r.status().is_success());
+        if !ok {
+            failures += 1;
+        }
+        worst = worst.max(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let mut still_open = 0;
+    for c in held.iter_mut() {
+        if closed_within(c, Duration::from_millis(5)).await.is_none() {
+            still_open += 1;
+        }
+    }
+    let master = a.health().await.unwrap_or_default();
+    let slave = b.health().await.unwrap_or_default();
+    ensure!(failures == 0, "/healthz failed {failures}× under the flood (slowest {} ms)", worst.as_millis());
+    ensure!(still_open == 0, "{still_open} of {opened} half-open connections still open after 13 s (header time 10 s)");
+    ensure!(master["role"] == "master" && slave["role"] == "slave", "roles after the flood: Master {master}, Slave {slave}");
+    ensure!(master["epoch"] == slave["epoch"], "a takeover happened: epochs {} and {}", master["epoch"], slave["epoch"]);
+    Ok(format!("{opened} half-open connections; /healthz answered every time (slowest {} ms); all closed; no takeover", worst.as_millis()))
 }
 
 /// The data folder, database and exports are private whatever the umask.
@@ -461,12 +590,12 @@ fn files_private(m: &Mcu) -> Result<String> {
     for e in std::fs::read_dir(&m.dir)? {
         let p = e?.path();
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if name.starts_with("mcu.sqlite3") {
+        if name.starts_with("mcu.sqlite3") || name == "secrets.json" || name == "peer-link.key" {
             ensure!(mode(&p)? == 0o600, "{name} {:o}", mode(&p)?);
             checked.push(name);
         }
     }
-    ensure!(checked.len() >= 2, "database files seen: {checked:?}");
+    ensure!(checked.len() >= 4, "private files seen: {checked:?}");
     Ok(format!("folder 0700; {} 0600", checked.join(", ")))
 }
 
@@ -670,6 +799,7 @@ async fn run() -> Result<()> {
     t.record("no lockout of the administrator", no_lockout_of_the_administrator(&main).await);
     t.record("parallel guesses", parallel_guesses(&main).await);
     t.record("peer link: TLS only, pairing limited, credential only", peer_login_limited(&main).await);
+    t.record("an impostor on the paired address learns nothing", impostor_learns_nothing(&main).await);
     t.record("cross-origin changes", cross_origin(&main, paired_port).await);
     t.record("security headers", security_headers(&main).await);
     t.record("streams bounded, end on logout", streams_bounded_and_end_on_logout(&main).await);
@@ -678,6 +808,7 @@ async fn run() -> Result<()> {
     t.record("stop with 100 streams", stop_with_streams(&bin, dir).await);
     t.record("reset with streams", reset_with_streams(&bin, dir).await);
     t.record("slow and many connections", slow_and_many_connections(&bin, dir).await);
+    t.record("half-open HTTP/2 flood on a pair", half_open_flood_on_a_pair(&bin, dir).await);
     t.record("simulation off", simulation_off(&bin, dir).await);
     t.record("damaged database, backup and restore", damaged_database_and_backup(&bin, dir).await);
     t.record("TLS", tls(&bin, dir).await);
