@@ -25,12 +25,14 @@ export default defineConfig({
       use: { ...devices['Pixel 7'], viewport: { width: 390, height: 844 }, launchOptions },
     },
   ],
-  // One MCU for the single-box tests, and a pair per project for Hot Backup
-  // (desktop: 3102 + 3103, phone: 3104 + 3105), each on a fresh data folder.
+  // One MCU for the single-box tests, a pair per project for Hot Backup (desktop: 3102 +
+  // 3103, phone: 3104 + 3105), and one whose sessions end after a minute without use
+  // (3106), each on a fresh data folder.
   webServer: [
     [PORT, 'MCU-E2E'], [3102, 'MCU-A'], [3103, 'MCU-B'], [3104, 'MCU-A'], [3105, 'MCU-B'],
-  ].map(([port, name]) => ({
-    command: `./start-server.sh ${port} ${name}`,
+    [3106, 'MCU-IDLE', '--session-idle-minutes 1'],
+  ].map(([port, name, extra]) => ({
+    command: `./start-server.sh ${port} ${name} ${extra ?? ''}`.trim(),
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,

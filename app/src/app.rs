@@ -311,7 +311,7 @@ fn Frame(page: Page) -> impl IntoView {
     let full = page == Page::HotBackup;
     let shell = Resource::new(|| (), move |_| get_shell(full));
     let changes = RwSignal::new(0u64);
-    let hb = HbLive { snap: RwSignal::new(None), full: RwSignal::new(full) };
+    let hb = HbLive { snap: RwSignal::new(None), full: RwSignal::new(full), ended: RwSignal::new(false) };
     provide_context(crate::live::LiveChanges(changes));
     provide_context(hb);
     // Browser only: one event stream for every page inside the frame.
@@ -425,6 +425,7 @@ fn frame_view(s: Shell, hb: HbLive, page: Page) -> impl IntoView {
             </nav>
         </header>
         <MirrorBanner hb=hb/>
+        <SessionEnded hb=hb/>
         <main id="main" tabindex="-1">
             {crate::page_once::PageOnce(page_view(page))}
         </main>
@@ -511,6 +512,26 @@ fn MirrorBanner(hb: HbLive) -> impl IntoView {
                 <span>"Read-only mirror of "<strong>{l.master_name()}</strong>" — make changes there."</span>
                 {href.map(|h| view! { <a href=h>"Open this page on the Master"</a> })}
             </div>
+        })
+    }
+}
+
+/// Above every page once the session has ended with the page still open (its idle limit
+/// passed, a logout in another tab, the user changed or deleted): nothing on the page works
+/// any more, so it says so and offers the login, back to this page.
+#[component]
+fn SessionEnded(hb: HbLive) -> impl IntoView {
+    let (path, query) = (crate::nav::path(), crate::nav::query());
+    let here = if query.is_empty() { path } else { format!("{path}?{query}") };
+    let login = format!("/login?next={}", crate::components::query_value(&here));
+    move || {
+        hb.ended.get().then(|| {
+            view! {
+                <div class="session-ended" role="alert" data-testid="session-ended">
+                    <span>"Your session has ended: it was not used for too long, or you logged out elsewhere."</span>
+                    <a href=login.clone()>"Log in again"</a>
+                </div>
+            }
         })
     }
 }

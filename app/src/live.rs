@@ -23,10 +23,13 @@ pub struct HbLive {
     pub snap: RwSignal<Option<LiveHb>>,
     /// The Hot Backup page is shown: fetch the event log and checks too, every second.
     pub full: RwSignal<bool>,
+    /// The session ended while the page was open (idle limit, logout elsewhere, user
+    /// changed): the frame says so and offers the login.
+    pub ended: RwSignal<bool>,
 }
 
 pub fn use_hb_live() -> HbLive {
-    use_context::<HbLive>().unwrap_or_else(|| HbLive { snap: RwSignal::new(None), full: RwSignal::new(false) })
+    use_context::<HbLive>().unwrap_or_else(|| HbLive { snap: RwSignal::new(None), full: RwSignal::new(false), ended: RwSignal::new(false) })
 }
 
 /// Whether this MCU is a Slave now: its synced state is read-only (G5).
@@ -78,6 +81,9 @@ pub fn connect(changes: RwSignal<u64>, hb: HbLive, since: Option<u64>) {
         let refresh = refresh.clone();
         move || {
             tick.set(tick.get().wrapping_add(1));
+            if hb.ended.get_untracked() {
+                return;
+            }
             if hb.full.get_untracked() || tick.get().is_multiple_of(2) {
                 refresh();
             }
@@ -107,10 +113,14 @@ fn fetch_live(hb: HbLive, busy: std::rc::Rc<std::cell::Cell<bool>>, again: std::
     leptos::task::spawn_local(async move {
         loop {
             again.set(false);
-            if let Ok(l) = crate::api::get_live(hb.full.get_untracked()).await {
-                if hb.snap.with_untracked(|s| s.as_ref() != Some(&l)) {
-                    hb.snap.set(Some(l));
+            match crate::api::get_live(hb.full.get_untracked()).await {
+                Ok(l) => {
+                    if hb.snap.with_untracked(|s| s.as_ref() != Some(&l)) {
+                        hb.snap.set(Some(l));
+                    }
                 }
+                Err(crate::error::AppError::NotLoggedIn) => hb.ended.set(true),
+                Err(_) => {}
             }
             if !again.get() {
                 break;

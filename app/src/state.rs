@@ -61,6 +61,9 @@ pub struct AppStateInner {
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Open event streams per session, to bound them.
     pub event_streams: StreamCounter,
+    /// Exports (CSV/JSON downloads of the audit trail and call history) running, per user
+    /// name: at most [`MAX_EXPORTS_PER_USER`] each and [`MAX_EXPORTS`] in all.
+    pub exports: Slots<String>,
     /// This MCU's peer-link key and certificate (made at first start); the listener
     /// shows it to the peer link.
     pub peer_identity: hotbackup::identity::PeerIdentity,
@@ -189,6 +192,11 @@ impl<K: std::hash::Hash + Eq + Clone> Drop for Slot<K> {
 pub type StreamCounter = Slots<String>;
 pub type StreamSlot = Slot<String>;
 
+/// Exports one user may run at once, and all users together: an export reads up to
+/// thousands of rows and formats them, so a storm of them must not starve the MCU.
+pub const MAX_EXPORTS_PER_USER: usize = 2;
+pub const MAX_EXPORTS: usize = 4;
+
 /// Event streams one session may hold open at once (a few tabs).
 pub const MAX_STREAMS_PER_SESSION: usize = 8;
 
@@ -198,7 +206,7 @@ pub const MAX_STREAMS_PER_SESSION: usize = 8;
 /// makes them check their session at once.
 #[derive(Clone)]
 pub struct SessionCache {
-    map: Arc<Mutex<std::collections::HashMap<String, (UserView, Instant)>>>,
+    map: Arc<Mutex<std::collections::HashMap<String, CachedSession>>>,
     changed: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
@@ -208,24 +216,29 @@ impl Default for SessionCache {
     }
 }
 
+/// A session as looked up: the user, when, and whether that lookup counted as activity.
+type CachedSession = (UserView, Instant, bool);
+
 /// How long a cached session answer is used.
 pub const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl SessionCache {
-    fn get(&self, token: &str) -> Option<UserView> {
+    /// The cached user of `token`; with `touched`, only an answer that also counted as the
+    /// user's activity.
+    fn get(&self, token: &str, touched: bool) -> Option<UserView> {
         let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(token).filter(|(_, at)| at.elapsed() < SESSION_CACHE_TTL).map(|(u, _)| u.clone())
+        map.get(token).filter(|(_, at, t)| at.elapsed() < SESSION_CACHE_TTL && (*t || !touched)).map(|(u, _, _)| u.clone())
     }
 
-    fn put(&self, token: String, user: UserView) {
+    fn put(&self, token: String, user: UserView, touched: bool) {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 1000 {
-            map.retain(|_, (_, at)| at.elapsed() < SESSION_CACHE_TTL);
+            map.retain(|_, (_, at, _)| at.elapsed() < SESSION_CACHE_TTL);
             if map.len() > 1000 {
                 map.clear();
             }
         }
-        map.insert(token, (user, Instant::now()));
+        map.insert(token, (user, Instant::now(), touched));
     }
 
     /// Forget everything (after logout, a role or password change, a deleted user).
@@ -377,17 +390,43 @@ pub fn token_from_headers(st: &AppState, headers: &axum::http::HeaderMap) -> Opt
         .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The user of a session token, through the short cache.
+/// The user of a session token, through the short cache; the request counts as the
+/// user's activity (it keeps the session from its idle limit).
 pub async fn user_of_token(st: &AppState, token: String) -> Result<Option<UserView>, AppError> {
-    if let Some(user) = st.sessions.get(&token) {
+    lookup_session(st, token, true).await
+}
+
+/// Like [`user_of_token`], for what a page does by itself (polling, reloading after a
+/// change, its event stream): the session's idle time goes on.
+pub async fn user_of_token_quietly(st: &AppState, token: String) -> Result<Option<UserView>, AppError> {
+    lookup_session(st, token, false).await
+}
+
+async fn lookup_session(st: &AppState, token: String, activity: bool) -> Result<Option<UserView>, AppError> {
+    if let Some(user) = st.sessions.get(&token, activity) {
         return Ok(Some(user));
     }
     let key = token.clone();
-    let user = st.db(move |s| s.session_user(&key)).await?;
+    let user = if activity {
+        st.db(move |s| s.session_user(&key)).await?
+    } else {
+        st.db(move |s| s.session_user_quietly(&key)).await?
+    };
     if let Some(u) = &user {
-        st.sessions.put(token, u.clone());
+        st.sessions.put(token, u.clone(), activity);
     }
     Ok(user)
+}
+
+/// Whether a request to `path` is one a page makes by itself: a server function that only
+/// reads (`/api/get_*`, `/api/list_*`; polling, reloading after a change). Page loads,
+/// changes, exports and logins are the user's own, and only they keep a session alive.
+pub fn is_background_read(path: &str) -> bool {
+    path.strip_prefix("/api/").is_some_and(|f| f.starts_with("get_") || f.starts_with("list_"))
+}
+
+fn background_request() -> bool {
+    use_context::<Parts>().is_some_and(|p| is_background_read(p.uri.path()))
 }
 
 /// The client's address (the TCP peer), when the server recorded it; unspecified otherwise
@@ -407,7 +446,11 @@ pub fn client_ip_in(extensions: &axum::http::Extensions) -> IpAddr {
 /// The logged-in user, if any.
 pub async fn current_user(st: &AppState) -> Result<Option<UserView>, AppError> {
     let Some(token) = session_token(st) else { return Ok(None) };
-    user_of_token(st, token).await
+    if background_request() {
+        user_of_token_quietly(st, token).await
+    } else {
+        user_of_token(st, token).await
+    }
 }
 
 /// The caller, who must be logged in and allowed `p`. Every server function that reads

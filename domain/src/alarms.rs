@@ -75,10 +75,13 @@ pub enum AlarmCode {
     /// 8215: the peer link refused a caller: a pairing proof that failed, a pairing
     /// credential that is not (any more) valid, or one presented from another certificate.
     PeerLinkRefused,
+    /// 8216: the audit trail reached its count: its oldest entries that are not security
+    /// events were removed.
+    AuditTrailFull,
 }
 
 impl AlarmCode {
-    pub const ALL: [AlarmCode; 16] = [
+    pub const ALL: [AlarmCode; 17] = [
         AlarmCode::PeerUnreachable,
         AlarmCode::ConfigurationConflict,
         AlarmCode::NetworkIssue,
@@ -95,6 +98,7 @@ impl AlarmCode {
         AlarmCode::TaskRestarted,
         AlarmCode::ResetNeeded,
         AlarmCode::PeerLinkRefused,
+        AlarmCode::AuditTrailFull,
     ];
 
     pub fn code(self) -> u16 {
@@ -115,6 +119,7 @@ impl AlarmCode {
             AlarmCode::TaskRestarted => 8213,
             AlarmCode::ResetNeeded => 8214,
             AlarmCode::PeerLinkRefused => 8215,
+            AlarmCode::AuditTrailFull => 8216,
         }
     }
 
@@ -137,6 +142,7 @@ impl AlarmCode {
             AlarmCode::TaskRestarted => "Hot Backup: Background task restarted",
             AlarmCode::ResetNeeded => "System configuration changed. Please reset the MCU.",
             AlarmCode::PeerLinkRefused => "Hot Backup: Peer link refused a caller",
+            AlarmCode::AuditTrailFull => "Audit trail full: oldest entries removed",
         }
     }
 
@@ -159,6 +165,7 @@ impl AlarmCode {
                 | AlarmCode::RedialFailed
                 | AlarmCode::TaskRestarted
                 | AlarmCode::PeerLinkRefused
+                | AlarmCode::AuditTrailFull
         )
     }
 

@@ -10,6 +10,10 @@ use crate::roles::Role;
 use crate::DomainError;
 use serde::{Deserialize, Serialize};
 
+/// What a failed login records instead of a name that is no user's (a password typed into
+/// the name field must not land in the trail).
+pub const UNKNOWN_USER: &str = "(unknown user)";
+
 /// Who made a change: the user, their role then, their client address, and the MCU.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
@@ -41,10 +45,12 @@ pub enum AuditKind {
     Backup,
     /// An alarm acknowledged.
     Alarm,
+    /// The network's security settings (SIP/H.323 credentials) changed.
+    Security,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 10] = [
+    pub const ALL: [AuditKind; 11] = [
         AuditKind::Change,
         AuditKind::Login,
         AuditKind::LoginFailed,
@@ -55,7 +61,26 @@ impl AuditKind {
         AuditKind::Reset,
         AuditKind::Backup,
         AuditKind::Alarm,
+        AuditKind::Security,
     ];
+
+    /// Security events: kept for the whole retention time, never pushed out by the count
+    /// (see [`Retention`]).
+    pub const SECURITY: [AuditKind; 9] = [
+        AuditKind::Login,
+        AuditKind::LoginFailed,
+        AuditKind::Logout,
+        AuditKind::Users,
+        AuditKind::HotBackup,
+        AuditKind::Failover,
+        AuditKind::Reset,
+        AuditKind::Backup,
+        AuditKind::Security,
+    ];
+
+    pub fn is_security(self) -> bool {
+        AuditKind::SECURITY.contains(&self)
+    }
 
     pub fn key(self) -> &'static str {
         match self {
@@ -69,6 +94,7 @@ impl AuditKind {
             AuditKind::Reset => "reset",
             AuditKind::Backup => "backup",
             AuditKind::Alarm => "alarm",
+            AuditKind::Security => "security",
         }
     }
 
@@ -84,6 +110,7 @@ impl AuditKind {
             AuditKind::Reset => "System Reset",
             AuditKind::Backup => "Backup",
             AuditKind::Alarm => "Alarm",
+            AuditKind::Security => "Security settings",
         }
     }
 
@@ -99,7 +126,8 @@ pub struct AuditEntry {
     pub at_ms: Millis,
     /// Where it happened (a Slave's trail holds its Master's changes).
     pub mcu: String,
-    /// The user ("system" for what the MCU did by itself; for a failed login, the name typed).
+    /// The user ("system" for what the MCU did by itself; for a failed login, the name typed
+    /// when it is a user's, else [`UNKNOWN_USER`]).
     pub user: String,
     pub role: Option<Role>,
     pub client: String,

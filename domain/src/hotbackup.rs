@@ -579,6 +579,48 @@ pub fn plan_catch_up(
     CatchUp::Resume { after_seq: replica_seq }
 }
 
+/// What a Master must do before it takes a change (see [`before_taking_a_change`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BeforeChange {
+    /// Take it.
+    Go,
+    /// Its Slave has not polled it since it became Master: wait this long at most for the
+    /// first poll (which proves the Slave follows it), then decide again.
+    WaitForSlave(std::time::Duration),
+    /// Ask the peer first (its answer may make this Master step down).
+    AskPeer,
+}
+
+/// What a Master does before taking a change, from what it knows of its peer.
+///
+/// - `as_master`: how long it has been Master (since it started as one, or took over);
+/// - `slave_polled`: its Slave has polled it in this role;
+/// - `heard`: the Slave polled, or the peer answered a probe, within the detection time;
+/// - `asked`: a probe was begun within the heartbeat interval.
+///
+/// A peer that answered as Slave may still be taking over: its decision is made when this
+/// MCU's process was gone, its promotion comes a moment later. So until the Slave has
+/// polled, a new Master waits, for the detection time at most, and then asks again; after
+/// that, as always, a Master that has heard nothing for the detection time asks first.
+pub fn before_taking_a_change(
+    as_master: std::time::Duration,
+    slave_polled: bool,
+    heard: bool,
+    asked: bool,
+    detection: std::time::Duration,
+) -> BeforeChange {
+    if !slave_polled && as_master < detection {
+        return BeforeChange::WaitForSlave(detection - as_master);
+    }
+    if !slave_polled && !asked {
+        return BeforeChange::AskPeer;
+    }
+    if !heard && !asked {
+        return BeforeChange::AskPeer;
+    }
+    BeforeChange::Go
+}
+
 /// When two MCUs both act as Master (a healed partition), which one stays: the higher
 /// epoch; on a tie, the one with more changes; then the smaller instance id. Returns true
 /// when `a` stays.
@@ -586,6 +628,30 @@ pub fn stays_master(a: (u64, u64, &str), b: (u64, u64, &str)) -> bool {
     let (ae, aseq, aid) = a;
     let (be, bseq, bid) = b;
     (ae, aseq, std::cmp::Reverse(aid)) > (be, bseq, std::cmp::Reverse(bid))
+}
+
+#[cfg(test)]
+mod before_change_tests {
+    use super::*;
+    use std::time::Duration;
+
+    const DET: Duration = Duration::from_millis(1000);
+
+    #[test]
+    fn a_new_master_waits_for_its_slaves_first_poll_then_asks_before_its_first_change() {
+        let ms = Duration::from_millis;
+        // Just started or took over, the Slave has not polled: wait out the rest of the window.
+        assert_eq!(before_taking_a_change(ms(200), false, true, true, DET), BeforeChange::WaitForSlave(ms(800)));
+        // The window is over and still no poll: ask the peer, even if it answered a moment ago.
+        assert_eq!(before_taking_a_change(ms(1000), false, true, false, DET), BeforeChange::AskPeer);
+        // Asked just now (it answered as a Slave that is not taking over): take the change.
+        assert_eq!(before_taking_a_change(ms(1000), false, true, true, DET), BeforeChange::Go);
+        // The Slave polls: it follows this Master.
+        assert_eq!(before_taking_a_change(ms(5), true, true, false, DET), BeforeChange::Go);
+        // Nothing heard for the detection time: ask first (this MCU may have been frozen).
+        assert_eq!(before_taking_a_change(ms(60_000), true, false, false, DET), BeforeChange::AskPeer);
+        assert_eq!(before_taking_a_change(ms(60_000), true, false, true, DET), BeforeChange::Go);
+    }
 }
 
 #[cfg(test)]

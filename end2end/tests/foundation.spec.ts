@@ -140,3 +140,24 @@ test('every navigation entry opens its page for an Administrator', async ({ page
     expect(overflow, `${path} scrolls sideways`).toBeLessThanOrEqual(0);
   }
 });
+
+test('a session left alone past its idle limit ends with the tab open, and the page offers the login', async ({ page }, info) => {
+  test.skip(info.project.name !== 'desktop', 'it waits over a minute: once is enough');
+  test.setTimeout(150_000);
+  // This MCU ends sessions after 1 minute without use.
+  await login(page, ADMIN.name, ADMIN.password, 'http://127.0.0.1:3106/login?next=%2Fprofiles');
+  await expect(page.getByRole('heading', { name: 'Conference Profiles' })).toBeVisible();
+  await hydrated(page);
+  const ended = page.getByTestId('session-ended');
+  await expect(ended).toHaveCount(0);
+  // Nobody uses the page; it polls the Hot Backup state by itself all along.
+  await expect(ended).toBeVisible({ timeout: 100_000 });
+  await expect(ended).toContainText('Your session has ended');
+  await ended.getByRole('link', { name: 'Log in again' }).click();
+  await expect(page).toHaveURL(/\/login\?next=%2Fprofiles$/);
+  await hydrated(page);
+  await page.getByLabel('User name').fill(ADMIN.name);
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('heading', { name: 'Conference Profiles' })).toBeVisible();
+});

@@ -271,12 +271,15 @@ async fn apply(
             let victim = if matches!(step.fault, Fault::IsolateMaster { .. }) { m } else { s };
             // Was it a Slave when cut off (roles may have moved since the schedule was drawn)?
             let was_slave = nodes[victim].health().await.is_some_and(|h| h["role"] == "slave");
-            let from = clock.ms();
-            timeline.lock().unwrap_or_else(|p| p.into_inner()).partitions.push((from, u64::MAX));
+            // The MCU is cut off from everything once both are cut: its isolation check
+            // address first (silencing it takes a few ms), then the link, and only then does
+            // the isolation count as begun (before, its own network still answered it).
+            witnesses[victim].cut().await;
+            timeline.lock().unwrap_or_else(|p| p.into_inner()).partitions.push((clock.ms(), u64::MAX));
             for r in relays {
                 r.cut();
             }
-            witnesses[victim].cut().await;
+            let from = clock.ms();
             tokio::time::sleep(Duration::from_millis(ms)).await;
             let to = clock.ms();
             witnesses[victim].heal();

@@ -68,21 +68,34 @@ impl HotBackup {
                 "A planned switch-over is in progress; try again in a moment on the new Master.".into(),
             ));
         }
-        // A Master that has heard nothing from its peer for the detection time (its Slave is
-        // down, or this MCU was frozen and the Slave may have taken over) asks the peer
-        // before taking a change: two Masters must never both acknowledge while linked.
-        let must_ask = {
-            let st = self.st();
-            let detection = Duration::from_millis(st.settings.detection_ms.into());
-            let heartbeat = Duration::from_millis(st.settings.heartbeat_ms.into());
-            st.live.master().is_some_and(|m| {
-                let heard = [m.slave_seen, m.peer_heard].into_iter().flatten().any(|t| t.elapsed() < detection);
-                let asked = m.probe_tried.is_some_and(|t| t.elapsed() < heartbeat);
-                st.settings.enabled && !heard && !asked
-            })
-        };
-        if must_ask {
-            self.master_probe().await; // steps down (the store then refuses, G5) under a newer Master
+        // Before taking a change, a Master makes sure its peer is not a Master too (see
+        // `before_taking_a_change`): a new Master waits for its Slave's first poll, and one
+        // that has heard nothing for the detection time asks the peer (its answer makes this
+        // MCU step down under a newer Master; the store then refuses the change, G5).
+        // Two Masters must never both acknowledge while linked.
+        for _ in 0..3 {
+            let decision = {
+                let st = self.st();
+                let detection = Duration::from_millis(st.settings.detection_ms.into());
+                let heartbeat = Duration::from_millis(st.settings.heartbeat_ms.into());
+                match st.live.master() {
+                    Some(m) if st.settings.enabled => {
+                        let heard = [m.slave_seen, m.peer_heard].into_iter().flatten().any(|t| t.elapsed() < detection);
+                        let asked = m.probe_tried.is_some_and(|t| t.elapsed() < heartbeat);
+                        let as_master = m.since.map(|t| t.elapsed()).unwrap_or(Duration::MAX);
+                        before_taking_a_change(as_master, m.slave_seen.is_some(), heard, asked, detection)
+                    }
+                    _ => BeforeChange::Go,
+                }
+            };
+            match decision {
+                BeforeChange::Go => break,
+                BeforeChange::AskPeer => {
+                    self.master_probe().await;
+                    break;
+                }
+                BeforeChange::WaitForSlave(at_most) => self.wait_for_slave_poll(at_most).await,
+            }
         }
         let entry = self.apply_grouped(change, actor).await?;
         self.changed(entry.seq);
@@ -168,6 +181,19 @@ impl HotBackup {
             for (waiter, result) in waiters.into_iter().zip(results) {
                 let _ = waiter.send(result);
             }
+        }
+    }
+}
+
+impl HotBackup {
+    /// Waits until the Slave has polled this Master, `at_most` long.
+    async fn wait_for_slave_poll(&self, at_most: Duration) {
+        let until = tokio::time::Instant::now() + at_most;
+        while tokio::time::Instant::now() < until {
+            if self.st().live.master().is_none_or(|m| m.slave_seen.is_some()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5).min(at_most)).await;
         }
     }
 }

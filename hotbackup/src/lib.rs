@@ -120,6 +120,11 @@ struct Inner {
     /// Tests plant a panic in the background task with this.
     #[cfg(test)]
     panic_next: std::sync::atomic::AtomicBool,
+    /// Tests hold a takeover between its decision and the promotion with this (write-locked).
+    #[cfg(test)]
+    promotion_gate: tokio::sync::RwLock<()>,
+    #[cfg(test)]
+    promotion_waiting: std::sync::atomic::AtomicBool,
 }
 
 /// Handle to the engine; cheap to clone.
@@ -220,6 +225,10 @@ impl HotBackup {
                 refused_audit_ms: std::sync::atomic::AtomicU64::new(0),
                 #[cfg(test)]
                 panic_next: std::sync::atomic::AtomicBool::new(false),
+                #[cfg(test)]
+                promotion_gate: tokio::sync::RwLock::new(()),
+                #[cfg(test)]
+                promotion_waiting: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         hb.apply_write_mode();

@@ -98,6 +98,10 @@ impl HotBackup {
                         if self.inner.client.heartbeat(&peer, &token, confirm).await.is_ok() {
                             detector.heard(Instant::now());
                             verdict = Verdict::Alive;
+                        } else if !self.own_network_up().await {
+                            // ...and its own network still up after that last word failed: an
+                            // isolation that began meanwhile cut both, and proves nothing.
+                            verdict = Verdict::OwnNetworkDown;
                         }
                     }
                     match verdict {

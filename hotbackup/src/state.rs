@@ -46,6 +46,8 @@ pub(crate) enum Live {
 /// What only a Master keeps.
 #[derive(Debug, Default)]
 pub(crate) struct MasterSide {
+    /// When this MCU became Master (started as one, or took over).
+    pub(crate) since: Option<Instant>,
     /// When the Slave last polled, what it has acknowledged (never beyond this Master's own
     /// last change), and whether it had everything at its last poll.
     pub(crate) slave_seen: Option<Instant>,
@@ -73,7 +75,7 @@ impl Live {
     pub(crate) fn new(role: LiveRole) -> Live {
         match role {
             LiveRole::Standalone => Live::Standalone,
-            LiveRole::Master => Live::Master(MasterSide::default()),
+            LiveRole::Master => Live::Master(MasterSide { since: Some(Instant::now()), ..MasterSide::default() }),
             LiveRole::Slave => Live::Slave(SlaveSide::default()),
         }
     }
@@ -174,9 +176,15 @@ impl HotBackup {
                 true
             }
             CallError::CertChanged { peer, expected, got } => {
-                self.raise_once(AlarmCode::PeerCertificateChanged, &format!(
+                let what = format!(
                     "{peer} shows certificate {got}; the paired MCU's is {expected}. Nothing is exchanged with it. If the paired MCU was reinstalled, enable Hot Backup again to pair anew."
-                ));
+                );
+                // An impostor (or a reinstalled MCU) on the paired address: in the audit trail
+                // once per occurrence, as the alarm is.
+                if !self.alarm_active(AlarmCode::PeerCertificateChanged) {
+                    self.security_audit(format!("Refused the MCU at {peer}: it shows certificate {got}, not the paired MCU's {expected}."), false);
+                }
+                self.raise_once(AlarmCode::PeerCertificateChanged, &what);
                 true
             }
             _ => false,

@@ -51,6 +51,11 @@ impl HotBackup {
     }
 
     pub(crate) async fn become_master(&self, why: String, alarm: Option<AlarmCode>) -> Result<u64, DomainError> {
+        #[cfg(test)]
+        let _held = {
+            self.inner.promotion_waiting.store(true, std::sync::atomic::Ordering::SeqCst);
+            self.inner.promotion_gate.read().await
+        };
         let mut settings = self.settings();
         settings.role = HotBackupRole::Master;
         let saved = settings.clone();

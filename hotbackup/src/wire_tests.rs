@@ -28,6 +28,9 @@ struct Wire {
     relayed: Mutex<HashMap<String, String>>,
     /// Addresses whose calls get no answer (a partition, a frozen process).
     silent: Mutex<HashSet<String>>,
+    /// Notified when a short heartbeat (under the pair's 400 ms detection time) to a silent
+    /// address begins: a Slave's last word with the Master before it takes over.
+    last_word_to_silent: tokio::sync::Notify,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -125,6 +128,9 @@ impl Transport for End {
     }
 
     fn heartbeat<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, timeout: Duration) -> Call<'a, Heartbeat> {
+        if lock(&self.wire.silent).contains(peer) && timeout < Duration::from_millis(400) {
+            self.wire.last_word_to_silent.notify_one();
+        }
         call(self, peer, Some(&auth.pin), timeout, move |hb, _, client| async move {
             hb.authorize(Some(&auth.credential), &client).await?;
             hb.heartbeat().await
@@ -503,4 +509,94 @@ async fn a_backup_holds_neither_the_pairing_credential_nor_the_pairing_keys_and_
         let bytes = std::fs::read(folder.join(file)).unwrap_or_default();
         assert!(!String::from_utf8_lossy(&bytes).contains(held.credential.as_str()), "{file} holds the credential");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_restarting_while_its_slave_takes_over_acknowledges_nothing_with_the_old_epoch() {
+    use std::sync::atomic::Ordering;
+    let p = pair().await;
+    // The Master's process goes away; the Slave's takeover is held between its decision
+    // and its promotion (the window seed 411305093 of the fault suite hit).
+    let gate = p.b.inner.promotion_gate.write().await;
+    p.wire.set_down(A, true);
+    until("B decided to take over", || async { p.b.inner.promotion_waiting.load(Ordering::SeqCst) }).await;
+    // A restarts as Master: a fresh Master side, and its start-up probe finds B still a
+    // Slave of epoch 1.
+    p.wire.set_down(A, false);
+    let settings = p.a.settings();
+    p.a.enter(LiveRole::Master, settings, |_| {});
+    p.a.master_probe().await;
+    assert_eq!(p.a.role(), LiveRole::Master);
+    // A change on A meanwhile; then B's promotion goes through (epoch 2).
+    let a = p.a.clone();
+    let change = tokio::spawn(async move { a.commit_report(profile("Made on the restarted Master")).await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(gate);
+    until("B is Master", || async { p.b.role() == LiveRole::Master }).await;
+    let answer = change.await.expect("task");
+    // A did not acknowledge it as Master of epoch 1 beside a Master of epoch 2.
+    match answer {
+        Ok(c) => panic!("the restarted Master acknowledged seq {} (epoch {}) while its Slave took over", c.entry.seq, c.entry.epoch),
+        Err(e) => assert!(e.to_string().contains("no longer the Master") || e.to_string().contains("Slave"), "{e}"),
+    }
+    until("A stepped down", || async { p.a.role() == LiveRole::Slave }).await;
+}
+
+/// An isolation check address on loopback that can be made silent (as the fault suite's
+/// witness): open, it takes connections; cut, its backlog is full and a connection attempt
+/// gets no answer at all.
+struct Witness {
+    addr: String,
+    open: Arc<std::sync::atomic::AtomicBool>,
+    fillers: Mutex<Vec<tokio::net::TcpStream>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Witness {
+    async fn start() -> Witness {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+        let listener = socket.listen(1).expect("listen");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let open = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let o = open.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                if o.load(std::sync::atomic::Ordering::SeqCst) {
+                    if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_millis(5), listener.accept()).await {}
+                } else {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        });
+        Witness { addr, open, fillers: Mutex::new(Vec::new()), _task: task }
+    }
+
+    async fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        for _ in 0..4 {
+            if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_millis(50), tokio::net::TcpStream::connect(self.addr.as_str())).await {
+                lock(&self.fillers).push(s);
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slave_isolated_just_before_its_last_word_with_the_master_does_not_take_over() {
+    let p = pair().await;
+    let witness = Witness::start().await;
+    let mut settings = p.b.settings();
+    settings.isolation_address = witness.addr.clone();
+    p.b.update_settings(settings).await.expect("isolation address");
+    // The Master falls silent: after the detection time the Slave finds its own network up
+    // and has one last word with the Master...
+    p.wire.set_silent(A, true);
+    tokio::time::timeout(Duration::from_secs(5), p.wire.last_word_to_silent.notified()).await.expect("the Slave's last word");
+    // ...during which the Slave is cut off from everything (the fault suite's seed
+    // 418458015: an isolation beginning 34 ms after the previous one ended).
+    witness.cut().await;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(p.b.role(), LiveRole::Slave, "an isolated Slave took over");
 }

@@ -172,16 +172,18 @@ impl Conns {
 
     /// Admits a new connection from `client` (a client key, see `domain::throttle`), pushing
     /// out one that does nothing if needed; `None`: no room at all (close it).
-    pub fn admit(self: &Arc<Self>, client: IpAddr) -> Option<(Admitted, Place)> {
+    pub fn admit(self: &Arc<Self>, client: IpAddr, trusted_proxy: bool) -> Option<(Admitted, Place)> {
         let mut t = self.lock();
         let mut pushed_out = Vec::new();
-        let full_client = t.per_client.get(&client).copied().unwrap_or(0) >= self.max_per_client;
+        // A trusted reverse proxy carries many clients: only the global cap applies to it.
+        let per_client = if trusted_proxy { usize::MAX } else { self.max_per_client };
+        let full_client = t.per_client.get(&client).copied().unwrap_or(0) >= per_client;
         if full_client {
             if let Some(v) = t.victim(Some(client)) {
                 pushed_out.extend(t.remove(v));
             }
         }
-        let client_room = t.per_client.get(&client).copied().unwrap_or(0) < self.max_per_client;
+        let client_room = t.per_client.get(&client).copied().unwrap_or(0) < per_client;
         if client_room && t.general >= self.max {
             if let Some(v) = t.victim(None) {
                 pushed_out.extend(t.remove(v));
@@ -224,6 +226,11 @@ impl Conns {
         true
     }
 
+    #[cfg(test)]
+    fn admit_test(self: &Arc<Self>, client: IpAddr) -> Option<(Admitted, Place)> {
+        self.admit(client, false)
+    }
+
     /// Connections admitted and not yet closed.
     pub fn open(&self) -> usize {
         self.lock().entries.len()
@@ -241,32 +248,32 @@ mod tests {
     #[test]
     fn when_full_the_oldest_half_open_connection_gives_way_and_a_busy_one_never_does() {
         let conns = Conns::new(3, 3);
-        let (busy, _) = conns.admit(ip(1)).expect("room");
+        let (busy, _) = conns.admit_test(ip(1)).expect("room");
         let _request = busy.activity.begin();
-        let (idle, _) = conns.admit(ip(1)).expect("room");
+        let (idle, _) = conns.admit_test(ip(1)).expect("room");
         drop(idle.activity.begin());
-        let (half_open, _) = conns.admit(ip(2)).expect("room");
+        let (half_open, _) = conns.admit_test(ip(2)).expect("room");
         // Full: the half-open one gives way before the idle one, the busy one never.
-        let (_a, place) = conns.admit(ip(3)).expect("pushed one out");
+        let (_a, place) = conns.admit_test(ip(3)).expect("pushed one out");
         assert_eq!(place, Place::General);
-        assert!(conns.lock().entries.get(&half_open.id).is_none(), "the half-open connection stayed");
+        assert!(!conns.lock().entries.contains_key(&half_open.id), "the half-open connection stayed");
         drop(_a.activity.begin());
-        let (_b, place) = conns.admit(ip(3)).expect("pushed the idle one out");
+        let (_b, place) = conns.admit_test(ip(3)).expect("pushed the idle one out");
         assert_eq!(place, Place::General);
-        assert!(conns.lock().entries.get(&idle.id).is_none());
-        assert!(conns.lock().entries.get(&busy.id).is_some(), "a busy connection was pushed out");
+        assert!(!conns.lock().entries.contains_key(&idle.id));
+        assert!(conns.lock().entries.contains_key(&busy.id), "a busy connection was pushed out");
     }
 
     #[test]
     fn one_address_at_its_limit_pushes_out_its_own_and_nobody_else_s() {
         let conns = Conns::new(10, 2);
-        let (other, _) = conns.admit(ip(9)).expect("room");
-        let (first, _) = conns.admit(ip(1)).expect("room");
-        let (_second, _) = conns.admit(ip(1)).expect("room");
-        let (_third, place) = conns.admit(ip(1)).expect("its own oldest gave way");
+        let (other, _) = conns.admit_test(ip(9)).expect("room");
+        let (first, _) = conns.admit_test(ip(1)).expect("room");
+        let (_second, _) = conns.admit_test(ip(1)).expect("room");
+        let (_third, place) = conns.admit_test(ip(1)).expect("its own oldest gave way");
         assert_eq!(place, Place::General);
-        assert!(conns.lock().entries.get(&first.id).is_none());
-        assert!(conns.lock().entries.get(&other.id).is_some(), "another address's connection was pushed out");
+        assert!(!conns.lock().entries.contains_key(&first.id));
+        assert!(conns.lock().entries.contains_key(&other.id), "another address's connection was pushed out");
     }
 
     #[test]
@@ -274,25 +281,25 @@ mod tests {
         let conns = Conns::new(2, 2);
         let mut busy = Vec::new();
         for i in 0..2 {
-            let (a, _) = conns.admit(ip(i)).expect("room");
+            let (a, _) = conns.admit_test(ip(i)).expect("room");
             busy.push((a.activity.begin(), a));
         }
         // Full of busy connections: a newcomer waits in probation, and becomes the peer link.
-        let (peer, place) = conns.admit(ip(7)).expect("probation");
+        let (peer, place) = conns.admit_test(ip(7)).expect("probation");
         assert_eq!(place, Place::Probation);
         assert!(conns.to_peer(&peer));
         let mut waiting = Vec::new();
         for _ in 0..PROBATION {
-            waiting.push(conns.admit(ip(8)).expect("probation").0);
+            waiting.push(conns.admit_test(ip(8)).expect("probation").0);
         }
-        assert!(conns.admit(ip(8)).is_none(), "probation is bounded");
+        assert!(conns.admit_test(ip(8)).is_none(), "probation is bounded");
         drop(waiting);
         for _ in 0..PEER_PLACES - 1 {
-            let (p, _) = conns.admit(ip(7)).expect("probation");
+            let (p, _) = conns.admit_test(ip(7)).expect("probation");
             assert!(conns.to_peer(&p));
             std::mem::forget(p);
         }
-        let (one_more, _) = conns.admit(ip(7)).expect("probation");
+        let (one_more, _) = conns.admit_test(ip(7)).expect("probation");
         assert!(!conns.to_peer(&one_more), "more peer-link connections than places");
         drop(peer);
         assert!(conns.to_peer(&one_more), "a place given back is taken again");

@@ -148,7 +148,15 @@ pub async fn api_gate(State(st): State<AppState>, req: Request, next: Next) -> R
     if matches!(name, "login" | "logout" | "get_shell") {
         return next.run(req).await;
     }
-    if app::state::user_from_headers(&st, req.headers()).await.is_none() {
+    // Reads (`get_*`, `list_*`) are what pages do by themselves: they do not count as the
+    // user's activity, so an unattended page does not keep its session alive.
+    let reading = app::state::is_background_read(path);
+    let user = match app::state::token_from_headers(&st, req.headers()) {
+        Some(token) if reading => app::state::user_of_token_quietly(&st, token).await.ok().flatten(),
+        Some(token) => app::state::user_of_token(&st, token).await.ok().flatten(),
+        None => None,
+    };
+    if user.is_none() {
         return error(StatusCode::UNAUTHORIZED, AppError::NotLoggedIn);
     }
     next.run(req).await

@@ -13,6 +13,7 @@ pub mod conns;
 pub mod guard;
 pub mod page_cache;
 pub mod peer;
+pub mod proxy;
 mod redial;
 pub mod scheduler;
 pub mod serve;
@@ -87,6 +88,13 @@ pub struct Config {
     /// a proxy serves the app under that name). Repeat, or separate with commas.
     #[arg(long = "allowed-origin", env = "MCU_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+
+    /// A reverse proxy in front of this MCU: an address (10.0.0.5) or a block (10.0.0.0/24).
+    /// Only requests from these have their Forwarded / X-Forwarded-For header believed, so
+    /// the login limits, the audit trail and the logs see the real client. Repeat, or
+    /// separate with commas.
+    #[arg(long = "trusted-proxy", env = "MCU_TRUSTED_PROXIES", value_delimiter = ',', value_parser = proxy::parse_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// Turn on the simulation endpoints (simulate_dial_in, simulate_link): calls are
     /// simulated, so demos and tests need them; a production MCU does not.
@@ -164,6 +172,7 @@ impl Config {
             tls_cert: None,
             tls_key: None,
             allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             simulate: false,
             session_idle_minutes: 30,
             max_connections: 1024,
@@ -277,6 +286,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         },
         stopping: Arc::new(tokio::sync::watch::channel(false).0),
         event_streams: Default::default(),
+        exports: Default::default(),
         chair_unlocks: Default::default(),
         peer_identity,
     }))
@@ -331,7 +341,8 @@ async fn events(
     let Some(token) = app::state::token_from_headers(&st, &headers) else {
         return (StatusCode::UNAUTHORIZED, "log in first").into_response();
     };
-    if !matches!(app::state::user_of_token(&st, token.clone()).await, Ok(Some(_))) {
+    // The stream is the page's own doing: it does not keep the session alive.
+    if !matches!(app::state::user_of_token_quietly(&st, token.clone()).await, Ok(Some(_))) {
         return (StatusCode::UNAUTHORIZED, "log in first").into_response();
     }
     let Some(slot) = st.event_streams.take(domain::auth::token_digest(&token), app::state::MAX_STREAMS_PER_SESSION) else {
@@ -476,7 +487,13 @@ type ExportQuery = Result<axum::extract::Query<ExportFilter>, axum::extract::rej
 
 /// An export's filter, once its caller is known to be logged in and allowed `p` (`what`
 /// names the data in the refusal); or the refusal. The exports are behind the API gate too.
-async fn export_query(st: &AppState, headers: &axum::http::HeaderMap, query: ExportQuery, p: domain::Permission, what: &str) -> Result<ExportFilter, Response> {
+async fn export_query(
+    st: &AppState,
+    headers: &axum::http::HeaderMap,
+    query: ExportQuery,
+    p: domain::Permission,
+    what: &str,
+) -> Result<(ExportFilter, app::state::Slot<String>), Response> {
     use axum::response::IntoResponse;
     let Ok(axum::extract::Query(q)) = query else {
         return Err((StatusCode::UNPROCESSABLE_ENTITY, "malformed filter").into_response());
@@ -487,7 +504,17 @@ async fn export_query(st: &AppState, headers: &axum::http::HeaderMap, query: Exp
     if !user.role.can(p) {
         return Err((StatusCode::FORBIDDEN, format!("Your role ({}) does not allow reading {what}.", user.role.label())).into_response());
     }
-    Ok(q)
+    // A few at once per user and in all; more wait for the client to try again.
+    let busy = |why: &str| {
+        (StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, "2")], format!("{why}: try again in 2 s.")).into_response()
+    };
+    let Some(slot) = st.exports.take(user.name.to_lowercase(), app::state::MAX_EXPORTS_PER_USER) else {
+        return Err(busy(&format!("You already have {} exports running", app::state::MAX_EXPORTS_PER_USER)));
+    };
+    if st.exports.open() > app::state::MAX_EXPORTS {
+        return Err(busy("The MCU is busy with other exports"));
+    }
+    Ok((q, slot))
 }
 
 /// A download named after this MCU (`<stem>-<MCU>.<ext>`), or the error of making it.
@@ -512,7 +539,7 @@ fn attachment(st: &AppState, stem: &str, ext: &str, content_type: &'static str, 
 /// `GET /api/audit.csv`: the audit trail as CSV (the filter of the page), for the roles
 /// that may read it.
 async fn audit_csv(State(st): State<AppState>, headers: axum::http::HeaderMap, query: ExportQuery) -> Response {
-    let q = match export_query(&st, &headers, query, domain::Permission::ViewAudit, "the audit trail").await {
+    let (q, _slot) = match export_query(&st, &headers, query, domain::Permission::ViewAudit, "the audit trail").await {
         Ok(q) => q,
         Err(refused) => return refused,
     };
@@ -525,7 +552,7 @@ async fn audit_csv(State(st): State<AppState>, headers: axum::http::HeaderMap, q
 
 /// The call records an export asks for (after its caller's role).
 async fn history_export(st: &AppState, headers: &axum::http::HeaderMap, query: ExportQuery) -> Result<Result<Vec<domain::cdr::CallRecord>, domain::DomainError>, Response> {
-    let q = export_query(st, headers, query, domain::Permission::ViewConfiguration, "the call history").await?;
+    let (q, _slot) = export_query(st, headers, query, domain::Permission::ViewConfiguration, "the call history").await?;
     Ok(match domain::cdr::HistoryFilter::parse(&q.text, &q.from, &q.to, q.tz) {
         Ok(filter) => blocking(&st.store, move |s| app::api::history(s, &filter)).await,
         Err(e) => Err(e),

@@ -102,6 +102,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         max_per_client: usize::try_from(cfg.max_connections_per_client).unwrap_or(128),
         header_timeout: Duration::from_secs(cfg.header_timeout_s),
         grace: STOP_GRACE,
+        proxies: std::sync::Arc::new(server::proxy::TrustedProxies::new(cfg.trusted_proxies.clone())),
     };
     let hb = state.hb.clone();
     let listener = server::serve::serve(listener, router_for(state, &cfg), tls, limits, stopping.subscribe()).await;

@@ -28,7 +28,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::rustls;
 use hotbackup::identity::{fingerprint, PEER_SERVER_NAME};
-use crate::conns::{Admitted, Conns, Place};
+use crate::conns::{Activity, Conns, Place};
 use crate::peer::PeerChannel;
 
 /// How connections are secured: HTTPS for browsers (optional) and the peer link's TLS.
@@ -47,6 +47,8 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Time open connections get to finish once the server stops.
     pub grace: Duration,
+    /// Reverse proxies whose forwarding headers name the client (`--trusted-proxy`).
+    pub proxies: Arc<crate::proxy::TrustedProxies>,
 }
 
 /// Bytes of request headers a connection may send.
@@ -105,7 +107,8 @@ pub async fn serve(
                 continue;
             }
         };
-        let Some((admitted, place)) = conns.admit(domain::throttle::client_key(remote.ip())) else {
+        let from_proxy = limits.proxies.contains(remote.ip());
+        let Some((admitted, place)) = conns.admit(domain::throttle::client_key(remote.ip()), from_proxy) else {
             if !refusing {
                 tracing::warn!(max = limits.max_connections, "every connection is busy: closing new connections (further ones of this burst are not logged)");
             }
@@ -129,7 +132,7 @@ pub async fn serve(
                 // 0x16: a TLS handshake record.
                 if first[0] != 0x16 {
                     if web.is_none() && place == Place::General {
-                        connection(tcp, remote, app, &limits, stop, None, &admitted, deadline).await;
+                        connection(tcp, remote, app, limits, stop, None, admitted.activity.clone(), deadline).await;
                     }
                     return;
                 }
@@ -147,14 +150,24 @@ pub async fn serve(
                     Some((tls, client))
                 };
                 match tokio::time::timeout_at(deadline, handshake).await {
-                    Ok(Some((tls, client))) => {
-                        // The peer link moves to its own places; over the limits, nothing else is served.
-                        let served = match &client {
-                            Some(_) => conns.to_peer(&admitted),
-                            None => place == Place::General,
-                        };
-                        if served {
-                            connection(tls, remote, app, &limits, stop, client, &admitted, deadline).await;
+                    Ok(Some((tls, Some(client)))) => {
+                        // The peer link moves to its own places, and is served on its own
+                        // runtime: no browser's work queues in front of its answers.
+                        if conns.to_peer(&admitted) {
+                            let served = connection(tls, remote, app, limits, stop, Some(client), admitted.activity.clone(), deadline);
+                            match peer_runtime() {
+                                Some(rt) => {
+                                    let mut task = AbortOnDrop(rt.spawn(served));
+                                    let _ = (&mut task.0).await;
+                                }
+                                None => served.await,
+                            }
+                        }
+                    }
+                    Ok(Some((tls, None))) => {
+                        // Over the limits, nothing but the peer link is served.
+                        if place == Place::General {
+                            connection(tls, remote, app, limits, stop, None, admitted.activity.clone(), deadline).await;
                         }
                     }
                     Ok(None) => tracing::debug!(%remote, "TLS handshake failed or asked for no name served here"),
@@ -178,6 +191,38 @@ pub async fn serve(
     listener
 }
 
+/// The peer link's own runtime (one worker thread, its own blocking threads): its
+/// connections are served there, so the Slave's polls and heartbeats are answered while the
+/// main runtime is busy with browsers (exports, page loads), and the host's scheduler gives
+/// its thread a share of the CPU whatever they do. `None` if it could not be made (the
+/// peer link is then served with the rest).
+fn peer_runtime() -> Option<&'static tokio::runtime::Runtime> {
+    static RUNTIME: std::sync::OnceLock<Option<tokio::runtime::Runtime>> = std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            let made = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .max_blocking_threads(16)
+                .thread_name("peer-link")
+                .enable_all()
+                .build();
+            if let Err(e) = &made {
+                tracing::error!(error = %e, "cannot start the peer link's runtime; serving it with the rest");
+            }
+            made.ok()
+        })
+        .as_ref()
+}
+
+/// A task that ends when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// A connection with requests done and none in flight is closed after this long.
 const IDLE_CLOSE: Duration = Duration::from_secs(75);
 
@@ -188,23 +233,24 @@ async fn connection<I>(
     io: I,
     remote: SocketAddr,
     app: Router,
-    limits: &Limits,
+    limits: Limits,
     mut stop: watch::Receiver<bool>,
     peer: Option<PeerChannel>,
-    admitted: &Admitted,
+    activity: Arc<Activity>,
     first_request_by: tokio::time::Instant,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     use std::sync::atomic::Ordering;
     use tower::ServiceExt;
-    let activity = admitted.activity.clone();
     let counted = activity.clone();
     // Each request is in flight until its answer's body is finished (an event stream stays
     // in flight while it is open).
+    let proxies = limits.proxies.clone();
     let svc = tower::service_fn(move |mut req: axum::http::Request<hyper::body::Incoming>| {
         let guard = counted.begin();
-        req.extensions_mut().insert(ConnectInfo(remote));
+        let client = proxies.client(remote, req.headers());
+        req.extensions_mut().insert(ConnectInfo(client));
         if let Some(p) = &peer {
             req.extensions_mut().insert(p.clone());
         }

@@ -26,8 +26,18 @@ pub fn spawn(store: Store, hb: HotBackup, model: McuModel, data_dir: PathBuf, re
             tick.tick().await;
             if n.is_multiple_of(PRUNE_EVERY) {
                 match blocking(&store, move |s| s.audit_prune(retention, now_ms())).await {
-                    Ok(0) => {}
-                    Ok(gone) => tracing::info!(gone, "audit trail pruned to its retention"),
+                    Ok(p) if p.by_count > 0 => {
+                        tracing::warn!(by_age = p.by_age, by_count = p.by_count, "audit trail full: oldest entries removed");
+                        hb.raise_alarm(
+                            AlarmCode::AuditTrailFull,
+                            &format!(
+                                "{} entries over --audit-max-entries ({}) were removed, oldest first (security events are kept for --audit-max-days).",
+                                p.by_count, retention.max_entries
+                            ),
+                        );
+                    }
+                    Ok(p) if p.by_age > 0 => tracing::info!(gone = p.by_age, "audit trail pruned to its retention time"),
+                    Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "audit trail pruning failed"),
                 }
             }

@@ -1132,9 +1132,12 @@ async fn the_audit_trail_records_who_did_what_and_only_auditors_and_administrato
     let dir = tempfile::tempdir().expect("tempdir");
     let app = app(dir.path()).await;
     let admin = login(&app, "admin", ADMIN_PW).await;
-    // A failed login, with the name typed; a change; a refused change; users added.
-    let bad = call_as(&app, "/api/login", &[("username", "mallory"), ("password", "guess-1234"), ("next", "/")], None, &[], Some("10.6.6.6")).await;
+    // Failed logins: a user's name is kept, anything else typed as a name is not (it may be
+    // a password typed in the wrong field); a change; a refused change; users added.
+    let bad = call_as(&app, "/api/login", &[("username", "admin"), ("password", "guess-1234"), ("next", "/")], None, &[], Some("10.6.6.6")).await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    let typo = call_as(&app, "/api/login", &[("username", "Tr0ub4dor&3"), ("password", "x"), ("next", "/")], None, &[], Some("10.6.6.7")).await;
+    assert_eq!(typo.status, StatusCode::UNAUTHORIZED);
     assert_eq!(call(&app, "/api/add_conference", &[("name", "Board"), ("numeric_id", "77")], Some(&admin)).await.status, StatusCode::OK);
     assert_ne!(call(&app, "/api/add_conference", &[("name", "Board"), ("numeric_id", "78")], Some(&admin)).await.status, StatusCode::OK);
     for (name, role) in [("aud", "auditor"), ("ro", "administrator_read_only"), ("op", "operator"), ("chair", "chairperson")] {
@@ -1151,8 +1154,10 @@ async fn the_audit_trail_records_who_did_what_and_only_auditors_and_administrato
     let has = |kind: &str, user: &str, summary: &str, ok: bool| {
         all.iter().any(|e| e["kind"] == kind && e["user"] == user && e["summary"].as_str().is_some_and(|s| s.contains(summary)) && e["ok"] == ok)
     };
-    assert!(has("login_failed", "mallory", "Wrong user name or password", false), "{all:?}");
-    assert!(all.iter().any(|e| e["user"] == "mallory" && e["client"] == "10.6.6.6"), "the client address is kept");
+    assert!(has("login_failed", "admin", "Wrong user name or password", false), "{all:?}");
+    assert!(all.iter().any(|e| e["kind"] == "login_failed" && e["user"] == "admin" && e["client"] == "10.6.6.6"), "the client address is kept");
+    assert!(has("login_failed", "(unknown user)", "Wrong user name or password", false), "{all:?}");
+    assert!(!r.body.contains("Tr0ub4dor"), "a name that is no user's reached the trail");
     assert!(has("change", "admin", "Conference 'Board' saved", true), "{all:?}");
     assert!(has("change", "admin", "refused", false), "{all:?}");
     assert!(has("users", "admin", "User 'aud' added as Auditor", true), "{all:?}");
@@ -1298,4 +1303,65 @@ async fn a_page_loaded_again_shows_every_change_with_a_new_nonce_and_only_to_a_l
     let gone = get(&app, "/conferences", Some(&admin)).await;
     assert_eq!(gone.status, StatusCode::FOUND, "{}", gone.body);
     assert_eq!(gone.location.as_deref(), Some("/login?next=/conferences"));
+}
+
+/// Moves the session's last use `ms` into the past (as if that long had passed), and
+/// returns when it was last used now.
+fn age_session(dir: &std::path::Path, ms: i64) -> i64 {
+    let db = rusqlite::Connection::open(dir.join("mcu.sqlite3")).expect("db");
+    db.busy_timeout(std::time::Duration::from_secs(5)).expect("busy timeout");
+    db.execute("UPDATE sessions SET last_seen_ms = last_seen_ms - ?1", [ms]).expect("update");
+    db.query_row("SELECT MAX(last_seen_ms) FROM sessions", [], |r| r.get(0)).expect("session")
+}
+
+#[tokio::test]
+async fn what_a_page_does_by_itself_does_not_keep_its_session_alive() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = Config { session_idle_minutes: 1, ..config(dir.path(), Some(ADMIN_PW)) };
+    let app = app_with(&cfg).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    // 50 s without the user: the page's polling and reloading answer, but move nothing.
+    let aged = age_session(dir.path(), 50_000);
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await; // past the session cache
+    for (f, args) in [("/api/get_live", &[("full", "false")][..]), ("/api/list_conferences", &[]), ("/api/get_alarms", &[])] {
+        let r = call(&app, f, args, Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{f}: {}", r.body);
+    }
+    assert_eq!(age_session(dir.path(), 0), aged, "a background read counted as the user's activity");
+    // A page the user opens does count.
+    assert_eq!(get(&app, "/", Some(&admin)).await.status, StatusCode::OK);
+    assert!(age_session(dir.path(), 0) > aged + 40_000, "a page load did not count as activity");
+    // Past the idle limit with only the page polling: the session has ended.
+    age_session(dir.path(), 61_000);
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let r = call(&app, "/api/get_live", &[("full", "false")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    assert!(r.body.contains("NotLoggedIn"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn exports_run_a_few_at_a_time_per_user_and_in_all() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(dir.path(), Some(ADMIN_PW));
+    let st = build_state(&cfg).await.expect("state");
+    let app = router_for(st.clone(), &cfg);
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    assert_eq!(call(&app, "/api/add_user", &[("name", "aud"), ("password", "password-123"), ("role", "auditor")], Some(&admin)).await.status, StatusCode::OK);
+    let aud = login(&app, "aud", "password-123").await;
+    const CSV: &str = "/api/audit.csv?user=&kind=&from=&to=&tz=0";
+    assert_eq!(get(&app, CSV, Some(&aud)).await.status, StatusCode::OK);
+    // Two of the Auditor's downloads in progress (held here as a slow client would hold them).
+    let held: Vec<_> = (0..2).map(|_| st.exports.take("aud".into(), app::state::MAX_EXPORTS_PER_USER).expect("slot")).collect();
+    let r = get(&app, CSV, Some(&aud)).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.body.contains("already have 2 exports"), "{}", r.body);
+    assert_eq!(get(&app, "/api/history.csv?text=&from=&to=&tz=0", Some(&aud)).await.status, StatusCode::TOO_MANY_REQUESTS);
+    // Someone else still may, until the MCU runs its limit in all.
+    assert_eq!(get(&app, CSV, Some(&admin)).await.status, StatusCode::OK);
+    let more: Vec<_> = (0..2).map(|_| st.exports.take("other".into(), app::state::MAX_EXPORTS_PER_USER).expect("slot")).collect();
+    let r = get(&app, CSV, Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.body.contains("busy with other exports"), "{}", r.body);
+    drop((held, more));
+    assert_eq!(get(&app, CSV, Some(&aud)).await.status, StatusCode::OK, "the limits are given back");
 }

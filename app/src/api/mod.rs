@@ -159,8 +159,13 @@ pub async fn login(username: String, password: String, next: String) -> Result<U
             }
             Ok(None) => {
                 ticket.finish(Outcome::Failure);
-                tracing::warn!(user = ?name, %client, "login failed");
-                st.audit_as(&name, None, domain::audit::AuditKind::LoginFailed, "Wrong user name or password.", false).await;
+                // A name that is no user's may be a password typed in the wrong field: it
+                // goes neither to the trail nor to the log.
+                let who = name.clone();
+                let known = st.db(move |s| s.user_exists(&who)).await.unwrap_or(false);
+                let shown = if known { name.as_str() } else { domain::audit::UNKNOWN_USER };
+                tracing::warn!(user = ?shown, %client, "login failed");
+                st.audit_as(shown, None, domain::audit::AuditKind::LoginFailed, "Wrong user name or password.", false).await;
                 return Err(AppError::LoginRefused("Wrong user name or password.".into()));
             }
             Err(e) => {

@@ -170,6 +170,7 @@ pub async fn set_security(sip_user: String, sip_password: String, h323_user: Str
         })
         .await?;
         tracing::info!(by = %me.name, "security credentials changed");
+        st.audit(domain::audit::AuditKind::Security, "SIP/H.323 security credentials changed.", true).await;
         Ok("Security saved (on this MCU only; Hot Backup never copies it).".into())
     })
     .await

@@ -79,18 +79,42 @@ impl Store {
 
     /// The entries `f` asks for, newest first, at most [`MAX_ROWS`].
     pub fn audit_query(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
-        query_in(&self.lock(), f, MAX_ROWS)
+        self.read(|conn| query_in(conn, f, MAX_ROWS))
     }
 
-    /// Drops what `r` no longer keeps, oldest first; returns how many went.
-    pub fn audit_prune(&self, r: Retention, now: Millis) -> Result<usize> {
+    /// Drops what `r` no longer keeps: everything older than its days; then, while there
+    /// are more entries than its count, the oldest that are not security events (those
+    /// are never pushed out by the count, only by age).
+    pub fn audit_prune(&self, r: Retention, now: Millis) -> Result<Pruned> {
         let conn = self.lock();
         let cutoff = now.saturating_sub(i64::from(r.max_days) * 86_400_000);
-        let mut n = conn.execute("DELETE FROM audit WHERE at_ms < ?1", [cutoff])?;
-        n += conn.execute(
-            "DELETE FROM audit WHERE id <= (SELECT MAX(id) FROM audit) - ?1",
-            [i64::try_from(r.max_entries).unwrap_or(i64::MAX)],
-        )?;
-        Ok(n)
+        let by_age = conn.execute("DELETE FROM audit WHERE at_ms < ?1", [cutoff])?;
+        let total: i64 = conn.query_row("SELECT COUNT(*) FROM audit", [], |row| row.get(0))?;
+        let excess = total.saturating_sub(i64::try_from(r.max_entries).unwrap_or(i64::MAX));
+        let by_count = if excess > 0 {
+            let security = AuditKind::SECURITY.iter().map(|k| format!("'{}'", k.key())).collect::<Vec<_>>().join(",");
+            conn.execute(
+                &format!("DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE kind NOT IN ({security}) ORDER BY id LIMIT ?1)"),
+                [excess],
+            )?
+        } else {
+            0
+        };
+        Ok(Pruned { by_age, by_count })
     }
+
+    /// Whether `name` is a user of this MCU (names compare without case).
+    pub fn user_exists(&self, name: &str) -> Result<bool> {
+        let conn = self.lock();
+        Ok(conn.query_row("SELECT COUNT(*) FROM users WHERE name = ?1", [name], |row| row.get::<_, i64>(0))? > 0)
+    }
+}
+
+/// What one pruning of the audit trail removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Entries past the retention time.
+    pub by_age: usize,
+    /// Entries (never security events) past the retention count: the trail was full.
+    pub by_count: usize,
 }

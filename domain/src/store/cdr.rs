@@ -92,17 +92,18 @@ impl Store {
 
     /// Call records that ended in `[from, to]`, newest first, at most `limit`.
     pub fn call_records(&self, from: Option<Millis>, to: Option<Millis>, limit: usize) -> Result<Vec<crate::cdr::CallRecord>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT data FROM call_records
-             WHERE (?1 IS NULL OR json_extract(data, '$.end_ms') >= ?1) AND (?2 IS NULL OR json_extract(data, '$.end_ms') <= ?2)
-             ORDER BY json_extract(data, '$.end_ms') DESC LIMIT ?3",
-        )?;
-        let rows = stmt.query_map(params![from, to, limit as i64], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(serde_json::from_str(&row?)?);
-        }
-        Ok(out)
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT data FROM call_records
+                 WHERE (?1 IS NULL OR json_extract(data, '$.end_ms') >= ?1) AND (?2 IS NULL OR json_extract(data, '$.end_ms') <= ?2)
+                 ORDER BY json_extract(data, '$.end_ms') DESC LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![from, to, limit as i64], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(serde_json::from_str(&row?)?);
+            }
+            Ok(out)
+        })
     }
 }

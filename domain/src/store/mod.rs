@@ -7,6 +7,7 @@
 //! the change log.
 
 mod audit;
+pub use audit::Pruned;
 mod cdr;
 mod replica;
 pub mod secrets;
@@ -196,6 +197,10 @@ pub struct PairingRecord {
 /// a blocking thread.
 #[derive(Clone)]
 pub struct Store {
+    /// Read-only connections for the reads pages and exports make ([`Store::read`]).
+    /// First, so they close before the writer: the last connection to close checkpoints
+    /// the write-ahead log into the database file, and only the writer can.
+    readers: Arc<Readers>,
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
     mode: Arc<RwLock<WriteMode>>,
@@ -203,6 +208,55 @@ pub struct Store {
     /// `secrets.json`: OPAQUE keys and records, the pairing credential held (never in the
     /// database, so never in a backup).
     secrets: Arc<secrets::Secrets>,
+}
+
+/// Read-only connections beside the writer's: WAL lets them read while it writes, so the
+/// long reads of pages and exports (the audit trail, the call history, the lists) never
+/// hold the connection that the write path and the peer link's answers use, and never wait
+/// for it. At most [`READERS`] are open; a reader waits for a free one.
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    open: std::sync::atomic::AtomicUsize,
+    freed: std::sync::Condvar,
+}
+
+/// Read-only connections open at most.
+pub const READERS: usize = 3;
+
+impl Readers {
+    fn take(&self) -> Result<Connection> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(c) = idle.pop() {
+                return Ok(c);
+            }
+            if self.open.load(Ordering::Acquire) < READERS {
+                self.open.fetch_add(1, Ordering::AcqRel);
+                drop(idle);
+                let opened = Connection::open_with_flags(
+                    &self.path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .and_then(|c| {
+                    c.busy_timeout(std::time::Duration::from_secs(5))?;
+                    c.pragma_update(None, "cache_size", -4096)?;
+                    Ok(c)
+                });
+                if opened.is_err() {
+                    self.open.fetch_sub(1, Ordering::AcqRel);
+                    self.freed.notify_one();
+                }
+                return Ok(opened?);
+            }
+            idle = self.freed.wait(idle).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn give_back(&self, c: Connection) {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+        self.freed.notify_one();
+    }
 }
 
 /// How many times the database was written: SQLite counts the rows every statement of
@@ -276,9 +330,12 @@ impl Store {
         replica::init_identity(&conn)?;
         files::make_private(data_dir, &path)?;
         let secrets = Arc::new(secrets::Secrets::open(data_dir)?);
+        seal_local_secrets(&conn, &secrets)?;
         let written = Written { seen: AtomicU64::new(conn.total_changes()), version: AtomicU64::new(0) };
+        let readers = Arc::new(Readers { path: path.clone(), idle: Mutex::new(Vec::new()), open: Default::default(), freed: Default::default() });
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
+            readers,
             path,
             mode: Arc::new(RwLock::new(WriteMode::Primary)),
             written: Arc::new(written),
@@ -288,6 +345,15 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Runs a read on one of the read-only connections (see [`Readers`]): it sees every
+    /// change committed before it began, and holds no lock the writer needs.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.readers.take()?;
+        let result = f(&conn);
+        self.readers.give_back(conn);
+        result
     }
 
     fn lock(&self) -> Locked<'_> {
@@ -369,15 +435,16 @@ impl Store {
 
     /// All records of one kind, by name.
     pub fn list<T: Synced>(&self) -> Result<Vec<T>> {
-        let conn = self.lock();
-        let sql = format!("SELECT data FROM {} ORDER BY name COLLATE NOCASE, id", T::KIND.table());
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(serde_json::from_str(&row?)?);
-        }
-        Ok(out)
+        self.read(|conn| {
+            let sql = format!("SELECT data FROM {} ORDER BY name COLLATE NOCASE, id", T::KIND.table());
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(serde_json::from_str(&row?)?);
+            }
+            Ok(out)
+        })
     }
 
     /// The conferences the scheduler acts on: those with an end time or started by a
@@ -488,8 +555,12 @@ impl Store {
     // ------------------------------------------------------------ own settings (never synced)
 
     /// A setting that belongs to this MCU only (management network, security credentials,
-    /// port configuration, Hot Backup settings...). `T::default()` until first saved.
+    /// port configuration, Hot Backup settings...). `T::default()` until first saved. The
+    /// keys of [`SEALED_KEYS`] (secrets) are kept in the secrets file, not the database.
     pub fn local<T: DeserializeOwned + Default>(&self, key: &str) -> Result<T> {
+        if SEALED_KEYS.contains(&key) {
+            return Ok(self.secrets.value(key));
+        }
         let conn = self.lock();
         let value: Option<String> =
             conn.query_row("SELECT value FROM local_settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
@@ -500,6 +571,9 @@ impl Store {
     }
 
     pub fn set_local<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        if SEALED_KEYS.contains(&key) {
+            return self.secrets.set_value(key, value);
+        }
         let conn = self.lock();
         conn.execute(
             "INSERT INTO local_settings (key, value) VALUES (?1, ?2)
@@ -708,6 +782,13 @@ impl Store {
         self.session_user_at(token, now_ms(), true)
     }
 
+    /// Like [`Store::session_user`], but without counting as activity: what a page does by
+    /// itself (polling the Hot Backup state, reloading its data after a change) must not
+    /// keep an unattended session alive.
+    pub fn session_user_quietly(&self, token: &str) -> Result<Option<UserView>> {
+        self.session_user_at(token, now_ms(), false)
+    }
+
     /// Like [`Store::session_user`], but without counting as activity (an open event
     /// stream checking that its session still holds).
     pub fn session_still_valid(&self, token: &str) -> Result<bool> {
@@ -781,6 +862,26 @@ impl Store {
             ))
         })?
     }
+}
+
+/// Own settings that are secrets (the SIP and H.323 credentials): [`Store::local`] keeps
+/// them in the secrets file, so no copy of the database or backup holds them.
+pub const SEALED_KEYS: [&str; 1] = [keys::SECURITY];
+
+/// Moves sealed settings an earlier version kept in the database to the secrets file.
+fn seal_local_secrets(conn: &Connection, secrets: &secrets::Secrets) -> Result<()> {
+    for key in SEALED_KEYS {
+        let value: Option<String> = conn.query_row("SELECT value FROM local_settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+        let Some(json) = value else { continue };
+        if secrets.value::<serde_json::Value>(key).is_null() {
+            let v: serde_json::Value = serde_json::from_str(&json)?;
+            secrets.set_value(key, &v)?;
+        }
+        conn.execute("DELETE FROM local_settings WHERE key = ?1", [key])?;
+        // The old value's pages may still hold it until they are reused: rewrite them.
+        conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+    }
+    Ok(())
 }
 
 /// Refuses a damaged database file (`PRAGMA quick_check`) with what to do about it.
@@ -1200,6 +1301,33 @@ mod tests {
         s.apply(put(Record::Participant(participant(&c.id, "one")))).expect("participant names may repeat");
         s.apply(Change::Delete { kind: EntityKind::Conference, id: c.id.clone() }).expect("delete");
         assert_eq!(s.count(EntityKind::Participant).expect("count"), 0);
+    }
+
+    #[test]
+    fn the_sip_and_h323_credentials_are_kept_out_of_the_database_and_moved_out_of_an_old_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        let sec = SecurityCredentials { sip_user: "mcu".into(), sip_password: "sip-s3cret-1".into(), ..Default::default() };
+        s.set_local(keys::SECURITY, &sec).expect("saved");
+        assert_eq!(s.local::<SecurityCredentials>(keys::SECURITY).expect("read"), sec);
+        let copy = dir.path().join("backup.sqlite3");
+        s.backup_to(&copy).expect("backup");
+        let text = |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+        assert!(!text(&copy).contains("sip-s3cret-1"), "a backup holds the SIP password");
+        drop(s);
+        // An earlier version kept them in the database: moved at the next start.
+        let conn = Connection::open(dir.path().join(DB_FILE)).expect("db");
+        let old = SecurityCredentials { h323_password: "h323-s3cret-2".into(), ..Default::default() };
+        std::fs::remove_file(dir.path().join(secrets::SECRETS_FILE)).expect("no secrets file yet, as before");
+        conn.execute("INSERT INTO local_settings (key, value) VALUES (?1, ?2)", params![keys::SECURITY, serde_json::to_string(&old).expect("json")])
+            .expect("old row");
+        drop(conn);
+        let s = Store::open(dir.path()).expect("reopen");
+        assert_eq!(s.local::<SecurityCredentials>(keys::SECURITY).expect("read"), old);
+        drop(s);
+        for file in [DB_FILE.to_string(), format!("{DB_FILE}-wal")] {
+            assert!(!text(&dir.path().join(&file)).contains("h323-s3cret-2"), "{file} still holds the old password");
+        }
     }
 
     #[test]

@@ -474,10 +474,34 @@ mod tests {
         assert_eq!(only(AuditFilter { user: Some("%".into()), ..Default::default() }).len(), 0, "wildcards are literal");
         assert_eq!(only(AuditFilter { to_ms: Some(6_000), ..Default::default() }), vec!["eve"]);
         // Retention: the old login goes by age, then the oldest beyond the count.
-        assert_eq!(p.slave.audit_prune(Retention { max_entries: 10, max_days: 1 }, 2 * 86_400_000).expect("prune"), 1);
-        assert_eq!(p.slave.audit_prune(Retention { max_entries: 1, max_days: 3650 }, crate::store::now_ms()).expect("prune"), 2);
+        use crate::store::Pruned;
+        assert_eq!(p.slave.audit_prune(Retention { max_entries: 10, max_days: 1 }, 2 * 86_400_000).expect("prune"), Pruned { by_age: 1, by_count: 0 });
+        assert_eq!(p.slave.audit_prune(Retention { max_entries: 1, max_days: 3650 }, crate::store::now_ms()).expect("prune"), Pruned { by_age: 0, by_count: 2 });
         assert_eq!(only(AuditFilter::default()), vec!["ops"]);
         assert_eq!(p.slave.audit_query(&AuditFilter::default()).expect("q")[0].summary, "Conference Profile 'SD' saved", "the newest stays");
+    }
+
+    #[test]
+    fn a_flood_of_changes_pushes_out_no_security_event_only_age_does() {
+        use crate::audit::{AuditFilter, AuditKind, By, Retention};
+        let p = pair();
+        let by = By { mcu: "MCU-A", user: "admin", role: Some(crate::Role::Administrator), client: "10.0.0.1" };
+        let now = crate::store::now_ms();
+        p.master.audit(&crate::audit::entry(now - 3 * 86_400_000, by, AuditKind::Login, "Logged in.", true)).expect("old login");
+        p.master.audit(&crate::audit::entry(now - 1_000, by, AuditKind::Security, "SIP/H.323 security credentials changed.", true)).expect("security");
+        for i in 0..20 {
+            p.master.apply(put(profile(&format!("P{i}")))).expect("change");
+            p.master.audit(&crate::audit::entry(now, by, AuditKind::Alarm, "Alarm acknowledged.", true)).expect("alarm");
+        }
+        // A count of 5: every change and alarm entry beyond it goes, both security events stay.
+        let pruned = p.master.audit_prune(Retention { max_entries: 5, max_days: 30 }, now).expect("prune");
+        assert!(pruned.by_count > 0, "{pruned:?}");
+        let kinds: Vec<AuditKind> = p.master.audit_query(&AuditFilter::default()).expect("trail").into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds.len(), 5, "{kinds:?}");
+        assert!(kinds.contains(&AuditKind::Login) && kinds.contains(&AuditKind::Security), "{kinds:?}");
+        // Only age removes a security event.
+        assert_eq!(p.master.audit_prune(Retention { max_entries: 5, max_days: 2 }, now).expect("prune").by_age, 1);
+        assert!(!p.master.audit_query(&AuditFilter::default()).expect("trail").iter().any(|e| e.kind == AuditKind::Login));
     }
 
     #[test]

@@ -581,6 +581,40 @@ async fn half_open_flood_on_a_pair(bin: &Path, dir: &Path) -> Result<String> {
     Ok(format!("{opened} half-open connections; /healthz answered every time (slowest {} ms); all closed; no takeover", worst.as_millis()))
 }
 
+/// Behind a trusted reverse proxy the login limits and the audit trail see the client the
+/// proxy names; anyone else's forwarding header is ignored.
+async fn behind_a_proxy(bin: &Path, dir: &Path) -> Result<String> {
+    let m = Mcu::start_with(bin, "MCU-PROXY", &dir.join("proxy"), VERSION, &["--trusted-proxy", "127.0.40.1"]).await?;
+    let attempt = |from: &'static str, forwarded: &'static str| {
+        let m = &m;
+        async move {
+            let http = client_from(from)?;
+            let r = http
+                .post(m.url("/api/login"))
+                .header("Accept", "application/json")
+                .header("X-Forwarded-For", forwarded)
+                .form(&[("username", "admin"), ("password", "wrong-password"), ("next", "/")])
+                .timeout(Duration::from_secs(20))
+                .send()
+                .await?;
+            Ok::<u16, anyhow::Error>(r.status().as_u16())
+        }
+    };
+    let mut one = Vec::new();
+    for _ in 0..6 {
+        one.push(attempt("127.0.40.1", "203.0.113.5").await?);
+    }
+    ensure!(one.ends_with(&[429]) && one.iter().filter(|s| **s == 401).count() == 5, "one client behind the proxy: {one:?}");
+    let other = attempt("127.0.40.1", "203.0.113.6").await?;
+    ensure!(other == 401, "another client behind the same proxy was limited: {other}");
+    let spoofed = attempt("127.0.40.2", "203.0.113.7").await?;
+    ensure!(spoofed == 401, "a direct client: {spoofed}");
+    let trail = m.api("get_audit", &[("user", ""), ("kind", "login_failed"), ("from", ""), ("to", ""), ("tz_offset_min", "0")]).await?.body;
+    ensure!(trail.contains("203.0.113.5") && trail.contains("203.0.113.6"), "the trail lacks the clients behind the proxy: {trail}");
+    ensure!(trail.contains("127.0.40.2") && !trail.contains("203.0.113.7"), "a forwarding header from outside the proxy was believed: {trail}");
+    Ok("limited per client behind the proxy (5×401 then 429; another client 401); trail names them; a header from elsewhere ignored".into())
+}
+
 /// The data folder, database and exports are private whatever the umask.
 fn files_private(m: &Mcu) -> Result<String> {
     use std::os::unix::fs::PermissionsExt;
@@ -809,6 +843,7 @@ async fn run() -> Result<()> {
     t.record("reset with streams", reset_with_streams(&bin, dir).await);
     t.record("slow and many connections", slow_and_many_connections(&bin, dir).await);
     t.record("half-open HTTP/2 flood on a pair", half_open_flood_on_a_pair(&bin, dir).await);
+    t.record("behind a trusted proxy", behind_a_proxy(&bin, dir).await);
     t.record("simulation off", simulation_off(&bin, dir).await);
     t.record("damaged database, backup and restore", damaged_database_and_backup(&bin, dir).await);
     t.record("TLS", tls(&bin, dir).await);

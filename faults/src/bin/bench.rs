@@ -43,6 +43,13 @@ struct Args {
     /// Clients of the throughput load.
     #[arg(long, default_value_t = 16)]
     clients: usize,
+    /// Seconds of each storm against a paired Master with 100,000 audit entries: 100
+    /// parallel exports by an Auditor, then page loads by 100 logged-in sessions.
+    #[arg(long, default_value_t = 60)]
+    storm_s: u64,
+    /// Only the two storms, then exit.
+    #[arg(long)]
+    storms_only: bool,
 }
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {
@@ -164,6 +171,13 @@ async fn main() -> Result<()> {
     };
     println!("bench: server {}, heartbeat {} ms, detection {} ms", bin.display(), args.heartbeat_ms, args.detection_ms);
 
+    if args.storms_only {
+        let (exports, pages) = storms(&bin, &dir("ea")?, &dir("eb")?, Duration::from_secs(args.storm_s.min(600))).await?;
+        println!("  export storm: {exports:?}");
+        println!("  page storm: {pages:?}");
+        return Ok(());
+    }
+
     // 1. SSR, replication lag and throughput on a fresh pair.
     let (m, s) = pair(&bin, &dir("a")?, &dir("b")?, &args).await?;
     if args.load_only_s > 0 {
@@ -261,6 +275,11 @@ async fn main() -> Result<()> {
     );
     drop((m, s));
 
+    // 5. Storms by logged-in users against a paired Master with 100,000 audit entries.
+    let (exports, pages) = storms(&bin, &dir("ea")?, &dir("eb")?, Duration::from_secs(args.storm_s.min(600))).await?;
+    println!("  export storm: {exports:?}");
+    println!("  page storm: {pages:?}");
+
     let wasm_gzip_kb = wasm_gzip_kb(&args.wasm);
     let results = [
         ("failover_p50_ms", percentile(&mut failover.clone(), 50.0)),
@@ -283,6 +302,12 @@ async fn main() -> Result<()> {
         ("rss_mb_login_flood", flood.peak_rss_mb),
         ("healthz_p99_ms_login_flood", flood.health_p99_ms),
         ("failovers_login_flood", failovers_under_flood),
+        ("failovers_export_storm", f64::from(exports.failovers)),
+        ("healthz_p99_ms_export_storm", exports.healthz_p99_ms),
+        ("exports_per_s_export_storm", exports.answered_per_s),
+        ("failovers_page_storm", f64::from(pages.failovers)),
+        ("healthz_p99_ms_page_storm", pages.healthz_p99_ms),
+        ("pages_per_s_page_storm", pages.answered_per_s),
     ];
     let get = |k: &str| results.iter().find(|(n, _)| *n == k).map(|(_, v)| *v).unwrap_or(f64::NAN);
     let rows = [
@@ -304,6 +329,10 @@ async fn main() -> Result<()> {
         Row { what: "Master RSS, 1,000 wrong logins (bursts of 100)", ours: get("rss_mb_login_flood"), unit: "MB", original: None, goal: "≤ 150" },
         Row { what: "/healthz p99 during that flood", ours: get("healthz_p99_ms_login_flood"), unit: "ms", original: None, goal: "≤ 100" },
         Row { what: "failovers during that flood", ours: get("failovers_login_flood"), unit: "", original: None, goal: "0" },
+        Row { what: "failovers, 100 parallel exports (100k audit)", ours: get("failovers_export_storm"), unit: "", original: None, goal: "0" },
+        Row { what: "/healthz p99 during that export storm", ours: get("healthz_p99_ms_export_storm"), unit: "ms", original: None, goal: "≤ 100" },
+        Row { what: "failovers, page loads by 100 sessions", ours: get("failovers_page_storm"), unit: "", original: None, goal: "0" },
+        Row { what: "/healthz p99 during that page storm", ours: get("healthz_p99_ms_page_storm"), unit: "ms", original: None, goal: "≤ 100" },
     ];
     println!();
     println!("{:<44} {:>10} {:>12} {:>9} {:>8}", "measure", "ours", "original", "ratio", "goal");
@@ -491,4 +520,132 @@ fn wasm_gzip_kb(path: &Path) -> f64 {
         return f64::NAN;
     }
     out.stdout.len() as f64 / 1024.0
+}
+
+/// What a storm did to the pair.
+#[derive(Debug, Default)]
+struct Storm {
+    /// Times the epoch moved on (a takeover or a step-down): none may happen.
+    failovers: u32,
+    healthz_p99_ms: f64,
+    healthz_max_ms: f64,
+    /// Storm requests answered 200 per second, and the statuses seen.
+    answered_per_s: f64,
+    statuses: std::collections::BTreeMap<u16, usize>,
+}
+
+/// Writes `n` audit entries into a data folder before its MCU starts (one transaction).
+fn preload_audit(dir: &Path, n: usize) -> Result<()> {
+    drop(Store::open(dir)?);
+    let mut db = rusqlite::Connection::open(dir.join("mcu.sqlite3"))?;
+    let tx = db.transaction()?;
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO audit (at_ms, mcu, user, role, client, kind, summary, ok, seq) VALUES (?1, 'BENCH-A', ?2, 'operator', '10.0.0.9', ?3, ?4, 1, NULL)",
+        )?;
+        let now = now_ms();
+        for i in 0..n {
+            let kind = if i % 10 == 0 { "login" } else { "change" };
+            let at = now - (n - i) as i64 * 1_000;
+            insert.execute(rusqlite::params![at, format!("user{}", i % 50), kind, format!("Conference 'Bench {i}' saved")])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Runs `requests` (each loop makes one request a round, `GET path`) from `clients` tasks
+/// for `for_` against the Master `m` while sampling its `/healthz` every 50 ms and watching
+/// both MCUs' epochs.
+async fn storm(m: &Mcu, s: &Mcu, cookies: &[String], paths: &[&str], for_: Duration) -> Result<Storm> {
+    let epoch = |h: Option<serde_json::Value>| h.map(|h| h["epoch"].clone());
+    let (before_m, before_s) = (epoch(m.health().await), epoch(s.health().await));
+    let deadline = Instant::now() + for_;
+    let http = reqwest::Client::builder().no_proxy().build()?;
+    let clients = cookies.iter().enumerate().map(|(i, cookie)| {
+        let (http, url, cookie) = (http.clone(), m.url(paths[i % paths.len()]), cookie.clone());
+        async move {
+            let mut seen: std::collections::BTreeMap<u16, usize> = Default::default();
+            for _ in 0..1_000_000 {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let status = match http.get(&url).header("Cookie", &cookie).timeout(Duration::from_secs(30)).send().await {
+                    Ok(r) => {
+                        let status = r.status().as_u16();
+                        let _ = r.bytes().await;
+                        status
+                    }
+                    Err(_) => 0,
+                };
+                *seen.entry(status).or_default() += 1;
+                if status == 429 {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+            seen
+        }
+    });
+    let probe = async {
+        let mut lat = Vec::new();
+        let (mut m_roles, mut s_roles) = (Vec::new(), Vec::new());
+        while Instant::now() < deadline {
+            let t = Instant::now();
+            let h = m.health().await;
+            lat.push(if h.is_some() { ms(t.elapsed()) } else { 5_000.0 });
+            m_roles.push(h.map(|h| h["role"].clone()));
+            s_roles.push(s.health().await.map(|h| h["role"].clone()));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        (lat, m_roles, s_roles)
+    };
+    let (answers, (mut lat, _, s_roles)) = tokio::join!(faults::flood::join_all(clients), probe);
+    let mut out = Storm::default();
+    for a in answers {
+        for (k, v) in a {
+            *out.statuses.entry(k).or_default() += v;
+        }
+    }
+    out.answered_per_s = *out.statuses.get(&200).unwrap_or(&0) as f64 / for_.as_secs_f64();
+    out.healthz_p99_ms = percentile(&mut lat, 99.0);
+    out.healthz_max_ms = lat.iter().copied().fold(0.0, f64::max);
+    // Settle, then compare epochs: a takeover or a step-down moved one on.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (after_m, after_s) = (epoch(m.health().await), epoch(s.health().await));
+    let slave_took_over = s_roles.iter().any(|r| r.as_ref().is_some_and(|r| r == "master"));
+    out.failovers = u32::from(after_m != before_m || after_s != before_s || slave_took_over);
+    Ok(out)
+}
+
+/// The export storm (an Auditor, 100 parallel downloads of the audit trail and the call
+/// history) and the page storm (100 logged-in sessions loading pages), each for `for_`,
+/// against a paired Master (default timings) holding 100,000 audit entries.
+async fn storms(bin: &Path, a: &Path, b: &Path, for_: Duration) -> Result<(Storm, Storm)> {
+    preload_audit(a, 100_000)?;
+    let defaults = Args { heartbeat_ms: 200, detection_ms: 1000, ..Args::parse_from(["bench"]) };
+    let (m, s) = pair(bin, a, b, &defaults).await?;
+    let r = m.api("add_user", &[("name", "auditor"), ("password", "auditor-pass-1"), ("role", "auditor")]).await?;
+    if !r.ok() {
+        bail!("add the Auditor: {}", r.body);
+    }
+    let cookie_of = |r: reqwest::Response| -> Result<String> {
+        let set = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).context("no session cookie")?;
+        Ok(set.split(';').next().unwrap_or_default().to_string())
+    };
+    let http = faults::flood::client_from("127.0.0.1")?;
+    let auditor = cookie_of(faults::flood::login(&http, &m.node, "auditor", "auditor-pass-1").await?)?;
+    let exports = storm(&m, &s, &vec![auditor; 100], &["/api/audit.csv?user=&kind=&from=&to=&tz=0", "/api/history.csv?text=&from=&to=&tz=0"], for_).await?;
+    // 100 sessions of their own (each logs in once, as an operator would in a tab).
+    let r = m.api("add_user", &[("name", "viewer"), ("password", "viewer-pass-1"), ("role", "operator")]).await?;
+    if !r.ok() {
+        bail!("add the Operator: {}", r.body);
+    }
+    let mut sessions = Vec::new();
+    for i in 0..100 {
+        let from = format!("127.0.30.{}", 1 + i % 50);
+        let r = faults::flood::login(&faults::flood::client_from(&from)?, &m.node, "viewer", "viewer-pass-1").await?;
+        sessions.push(cookie_of(r)?);
+    }
+    let pages = storm(&m, &s, &sessions, &["/", "/profiles", "/history", "/meeting-rooms"], for_).await?;
+    Ok((exports, pages))
 }
