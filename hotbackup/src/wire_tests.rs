@@ -251,12 +251,13 @@ async fn a_crashed_master_is_replaced_at_once_and_steps_down_when_it_comes_back(
     p.a.commit(profile("Before")).await.expect("commit");
     // A's process "dies": its host refuses connections.
     p.wire.set_down(A, true);
-    let t0 = Instant::now();
     until("B takes over", || async { p.b.role() == LiveRole::Master }).await;
-    assert!(t0.elapsed() < Duration::from_millis(400), "a refusal needs no detection time: {:?}", t0.elapsed());
     let s = p.b.status().await;
     assert_eq!(s.epoch, 2);
+    // Taken over because the host refused (no detection time waited out), not because the
+    // Master was silent for the detection time ("has not answered for …").
     assert!(s.events.iter().any(|e| e.alarm && e.text.contains("refuses connections")), "{:?}", s.events);
+    assert!(!s.events.iter().any(|e| e.text.contains("has not answered for")), "{:?}", s.events);
     // The takeover's reason is an active alarm on B until A is back.
     let active = |hb: &HotBackup| hb.alarm_book().active.iter().map(|a| a.code).collect::<Vec<_>>();
     assert!(active(&p.b).contains(&AlarmCode::NetworkIssue), "{:?}", p.b.alarm_book());
