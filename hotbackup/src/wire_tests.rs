@@ -76,10 +76,12 @@ fn refused(e: PeerError) -> CallError {
     CallError::Refused { status: e.status(), message: e.to_string() }
 }
 
-/// One MCU's end of the wire: calls go out showing `me` as client certificate.
+/// One MCU's end of the wire: calls go out showing `me` as client certificate, from the
+/// MCU at address `at` (a crashed one, down on the wire, calls nobody).
 struct End {
     wire: Arc<Wire>,
     me: String,
+    at: String,
 }
 
 /// Runs `f` against the MCU at `peer`, within `timeout`, as the TLS client would: refused
@@ -97,6 +99,9 @@ where
 {
     Box::pin(async move {
         let wire = &end.wire;
+        if lock(&wire.down).contains(&end.at) {
+            return Err(CallError::Unreachable(peer.to_string()));
+        }
         if lock(&wire.silent).contains(peer) {
             tokio::time::sleep(timeout).await;
             return Err(CallError::Unreachable(peer.to_string()));
@@ -191,7 +196,8 @@ async fn pair() -> Pair {
             listen: listeners[i].local_addr().expect("addr"),
             fingerprint: format!("FP-{name}"),
         };
-        let transport: Arc<dyn Transport> = Arc::new(End { wire: wire.clone(), me: format!("FP-{name}") });
+        let at = [A, B][i].to_string();
+        let transport: Arc<dyn Transport> = Arc::new(End { wire: wire.clone(), me: format!("FP-{name}"), at });
         engines.push(HotBackup::start_with(store, me, dirs[i].path().to_path_buf(), transport).await.expect("engine"));
     }
     let (a, b) = (engines.remove(0), engines.remove(0));
@@ -399,7 +405,7 @@ async fn impostor(dir: &std::path::Path, listener: &std::net::TcpListener) -> Ho
         listen: listener.local_addr().expect("addr"),
         fingerprint: "FP-IMPOSTOR".into(),
     };
-    let end = End { wire: Arc::new(Wire::default()), me: "FP-IMPOSTOR".into() };
+    let end = End { wire: Arc::new(Wire::default()), me: "FP-IMPOSTOR".into(), at: String::new() };
     HotBackup::start_with(store, me, dir.to_path_buf(), Arc::new(end)).await.expect("impostor")
 }
 
