@@ -429,8 +429,8 @@ fn background_request() -> bool {
     use_context::<Parts>().is_some_and(|p| is_background_read(p.uri.path()))
 }
 
-/// The client's address (the TCP peer), when the server recorded it; unspecified otherwise
-/// (tests that drive the router without a socket).
+/// The client's address (the TCP peer, or the client a `--trusted-proxy` names), when the
+/// server recorded it; unspecified otherwise (tests that drive the router without a socket).
 pub fn client_ip() -> IpAddr {
     use_context::<Parts>().map(|p| client_ip_in(&p.extensions)).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
