@@ -105,7 +105,10 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 /// A value that is equal on two MCUs exactly when the same user has the same password on
 /// both, so Hot Backup can check G2 without either side revealing a password or its
 /// (randomly salted) hash. Argon2id with a salt derived from the user name: slow to guess,
-/// and different users with the same password get different verifiers.
+/// and different users with the same password get different verifiers. The two MCUs
+/// compute it apart, before they know each other, so its salt can only come from what both
+/// have (the user name); it is therefore kept in the secrets file, never in the database
+/// or a backup, and crosses the link only keyed by a fresh random salt per request.
 pub fn password_verifier(user: &str, password: &str) -> Result<String, DomainError> {
     let digest = Sha256::digest(format!("mcu-hot-backup-g2\0{}", user.to_ascii_lowercase()).as_bytes());
     let salt = SaltString::encode_b64(&digest[..16])

@@ -99,6 +99,11 @@ impl HotBackup {
         }
         let entry = self.apply_grouped(change, actor).await?;
         self.changed(entry.seq);
+        if self.role() == LiveRole::Slave {
+            // Stepped down while it was being written: it is in this MCU's export of what
+            // the new Master lacks, not a change made.
+            return Err(self.stepped_down());
+        }
         let (wait, detection) = {
             let st = self.st();
             let detection = Duration::from_millis(st.settings.detection_ms.into());
@@ -121,11 +126,7 @@ impl HotBackup {
                 // not count as made; it is exported when this MCU steps down.
                 self.master_probe().await;
                 if self.role() != LiveRole::Master {
-                    return Err(DomainError::Conflict(format!(
-                        "This MCU is no longer the Master: the paired MCU took over. The change was not kept here \
-                         (it is saved in the data folder); make it again on the Master ({}).",
-                        self.settings().peer_address
-                    )));
+                    return Err(self.stepped_down());
                 }
                 if was_in_sync {
                     self.raise(AlarmCode::PeerUnreachable, &format!(
@@ -186,6 +187,16 @@ impl HotBackup {
 }
 
 impl HotBackup {
+    /// The answer to a change this MCU wrote as Master but no longer keeps: it stepped down
+    /// under a newer Master meanwhile (the change is in its export file, alarm 8206).
+    fn stepped_down(&self) -> DomainError {
+        DomainError::Conflict(format!(
+            "This MCU is no longer the Master: the paired MCU took over. The change was not kept here \
+             (it is saved in the data folder); make it again on the Master ({}).",
+            self.settings().peer_address
+        ))
+    }
+
     /// Waits until the Slave has polled this Master, `at_most` long.
     async fn wait_for_slave_poll(&self, at_most: Duration) {
         let until = tokio::time::Instant::now() + at_most;

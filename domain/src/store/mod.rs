@@ -373,7 +373,12 @@ impl Store {
         self.mode.read().map(|m| m.clone()).unwrap_or_else(|p| p.into_inner().clone())
     }
 
+    /// Switches what this store takes. Taken under the writer's lock, and a batch checks
+    /// the mode under that lock too: once this returns, no change made by hand is still
+    /// being written under the old mode, so whatever reads the log next (a step-down's
+    /// export of what the new Master lacks) sees every change this MCU acknowledged.
     pub fn set_write_mode(&self, mode: WriteMode) {
+        let _writer = self.lock();
         match self.mode.write() {
             Ok(mut m) => *m = mode,
             Err(p) => *p.into_inner() = mode,
@@ -392,10 +397,10 @@ impl Store {
     /// [`Store::apply`] for a change a user made: the actor goes into the change log (and so
     /// to the Slave) and the audit trail, in the same transaction.
     pub fn apply_as(&self, change: Change, actor: Option<Actor>) -> Result<LogEntry> {
+        let mut conn = self.lock();
         if let WriteMode::Replica { master } = self.write_mode() {
             return Err(crate::hotbackup::refused_on_slave(&master));
         }
-        let mut conn = self.lock();
         let tx = conn.transaction()?;
         let entry = apply_logged_in(&tx, change, actor)?;
         tx.commit()?;
@@ -407,10 +412,11 @@ impl Store {
     /// result, in order; a refused one does not affect the others.
     pub fn apply_batch(&self, changes: Vec<(Change, Option<Actor>)>) -> Vec<Result<LogEntry>> {
         let n = changes.len();
+        let mut conn = self.lock();
+        // Under the writer's lock: a step-down (`set_write_mode`) cannot slip in between.
         if let WriteMode::Replica { master } = self.write_mode() {
             return (0..n).map(|_| Err(crate::hotbackup::refused_on_slave(&master))).collect();
         }
-        let mut conn = self.lock();
         let run = |conn: &mut Connection| -> Result<Vec<Result<LogEntry>>> {
             let mut tx = conn.transaction()?;
             let mut out = Vec::with_capacity(n);
@@ -615,13 +621,15 @@ impl Store {
     }
 
     /// Each user's name, role and password verifier, for the G2 comparison with the peer.
+    /// The verifiers are kept in the secrets file, not the database (see `secrets`).
     pub fn user_fingerprints(&self) -> Result<Vec<crate::hotbackup::UserFingerprint>> {
         let conn = self.lock();
-        let mut stmt = conn.prepare("SELECT name, role, verifier FROM users ORDER BY name COLLATE NOCASE")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let mut stmt = conn.prepare("SELECT name, role FROM users ORDER BY name COLLATE NOCASE")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = Vec::new();
         for row in rows {
-            let (name, role, verifier) = row?;
+            let (name, role) = row?;
+            let verifier = self.secrets.verifier(&name);
             out.push(crate::hotbackup::UserFingerprint { name, role: stored_role(&role)?, verifier });
         }
         Ok(out)
@@ -637,15 +645,15 @@ impl Store {
         let (hash, verifier, record) = self.password_set(name, password)?;
         let conn = self.lock();
         let inserted = conn.execute(
-            "INSERT INTO users (name, role, password_hash, verifier, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO users (name, role, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(name) DO NOTHING",
-            params![name, role.key(), hash, verifier, now_ms()],
+            params![name, role.key(), hash, now_ms()],
         )?;
         if inserted == 0 {
             return Err(DomainError::Conflict(format!("A user named '{name}' already exists.")));
         }
         drop(conn);
-        self.secrets.set_record(name, &record)?;
+        self.secrets.set_password(name, &record, &verifier)?;
         Ok(UserView { name: name.to_string(), role })
     }
 
@@ -669,14 +677,14 @@ impl Store {
         let (hash, verifier, record) = self.password_set(name, password)?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        if tx.execute("UPDATE users SET password_hash = ?2, verifier = ?3 WHERE name = ?1", params![name, hash, verifier])? == 0 {
+        if tx.execute("UPDATE users SET password_hash = ?2 WHERE name = ?1", params![name, hash])? == 0 {
             return Err(no_such_user(name));
         }
         let keep = keep_session.map(auth::token_digest).unwrap_or_default();
         tx.execute("DELETE FROM sessions WHERE user_name = ?1 AND token_digest <> ?2", params![name, keep])?;
         tx.commit()?;
         drop(conn);
-        self.secrets.set_record(name, &record)
+        self.secrets.set_password(name, &record, &verifier)
     }
 
     /// Deletes a user and their sessions; refuses to delete the last Administrator.
@@ -690,7 +698,7 @@ impl Store {
         tx.execute("DELETE FROM sessions WHERE user_name = ?1", [name])?;
         tx.commit()?;
         drop(conn);
-        self.secrets.remove_record(name)
+        self.secrets.remove_user(name)
     }
 
     /// Checks a login. `Ok(None)` for an unknown user or a wrong password (a hash is
@@ -709,12 +717,15 @@ impl Store {
                 let typed = password.clone();
                 if auth::with_password_work(move || auth::verify_password(&password, &hash))? {
                     // A user whose password was set by an earlier version (or before the
-                    // secrets file was made) gets a pairing record now, once.
-                    if self.secrets.record(&name).is_none() {
+                    // secrets file was made) gets a pairing record and verifier now, once.
+                    if self.secrets.record(&name).is_none() || self.secrets.verifier(&name).is_empty() {
                         let keys = self.secrets.keys();
                         let who = name.clone();
-                        match auth::with_password_work(move || crate::pairing::register(&keys, &who, &typed)).and_then(|r| r) {
-                            Ok(record) => self.secrets.set_record(&name, &record)?,
+                        let made = auth::with_password_work(move || {
+                            Ok::<_, DomainError>((crate::pairing::register(&keys, &who, &typed)?, auth::password_verifier(&who, &typed)?))
+                        });
+                        match made.and_then(|r| r) {
+                            Ok((record, verifier)) => self.secrets.set_password(&name, &record, &verifier)?,
                             Err(e) => tracing::warn!(user = %name, error = %e, "cannot make the user's pairing record"),
                         }
                     }
@@ -868,8 +879,19 @@ impl Store {
 /// them in the secrets file, so no copy of the database or backup holds them.
 pub const SEALED_KEYS: [&str; 1] = [keys::SECURITY];
 
-/// Moves sealed settings an earlier version kept in the database to the secrets file.
+/// Moves sealed settings and the users' G2 verifiers an earlier version kept in the
+/// database to the secrets file.
 fn seal_local_secrets(conn: &Connection, secrets: &secrets::Secrets) -> Result<()> {
+    let verifiers: Vec<(String, String)> = {
+        let mut stmt = conn.prepare("SELECT name, verifier FROM users WHERE verifier <> ''")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.collect::<std::result::Result<_, _>>()?
+    };
+    if !verifiers.is_empty() {
+        secrets.adopt_verifiers(verifiers)?;
+        conn.execute("UPDATE users SET verifier = ''", [])?;
+        conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+    }
     for key in SEALED_KEYS {
         let value: Option<String> = conn.query_row("SELECT value FROM local_settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
         let Some(json) = value else { continue };
@@ -1327,6 +1349,34 @@ mod tests {
         drop(s);
         for file in [DB_FILE.to_string(), format!("{DB_FILE}-wal")] {
             assert!(!text(&dir.path().join(&file)).contains("h323-s3cret-2"), "{file} still holds the old password");
+        }
+    }
+
+    #[test]
+    fn the_g2_verifiers_are_kept_out_of_the_database_and_its_backups_and_moved_out_of_an_old_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        s.create_user("ops", "ops-pass-1", Role::Operator).expect("user");
+        let v = auth::password_verifier("ops", "ops-pass-1").expect("verifier");
+        let fp = s.user_fingerprints().expect("fingerprints");
+        assert_eq!(fp.iter().find(|u| u.name == "ops").map(|u| u.verifier.clone()), Some(v.clone()), "G2 still compares it");
+        let copy = dir.path().join("backup.sqlite3");
+        s.backup_to(&copy).expect("backup");
+        let text = |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+        assert!(!text(&copy).contains(&v), "a backup holds a G2 verifier");
+        // An earlier version kept it in the users table: moved at the next start.
+        s.set_password("ops", "ops-pass-2", None).expect("new password");
+        let v2 = auth::password_verifier("ops", "ops-pass-2").expect("verifier");
+        drop(s);
+        std::fs::remove_file(dir.path().join(secrets::SECRETS_FILE)).expect("as before the secrets file");
+        let conn = Connection::open(dir.path().join(DB_FILE)).expect("db");
+        conn.execute("UPDATE users SET verifier = ?1 WHERE name = 'ops'", [&v2]).expect("old column");
+        drop(conn);
+        let s = Store::open(dir.path()).expect("reopen");
+        assert_eq!(s.user_fingerprints().expect("fp").iter().find(|u| u.name == "ops").map(|u| u.verifier.clone()), Some(v2.clone()));
+        drop(s);
+        for file in [DB_FILE.to_string(), format!("{DB_FILE}-wal")] {
+            assert!(!text(&dir.path().join(&file)).contains(&v2), "{file} still holds the verifier");
         }
     }
 

@@ -176,10 +176,10 @@ impl Store {
         entry: &LogEntry,
         master_epochs: &[EpochStart],
     ) -> std::result::Result<ReplicaOutcome, ReplError> {
+        let mut conn = self.lock();
         if self.write_mode() == WriteMode::Primary {
             return Err(ReplError::NotReplica);
         }
-        let mut conn = self.lock();
         let tx = conn.transaction()?;
         let outcome = apply_replicated_in(&tx, entry, master_epochs)?;
         tx.commit()?;
@@ -195,10 +195,10 @@ impl Store {
         entries: &[LogEntry],
         master_epochs: &[EpochStart],
     ) -> std::result::Result<usize, (usize, ReplError)> {
+        let mut conn = self.lock();
         if self.write_mode() == WriteMode::Primary {
             return Err((0, ReplError::NotReplica));
         }
-        let mut conn = self.lock();
         let mut tx = conn.transaction().map_err(|e| (0, e.into()))?;
         let mut done = 0;
         let mut refused = None;
@@ -268,10 +268,10 @@ impl Store {
     /// Replaces all synced state, the change log and the epoch history with `snap`.
     /// All or nothing: a snapshot whose rows do not give its digest is refused.
     pub fn install_snapshot(&self, snap: &Snapshot) -> std::result::Result<(), ReplError> {
+        let mut conn = self.lock();
         if self.write_mode() == WriteMode::Primary {
             return Err(ReplError::NotReplica);
         }
-        let mut conn = self.lock();
         let tx = conn.transaction()?;
         for kind in EntityKind::ALL {
             tx.execute(&format!("DELETE FROM {}", kind.table()), [])?;
@@ -611,6 +611,43 @@ mod tests {
         // And streaming from the new Master goes on.
         let e3 = new_master.apply(put(profile("Later"))).expect("later");
         assert_eq!(old_master.apply_replicated(&e3, &new_master.epoch_history().expect("h")), Ok(ReplicaOutcome::Applied));
+    }
+
+    fn logged(store: &Store) -> usize {
+        store.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM change_log", [], |r| r.get::<_, i64>(0))?)).expect("count") as usize
+    }
+
+    /// Fault seed 423536621: an old Master acknowledged a change that was being written as
+    /// it stepped down, and its export of what the new Master lacked had been read just
+    /// before. Once the write mode is switched, nothing more is written under the old one.
+    #[test]
+    fn a_change_written_as_the_mcu_steps_down_is_in_what_it_exports() {
+        let p = pair();
+        let old_master = &p.master;
+        let (seq_at_switch, written) = std::thread::scope(|scope| {
+            // A write transaction is under way (the writer's lock is held) ...
+            let busy = old_master.lock();
+            // ... while a change made by hand waits for the writer ...
+            let change = scope.spawn(|| old_master.apply(put(profile("Racing"))));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            // ... and the MCU steps down: what it holds at that moment is what it exports.
+            // (Counted on a reader connection, which never waits for the writer.)
+            let step_down = scope.spawn(|| {
+                old_master.set_write_mode(WriteMode::Replica { master: "new".into() });
+                logged(old_master)
+            });
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            drop(busy);
+            let at_switch = step_down.join().expect("step-down thread");
+            (at_switch, change.join().expect("change thread"))
+        });
+        let now = logged(old_master);
+        assert_eq!(now, old_master.changes_after(0).expect("export").len());
+        assert_eq!(now, seq_at_switch, "a change was written after the step-down's export was read: {written:?}");
+        match written {
+            Ok(_) => assert_eq!(now, 1, "written before the switch, so exported"),
+            Err(e) => assert!(matches!(e, DomainError::Forbidden(_)), "refused as on a Slave: {e}"),
+        }
     }
 
     #[test]

@@ -27,6 +27,11 @@ struct Data {
     /// Each user's OPAQUE registration record (hex), by lower-case name.
     #[serde(default)]
     records: BTreeMap<String, String>,
+    /// Each user's G2 password verifier (hex), by lower-case name: deterministic for a user
+    /// name and password (the two MCUs compute it apart and compare it), so it is kept here,
+    /// not in the database, where a copy or a backup would give it away.
+    #[serde(default)]
+    verifiers: BTreeMap<String, String>,
     /// Other secrets by key (the pairing credential this MCU holds).
     #[serde(default)]
     values: BTreeMap<String, serde_json::Value>,
@@ -87,7 +92,12 @@ impl Secrets {
     /// Changes the data and saves it; nothing changes in memory when saving fails.
     fn update(&self, f: impl FnOnce(&mut Data)) -> Result<()> {
         let mut data = self.lock();
-        let mut next = Data { opaque_keys: data.opaque_keys.clone(), records: data.records.clone(), values: data.values.clone() };
+        let mut next = Data {
+            opaque_keys: data.opaque_keys.clone(),
+            records: data.records.clone(),
+            verifiers: data.verifiers.clone(),
+            values: data.values.clone(),
+        };
         f(&mut next);
         self.save(&next)?;
         *data = next;
@@ -102,20 +112,45 @@ impl Secrets {
         self.lock().records.get(&user.to_ascii_lowercase()).and_then(|r| hex::decode(r).ok())
     }
 
-    pub fn set_record(&self, user: &str, record: &[u8]) -> Result<()> {
-        let (k, v) = (user.to_ascii_lowercase(), hex::encode(record));
+
+    /// A user's new password: its pairing record and G2 verifier, saved together.
+    pub fn set_password(&self, user: &str, record: &[u8], verifier: &str) -> Result<()> {
+        let (k, r, v) = (user.to_ascii_lowercase(), hex::encode(record), verifier.to_string());
         self.update(|d| {
-            d.records.insert(k, v);
+            d.records.insert(k.clone(), r);
+            d.verifiers.insert(k, v);
         })
     }
 
-    pub fn remove_record(&self, user: &str) -> Result<()> {
-        let k = user.to_ascii_lowercase();
-        if !self.lock().records.contains_key(&k) {
+    /// A user's G2 verifier; empty when none is kept (it never matches).
+    pub fn verifier(&self, user: &str) -> String {
+        self.lock().verifiers.get(&user.to_ascii_lowercase()).cloned().unwrap_or_default()
+    }
+
+    /// Verifiers an earlier version kept in the database, moved here (a kept one wins).
+    pub fn adopt_verifiers(&self, found: Vec<(String, String)>) -> Result<()> {
+        let missing: Vec<(String, String)> = {
+            let d = self.lock();
+            found.into_iter().map(|(u, v)| (u.to_ascii_lowercase(), v)).filter(|(u, v)| !v.is_empty() && !d.verifiers.contains_key(u)).collect()
+        };
+        if missing.is_empty() {
             return Ok(());
+        }
+        self.update(|d| d.verifiers.extend(missing))
+    }
+
+    /// Forgets a deleted user's record and verifier.
+    pub fn remove_user(&self, user: &str) -> Result<()> {
+        let k = user.to_ascii_lowercase();
+        {
+            let d = self.lock();
+            if !d.records.contains_key(&k) && !d.verifiers.contains_key(&k) {
+                return Ok(());
+            }
         }
         self.update(|d| {
             d.records.remove(&k);
+            d.verifiers.remove(&k);
         })
     }
 
@@ -140,14 +175,18 @@ mod tests {
     fn made_once_private_and_read_back_with_the_same_keys() {
         let dir = tempfile::tempdir().expect("dir");
         let a = Secrets::open(dir.path()).expect("made");
-        a.set_record("Admin", b"record").expect("record");
+        a.set_password("Admin", b"record", "abcd").expect("record");
         a.set_value("k", &"v".to_string()).expect("value");
         let b = Secrets::open(dir.path()).expect("read");
         assert_eq!(a.keys().to_hex(), b.keys().to_hex());
         assert_eq!(b.record("ADMIN").as_deref(), Some(&b"record"[..]));
+        assert_eq!(b.verifier("admin"), "abcd");
         assert_eq!(b.value::<String>("k"), "v");
-        b.remove_record("admin").expect("removed");
-        assert_eq!(Secrets::open(dir.path()).expect("read").record("admin"), None);
+        b.adopt_verifiers(vec![("ADMIN".into(), "old".into()), ("ops".into(), "ef01".into())]).expect("adopted");
+        assert_eq!((b.verifier("admin"), b.verifier("OPS")), ("abcd".to_string(), "ef01".to_string()), "a kept one wins");
+        b.remove_user("admin").expect("removed");
+        let c = Secrets::open(dir.path()).expect("read");
+        assert_eq!((c.record("admin"), c.verifier("admin")), (None, String::new()));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
