@@ -272,7 +272,15 @@ impl Default for Retention {
 /// The trail as CSV (RFC 4180), times in UTC. A cell that a spreadsheet would run as a
 /// formula (`=`, `+`, `-`, `@`, tab, CR first) is prefixed with `'`.
 pub fn to_csv(entries: &[AuditEntry]) -> String {
-    let mut out = String::from("time_utc,mcu,user,role,client,kind,summary,result,seq\r\n");
+    format!("{CSV_HEADER}{}", csv_lines(entries))
+}
+
+/// The CSV export's first line.
+pub const CSV_HEADER: &str = "time_utc,mcu,user,role,client,kind,summary,result,seq\r\n";
+
+/// The CSV lines of `entries` (no header: an export streams them page by page).
+pub fn csv_lines(entries: &[AuditEntry]) -> String {
+    let mut out = String::new();
     for e in entries {
         let cells = [
             crate::timefmt::format_iso_seconds(e.at_ms),

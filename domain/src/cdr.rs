@@ -214,11 +214,18 @@ impl HistoryFilter {
 
 /// One CSV line per participant (a conference without participants has one line too).
 pub fn to_csv(records: &[CallRecord]) -> String {
+    format!("{CSV_HEADER}{}", csv_lines(records))
+}
+
+/// The CSV export's first line.
+pub const CSV_HEADER: &str =
+    "conference,id,profile,start_utc,end_utc,ended,events,participant,address,protocol,direction,connected_utc,disconnected_utc,cause\r\n";
+
+/// The CSV lines of `records` (no header: an export streams them page by page).
+pub fn csv_lines(records: &[CallRecord]) -> String {
     use crate::audit::csv_cell;
     use crate::timefmt::format_iso_seconds as t;
-    let mut out = String::from(
-        "conference,id,profile,start_utc,end_utc,ended,events,participant,address,protocol,direction,connected_utc,disconnected_utc,cause\r\n",
-    );
+    let mut out = String::new();
     for r in records {
         let events: Vec<String> = r.events.iter().map(|e| format!("{} {}", t(e.at_ms), e.text)).collect();
         let head = [r.name.clone(), r.numeric_id.clone(), r.profile.clone(), t(r.start_ms), t(r.end_ms), r.ended.label(), events.join("; ")];

@@ -10,6 +10,7 @@
 pub mod alloc;
 pub mod assets;
 pub mod conns;
+pub mod export;
 pub mod guard;
 pub mod page_cache;
 pub mod peer;
@@ -465,116 +466,6 @@ async fn metrics(State(st): State<AppState>) -> ([(axum::http::HeaderName, &'sta
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
 
-/// The filter of an export, as the page's link gives it (the audit trail reads user and
-/// kind, the call history the text; both the dates and the reader's zone).
-#[derive(serde::Deserialize)]
-struct ExportFilter {
-    #[serde(default)]
-    user: String,
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    text: String,
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
-    #[serde(default)]
-    tz: i32,
-}
-
-type ExportQuery = Result<axum::extract::Query<ExportFilter>, axum::extract::rejection::QueryRejection>;
-
-/// An export's filter, once its caller is known to be logged in and allowed `p` (`what`
-/// names the data in the refusal); or the refusal. The exports are behind the API gate too.
-async fn export_query(
-    st: &AppState,
-    headers: &axum::http::HeaderMap,
-    query: ExportQuery,
-    p: domain::Permission,
-    what: &str,
-) -> Result<(ExportFilter, app::state::Slot<String>), Response> {
-    use axum::response::IntoResponse;
-    let Ok(axum::extract::Query(q)) = query else {
-        return Err((StatusCode::UNPROCESSABLE_ENTITY, "malformed filter").into_response());
-    };
-    let Some(user) = app::state::user_from_headers(st, headers).await else {
-        return Err((StatusCode::UNAUTHORIZED, "log in first").into_response());
-    };
-    if !user.role.can(p) {
-        return Err((StatusCode::FORBIDDEN, format!("Your role ({}) does not allow reading {what}.", user.role.label())).into_response());
-    }
-    // A few at once per user and in all; more wait for the client to try again.
-    let busy = |why: &str| {
-        (StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, "2")], format!("{why}: try again in 2 s.")).into_response()
-    };
-    let Some(slot) = st.exports.take(user.name.to_lowercase(), app::state::MAX_EXPORTS_PER_USER) else {
-        return Err(busy(&format!("You already have {} exports running", app::state::MAX_EXPORTS_PER_USER)));
-    };
-    if st.exports.open() > app::state::MAX_EXPORTS {
-        return Err(busy("The MCU is busy with other exports"));
-    }
-    Ok((q, slot))
-}
-
-/// A download named after this MCU (`<stem>-<MCU>.<ext>`), or the error of making it.
-fn attachment(st: &AppState, stem: &str, ext: &str, content_type: &'static str, body: Result<String, domain::DomainError>) -> Response {
-    use axum::response::IntoResponse;
-    let body = match body {
-        Ok(b) => b,
-        Err(e @ domain::DomainError::Invalid { .. } | e @ domain::DomainError::Fields(_)) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
-        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    };
-    let name = format!("{stem}-{}.{ext}", st.info.name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>());
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// `GET /api/audit.csv`: the audit trail as CSV (the filter of the page), for the roles
-/// that may read it.
-async fn audit_csv(State(st): State<AppState>, headers: axum::http::HeaderMap, query: ExportQuery) -> Response {
-    let (q, _slot) = match export_query(&st, &headers, query, domain::Permission::ViewAudit, "the audit trail").await {
-        Ok(q) => q,
-        Err(refused) => return refused,
-    };
-    let csv = match domain::audit::AuditFilter::parse(&q.user, &q.kind, &q.from, &q.to, q.tz) {
-        Ok(filter) => blocking(&st.store, move |s| s.audit_query(&filter)).await.map(|e| domain::audit::to_csv(&e)),
-        Err(e) => Err(e),
-    };
-    attachment(&st, "audit", "csv", "text/csv; charset=utf-8", csv)
-}
-
-/// The call records an export asks for (after its caller's role).
-async fn history_export(st: &AppState, headers: &axum::http::HeaderMap, query: ExportQuery) -> Result<Result<Vec<domain::cdr::CallRecord>, domain::DomainError>, Response> {
-    let (q, _slot) = export_query(st, headers, query, domain::Permission::ViewConfiguration, "the call history").await?;
-    Ok(match domain::cdr::HistoryFilter::parse(&q.text, &q.from, &q.to, q.tz) {
-        Ok(filter) => blocking(&st.store, move |s| app::api::history(s, &filter)).await,
-        Err(e) => Err(e),
-    })
-}
-
-/// `GET /api/history.csv`: one line per participant of each ended conference.
-async fn history_csv(State(st): State<AppState>, headers: axum::http::HeaderMap, query: ExportQuery) -> Response {
-    match history_export(&st, &headers, query).await {
-        Ok(records) => attachment(&st, "history", "csv", "text/csv; charset=utf-8", records.map(|r| domain::cdr::to_csv(&r))),
-        Err(refused) => refused,
-    }
-}
-
-/// `GET /api/history.json`: the records as they are kept.
-async fn history_json(State(st): State<AppState>, headers: axum::http::HeaderMap, query: ExportQuery) -> Response {
-    match history_export(&st, &headers, query).await {
-        Ok(records) => attachment(&st, "history", "json", "application/json", records.map(|r| serde_json::to_string(&r).unwrap_or_else(|_| "[]".into()))),
-        Err(refused) => refused,
-    }
-}
-
 /// The server-function framework answers 500 when it cannot decode the arguments (a
 /// missing or malformed form field). That is bad input, not a server fault: say 422.
 async fn bad_input_is_not_a_server_error(req: Request, next: Next) -> Response {
@@ -641,9 +532,9 @@ pub fn router(state: AppState, origins: guard::Origins) -> Router {
         .route("/healthz/master", get(healthz_master))
         .route("/metrics", get(metrics))
         .route("/events", get(events))
-        .route("/api/audit.csv", get(audit_csv))
-        .route("/api/history.csv", get(history_csv))
-        .route("/api/history.json", get(history_json))
+        .route("/api/audit.csv", get(export::audit_csv))
+        .route("/api/history.csv", get(export::history_csv))
+        .route("/api/history.json", get(export::history_json))
         .merge(peer::routes())
         .nest_service("/pkg", assets_dir)
         .fallback_service(root_files)

@@ -1365,3 +1365,47 @@ async fn exports_run_a_few_at_a_time_per_user_and_in_all() {
     drop((held, more));
     assert_eq!(get(&app, CSV, Some(&aud)).await.status, StatusCode::OK, "the limits are given back");
 }
+
+#[tokio::test]
+async fn an_export_streams_the_whole_trail_and_holds_its_slot_only_while_a_client_reads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(dir.path(), Some(ADMIN_PW));
+    let st = build_state(&cfg).await.expect("state");
+    let app = router_for(st.clone(), &cfg);
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    // More entries than the page shows (the export is the way to read them all).
+    let n = domain::audit::MAX_ROWS + 1_234;
+    {
+        let mut db = rusqlite::Connection::open(dir.path().join("mcu.sqlite3")).expect("db");
+        let tx = db.transaction().expect("tx");
+        for i in 0..n {
+            tx.execute(
+                "INSERT INTO audit (at_ms, mcu, user, role, client, kind, summary, ok, seq) VALUES (?1, 'MCU', 'ops', NULL, '10.0.0.1', 'login', ?2, 1, NULL)",
+                rusqlite::params![1_700_000_000_000i64 + (i / 3) as i64, format!("row {i}")],
+            )
+            .expect("row");
+        }
+        tx.commit().expect("commit");
+    }
+    let csv = get(&app, "/api/audit.csv?kind=login&tz=0", Some(&admin)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let rows: std::collections::HashSet<&str> = csv.body.lines().skip(1).filter_map(|l| l.split(',').nth(6)).filter(|s| s.starts_with("row ")).collect();
+    assert_eq!(rows.len(), n, "every entry once, beyond the page's {}", domain::audit::MAX_ROWS);
+    assert!(csv.body.starts_with("time_utc,"), "one header");
+    assert_eq!(csv.body.matches("time_utc,").count(), 1, "one header");
+    // A client that has the answer but has not read it holds its slot; going away frees it.
+    let req = Request::get("/api/audit.csv").header(header::COOKIE, admin.as_str()).body(Body::empty()).expect("request");
+    let res = app.clone().oneshot(req).await.expect("response");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(st.exports.open(), 1, "held while the body is being read");
+    drop(res);
+    let mut freed = false;
+    for _ in 0..100 {
+        if st.exports.open() == 0 {
+            freed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(freed, "the slot of a client that went away is given back");
+}

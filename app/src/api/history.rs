@@ -29,7 +29,7 @@ pub async fn get_history(text: String, from: String, to: String, tz_offset_min: 
     answer(async move {
         let (st, _) = require(Permission::ViewConfiguration).await?;
         let filter = domain::cdr::HistoryFilter::parse(&text, &from, &to, tz_offset_min)?;
-        let mut records = st.db(move |s| history(s, &filter)).await?;
+        let mut records = st.db(move |s| history(s, &filter, PAGE_RECORDS + 1)).await?;
         let more = records.len() > PAGE_RECORDS;
         records.truncate(PAGE_RECORDS);
         Ok(HistoryView { records, more })
@@ -37,9 +37,19 @@ pub async fn get_history(text: String, from: String, to: String, tz_offset_min: 
     .await
 }
 
-/// The records a filter selects, newest first (the retention bounds how many there are).
+/// The first `limit` records a filter selects, newest first, read a page at a time.
 #[cfg(feature = "ssr")]
-pub fn history(s: &domain::store::Store, f: &domain::cdr::HistoryFilter) -> Result<Vec<CallRecord>, domain::DomainError> {
-    let all = s.call_records(f.from_ms, f.to_ms, 1_000_000)?;
-    Ok(all.into_iter().filter(|r| f.matches(r)).collect())
+pub fn history(s: &domain::store::Store, f: &domain::cdr::HistoryFilter, limit: usize) -> Result<Vec<CallRecord>, domain::DomainError> {
+    const PAGE: usize = 500;
+    let (mut out, mut after) = (Vec::new(), None);
+    loop {
+        let page = s.call_records_page(f.from_ms, f.to_ms, after, PAGE)?;
+        let last = (page.len() == PAGE).then(|| page.last().map(|r| (r.end_ms, r.id.clone()))).flatten();
+        out.extend(page.into_iter().filter(|r| f.matches(r)));
+        if out.len() >= limit || last.is_none() {
+            out.truncate(limit);
+            return Ok(out);
+        }
+        after = last;
+    }
 }

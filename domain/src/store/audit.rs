@@ -34,10 +34,14 @@ pub(crate) fn insert_once_in(conn: &Connection, e: &AuditEntry) -> Result<()> {
 
 /// The newest `limit` entries of changes (for a snapshot).
 pub(crate) fn changes_in(conn: &Connection, limit: usize) -> Result<Vec<AuditEntry>> {
-    query_in(conn, &AuditFilter { kind: Some(AuditKind::Change), ..Default::default() }, limit)
+    query_in(conn, &AuditFilter { kind: Some(AuditKind::Change), ..Default::default() }, None, limit)
 }
 
-fn query_in(conn: &Connection, f: &AuditFilter, limit: usize) -> Result<Vec<AuditEntry>> {
+/// Where a page of the trail ends (newest first): the last entry's time and id. The next
+/// page starts after it.
+pub type AuditCursor = (Millis, i64);
+
+fn query_in(conn: &Connection, f: &AuditFilter, after: Option<AuditCursor>, limit: usize) -> Result<Vec<AuditEntry>> {
     let user = f.user.as_ref().map(|u| format!("%{}%", u.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     let mut stmt = conn.prepare_cached(
         "SELECT id, at_ms, mcu, user, role, client, kind, summary, ok, seq FROM audit
@@ -45,9 +49,11 @@ fn query_in(conn: &Connection, f: &AuditFilter, limit: usize) -> Result<Vec<Audi
            AND (?2 IS NULL OR kind = ?2)
            AND (?3 IS NULL OR at_ms >= ?3)
            AND (?4 IS NULL OR at_ms <= ?4)
+           AND (?6 IS NULL OR (at_ms, id) < (?6, ?7))
          ORDER BY at_ms DESC, id DESC LIMIT ?5",
     )?;
-    let rows = stmt.query_map(params![user, f.kind.map(|k| k.key()), f.from_ms, f.to_ms, limit as i64], |r| {
+    let (after_ms, after_id) = (after.map(|a| a.0), after.map(|a| a.1));
+    let rows = stmt.query_map(params![user, f.kind.map(|k| k.key()), f.from_ms, f.to_ms, limit as i64, after_ms, after_id], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, Millis>(1)?,
@@ -79,7 +85,14 @@ impl Store {
 
     /// The entries `f` asks for, newest first, at most [`MAX_ROWS`].
     pub fn audit_query(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
-        self.read(|conn| query_in(conn, f, MAX_ROWS))
+        self.read(|conn| query_in(conn, f, None, MAX_ROWS))
+    }
+
+    /// One page of what `f` asks for, newest first: `limit` entries after `after` (from the
+    /// newest when `None`), on a reader connection. An export reads the whole trail this way
+    /// with bounded memory; the page's last entry gives the next cursor.
+    pub fn audit_page(&self, f: &AuditFilter, after: Option<AuditCursor>, limit: usize) -> Result<Vec<AuditEntry>> {
+        self.read(|conn| query_in(conn, f, after, limit))
     }
 
     /// Drops what `r` no longer keeps: everything older than its days; then, while there

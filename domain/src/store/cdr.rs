@@ -92,13 +92,31 @@ impl Store {
 
     /// Call records that ended in `[from, to]`, newest first, at most `limit`.
     pub fn call_records(&self, from: Option<Millis>, to: Option<Millis>, limit: usize) -> Result<Vec<crate::cdr::CallRecord>> {
+        self.call_records_page(from, to, None, limit)
+    }
+
+    /// One page of [`Store::call_records`]: `limit` records after `after` (the last record
+    /// of the previous page: its end time and id), newest first. An export reads the whole
+    /// history this way with bounded memory.
+    pub fn call_records_page(
+        &self,
+        from: Option<Millis>,
+        to: Option<Millis>,
+        after: Option<(Millis, String)>,
+        limit: usize,
+    ) -> Result<Vec<crate::cdr::CallRecord>> {
+        let (after_ms, after_id) = match after {
+            Some((ms, id)) => (Some(ms), Some(id)),
+            None => (None, None),
+        };
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT data FROM call_records
                  WHERE (?1 IS NULL OR json_extract(data, '$.end_ms') >= ?1) AND (?2 IS NULL OR json_extract(data, '$.end_ms') <= ?2)
-                 ORDER BY json_extract(data, '$.end_ms') DESC LIMIT ?3",
+                   AND (?4 IS NULL OR (json_extract(data, '$.end_ms'), id) < (?4, ?5))
+                 ORDER BY json_extract(data, '$.end_ms') DESC, id DESC LIMIT ?3",
             )?;
-            let rows = stmt.query_map(params![from, to, limit as i64], |r| r.get::<_, String>(0))?;
+            let rows = stmt.query_map(params![from, to, limit as i64, after_ms, after_id], |r| r.get::<_, String>(0))?;
             let mut out = Vec::new();
             for row in rows {
                 out.push(serde_json::from_str(&row?)?);

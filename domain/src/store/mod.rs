@@ -7,7 +7,7 @@
 //! the change log.
 
 mod audit;
-pub use audit::Pruned;
+pub use audit::{AuditCursor, Pruned};
 mod cdr;
 mod replica;
 pub mod secrets;
@@ -1378,6 +1378,58 @@ mod tests {
         for file in [DB_FILE.to_string(), format!("{DB_FILE}-wal")] {
             assert!(!text(&dir.path().join(&file)).contains(&v2), "{file} still holds the verifier");
         }
+    }
+
+    #[test]
+    fn an_export_reads_the_whole_trail_and_history_page_by_page_each_entry_once() {
+        use crate::audit::{AuditFilter, AuditKind, By};
+        use crate::cdr::{CallRecord, Ended};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        // 23 entries, several at the same millisecond (the cursor must tell them apart).
+        for i in 0..23i64 {
+            let by = By { mcu: "MCU-A", user: "ops", role: None, client: "10.0.0.1" };
+            s.audit(&crate::audit::entry(1_000 + i / 4, by, AuditKind::Login, &format!("login {i}"), true)).expect("audit");
+        }
+        for i in 0..11i64 {
+            let r = CallRecord {
+                id: format!("c{i:02}"),
+                name: format!("Conf {i}"),
+                numeric_id: format!("{}", 100 + i),
+                profile: String::new(),
+                start_ms: 0,
+                end_ms: 5_000 + i / 3,
+                ended: Ended::EndTime,
+                events: Vec::new(),
+                participants: Vec::new(),
+            };
+            s.apply(put(Record::CallRecord(r))).expect("record");
+        }
+        let filter = AuditFilter::default();
+        let (mut seen, mut after) = (Vec::new(), None);
+        for _ in 0..20 {
+            let page = s.audit_page(&filter, after, 5).expect("page");
+            after = page.last().map(|e| (e.at_ms, e.id));
+            seen.extend(page.iter().map(|e| e.summary.clone()));
+            if page.len() < 5 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 23, "{seen:?}");
+        assert_eq!(seen.iter().collect::<std::collections::BTreeSet<_>>().len(), 23, "an entry twice");
+        assert_eq!(seen, s.audit_query(&filter).expect("all").into_iter().map(|e| e.summary).collect::<Vec<_>>(), "same order as the page");
+        let (mut ids, mut after) = (Vec::new(), None);
+        for _ in 0..20 {
+            let page = s.call_records_page(None, None, after, 4).expect("page");
+            after = page.last().map(|r| (r.end_ms, r.id.clone()));
+            ids.extend(page.iter().map(|r| r.id.clone()));
+            if page.len() < 4 {
+                break;
+            }
+        }
+        let all: Vec<String> = s.call_records(None, None, 100).expect("all").into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, all);
+        assert_eq!(ids.len(), 11);
     }
 
     #[test]
