@@ -456,72 +456,70 @@ impl Store {
     /// The conferences the scheduler acts on: those with an end time or started by a
     /// reservation (`schedule::due` needs no others). Read through their own index.
     pub fn scheduled_conferences(&self) -> Result<Vec<Conference>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT data FROM conferences INDEXED BY conferences_scheduled
-             WHERE json_extract(data, '$.end_ms') IS NOT NULL OR json_extract(data, '$.source_id') IS NOT NULL",
-        )?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(serde_json::from_str(&row?)?);
-        }
-        Ok(out)
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT data FROM conferences INDEXED BY conferences_scheduled
+                 WHERE json_extract(data, '$.end_ms') IS NOT NULL OR json_extract(data, '$.source_id') IS NOT NULL",
+            )?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(serde_json::from_str(&row?)?);
+            }
+            Ok(out)
+        })
     }
 
     pub fn get<T: Synced>(&self, id: &str) -> Result<Option<T>> {
-        let conn = self.lock();
-        get_in(&conn, T::KIND, id)
+        self.read(|conn| get_in(conn, T::KIND, id))
     }
 
     /// How many records of `kind` exist.
     pub fn count(&self, kind: EntityKind) -> Result<u64> {
-        let conn = self.lock();
-        Ok(conn.query_row(&format!("SELECT COUNT(*) FROM {}", kind.table()), [], |r| r.get(0))?)
+        self.read(|conn| Ok(conn.query_row(&format!("SELECT COUNT(*) FROM {}", kind.table()), [], |r| r.get(0))?))
     }
 
     /// How many participants are connected on this MCU, all conferences together (one query;
     /// it is asked before every connect).
     pub fn connected_participants(&self) -> Result<u32> {
-        let conn = self.lock();
-        Ok(conn.query_row(
-            "SELECT COUNT(*) FROM participants WHERE json_extract(data, '$.state') = 'Connected'",
-            [],
-            |r| r.get(0),
-        )?)
+        self.read(|conn| {
+            Ok(conn.query_row("SELECT COUNT(*) FROM participants WHERE json_extract(data, '$.state') = 'Connected'", [], |r| r.get(0))?)
+        })
     }
 
     /// (connected, total) participants per conference id, in one query.
     pub fn participant_counts(&self) -> Result<std::collections::HashMap<String, (usize, usize)>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare(
-            "SELECT parent_id, SUM(json_extract(data, '$.state') = 'Connected'), COUNT(*) FROM participants GROUP BY parent_id",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
-        let mut out = std::collections::HashMap::new();
-        for row in rows {
-            let (id, connected, total) = row?;
-            out.insert(id, (usize::try_from(connected).unwrap_or(0), usize::try_from(total).unwrap_or(0)));
-        }
-        Ok(out)
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT parent_id, SUM(json_extract(data, '$.state') = 'Connected'), COUNT(*) FROM participants GROUP BY parent_id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+            let mut out = std::collections::HashMap::new();
+            for row in rows {
+                let (id, connected, total) = row?;
+                out.insert(id, (usize::try_from(connected).unwrap_or(0), usize::try_from(total).unwrap_or(0)));
+            }
+            Ok(out)
+        })
     }
 
     /// Who holds `numeric_id` in the shared pool (meeting rooms, entry queues, reservations,
     /// ongoing conferences): an indexed lookup, not a scan.
     pub fn numeric_id_uses(&self, numeric_id: &str) -> Result<Vec<crate::resources::IdUse>> {
-        numeric_id_uses_in(&self.lock(), numeric_id)
+        self.read(|conn| numeric_id_uses_in(conn, numeric_id))
     }
 
     /// The participants of one conference, by name.
     pub fn participants_of(&self, conference_id: &str) -> Result<Vec<Participant>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare("SELECT data FROM participants WHERE parent_id = ?1 ORDER BY name COLLATE NOCASE, id")?;
-        let rows = stmt.query_map([conference_id], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(serde_json::from_str(&row?)?);
-        }
-        Ok(out)
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT data FROM participants WHERE parent_id = ?1 ORDER BY name COLLATE NOCASE, id")?;
+            let rows = stmt.query_map([conference_id], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(serde_json::from_str(&row?)?);
+            }
+            Ok(out)
+        })
     }
 
     /// The IP Network Service's synced part (defaults until first saved).
@@ -567,9 +565,8 @@ impl Store {
         if SEALED_KEYS.contains(&key) {
             return Ok(self.secrets.value(key));
         }
-        let conn = self.lock();
         let value: Option<String> =
-            conn.query_row("SELECT value FROM local_settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+            self.read(|conn| Ok(conn.query_row("SELECT value FROM local_settings WHERE key = ?1", [key], |r| r.get(0)).optional()?))?;
         match value {
             Some(json) => Ok(serde_json::from_str(&json)?),
             None => Ok(T::default()),
@@ -609,15 +606,16 @@ impl Store {
     // ------------------------------------------------------------ users
 
     pub fn users(&self) -> Result<Vec<UserView>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare("SELECT name, role FROM users ORDER BY name COLLATE NOCASE")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (name, role) = row?;
-            out.push(UserView { name, role: stored_role(&role)? });
-        }
-        Ok(out)
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT name, role FROM users ORDER BY name COLLATE NOCASE")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (name, role) = row?;
+                out.push(UserView { name, role: stored_role(&role)? });
+            }
+            Ok(out)
+        })
     }
 
     /// Each user's name, role and password verifier, for the G2 comparison with the peer.
