@@ -119,8 +119,14 @@ async fn run_inner(bin: &Path, seed: u64, t: Timings, steps: &[Step], out: &mut 
         }
     }
     let in_sync = |role: &'static str| move |h: &serde_json::Value| h["role"] == role && h["sync_status"] == "ok";
-    nodes[0].wait_health(Duration::from_secs(15), in_sync("master")).await.map_err(|h| anyhow::anyhow!("Master never in sync: {h:?}"))?;
-    nodes[1].wait_health(Duration::from_secs(15), in_sync("slave")).await.map_err(|h| anyhow::anyhow!("Slave never in sync: {h:?}"))?;
+    // Pairing never in sync is the product's failure too: say what each MCU logged.
+    let logs = |nodes: &[Mcu; 2]| format!("MCU-A: {} || MCU-B: {}", last_lines(&nodes[0].stderr_log(), 8), last_lines(&nodes[1].stderr_log(), 8));
+    if let Err(h) = nodes[0].wait_health(Duration::from_secs(15), in_sync("master")).await {
+        bail!("Master never in sync: {h:?}; {}", logs(&nodes));
+    }
+    if let Err(h) = nodes[1].wait_health(Duration::from_secs(15), in_sync("slave")).await {
+        bail!("Slave never in sync: {h:?}; {}", logs(&nodes));
+    }
     let r = nodes[0].api("save_profile", &[("id", ""), ("name", "Faults"), ("line_rate_kbps", "1920"), ("resolution", "hd720"), ("layout", "auto")]).await?;
     if !r.ok() {
         bail!("profile: {}", r.body);

@@ -163,8 +163,9 @@ impl HotBackup {
         let context = pairing::context(client, &self.inner.me.fingerprint);
         let (server, response) = pairing::server_start(&keys, record.as_deref(), &s.user, &s.request, &context)
             .map_err(|e| PeerError::BadRequest(e.to_string()))?;
+        // (The server has let the expired attempts go before admitting this one: see
+        // `expire_pairings`.)
         let nonce = pairing::random_hex();
-        self.expire_pairings();
         let evicted = {
             let mut pending = self.inner.pending.lock().unwrap_or_else(|p| p.into_inner());
             let mut gone: Vec<Pending> = Vec::new();
