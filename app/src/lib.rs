@@ -7,6 +7,8 @@
 //! - [`api`]: server functions; [`state`] (server only): who is calling, role checks.
 //! - [`error`]: the typed error every server function returns.
 
+#![forbid(unsafe_code)]
+
 // A server function's arguments are its form's fields, so a form with many fields makes a
 // function with many arguments (the macro copies them to generated code, where a local
 // `allow` does not reach).

@@ -6,6 +6,8 @@
 //! The types compile for the browser too (the app shows them); everything that touches
 //! disk, hashing or randomness is behind the `store` feature, which only the server enables.
 
+#![forbid(unsafe_code)]
+
 pub mod alarms;
 pub mod audit;
 pub mod cdr;

@@ -218,7 +218,7 @@ impl Mcu {
     /// SIGTERM, then waits (bounded by `limit`) for the process to exit; how long it took,
     /// or `None` if it was still running (it is then killed).
     pub fn terminate_within(&mut self, limit: Duration) -> Option<Duration> {
-        self.signal(libc::SIGTERM);
+        self.signal(rustix::process::Signal::TERM);
         let t0 = Instant::now();
         while t0.elapsed() < limit {
             if let Some(Ok(Some(_))) = self.child.as_mut().map(|c| c.try_wait()) {
@@ -260,21 +260,18 @@ impl Mcu {
         self.paused
     }
 
-    fn signal(&mut self, sig: libc::c_int) {
-        if let Some(c) = &self.child {
-            if let Ok(pid) = libc::pid_t::try_from(c.id()) {
-                // SAFETY: kill(2) on our own child's pid has no memory effects.
-                unsafe {
-                    libc::kill(pid, sig);
-                }
-            }
+    fn signal(&mut self, sig: rustix::process::Signal) {
+        let pid = self.child.as_ref().and_then(|c| rustix::process::Pid::from_raw(c.id() as i32));
+        if let Some(pid) = pid {
+            // Our own child: if it is gone already, there is nothing to signal.
+            let _ = rustix::process::kill_process(pid, sig);
         }
     }
 
     /// SIGSTOP: the process freezes (a hung MCU), keeping its sockets open.
     pub fn pause(&mut self) {
         if self.child.is_some() && !self.paused {
-            self.signal(libc::SIGSTOP);
+            self.signal(rustix::process::Signal::STOP);
             self.paused = true;
         }
     }
@@ -282,7 +279,7 @@ impl Mcu {
     /// SIGCONT after [`Mcu::pause`].
     pub fn resume(&mut self) {
         if self.paused {
-            self.signal(libc::SIGCONT);
+            self.signal(rustix::process::Signal::CONT);
             self.paused = false;
         }
     }

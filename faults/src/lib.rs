@@ -2,6 +2,8 @@
 //! (`cluster`), seeded fault schedules (`plan`), one schedule's run and its invariant
 //! checks (`run`). The `faults` binary runs many schedules; `bench` measures.
 
+#![forbid(unsafe_code)]
+
 pub mod cluster;
 pub mod flood;
 pub mod plan;

@@ -2,6 +2,8 @@
 //! invariants after each. The last line is
 //! `faults: <schedules> schedules, <violations> violations, <lost> acknowledged changes lost`.
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use faults::plan::Timings;
 use std::path::PathBuf;

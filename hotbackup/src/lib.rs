@@ -27,6 +27,8 @@
 //!   [`error`]: what the endpoints refuse with. The engine's own tests run two engines on an
 //!   in-memory wire (`wire_tests`).
 
+#![forbid(unsafe_code)]
+
 pub mod client;
 mod admin;
 mod alarms;

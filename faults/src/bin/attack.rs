@@ -3,6 +3,8 @@
 //! last line is `attack: N probes, F failed`; exit status 1 when any probe failed.
 //! Every loop is bounded in count and time; nothing but 127.0.0.0/8 is touched.
 
+#![forbid(unsafe_code)]
+
 use anyhow::{anyhow, ensure, Context, Result};
 use clap::Parser;
 use faults::cluster::{free_port, Mcu, PASSWORD};

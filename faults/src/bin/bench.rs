@@ -2,6 +2,8 @@
 //! product's (sync every 3 s, 10 s failure detection); writes `target/bench/results.json`.
 //! Every loop is bounded; nothing but loopback is touched.
 
+#![forbid(unsafe_code)]
+
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use domain::store::{new_id, now_ms, Store};
