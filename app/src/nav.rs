@@ -1,7 +1,7 @@
 //! Which page an address shows, and the address itself, without a client-side router.
 //!
 //! Every page is a document of its own: a link loads it from the server (rendered in a few
-//! milliseconds, often from the page cache) and the browser hydrates it. The WASM then
+//! milliseconds) and the browser hydrates it. The WASM then
 //! needs no router (about a sixth of the main module, with its lazy-route code more). The page's code comes from one
 //! of the split groups ([`Group`]), fetched before the page hydrates (see `lib.rs`) and
 //! preloaded with the main module on every load (`app::RoutePreloads`).

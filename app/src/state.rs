@@ -247,11 +247,6 @@ impl SessionCache {
         self.changed.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    /// How many times [`SessionCache::clear`] was called.
-    pub fn version(&self) -> u64 {
-        *self.changed.borrow()
-    }
-
     /// Notified at every [`SessionCache::clear`].
     pub fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
         self.changed.subscribe()
@@ -282,9 +277,16 @@ impl AppState {
     /// headers `x-mcu-epoch`, `x-mcu-seq`, `x-mcu-mirrored` and `x-mcu-replication-us`, where the change stands
     /// (scripts and the fault suite read them; pages ignore them).
     pub async fn commit(&self, change: domain::Change) -> Result<domain::change::LogEntry, AppError> {
+        let mut entries = self.commit_all(vec![change]).await?;
+        entries.pop().ok_or(AppError::Internal)
+    }
+
+    /// Changes of one request as one unit: all of them or none (an operator's selection
+    /// never stays half-applied). The answer's headers describe the last one.
+    pub async fn commit_all(&self, changes: Vec<domain::Change>) -> Result<Vec<domain::change::LogEntry>, AppError> {
         let actor = self.actor();
-        let summary = actor.as_ref().map(|_| domain::audit::summary(&change, None));
-        let c = match self.hb.commit_as(change, actor).await {
+        let summary = actor.as_ref().map(|_| changes.iter().map(|c| domain::audit::summary(c, None)).collect::<Vec<_>>().join("; "));
+        let c = match self.hb.commit_all_as(changes, actor).await {
             Ok(c) => c,
             Err(e) => {
                 // A refused change is in the trail too (the store wrote nothing else).
@@ -294,11 +296,11 @@ impl AppState {
                 return Err(e.into());
             }
         };
-        if let Some(res) = use_context::<ResponseOptions>() {
+        if let (Some(res), Some(last)) = (use_context::<ResponseOptions>(), c.entries.last()) {
             use axum::http::{HeaderName, HeaderValue};
             for (name, value) in [
-                ("x-mcu-epoch", c.entry.epoch.to_string()),
-                ("x-mcu-seq", c.entry.seq.to_string()),
+                ("x-mcu-epoch", last.epoch.to_string()),
+                ("x-mcu-seq", last.seq.to_string()),
                 ("x-mcu-mirrored", c.mirrored.to_string()),
                 ("x-mcu-replication-us", c.replication_us.map(|u| u.to_string()).unwrap_or_default()),
             ] {
@@ -307,7 +309,7 @@ impl AppState {
                 }
             }
         }
-        Ok(c.entry)
+        Ok(c.entries)
     }
 
     /// Ends a conference (its call record first) as the caller; refused on a Slave (G5).

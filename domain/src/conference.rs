@@ -116,13 +116,21 @@ pub fn redial_plan(mut participants: Vec<crate::Participant>, capacity: u32) -> 
 
 /// Refuses one more connected participant when all ports are in use.
 pub fn check_capacity(connected: u32, capacity: u32) -> Result<(), DomainError> {
-    if connected >= capacity {
-        Err(DomainError::Conflict(format!(
-            "All {capacity} ports of this MCU are in use: disconnect a participant first, or change the Video/Voice Port Configuration."
-        )))
-    } else {
-        Ok(())
+    check_ports(connected, 1, capacity)
+}
+
+/// Whether `more` calls (an operator's selection reconnected at once) fit on the ports
+/// left: all of them, or none is made.
+pub fn check_ports(connected: u32, more: usize, capacity: u32) -> Result<(), DomainError> {
+    let free = capacity.saturating_sub(connected);
+    if u32::try_from(more).is_ok_and(|m| m <= free) {
+        return Ok(());
     }
+    Err(DomainError::Conflict(if free == 0 {
+        format!("All {capacity} ports of this MCU are in use: disconnect a participant first, or change the Video/Voice Port Configuration.")
+    } else {
+        format!("The {more} calls need {more} ports, but only {free} of this MCU's {capacity} are free: select fewer participants.")
+    }))
 }
 
 /// What an operator can do to a participant.
@@ -485,6 +493,11 @@ mod tests {
         assert!(check_capacity(4, 5).is_ok());
         let e = check_capacity(5, 5).expect_err("full");
         assert!(e.to_string().contains("All 5 ports"));
+        // A selection: all of it fits, or none of it is made.
+        assert!(check_ports(2, 3, 5).is_ok());
+        let e = check_ports(3, 3, 5).expect_err("one too many");
+        assert!(e.to_string().contains("only 2 of this MCU's 5 are free"), "{e}");
+        assert!(check_ports(0, usize::MAX, 5).is_err());
     }
 
     #[test]

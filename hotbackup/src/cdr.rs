@@ -1,5 +1,5 @@
-//! Ending a conference: its call record (`domain::cdr`) is committed first, then the
-//! conference goes; both are changes, so the Slave has the record too. The one way a
+//! Ending a conference: its call record (`domain::cdr`) and the conference's delete are
+//! committed as one unit (both or neither), so the Slave has the record too. The one way a
 //! conference ends (an operator, its end time, Auto Terminate).
 
 use crate::{blocking, HotBackup};
@@ -20,8 +20,8 @@ impl HotBackup {
         })
         .await?;
         let record = domain::cdr::build(conference, &profile, &history, ended, now);
-        self.commit(Change::Put { record: Record::CallRecord(record) }).await?;
-        self.commit_as(Change::Delete { kind: EntityKind::Conference, id: conference.id.clone() }, actor).await?;
+        let end = vec![Change::Put { record: Record::CallRecord(record) }, Change::Delete { kind: EntityKind::Conference, id: conference.id.clone() }];
+        self.commit_all_as(end, actor).await?;
         Ok(())
     }
 

@@ -21,8 +21,19 @@ pub struct Committed {
     pub replication_us: Option<u64>,
 }
 
-/// A change waiting to be committed, and where its result goes.
-pub(crate) type Queued = ((Change, Option<Actor>), tokio::sync::oneshot::Sender<Result<LogEntry, DomainError>>);
+/// Changes made by hand as one unit (all or none), as [`HotBackup::commit_all_as`]
+/// acknowledges them.
+#[derive(Debug, Clone)]
+pub struct CommittedAll {
+    /// In the order given; empty when no change was given.
+    pub entries: Vec<LogEntry>,
+    /// The Slave acknowledged them all (see [`Committed::mirrored`]).
+    pub mirrored: bool,
+    pub replication_us: Option<u64>,
+}
+
+/// A unit of changes waiting to be committed, and where its result goes.
+pub(crate) type Queued = ((Vec<Change>, Option<Actor>), tokio::sync::oneshot::Sender<Result<Vec<LogEntry>, DomainError>>);
 
 /// Held by the committer task: if it panics, the queue is not left without one (the next
 /// committer starts at once for whatever is waiting).
@@ -63,6 +74,19 @@ impl HotBackup {
     /// [`Self::commit_report`] for a change a user made: `actor` goes with it into the change
     /// log, to the Slave, and into both MCUs' audit trails.
     pub async fn commit_as(&self, change: Change, actor: Option<Actor>) -> Result<Committed, DomainError> {
+        let all = self.commit_all_as(vec![change], actor).await?;
+        let entry = all.entries.into_iter().next_back().ok_or_else(|| DomainError::Storage("the change was not logged".into()))?;
+        Ok(Committed { entry, mirrored: all.mirrored, replication_us: all.replication_us })
+    }
+
+    /// Changes a user made as one unit: all of them are applied (in order, in one
+    /// transaction) or none is; acknowledged like [`Self::commit_as`], once the Slave has the
+    /// last of them. An operator's selection, or a conference ended with its call record,
+    /// never stays half-applied.
+    pub async fn commit_all_as(&self, changes: Vec<Change>, actor: Option<Actor>) -> Result<CommittedAll, DomainError> {
+        if changes.is_empty() {
+            return Ok(CommittedAll { entries: Vec::new(), mirrored: false, replication_us: None });
+        }
         if self.st().live.handing_over() {
             return Err(DomainError::Conflict(
                 "A planned switch-over is in progress; try again in a moment on the new Master.".into(),
@@ -97,8 +121,11 @@ impl HotBackup {
                 BeforeChange::WaitForSlave(at_most) => self.wait_for_slave_poll(at_most).await,
             }
         }
-        let entry = self.apply_grouped(change, actor).await?;
-        self.changed(entry.seq);
+        let entries = self.apply_grouped(changes, actor).await?;
+        let Some(last) = entries.last().map(|e| e.seq) else {
+            return Err(DomainError::Storage("the changes were not logged".into()));
+        };
+        self.changed(last);
         if self.role() == LiveRole::Slave {
             // Stepped down while it was being written: it is in this MCU's export of what
             // the new Master lacks, not a change made.
@@ -113,12 +140,12 @@ impl HotBackup {
         if wait {
             let started = Instant::now();
             let mut rx = self.inner.acked.subscribe();
-            let acked = tokio::time::timeout(detection, rx.wait_for(|a| *a >= entry.seq)).await.is_ok_and(|r| r.is_ok());
+            let acked = tokio::time::timeout(detection, rx.wait_for(|a| *a >= last)).await.is_ok_and(|r| r.is_ok());
             drop(rx);
             if acked {
                 let waited = started.elapsed();
                 self.st().lag_ms = waited.as_millis() as u64;
-                return Ok(Committed { entry, mirrored: true, replication_us: Some(waited.as_micros() as u64) });
+                return Ok(CommittedAll { entries, mirrored: true, replication_us: Some(waited.as_micros() as u64) });
             } else {
                 let was_in_sync = self.st().live.master_mut().is_some_and(|m| std::mem::replace(&mut m.slave_in_sync, false));
                 // Silence from the Slave may mean it has taken over (this MCU was paused or
@@ -131,23 +158,23 @@ impl HotBackup {
                 if was_in_sync {
                     self.raise(AlarmCode::PeerUnreachable, &format!(
                         "the Slave did not acknowledge change {} within {} ms; the Master carries on alone until it catches up.",
-                        entry.seq, detection.as_millis()
+                        last, detection.as_millis()
                     ));
                 }
             }
         }
-        Ok(Committed { entry, mirrored: false, replication_us: None })
+        Ok(CommittedAll { entries, mirrored: false, replication_us: None })
     }
 
     /// Applies a change together with whatever other changes are waiting (one transaction,
     /// one disk sync for all of them: concurrent writers do not queue behind each other's
     /// syncs). The committer runs as its own task, so a caller that goes away (a closed
     /// browser) never leaves the queue without one.
-    pub(crate) async fn apply_grouped(&self, change: Change, actor: Option<Actor>) -> Result<LogEntry, DomainError> {
+    pub(crate) async fn apply_grouped(&self, changes: Vec<Change>, actor: Option<Actor>) -> Result<Vec<LogEntry>, DomainError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let lead = {
             let mut q = self.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
-            q.0.push(((change, actor), tx));
+            q.0.push(((changes, actor), tx));
             !std::mem::replace(&mut q.1, true)
         };
         if lead {
@@ -168,12 +195,12 @@ impl HotBackup {
                 }
                 std::mem::take(&mut q.0)
             };
-            let (changes, waiters): (Vec<(Change, Option<Actor>)>, Vec<_>) = batch.into_iter().unzip();
-            let n = changes.len();
-            let results = blocking(&self.inner.store, move |s| Ok(s.apply_batch(changes)))
+            let (units, waiters): (Vec<(Vec<Change>, Option<Actor>)>, Vec<_>) = batch.into_iter().unzip();
+            let n = units.len();
+            let results = blocking(&self.inner.store, move |s| Ok(s.apply_batch(units)))
                 .await
                 .unwrap_or_else(|e| (0..n).map(|_| Err(e.clone())).collect());
-            if let Some(newest) = results.iter().filter_map(|r| r.as_ref().ok().map(|e| e.seq)).max() {
+            if let Some(newest) = results.iter().filter_map(|r| r.as_ref().ok().and_then(|e| e.last()).map(|e| e.seq)).max() {
                 self.inner.committed.send_replace(newest); // one committer at a time: the newest seq
                 self.clear_alarms(&[AlarmCode::StorageError]);
             } else if let Some(Err(DomainError::Storage(e))) = results.iter().find(|r| matches!(r, Err(DomainError::Storage(_)))) {

@@ -46,7 +46,7 @@ pub mod transport;
 #[cfg(test)]
 mod wire_tests;
 
-pub use commit::Committed;
+pub use commit::{Committed, CommittedAll};
 pub use error::PeerError;
 pub use pairing::Guess;
 pub(crate) use pairing::PeerLink;
@@ -415,7 +415,7 @@ mod tests {
             layout: "auto".into(),
             auto_terminate: false,
         };
-        let entry = hb.apply_grouped(Change::Put { record: Record::Profile(profile) }, None).await.expect("commit");
+        let entry = hb.apply_grouped(vec![Change::Put { record: Record::Profile(profile) }], None).await.expect("commit").remove(0);
         // Someone polling with a made-up position far ahead.
         hb.serve_log(entry.seq + 1000, Duration::ZERO).await.expect("log");
         assert_eq!(*hb.inner.acked.borrow(), entry.seq, "acknowledged no further than the Master's own last change");

@@ -12,7 +12,6 @@ pub mod assets;
 pub mod conns;
 pub mod export;
 pub mod guard;
-pub mod page_cache;
 pub mod peer;
 pub mod proxy;
 mod redial;
@@ -538,7 +537,6 @@ pub fn router(state: AppState, origins: guard::Origins) -> Router {
         .merge(peer::routes())
         .nest_service("/pkg", assets_dir)
         .fallback_service(root_files)
-        .layer(middleware::from_fn_with_state((state.clone(), page_cache::PageCache::default()), page_cache::serve))
         .layer(middleware::from_fn(bad_input_is_not_a_server_error))
         .layer(middleware::from_fn(guard::peer_link_apart))
         .layer(middleware::from_fn_with_state(state.clone(), guard::api_gate))

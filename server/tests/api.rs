@@ -1409,3 +1409,52 @@ async fn an_export_streams_the_whole_trail_and_holds_its_slot_only_while_a_clien
     }
     assert!(freed, "the slot of a client that went away is given back");
 }
+
+#[tokio::test]
+async fn an_operators_selection_is_applied_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    // Two ports (applied at the next start, as a System Reset does).
+    let r = call(&app, "/api/set_port_configuration", &[("video_ports", "1"), ("video_resolution", "hd720"), ("voice_ports", "1")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let app = self::app(dir.path()).await;
+    assert_eq!(call(&app, "/api/add_conference", &[("name", "Ops"), ("numeric_id", "77")], Some(&admin)).await.status, StatusCode::OK);
+    let list: serde_json::Value = serde_json::from_str(&call(&app, "/api/list_conferences", &[], Some(&admin)).await.body).expect("json");
+    let cid = list[0]["conference"]["id"].as_str().expect("id").to_string();
+    let participants = |app: Router| {
+        let (admin, cid) = (admin.clone(), cid.clone());
+        async move {
+            let v: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_conference", &[("id", &cid)], Some(&admin)).await.body).expect("json");
+            v["participants"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let ids = |ps: &[serde_json::Value]| ps.iter().filter_map(|p| p["id"].as_str()).collect::<Vec<_>>().join(",");
+    let states = |ps: &[serde_json::Value]| ps.iter().map(|p| p["state"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>();
+    for (who, addr) in [("One", "10.0.0.1"), ("Two", "10.0.0.2")] {
+        let r = call(&app, "/api/simulate_dial_in", &[("numeric_id", "77"), ("name", who), ("address", addr), ("protocol", "h323")], Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let ps = participants(app.clone()).await;
+    let r = call(&app, "/api/participants_action", &[("conference_id", &cid), ("ids", &ids(&ps)), ("action", "disconnect")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = call(&app, "/api/add_participant", &[("conference_id", &cid), ("name", "Three"), ("address", "10.0.0.3"), ("protocol", "h323")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let ps = participants(app.clone()).await;
+    let three = ps.iter().find(|p| p["name"] == "Three").and_then(|p| p["id"].as_str()).expect("Three").to_string();
+    let r = call(&app, "/api/participants_action", &[("conference_id", &cid), ("ids", &three), ("action", "disconnect")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Three calls for two ports: refused, and none of the three is called.
+    let r = call(&app, "/api/participants_action", &[("conference_id", &cid), ("ids", &ids(&ps)), ("action", "connect")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("need 3 ports, but only 2"), "{}", r.body);
+    let ps = participants(app.clone()).await;
+    assert_eq!(states(&ps), vec!["Disconnected"; 3], "nothing of a refused selection is applied");
+    // Two of them fit: both are called.
+    let two: Vec<&serde_json::Value> = ps.iter().filter(|p| p["name"] != "Three").collect();
+    let two_ids = two.iter().filter_map(|p| p["id"].as_str()).collect::<Vec<_>>().join(",");
+    let r = call(&app, "/api/participants_action", &[("conference_id", &cid), ("ids", &two_ids), ("action", "connect")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let connected = participants(app.clone()).await.iter().filter(|p| p["state"] == "Connected").count();
+    assert_eq!(connected, 2);
+}

@@ -500,8 +500,14 @@ pub struct ConferenceDetail {
 /// capacity alarm raised (cleared by the server's watch once a port is free).
 #[cfg(feature = "ssr")]
 async fn need_port(st: &crate::state::AppState) -> Result<(), AppError> {
+    need_ports(st, 1).await
+}
+
+/// `n` more calls fit on this MCU's ports (all of a selection, or none of it).
+#[cfg(feature = "ssr")]
+async fn need_ports(st: &crate::state::AppState, n: usize) -> Result<(), AppError> {
     let (connected, capacity) = port_use(st).await?;
-    domain::conference::check_capacity(connected, capacity).map_err(|e| {
+    domain::conference::check_ports(connected, n, capacity).map_err(|e| {
         st.hb.raise_alarm(domain::alarms::AlarmCode::PortsExhausted, &format!("a call was refused: all {capacity} ports are in use."));
         e.into()
     })
@@ -704,25 +710,26 @@ pub async fn participants_action(conference_id: String, ids: String, action: Str
         let present = st.db(move |s| s.participants_of(&cid)).await?;
         let picked = domain::conference::selection(&ids, &present)?;
         let n = picked.len();
+        // The whole selection, or nothing of it.
         if action == "delete" {
-            for p in picked {
-                st.commit(domain::Change::Delete { kind: domain::EntityKind::Participant, id: p.id.clone() }).await?;
-            }
+            let gone = picked.iter().map(|p| domain::Change::Delete { kind: domain::EntityKind::Participant, id: p.id.clone() }).collect();
+            st.commit_all(gone).await?;
             return Ok(format!("{n} participant(s) removed from {}.", c.name));
         }
         let act = domain::conference::ParticipantAction::parse(&action)
             .ok_or_else(|| AppError::Invalid { field: "action".into(), message: format!("Unknown action '{action}'.") })?;
-        let mut changed = 0;
-        for p in picked {
-            if act.needs_port(p) {
-                need_port(&st).await?;
-            }
-            let after = act.apply(p);
-            if after != *p {
-                st.commit(domain::Change::Put { record: domain::Record::Participant(after) }).await?;
-                changed += 1;
-            }
+        let needs_ports = picked.iter().filter(|p| act.needs_port(p)).count();
+        if needs_ports > 0 {
+            need_ports(&st, needs_ports).await?;
         }
+        let changes: Vec<domain::Change> = picked
+            .iter()
+            .map(|p| (act.apply(p), *p))
+            .filter(|(after, before)| after != *before)
+            .map(|(after, _)| domain::Change::Put { record: domain::Record::Participant(after) })
+            .collect();
+        let changed = changes.len();
+        st.commit_all(changes).await?;
         Ok(format!("{}: {} — {changed} of {n} selected participant(s) changed.", c.name, action.replace('_', " ")))
     })
     .await
@@ -741,9 +748,7 @@ pub async fn conference_action(id: String, action: String) -> Result<String, App
         let present = st.db(move |s| s.participants_of(&cid)).await?;
         let records = act.apply(&c, &present)?;
         let n = records.len();
-        for record in records {
-            st.commit(domain::Change::Put { record }).await?;
-        }
+        st.commit_all(records.into_iter().map(|record| domain::Change::Put { record }).collect()).await?;
         Ok(act.done(&c.name, n))
     })
     .await

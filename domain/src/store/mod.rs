@@ -23,7 +23,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -204,7 +204,6 @@ pub struct Store {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
     mode: Arc<RwLock<WriteMode>>,
-    written: Arc<Written>,
     /// `secrets.json`: OPAQUE keys and records, the pairing credential held (never in the
     /// database, so never in a backup).
     secrets: Arc<secrets::Secrets>,
@@ -259,43 +258,6 @@ impl Readers {
     }
 }
 
-/// How many times the database was written: SQLite counts the rows every statement of
-/// the connection changed ([`Connection::total_changes`]); when that count moved while
-/// the lock was held, the version goes up by one, before the lock is let go.
-#[derive(Default)]
-struct Written {
-    seen: AtomicU64,
-    version: AtomicU64,
-}
-
-/// The connection, held. Letting it go records whether it wrote (see [`Written`]).
-pub(crate) struct Locked<'a> {
-    conn: MutexGuard<'a, Connection>,
-    written: &'a Written,
-}
-
-impl std::ops::Deref for Locked<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        &self.conn
-    }
-}
-
-impl std::ops::DerefMut for Locked<'_> {
-    fn deref_mut(&mut self) -> &mut Connection {
-        &mut self.conn
-    }
-}
-
-impl Drop for Locked<'_> {
-    fn drop(&mut self) {
-        let total = self.conn.total_changes();
-        if self.written.seen.swap(total, Ordering::Relaxed) != total {
-            self.written.version.fetch_add(1, Ordering::Release);
-        }
-    }
-}
-
 /// Who may change synced state. A Hot Backup Slave takes changes only from its Master's
 /// stream; everything typed by hand is refused (G5), here, below every page and API.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -331,14 +293,12 @@ impl Store {
         files::make_private(data_dir, &path)?;
         let secrets = Arc::new(secrets::Secrets::open(data_dir)?);
         seal_local_secrets(&conn, &secrets)?;
-        let written = Written { seen: AtomicU64::new(conn.total_changes()), version: AtomicU64::new(0) };
         let readers = Arc::new(Readers { path: path.clone(), idle: Mutex::new(Vec::new()), open: Default::default(), freed: Default::default() });
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
             readers,
             path,
             mode: Arc::new(RwLock::new(WriteMode::Primary)),
-            written: Arc::new(written),
             secrets,
         })
     }
@@ -356,17 +316,10 @@ impl Store {
         result
     }
 
-    fn lock(&self) -> Locked<'_> {
+    fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written (transactions
         // roll back on drop), so a poisoned lock is safe to keep using.
-        Locked { conn: self.conn.lock().unwrap_or_else(|p| p.into_inner()), written: &self.written }
-    }
-
-    /// Goes up whenever anything in the database changed (synced state, local settings,
-    /// sessions, the audit trail, call records): what was read before is outdated once
-    /// it moved. Never goes down while the process runs.
-    pub fn version(&self) -> u64 {
-        self.written.version.load(Ordering::Acquire)
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn write_mode(&self) -> WriteMode {
@@ -407,27 +360,29 @@ impl Store {
         Ok(entry)
     }
 
-    /// [`Store::apply`] for several changes in one transaction (one disk sync: group
-    /// commit for concurrent writers). Each change is all-or-nothing and gets its own
-    /// result, in order; a refused one does not affect the others.
-    pub fn apply_batch(&self, changes: Vec<(Change, Option<Actor>)>) -> Vec<Result<LogEntry>> {
-        let n = changes.len();
+    /// [`Store::apply`] for several units of changes in one transaction (one disk sync:
+    /// group commit for concurrent writers). A unit is the changes of one request (an
+    /// operator's selection, a conference and its call record): all of them or none. Each
+    /// unit gets its own result, in order; a refused one does not affect the others.
+    pub fn apply_batch(&self, units: Vec<(Vec<Change>, Option<Actor>)>) -> Vec<Result<Vec<LogEntry>>> {
+        let n = units.len();
         let mut conn = self.lock();
         // Under the writer's lock: a step-down (`set_write_mode`) cannot slip in between.
         if let WriteMode::Replica { master } = self.write_mode() {
             return (0..n).map(|_| Err(crate::hotbackup::refused_on_slave(&master))).collect();
         }
-        let run = |conn: &mut Connection| -> Result<Vec<Result<LogEntry>>> {
+        let run = |conn: &mut Connection| -> Result<Vec<Result<Vec<LogEntry>>>> {
             let mut tx = conn.transaction()?;
             let mut out = Vec::with_capacity(n);
-            for (change, actor) in changes {
+            for (changes, actor) in units {
                 let sp = tx.savepoint()?;
-                match apply_logged_in(&sp, change, actor) {
-                    Ok(entry) => {
+                let applied: Result<Vec<LogEntry>> = changes.into_iter().map(|change| apply_logged_in(&sp, change, actor.clone())).collect();
+                match applied {
+                    Ok(entries) => {
                         sp.commit()?;
-                        out.push(Ok(entry));
+                        out.push(Ok(entries));
                     }
-                    Err(e) => out.push(Err(e)), // dropping the savepoint rolls this one back
+                    Err(e) => out.push(Err(e)), // dropping the savepoint rolls the whole unit back
                 }
             }
             tx.commit()?;
@@ -1072,6 +1027,11 @@ pub(crate) fn deleted_name_in(tx: &Connection, change: &Change, audited: bool) -
 /// The audit entry of a change made by a user (none for the MCU's own changes).
 pub(crate) fn audit_change_in(tx: &Connection, entry: &LogEntry, name_before: Option<&str>) -> Result<()> {
     let Some(a) = &entry.actor else { return Ok(()) };
+    // A call record is the MCU's own bookkeeping of a conference that ended (the trail has
+    // the end itself), even when it goes with a user's change.
+    if matches!(&entry.change, Change::Put { record: Record::CallRecord(_) }) {
+        return Ok(());
+    }
     let by = crate::audit::By { mcu: &a.mcu, user: &a.user, role: Some(a.role), client: &a.client };
     let summary = crate::audit::summary(&entry.change, name_before);
     let mut e = crate::audit::entry(entry.at_ms, by, crate::audit::AuditKind::Change, &summary, true);
@@ -1246,27 +1206,6 @@ mod tests {
         assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 3]);
         assert_eq!(log[1].change, put(Record::Participant(part)));
         assert_eq!(s.last_seq().expect("seq"), 3);
-    }
-
-    #[test]
-    fn the_version_moves_with_every_write_and_only_then() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let s = Store::open(dir.path()).expect("open");
-        let v0 = s.version();
-        s.list::<Profile>().expect("read");
-        s.last_seq().expect("read");
-        assert_eq!(s.version(), v0, "reads leave it");
-        let p = profile("Standard");
-        s.apply(put(Record::Profile(p.clone()))).expect("put");
-        let v1 = s.version();
-        assert!(v1 > v0, "a synced change moves it");
-        s.set_local(keys::ALARMS, &crate::alarms::AlarmBook::default()).expect("local");
-        let v2 = s.version();
-        assert!(v2 > v1, "a local setting moves it");
-        s.get::<Profile>(&p.id).expect("read");
-        assert_eq!(s.version(), v2, "a read leaves it");
-        s.apply(Change::Delete { kind: EntityKind::Profile, id: p.id.clone() }).expect("delete");
-        assert!(s.version() > v2, "a delete moves it");
     }
 
     #[test]
@@ -1647,16 +1586,27 @@ mod tests {
         let s = Store::open(dir.path()).expect("open");
         let (a, b) = (profile("A"), profile("B"));
         let dup = Profile { id: new_id(), ..a.clone() };
+        let (c, d) = (profile("C"), profile("D"));
+        let dup_d = Profile { id: new_id(), ..d.clone() };
+        let one = |p: Profile| (vec![Change::Put { record: Record::Profile(p) }], None);
         let results = s.apply_batch(vec![
-            (Change::Put { record: Record::Profile(a) }, None),
-            (Change::Put { record: Record::Profile(dup) }, None),
-            (Change::Put { record: Record::Profile(b) }, None),
+            one(a),
+            one(dup),
+            one(b),
+            // A unit with a refused change leaves none of its changes...
+            (vec![Change::Put { record: Record::Profile(c.clone()) }, Change::Put { record: Record::Profile(dup_d) }, Change::Put { record: Record::Profile(d.clone()) }], None),
         ]);
-        assert_eq!(results.len(), 3);
-        assert_eq!(results[0].as_ref().map(|e| e.seq).ok(), Some(1));
+        assert_eq!(results.len(), 4);
+        assert_eq!(results[0].as_ref().map(|e| e[0].seq).ok(), Some(1));
         assert!(matches!(results[1], Err(DomainError::Conflict(_))), "the duplicate name is refused alone");
-        assert_eq!(results[2].as_ref().map(|e| e.seq).ok(), Some(2));
-        assert_eq!(s.list::<Profile>().expect("list").len(), 2);
+        assert_eq!(results[2].as_ref().map(|e| e[0].seq).ok(), Some(2));
+        assert!(matches!(results[3], Err(DomainError::Conflict(_))), "{:?}", results[3]);
+        assert_eq!(s.list::<Profile>().expect("list").len(), 2, "nothing of the refused unit");
+        assert_eq!(s.last_seq().expect("seq"), 2);
+        // ...and a unit that passes is all there, in order.
+        let results = s.apply_batch(vec![(vec![Change::Put { record: Record::Profile(c) }, Change::Put { record: Record::Profile(d) }], None)]);
+        assert_eq!(results[0].as_ref().map(|e| e.iter().map(|e| e.seq).collect::<Vec<_>>()).ok(), Some(vec![3, 4]));
+        assert_eq!(s.list::<Profile>().expect("list").len(), 4);
         assert_eq!(s.recompute_digest().expect("digest"), s.digest().expect("digest"));
     }
 
@@ -1675,8 +1625,8 @@ mod tests {
         s.apply(Change::Put { record: Record::MeetingRoom(room.clone()) }).expect("room");
         // Two changes racing for one number in one batch: the second is refused.
         let results = s.apply_batch(vec![
-            (Change::Put { record: Record::Conference(Conference { numeric_id: "2002".into(), ..conference("A", "") }) }, None),
-            (Change::Put { record: Record::Conference(Conference { numeric_id: "2002".into(), ..conference("B", "") }) }, None),
+            (vec![Change::Put { record: Record::Conference(Conference { numeric_id: "2002".into(), ..conference("A", "") }) }], None),
+            (vec![Change::Put { record: Record::Conference(Conference { numeric_id: "2002".into(), ..conference("B", "") }) }], None),
         ]);
         assert!(results[0].is_ok());
         assert!(
