@@ -32,8 +32,11 @@ pub struct CommittedAll {
     pub replication_us: Option<u64>,
 }
 
+/// The changes of one request, all or none, and who made them.
+pub(crate) type Unit = (Vec<Change>, Option<Actor>);
+
 /// A unit of changes waiting to be committed, and where its result goes.
-pub(crate) type Queued = ((Vec<Change>, Option<Actor>), tokio::sync::oneshot::Sender<Result<Vec<LogEntry>, DomainError>>);
+pub(crate) type Queued = (Unit, tokio::sync::oneshot::Sender<Result<Vec<LogEntry>, DomainError>>);
 
 /// Held by the committer task: if it panics, the queue is not left without one (the next
 /// committer starts at once for whatever is waiting).
@@ -195,7 +198,7 @@ impl HotBackup {
                 }
                 std::mem::take(&mut q.0)
             };
-            let (units, waiters): (Vec<(Vec<Change>, Option<Actor>)>, Vec<_>) = batch.into_iter().unzip();
+            let (units, waiters): (Vec<Unit>, Vec<_>) = batch.into_iter().unzip();
             let n = units.len();
             let results = blocking(&self.inner.store, move |s| Ok(s.apply_batch(units)))
                 .await
