@@ -6,7 +6,8 @@ use domain::change::{Change, EntityKind};
 use domain::hotbackup::*;
 use domain::store::keys;
 use domain::{Conference, DomainError, HotBackupRole, HotBackupSettings, Reservation};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 impl HotBackup {
     /// Enables Hot Backup after checking the guidelines against the peer: logs in to it as

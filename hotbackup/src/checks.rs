@@ -6,7 +6,8 @@ use domain::change::EntityKind;
 use domain::hotbackup::*;
 use domain::store::keys;
 use domain::{DomainError, HotBackupRole, PortConfiguration};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 impl HotBackup {
     /// The checks against `facts`, whose users' verifiers were keyed by `salt`.

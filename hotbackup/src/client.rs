@@ -190,7 +190,7 @@ impl PeerClient {
         body: Option<Vec<u8>>,
         timeout: Duration,
     ) -> Result<T, CallError> {
-        let started = std::time::Instant::now();
+        let started = tokio::time::Instant::now();
         let (mut sender, reused) = self.sender(peer, &auth.pin, timeout).await?;
         let mut answer = Self::send(peer, &mut sender, method.clone(), path, Some(&auth.credential), body.clone(), timeout).await;
         // A kept connection that the peer closed meanwhile (its process died or restarted)

@@ -7,7 +7,8 @@ use domain::audit::Actor;
 use domain::change::{Change, LogEntry};
 use domain::hotbackup::*;
 use domain::DomainError;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// A change made by hand, as [`HotBackup::commit_report`] acknowledges it.
 #[derive(Debug, Clone)]

@@ -7,7 +7,8 @@ use crate::{blocking, HotBackup, PeerError, BATCH};
 use domain::change::EntityKind;
 use domain::hotbackup::*;
 use domain::store::{keys, now_ms};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 impl HotBackup {
     /// Master: look at the peer. A peer that is Master too (a healed partition, or this MCU

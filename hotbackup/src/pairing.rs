@@ -18,7 +18,8 @@ use domain::alarms::AlarmCode;
 use domain::hotbackup::{PairChallenge, PairFinish, PairGranted, PairStart};
 use domain::pairing::{self, ClientStart, ServerStart};
 use domain::{DomainError, Millis, Role};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Pairings started and not finished that the responder remembers (oldest forgotten first).
 const PENDING: usize = 16;

@@ -7,8 +7,8 @@ use crate::{blocking, HotBackup};
 use domain::hotbackup::*;
 use domain::store::{now_ms, ReplError};
 use domain::DomainError;
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Between two refused connections that together prove the Master's process is gone.
 const CRASH_CONFIRM_GAP: Duration = Duration::from_millis(40);
@@ -32,7 +32,7 @@ impl HotBackup {
     /// Slave: follow the Master until this MCU is no longer Slave.
     pub(crate) async fn slave_session(&self) {
         let mut detection = Duration::from_millis(self.settings().detection_ms.into());
-        let mut detector = FailureDetector::new(detection, Instant::now());
+        let mut detector = FailureDetector::new(detection, Instant::now().into_std());
         while self.role() == LiveRole::Slave {
             let (peer, token, settings) = {
                 let st = self.st();
@@ -40,7 +40,7 @@ impl HotBackup {
             };
             if self.unpaired() {
                 tokio::time::sleep(Duration::from_millis(500)).await;
-                detector = FailureDetector::new(detection, Instant::now());
+                detector = FailureDetector::new(detection, Instant::now().into_std());
                 continue;
             }
             // Settings changed while paired take effect here (a new detection time starts
@@ -49,7 +49,7 @@ impl HotBackup {
             let now_detection = Duration::from_millis(settings.detection_ms.into());
             if now_detection != detection {
                 detection = now_detection;
-                detector = FailureDetector::new(detection, Instant::now());
+                detector = FailureDetector::new(detection, Instant::now().into_std());
             }
             match self.follow(&peer, &token, hb_every, detection, &mut detector).await {
                 Ok(()) => {}
@@ -68,7 +68,7 @@ impl HotBackup {
                     tokio::time::sleep(hb_every).await;
                 }
                 Err(e) => {
-                    let now = Instant::now();
+                    let now = Instant::now().into_std();
                     let network_up = self.own_network_up().await;
                     let mut verdict = detector.verdict(now, network_up);
                     // A crashed Master on a host that stays up: its host refuses the
@@ -85,7 +85,7 @@ impl HotBackup {
                             Err(CallError::Down(_)) if network_up => verdict = Verdict::Failed,
                             Err(CallError::Down(_)) => verdict = Verdict::OwnNetworkDown,
                             Ok(_) => {
-                                detector.heard(Instant::now());
+                                detector.heard(Instant::now().into_std());
                                 verdict = Verdict::Alive;
                             }
                             Err(_) => {}
@@ -96,7 +96,7 @@ impl HotBackup {
                         // heard here, and a dead Master refuses at once.
                         let confirm = hb_every.max(Duration::from_millis(100)).min(detection);
                         if self.inner.client.heartbeat(&peer, &token, confirm).await.is_ok() {
-                            detector.heard(Instant::now());
+                            detector.heard(Instant::now().into_std());
                             verdict = Verdict::Alive;
                         } else if !self.own_network_up().await {
                             // ...and its own network still up after that last word failed: an
@@ -142,29 +142,10 @@ impl HotBackup {
         }
     }
 
-    /// Whether this MCU can still reach its network. With an isolation check address, any
-    /// answer from it counts (a refused connection too: the network carried it); silence
-    /// means this MCU is the one cut off. Without one, only its own listening address is
-    /// tried, which does not leave the host.
+    /// Whether this MCU can still reach its network (see [`crate::transport::Transport::network_up`]).
     pub(crate) async fn own_network_up(&self) -> bool {
         let witness = self.settings().isolation_address;
-        if !witness.is_empty() {
-            return match tokio::time::timeout(Duration::from_millis(300), tokio::net::TcpStream::connect(witness.as_str())).await {
-                Ok(Ok(_)) => true,
-                Ok(Err(e)) => e.kind() == std::io::ErrorKind::ConnectionRefused,
-                Err(_) => false,
-            };
-        }
-        let addr = self.inner.me.listen;
-        let probe = if addr.ip().is_unspecified() {
-            SocketAddr::new(if addr.is_ipv4() { [127, 0, 0, 1].into() } else { std::net::Ipv6Addr::LOCALHOST.into() }, addr.port())
-        } else {
-            addr
-        };
-        matches!(
-            tokio::time::timeout(Duration::from_millis(300), tokio::net::TcpStream::connect(probe)).await,
-            Ok(Ok(_))
-        )
+        self.inner.client.network_up(&witness, self.inner.me.listen).await
     }
 
     /// One connection to the Master: catch up, then stream until something breaks.
@@ -177,11 +158,11 @@ impl HotBackup {
         detection: Duration,
         detector: &mut FailureDetector,
     ) -> Result<(), FollowError> {
-        detector.trying(Instant::now());
+        detector.trying(Instant::now().into_std());
         let hb = match self.inner.client.heartbeat(peer, token, detection).await {
             Ok(hb) => hb,
             Err(e @ CallError::Refused { status: 401, .. }) => {
-                detector.heard(Instant::now());
+                detector.heard(Instant::now().into_std());
                 self.st().peer_state = PeerState::Up;
                 self.link_refused(&e);
                 tokio::time::sleep(hb_every * 5).await;
@@ -193,7 +174,7 @@ impl HotBackup {
                 return Err(e.into());
             }
         };
-        detector.heard(Instant::now());
+        detector.heard(Instant::now().into_std());
         {
             let mut st = self.st();
             st.peer_state = PeerState::Up;
@@ -226,7 +207,7 @@ impl HotBackup {
                     self.export_divergent(after).await?;
                 }
                 self.take_snapshot(peer, token, detection).await?;
-                detector.heard(Instant::now());
+                detector.heard(Instant::now().into_std());
                 if my_seq > 0 {
                     // Not a first copy: this MCU's own copy could not be resumed.
                     self.raise_alarm(AlarmCode::SnapshotTaken, &format!(
@@ -245,9 +226,9 @@ impl HotBackup {
                 return Ok(());
             }
             let after = blocking(&self.inner.store, |s| s.last_seq()).await?;
-            detector.trying(Instant::now());
+            detector.trying(Instant::now().into_std());
             let batch = self.inner.client.log(peer, token, after, hb_every, detection).await?;
-            detector.heard(Instant::now());
+            detector.heard(Instant::now().into_std());
             self.maybe_refresh_checks();
             let n = batch.entries.len() as u64;
             let newest_at = batch.entries.last().map(|e| e.at_ms);

@@ -7,7 +7,8 @@ use domain::store::now_ms;
 use domain::{HotBackupSettings, Millis};
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 pub(crate) struct State {
     pub(crate) settings: HotBackupSettings,

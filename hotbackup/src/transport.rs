@@ -1,10 +1,12 @@
-//! The peer link as the engine sees it: the calls to the other MCU. [`PeerClient`] makes
-//! them over TLS; tests put the two engines of a pair on one in-memory wire instead, so
-//! every transition runs without processes or sockets.
+//! The network as the engine sees it: the calls to the other MCU, and whether this MCU's
+//! own network is up. [`PeerClient`] makes them over TLS and TCP; tests put the two engines
+//! of a pair on one in-memory wire instead, so every transition runs without processes or
+//! sockets, on a paused clock.
 
 use crate::client::{CallError, LinkAuth, PeerClient};
 use domain::hotbackup::{Heartbeat, LogBatch, PairChallenge, PairFinish, PairGranted, PairStart, PeerFacts, Snapshot, Takeover};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -23,6 +25,11 @@ pub trait Transport: Send + Sync + 'static {
     fn log<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, after: u64, wait: Duration, timeout: Duration) -> Call<'a, LogBatch>;
     fn snapshot<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, timeout: Duration) -> Call<'a, Snapshot>;
     fn takeover<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, t: &'a Takeover, timeout: Duration) -> Call<'a, Heartbeat>;
+    /// Whether this MCU can still reach its network: with an isolation check address
+    /// (`witness`), any answer from it counts (a refused connection too: the network carried
+    /// it), silence means this MCU is the one cut off; without one, `own` (this MCU's own
+    /// listening address) must take a connection.
+    fn network_up<'a>(&'a self, witness: &'a str, own: SocketAddr) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>>;
 }
 
 impl Transport for PeerClient {
@@ -52,5 +59,25 @@ impl Transport for PeerClient {
 
     fn takeover<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, t: &'a Takeover, timeout: Duration) -> Call<'a, Heartbeat> {
         Box::pin(PeerClient::takeover(self, peer, auth, t, timeout))
+    }
+
+    fn network_up<'a>(&'a self, witness: &'a str, own: SocketAddr) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>> {
+        Box::pin(async move {
+            const WITHIN: Duration = Duration::from_millis(300);
+            if !witness.is_empty() {
+                return match tokio::time::timeout(WITHIN, tokio::net::TcpStream::connect(witness)).await {
+                    Ok(Ok(_)) => true,
+                    Ok(Err(e)) => e.kind() == std::io::ErrorKind::ConnectionRefused,
+                    Err(_) => false,
+                };
+            }
+            // The own address does not leave the host: an unspecified one is tried on loopback.
+            let probe = if own.ip().is_unspecified() {
+                SocketAddr::new(if own.is_ipv4() { [127, 0, 0, 1].into() } else { std::net::Ipv6Addr::LOCALHOST.into() }, own.port())
+            } else {
+                own
+            };
+            matches!(tokio::time::timeout(WITHIN, tokio::net::TcpStream::connect(probe)).await, Ok(Ok(_)))
+        })
     }
 }
