@@ -621,6 +621,48 @@ pub fn before_taking_a_change(
     BeforeChange::Go
 }
 
+/// Whether a Master holds a change's answer until its Slave acknowledges it: only while
+/// the Slave is in sync and polled within the detection time (`since_poll`); otherwise it
+/// answers at once and says the change is not mirrored.
+pub fn waits_for_ack(slave_in_sync: bool, since_poll: Option<std::time::Duration>, detection: std::time::Duration) -> bool {
+    slave_in_sync && since_poll.is_some_and(|d| d < detection)
+}
+
+/// What a second try tells, made a moment after the Master's host refused the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondTry {
+    /// Refused again: nothing listens there.
+    Refused,
+    /// The Master answered.
+    Answered,
+    /// Anything else (a timeout, another error): proves nothing either way.
+    Inconclusive,
+}
+
+/// A Master whose host refused the connection (and that was heard in this session), asked
+/// again: refused twice with this MCU's own network up, its process is gone (take over at
+/// once); refused with the own network down, this MCU is the one cut off.
+pub fn crash_verdict(second: SecondTry, own_network_up: bool, before: Verdict) -> Verdict {
+    match second {
+        SecondTry::Refused if own_network_up => Verdict::Failed,
+        SecondTry::Refused => Verdict::OwnNetworkDown,
+        SecondTry::Answered => Verdict::Alive,
+        SecondTry::Inconclusive => before,
+    }
+}
+
+/// The last word with a Master found silent for the detection time, begun after this MCU
+/// found its own network up: an answer means the link is back (no takeover); no answer with
+/// the own network still up confirms the failure; with it down since, an isolation began
+/// meanwhile and proves nothing.
+pub fn after_last_word(answered: bool, own_network_still_up: bool) -> Verdict {
+    match (answered, own_network_still_up) {
+        (true, _) => Verdict::Alive,
+        (false, true) => Verdict::Failed,
+        (false, false) => Verdict::OwnNetworkDown,
+    }
+}
+
 /// When two MCUs both act as Master (a healed partition), which one stays: the higher
 /// epoch; on a tie, the one with more changes; then the smaller instance id. Returns true
 /// when `a` stays.
@@ -651,6 +693,26 @@ mod before_change_tests {
         // Nothing heard for the detection time: ask first (this MCU may have been frozen).
         assert_eq!(before_taking_a_change(ms(60_000), true, false, false, DET), BeforeChange::AskPeer);
         assert_eq!(before_taking_a_change(ms(60_000), true, false, true, DET), BeforeChange::Go);
+    }
+
+    #[test]
+    fn a_master_waits_for_the_ack_only_from_an_in_sync_slave_heard_within_the_detection_time() {
+        let ms = Duration::from_millis;
+        assert!(waits_for_ack(true, Some(ms(10)), DET));
+        assert!(!waits_for_ack(false, Some(ms(10)), DET), "a Slave catching up does not hold the answer");
+        assert!(!waits_for_ack(true, Some(ms(1000)), DET), "silent for the detection time: carry on alone");
+        assert!(!waits_for_ack(true, None, DET), "never polled in this role");
+    }
+
+    #[test]
+    fn a_crash_is_confirmed_by_a_second_refusal_and_a_takeover_by_a_silent_last_word() {
+        assert_eq!(crash_verdict(SecondTry::Refused, true, Verdict::Suspect), Verdict::Failed);
+        assert_eq!(crash_verdict(SecondTry::Refused, false, Verdict::Suspect), Verdict::OwnNetworkDown);
+        assert_eq!(crash_verdict(SecondTry::Answered, true, Verdict::Suspect), Verdict::Alive);
+        assert_eq!(crash_verdict(SecondTry::Inconclusive, true, Verdict::Suspect), Verdict::Suspect, "a timeout proves nothing");
+        assert_eq!(after_last_word(true, false), Verdict::Alive, "the link is back");
+        assert_eq!(after_last_word(false, true), Verdict::Failed);
+        assert_eq!(after_last_word(false, false), Verdict::OwnNetworkDown, "an isolation that began meanwhile");
     }
 }
 

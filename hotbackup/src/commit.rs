@@ -138,7 +138,7 @@ impl HotBackup {
         let (wait, detection) = {
             let st = self.st();
             let detection = Duration::from_millis(st.settings.detection_ms.into());
-            let waits = st.live.master().is_some_and(|m| m.slave_in_sync && m.slave_seen.is_some_and(|t| t.elapsed() < detection));
+            let waits = st.live.master().is_some_and(|m| waits_for_ack(m.slave_in_sync, m.slave_seen.map(|t| t.elapsed()), detection));
             (waits, detection)
         };
         if wait {

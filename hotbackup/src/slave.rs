@@ -80,29 +80,27 @@ impl HotBackup {
                     let crashed = matches!(e, FollowError::Peer(CallError::Down(_))) && detector.has_heard();
                     if crashed && verdict != Verdict::Failed {
                         tokio::time::sleep(CRASH_CONFIRM_GAP).await;
-                        let again = self.inner.client.heartbeat(&peer, &token, detection).await;
-                        match again {
-                            Err(CallError::Down(_)) if network_up => verdict = Verdict::Failed,
-                            Err(CallError::Down(_)) => verdict = Verdict::OwnNetworkDown,
-                            Ok(_) => {
-                                detector.heard(Instant::now().into_std());
-                                verdict = Verdict::Alive;
-                            }
-                            Err(_) => {}
+                        let second = match self.inner.client.heartbeat(&peer, &token, detection).await {
+                            Err(CallError::Down(_)) => SecondTry::Refused,
+                            Ok(_) => SecondTry::Answered,
+                            Err(_) => SecondTry::Inconclusive,
+                        };
+                        if second == SecondTry::Answered {
+                            detector.heard(Instant::now().into_std());
                         }
+                        verdict = crash_verdict(second, network_up, verdict);
                     } else if verdict == Verdict::Failed {
                         // One last word with the Master, begun after this MCU found its own
                         // network up: a link that just came back (an isolation ending) is
-                        // heard here, and a dead Master refuses at once.
+                        // heard here, and a dead Master refuses at once; and its own network
+                        // checked again after it (an isolation that began meanwhile).
                         let confirm = hb_every.max(Duration::from_millis(100)).min(detection);
-                        if self.inner.client.heartbeat(&peer, &token, confirm).await.is_ok() {
+                        let answered = self.inner.client.heartbeat(&peer, &token, confirm).await.is_ok();
+                        if answered {
                             detector.heard(Instant::now().into_std());
-                            verdict = Verdict::Alive;
-                        } else if !self.own_network_up().await {
-                            // ...and its own network still up after that last word failed: an
-                            // isolation that began meanwhile cut both, and proves nothing.
-                            verdict = Verdict::OwnNetworkDown;
                         }
+                        let still_up = answered || self.own_network_up().await;
+                        verdict = after_last_word(answered, still_up);
                     }
                     match verdict {
                         Verdict::Failed => {
