@@ -1,6 +1,7 @@
 //! What the administrator does: enable, disable, trigger a failover (planned switch-over),
 //! and the failover triggers on the signalling and media links.
 
+use crate::state::Entry;
 use crate::{blocking, HotBackup, PEER_LINK};
 use domain::change::{Change, EntityKind};
 use domain::hotbackup::*;
@@ -57,13 +58,8 @@ impl HotBackup {
             HotBackupRole::Master => LiveRole::Master,
             HotBackupRole::Slave => LiveRole::Slave,
         };
-        self.enter(role, settings.clone(), |st| {
-            st.link = link;
-            st.checks = checks.clone();
-            st.checks_at = Some(Instant::now());
-            st.peer_state = PeerState::Up;
-            st.peer_name = Some(facts.heartbeat.name.clone());
-        });
+        let entry = Entry { link: Some(link), checks: checks.clone(), peer: Some((PeerState::Up, Some(facts.heartbeat.name.clone()))), failover: false };
+        self.enter(role, settings.clone(), entry);
         self.event(format!("Hot Backup enabled as {:?} with {} ({peer}).", settings.role, facts.heartbeat.name));
         self.alarm_checks(&checks, &[]);
         self.inner.wake.notify_one();
@@ -115,7 +111,7 @@ impl HotBackup {
         // From now on this MCU writes on its own: a new epoch of its own makes any later
         // re-pairing see exactly where the two histories parted.
         blocking(&self.inner.store, |s| s.promote()).await?;
-        self.enter(LiveRole::Standalone, settings, |st| st.peer_state = PeerState::Unknown);
+        self.enter(LiveRole::Standalone, settings, Entry { peer: Some((PeerState::Unknown, None)), ..Entry::default() });
         // The pairing's conditions end with it.
         let pairing: Vec<AlarmCode> = AlarmCode::ALL.into_iter().filter(|c| c.of_the_pairing()).collect();
         self.clear_alarms(&pairing);

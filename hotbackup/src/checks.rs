@@ -44,10 +44,11 @@ impl HotBackup {
         const EVERY: Duration = Duration::from_secs(5);
         {
             let mut st = self.st();
-            if st.checks_at.is_some_and(|t| t.elapsed() < EVERY) {
+            let Some(seen) = st.live.seen_mut() else { return };
+            if seen.checks_at.is_some_and(|t| t.elapsed() < EVERY) {
                 return;
             }
-            st.checks_at = Some(Instant::now());
+            seen.checks_at = Some(Instant::now());
         }
         let me = self.clone();
         tokio::spawn(async move {
@@ -58,7 +59,17 @@ impl HotBackup {
             let salt = domain::pairing::random_hex();
             let Ok(facts) = me.inner.client.facts(&peer, &token, &salt, Duration::from_millis(detection.into())).await else { return };
             let Ok(checks) = me.checks_against(&facts, &salt, role).await else { return };
-            let before = std::mem::replace(&mut me.st().checks, checks.clone());
+            // Kept only if the role it was run for is still the one (a role change drops it).
+            let before = {
+                let mut st = me.st();
+                if st.settings.role != role {
+                    return;
+                }
+                match st.live.seen_mut() {
+                    Some(seen) => std::mem::replace(&mut seen.checks, checks.clone()),
+                    None => return,
+                }
+            };
             me.alarm_checks(&checks, &before);
         });
     }

@@ -148,7 +148,9 @@ impl HotBackup {
             drop(rx);
             if acked {
                 let waited = started.elapsed();
-                self.st().lag_ms = waited.as_millis() as u64;
+                if let Some(seen) = self.st().live.seen_mut() {
+                    seen.lag_ms = waited.as_millis() as u64;
+                }
                 return Ok(CommittedAll { entries, mirrored: true, replication_us: Some(waited.as_micros() as u64) });
             } else {
                 let was_in_sync = self.st().live.master_mut().is_some_and(|m| std::mem::replace(&mut m.slave_in_sync, false));

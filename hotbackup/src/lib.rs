@@ -201,15 +201,8 @@ impl HotBackup {
                     live: state::Live::new(role),
                     peer_state: PeerState::Unknown,
                     peer_name: None,
-                    peer_seq: None,
-                    peer_digest: None,
-                    last_sync_ms: None,
-                    lag_ms: 0,
-                    checks: Vec::new(),
                     events: VecDeque::new(),
-                    replicated: 0,
                     failovers: 0,
-                    checks_at: None,
                     signalling_down: None,
                     media_down: None,
                 }),
@@ -405,7 +398,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let hb = engine(dir.path()).await;
         let settings = HotBackupSettings { enabled: true, role: HotBackupRole::Master, peer_address: "127.0.0.1:9".into(), ..Default::default() };
-        hb.enter(LiveRole::Master, settings.clone(), |_| {});
+        hb.enter(LiveRole::Master, settings.clone(), state::Entry::default());
         let profile = domain::Profile {
             id: domain::store::new_id(),
             name: "P".into(),
@@ -423,10 +416,10 @@ mod tests {
         hb.serve_log(entry.seq, Duration::ZERO).await.expect("log");
         assert!(hb.st().live.master().is_some_and(|m| m.slave_in_sync && m.slave_acked == entry.seq));
         // Any role change forgets what was acknowledged.
-        hb.enter(LiveRole::Slave, HotBackupSettings { role: HotBackupRole::Slave, ..settings }, |_| {});
+        hb.enter(LiveRole::Slave, HotBackupSettings { role: HotBackupRole::Slave, ..settings }, state::Entry::default());
         assert_eq!(*hb.inner.acked.borrow(), 0);
         assert!(hb.st().live.master().is_none(), "nothing of the Master's side is left");
-        hb.enter(LiveRole::Master, HotBackupSettings { role: HotBackupRole::Master, ..hb.settings() }, |_| {});
+        hb.enter(LiveRole::Master, HotBackupSettings { role: HotBackupRole::Master, ..hb.settings() }, state::Entry::default());
         let st = hb.st();
         let m = st.live.master().expect("Master again");
         assert!(!m.slave_in_sync && m.slave_acked == 0 && m.slave_seen.is_none(), "a new Master starts afresh");

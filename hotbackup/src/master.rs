@@ -34,10 +34,12 @@ impl HotBackup {
                     }
                     st.peer_state = PeerState::Up;
                     st.peer_name = Some(hb.name.clone());
-                    st.peer_digest = Some(hb.digest.clone());
-                    // While the Slave polls, its polls say what it has; otherwise its heartbeat.
-                    if st.live.master().and_then(|m| m.slave_seen).is_none_or(|t| t.elapsed() > timeout) {
-                        st.peer_seq = Some(hb.position.seq);
+                    if let Some(m) = st.live.master_mut() {
+                        m.seen.peer_digest = Some(hb.digest.clone());
+                        // While the Slave polls, its polls say what it has; otherwise its heartbeat.
+                        if m.slave_seen.is_none_or(|t| t.elapsed() > timeout) {
+                            m.seen.peer_seq = Some(hb.position.seq);
+                        }
                     }
                 }
                 self.peer_heard();
@@ -141,14 +143,14 @@ impl HotBackup {
             if after == last {
                 m.slave_in_sync = true;
             }
-            st.peer_seq = Some(after);
+            m.seen.peer_seq = Some(after);
+            m.seen.last_sync_ms = Some(now_ms());
             let newly_up = st.peer_state != PeerState::Up;
             st.peer_state = PeerState::Up;
             if newly_in_sync || newly_up {
                 // The badge turns to "Sync OK" at once, not at the pages' next refresh.
                 self.status_changed();
             }
-            st.last_sync_ms = Some(now_ms());
             self.inner.acked.send_if_modified(|a| {
                 let newer = acked > *a;
                 *a = (*a).max(acked);

@@ -271,16 +271,16 @@ impl HotBackup {
             self.replicating();
             self.clear_alarms(&[AlarmCode::StorageError]);
             let mut st = self.st();
-            st.replicated += n;
-            st.peer_seq = Some(batch.master.seq);
-            st.peer_digest = Some(batch.digest.clone());
             let caught_up = mine.seq >= batch.master.seq;
-            st.last_sync_ms = Some(now_ms());
-            st.lag_ms = match newest_at {
-                Some(at) => now_ms().saturating_sub(at).max(0) as u64,
-                None => 0,
-            };
             let announce = st.live.slave_mut().is_some_and(|sl| {
+                sl.replicated += n;
+                sl.seen.peer_seq = Some(batch.master.seq);
+                sl.seen.peer_digest = Some(batch.digest.clone());
+                sl.seen.last_sync_ms = Some(now_ms());
+                sl.seen.lag_ms = match newest_at {
+                    Some(at) => now_ms().saturating_sub(at).max(0) as u64,
+                    None => 0,
+                };
                 sl.caught_up = caught_up;
                 caught_up && std::mem::take(&mut sl.catching_up)
             });

@@ -18,21 +18,45 @@ pub(crate) struct State {
     pub(crate) issued: Option<crate::pairing::Issued>,
     /// The live role and what belongs to it alone (see [`Live`]).
     pub(crate) live: Live,
+    /// The peer as last heard (kept across roles: a takeover happens because it went down).
     pub(crate) peer_state: PeerState,
     pub(crate) peer_name: Option<String>,
-    pub(crate) peer_seq: Option<u64>,
-    pub(crate) peer_digest: Option<String>,
-    pub(crate) last_sync_ms: Option<Millis>,
-    pub(crate) lag_ms: u64,
-    pub(crate) checks: Vec<Check>,
     pub(crate) events: VecDeque<HbEvent>,
-    pub(crate) replicated: u64,
+    /// Takeovers since start.
     pub(crate) failovers: u64,
-    /// When the guideline checks were last run against the peer.
-    pub(crate) checks_at: Option<Instant>,
-    /// Since when the (simulated) signalling and media links have been down.
+    /// Since when this MCU's own (simulated) signalling and media links have been down:
+    /// facts of the MCU, not of a role (a link stays down whatever the role).
     pub(crate) signalling_down: Option<Instant>,
     pub(crate) media_down: Option<Instant>,
+}
+
+/// What a role is entered with besides its settings ([`HotBackup::enter`]): nothing else
+/// of the state is set from outside.
+#[derive(Debug, Default)]
+pub(crate) struct Entry {
+    /// A new pairing (enable): what this MCU presents and pins.
+    pub(crate) link: Option<crate::PeerLink>,
+    /// The guideline checks just run against the peer (enable).
+    pub(crate) checks: Vec<Check>,
+    /// The peer as just heard (enable), or forgotten (disable).
+    pub(crate) peer: Option<(PeerState, Option<String>)>,
+    /// Entered by taking over: one more failover.
+    pub(crate) failover: bool,
+}
+
+/// What one role has seen of the link with the peer; born with the role ([`Live`] holds it
+/// in each paired role) and dropped with it.
+#[derive(Debug, Default)]
+pub(crate) struct LinkSeen {
+    /// The peer's last change and digest, as its last answer gave them.
+    pub(crate) peer_seq: Option<u64>,
+    pub(crate) peer_digest: Option<String>,
+    /// When changes last flowed (a poll answered, a batch applied), and the lag then.
+    pub(crate) last_sync_ms: Option<Millis>,
+    pub(crate) lag_ms: u64,
+    /// The guideline checks against the peer, and when they were last run.
+    pub(crate) checks: Vec<Check>,
+    pub(crate) checks_at: Option<Instant>,
 }
 
 /// The live role, with the state that exists only in that role: entering a role
@@ -59,6 +83,7 @@ pub(crate) struct MasterSide {
     pub(crate) probe_tried: Option<Instant>,
     /// A planned switch-over is under way: no change is taken.
     pub(crate) handing_over: bool,
+    pub(crate) seen: LinkSeen,
 }
 
 /// What only a Slave keeps.
@@ -70,6 +95,9 @@ pub(crate) struct SlaveSide {
     pub(crate) catching_up: bool,
     /// Records installed of a snapshot being taken, and its size.
     pub(crate) snapshot_progress: Option<(u64, u64)>,
+    /// Changes applied from the Master in this role.
+    pub(crate) replicated: u64,
+    pub(crate) seen: LinkSeen,
 }
 
 impl Live {
@@ -107,6 +135,23 @@ impl Live {
         match self {
             Live::Slave(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// What this role has seen of the link (none when standalone).
+    pub(crate) fn seen(&self) -> Option<&LinkSeen> {
+        match self {
+            Live::Master(m) => Some(&m.seen),
+            Live::Slave(s) => Some(&s.seen),
+            Live::Standalone => None,
+        }
+    }
+
+    pub(crate) fn seen_mut(&mut self) -> Option<&mut LinkSeen> {
+        match self {
+            Live::Master(m) => Some(&mut m.seen),
+            Live::Slave(s) => Some(&mut s.seen),
+            Live::Standalone => None,
         }
     }
 
@@ -229,16 +274,19 @@ impl HotBackup {
             peer_state: st.peer_state,
             peer_name: st.peer_name.clone(),
             sync_status,
-            lag_ms: st.lag_ms,
-            last_sync_ms: st.last_sync_ms,
+            lag_ms: st.live.seen().map_or(0, |s| s.lag_ms),
+            last_sync_ms: st.live.seen().and_then(|s| s.last_sync_ms),
             epoch,
             seq: pos,
-            peer_seq: st.peer_seq,
+            peer_seq: st.live.seen().and_then(|s| s.peer_seq),
             digest,
-            peer_digest: st.peer_digest.clone(),
-            checks: st.checks.clone(),
+            peer_digest: st.live.seen().and_then(|s| s.peer_digest.clone()),
+            checks: st.live.seen().map(|s| s.checks.clone()).unwrap_or_default(),
             events: st.events.iter().cloned().collect(),
-            replicated: st.replicated,
+            replicated: match &st.live {
+                Live::Slave(sl) => sl.replicated,
+                _ => 0,
+            },
             failovers: st.failovers,
             snapshot_progress: match &st.live {
                 Live::Slave(sl) => sl.snapshot_progress,

@@ -2,25 +2,38 @@
 //! Master (a new epoch; the conferences' redial, outside the engine, follows the takeover
 //! count) and becoming Slave go through it.
 
-use crate::state::Live;
-use crate::{blocking, HotBackup, State};
+use crate::state::{Entry, Live};
+use crate::{blocking, HotBackup};
 use domain::hotbackup::*;
 use domain::store::{keys, WriteMode};
 use domain::{DomainError, HotBackupRole, HotBackupSettings};
 
 impl HotBackup {
-    /// The one place a live role is entered: the role, its settings, and every field that
-    /// belongs to a role set afresh (what the Slave had acknowledged, whether it was in
-    /// sync, whether this MCU had caught up as Slave), then the store's write mode. `more`
-    /// sets what the caller adds (under the same lock).
-    pub(crate) fn enter(&self, role: LiveRole, settings: HotBackupSettings, more: impl FnOnce(&mut State)) {
+    /// The one place a live role is entered: the role and its own state afresh ([`Live`]:
+    /// what the Slave had acknowledged, whether it was in sync, whether this MCU had caught
+    /// up, what the link had seen), its settings and what `entry` brings (a new pairing,
+    /// the checks just run, the peer as just heard, a failover), all under one lock; then
+    /// the store's write mode.
+    pub(crate) fn enter(&self, role: LiveRole, settings: HotBackupSettings, entry: Entry) {
         {
             let mut st = self.st();
             st.live = Live::new(role);
             st.settings = settings;
-            st.peer_seq = None;
-            st.lag_ms = 0;
-            more(&mut st);
+            let Entry { link, checks, peer, failover } = entry;
+            if let Some(link) = link {
+                st.link = link;
+            }
+            if let Some(seen) = st.live.seen_mut() {
+                seen.checks_at = (!checks.is_empty()).then(tokio::time::Instant::now);
+                seen.checks = checks;
+            }
+            if let Some((state, name)) = peer {
+                st.peer_state = state;
+                st.peer_name = name;
+            }
+            if failover {
+                st.failovers += 1;
+            }
             // Acknowledgements belong to one role and one Slave: none carry over.
             self.inner.acked.send_replace(0);
         }
@@ -44,7 +57,7 @@ impl HotBackup {
         settings.role = HotBackupRole::Slave;
         let saved = settings.clone();
         blocking(&self.inner.store, move |s| s.set_local(keys::HOT_BACKUP, &saved)).await?;
-        self.enter(LiveRole::Slave, settings, |_| {});
+        self.enter(LiveRole::Slave, settings, Entry::default());
         self.log_why(alarm, &why);
         self.inner.wake.notify_one();
         Ok(())
@@ -67,7 +80,7 @@ impl HotBackup {
         // As Slave, the changes came by replication, not through the committer: the
         // Master's own last change is what the store holds now.
         self.inner.committed.send_replace(last);
-        self.enter(LiveRole::Master, settings, |st| st.failovers += 1);
+        self.enter(LiveRole::Master, settings, Entry { failover: true, ..Entry::default() });
         self.log_why(alarm, &format!("{why} This MCU is now the Master (epoch {epoch})."));
         self.inner.wake.notify_one();
         self.inner.takeovers.send_modify(|n| *n += 1);

@@ -556,7 +556,7 @@ async fn a_master_restarting_while_its_slave_takes_over_acknowledges_nothing_wit
     // Slave of epoch 1.
     p.wire.set_down(A, false);
     let settings = p.a.settings();
-    p.a.enter(LiveRole::Master, settings, |_| {});
+    p.a.enter(LiveRole::Master, settings, crate::state::Entry::default());
     p.a.master_probe().await;
     assert_eq!(p.a.role(), LiveRole::Master);
     // A change on A meanwhile; then B's promotion goes through (epoch 2).
