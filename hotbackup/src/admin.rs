@@ -25,9 +25,7 @@ impl HotBackup {
         let link = self.pair_with(&peer, user, password, timeout).await?;
         let salt = domain::pairing::random_hex();
         let facts = self
-            .inner
-            .client
-            .facts(&peer, &link.auth(), &salt, timeout)
+            .facts_of(&peer, &link.auth(), &salt, timeout)
             .await
             .map_err(|e| DomainError::Conflict(format!("G3: {e}")))?;
         let checks = self.checks_against(&facts, &salt, settings.role).await?;
@@ -155,9 +153,7 @@ impl HotBackup {
                     *self.inner.acked.borrow()
                 )));
             }
-            self.inner
-                .client
-                .takeover(&peer, &token, &Takeover { seq: last }, wait)
+            self.takeover_of(&peer, &token, last, wait)
                 .await
                 .map_err(|e| DomainError::Conflict(format!("The Slave did not take over: {e}. This MCU stays Master.")))
         }

@@ -57,7 +57,7 @@ impl HotBackup {
                 (st.settings.peer_address.clone(), st.link.auth(), st.settings.role, st.settings.detection_ms)
             };
             let salt = domain::pairing::random_hex();
-            let Ok(facts) = me.inner.client.facts(&peer, &token, &salt, Duration::from_millis(detection.into())).await else { return };
+            let Ok(facts) = me.facts_of(&peer, &token, &salt, Duration::from_millis(detection.into())).await else { return };
             let Ok(checks) = me.checks_against(&facts, &salt, role).await else { return };
             // Kept only if the role it was run for is still the one (a role change drops it).
             let before = {

@@ -4,15 +4,15 @@
 //! carries the pairing credential.
 
 use crate::identity::{PeerIdentity, Pinned, PEER_SERVER_NAME};
-use domain::hotbackup::{Heartbeat, LogBatch, PairChallenge, PairFinish, PairGranted, PairStart, PeerFacts, Snapshot, Takeover};
+use crate::peer::Verb;
+use crate::transport::Exchange;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper::{header, Method, Request};
 use hyper_util::rt::TokioIo;
 use rustls_pki_types::ServerName;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -145,33 +145,34 @@ impl PeerClient {
         self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
-    async fn send<T: DeserializeOwned>(
+    async fn send(
         peer: &str,
         sender: &mut SendRequest<Full<Bytes>>,
-        method: Method,
-        path: &str,
-        credential: Option<&str>,
-        body: Option<Vec<u8>>,
-        timeout: Duration,
-    ) -> Result<T, CallError> {
+        x: &Exchange<'_>,
+    ) -> Result<Vec<u8>, CallError> {
         let unreachable = || CallError::Unreachable(peer.to_string());
-        let mut req = Request::builder().method(method).uri(format!("/peer/v1/{path}")).header(header::HOST, PEER_SERVER_NAME);
-        if let Some(c) = credential {
+        let (method, uri, body) = match x.verb {
+            Verb::Get if x.request.is_empty() => (Method::GET, format!("/peer/v1/{}", x.path), Vec::new()),
+            Verb::Get => (Method::GET, format!("/peer/v1/{}?{}", x.path, String::from_utf8_lossy(&x.request)), Vec::new()),
+            Verb::Post => (Method::POST, format!("/peer/v1/{}", x.path), x.request.clone()),
+        };
+        let mut req = Request::builder().method(method).uri(uri).header(header::HOST, PEER_SERVER_NAME);
+        if let Some(c) = x.credential {
             req = req.header(header::AUTHORIZATION, format!("Bearer {c}"));
         }
-        if body.is_some() {
+        if x.verb == Verb::Post {
             req = req.header(header::CONTENT_TYPE, "application/json");
         }
-        let req = req.body(Full::new(Bytes::from(body.unwrap_or_default()))).map_err(|e| CallError::BadAnswer(e.to_string()))?;
+        let req = req.body(Full::new(Bytes::from(body))).map_err(|e| CallError::BadAnswer(e.to_string()))?;
         let exchange = async {
             let res = sender.send_request(req).await.map_err(|_| unreachable())?;
             let status = res.status();
             let bytes = Limited::new(res.into_body(), MAX_ANSWER_BYTES).collect().await.map_err(|_| unreachable())?.to_bytes();
             Ok::<_, CallError>((status, bytes))
         };
-        let (status, bytes) = tokio::time::timeout(timeout, exchange).await.map_err(|_| unreachable())??;
+        let (status, bytes) = tokio::time::timeout(x.timeout, exchange).await.map_err(|_| unreachable())??;
         if status.is_success() {
-            serde_json::from_slice(&bytes).map_err(|e| CallError::BadAnswer(e.to_string()))
+            Ok(bytes.to_vec())
         } else {
             let message = serde_json::from_slice::<ErrorBody>(&bytes)
                 .map(|b| b.error)
@@ -180,69 +181,28 @@ impl PeerClient {
         }
     }
 
-    /// One authenticated call on a pooled connection.
-    async fn call<T: DeserializeOwned>(
-        &self,
-        peer: &str,
-        auth: &LinkAuth,
-        method: Method,
-        path: &str,
-        body: Option<Vec<u8>>,
-        timeout: Duration,
-    ) -> Result<T, CallError> {
+    /// One call: a pairing step on a new connection of its own (any certificate for step 1,
+    /// the one step 1 saw for step 2); every other call on a pooled connection to the pinned
+    /// certificate. Returns the answer and the certificate fingerprint the answer came with.
+    pub async fn exchange(&self, x: Exchange<'_>) -> Result<(Vec<u8>, String), CallError> {
+        let peer = x.peer;
+        let (Some(pin), Some(_)) = (x.pin, x.credential) else {
+            let (mut sender, seen) = self.connect(peer, x.pin, x.timeout).await?;
+            return Ok((Self::send(peer, &mut sender, &x).await?, seen));
+        };
         let started = tokio::time::Instant::now();
-        let (mut sender, reused) = self.sender(peer, &auth.pin, timeout).await?;
-        let mut answer = Self::send(peer, &mut sender, method.clone(), path, Some(&auth.credential), body.clone(), timeout).await;
+        let (mut sender, reused) = self.sender(peer, pin, x.timeout).await?;
+        let mut answer = Self::send(peer, &mut sender, &x).await;
         // A kept connection that the peer closed meanwhile (its process died or restarted)
         // fails at once: asked again on a new connection, a dead peer's host refuses it
         // (`Down`) instead of this looking like silence. Only reads are asked again.
-        if reused && method == Method::GET && matches!(answer, Err(CallError::Unreachable(_))) && started.elapsed() < timeout / 4 {
-            sender = self.connect(peer, Some(&auth.pin), timeout).await?.0;
-            answer = Self::send(peer, &mut sender, method, path, Some(&auth.credential), body, timeout).await;
+        if reused && x.verb == Verb::Get && matches!(answer, Err(CallError::Unreachable(_))) && started.elapsed() < x.timeout / 4 {
+            sender = self.connect(peer, Some(pin), x.timeout).await?.0;
+            answer = Self::send(peer, &mut sender, &x).await;
         }
         if !matches!(answer, Err(CallError::Unreachable(_))) {
-            self.keep(peer, &auth.pin, sender);
+            self.keep(peer, pin, sender);
         }
-        answer
-    }
-
-    fn json<B: Serialize>(body: &B) -> Result<Vec<u8>, CallError> {
-        serde_json::to_vec(body).map_err(|e| CallError::BadAnswer(e.to_string()))
-    }
-
-    /// Pairing, step 1, on a new connection that accepts any certificate: the challenge
-    /// and the fingerprint of the certificate that connection showed.
-    pub async fn pair_start(&self, peer: &str, start: &PairStart, timeout: Duration) -> Result<(PairChallenge, String), CallError> {
-        let (mut sender, seen) = self.connect(peer, None, timeout).await?;
-        let answer = Self::send(peer, &mut sender, Method::POST, "pair/start", None, Some(Self::json(start)?), timeout).await?;
-        Ok((answer, seen))
-    }
-
-    /// Pairing, step 2, to the certificate step 1 saw.
-    pub async fn pair_finish(&self, peer: &str, pin: &str, finish: &PairFinish, timeout: Duration) -> Result<PairGranted, CallError> {
-        let (mut sender, _) = self.connect(peer, Some(pin), timeout).await?;
-        Self::send(peer, &mut sender, Method::POST, "pair/finish", None, Some(Self::json(finish)?), timeout).await
-    }
-
-    pub async fn heartbeat(&self, peer: &str, auth: &LinkAuth, timeout: Duration) -> Result<Heartbeat, CallError> {
-        self.call(peer, auth, Method::GET, "heartbeat", None, timeout).await
-    }
-
-    /// The peer's facts, its users' verifiers keyed by `salt` (fresh for each call).
-    pub async fn facts(&self, peer: &str, auth: &LinkAuth, salt: &str, timeout: Duration) -> Result<PeerFacts, CallError> {
-        self.call(peer, auth, Method::GET, &format!("facts?salt={salt}"), None, timeout).await
-    }
-
-    pub async fn log(&self, peer: &str, auth: &LinkAuth, after: u64, wait: Duration, timeout: Duration) -> Result<LogBatch, CallError> {
-        let path = format!("log?after={after}&wait_ms={}", wait.as_millis());
-        self.call(peer, auth, Method::GET, &path, None, timeout + wait).await
-    }
-
-    pub async fn snapshot(&self, peer: &str, auth: &LinkAuth, timeout: Duration) -> Result<Snapshot, CallError> {
-        self.call(peer, auth, Method::GET, "snapshot", None, timeout).await
-    }
-
-    pub async fn takeover(&self, peer: &str, auth: &LinkAuth, t: &Takeover, timeout: Duration) -> Result<Heartbeat, CallError> {
-        self.call(peer, auth, Method::POST, "takeover", Some(Self::json(t)?), timeout).await
+        answer.map(|a| (a, pin.to_string()))
     }
 }

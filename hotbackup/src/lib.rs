@@ -38,6 +38,7 @@ mod commit;
 mod error;
 mod master;
 mod pairing;
+pub mod peer;
 pub mod identity;
 mod slave;
 mod state;

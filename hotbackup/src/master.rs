@@ -4,9 +4,8 @@
 
 use crate::client::CallError;
 use crate::{blocking, HotBackup, PeerError, BATCH};
-use domain::change::EntityKind;
 use domain::hotbackup::*;
-use domain::store::{keys, now_ms};
+use domain::store::now_ms;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -25,7 +24,7 @@ impl HotBackup {
         if let Some(m) = self.st().live.master_mut() {
             m.probe_tried = Some(Instant::now());
         }
-        match self.inner.client.heartbeat(&peer, &token, timeout).await {
+        match self.heartbeat_of(&peer, &token, timeout).await {
             Ok(hb) => {
                 {
                     let mut st = self.st();
@@ -75,49 +74,6 @@ impl HotBackup {
                 }
             }
         }
-    }
-
-    /// `GET /peer/v1/heartbeat`.
-    pub async fn heartbeat(&self) -> Result<Heartbeat, PeerError> {
-        let role = self.role();
-        let (name, version) = (self.inner.me.name.clone(), self.inner.me.version.clone());
-        Ok(blocking(&self.inner.store, move |s| {
-            Ok(Heartbeat {
-                instance_id: s.instance_id()?,
-                name,
-                version,
-                role,
-                position: s.position()?,
-                epochs: s.epoch_history()?,
-                oldest_logged: s.oldest_logged_seq()?,
-                digest: s.digest()?,
-            })
-        })
-        .await?)
-    }
-
-    /// `GET /peer/v1/facts`: the users' verifiers keyed by the caller's `salt`.
-    pub async fn facts(&self, salt: &str) -> Result<PeerFacts, PeerError> {
-        if !domain::pairing::is_random_hex(salt) {
-            return Err(PeerError::BadRequest("malformed salt".into()));
-        }
-        let salt = salt.to_string();
-        let heartbeat = self.heartbeat().await?;
-        let settings = self.settings();
-        let has = self.inner.me.has_port_configuration;
-        Ok(blocking(&self.inner.store, move |s| {
-            Ok(PeerFacts {
-                heartbeat,
-                users: salted(&salt, s.user_fingerprints()?),
-                ports: s.local(keys::PORT_CONFIGURATION)?,
-                has_port_configuration: has,
-                conferences: s.count(EntityKind::Conference)?,
-                reservations: s.count(EntityKind::Reservation)?,
-                enabled: settings.enabled,
-                configured_role: settings.role,
-            })
-        })
-        .await?)
     }
 
     /// `GET /peer/v1/log`: the Slave's poll. `after` is what it holds on disk: its
@@ -171,26 +127,6 @@ impl HotBackup {
         .await?)
     }
 
-    /// `GET /peer/v1/snapshot`.
-    pub async fn serve_snapshot(&self) -> Result<Snapshot, PeerError> {
-        if self.role() != LiveRole::Master {
-            return Err(PeerError::Conflict("this MCU is not the Master".into()));
-        }
-        Ok(blocking(&self.inner.store, |s| s.snapshot()).await?)
-    }
-
-    /// `POST /peer/v1/takeover`: the Master hands over (planned switch-over).
-    pub async fn serve_takeover(&self, t: Takeover) -> Result<Heartbeat, PeerError> {
-        if self.role() != LiveRole::Slave {
-            return Err(PeerError::Conflict("this MCU is not the Slave".into()));
-        }
-        let have = blocking(&self.inner.store, |s| s.last_seq()).await?;
-        if have != t.seq {
-            return Err(PeerError::Conflict(format!("this Slave has changes up to {have}, not {}", t.seq)));
-        }
-        self.become_master("Planned switch-over: the Master handed over.".into(), None).await?;
-        self.heartbeat().await
-    }
 }
 
 /// The users' G2 verifiers keyed by `salt`, as they cross the link.

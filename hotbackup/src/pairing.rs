@@ -114,7 +114,7 @@ impl HotBackup {
         let typed = password.to_string();
         let client = on_password_workers(move || ClientStart::new(&typed)).await?;
         let start = PairStart { user: user.to_string(), version: self.inner.me.version.clone(), nonce: nonce.clone(), request: client.request.clone() };
-        let (answer, seen) = self.inner.client.pair_start(peer, &start, timeout).await.map_err(|e| pairing_refused(peer, user, e))?;
+        let (answer, seen) = self.pair_start_of(peer, &start, timeout).await.map_err(|e| pairing_refused(peer, user, e))?;
         let mine = self.inner.me.fingerprint.clone();
         if seen == mine {
             return Err(DomainError::Conflict(format!(
@@ -132,7 +132,7 @@ impl HotBackup {
             DomainError::Conflict(why)
         })?;
         let finish = PairFinish { user: user.to_string(), initiator_nonce: nonce, responder_nonce: answer.nonce, finalization };
-        let granted = self.inner.client.pair_finish(peer, &seen, &finish, timeout).await.map_err(|e| pairing_refused(peer, user, e))?;
+        let granted = self.pair_finish_of(peer, &seen, &finish, timeout).await.map_err(|e| pairing_refused(peer, user, e))?;
         if !pairing::is_random_hex(&granted.credential) {
             return Err(DomainError::Conflict(format!("The MCU at {peer} answered with a malformed pairing credential; nothing was paired.")));
         }

@@ -80,7 +80,7 @@ impl HotBackup {
                     let crashed = matches!(e, FollowError::Peer(CallError::Down(_))) && detector.has_heard();
                     if crashed && verdict != Verdict::Failed {
                         tokio::time::sleep(CRASH_CONFIRM_GAP).await;
-                        let second = match self.inner.client.heartbeat(&peer, &token, detection).await {
+                        let second = match self.heartbeat_of(&peer, &token, detection).await {
                             Err(CallError::Down(_)) => SecondTry::Refused,
                             Ok(_) => SecondTry::Answered,
                             Err(_) => SecondTry::Inconclusive,
@@ -95,7 +95,7 @@ impl HotBackup {
                         // heard here, and a dead Master refuses at once; and its own network
                         // checked again after it (an isolation that began meanwhile).
                         let confirm = hb_every.max(Duration::from_millis(100)).min(detection);
-                        let answered = self.inner.client.heartbeat(&peer, &token, confirm).await.is_ok();
+                        let answered = self.heartbeat_of(&peer, &token, confirm).await.is_ok();
                         if answered {
                             detector.heard(Instant::now().into_std());
                         }
@@ -157,7 +157,7 @@ impl HotBackup {
         detector: &mut FailureDetector,
     ) -> Result<(), FollowError> {
         detector.trying(Instant::now().into_std());
-        let hb = match self.inner.client.heartbeat(peer, token, detection).await {
+        let hb = match self.heartbeat_of(peer, token, detection).await {
             Ok(hb) => hb,
             Err(e @ CallError::Refused { status: 401, .. }) => {
                 detector.heard(Instant::now().into_std());
@@ -225,7 +225,7 @@ impl HotBackup {
             }
             let after = blocking(&self.inner.store, |s| s.last_seq()).await?;
             detector.trying(Instant::now().into_std());
-            let batch = self.inner.client.log(peer, token, after, hb_every, detection).await?;
+            let batch = self.log_of(peer, token, after, hb_every, detection).await?;
             detector.heard(Instant::now().into_std());
             self.maybe_refresh_checks();
             let n = batch.entries.len() as u64;
@@ -296,7 +296,7 @@ impl HotBackup {
             sl.catching_up = true;
         }
         self.event("Catching up with the Master: taking a full snapshot.");
-        let snap = self.inner.client.snapshot(peer, token, detection.max(Duration::from_secs(30))).await?;
+        let snap = self.snapshot_of(peer, token, detection.max(Duration::from_secs(30))).await?;
         let total = snap.records.len() as u64;
         if let Some(sl) = self.st().live.slave_mut() {
             sl.snapshot_progress = Some((0, total));

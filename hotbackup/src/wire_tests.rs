@@ -5,11 +5,12 @@
 //! TLS would: a call pinned to a fingerprint reaches only the MCU that holds it, and the
 //! called MCU sees the caller's certificate (each engine has its own [`End`] of the wire).
 
-use crate::client::{CallError, LinkAuth};
-use crate::transport::{Call, Transport};
+use crate::client::CallError;
+use crate::peer::{self, Caller, HeartbeatCall, PeerCall};
+use crate::transport::{Call, Exchange, Transport};
 use crate::{HotBackup, Identity, PeerError};
 use domain::change::{Change, Record};
-use domain::hotbackup::{AlarmCode, Heartbeat, LiveRole, LogBatch, PairChallenge, PairFinish, PairGranted, PairStart, PeerFacts, Snapshot, SyncStatus, Takeover};
+use domain::hotbackup::{AlarmCode, LiveRole, PairFinish, PairStart, SyncStatus};
 use domain::store::Store;
 use domain::{HotBackupRole, HotBackupSettings, Role};
 use std::collections::{HashMap, HashSet};
@@ -96,89 +97,37 @@ struct End {
     at: String,
 }
 
-/// Runs `f` against the MCU at `peer`, within `timeout`, as the TLS client would: refused
-/// when the certificate shown is not `pin` (any while pairing). `f` gets the MCU, the
-/// fingerprint it showed, and the client certificate it saw (the relay's, if relayed).
-fn call<'a, T: Send + 'a, F>(
-    end: &'a End,
-    peer: &'a str,
-    pin: Option<&'a str>,
-    timeout: Duration,
-    f: impl FnOnce(HotBackup, String, String) -> F + Send + 'a,
-) -> Call<'a, T>
-where
-    F: std::future::Future<Output = Result<T, PeerError>> + Send + 'a,
-{
-    Box::pin(async move {
-        let wire = &end.wire;
-        if lock(&wire.down).contains(&end.at) {
-            return Err(CallError::Unreachable(peer.to_string()));
-        }
-        if lock(&wire.silent).contains(peer) {
-            tokio::time::sleep(timeout).await;
-            return Err(CallError::Unreachable(peer.to_string()));
-        }
-        let (hb, shown) = wire.route(peer)?;
-        if let Some(pin) = pin {
-            if pin != shown {
-                return Err(CallError::CertChanged { peer: peer.to_string(), expected: pin.to_string(), got: shown });
-            }
-        }
-        // A relay shows its own certificate to both sides.
-        let client = lock(&wire.relayed).get(peer).cloned().unwrap_or_else(|| end.me.clone());
-        match tokio::time::timeout(timeout, f(hb, shown, client)).await {
-            Ok(r) => r.map_err(refused),
-            Err(_) => Err(CallError::Unreachable(peer.to_string())),
-        }
-    })
-}
-
 impl Transport for End {
-    fn pair_start<'a>(&'a self, peer: &'a str, start: &'a PairStart, timeout: Duration) -> Call<'a, (PairChallenge, String)> {
-        call(self, peer, None, timeout, move |hb, shown, client| async move {
-            Ok((hb.serve_pair_start(start.clone(), &client, Box::new(|_| {})).await?, shown))
-        })
-    }
-
-    fn pair_finish<'a>(&'a self, peer: &'a str, pin: &'a str, finish: &'a PairFinish, timeout: Duration) -> Call<'a, PairGranted> {
-        call(self, peer, Some(pin), timeout, move |hb, _, client| async move { hb.serve_pair_finish(finish.clone(), &client).await })
-    }
-
-    fn heartbeat<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, timeout: Duration) -> Call<'a, Heartbeat> {
-        if lock(&self.wire.silent).contains(peer) && timeout < Duration::from_millis(400) {
-            self.wire.last_word_to_silent.notify_one();
-        }
-        call(self, peer, Some(&auth.pin), timeout, move |hb, _, client| async move {
-            hb.authorize(Some(&auth.credential), &client).await?;
-            hb.heartbeat().await
-        })
-    }
-
-    fn facts<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, salt: &'a str, timeout: Duration) -> Call<'a, PeerFacts> {
-        call(self, peer, Some(&auth.pin), timeout, move |hb, _, client| async move {
-            hb.authorize(Some(&auth.credential), &client).await?;
-            hb.facts(salt).await
-        })
-    }
-
-    fn log<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, after: u64, wait: Duration, timeout: Duration) -> Call<'a, LogBatch> {
-        call(self, peer, Some(&auth.pin), timeout + wait, move |hb, _, client| async move {
-            hb.authorize(Some(&auth.credential), &client).await?;
-            hb.serve_log(after, wait).await
-        })
-    }
-
-    fn snapshot<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, timeout: Duration) -> Call<'a, Snapshot> {
-        call(self, peer, Some(&auth.pin), timeout, move |hb, _, client| async move {
-            hb.authorize(Some(&auth.credential), &client).await?;
-            hb.serve_snapshot().await
-        })
-    }
-
-    fn takeover<'a>(&'a self, peer: &'a str, auth: &'a LinkAuth, t: &'a Takeover, timeout: Duration) -> Call<'a, Heartbeat> {
-        call(self, peer, Some(&auth.pin), timeout, move |hb, _, client| async move {
-            hb.authorize(Some(&auth.credential), &client).await?;
-            hb.serve_takeover(t.clone()).await
+    /// The exchange as the TLS client and the server would make it: refused when the
+    /// certificate shown is not the pinned one (any for the first pairing step), answered by
+    /// the called MCU through the same table the server serves (`peer::dispatch`), which sees
+    /// the caller's certificate (the relay's, if relayed).
+    fn exchange<'a>(&'a self, x: Exchange<'a>) -> Call<'a, (Vec<u8>, String)> {
+        Box::pin(async move {
+            let wire = &self.wire;
+            if x.path == HeartbeatCall::PATH && lock(&wire.silent).contains(x.peer) && x.timeout < Duration::from_millis(400) {
+                wire.last_word_to_silent.notify_one();
+            }
+            if lock(&wire.down).contains(&self.at) {
+                return Err(CallError::Unreachable(x.peer.to_string()));
+            }
+            if lock(&wire.silent).contains(x.peer) {
+                tokio::time::sleep(x.timeout).await;
+                return Err(CallError::Unreachable(x.peer.to_string()));
+            }
+            let (hb, shown) = wire.route(x.peer)?;
+            if let Some(pin) = x.pin {
+                if pin != shown {
+                    return Err(CallError::CertChanged { peer: x.peer.to_string(), expected: pin.to_string(), got: shown });
+                }
+            }
+            // A relay shows its own certificate to both sides.
+            let fingerprint = lock(&wire.relayed).get(x.peer).cloned().unwrap_or_else(|| self.me.clone());
+            let caller = Caller { fingerprint, credential: x.credential.map(str::to_string), guess: None };
+            match tokio::time::timeout(x.timeout, peer::dispatch(&hb, x.path, &x.request, caller)).await {
+                Ok(r) => r.map(|answer| (answer, shown)).map_err(refused),
+                Err(_) => Err(CallError::Unreachable(x.peer.to_string())),
+            }
         })
     }
 
