@@ -61,6 +61,64 @@ pub fn check_not_dialled_out(protocol: Protocol, address: &str, participants: &[
     }
 }
 
+/// What an operator fills in to start a conference now ("New conference").
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NewConference<'a> {
+    pub name: &'a str,
+    /// Already chosen: the one typed (checked here), or a free one when left empty.
+    pub numeric_id: &'a str,
+    /// Empty: the default profile.
+    pub profile_id: &'a str,
+    /// "h:mm" or minutes; empty: no end time.
+    pub duration: &'a str,
+    pub owner: &'a str,
+}
+
+/// A conference started now (`id` new), from the operator's form. Every wrong field is a
+/// field error; whether its number is free is the store's check, in its transaction.
+pub fn start(id: String, f: NewConference<'_>, now: Millis) -> Result<Conference, DomainError> {
+    let name = display_name("name", f.name)?;
+    let numeric_id = numeric_id(f.numeric_id)?;
+    let end_ms = match f.duration.trim() {
+        "" => None,
+        d => Some(now + i64::from(crate::schedule::duration_min(d)?) * MINUTE_MS),
+    };
+    Ok(Conference {
+        id,
+        name,
+        numeric_id,
+        profile_id: f.profile_id.to_string(),
+        start_ms: now,
+        end_ms,
+        source_id: None,
+        locked: false,
+        auto_extended: 0,
+        owner: f.owner.to_string(),
+        chairperson_password: String::new(),
+    })
+}
+
+/// A meeting room started as a conference now: its name, number, profile and chairperson
+/// password, no end time; its `source_id` is the room (the store lets it share the room's
+/// number, and refuses a second one while it runs).
+pub fn from_room(id: String, room: &MeetingRoom, owner: &str, now: Millis) -> Conference {
+    Conference {
+        id,
+        name: room.name.clone(),
+        numeric_id: room.numeric_id.clone(),
+        profile_id: room.profile_id.clone(),
+        start_ms: now,
+        end_ms: None,
+        source_id: Some(room.id.clone()),
+        locked: false,
+        auto_extended: 0,
+        owner: owner.to_string(),
+        chairperson_password: room.chairperson_password.clone(),
+    }
+}
+
+const MINUTE_MS: Millis = 60_000;
+
 /// A conference or participant display name: 1–80 printable characters.
 pub fn display_name(field: &'static str, raw: &str) -> Result<String, DomainError> {
     let v = raw.trim();
@@ -483,6 +541,28 @@ mod tests {
         assert!(display_name("name", &"x".repeat(81)).is_err());
         assert_eq!(numeric_id(" 4711 ").ok().as_deref(), Some("4711"));
         assert!(numeric_id("47a").is_err() && numeric_id("123456789").is_err());
+    }
+
+    #[test]
+    fn a_conference_starts_from_the_form_or_from_its_meeting_room() {
+        let form = NewConference { name: " Ops ", numeric_id: "4300", profile_id: "p1", duration: "1:30", owner: "op" };
+        let c = start("c1".into(), form, 1_000).expect("started");
+        assert_eq!((c.name.as_str(), c.numeric_id.as_str(), c.start_ms, c.end_ms, c.owner.as_str()), ("Ops", "4300", 1_000, Some(1_000 + 90 * 60_000), "op"));
+        assert_eq!(start("c2".into(), NewConference { duration: "", ..form }, 5).expect("no end").end_ms, None);
+        let bad = |f: NewConference<'_>| start("c3".into(), f, 0).expect_err("refused");
+        assert!(matches!(bad(NewConference { name: "", ..form }), DomainError::Invalid { field: "name", .. }));
+        assert!(matches!(bad(NewConference { numeric_id: "12a", ..form }), DomainError::Invalid { field: "numeric_id", .. }));
+        assert!(matches!(bad(NewConference { duration: "forever", ..form }), DomainError::Invalid { .. }));
+        let room = MeetingRoom {
+            id: "r1".into(),
+            name: "Board".into(),
+            numeric_id: "1001".into(),
+            profile_id: "p2".into(),
+            conference_password: String::new(),
+            chairperson_password: "9876".into(),
+        };
+        let c = from_room("c4".into(), &room, "op", 7);
+        assert_eq!((c.source_id.as_deref(), c.numeric_id.as_str(), c.chairperson_password.as_str(), c.end_ms), (Some("r1"), "1001", "9876", None));
     }
 
     #[test]

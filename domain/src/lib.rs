@@ -22,6 +22,7 @@ pub mod resources;
 pub mod roles;
 pub mod schedule;
 pub mod timefmt;
+pub mod users;
 pub mod validate;
 
 #[cfg(feature = "store")]

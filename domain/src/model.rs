@@ -215,6 +215,15 @@ pub enum Direction {
 }
 
 impl Protocol {
+    /// The form's value (`h323`, `sip`); anything else is a field error on `protocol`.
+    pub fn parse(raw: &str) -> Result<Protocol, crate::DomainError> {
+        match raw.trim() {
+            "h323" => Ok(Protocol::H323),
+            "sip" => Ok(Protocol::Sip),
+            _ => Err(crate::DomainError::invalid("protocol", "Choose H.323 or SIP.")),
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Protocol::H323 => "H.323",

@@ -89,31 +89,41 @@ pub struct IdUse {
     pub numeric_id: String,
     /// "the meeting room 'Board'".
     pub what: String,
+    /// The conference's own id when the use is an ongoing conference.
+    pub conference: Option<String>,
 }
 
 /// Every numeric ID in use.
 pub fn id_uses(rooms: &[MeetingRoom], queues: &[EntryQueue], reservations: &[Reservation], conferences: &[Conference]) -> Vec<IdUse> {
-    let use_of = |owner: &str, numeric: &str, what: String| IdUse { owner: owner.to_string(), numeric_id: numeric.to_string(), what };
+    let use_of = |owner: &str, numeric: &str, what: String| IdUse { owner: owner.to_string(), numeric_id: numeric.to_string(), what, conference: None };
     rooms
         .iter()
         .map(|r| use_of(&r.id, &r.numeric_id, format!("the meeting room '{}'", r.name)))
         .chain(queues.iter().map(|q| use_of(&q.id, &q.numeric_id, format!("the entry queue '{}'", q.name))))
         .chain(reservations.iter().map(|r| use_of(&r.id, &r.numeric_id, format!("the reservation '{}'", r.name))))
-        .chain(conferences.iter().map(|c| {
-            use_of(c.source_id.as_deref().unwrap_or(&c.id), &c.numeric_id, format!("the ongoing conference '{}'", c.name))
+        .chain(conferences.iter().map(|c| IdUse {
+            conference: Some(c.id.clone()),
+            ..use_of(c.source_id.as_deref().unwrap_or(&c.id), &c.numeric_id, format!("the ongoing conference '{}'", c.name))
         }))
         .collect()
 }
 
 /// Refuses `id` when something other than `own` holds it.
 pub fn check_numeric_id_free(id: &str, own: &str, uses: &[IdUse]) -> Result<(), DomainError> {
-    check_numeric_id_free_for(id, own, None, uses)
+    check_numeric_id_free_for(id, own, None, None, uses)
 }
 
 /// [`check_numeric_id_free`] for a record started from `source` (a conference from its
 /// meeting room or reservation), which shares that record's number.
-pub fn check_numeric_id_free_for(id: &str, own: &str, source: Option<&str>, uses: &[IdUse]) -> Result<(), DomainError> {
-    match uses.iter().find(|u| u.numeric_id == id && u.owner != own && Some(u.owner.as_str()) != source) {
+/// A conference (`conference`: its id) never shares its number with another ongoing
+/// conference, even one started from the same room: a room runs once at a time.
+pub fn check_numeric_id_free_for(id: &str, own: &str, source: Option<&str>, conference: Option<&str>, uses: &[IdUse]) -> Result<(), DomainError> {
+    let taken = |u: &&IdUse| {
+        u.numeric_id == id
+            && (u.owner != own && Some(u.owner.as_str()) != source
+                || conference.is_some() && u.conference.is_some() && u.conference.as_deref() != conference)
+    };
+    match uses.iter().find(taken) {
         Some(u) => Err(DomainError::invalid("numeric_id", format!("ID {id} is used by {}.", u.what))),
         None => Ok(()),
     }

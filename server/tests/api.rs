@@ -543,7 +543,14 @@ async fn profiles_and_meeting_rooms_are_validated_shared_ids_and_in_use_profiles
 
     let rooms: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_meeting_rooms", &[], Some(&admin)).await.body).expect("json");
     let rid = rooms["rooms"][0]["id"].as_str().expect("id").to_string();
-    assert_eq!(call(&app, "/api/start_meeting_room", &[("id", &rid)], Some(&admin)).await.status, StatusCode::OK);
+    // Two operators start the room at the same moment: one conference.
+    let form = [("id", rid.as_str())];
+    let (a, b) = tokio::join!(call(&app, "/api/start_meeting_room", &form, Some(&admin)), call(&app, "/api/start_meeting_room", &form, Some(&admin)));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{} / {}", a.body, b.body);
+    let refused = if a.status == StatusCode::CONFLICT { &a.body } else { &b.body };
+    assert!(refused.contains("already running"), "{refused}");
     assert_eq!(call(&app, "/api/start_meeting_room", &[("id", &rid)], Some(&admin)).await.status, StatusCode::CONFLICT, "already running");
     let list = call(&app, "/api/list_conferences", &[], Some(&admin)).await.body;
     assert!(list.contains("\"numeric_id\":\"1001\"") && list.contains(&pid), "{list}");

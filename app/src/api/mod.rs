@@ -229,9 +229,6 @@ pub async fn add_user(name: String, password: String, role: String) -> Result<St
         let name = domain::validate::user_name(&name)?;
         let password = domain::validate::new_password(&password)?;
         let role = domain::validate::role(&role)?;
-        if st.db(|s| s.user_count()).await? >= 100 {
-            return Err(AppError::Conflict("The MCU holds at most 100 users; delete one first.".into()));
-        }
         let user = st.db(move |s| s.create_user(&name, &password, role)).await?;
         tracing::info!(by = %me.name, user = %user.name, "user added");
         st.audit(domain::audit::AuditKind::Users, &format!("User '{}' added as {}.", user.name, user.role), true).await;
@@ -275,9 +272,7 @@ pub async fn set_user_password(name: String, password: String) -> Result<String,
 pub async fn delete_user(name: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ManageUsers).await?;
-        if me.name.eq_ignore_ascii_case(&name) {
-            return Err(AppError::Conflict("You cannot delete the user you are logged in as.".into()));
-        }
+        domain::users::may_delete(&me.name, &name)?;
         let who = name.clone();
         st.db(move |s| s.delete_user(&who)).await?;
         st.sessions.clear();
@@ -436,14 +431,10 @@ pub async fn add_conference(
 ) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;
-        let name = domain::conference::display_name("name", &name)?;
         let numeric_id = match numeric_id.trim() {
             "" => domain::resources::free_numeric_id(&id_uses(&st).await?),
-            v => domain::conference::numeric_id(v)?,
+            v => v.to_string(),
         };
-        let id = domain::store::new_id();
-        // Whether the ID is free is checked inside the store's transaction (a field error
-        // like any other), so two operators can never both take one number.
         let profile_id = profile_id.unwrap_or_default();
         if !profile_id.is_empty() {
             let pid = profile_id.clone();
@@ -451,24 +442,17 @@ pub async fn add_conference(
                 return Err(AppError::Invalid { field: "profile_id".into(), message: "Choose a conference profile from the list.".into() });
             }
         }
-        let start_ms = domain::store::now_ms();
-        let end_ms = match duration.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(d) => Some(start_ms + i64::from(domain::schedule::duration_min(d)?) * 60_000),
+        let form = domain::conference::NewConference {
+            name: &name,
+            numeric_id: &numeric_id,
+            profile_id: &profile_id,
+            duration: duration.as_deref().unwrap_or_default(),
+            owner: &me.name,
         };
-        let conference = Conference {
-            id,
-            name: name.clone(),
-            numeric_id: numeric_id.clone(),
-            profile_id,
-            start_ms,
-            end_ms,
-            source_id: None,
-            locked: false,
-            auto_extended: 0,
-            owner: me.name.clone(),
-            chairperson_password: String::new(),
-        };
+        let conference = domain::conference::start(domain::store::new_id(), form, domain::store::now_ms())?;
+        let (name, numeric_id) = (conference.name.clone(), conference.numeric_id.clone());
+        // Whether the ID is free is checked inside the store's transaction (a field error
+        // like any other), so two operators can never both take one number.
         st.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
         tracing::info!(by = %me.name, conference = %name, "conference started");
         Ok(format!("Conference '{name}' (ID {numeric_id}) started."))
@@ -618,11 +602,7 @@ async fn add_participant_as(
     protocol: &str,
     direction: domain::Direction,
 ) -> Result<String, AppError> {
-    let protocol = match protocol {
-        "h323" => domain::Protocol::H323,
-        "sip" => domain::Protocol::Sip,
-        _ => return Err(AppError::Invalid { field: "protocol".into(), message: "Choose H.323 or SIP.".into() }),
-    };
+    let protocol = domain::Protocol::parse(protocol)?;
     let name = domain::conference::display_name("name", name)?;
     let address = domain::conference::participant_address(protocol, address)?;
     let conference = find_conference(st, conference_id).await?;
@@ -1155,25 +1135,15 @@ pub async fn save_meeting_room(
 pub async fn start_meeting_room(id: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;
-        let (room, confs) = st.db(move |s| Ok((s.get::<MeetingRoom>(&id)?, s.list::<Conference>()?))).await?;
+        let room = st.db(move |s| s.get::<MeetingRoom>(&id)).await?;
         let room = room.ok_or_else(|| AppError::NotFound("That meeting room does not exist (any more).".into()))?;
-        if confs.iter().any(|c| c.numeric_id == room.numeric_id) {
-            return Err(AppError::Conflict(format!("The meeting room '{}' is already running.", room.name)));
-        }
-        let conference = Conference {
-            id: domain::store::new_id(),
-            name: room.name.clone(),
-            numeric_id: room.numeric_id.clone(),
-            profile_id: room.profile_id.clone(),
-            start_ms: domain::store::now_ms(),
-            end_ms: None,
-            source_id: Some(room.id.clone()),
-            locked: false,
-            auto_extended: 0,
-            owner: me.name.clone(),
-            chairperson_password: room.chairperson_password.clone(),
-        };
-        st.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
+        let conference = domain::conference::from_room(domain::store::new_id(), &room, &me.name, domain::store::now_ms());
+        // A room runs once at a time: the store refuses a second conference on its number,
+        // in its transaction (two operators starting it at once get one conference).
+        st.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await.map_err(|e| match e {
+            AppError::Invalid { field, .. } if field == "numeric_id" => AppError::Conflict(format!("The meeting room '{}' is already running.", room.name)),
+            other => other,
+        })?;
         Ok(format!("Conference '{}' started from its meeting room.", room.name))
     })
     .await

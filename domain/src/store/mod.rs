@@ -596,8 +596,11 @@ impl Store {
     /// Adds a user. Name and password must already be validated.
     pub fn create_user(&self, name: &str, password: &str, role: Role) -> Result<UserView> {
         let (hash, verifier, record) = self.password_set(name, password)?;
-        let conn = self.lock();
-        let inserted = conn.execute(
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let count: i64 = tx.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
+        crate::users::room_for_one_more(usize::try_from(count).unwrap_or(usize::MAX))?;
+        let inserted = tx.execute(
             "INSERT INTO users (name, role, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(name) DO NOTHING",
             params![name, role.key(), hash, now_ms()],
@@ -605,6 +608,7 @@ impl Store {
         if inserted == 0 {
             return Err(DomainError::Conflict(format!("A user named '{name}' already exists.")));
         }
+        tx.commit()?;
         drop(conn);
         self.secrets.set_password(name, &record, &verifier)?;
         Ok(UserView { name: name.to_string(), role })
@@ -1066,19 +1070,21 @@ fn apply_in(tx: &Connection, change: &Change) -> Result<()> {
             let kind = record.kind();
             let table = kind.table();
             let name = record.name().unwrap_or("").trim();
+            // The shared pool of numeric IDs, checked inside the transaction too, so two
+            // concurrent changes can never both take one number (the rule: `resources`).
+            // First: a meeting room started twice is "already running", whatever its name.
+            if let Some(numeric) = record.numeric_id() {
+                let uses = numeric_id_uses_in(tx, numeric)?;
+                // A field error (`numeric_id`): the page shows it next to the ID.
+                let conference = matches!(record, Record::Conference(_)).then(|| record.id());
+                crate::resources::check_numeric_id_free_for(numeric, record.id(), record.source_id(), conference, &uses)?;
+            }
             if kind.unique_names() {
                 let sql = format!("SELECT EXISTS(SELECT 1 FROM {table} WHERE name = ?1 COLLATE NOCASE AND id <> ?2)");
                 let taken: bool = tx.row(&sql, params![name, record.id()], |r| r.get(0))?;
                 if taken {
                     return Err(DomainError::Conflict(format!("A {} named '{name}' already exists.", kind.label())));
                 }
-            }
-            // The shared pool of numeric IDs, checked inside the transaction too, so two
-            // concurrent changes can never both take one number (the rule: `resources`).
-            if let Some(numeric) = record.numeric_id() {
-                let uses = numeric_id_uses_in(tx, numeric)?;
-                // A field error (`numeric_id`): the page shows it next to the ID.
-                crate::resources::check_numeric_id_free_for(numeric, record.id(), record.source_id(), &uses)?;
             }
             if let Some(conference) = record.parent_id() {
                 if !exists_in(tx, EntityKind::Conference, conference)? {
@@ -1636,7 +1642,14 @@ mod tests {
         let stray = Conference { numeric_id: "1001".into(), ..conference("Stray", "") };
         assert!(s.apply(Change::Put { record: Record::Conference(stray) }).is_err(), "the room's number");
         let own = Conference { numeric_id: "1001".into(), source_id: Some(room.id.clone()), ..conference("Board", "") };
-        s.apply(Change::Put { record: Record::Conference(own) }).expect("the room's own conference");
+        s.apply(Change::Put { record: Record::Conference(own.clone()) }).expect("the room's own conference");
+        s.apply(Change::Put { record: Record::Conference(Conference { locked: true, ..own }) }).expect("the room's conference changed");
+        // A room runs once at a time: a second start (two operators at once) is refused.
+        let again = Conference { numeric_id: "1001".into(), source_id: Some(room.id.clone()), ..conference("Board again", "") };
+        assert!(
+            matches!(s.apply(Change::Put { record: Record::Conference(again) }), Err(DomainError::Invalid { field: "numeric_id", .. })),
+            "a second conference of the room"
+        );
         s.apply(Change::Put { record: Record::MeetingRoom(MeetingRoom { conference_password: "12".into(), ..room }) }).expect("the room edited while running");
     }
 }
