@@ -247,7 +247,7 @@ impl HotBackup {
 
     /// Everything the page and `/healthz` show.
     pub async fn status(&self) -> HbStatus {
-        let (epoch, pos, digest) = blocking(&self.inner.store, |s| Ok((s.epoch()?, s.position()?.seq, s.digest()?)))
+        let (epoch, pos, digest) = blocking(&self.inner.store, |s| s.standing())
             .await
             .unwrap_or_default();
         let st = self.st();

@@ -959,7 +959,7 @@ fn admin_count_in(conn: &Connection) -> Result<i64> {
 }
 
 /// The epoch changes are written in: the newest of the epoch history.
-fn epoch_in(conn: &Connection) -> Result<u64> {
+pub(crate) fn epoch_in(conn: &Connection) -> Result<u64> {
     Ok(conn.row("SELECT COALESCE(MAX(epoch), 1) FROM epoch_history", [], |r| r.get(0))?)
 }
 

@@ -155,6 +155,18 @@ impl Store {
         Ok((position_in(&conn)?, format!("{:032x}", digest_in(&conn)?)))
     }
 
+    /// Where this copy stands, for the status the pages and `/healthz` show: epoch, last
+    /// seq and digest, read together (one read transaction) on a reader connection, so a
+    /// page never waits for the writer.
+    pub fn standing(&self) -> Result<(u64, u64, String)> {
+        self.read(|conn| {
+            let tx = conn.unchecked_transaction()?;
+            let out = (super::epoch_in(&tx)?, position_in(&tx)?.seq, format!("{:032x}", digest_in(&tx)?));
+            tx.finish()?;
+            Ok(out)
+        })
+    }
+
     /// Digest of the whole synced state (32 hex digits).
     pub fn digest(&self) -> Result<String> {
         let conn = self.lock();
