@@ -1,0 +1,410 @@
+//! Conferences and their participants: the lists, starting one, a Chairperson's password,
+//! one conference's page, adding and acting on participants, conference actions, ending one.
+
+use super::*;
+
+/// A row of the conference list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConferenceRow {
+    pub conference: Conference,
+    pub connected: usize,
+    pub participants: usize,
+}
+
+#[server(endpoint = "list_conferences", output = crate::error::Json)]
+pub async fn list_conferences() -> Result<Vec<ConferenceRow>, AppError> {
+    answer(async {
+        let (st, me) = require(Permission::ViewConferences).await?;
+        let unlocked = unlocked(&st);
+        st.db(move |s| {
+            let counts = s.participant_counts()?;
+            Ok(s.list::<Conference>()?
+                .into_iter()
+                .filter(|c| domain::conference::in_scope(me.role, &me.name, c, &unlocked))
+                .map(|mut conference| {
+                    // The chairperson password is for typing, not for showing.
+                    conference.chairperson_password.clear();
+                    let (connected, participants) = counts.get(&conference.id).copied().unwrap_or((0, 0));
+                    ConferenceRow { conference, connected, participants }
+                })
+                .collect())
+        })
+        .await
+    })
+    .await
+}
+
+/// The Profiles page's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfilesView {
+    pub profiles: Vec<Profile>,
+    pub can_manage: bool,
+}
+
+#[server(endpoint = "get_profiles", output = crate::error::Json)]
+pub async fn get_profiles() -> Result<ProfilesView, AppError> {
+    answer(async {
+        let (st, me) = require(Permission::ViewResources).await?;
+        let profiles = st.db(|s| s.list::<Profile>()).await?;
+        Ok(ProfilesView { profiles, can_manage: me.role.can(Permission::ManageResources) })
+    })
+    .await
+}
+
+/// The Meeting Rooms page's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeetingRoomsView {
+    pub rooms: Vec<MeetingRoom>,
+    pub profiles: Vec<Profile>,
+    /// Numeric IDs of the rooms that are running now.
+    pub running: Vec<String>,
+    pub can_manage: bool,
+    pub can_run: bool,
+}
+
+#[server(endpoint = "get_meeting_rooms", output = crate::error::Json)]
+pub async fn get_meeting_rooms() -> Result<MeetingRoomsView, AppError> {
+    answer(async {
+        let (st, me) = require(Permission::ViewResources).await?;
+        let (mut rooms, profiles, confs) = st.db(|s| Ok((s.list::<MeetingRoom>()?, s.list::<Profile>()?, s.list::<Conference>()?))).await?;
+        domain::resources::pins_for(me.role, &mut rooms);
+        Ok(MeetingRoomsView {
+            rooms,
+            profiles,
+            running: confs.into_iter().map(|c| c.numeric_id).collect(),
+            can_manage: me.role.can(Permission::ManageResources),
+            can_run: me.role.can(Permission::RunConferences),
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- conferences
+
+/// Starts an ongoing conference: name, numeric ID (empty = the next free one), profile
+/// (optional) and duration ("H:MM" or minutes; empty = until terminated). Refused on a Slave (G5).
+#[server(endpoint = "add_conference", output = crate::error::Json)]
+pub async fn add_conference(
+    name: String,
+    numeric_id: String,
+    profile_id: Option<String>,
+    duration: Option<String>,
+) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::RunConferences).await?;
+        let numeric_id = match numeric_id.trim() {
+            "" => domain::resources::free_numeric_id(&id_uses(&st).await?),
+            v => v.to_string(),
+        };
+        let profile_id = profile_id.unwrap_or_default();
+        if !profile_id.is_empty() {
+            let pid = profile_id.clone();
+            if st.db(move |s| s.get::<Profile>(&pid)).await?.is_none() {
+                return Err(AppError::Invalid { field: "profile_id".into(), message: "Choose a conference profile from the list.".into() });
+            }
+        }
+        let form = domain::conference::NewConference {
+            name: &name,
+            numeric_id: &numeric_id,
+            profile_id: &profile_id,
+            duration: duration.as_deref().unwrap_or_default(),
+            owner: &me.name,
+        };
+        let conference = domain::conference::start(domain::store::new_id(), form, domain::store::now_ms())?;
+        let (name, numeric_id) = (conference.name.clone(), conference.numeric_id.clone());
+        // Whether the ID is free is checked inside the store's transaction (a field error
+        // like any other), so two operators can never both take one number.
+        st.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
+        tracing::info!(by = %me.name, conference = %name, "conference started");
+        Ok(format!("Conference '{name}' (ID {numeric_id}) started."))
+    })
+    .await
+}
+
+/// Profiles to start a conference with (the Conferences page's form).
+#[server(endpoint = "get_profile_choices", output = crate::error::Json)]
+pub async fn get_profile_choices() -> Result<Vec<Profile>, AppError> {
+    answer(async {
+        let (st, _) = require(Permission::RunConferences).await?;
+        st.db(|s| s.list::<Profile>()).await
+    })
+    .await
+}
+
+/// One conference with its participants, and the MCU's port use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConferenceDetail {
+    pub conference: Conference,
+    pub participants: Vec<domain::Participant>,
+    pub connected_on_mcu: u32,
+    pub capacity: u32,
+    pub can_run: bool,
+}
+
+/// A call needs a free port of this MCU; when none is left it is refused and the
+/// capacity alarm raised (cleared by the server's watch once a port is free).
+#[cfg(feature = "ssr")]
+async fn need_port(st: &crate::state::AppState) -> Result<(), AppError> {
+    need_ports(st, 1).await
+}
+
+/// `n` more calls fit on this MCU's ports (all of a selection, or none of it).
+#[cfg(feature = "ssr")]
+async fn need_ports(st: &crate::state::AppState, n: usize) -> Result<(), AppError> {
+    let (connected, capacity) = port_use(st).await?;
+    domain::conference::check_ports(connected, n, capacity).map_err(|e| {
+        st.hb.raise_alarm(domain::alarms::AlarmCode::PortsExhausted, &format!("a call was refused: all {capacity} ports are in use."));
+        e.into()
+    })
+}
+
+#[cfg(feature = "ssr")]
+async fn port_use(st: &crate::state::AppState) -> Result<(u32, u32), AppError> {
+    let model = st.info.model;
+    st.db(move |s| {
+        let ports: domain::PortConfiguration = s.local(domain::store::keys::PORT_CONFIGURATION)?;
+        Ok((s.connected_participants()?, domain::conference::capacity(model, &ports)))
+    })
+    .await
+}
+
+/// One synced record by id, or `NotFound` with `missing` as the message.
+#[cfg(feature = "ssr")]
+async fn find<T: domain::store::Synced + Send + 'static>(
+    st: &crate::state::AppState,
+    id: String,
+    missing: &str,
+) -> Result<T, AppError> {
+    st.db(move |s| s.get::<T>(&id)).await?.ok_or_else(|| AppError::NotFound(missing.into()))
+}
+
+#[cfg(feature = "ssr")]
+async fn find_conference(st: &crate::state::AppState, id: String) -> Result<Conference, AppError> {
+    find(st, id, "That conference has ended or does not exist.").await
+}
+
+/// The conferences this session's chairperson passwords opened.
+#[cfg(feature = "ssr")]
+fn unlocked(st: &crate::state::AppState) -> Vec<String> {
+    crate::state::session_token(st).map(|t| st.chair_unlocks.of(&t)).unwrap_or_default()
+}
+
+/// A conference the caller may see and run (a Chairperson: one they started or opened
+/// with its chairperson password), its chairperson password not shown.
+#[cfg(feature = "ssr")]
+async fn conference_for(st: &crate::state::AppState, me: &UserView, id: String) -> Result<Conference, AppError> {
+    let mut c = find_conference(st, id).await?;
+    if !domain::conference::in_scope(me.role, &me.name, &c, &unlocked(st)) {
+        return Err(AppError::Forbidden(
+            "A Chairperson runs only the conferences they started or whose chairperson password they entered.".into(),
+        ));
+    }
+    c.chairperson_password.clear();
+    Ok(c)
+}
+
+/// A Chairperson opens the conferences whose chairperson password this is (for this
+/// session), as on the original. Wrong passwords count like failed logins.
+#[server(endpoint = "enter_chairperson_password", output = crate::error::Json)]
+pub async fn enter_chairperson_password(password: String) -> Result<String, AppError> {
+    answer(async move {
+        use domain::throttle::Outcome;
+        let (st, me) = require(Permission::RunConferences).await?;
+        if me.role != domain::Role::Chairperson {
+            return Ok(format!("Your role ({}) sees every conference.", me.role.label()));
+        }
+        let password = domain::resources::numeric_password("password", &password)?;
+        if password.is_empty() {
+            return Err(AppError::Invalid { field: "password".into(), message: "Enter the conference's chairperson password.".into() });
+        }
+        let client = crate::state::client_ip();
+        let ticket = st.throttle.begin(&format!("chairperson-password:{}", me.name), client).map_err(|r| AppError::Throttled {
+            message: format!("Too many wrong chairperson passwords. Try again in {} s.", r.wait_s),
+            retry_after_s: r.wait_s,
+        })?;
+        let conferences = st.db(|s| s.list::<Conference>()).await?;
+        let opened: Vec<(String, String)> =
+            domain::conference::unlocked_by(&password, &conferences).into_iter().map(|c| (c.id.clone(), c.name.clone())).collect();
+        if opened.is_empty() {
+            ticket.finish(Outcome::Failure);
+            tracing::warn!(user = %me.name, %client, "wrong chairperson password");
+            return Err(AppError::Invalid { field: "password".into(), message: "No ongoing conference has that chairperson password.".into() });
+        }
+        ticket.finish(Outcome::Success);
+        if let Some(token) = crate::state::session_token(&st) {
+            st.chair_unlocks.add(&token, opened.iter().map(|(id, _)| id.clone()));
+        }
+        let names: Vec<&str> = opened.iter().map(|(_, n)| n.as_str()).collect();
+        Ok(format!("Opened: {}.", names.join(", ")))
+    })
+    .await
+}
+
+#[server(endpoint = "get_conference", output = crate::error::Json)]
+pub async fn get_conference(id: String) -> Result<ConferenceDetail, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::ViewConferences).await?;
+        let conference = conference_for(&st, &me, id).await?;
+        let cid = conference.id.clone();
+        let participants = st.db(move |s| s.participants_of(&cid)).await?;
+        let (connected_on_mcu, capacity) = port_use(&st).await?;
+        Ok(ConferenceDetail { conference, participants, connected_on_mcu, capacity, can_run: me.role.can(Permission::RunConferences) })
+    })
+    .await
+}
+
+/// Adds a participant and dials it (calls are simulated: it connects at once when a port is free).
+#[cfg(feature = "ssr")]
+async fn add_participant_as(
+    st: &crate::state::AppState,
+    conference_id: String,
+    name: &str,
+    address: &str,
+    protocol: &str,
+    direction: domain::Direction,
+) -> Result<String, AppError> {
+    let protocol = domain::Protocol::parse(protocol)?;
+    let name = domain::conference::display_name("name", name)?;
+    let address = domain::conference::participant_address(protocol, address)?;
+    let conference = find_conference(st, conference_id).await?;
+    if direction == domain::Direction::DialOut {
+        let cid = conference.id.clone();
+        let present = st.db(move |s| s.participants_of(&cid)).await?;
+        domain::conference::check_not_dialled_out(protocol, &address, &present)?;
+    }
+    need_port(st).await?;
+    let p = domain::Participant {
+        id: domain::store::new_id(),
+        conference_id: conference.id,
+        name: name.clone(),
+        address,
+        protocol,
+        direction,
+        state: domain::ParticipantState::Connected,
+        audio_muted: false,
+        video_muted: false,
+        chairperson: false,
+        disconnect_cause: None,
+    };
+    st.commit(domain::Change::Put { record: domain::Record::Participant(p) }).await?;
+    Ok(format!("'{name}' connected to {}.", conference.name))
+}
+
+#[server(endpoint = "add_participant", output = crate::error::Json)]
+pub async fn add_participant(conference_id: String, name: String, address: String, protocol: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::RunConferences).await?;
+        conference_for(&st, &me, conference_id.clone()).await?;
+        add_participant_as(&st, conference_id, &name, &address, &protocol, domain::Direction::DialOut).await
+    })
+    .await
+}
+
+/// Simulation endpoint: a participant calls in to the ongoing conference with this numeric
+/// ID (calls are simulated). Needs a login with the right to run conferences.
+#[server(endpoint = "simulate_dial_in", output = crate::error::Json)]
+pub async fn simulate_dial_in(numeric_id: String, name: String, address: String, protocol: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::RunConferences).await?;
+        crate::state::require_simulation(&st)?;
+        let nid = domain::conference::numeric_id(&numeric_id)?;
+        let conference = st
+            .db(move |s| Ok(s.list::<Conference>()?.into_iter().find(|c| c.numeric_id == nid)))
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("No ongoing conference has ID {numeric_id}.")))?;
+        domain::conference::check_dial_in(&conference)?;
+        add_participant_as(&st, conference.id, &name, &address, &protocol, domain::Direction::DialIn).await
+    })
+    .await
+}
+
+#[server(endpoint = "participant_action", output = crate::error::Json)]
+pub async fn participant_action(participant_id: String, action: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::RunConferences).await?;
+        let p: domain::Participant = find(&st, participant_id, "That participant is no longer in the conference.").await?;
+        conference_for(&st, &me, p.conference_id.clone()).await?;
+        if action == "delete" {
+            st.commit(domain::Change::Delete { kind: domain::EntityKind::Participant, id: p.id }).await?;
+            return Ok(format!("{} removed from the conference.", p.name));
+        }
+        let act = domain::conference::ParticipantAction::parse(&action)
+            .ok_or_else(|| AppError::Invalid { field: "action".into(), message: format!("Unknown action '{action}'.") })?;
+        if act.needs_port(&p) {
+            need_port(&st).await?;
+        }
+        let after = act.apply(&p);
+        st.commit(domain::Change::Put { record: domain::Record::Participant(after) }).await?;
+        Ok(act.done(&p.name))
+    })
+    .await
+}
+
+/// One action on the participants an operator selected (comma-separated ids): mute,
+/// unmute, connect, disconnect or delete. Connecting counts ports for the whole selection.
+#[server(endpoint = "participants_action", output = crate::error::Json)]
+pub async fn participants_action(conference_id: String, ids: String, action: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::RunConferences).await?;
+        let c = conference_for(&st, &me, conference_id).await?;
+        let cid = c.id.clone();
+        let present = st.db(move |s| s.participants_of(&cid)).await?;
+        let picked = domain::conference::selection(&ids, &present)?;
+        let n = picked.len();
+        // The whole selection, or nothing of it.
+        if action == "delete" {
+            let gone = picked.iter().map(|p| domain::Change::Delete { kind: domain::EntityKind::Participant, id: p.id.clone() }).collect();
+            st.commit_all(gone).await?;
+            return Ok(format!("{n} participant(s) removed from {}.", c.name));
+        }
+        let act = domain::conference::ParticipantAction::parse(&action)
+            .ok_or_else(|| AppError::Invalid { field: "action".into(), message: format!("Unknown action '{action}'.") })?;
+        let needs_ports = picked.iter().filter(|p| act.needs_port(p)).count();
+        if needs_ports > 0 {
+            need_ports(&st, needs_ports).await?;
+        }
+        let changes: Vec<domain::Change> = picked
+            .iter()
+            .map(|p| (act.apply(p), *p))
+            .filter(|(after, before)| after != *before)
+            .map(|(after, _)| domain::Change::Put { record: domain::Record::Participant(after) })
+            .collect();
+        let changed = changes.len();
+        st.commit_all(changes).await?;
+        Ok(format!("{}: {} — {changed} of {n} selected participant(s) changed.", c.name, action.replace('_', " ")))
+    })
+    .await
+}
+
+/// An action on a whole conference: mute all but the chairpersons, unmute all, lock,
+/// unlock, extend by 15, 30 or 60 minutes.
+#[server(endpoint = "conference_action", output = crate::error::Json)]
+pub async fn conference_action(id: String, action: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::RunConferences).await?;
+        let act = domain::conference::ConferenceAction::parse(&action)
+            .ok_or_else(|| AppError::Invalid { field: "action".into(), message: format!("Unknown conference action '{action}'.") })?;
+        let c = conference_for(&st, &me, id).await?;
+        let cid = c.id.clone();
+        let present = st.db(move |s| s.participants_of(&cid)).await?;
+        let records = act.apply(&c, &present)?;
+        let n = records.len();
+        st.commit_all(records.into_iter().map(|record| domain::Change::Put { record }).collect()).await?;
+        Ok(act.done(&c.name, n))
+    })
+    .await
+}
+
+#[server(endpoint = "terminate_conference", output = crate::error::Json)]
+pub async fn terminate_conference(id: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::RunConferences).await?;
+        let c = conference_for(&st, &me, id).await?;
+        st.end_conference(&c, domain::cdr::Ended::Terminated { by: me.name.clone() }).await?;
+        tracing::info!(by = %me.name, conference = %c.name, "conference terminated");
+        // The list says what ended (the name is looked up there, never echoed from the URL).
+        leptos_axum::redirect(&format!("/conferences?ended={}", c.numeric_id));
+        Ok(format!("Conference '{}' terminated.", c.name))
+    })
+    .await
+}
