@@ -99,7 +99,8 @@ where
             async move { matches!(tokio::time::timeout(STALL, tx.send(part)).await, Ok(Ok(()))) }
         };
         let (text, mut cursor) = first;
-        if !give(Ok(Bytes::from(format!("{head}{text}")))).await {
+        let first_part = format!("{head}{text}");
+        if !first_part.is_empty() && !give(Ok(Bytes::from(first_part))).await {
             return;
         }
         while let Some(c) = cursor.take() {
@@ -110,7 +111,7 @@ where
             let read = next.clone();
             match blocking(&store, move |s| read(s, Some(c))).await {
                 Ok((text, more)) => {
-                    if !give(Ok(Bytes::from(text))).await {
+                    if !text.is_empty() && !give(Ok(Bytes::from(text))).await {
                         return;
                     }
                     cursor = more;
@@ -122,9 +123,15 @@ where
                 }
             }
         }
-        let _ = give(Ok(Bytes::from_static(tail.as_bytes()))).await;
+        // (No empty part: a compressed answer would take it for the end.)
+        if !tail.is_empty() {
+            let _ = give(Ok(Bytes::from_static(tail.as_bytes()))).await;
+        }
     });
-    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|part| (part, rx)) }));
+    // A stream that may be asked again after its end (the compression layer does): the
+    // channel answers "ended" every time.
+    let mut rx = rx;
+    let body = Body::from_stream(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)));
     let name = format!("{stem}-{}.{ext}", st.info.name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>());
     ([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], body).into_response()
 }

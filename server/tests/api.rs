@@ -1400,6 +1400,19 @@ async fn an_export_streams_the_whole_trail_and_holds_its_slot_only_while_a_clien
     assert_eq!(rows.len(), n, "every entry once, beyond the page's {}", domain::audit::MAX_ROWS);
     assert!(csv.body.starts_with("time_utc,"), "one header");
     assert_eq!(csv.body.matches("time_utc,").count(), 1, "one header");
+    // Compressed as a browser asks for it (the compression layer asks the stream again
+    // after its end): the same rows, whole.
+    let req = Request::get("/api/audit.csv?kind=login&tz=0")
+        .header(header::COOKIE, admin.as_str())
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .expect("request");
+    let res = app.clone().oneshot(req).await.expect("response");
+    assert_eq!(res.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()), Some("gzip"));
+    let zipped = res.into_body().collect().await.expect("a whole compressed body").to_bytes();
+    let mut csv_text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&zipped[..]), &mut csv_text).expect("gzip");
+    assert_eq!(csv_text, csv.body, "the same export, compressed");
     // A client that has the answer but has not read it holds its slot; going away frees it.
     let req = Request::get("/api/audit.csv").header(header::COOKIE, admin.as_str()).body(Body::empty()).expect("request");
     let res = app.clone().oneshot(req).await.expect("response");
