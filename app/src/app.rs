@@ -119,24 +119,25 @@ pub fn App() -> impl IntoView {
         <Title formatter=|t: String| if t.is_empty() { "MCU".to_string() } else { format!("{t} · MCU") }/>
         {match page {
             // Outside the frame; the not-found page is in the main module (no group).
-            Page::Login | Page::NotFound => Either::Left(page_view(page)),
+            page if !page.needs_login() => Either::Left(page_view(page)),
             page => Either::Right(view! { <Frame page/> }),
         }}
     }
 }
 
-/// The view of `page` (with [`Hydrated`] after it), from its group's code. On the server
-/// every group is at hand; in the browser, the group of the page being shown has been
-/// loaded before hydration ([`load_group`]).
+/// The view of `page` from its group's code, and after it [`Hydrated`] (added here once,
+/// for every page). On the server every group is at hand; in the browser, the group of the
+/// page being shown has been loaded before hydration ([`load_group`]).
 fn page_view(page: Page) -> AnyView {
     #[cfg(not(feature = "hydrate"))]
     let pages = group_pages(page.group());
     #[cfg(feature = "hydrate")]
     let pages = LOADED.with(|l| l.get());
-    match pages {
+    let view = match pages {
         Some(pages) => pages(page),
         None => view! { <NotFound/> }.into_any(),
-    }
+    };
+    view! { {view}<Hydrated/> }.into_any()
 }
 
 /// A group's pages: the view of each of its pages.
@@ -211,57 +212,57 @@ split_groups! {
 }
 
 fn login_pages(_: Page) -> AnyView {
-    view! { <LoginPage/><Hydrated/> }.into_any()
+    view! { <LoginPage/> }.into_any()
 }
 
 fn conferences_pages(_: Page) -> AnyView {
-    view! { <ConferencesPage/><Hydrated/> }.into_any()
+    view! { <ConferencesPage/> }.into_any()
 }
 
 fn conference_pages(page: Page) -> AnyView {
     match page {
-        Page::Conference(id) => view! { <ConferencePage id/><Hydrated/> }.into_any(),
+        Page::Conference(id) => view! { <ConferencePage id/> }.into_any(),
         _ => view! { <NotFound/> }.into_any(),
     }
 }
 
 fn resources_pages(page: Page) -> AnyView {
     match page {
-        Page::Reservations => view! { <ReservationsPage/><Hydrated/> }.into_any(),
-        Page::MeetingRooms => view! { <MeetingRoomsPage/><Hydrated/> }.into_any(),
-        Page::Profiles => view! { <ProfilesPage/><Hydrated/> }.into_any(),
-        Page::EntryQueues => view! { <EntryQueuesPage/><Hydrated/> }.into_any(),
-        Page::IvrServices => view! { <IvrServicesPage/><Hydrated/> }.into_any(),
-        Page::RecordingLinks => view! { <RecordingLinksPage/><Hydrated/> }.into_any(),
+        Page::Reservations => view! { <ReservationsPage/> }.into_any(),
+        Page::MeetingRooms => view! { <MeetingRoomsPage/> }.into_any(),
+        Page::Profiles => view! { <ProfilesPage/> }.into_any(),
+        Page::EntryQueues => view! { <EntryQueuesPage/> }.into_any(),
+        Page::IvrServices => view! { <IvrServicesPage/> }.into_any(),
+        Page::RecordingLinks => view! { <RecordingLinksPage/> }.into_any(),
         _ => view! { <NotFound/> }.into_any(),
     }
 }
 
 fn network_pages(_: Page) -> AnyView {
-    view! { <NetworkPage/><Hydrated/> }.into_any()
+    view! { <NetworkPage/> }.into_any()
 }
 
 fn hot_backup_pages(page: Page) -> AnyView {
     match page {
-        Page::HotBackup => view! { <HotBackupPage/><Hydrated/> }.into_any(),
-        Page::Alarms => view! { <AlarmsPage/><Hydrated/> }.into_any(),
-        Page::System => view! { <SystemPage/><Hydrated/> }.into_any(),
+        Page::HotBackup => view! { <HotBackupPage/> }.into_any(),
+        Page::Alarms => view! { <AlarmsPage/> }.into_any(),
+        Page::System => view! { <SystemPage/> }.into_any(),
         _ => view! { <NotFound/> }.into_any(),
     }
 }
 
 fn users_pages(page: Page) -> AnyView {
     match page {
-        Page::Users => view! { <UsersPage/><Hydrated/> }.into_any(),
-        Page::Audit => view! { <AuditPage/><Hydrated/> }.into_any(),
-        Page::History => view! { <HistoryPage/><Hydrated/> }.into_any(),
+        Page::Users => view! { <UsersPage/> }.into_any(),
+        Page::Audit => view! { <AuditPage/> }.into_any(),
+        Page::History => view! { <HistoryPage/> }.into_any(),
         _ => view! { <NotFound/> }.into_any(),
     }
 }
 
 /// Marks the page hydrated (`data-hydrated` on the body: tests wait for it) and switches
-/// times to the browser's zone, once the page itself has hydrated. Every page's view ends
-/// with it.
+/// times to the browser's zone, once the page itself has hydrated. [`page_view`] puts it
+/// after every page.
 #[component]
 fn Hydrated() -> impl IntoView {
     let in_browser = use_context::<crate::localtime::InBrowser>();
@@ -276,34 +277,6 @@ fn Hydrated() -> impl IntoView {
         }
     });
 }
-
-type NavItem = (&'static str, &'static str, Permission);
-
-/// The menu as an RMX administrator knows it: the daily pages first, then the
-/// conferencing resources and the MCU's setup folded in groups (label, path, and what the
-/// user must be allowed to see it).
-const NAV: [(Option<&str>, &[NavItem]); 3] = [
-    (None, &[
-        ("Conferences", "/conferences", Permission::ViewConferences),
-        ("Reservations", "/reservations", Permission::ViewResources),
-        ("Meeting Rooms", "/meeting-rooms", Permission::ViewResources),
-    ]),
-    (Some("Resources"), &[
-        ("Profiles", "/profiles", Permission::ViewResources),
-        ("Entry Queues", "/entry-queues", Permission::ViewResources),
-        ("IVR Services", "/ivr-services", Permission::ViewResources),
-        ("Recording Links", "/recording-links", Permission::ViewResources),
-    ]),
-    (Some("Setup"), &[
-        ("Network", "/network", Permission::ViewConfiguration),
-        ("Hot Backup", "/hot-backup", Permission::ViewConfiguration),
-        ("Users", "/users", Permission::ViewUsers),
-        ("System", "/system", Permission::ViewConfiguration),
-        ("Alarms", "/alarms", Permission::ViewConfiguration),
-        ("Call History", "/history", Permission::ViewConfiguration),
-        ("Audit Trail", "/audit", Permission::ViewAudit),
-    ]),
-];
 
 #[component]
 fn Frame(page: Page) -> impl IntoView {
@@ -362,18 +335,22 @@ fn frame_view(s: Shell, hb: HbLive, page: Page) -> impl IntoView {
     let (menu_open, set_menu_open) = signal(false);
     let logout = ServerAction::<Logout>::new();
     let here = crate::nav::path();
-    let groups = NAV
+    // The menu: each section's pages this user may see, in the table's order.
+    let groups = crate::nav::Section::ALL
         .iter()
-        .filter_map(|(group, items)| {
-            let items: Vec<_> = items.iter().filter(|(_, _, p)| user.role.can(*p)).copied().collect();
-            (!items.is_empty()).then_some((*group, items))
+        .filter_map(|section| {
+            let items: Vec<(&'static str, &'static str)> = crate::nav::ROUTES
+                .iter()
+                .filter_map(|r| r.menu.filter(|m| m.section == *section && user.role.can(m.needs)).map(|m| (m.label, r.path)))
+                .collect();
+            (!items.is_empty()).then_some((section.title(), items))
         })
         .map(|(group, items)| {
             // The group is marked when one of its pages is shown.
-            let paths: Vec<&'static str> = items.iter().map(|(_, h, _)| *h).collect();
+            let paths: Vec<&'static str> = items.iter().map(|(_, h)| *h).collect();
             let links = items
                 .into_iter()
-                .map(|(label, href, _)| {
+                .map(|(label, href)| {
                     let current = crate::nav::is_current(&here, href).then_some("page");
                     view! { <li><a href=href aria-current=current on:click=move |_| set_menu_open.set(false)>{label}</a></li> }
                 })
@@ -544,7 +521,6 @@ fn NotFound() -> impl IntoView {
     }
     view! {
         <Title text="Not found"/>
-        <Hydrated/>
         <main class="narrow">
             <h1>"Page not found"</h1>
             <p><a href="/">"Go to the conference list"</a></p>

@@ -47,55 +47,110 @@ pub enum Group {
     Users,
 }
 
+/// Where a page sits in the menu, as an RMX administrator knows it: the daily pages first,
+/// then the conferencing resources and the MCU's setup, folded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    Daily,
+    Resources,
+    Setup,
+}
+
+impl Section {
+    pub const ALL: [Section; 3] = [Section::Daily, Section::Resources, Section::Setup];
+
+    /// The folded group's title (none: its links stand in the menu itself).
+    pub fn title(self) -> Option<&'static str> {
+        match self {
+            Section::Daily => None,
+            Section::Resources => Some("Resources"),
+            Section::Setup => Some("Setup"),
+        }
+    }
+}
+
+/// A page's menu entry: its section, its label, and what a user must be allowed to see it.
+#[derive(Clone, Copy, Debug)]
+pub struct MenuEntry {
+    pub section: Section,
+    pub label: &'static str,
+    pub needs: domain::Permission,
+}
+
+/// A page with an address of its own.
+pub struct Route {
+    pub path: &'static str,
+    pub page: Page,
+    /// Its code's split group.
+    pub group: Group,
+    /// Shown inside the frame, which asks for a login; the login page is not.
+    pub login: bool,
+    pub menu: Option<MenuEntry>,
+}
+
+const fn route(path: &'static str, page: Page, group: Group, menu: Option<(Section, &'static str, domain::Permission)>) -> Route {
+    let menu = match menu {
+        Some((section, label, needs)) => Some(MenuEntry { section, label, needs }),
+        None => None,
+    };
+    Route { path, page, group, login: true, menu }
+}
+
+/// The one table of pages: the server's routes, `Page::of`, each page's group (and so its
+/// preloads) and the menu (in this order) all come from it.
+pub static ROUTES: [Route; 17] = {
+    use domain::Permission::*;
+    use Section::*;
+    [
+        Route { path: "/login", page: Page::Login, group: Group::Login, login: false, menu: None },
+        route("/conferences", Page::Conferences, Group::Conferences, Some((Daily, "Conferences", ViewConferences))),
+        route("/reservations", Page::Reservations, Group::Resources, Some((Daily, "Reservations", ViewResources))),
+        route("/meeting-rooms", Page::MeetingRooms, Group::Resources, Some((Daily, "Meeting Rooms", ViewResources))),
+        route("/profiles", Page::Profiles, Group::Resources, Some((Resources, "Profiles", ViewResources))),
+        route("/entry-queues", Page::EntryQueues, Group::Resources, Some((Resources, "Entry Queues", ViewResources))),
+        route("/ivr-services", Page::IvrServices, Group::Resources, Some((Resources, "IVR Services", ViewResources))),
+        route("/recording-links", Page::RecordingLinks, Group::Resources, Some((Resources, "Recording Links", ViewResources))),
+        route("/network", Page::Network, Group::Network, Some((Setup, "Network", ViewConfiguration))),
+        route("/hot-backup", Page::HotBackup, Group::HotBackup, Some((Setup, "Hot Backup", ViewConfiguration))),
+        route("/users", Page::Users, Group::Users, Some((Setup, "Users", ViewUsers))),
+        route("/system", Page::System, Group::HotBackup, Some((Setup, "System", ViewConfiguration))),
+        route("/alarms", Page::Alarms, Group::HotBackup, Some((Setup, "Alarms", ViewConfiguration))),
+        route("/history", Page::History, Group::Users, Some((Setup, "Call History", ViewConfiguration))),
+        route("/audit", Page::Audit, Group::Users, Some((Setup, "Audit Trail", ViewAudit))),
+        // The start page is the conference list; one conference is `/conferences/<id>`.
+        route("/", Page::Conferences, Group::Conferences, None),
+        route("/conferences/{id}", Page::Conference(String::new()), Group::Conference, None),
+    ]
+};
+
 /// The addresses with a page of their own (axum's syntax), for the server's routes.
-pub const PAGE_ROUTES: [&str; 17] = [
-    "/", "/login", "/conferences", "/conferences/{id}", "/reservations", "/meeting-rooms", "/profiles",
-    "/entry-queues", "/ivr-services", "/recording-links", "/network", "/hot-backup", "/alarms", "/system",
-    "/users", "/audit", "/history",
-];
+pub fn page_routes() -> impl Iterator<Item = &'static str> {
+    ROUTES.iter().map(|r| r.path)
+}
 
 impl Page {
     /// The page at `path` (the address without its query).
     pub fn of(path: &str) -> Page {
-        match path {
-            "/" | "/conferences" => Page::Conferences,
-            "/login" => Page::Login,
-            "/reservations" => Page::Reservations,
-            "/meeting-rooms" => Page::MeetingRooms,
-            "/profiles" => Page::Profiles,
-            "/entry-queues" => Page::EntryQueues,
-            "/ivr-services" => Page::IvrServices,
-            "/recording-links" => Page::RecordingLinks,
-            "/network" => Page::Network,
-            "/hot-backup" => Page::HotBackup,
-            "/alarms" => Page::Alarms,
-            "/system" => Page::System,
-            "/users" => Page::Users,
-            "/audit" => Page::Audit,
-            "/history" => Page::History,
-            _ => match path.strip_prefix("/conferences/") {
-                Some(id) if !id.is_empty() && !id.contains('/') => Page::Conference(id.to_string()),
-                _ => Page::NotFound,
-            },
+        if let Some(r) = ROUTES.iter().find(|r| r.path == path && !matches!(r.page, Page::Conference(_))) {
+            return r.page.clone();
+        }
+        match path.strip_prefix("/conferences/") {
+            Some(id) if !id.is_empty() && !id.contains('/') => Page::Conference(id.to_string()),
+            _ => Page::NotFound,
         }
     }
 
+    fn route(&self) -> Option<&'static Route> {
+        ROUTES.iter().find(|r| std::mem::discriminant(&r.page) == std::mem::discriminant(self))
+    }
+
     pub fn group(&self) -> Group {
-        match self {
-            Page::NotFound => Group::Main,
-            Page::Login => Group::Login,
-            Page::Conferences => Group::Conferences,
-            Page::Conference(_) => Group::Conference,
-            Page::Reservations
-            | Page::MeetingRooms
-            | Page::Profiles
-            | Page::EntryQueues
-            | Page::IvrServices
-            | Page::RecordingLinks => Group::Resources,
-            Page::Network => Group::Network,
-            Page::HotBackup | Page::Alarms | Page::System => Group::HotBackup,
-            Page::Users | Page::Audit | Page::History => Group::Users,
-        }
+        self.route().map_or(Group::Main, |r| r.group)
+    }
+
+    /// Shown inside the frame, which asks for a login (all but the login and not-found pages).
+    pub fn needs_login(&self) -> bool {
+        self.route().is_some_and(|r| r.login)
     }
 }
 
@@ -160,11 +215,13 @@ mod tests {
         assert_eq!(Page::of("//"), Page::NotFound);
         // Every route the server serves names a page, and only the not-found page is in the
         // main module.
-        for route in PAGE_ROUTES {
+        for route in page_routes() {
             let page = Page::of(&route.replace("{id}", "7"));
             assert_ne!(page, Page::NotFound, "{route}");
             assert!(page.group().split_name().is_some(), "{route}");
         }
+        assert!(!Page::Login.needs_login() && !Page::NotFound.needs_login());
+        assert!(Page::of("/conferences/7").needs_login() && Page::of("/audit").needs_login());
         assert_eq!(Group::Main.split_name(), None);
         // The start of the `#[lazy]` loader's name, as the split manifest names its module.
         assert_eq!(Group::HotBackup.split_name(), Some("hot_backup_group_"));

@@ -245,8 +245,18 @@ impl HotBackup {
         }
     }
 
-    /// Everything the page and `/healthz` show.
+    /// Everything the Hot Backup page shows, its event log and guideline checks included.
     pub async fn status(&self) -> HbStatus {
+        self.status_with(true).await
+    }
+
+    /// The status without the event log and the checks: what every page's frame and
+    /// `/healthz` show (a render then copies no event it would throw away).
+    pub async fn status_brief(&self) -> HbStatus {
+        self.status_with(false).await
+    }
+
+    async fn status_with(&self, log: bool) -> HbStatus {
         let (epoch, pos, digest) = blocking(&self.inner.store, |s| s.standing())
             .await
             .unwrap_or_default();
@@ -281,8 +291,8 @@ impl HotBackup {
             peer_seq: st.live.seen().and_then(|s| s.peer_seq),
             digest,
             peer_digest: st.live.seen().and_then(|s| s.peer_digest.clone()),
-            checks: st.live.seen().map(|s| s.checks.clone()).unwrap_or_default(),
-            events: st.events.iter().cloned().collect(),
+            checks: if log { st.live.seen().map(|s| s.checks.clone()).unwrap_or_default() } else { Vec::new() },
+            events: if log { st.events.iter().cloned().collect() } else { Vec::new() },
             replicated: match &st.live {
                 Live::Slave(sl) => sl.replicated,
                 _ => 0,

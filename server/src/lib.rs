@@ -305,7 +305,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
 
 /// Health for machines: no login, no secrets.
 async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
-    let s = st.hb.status().await;
+    let s = st.hb.status_brief().await;
     Json(serde_json::json!({
         "role": s.role.key(),
         "epoch": s.epoch,
@@ -437,7 +437,7 @@ async fn healthz_master(State(st): State<AppState>) -> (StatusCode, &'static str
 
 /// Prometheus text format.
 async fn metrics(State(st): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
-    let s = st.hb.status().await;
+    let s = st.hb.status_brief().await;
     let mut out = String::new();
     let mut gauge = |name: &str, help: &str, value: String| {
         out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
@@ -514,7 +514,7 @@ pub fn router(state: AppState, origins: guard::Origins) -> Router {
         let opts = state.leptos_options.clone();
         leptos_axum::render_app_async_with_context(move || provide_context(st.clone()), move || shell(opts.clone()))
     };
-    for path in app::nav::PAGE_ROUTES {
+    for path in app::nav::page_routes() {
         routes = routes.route(path, get(page.clone()));
     }
     // Files at the site's root (the favicon); any other address is the not-found page (404).

@@ -84,11 +84,7 @@ pub async fn get_live(full: bool) -> Result<LiveHb, AppError> {
 #[cfg(feature = "ssr")]
 async fn live_hb(st: &crate::state::AppState, me: &UserView, full: bool) -> LiveHb {
     use domain::hotbackup::LiveRole;
-    let mut status = st.hb.status().await;
-    if !(full && me.role.can(Permission::ViewConfiguration)) {
-        status.events.clear();
-        status.checks.clear();
-    }
+    let mut status = if full && me.role.can(Permission::ViewConfiguration) { st.hb.status().await } else { st.hb.status_brief().await };
     if !me.role.can(Permission::ViewConfiguration) {
         status.digest.clear();
         status.peer_digest = None;
