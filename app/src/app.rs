@@ -6,7 +6,6 @@ use crate::live::HbLive;
 use domain::hotbackup::{LiveRole, SyncStatus};
 use crate::components::ErrorMsg;
 use crate::pages::*;
-use domain::Permission;
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
