@@ -10,6 +10,7 @@ mod audit;
 pub use audit::{AuditCursor, Pruned};
 mod cdr;
 mod replica;
+mod local;
 pub mod secrets;
 mod sessions;
 mod users;
@@ -511,53 +512,6 @@ impl Store {
     pub fn epoch(&self) -> Result<u64> {
         let conn = self.lock();
         epoch_in(&conn)
-    }
-
-    // ------------------------------------------------------------ own settings (never synced)
-
-    /// A setting that belongs to this MCU only (management network, security credentials,
-    /// port configuration, Hot Backup settings...). `T::default()` until first saved. The
-    /// keys of [`SEALED_KEYS`] (secrets) are kept in the secrets file, not the database.
-    pub fn local<T: DeserializeOwned + Default>(&self, key: &str) -> Result<T> {
-        if SEALED_KEYS.contains(&key) {
-            return Ok(self.secrets.value(key));
-        }
-        let value: Option<String> =
-            self.read(|conn| Ok(conn.query_row("SELECT value FROM local_settings WHERE key = ?1", [key], |r| r.get(0)).optional()?))?;
-        match value {
-            Some(json) => Ok(serde_json::from_str(&json)?),
-            None => Ok(T::default()),
-        }
-    }
-
-    pub fn set_local<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
-        if SEALED_KEYS.contains(&key) {
-            return self.secrets.set_value(key, value);
-        }
-        let conn = self.lock();
-        conn.execute(
-            "INSERT INTO local_settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![key, serde_json::to_string(value)?],
-        )?;
-        Ok(())
-    }
-
-    /// Applies the settings saved for the next System Reset (called at start-up) and returns
-    /// what was applied.
-    pub fn apply_pending_reset(&self) -> Result<PendingReset> {
-        let pending: PendingReset = self.local(keys::PENDING_RESET)?;
-        if let Some(m) = &pending.management {
-            self.set_local(keys::MANAGEMENT_NETWORK, m)?;
-        }
-        if let Some(a) = &pending.addresses {
-            self.set_local(keys::NETWORK_ADDRESSES, a)?;
-        }
-        if let Some(p) = &pending.ports {
-            self.set_local(keys::PORT_CONFIGURATION, p)?;
-        }
-        self.set_local(keys::PENDING_RESET, &PendingReset::default())?;
-        Ok(pending)
     }
 
     /// A consistent copy of the whole database in `to` (SQLite's online backup, so changes
