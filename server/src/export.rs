@@ -123,7 +123,7 @@ where
                 }
             }
         }
-        // (No empty part: a compressed answer would take it for the end.)
+        // (Empty parts are not sent: they carry nothing.)
         if !tail.is_empty() {
             let _ = give(Ok(Bytes::from_static(tail.as_bytes()))).await;
         }
