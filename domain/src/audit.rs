@@ -14,15 +14,7 @@ use serde::{Deserialize, Serialize};
 /// the name field must not land in the trail).
 pub const UNKNOWN_USER: &str = "(unknown user)";
 
-/// Who made a change: the user, their role then, their client address, and the MCU.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Actor {
-    pub user: String,
-    pub role: Role,
-    pub client: String,
-    /// The MCU the user was logged in to.
-    pub mcu: String,
-}
+pub use crate::change::Actor;
 
 /// What an entry is about (the filter's choices).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

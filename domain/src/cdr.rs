@@ -10,16 +10,7 @@ use crate::model::*;
 use crate::DomainError;
 use serde::{Deserialize, Serialize};
 
-/// How a conference ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Ended {
-    /// An operator (or chairperson) terminated it.
-    Terminated { by: String },
-    /// Its end time came (with nobody left connected).
-    EndTime,
-    /// Its profile's Auto Terminate ended it.
-    AutoTerminate,
-}
+pub use crate::model::{CallEvent, CallRecord, Ended, ParticipantRecord};
 
 impl Ended {
     pub fn label(&self) -> String {
@@ -29,41 +20,6 @@ impl Ended {
             Ended::AutoTerminate => "Auto Terminate".into(),
         }
     }
-}
-
-/// Something that happened to a running conference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallEvent {
-    pub at_ms: Millis,
-    pub text: String,
-}
-
-/// A participant of an ended conference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ParticipantRecord {
-    pub name: String,
-    pub address: String,
-    pub protocol: Protocol,
-    pub direction: Direction,
-    /// When it first connected (none: it never did).
-    pub connected_ms: Option<Millis>,
-    /// When it last left the call (the conference's end if it was still in).
-    pub disconnected_ms: Option<Millis>,
-    pub cause: Option<DisconnectCause>,
-}
-
-/// An ended conference (its id is the conference's).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallRecord {
-    pub id: String,
-    pub name: String,
-    pub numeric_id: String,
-    pub profile: String,
-    pub start_ms: Millis,
-    pub end_ms: Millis,
-    pub ended: Ended,
-    pub events: Vec<CallEvent>,
-    pub participants: Vec<ParticipantRecord>,
 }
 
 /// What a record is built from: the conference's change-log entries (its own and its

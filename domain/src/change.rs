@@ -3,6 +3,16 @@
 //! transaction, so replication, live page updates and the audit trail all read one log.
 
 use crate::model::*;
+
+/// Who made a change: the user, their role then, their client address, and the MCU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user: String,
+    pub role: crate::roles::Role,
+    pub client: String,
+    /// The MCU the user was logged in to.
+    pub mcu: String,
+}
 use serde::{Deserialize, Serialize};
 
 /// One synced record, whole. Only what fits here is mirrored to the Slave: users, own
@@ -21,7 +31,7 @@ pub enum Record {
     Reservation(Reservation),
     NetworkService(NetworkService),
     /// An ended conference's record (call history).
-    CallRecord(crate::cdr::CallRecord),
+    CallRecord(CallRecord),
 }
 
 /// The kinds of synced record; each has its own table.
@@ -199,5 +209,5 @@ pub struct LogEntry {
     /// Who made it, when a user did (the MCU's own changes have none). Travels to the
     /// Slave with the change, for its audit trail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<crate::audit::Actor>,
+    pub actor: Option<Actor>,
 }

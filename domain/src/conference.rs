@@ -81,7 +81,7 @@ pub fn start(id: String, f: NewConference<'_>, now: Millis) -> Result<Conference
     let numeric_id = numeric_id(f.numeric_id)?;
     let end_ms = match f.duration.trim() {
         "" => None,
-        d => Some(now + i64::from(crate::schedule::duration_min(d)?) * MINUTE_MS),
+        d => Some(now + i64::from(crate::timefmt::duration_min(d)?) * crate::timefmt::MINUTE_MS),
     };
     Ok(Conference {
         id,
@@ -116,8 +116,6 @@ pub fn from_room(id: String, room: &MeetingRoom, owner: &str, now: Millis) -> Co
         chairperson_password: room.chairperson_password.clone(),
     }
 }
-
-const MINUTE_MS: Millis = 60_000;
 
 /// A conference or participant display name: 1–80 printable characters.
 pub fn display_name(field: &'static str, raw: &str) -> Result<String, DomainError> {
@@ -379,7 +377,7 @@ impl ConferenceAction {
                     DomainError::Conflict(format!("'{}' has no end time: it runs until it is terminated.", c.name))
                 })?;
                 vec![Record::Conference(crate::Conference {
-                    end_ms: Some(end + i64::from(minutes) * crate::schedule::MINUTE_MS),
+                    end_ms: Some(end + i64::from(minutes) * crate::timefmt::MINUTE_MS),
                     ..c.clone()
                 })]
             }

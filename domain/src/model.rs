@@ -8,8 +8,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Milliseconds since the Unix epoch (UTC).
-pub type Millis = i64;
+pub use crate::timefmt::Millis;
 
 /// The hardware (or virtual) model of the MCU. Decides whether the Video/Voice Port
 /// Configuration exists (CS 2000 / CS 4000) and the MCU's capacity.
@@ -560,4 +559,52 @@ pub struct SystemStatus {
     /// The caller may back up and reset (Administrator).
     #[serde(default)]
     pub can_manage: bool,
+}
+
+// ---------------------------------------------------------------- call history (`crate::cdr`)
+
+/// How a conference ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Ended {
+    /// An operator (or chairperson) terminated it.
+    Terminated { by: String },
+    /// Its end time came (with nobody left connected).
+    EndTime,
+    /// Its profile's Auto Terminate ended it.
+    AutoTerminate,
+}
+
+/// Something that happened to a running conference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallEvent {
+    pub at_ms: Millis,
+    pub text: String,
+}
+
+/// A participant of an ended conference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipantRecord {
+    pub name: String,
+    pub address: String,
+    pub protocol: Protocol,
+    pub direction: Direction,
+    /// When it first connected (none: it never did).
+    pub connected_ms: Option<Millis>,
+    /// When it last left the call (the conference's end if it was still in).
+    pub disconnected_ms: Option<Millis>,
+    pub cause: Option<DisconnectCause>,
+}
+
+/// An ended conference (its id is the conference's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub id: String,
+    pub name: String,
+    pub numeric_id: String,
+    pub profile: String,
+    pub start_ms: Millis,
+    pub end_ms: Millis,
+    pub ended: Ended,
+    pub events: Vec<CallEvent>,
+    pub participants: Vec<ParticipantRecord>,
 }

@@ -212,6 +212,11 @@ pub fn salted_verifier(salt: &str, verifier: &str) -> String {
     hex::encode(m.finalize().into_bytes())
 }
 
+/// The users' G2 verifiers keyed by `salt`, as they cross the link.
+pub fn salted_fingerprints(salt: &str, users: Vec<crate::hotbackup::UserFingerprint>) -> Vec<crate::hotbackup::UserFingerprint> {
+    users.into_iter().map(|u| crate::hotbackup::UserFingerprint { verifier: salted_verifier(salt, &u.verifier), ..u }).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,7 @@
 //! zone the series was saved in (a fixed offset), so "Mondays 09:00" stays Monday 09:00
 //! there. Plain calendar arithmetic on day counts; no time zone database.
 
-use crate::model::Millis;
-use crate::timefmt::{civil_from_days, days_from_civil};
+use crate::timefmt::{civil_from_days, days_from_civil, Millis};
 use serde::{Deserialize, Serialize};
 
 pub const DAY_MS: i64 = 86_400_000;

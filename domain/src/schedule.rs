@@ -8,30 +8,15 @@ use crate::model::*;
 use crate::recurrence::Pattern;
 use crate::DomainError;
 
-pub const MINUTE_MS: i64 = 60_000;
+pub use crate::timefmt::{duration_min, MAX_DURATION_MIN, MINUTE_MS};
 
 /// A conference still in use at its end time is extended by this much, again and again
 /// while anyone is connected (as the original does), instead of cutting people off.
 pub const AUTO_EXTEND_MS: i64 = 15 * MINUTE_MS;
 use crate::recurrence::DAY_MS;
 
-/// Longest reservation: one day (a daily series must not overlap itself).
-pub const MAX_DURATION_MIN: u32 = 24 * 60;
 /// Most defined participants of a reservation.
 pub const MAX_DEFINED_PARTICIPANTS: usize = 40;
-
-/// A duration as "H:MM" (RMX shows "01:00") or whole minutes ("90").
-pub fn duration_min(raw: &str) -> Result<u32, DomainError> {
-    let v = raw.trim();
-    let minutes = match v.split_once(':') {
-        Some((h, m)) if m.len() == 2 => h.parse::<u32>().ok().zip(m.parse::<u32>().ok().filter(|m| *m < 60)).map(|(h, m)| h * 60 + m),
-        Some(_) => None,
-        None => v.parse::<u32>().ok(),
-    };
-    minutes
-        .filter(|m| (1..=MAX_DURATION_MIN).contains(m))
-        .ok_or_else(|| DomainError::invalid("duration", "The duration is H:MM (e.g. 1:00) or minutes, from 1 minute to 24 hours."))
-}
 
 /// Defined participants, one per line: "Name, address" or "Name, address, sip|h323"
 /// (the protocol defaults to SIP for a URI, H.323 otherwise).

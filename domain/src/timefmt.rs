@@ -1,7 +1,8 @@
 //! Date formatting that gives the same text on the server and in the browser (no time
 //! zone database, no locale), so server-rendered pages hydrate without mismatches.
 
-use crate::model::Millis;
+/// Milliseconds since the Unix epoch (UTC).
+pub type Millis = i64;
 
 /// (year, month 1–12, day 1–31) of a day count since 1970-01-01 (proleptic Gregorian).
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -100,6 +101,26 @@ pub fn input_value(ms: Millis) -> String {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// A minute in milliseconds.
+pub const MINUTE_MS: i64 = 60_000;
+
+/// Longest duration (a reservation's, a conference's): one day (a daily series must not
+/// overlap itself).
+pub const MAX_DURATION_MIN: u32 = 24 * 60;
+
+/// A duration as "H:MM" (RMX shows "01:00") or whole minutes ("90").
+pub fn duration_min(raw: &str) -> Result<u32, crate::DomainError> {
+    let v = raw.trim();
+    let minutes = match v.split_once(':') {
+        Some((h, m)) if m.len() == 2 => h.parse::<u32>().ok().zip(m.parse::<u32>().ok().filter(|m| *m < 60)).map(|(h, m)| h * 60 + m),
+        Some(_) => None,
+        None => v.parse::<u32>().ok(),
+    };
+    minutes
+        .filter(|m| (1..=MAX_DURATION_MIN).contains(m))
+        .ok_or_else(|| crate::DomainError::invalid("duration", "The duration is H:MM (e.g. 1:00) or minutes, from 1 minute to 24 hours."))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ impl HotBackup {
         let salt = salt.to_string();
         let (users, ports, conferences, reservations) = blocking(&self.inner.store, move |s| {
             Ok((
-                crate::master::salted(&salt, s.user_fingerprints()?),
+                domain::pairing::salted_fingerprints(&salt, s.user_fingerprints()?),
                 s.local::<PortConfiguration>(keys::PORT_CONFIGURATION)?,
                 s.count(EntityKind::Conference)?,
                 s.count(EntityKind::Reservation)?,

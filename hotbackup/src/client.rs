@@ -4,8 +4,7 @@
 //! carries the pairing credential.
 
 use crate::identity::{PeerIdentity, Pinned, PEER_SERVER_NAME};
-use crate::peer::Verb;
-use crate::transport::Exchange;
+use crate::transport::{Call, CallError, Exchange, Transport, Verb};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
@@ -15,41 +14,6 @@ use rustls_pki_types::ServerName;
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CallError {
-    /// No answer: timed out, reset, unreachable.
-    #[error("the paired MCU at {0} does not answer")]
-    Unreachable(String),
-    /// Its host refused the connection: nothing listens on the paired MCU's port (its
-    /// process is gone while the host is up).
-    #[error("the paired MCU at {0} refuses connections (its process is not running)")]
-    Down(String),
-    /// Something answered with another certificate than the one pinned at pairing.
-    #[error("the MCU at {peer} shows certificate {got}, not the paired MCU's {expected}")]
-    CertChanged { peer: String, expected: String, got: String },
-    /// The peer answered with a refusal; `message` is its own words.
-    #[error("{message}")]
-    Refused { status: u16, message: String },
-    /// The peer answered something this version cannot read.
-    #[error("the paired MCU's answer could not be read: {0}")]
-    BadAnswer(String),
-}
-
-/// What the engine presents on each call and expects of the answer: the pairing credential
-/// the paired MCU issued, and that MCU's certificate fingerprint.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct LinkAuth {
-    pub credential: String,
-    pub pin: String,
-}
-
-/// Without the credential: it must never reach a log.
-impl std::fmt::Debug for LinkAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LinkAuth").field("credential", &"(hidden)").field("pin", &self.pin).finish()
-    }
-}
 
 /// What the peer sends with a refusal.
 #[derive(Debug, Deserialize)]
@@ -204,5 +168,31 @@ impl PeerClient {
             self.keep(peer, pin, sender);
         }
         answer.map(|a| (a, pin.to_string()))
+    }
+}
+
+impl Transport for PeerClient {
+    fn exchange<'a>(&'a self, x: Exchange<'a>) -> Call<'a, (Vec<u8>, String)> {
+        Box::pin(PeerClient::exchange(self, x))
+    }
+
+    fn network_up<'a>(&'a self, witness: &'a str, own: std::net::SocketAddr) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + 'a>> {
+        Box::pin(async move {
+            const WITHIN: Duration = Duration::from_millis(300);
+            if !witness.is_empty() {
+                return match tokio::time::timeout(WITHIN, tokio::net::TcpStream::connect(witness)).await {
+                    Ok(Ok(_)) => true,
+                    Ok(Err(e)) => e.kind() == std::io::ErrorKind::ConnectionRefused,
+                    Err(_) => false,
+                };
+            }
+            // The own address does not leave the host: an unspecified one is tried on loopback.
+            let probe = if own.ip().is_unspecified() {
+                std::net::SocketAddr::new(if own.is_ipv4() { [127, 0, 0, 1].into() } else { std::net::Ipv6Addr::LOCALHOST.into() }, own.port())
+            } else {
+                own
+            };
+            matches!(tokio::time::timeout(WITHIN, tokio::net::TcpStream::connect(probe)).await, Ok(Ok(_)))
+        })
     }
 }

@@ -2,7 +2,7 @@
 //! the peer link's endpoints (heartbeat, facts, the change log the Slave polls,
 //! snapshots, the planned switch-over).
 
-use crate::client::CallError;
+use crate::transport::CallError;
 use crate::{blocking, HotBackup, PeerError, BATCH};
 use domain::hotbackup::*;
 use domain::store::now_ms;
@@ -127,12 +127,4 @@ impl HotBackup {
         .await?)
     }
 
-}
-
-/// The users' G2 verifiers keyed by `salt`, as they cross the link.
-pub(crate) fn salted(salt: &str, users: Vec<UserFingerprint>) -> Vec<UserFingerprint> {
-    users
-        .into_iter()
-        .map(|u| UserFingerprint { verifier: domain::pairing::salted_verifier(salt, &u.verifier), ..u })
-        .collect()
 }

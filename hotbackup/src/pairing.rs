@@ -12,7 +12,7 @@
 //! disabling revokes it. Each MCU pairs when it is enabled, so each holds a credential for
 //! the other and pins the other's certificate.
 
-use crate::client::{CallError, LinkAuth};
+use crate::transport::{CallError, LinkAuth};
 use crate::{blocking, HotBackup, PeerError, PEER_ISSUED, PEER_LINK};
 use domain::alarms::AlarmCode;
 use domain::hotbackup::{PairChallenge, PairFinish, PairGranted, PairStart};

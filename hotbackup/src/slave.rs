@@ -2,7 +2,7 @@
 //! not possible (exporting what the Master lacks), and take over when the Master is silent
 //! for the detection time.
 
-use crate::client::{CallError, LinkAuth};
+use crate::transport::{CallError, LinkAuth};
 use crate::{blocking, HotBackup};
 use domain::hotbackup::*;
 use domain::store::{now_ms, ReplError};

@@ -211,8 +211,8 @@ impl HotBackup {
     /// Raises the alarm for a refusal of the link itself — the paired MCU no longer accepts
     /// this MCU's credential, or something answers with another certificate than the pinned
     /// one — and says whether `e` was such a refusal.
-    pub(crate) fn link_refused(&self, e: &crate::client::CallError) -> bool {
-        use crate::client::CallError;
+    pub(crate) fn link_refused(&self, e: &crate::transport::CallError) -> bool {
+        use crate::transport::CallError;
         match e {
             CallError::Refused { status: 401, .. } => {
                 self.raise_once(

@@ -5,7 +5,7 @@
 //! TLS would: a call pinned to a fingerprint reaches only the MCU that holds it, and the
 //! called MCU sees the caller's certificate (each engine has its own [`End`] of the wire).
 
-use crate::client::CallError;
+use crate::transport::CallError;
 use crate::peer::{self, Caller, HeartbeatCall, PeerCall};
 use crate::transport::{Call, Exchange, Transport};
 use crate::{HotBackup, Identity, PeerError};

@@ -2,7 +2,7 @@
 //! seconds after (the users' G2 verifiers keyed by the caller's fresh salt).
 
 use super::{call, Auth, Caller, PeerCall, Verb};
-use crate::client::{CallError, LinkAuth};
+use crate::transport::{CallError, LinkAuth};
 use crate::{blocking, HotBackup, PeerError};
 use domain::change::EntityKind;
 use domain::hotbackup::PeerFacts;
@@ -41,7 +41,7 @@ impl HotBackup {
         Ok(blocking(&self.inner.store, move |s| {
             Ok(PeerFacts {
                 heartbeat,
-                users: crate::master::salted(&salt, s.user_fingerprints()?),
+                users: domain::pairing::salted_fingerprints(&salt, s.user_fingerprints()?),
                 ports: s.local(keys::PORT_CONFIGURATION)?,
                 has_port_configuration: has,
                 conferences: s.count(EntityKind::Conference)?,

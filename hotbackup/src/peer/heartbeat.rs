@@ -2,7 +2,7 @@
 //! Small, sent every heartbeat interval; the same in every version (G1).
 
 use super::{call, Auth, Caller, PeerCall, Verb};
-use crate::client::{CallError, LinkAuth};
+use crate::transport::{CallError, LinkAuth};
 use crate::{blocking, HotBackup, PeerError};
 use domain::hotbackup::Heartbeat;
 use std::time::Duration;

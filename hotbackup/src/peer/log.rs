@@ -3,7 +3,7 @@
 //! for new ones (see `HotBackup::serve_log`).
 
 use super::{call, Auth, Caller, PeerCall, Verb};
-use crate::client::{CallError, LinkAuth};
+use crate::transport::{CallError, LinkAuth};
 use crate::{HotBackup, PeerError};
 use domain::hotbackup::LogBatch;
 use serde::{Deserialize, Serialize};

@@ -23,24 +23,14 @@ pub use pair_start::PairStartCall;
 pub use snapshot::SnapshotCall;
 pub use takeover::TakeoverCall;
 
-use crate::client::{CallError, LinkAuth};
 use crate::pairing::Guess;
-use crate::transport::{Exchange, Transport};
+use crate::transport::{CallError, Exchange, LinkAuth, Transport};
+pub use crate::transport::Verb;
 use crate::{HotBackup, PeerError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::future::Future;
 use std::time::Duration;
-
-/// How a call travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verb {
-    /// A read: the request is the query string; asked again on a fresh connection when a
-    /// kept one turns out closed.
-    Get,
-    /// The request is a JSON body.
-    Post,
-}
 
 /// One call of the peer link.
 pub trait PeerCall {

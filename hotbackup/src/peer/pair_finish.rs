@@ -3,7 +3,7 @@
 //! `HotBackup::serve_pair_finish` (`crate::pairing`).
 
 use super::{call, Auth, Caller, PeerCall, Verb};
-use crate::client::CallError;
+use crate::transport::CallError;
 use crate::{HotBackup, PeerError};
 use domain::hotbackup::{PairFinish, PairGranted};
 use std::time::Duration;

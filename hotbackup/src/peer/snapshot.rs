@@ -1,7 +1,7 @@
 //! `GET /peer/v1/snapshot`: the Master's whole synced state, for a Slave that cannot resume.
 
 use super::{call, Auth, Caller, PeerCall, Verb};
-use crate::client::{CallError, LinkAuth};
+use crate::transport::{CallError, LinkAuth};
 use crate::{blocking, HotBackup, PeerError};
 use domain::hotbackup::LiveRole;
 use domain::hotbackup::Snapshot;

@@ -2,7 +2,7 @@
 //! over only if it holds exactly the Master's last change.
 
 use super::{call, Auth, Caller, PeerCall, Verb};
-use crate::client::{CallError, LinkAuth};
+use crate::transport::{CallError, LinkAuth};
 use crate::{blocking, HotBackup, PeerError};
 use domain::hotbackup::{Heartbeat, LiveRole, Takeover};
 use std::time::Duration;
