@@ -155,32 +155,22 @@ pub async fn audit_csv(State(st): State<AppState>, headers: HeaderMap, query: Ex
     stream(&st, slot, ("audit", "csv", "text/csv; charset=utf-8"), domain::audit::CSV_HEADER.to_string(), "", next).await
 }
 
-/// The call records of one page of an export (after the filter), and the next cursor.
-/// Where a page of the call history ends: the last record's end time and id.
-type HistoryCursor = (i64, String);
-
-fn history_page(s: &Store, f: &domain::cdr::HistoryFilter, after: Option<HistoryCursor>) -> Result<(Vec<domain::cdr::CallRecord>, Option<HistoryCursor>), DomainError> {
-    let page = s.call_records_page(f.from_ms, f.to_ms, after, PAGE_ROWS)?;
-    let more = (page.len() == PAGE_ROWS).then(|| page.last().map(|r| (r.end_ms, r.id.clone()))).flatten();
-    Ok((page.into_iter().filter(|r| f.matches(r)).collect(), more))
-}
-
-fn history_filter(q: &ExportFilter) -> Result<domain::cdr::HistoryFilter, DomainError> {
-    domain::cdr::HistoryFilter::parse(&q.text, &q.from, &q.to, q.tz)
+/// A history export's filter and slot, once its caller may read the call history; or the
+/// refusal.
+async fn history_export(st: &AppState, headers: &HeaderMap, query: ExportQuery) -> Result<(domain::cdr::HistoryFilter, Slot<String>), Response> {
+    let (q, slot) = export_query(st, headers, query, domain::Permission::ViewConfiguration, "the call history").await?;
+    let filter = domain::cdr::HistoryFilter::parse(&q.text, &q.from, &q.to, q.tz).map_err(refused)?;
+    Ok((filter, slot))
 }
 
 /// `GET /api/history.csv`: one line per participant of each ended conference.
 pub async fn history_csv(State(st): State<AppState>, headers: HeaderMap, query: ExportQuery) -> Response {
-    let (q, slot) = match export_query(&st, &headers, query, domain::Permission::ViewConfiguration, "the call history").await {
-        Ok(q) => q,
+    let (filter, slot) = match history_export(&st, &headers, query).await {
+        Ok(x) => x,
         Err(refused) => return refused,
     };
-    let filter = match history_filter(&q) {
-        Ok(f) => f,
-        Err(e) => return refused(e),
-    };
     let next = move |s: &Store, after| {
-        let (records, more) = history_page(s, &filter, after)?;
+        let (records, more) = s.call_history_page(&filter, after, PAGE_ROWS)?;
         Ok((domain::cdr::csv_lines(&records), more))
     };
     stream(&st, slot, ("history", "csv", "text/csv; charset=utf-8"), domain::cdr::CSV_HEADER.to_string(), "", next).await
@@ -188,18 +178,14 @@ pub async fn history_csv(State(st): State<AppState>, headers: HeaderMap, query: 
 
 /// `GET /api/history.json`: the records as they are kept, one JSON array.
 pub async fn history_json(State(st): State<AppState>, headers: HeaderMap, query: ExportQuery) -> Response {
-    let (q, slot) = match export_query(&st, &headers, query, domain::Permission::ViewConfiguration, "the call history").await {
-        Ok(q) => q,
+    let (filter, slot) = match history_export(&st, &headers, query).await {
+        Ok(x) => x,
         Err(refused) => return refused,
-    };
-    let filter = match history_filter(&q) {
-        Ok(f) => f,
-        Err(e) => return refused(e),
     };
     // Whether a record has been written yet decides the comma before the next one.
     let written = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let next = move |s: &Store, after| {
-        let (records, more) = history_page(s, &filter, after)?;
+        let (records, more) = s.call_history_page(&filter, after, PAGE_ROWS)?;
         let mut text = String::new();
         for r in &records {
             let json = serde_json::to_string(r).map_err(|e| DomainError::Storage(e.to_string()))?;

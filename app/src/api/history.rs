@@ -43,13 +43,12 @@ pub fn history(s: &domain::store::Store, f: &domain::cdr::HistoryFilter, limit: 
     const PAGE: usize = 500;
     let (mut out, mut after) = (Vec::new(), None);
     loop {
-        let page = s.call_records_page(f.from_ms, f.to_ms, after, PAGE)?;
-        let last = (page.len() == PAGE).then(|| page.last().map(|r| (r.end_ms, r.id.clone()))).flatten();
-        out.extend(page.into_iter().filter(|r| f.matches(r)));
-        if out.len() >= limit || last.is_none() {
+        let (matching, next) = s.call_history_page(f, after, PAGE)?;
+        out.extend(matching);
+        if out.len() >= limit || next.is_none() {
             out.truncate(limit);
             return Ok(out);
         }
-        after = last;
+        after = next;
     }
 }

@@ -5,6 +5,9 @@ use super::{Result, Store};
 use crate::cdr::ConferenceHistory;
 use crate::change::LogEntry;
 use crate::model::Millis;
+
+/// Where a page of the call history ends: the last record's end time and id.
+pub type HistoryCursor = (Millis, String);
 use rusqlite::{params, Connection};
 
 fn entries(conn: &Connection, sql: &str, p: impl rusqlite::Params, out: &mut Vec<LogEntry>) -> Result<()> {
@@ -93,6 +96,20 @@ impl Store {
     /// Call records that ended in `[from, to]`, newest first, at most `limit`.
     pub fn call_records(&self, from: Option<Millis>, to: Option<Millis>, limit: usize) -> Result<Vec<crate::cdr::CallRecord>> {
         self.call_records_page(from, to, None, limit)
+    }
+
+    /// One page of the call history `f` selects: `limit` records read after `after`, newest
+    /// first, those of them that match, and where the next page starts (`None`: this was the
+    /// last). The page and the exports read the history this way.
+    pub fn call_history_page(
+        &self,
+        f: &crate::cdr::HistoryFilter,
+        after: Option<HistoryCursor>,
+        limit: usize,
+    ) -> Result<(Vec<crate::cdr::CallRecord>, Option<HistoryCursor>)> {
+        let page = self.call_records_page(f.from_ms, f.to_ms, after, limit)?;
+        let next = (page.len() == limit).then(|| page.last().map(|r| (r.end_ms, r.id.clone()))).flatten();
+        Ok((page.into_iter().filter(|r| f.matches(r)).collect(), next))
     }
 
     /// One page of [`Store::call_records`]: `limit` records after `after` (the last record

@@ -9,6 +9,7 @@
 mod audit;
 pub use audit::{AuditCursor, Pruned};
 mod cdr;
+pub use cdr::HistoryCursor;
 mod replica;
 mod local;
 pub mod secrets;
