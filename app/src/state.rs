@@ -51,6 +51,12 @@ pub struct AppStateInner {
     pub cookie_name: String,
     /// The Hot Backup engine; every change to synced state goes through `hb.commit`.
     pub hb: hotbackup::HotBackup,
+    /// This MCU's Active Alarms, its Hot Backup event log, and what the open pages hear.
+    pub alarms: hotbackup::Alarms,
+    pub events: hotbackup::EventLog,
+    pub updates: hotbackup::Updates,
+    /// Ending conferences with their call records (over `hb`).
+    pub calls: hotbackup::CallRecords,
     /// System Reset: set, then notified; the server stops serving and starts itself again.
     pub reset: Arc<ResetRequest>,
     /// Who each recent session token belongs to (a page load asks several times).
@@ -315,7 +321,7 @@ impl AppState {
     /// Ends a conference (its call record first) as the caller; refused on a Slave (G5).
     pub async fn end_conference(&self, c: &domain::Conference, ended: domain::cdr::Ended) -> Result<(), AppError> {
         let actor = self.actor();
-        self.hb.end_conference(c, ended, actor).await.map_err(AppError::from)
+        self.calls.end_conference(c, ended, actor).await.map_err(AppError::from)
     }
 
     /// The caller of the running server function as the change log records them.

@@ -183,6 +183,28 @@ impl AlarmCode {
         )
     }
 
+    /// Whether the alarm also goes into the Hot Backup event log: everything about the pair
+    /// and the engine (the link, replication, a takeover's redial, the task, the store it
+    /// writes), not the MCU's own ports, disk, settings or audit trail.
+    pub fn in_hot_backup_log(self) -> bool {
+        match self {
+            AlarmCode::PeerUnreachable
+            | AlarmCode::ConfigurationConflict
+            | AlarmCode::NetworkIssue
+            | AlarmCode::PeerCertificateChanged
+            | AlarmCode::UsersDiffer
+            | AlarmCode::PortsDiffer
+            | AlarmCode::ChangesExported
+            | AlarmCode::SnapshotTaken
+            | AlarmCode::RedialFailed
+            | AlarmCode::StorageError
+            | AlarmCode::ReplicationInterrupted
+            | AlarmCode::TaskRestarted
+            | AlarmCode::PeerLinkRefused => true,
+            AlarmCode::PortsExhausted | AlarmCode::DiskLow | AlarmCode::ResetNeeded | AlarmCode::AuditTrailFull => false,
+        }
+    }
+
     /// The event log's text: code, title, then what happened here.
     pub fn text(self, detail: &str) -> String {
         format!("{} {}: {detail}", self.code(), self.title())
@@ -348,6 +370,19 @@ pub fn may_acknowledge(role: Role) -> bool {
 mod tests {
     use super::*;
     use AlarmCode::*;
+
+    #[test]
+    fn every_alarm_of_the_pairing_is_in_the_hot_backup_log_and_the_mcus_own_are_not() {
+        for c in AlarmCode::ALL {
+            if c.of_the_pairing() {
+                assert!(c.in_hot_backup_log(), "{c:?}");
+            }
+        }
+        for c in [PortsExhausted, DiskLow, ResetNeeded, AuditTrailFull] {
+            assert!(!c.in_hot_backup_log() && !c.of_the_pairing(), "{c:?}");
+        }
+        assert!(RedialFailed.in_hot_backup_log() && !RedialFailed.of_the_pairing());
+    }
 
     #[test]
     fn raised_again_it_counts_cleared_it_moves_to_the_history() {

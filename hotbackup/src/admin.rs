@@ -2,7 +2,8 @@
 //! and the failover triggers on the signalling and media links.
 
 use crate::state::Entry;
-use crate::{blocking, HotBackup, PEER_LINK};
+use crate::engine::{blocking, HotBackup};
+use crate::link::PEER_LINK;
 use domain::change::{Change, EntityKind};
 use domain::hotbackup::*;
 use domain::store::keys;
@@ -112,7 +113,7 @@ impl HotBackup {
         self.enter(LiveRole::Standalone, settings, Entry { peer: Some((PeerState::Unknown, None)), ..Entry::default() });
         // The pairing's conditions end with it.
         let pairing: Vec<AlarmCode> = AlarmCode::ALL.into_iter().filter(|c| c.of_the_pairing()).collect();
-        self.clear_alarms(&pairing);
+        self.alarms().clear(&pairing);
         if was == LiveRole::Slave {
             let (confs, res) = blocking(&self.inner.store, |s| Ok((s.list::<Conference>()?, s.list::<Reservation>()?))).await?;
             let n = (confs.len(), res.len());
@@ -202,10 +203,10 @@ impl HotBackup {
                 st.signalling_down.is_none() && st.media_down.is_none()
             };
             if all_up {
-                self.clear_alarms(&[AlarmCode::NetworkIssue]);
+                self.alarms().clear(&[AlarmCode::NetworkIssue]);
             }
         } else {
-            self.raise(AlarmCode::NetworkIssue, &format!("this MCU's {link:?} link is down."));
+            self.alarms().raise(AlarmCode::NetworkIssue, &format!("this MCU's {link:?} link is down."));
         }
     }
 
@@ -215,12 +216,12 @@ impl HotBackup {
             (st.settings.clone(), st.signalling_down.map(|t| t.elapsed()), st.media_down.map(|t| t.elapsed()))
         };
         if let Some(link) = link_trigger(&settings, sig, media) {
-            self.raise(AlarmCode::NetworkIssue, &format!(
+            self.alarms().raise(AlarmCode::NetworkIssue, &format!(
                 "{link:?} link inactive for {} s or more: failing over to the Slave.",
                 settings.inactivity_s
             ));
             if let Err(e) = self.trigger_failover().await {
-                self.raise_once(AlarmCode::NetworkIssue, &format!("failover on {link:?} link loss did not happen: {e}"));
+                self.alarms().raise_once(AlarmCode::NetworkIssue, &format!("failover on {link:?} link loss did not happen: {e}"));
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The guideline checks against the peer (G1, G2, G3, G8, G10), at enable and every few
 //! seconds while paired.
 
-use crate::{blocking, HotBackup};
+use crate::engine::{blocking, HotBackup};
 use domain::change::EntityKind;
 use domain::hotbackup::*;
 use domain::store::keys;
@@ -86,10 +86,10 @@ impl HotBackup {
                 _ => continue,
             };
             let failed_before = before.iter().any(|o| o.guideline == c.guideline && !o.passed);
-            if !c.passed && (!failed_before || !self.alarm_active(code)) {
-                self.raise(code, &format!("{}: {}", c.guideline, c.reason));
+            if !c.passed && (!failed_before || !self.alarms().is_active(code)) {
+                self.alarms().raise(code, &format!("{}: {}", c.guideline, c.reason));
             } else if c.passed && code != AlarmCode::ConfigurationConflict {
-                self.clear_alarms(&[code]);
+                self.alarms().clear(&[code]);
             }
         }
     }

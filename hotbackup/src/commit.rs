@@ -2,7 +2,8 @@
 //! and one disk sync for whatever is waiting) and, while the Slave is in sync, answered
 //! only once the Slave has it on disk.
 
-use crate::{blocking, HotBackup};
+use crate::engine::{blocking, HotBackup};
+use crate::state::Unit;
 use domain::audit::Actor;
 use domain::change::{Change, LogEntry};
 use domain::hotbackup::*;
@@ -33,11 +34,6 @@ pub struct CommittedAll {
     pub replication_us: Option<u64>,
 }
 
-/// The changes of one request, all or none, and who made them.
-pub(crate) type Unit = (Vec<Change>, Option<Actor>);
-
-/// A unit of changes waiting to be committed, and where its result goes.
-pub(crate) type Queued = (Unit, tokio::sync::oneshot::Sender<Result<Vec<LogEntry>, DomainError>>);
 
 /// Held by the committer task: if it panics, the queue is not left without one (the next
 /// committer starts at once for whatever is waiting).
@@ -162,7 +158,7 @@ impl HotBackup {
                     return Err(self.stepped_down());
                 }
                 if was_in_sync {
-                    self.raise(AlarmCode::PeerUnreachable, &format!(
+                    self.alarms().raise(AlarmCode::PeerUnreachable, &format!(
                         "the Slave did not acknowledge change {} within {} ms; the Master carries on alone until it catches up.",
                         last, detection.as_millis()
                     ));
@@ -208,9 +204,9 @@ impl HotBackup {
                 .unwrap_or_else(|e| (0..n).map(|_| Err(e.clone())).collect());
             if let Some(newest) = results.iter().filter_map(|r| r.as_ref().ok().and_then(|e| e.last()).map(|e| e.seq)).max() {
                 self.inner.committed.send_replace(newest); // one committer at a time: the newest seq
-                self.clear_alarms(&[AlarmCode::StorageError]);
+                self.alarms().clear(&[AlarmCode::StorageError]);
             } else if let Some(Err(DomainError::Storage(e))) = results.iter().find(|r| matches!(r, Err(DomainError::Storage(_)))) {
-                self.raise_alarm(AlarmCode::StorageError, &format!("a change could not be written: {e}"));
+                self.alarms().raise(AlarmCode::StorageError, &format!("a change could not be written: {e}"));
             }
             for (waiter, result) in waiters.into_iter().zip(results) {
                 let _ = waiter.send(result);

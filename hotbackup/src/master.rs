@@ -3,7 +3,11 @@
 //! snapshots, the planned switch-over).
 
 use crate::transport::CallError;
-use crate::{blocking, HotBackup, PeerError, BATCH};
+use crate::engine::{blocking, HotBackup};
+use crate::error::PeerError;
+
+/// Changes one answer to a poll carries at most.
+const BATCH: usize = 1000;
 use domain::hotbackup::*;
 use domain::store::now_ms;
 use std::time::Duration;
@@ -70,7 +74,7 @@ impl HotBackup {
                 self.link_refused(&e);
                 let was = std::mem::replace(&mut self.st().peer_state, PeerState::Down);
                 if was != PeerState::Down {
-                    self.raise(AlarmCode::PeerUnreachable, &format!("{e}."));
+                    self.alarms().raise(AlarmCode::PeerUnreachable, &format!("{e}."));
                 }
             }
         }

@@ -12,12 +12,14 @@
 //! disabling revokes it. Each MCU pairs when it is enabled, so each holds a credential for
 //! the other and pins the other's certificate.
 
-use crate::transport::{CallError, LinkAuth};
-use crate::{blocking, HotBackup, PeerError, PEER_ISSUED, PEER_LINK};
+use crate::transport::CallError;
+use crate::engine::{blocking, HotBackup};
+use crate::error::PeerError;
+use crate::link::{Guess, Issued, PeerLink, Pending, PEER_ISSUED, PEER_LINK};
 use domain::alarms::AlarmCode;
 use domain::hotbackup::{PairChallenge, PairFinish, PairGranted, PairStart};
-use domain::pairing::{self, ClientStart, ServerStart};
-use domain::{DomainError, Millis, Role};
+use domain::pairing::{self, ClientStart};
+use domain::{DomainError, Role};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -25,73 +27,6 @@ use tokio::time::Instant;
 const PENDING: usize = 16;
 /// Time the initiator has between the two steps.
 const PENDING_FOR: Duration = Duration::from_secs(30);
-
-/// What this MCU holds to call the paired MCU (never synced, never shown).
-#[derive(Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct PeerLink {
-    pub(crate) user: String,
-    /// The credential the paired MCU issued to this one.
-    pub(crate) credential: String,
-    /// The paired MCU's certificate fingerprint.
-    pub(crate) pin: String,
-}
-
-/// Without the credential: it must never reach a log.
-impl std::fmt::Debug for PeerLink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PeerLink").field("user", &self.user).field("credential", &"(hidden)").field("pin", &self.pin).finish()
-    }
-}
-
-impl PeerLink {
-    pub(crate) fn auth(&self) -> LinkAuth {
-        LinkAuth { credential: self.credential.clone(), pin: self.pin.clone() }
-    }
-}
-
-/// What this MCU keeps of the credential it issued: its digest, and who it went to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct Issued {
-    pub(crate) digest: String,
-    pub(crate) user: String,
-    /// The certificate fingerprint the initiator proved it holds.
-    pub(crate) fingerprint: String,
-    pub(crate) at_ms: Millis,
-}
-
-/// What the caller of `pair/start` does with the attempt's outcome (the server counts it
-/// under the failed-login limits): called once, `true` only when the proof succeeded. An
-/// attempt that is never finished counts as failed: its answer let the caller test one
-/// password.
-pub type Guess = Box<dyn FnOnce(bool) + Send>;
-
-/// A pairing between its two steps, on the responder.
-pub(crate) struct Pending {
-    responder_nonce: String,
-    initiator_nonce: String,
-    user: String,
-    /// The initiator's client certificate at step 1: step 2 must come from the same one.
-    client: String,
-    /// `None` for an unknown user: the answer was one no password opens.
-    role: Option<Role>,
-    server: Option<ServerStart>,
-    guess: Option<Guess>,
-    at: Instant,
-}
-
-impl Pending {
-    fn outcome(&mut self, proven: bool) {
-        if let Some(g) = self.guess.take() {
-            g(proven);
-        }
-    }
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        self.outcome(false);
-    }
-}
 
 /// Why pairing failed, in the words the administrator sees on the Hot Backup page.
 pub(crate) fn pairing_refused(peer: &str, user: &str, e: CallError) -> DomainError {
@@ -289,7 +224,7 @@ impl HotBackup {
     }
 
     fn refused_event(&self, why: &str) {
-        self.raise(AlarmCode::PeerLinkRefused, why);
+        self.alarms().raise(AlarmCode::PeerLinkRefused, why);
     }
 
     /// A security event in the audit trail (pairing, credentials), written in the background.

@@ -3,7 +3,7 @@
 //! for the detection time.
 
 use crate::transport::{CallError, LinkAuth};
-use crate::{blocking, HotBackup};
+use crate::engine::{blocking, HotBackup};
 use domain::hotbackup::*;
 use domain::store::{now_ms, ReplError};
 use domain::DomainError;
@@ -60,11 +60,11 @@ impl HotBackup {
                 Err(_) if self.role() != LiveRole::Slave => return,
                 // This MCU's own store failed: not the Master's silence.
                 Err(FollowError::Store(DomainError::Storage(e))) => {
-                    self.raise_once(AlarmCode::StorageError, &format!("a change from the Master could not be written here: {e}"));
+                    self.alarms().raise_once(AlarmCode::StorageError, &format!("a change from the Master could not be written here: {e}"));
                     tokio::time::sleep(hb_every).await;
                 }
                 Err(FollowError::Snapshot(e)) => {
-                    self.raise_once(AlarmCode::StorageError, &format!("the Master's snapshot could not be installed here: {e}"));
+                    self.alarms().raise_once(AlarmCode::StorageError, &format!("the Master's snapshot could not be installed here: {e}"));
                     tokio::time::sleep(hb_every).await;
                 }
                 Err(e) => {
@@ -115,18 +115,18 @@ impl HotBackup {
                                 ),
                             };
                             if let Err(err) = self.become_master(why, Some(AlarmCode::NetworkIssue)).await {
-                                self.raise(AlarmCode::StorageError, &format!("taking over failed: {err}"));
+                                self.alarms().raise(AlarmCode::StorageError, &format!("taking over failed: {err}"));
                             }
                             return;
                         }
                         Verdict::OwnNetworkDown => {
-                            self.raise_once(AlarmCode::NetworkIssue, "this MCU's own network is down, so it does not take over.");
+                            self.alarms().raise_once(AlarmCode::NetworkIssue, "this MCU's own network is down, so it does not take over.");
                         }
                         Verdict::Alive | Verdict::Suspect => {}
                     }
                     let was = std::mem::replace(&mut self.st().peer_state, PeerState::Down);
                     if was == PeerState::Up {
-                        self.raise(AlarmCode::PeerUnreachable, &format!("{peer}: {e}"));
+                        self.alarms().raise(AlarmCode::PeerUnreachable, &format!("{peer}: {e}"));
                         // A link that broke just now (the Master's process may have died
                         // under a poll) is tried again at once: a refusal then shows quickly.
                         continue;
@@ -180,7 +180,7 @@ impl HotBackup {
         }
         self.peer_heard();
         if hb.version != self.inner.me.version {
-            self.raise_once(AlarmCode::ConfigurationConflict, &format!(
+            self.alarms().raise_once(AlarmCode::ConfigurationConflict, &format!(
                 "G1: the MCUs run different software versions \
                  (this MCU {}, {} {}). Replication is stopped until both run the same version.",
                 self.inner.me.version, hb.name, hb.version
@@ -189,12 +189,12 @@ impl HotBackup {
             return Ok(());
         }
         if hb.role == LiveRole::Standalone {
-            self.note_once(&format!("Waiting for {}: Hot Backup is off there; enable it as the Master.", hb.name));
+            self.events().note_once(&format!("Waiting for {}: Hot Backup is off there; enable it as the Master.", hb.name));
             tokio::time::sleep(hb_every).await;
             return Ok(());
         }
         if hb.role != LiveRole::Master {
-            self.raise_once(AlarmCode::ConfigurationConflict, &format!("{} is not acting as Master ({:?}).", hb.name, hb.role));
+            self.alarms().raise_once(AlarmCode::ConfigurationConflict, &format!("{} is not acting as Master ({:?}).", hb.name, hb.role));
             tokio::time::sleep(hb_every).await;
             return Ok(());
         }
@@ -208,7 +208,7 @@ impl HotBackup {
                 detector.heard(Instant::now().into_std());
                 if my_seq > 0 {
                     // Not a first copy: this MCU's own copy could not be resumed.
-                    self.raise_alarm(AlarmCode::SnapshotTaken, &format!(
+                    self.alarms().raise(AlarmCode::SnapshotTaken, &format!(
                         "this MCU's copy (up to change {my_seq}) could not be resumed; it installed the Master's full state instead."
                     ));
                 }
@@ -245,12 +245,12 @@ impl HotBackup {
                 return Ok(());
             }
             if let Err(e) = applied {
-                self.raise(AlarmCode::ReplicationInterrupted, &format!("a batch from the Master was refused: {e}. Resynchronising."));
+                self.alarms().raise(AlarmCode::ReplicationInterrupted, &format!("a batch from the Master was refused: {e}. Resynchronising."));
                 return Ok(());
             }
             let (mine, my_digest) = blocking(&self.inner.store, |s| s.position_and_digest()).await?;
             if mine.seq > batch.master.seq {
-                self.raise(AlarmCode::ReplicationInterrupted, &format!(
+                self.alarms().raise(AlarmCode::ReplicationInterrupted, &format!(
                     "this MCU holds changes up to {} but the Master only up to {}: resynchronising.",
                     mine.seq, batch.master.seq
                 ));
@@ -258,7 +258,7 @@ impl HotBackup {
             }
             if mine.seq == batch.master.seq && my_digest != batch.digest {
                 // Same position, different content: the copies drifted apart silently.
-                self.raise(AlarmCode::ReplicationInterrupted, &format!(
+                self.alarms().raise(AlarmCode::ReplicationInterrupted, &format!(
                     "the mirrored state differs from the Master's at change {} (digest {my_digest} here, {} there): taking a full snapshot.",
                     mine.seq, batch.digest
                 ));
@@ -269,7 +269,7 @@ impl HotBackup {
                 self.changed(mine.seq);
             }
             self.replicating();
-            self.clear_alarms(&[AlarmCode::StorageError]);
+            self.alarms().clear(&[AlarmCode::StorageError]);
             let mut st = self.st();
             let caught_up = mine.seq >= batch.master.seq;
             let announce = st.live.slave_mut().is_some_and(|sl| {
@@ -328,7 +328,7 @@ impl HotBackup {
         tokio::task::spawn_blocking(move || domain::store::files::write_private(&p, json.as_bytes()))
             .await
             .map_err(|e| DomainError::Storage(e.to_string()))??;
-        self.raise(AlarmCode::ChangesExported, &format!(
+        self.alarms().raise(AlarmCode::ChangesExported, &format!(
             "{} change(s) made on this MCU after seq {after} are not on the Master; they were replaced by the Master's state and kept in {}.",
             entries.len(),
             path.display()

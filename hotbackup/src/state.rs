@@ -1,27 +1,25 @@
-//! The engine's state: the live role and what goes with it, the peer as last seen, the
-//! event log (alarms included), and the status the page and `/healthz` show.
+//! The engine's state: the live role and what goes with it, the peer as last seen, and the
+//! changes waiting for the committer. Data only: the engine's modules act on it.
 
-use crate::{blocking, HotBackup, MAX_EVENTS};
+use domain::audit::Actor;
+use domain::change::{Change, LogEntry};
+use domain::DomainError;
 use domain::hotbackup::*;
-use domain::store::now_ms;
 use domain::{HotBackupSettings, Millis};
-use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
 use tokio::time::Instant;
 
 pub(crate) struct State {
     pub(crate) settings: HotBackupSettings,
     /// What this MCU presents to the paired MCU, and its pinned certificate.
-    pub(crate) link: crate::PeerLink,
+    pub(crate) link: crate::link::PeerLink,
     /// The pairing credential this MCU issued (its digest), if paired.
-    pub(crate) issued: Option<crate::pairing::Issued>,
+    pub(crate) issued: Option<crate::link::Issued>,
     /// The live role and what belongs to it alone (see [`Live`]).
     pub(crate) live: Live,
     /// The peer as last heard (kept across roles: a takeover happens because it went down).
     pub(crate) peer_state: PeerState,
     pub(crate) peer_name: Option<String>,
-    pub(crate) events: VecDeque<HbEvent>,
     /// Takeovers since start.
     pub(crate) failovers: u64,
     /// Since when this MCU's own (simulated) signalling and media links have been down:
@@ -35,7 +33,7 @@ pub(crate) struct State {
 #[derive(Debug, Default)]
 pub(crate) struct Entry {
     /// A new pairing (enable): what this MCU presents and pins.
-    pub(crate) link: Option<crate::PeerLink>,
+    pub(crate) link: Option<crate::link::PeerLink>,
     /// The guideline checks just run against the peer (enable).
     pub(crate) checks: Vec<Check>,
     /// The peer as just heard (enable), or forgotten (disable).
@@ -165,145 +163,8 @@ pub(crate) fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl HotBackup {
-    pub(crate) fn st(&self) -> MutexGuard<'_, State> {
-        lock(&self.inner.state)
-    }
+/// The changes of one request, all or none, and who made them.
+pub(crate) type Unit = (Vec<Change>, Option<Actor>);
 
-    /// An entry of the event log that needs no administrator. Alarms go through
-    /// [`HotBackup::raise`], which also puts them in the Active Alarms.
-    pub(crate) fn event(&self, text: impl Into<String>) {
-        self.entry(false, text);
-    }
-
-    /// An entry of the event log.
-    pub(crate) fn entry(&self, alarm: bool, text: impl Into<String>) {
-        let text = text.into();
-        if alarm {
-            tracing::warn!(target: "hotbackup", "{text}");
-        } else {
-            tracing::info!(target: "hotbackup", "{text}");
-        }
-        {
-            let mut st = self.st();
-            st.events.push_front(HbEvent { at_ms: now_ms(), alarm, text });
-            st.events.truncate(MAX_EVENTS);
-        }
-        // Announced once the entry is in: a page that fetches at once sees it.
-        self.changed(*self.inner.committed.borrow());
-        self.status_changed();
-    }
-
-    /// Whether this MCU is enabled but holds no pairing (its link was saved by an earlier
-    /// version); raises the alarm that says what to do. Such an MCU neither follows nor
-    /// takes over: it cannot tell anything about its peer.
-    pub(crate) fn unpaired(&self) -> bool {
-        if !self.st().link.credential.is_empty() {
-            return false;
-        }
-        self.raise_once(
-            AlarmCode::ConfigurationConflict,
-            "this MCU holds no pairing with the paired MCU (Hot Backup was set up by an earlier version): disable and enable Hot Backup again on this MCU to pair.",
-        );
-        true
-    }
-
-    /// Raises the alarm for a refusal of the link itself — the paired MCU no longer accepts
-    /// this MCU's credential, or something answers with another certificate than the pinned
-    /// one — and says whether `e` was such a refusal.
-    pub(crate) fn link_refused(&self, e: &crate::transport::CallError) -> bool {
-        use crate::transport::CallError;
-        match e {
-            CallError::Refused { status: 401, .. } => {
-                self.raise_once(
-                    AlarmCode::ConfigurationConflict,
-                    "the paired MCU no longer accepts this MCU's pairing credential (Hot Backup was disabled there, or another pairing replaced it): enable Hot Backup again on this MCU.",
-                );
-                true
-            }
-            CallError::CertChanged { peer, expected, got } => {
-                let what = format!(
-                    "{peer} shows certificate {got}; the paired MCU's is {expected}. Nothing is exchanged with it. If the paired MCU was reinstalled, enable Hot Backup again to pair anew."
-                );
-                // An impostor (or a reinstalled MCU) on the paired address: in the audit trail
-                // once per occurrence, as the alarm is.
-                if !self.alarm_active(AlarmCode::PeerCertificateChanged) {
-                    self.security_audit(format!("Refused the MCU at {peer}: it shows certificate {got}, not the paired MCU's {expected}."), false);
-                }
-                self.raise_once(AlarmCode::PeerCertificateChanged, &what);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// Logs `text` unless it is already the newest event (loops retry every heartbeat).
-    pub(crate) fn note_once(&self, text: &str) {
-        let fresh = self.st().events.front().is_none_or(|e| e.text != text);
-        if fresh {
-            self.event(text);
-        }
-    }
-
-    /// Everything the Hot Backup page shows, its event log and guideline checks included.
-    pub async fn status(&self) -> HbStatus {
-        self.status_with(true).await
-    }
-
-    /// The status without the event log and the checks: what every page's frame and
-    /// `/healthz` show (a render then copies no event it would throw away).
-    pub async fn status_brief(&self) -> HbStatus {
-        self.status_with(false).await
-    }
-
-    async fn status_with(&self, log: bool) -> HbStatus {
-        let (epoch, pos, digest) = blocking(&self.inner.store, |s| s.standing())
-            .await
-            .unwrap_or_default();
-        let st = self.st();
-        let detection = Duration::from_millis(st.settings.detection_ms.into());
-        let sync_status = match &st.live {
-            Live::Standalone => SyncStatus::None,
-            Live::Master(m) => match m.slave_seen {
-                Some(t) if t.elapsed() < detection && m.slave_in_sync && m.slave_acked >= pos => SyncStatus::Ok,
-                Some(t) if t.elapsed() < detection => SyncStatus::Attempting,
-                None if st.peer_state != PeerState::Down => SyncStatus::Attempting,
-                _ => SyncStatus::Fail,
-            },
-            Live::Slave(sl) => match st.peer_state {
-                PeerState::Up if sl.caught_up => SyncStatus::Ok,
-                PeerState::Down => SyncStatus::Fail,
-                _ => SyncStatus::Attempting,
-            },
-        };
-        HbStatus {
-            enabled: st.settings.enabled,
-            configured_role: st.settings.role,
-            role: st.live.role(),
-            peer_address: st.settings.peer_address.clone(),
-            peer_state: st.peer_state,
-            peer_name: st.peer_name.clone(),
-            sync_status,
-            lag_ms: st.live.seen().map_or(0, |s| s.lag_ms),
-            last_sync_ms: st.live.seen().and_then(|s| s.last_sync_ms),
-            epoch,
-            seq: pos,
-            peer_seq: st.live.seen().and_then(|s| s.peer_seq),
-            digest,
-            peer_digest: st.live.seen().and_then(|s| s.peer_digest.clone()),
-            checks: if log { st.live.seen().map(|s| s.checks.clone()).unwrap_or_default() } else { Vec::new() },
-            events: if log { st.events.iter().cloned().collect() } else { Vec::new() },
-            replicated: match &st.live {
-                Live::Slave(sl) => sl.replicated,
-                _ => 0,
-            },
-            failovers: st.failovers,
-            snapshot_progress: match &st.live {
-                Live::Slave(sl) => sl.snapshot_progress,
-                _ => None,
-            },
-            fingerprint: self.inner.me.fingerprint.clone(),
-            peer_fingerprint: st.link.pin.clone(),
-        }
-    }
-}
+/// A unit of changes waiting to be committed, and where its result goes.
+pub(crate) type Queued = (Unit, tokio::sync::oneshot::Sender<Result<Vec<LogEntry>, DomainError>>);

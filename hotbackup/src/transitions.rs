@@ -3,7 +3,7 @@
 //! count) and becoming Slave go through it.
 
 use crate::state::{Entry, Live};
-use crate::{blocking, HotBackup};
+use crate::engine::{blocking, HotBackup};
 use domain::hotbackup::*;
 use domain::store::{keys, WriteMode};
 use domain::{DomainError, HotBackupRole, HotBackupSettings};
@@ -91,7 +91,7 @@ impl HotBackup {
     /// trail's entry (the MCU did it by itself).
     fn log_why(&self, alarm: Option<AlarmCode>, why: &str) {
         match alarm {
-            Some(code) => self.raise(code, why),
+            Some(code) => self.alarms().raise(code, why),
             None => self.event(why),
         }
         let by = domain::audit::By::system(&self.inner.me.name);

@@ -168,7 +168,8 @@ async fn pair() -> Pair {
         };
         let at = [A, B][i].to_string();
         let transport: Arc<dyn Transport> = Arc::new(End { wire: wire.clone(), me: format!("FP-{name}"), at });
-        engines.push(HotBackup::start_with(store, me, dirs[i].path().to_path_buf(), transport).await.expect("engine"));
+        let services = crate::mcu::Services::load(&store).await;
+        engines.push(HotBackup::start_with(store, me, dirs[i].path().to_path_buf(), transport, &services).await.expect("engine"));
     }
     let (a, b) = (engines.remove(0), engines.remove(0));
     wire.mcus.lock().unwrap_or_else(|p| p.into_inner()).extend([(A.to_string(), a.clone()), (B.to_string(), b.clone())]);
@@ -235,9 +236,9 @@ async fn a_crashed_master_is_replaced_at_once_and_steps_down_when_it_comes_back(
     assert!(s.events.iter().any(|e| e.alarm && e.text.contains("refuses connections")), "{:?}", s.events);
     assert!(!s.events.iter().any(|e| e.text.contains("has not answered for")), "{:?}", s.events);
     // The takeover's reason is an active alarm on B until A is back.
-    let active = |hb: &HotBackup| hb.alarm_book().active.iter().map(|a| a.code).collect::<Vec<_>>();
-    assert!(active(&p.b).contains(&AlarmCode::NetworkIssue), "{:?}", p.b.alarm_book());
-    assert_eq!(p.b.alarm_counts().unacknowledged, active(&p.b).len() as u32);
+    let active = |hb: &HotBackup| hb.alarms().book().active.iter().map(|a| a.code).collect::<Vec<_>>();
+    assert!(active(&p.b).contains(&AlarmCode::NetworkIssue), "{:?}", p.b.alarms().book());
+    assert_eq!(p.b.alarms().counts().unacknowledged, active(&p.b).len() as u32);
     p.b.commit(profile("After")).await.expect("the new Master takes changes");
     // A comes back still believing it is Master: it finds a Master with a higher epoch and
     // steps down, then mirrors the new Master.
@@ -248,10 +249,10 @@ async fn a_crashed_master_is_replaced_at_once_and_steps_down_when_it_comes_back(
     got.sort();
     assert_eq!(got, vec!["After".to_string(), "Before".to_string()]);
     // The pair works again: the conditions have ended on both; the history keeps them.
-    until(&format!("B's alarms cleared ({:?})", p.b.alarm_book().active), || async { p.b.alarm_book().active.is_empty() }).await;
-    until("A's alarms cleared", || async { p.a.alarm_book().active.is_empty() }).await;
-    assert!(p.b.alarm_book().history.iter().any(|a| a.code == AlarmCode::NetworkIssue && a.cleared_ms.is_some()));
-    assert!(p.a.alarm_book().history.iter().any(|a| a.code == AlarmCode::ConfigurationConflict), "A stepped down: {:?}", p.a.alarm_book());
+    until(&format!("B's alarms cleared ({:?})", p.b.alarms().book().active), || async { p.b.alarms().book().active.is_empty() }).await;
+    until("A's alarms cleared", || async { p.a.alarms().book().active.is_empty() }).await;
+    assert!(p.b.alarms().book().history.iter().any(|a| a.code == AlarmCode::NetworkIssue && a.cleared_ms.is_some()));
+    assert!(p.a.alarms().book().history.iter().any(|a| a.code == AlarmCode::ConfigurationConflict), "A stepped down: {:?}", p.a.alarms().book());
 }
 
 #[tokio::test(start_paused = true)]
@@ -286,11 +287,11 @@ async fn only_the_current_pairing_credential_opens_the_link_and_disable_revokes_
     assert_eq!(held.pin, "FP-MCU-B", "A pinned B's certificate");
     p.b.authorize(Some(&held.credential), "FP-MCU-A").await.expect("the credential B issued to A");
     // Presented from another key (a copy of A's secrets on another host): refused, alarmed.
-    assert!(!p.b.alarm_active(AlarmCode::PeerLinkRefused));
+    assert!(!p.b.alarms().is_active(AlarmCode::PeerLinkRefused));
     assert!(p.b.authorize(Some(&held.credential), "FP-ELSEWHERE").await.is_err(), "a credential replayed from another certificate");
-    assert!(p.b.alarm_active(AlarmCode::PeerLinkRefused), "no alarm for a replayed credential");
+    assert!(p.b.alarms().is_active(AlarmCode::PeerLinkRefused), "no alarm for a replayed credential");
     // B keeps only its digest.
-    let stored = p.b.inner.store.local::<crate::pairing::Issued>(crate::PEER_ISSUED).expect("issued");
+    let stored = p.b.inner.store.local::<crate::link::Issued>(crate::link::PEER_ISSUED).expect("issued");
     assert_eq!(stored.digest, domain::auth::token_digest(&held.credential));
     assert_eq!(stored.fingerprint, "FP-MCU-A");
     // A browser session of B's Administrator is not a peer credential.
@@ -305,13 +306,13 @@ async fn only_the_current_pairing_credential_opens_the_link_and_disable_revokes_
     // Disabling B revokes what it issued and forgets what it held.
     p.b.disable().await.expect("disable");
     assert!(p.b.authorize(Some(&again.credential), "FP-MCU-A").await.is_err(), "a credential outlived disable");
-    assert_eq!(p.b.st().link, crate::PeerLink::default());
+    assert_eq!(p.b.st().link, crate::link::PeerLink::default());
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_wrong_password_or_a_relay_during_pairing_pairs_nothing() {
     let p = pair().await;
-    let before = p.b.inner.store.local::<crate::pairing::Issued>(crate::PEER_ISSUED).expect("issued");
+    let before = p.b.inner.store.local::<crate::link::Issued>(crate::link::PEER_ISSUED).expect("issued");
     let e = p.a.pair_with(B, "admin", "not-the-password", Duration::from_secs(2)).await.expect_err("wrong password");
     assert!(e.to_string().contains("G2"), "{e}");
     let e = p.a.pair_with(B, "nobody", PW, Duration::from_secs(2)).await.expect_err("unknown user");
@@ -325,9 +326,9 @@ async fn a_wrong_password_or_a_relay_during_pairing_pairs_nothing() {
     p.wire.place("127.0.0.1:3", &p.a);
     let e = p.a.pair_with("127.0.0.1:3", "admin", PW, Duration::from_secs(2)).await.expect_err("itself");
     assert!(e.to_string().contains("this MCU itself"), "{e}");
-    let after = p.b.inner.store.local::<crate::pairing::Issued>(crate::PEER_ISSUED).expect("issued");
+    let after = p.b.inner.store.local::<crate::link::Issued>(crate::link::PEER_ISSUED).expect("issued");
     assert_eq!(before, after, "a failed pairing changed B's credential");
-    assert!(p.a.alarm_active(AlarmCode::PeerLinkRefused), "A raised no alarm for the refused proofs");
+    assert!(p.a.alarms().is_active(AlarmCode::PeerLinkRefused), "A raised no alarm for the refused proofs");
 }
 
 #[tokio::test(start_paused = true)]
@@ -376,7 +377,8 @@ async fn impostor(dir: &std::path::Path) -> HotBackup {
         fingerprint: "FP-IMPOSTOR".into(),
     };
     let end = End { wire: Arc::new(Wire::default()), me: "FP-IMPOSTOR".into(), at: String::new() };
-    HotBackup::start_with(store, me, dir.to_path_buf(), Arc::new(end)).await.expect("impostor")
+    let services = crate::mcu::Services::load(&store).await;
+    HotBackup::start_with(store, me, dir.to_path_buf(), Arc::new(end), &services).await.expect("impostor")
 }
 
 #[tokio::test(start_paused = true)]
@@ -411,7 +413,7 @@ async fn a_pairing_lost_in_an_upgrade_asks_for_enabling_again() {
     let p = pair().await;
     // What an earlier version's stored link reads as: nothing. Then the Master's process
     // goes away (which a paired Slave takes over from at once).
-    p.b.st().link = crate::PeerLink::default();
+    p.b.st().link = crate::link::PeerLink::default();
     p.wire.set_down(A, true);
     until("B asks to pair again", || async {
         p.b.status().await.events.iter().any(|e| e.alarm && e.text.contains("holds no pairing") && e.text.contains("enable Hot Backup again"))
@@ -460,12 +462,12 @@ async fn a_silent_master_is_replaced_after_the_detection_time_and_a_split_brain_
     assert_eq!(exported.len(), 1, "one export file");
     assert!(exported[0].contains("Only on A"), "{}", exported[0]);
     // The export is a one-off alarm: it stays until an Operator or above acknowledges it.
-    let book = p.a.alarm_book();
+    let book = p.a.alarms().book();
     let export = book.active.iter().find(|a| a.code == AlarmCode::ChangesExported).expect("export alarm").clone();
     assert!(export.text.contains("hot-backup-diverged-"), "{}", export.text);
-    assert!(p.a.acknowledge_alarm(export.id, "aud", domain::Role::Auditor).is_err(), "an Auditor cannot");
-    p.a.acknowledge_alarm(export.id, "op", domain::Role::Operator).expect("an Operator can");
-    assert!(!p.a.alarm_book().active.iter().any(|a| a.code == AlarmCode::ChangesExported));
+    assert!(p.a.alarms().acknowledge(export.id, "aud", domain::Role::Auditor).is_err(), "an Auditor cannot");
+    p.a.alarms().acknowledge(export.id, "op", domain::Role::Operator).expect("an Operator can");
+    assert!(!p.a.alarms().book().active.iter().any(|a| a.code == AlarmCode::ChangesExported));
 }
 
 #[tokio::test(start_paused = true)]

@@ -260,14 +260,16 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         listen: cfg.listen,
         fingerprint: peer_identity.fingerprint.clone(),
     };
-    let hb = hotbackup::HotBackup::start(store.clone(), me, data_dir.clone(), peer_identity.clone()).await?;
+    let services = hotbackup::Services::load(&store).await;
+    let hb = hotbackup::HotBackup::start(store.clone(), me, data_dir.clone(), peer_identity.clone(), &services).await?;
+    let calls = hotbackup::CallRecords::new(hb.clone());
     // Whatever waited for a System Reset took effect above.
-    hb.clear_alarms(&[domain::alarms::AlarmCode::ResetNeeded]);
+    services.alarms.clear(&[domain::alarms::AlarmCode::ResetNeeded]);
     let history = domain::cdr::Retention { max_records: usize::try_from(cfg.cdr_max_records).unwrap_or(10_000), max_days: cfg.cdr_max_days };
-    scheduler::spawn(store.clone(), hb.clone(), cfg.model, history);
-    redial::spawn(store.clone(), hb.clone(), cfg.model);
+    scheduler::spawn(store.clone(), hb.clone(), calls.clone(), &services, cfg.model, history);
+    redial::spawn(store.clone(), hb.clone(), services.clone(), cfg.model);
     let retention = domain::audit::Retention { max_entries: cfg.audit_max_entries, max_days: cfg.audit_max_days };
-    watch::spawn(store.clone(), hb.clone(), cfg.model, data_dir.clone(), retention);
+    watch::spawn(store.clone(), services.alarms.clone(), cfg.model, data_dir.clone(), retention);
     Ok(AppState::new(app::state::AppStateInner {
         leptos_options,
         store,
@@ -277,6 +279,10 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         throttle: Default::default(),
         cookie_name: format!("mcu_session_{}", cfg.listen.port()),
         hb,
+        alarms: services.alarms,
+        events: services.events,
+        updates: services.updates,
+        calls,
         reset: Default::default(),
         sessions: Default::default(),
         policy: app::state::Policy {
@@ -362,13 +368,13 @@ async fn events(
         missed: bool,
         _slot: app::state::StreamSlot,
     }
-    let changes = st.hb.subscribe_changes();
+    let changes = st.updates.subscribe_changes();
     // Read after subscribing: what is announced later arrives on `changes`.
-    let missed = from.since.is_some_and(|n| n != st.hb.changes_announced());
+    let missed = from.since.is_some_and(|n| n != st.updates.announced());
     let s = Stream {
         changes,
         missed,
-        status: st.hb.subscribe_status(),
+        status: st.updates.subscribe_status(),
         sessions: st.sessions.watch(),
         stopping: st.stopping.subscribe(),
         checked: tokio::time::Instant::now(),
@@ -456,7 +462,7 @@ async fn metrics(State(st): State<AppState>) -> ([(axum::http::HeaderName, &'sta
     gauge("mcu_hot_backup_failovers_total", "Times this MCU took over as Master since start.", s.failovers.to_string());
     gauge("mcu_event_streams_open", "Open event streams (browser tabs).", st.event_streams.open().to_string());
     gauge("mcu_login_throttle_entries", "Entries held by the failed-login limit.", st.throttle.len().to_string());
-    let alarms = st.hb.alarm_counts();
+    let alarms = st.alarms.counts();
     gauge("mcu_alarms_unacknowledged", "Active alarms nobody has acknowledged.", alarms.unacknowledged.to_string());
     out.push_str("# HELP mcu_alarms_active Active alarms of this MCU by severity.\n# TYPE mcu_alarms_active gauge\n");
     for (sev, n) in domain::alarms::Severity::ALL.iter().zip(alarms.by_severity) {

@@ -104,10 +104,10 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         grace: STOP_GRACE,
         proxies: std::sync::Arc::new(server::proxy::TrustedProxies::new(cfg.trusted_proxies.clone())),
     };
-    let hb = state.hb.clone();
+    let alarms = state.alarms.clone();
     let listener = server::serve::serve(listener, router_for(state, &cfg), tls, limits, stopping.subscribe()).await;
     // The alarms' newest state is on disk before the process goes (bounded: one local write).
-    if tokio::time::timeout(Duration::from_secs(1), hb.save_alarms()).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(1), alarms.save()).await.is_err() {
         tracing::warn!("the alarms were not saved within 1 s");
     }
     if reset.is_requested() {

@@ -11,20 +11,20 @@ use domain::alarms::AlarmCode;
 use domain::store::{keys, Store};
 use crate::blocking;
 use domain::{DisconnectCause, EntityKind, McuModel, Participant, ParticipantState, PortConfiguration};
-use hotbackup::HotBackup;
+use hotbackup::{HotBackup, Services};
 use std::time::Duration;
 
 /// Waits for this MCU's takeovers and redials after each.
-pub fn spawn(store: Store, hb: HotBackup, model: McuModel) {
+pub fn spawn(store: Store, hb: HotBackup, services: Services, model: McuModel) {
     tokio::spawn(async move {
         let mut takeovers = hb.subscribe_takeovers();
         while takeovers.changed().await.is_ok() {
-            run(&store, &hb, model).await;
+            run(&store, &hb, &services, model).await;
         }
     });
 }
 
-async fn run(store: &Store, hb: &HotBackup, model: McuModel) {
+async fn run(store: &Store, hb: &HotBackup, services: &Services, model: McuModel) {
     let read = blocking(store, |s| {
         Ok((s.count(EntityKind::Conference)?, s.list::<Participant>()?, s.local::<PortConfiguration>(keys::PORT_CONFIGURATION)?))
     })
@@ -32,7 +32,7 @@ async fn run(store: &Store, hb: &HotBackup, model: McuModel) {
     let (conferences, participants, ports) = match read {
         Ok(r) => r,
         Err(e) => {
-            hb.raise_alarm(AlarmCode::RedialFailed, &format!("the redial after the takeover could not start: {e}"));
+            services.alarms.raise(AlarmCode::RedialFailed, &format!("the redial after the takeover could not start: {e}"));
             return;
         }
     };
@@ -69,12 +69,12 @@ async fn run(store: &Store, hb: &HotBackup, model: McuModel) {
     let mut left: Vec<Participant> = plan.no_port;
     left.extend(pending);
     if conferences > 0 {
-        hb.log_event(format!("Restarted {conferences} conference(s) and redialled {redialled} participant(s)."));
+        services.events.note(format!("Restarted {conferences} conference(s) and redialled {redialled} participant(s)."));
     }
     if !left.is_empty() {
         let names: Vec<String> = left.iter().take(20).map(|p| p.name.clone()).collect();
         let more = if left.len() > names.len() { format!(" and {} more", left.len() - names.len()) } else { String::new() };
-        hb.raise_alarm(
+        services.alarms.raise(
             AlarmCode::RedialFailed,
             &format!(
                 "not redialled after the takeover ({} participant(s): all {} ports of this MCU in use, or no answer after {attempts} attempt(s)): {}{more}.",
@@ -84,7 +84,7 @@ async fn run(store: &Store, hb: &HotBackup, model: McuModel) {
             ),
         );
         if no_port > 0 {
-            hb.raise_alarm(
+            services.alarms.raise(
                 AlarmCode::PortsExhausted,
                 &format!("all {} ports are in use: {} participant(s) were not redialled after the takeover.", capacity(model, &ports), no_port),
             );

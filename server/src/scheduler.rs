@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use tokio::sync::broadcast;
 use domain::store::{new_id, now_ms, Store};
 use domain::{Change, Conference, DomainError, McuModel, Millis, Participant, ParticipantState, Profile, Record, Reservation};
-use hotbackup::HotBackup;
+use hotbackup::{Alarms, CallRecords, HotBackup, Services};
 use std::time::Duration;
 
 /// How often the scheduler looks (start times are met within this).
@@ -25,7 +25,8 @@ pub const OCCUPANCY_EVERY: u32 = 10;
 /// How often the call history is pruned to its retention (in ticks: a minute).
 pub const PRUNE_EVERY: u32 = 600;
 
-pub fn spawn(store: Store, hb: HotBackup, model: McuModel, history: domain::cdr::Retention) {
+pub fn spawn(store: Store, hb: HotBackup, calls: CallRecords, services: &Services, model: McuModel, history: domain::cdr::Retention) {
+    let (updates, alarms) = (services.updates.clone(), services.alarms.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -33,7 +34,7 @@ pub fn spawn(store: Store, hb: HotBackup, model: McuModel, history: domain::cdr:
         let mut n = 0u32;
         // The records are read again only when something changed (here or by replication,
         // or the role) or when the earliest start or end time has come.
-        let mut changes = hb.subscribe_changes();
+        let mut changes = updates.subscribe_changes();
         let mut next_due: Option<Millis> = None;
         let mut dirty = true;
         loop {
@@ -48,7 +49,7 @@ pub fn spawn(store: Store, hb: HotBackup, model: McuModel, history: domain::cdr:
             }
             if dirty || next_due.is_some_and(|t| t <= now_ms()) {
                 dirty = false;
-                match run_due(&store, &hb, model).await {
+                match run_due(&store, &hb, &calls, &alarms, model).await {
                     Ok(next) => next_due = next,
                     Err(e) => {
                         dirty = true;
@@ -58,14 +59,14 @@ pub fn spawn(store: Store, hb: HotBackup, model: McuModel, history: domain::cdr:
             }
             n = n.wrapping_add(1);
             if n % PRUNE_EVERY == 1 {
-                match hb.prune_call_records(history).await {
+                match calls.prune(history).await {
                     Ok(0) => {}
                     Ok(gone) => tracing::info!(gone, "call history pruned to its retention"),
                     Err(e) => tracing::warn!(error = %e, "call history pruning failed"),
                 }
             }
             if n.is_multiple_of(OCCUPANCY_EVERY) {
-                if let Err(e) = auto_terminate(&store, &hb, &mut occupancy).await {
+                if let Err(e) = auto_terminate(&store, &calls, &mut occupancy).await {
                     tracing::warn!(error = %e, "auto terminate step failed; retrying");
                 }
             }
@@ -75,7 +76,7 @@ pub fn spawn(store: Store, hb: HotBackup, model: McuModel, history: domain::cdr:
 
 /// Ends the conferences whose profile has Auto Terminate on: nobody joined within 10
 /// minutes of the start, or the last participant left a minute ago.
-async fn auto_terminate(store: &Store, hb: &HotBackup, occupancy: &mut HashMap<String, Occupancy>) -> Result<(), DomainError> {
+async fn auto_terminate(store: &Store, calls: &CallRecords, occupancy: &mut HashMap<String, Occupancy>) -> Result<(), DomainError> {
     let now = now_ms();
     let profiles = blocking(store, |s| s.list::<Profile>()).await?;
     if !profiles.iter().any(|p| p.auto_terminate) {
@@ -94,7 +95,7 @@ async fn auto_terminate(store: &Store, hb: &HotBackup, occupancy: &mut HashMap<S
         let o = occupancy.entry(c.id.clone()).or_default();
         *o = o.seen(connected, now);
         if auto && o.auto_ends(c.start_ms, now) {
-            hb.end_conference(c, domain::cdr::Ended::AutoTerminate, None).await?;
+            calls.end_conference(c, domain::cdr::Ended::AutoTerminate, None).await?;
             tracing::info!(conference = %c.name, "Auto Terminate: conference ended");
         }
     }
@@ -103,7 +104,7 @@ async fn auto_terminate(store: &Store, hb: &HotBackup, occupancy: &mut HashMap<S
 
 /// Does everything due now; returns when something is next due (as far as the records
 /// read show).
-pub async fn run_due(store: &Store, hb: &HotBackup, model: McuModel) -> Result<Option<Millis>, DomainError> {
+pub async fn run_due(store: &Store, hb: &HotBackup, calls: &CallRecords, alarms: &Alarms, model: McuModel) -> Result<Option<Millis>, DomainError> {
     let now = now_ms();
     let (reservations, conferences) =
         blocking(store, |s| Ok((s.list::<Reservation>()?, s.scheduled_conferences()?))).await?;
@@ -132,7 +133,7 @@ pub async fn run_due(store: &Store, hb: &HotBackup, model: McuModel) -> Result<O
                     let (state, disconnect_cause) = if connected < capacity {
                         (ParticipantState::Connected, None)
                     } else {
-                        hb.raise_alarm(
+                        alarms.raise(
                             domain::alarms::AlarmCode::PortsExhausted,
                             &format!("all {capacity} ports are in use: a participant of reservation '{name}' was not connected."),
                         );
@@ -163,7 +164,7 @@ pub async fn run_due(store: &Store, hb: &HotBackup, model: McuModel) -> Result<O
             }
             Step::End { id, name } => {
                 if let Some(c) = conferences.iter().find(|c| c.id == id) {
-                    hb.end_conference(c, domain::cdr::Ended::EndTime, None).await?;
+                    calls.end_conference(c, domain::cdr::Ended::EndTime, None).await?;
                     tracing::info!(conference = %name, "end time reached; conference ended");
                 }
             }

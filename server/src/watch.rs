@@ -8,7 +8,7 @@ use domain::alarms::{disk_low, AlarmCode};
 use domain::audit::Retention;
 use domain::store::{keys, now_ms, Store};
 use domain::McuModel;
-use hotbackup::HotBackup;
+use hotbackup::Alarms;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ const EVERY: Duration = Duration::from_secs(5);
 /// Ticks between two prunings of the audit trail.
 const PRUNE_EVERY: u32 = 12;
 
-pub fn spawn(store: Store, hb: HotBackup, model: McuModel, data_dir: PathBuf, retention: Retention) {
+pub fn spawn(store: Store, alarms: Alarms, model: McuModel, data_dir: PathBuf, retention: Retention) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -28,7 +28,7 @@ pub fn spawn(store: Store, hb: HotBackup, model: McuModel, data_dir: PathBuf, re
                 match blocking(&store, move |s| s.audit_prune(retention, now_ms())).await {
                     Ok(p) if p.by_count > 0 => {
                         tracing::warn!(by_age = p.by_age, by_count = p.by_count, "audit trail full: oldest entries removed");
-                        hb.raise_alarm(
+                        alarms.raise(
                             AlarmCode::AuditTrailFull,
                             &format!(
                                 "{} entries over --audit-max-entries ({}) were removed, oldest first (security events are kept for --audit-max-days).",
@@ -42,7 +42,7 @@ pub fn spawn(store: Store, hb: HotBackup, model: McuModel, data_dir: PathBuf, re
                 }
             }
             n = n.wrapping_add(1);
-            if hb.alarm_active(AlarmCode::PortsExhausted) {
+            if alarms.is_active(AlarmCode::PortsExhausted) {
                 let used = blocking(&store, move |s| {
                     let ports: domain::PortConfiguration = s.local(keys::PORT_CONFIGURATION)?;
                     Ok((s.connected_participants()?, domain::conference::capacity(model, &ports)))
@@ -50,7 +50,7 @@ pub fn spawn(store: Store, hb: HotBackup, model: McuModel, data_dir: PathBuf, re
                 .await;
                 if let Ok((connected, capacity)) = used {
                     if connected < capacity {
-                        hb.clear_alarms(&[AlarmCode::PortsExhausted]);
+                        alarms.clear(&[AlarmCode::PortsExhausted]);
                     }
                 }
             }
@@ -58,14 +58,14 @@ pub fn spawn(store: Store, hb: HotBackup, model: McuModel, data_dir: PathBuf, re
             if let Ok(Ok(fs)) = tokio::task::spawn_blocking(move || rustix::fs::statvfs(&dir)).await {
                 let (available, total) = (fs.f_bavail.saturating_mul(fs.f_frsize), fs.f_blocks.saturating_mul(fs.f_frsize));
                 if disk_low(available, total) {
-                    if !hb.alarm_active(AlarmCode::DiskLow) {
-                        hb.raise_alarm(
+                    if !alarms.is_active(AlarmCode::DiskLow) {
+                        alarms.raise(
                             AlarmCode::DiskLow,
                             &format!("{} MiB free of {} MiB in {}.", available >> 20, total >> 20, data_dir.display()),
                         );
                     }
                 } else {
-                    hb.clear_alarms(&[AlarmCode::DiskLow]);
+                    alarms.clear(&[AlarmCode::DiskLow]);
                 }
             }
         }

@@ -26,7 +26,7 @@ pub struct AlarmsView {
 pub async fn get_alarms() -> Result<AlarmsView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConfiguration).await?;
-        let book = st.hb.alarm_book();
+        let book = st.alarms.book();
         let mut active = book.active;
         active.sort_by_key(|a| std::cmp::Reverse(a.last_ms));
         Ok(AlarmsView { active, history: book.history, can_acknowledge: domain::alarms::may_acknowledge(me.role) })
@@ -40,8 +40,8 @@ pub async fn get_alarms() -> Result<AlarmsView, AppError> {
 pub async fn acknowledge_alarm(id: u64) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ViewConfiguration).await?;
-        let what = st.hb.alarm_book().active.iter().find(|a| a.id == id).map(|a| format!("{} {}", a.code.code(), a.code.title()));
-        st.hb.acknowledge_alarm(id, &me.name, me.role)?;
+        let what = st.alarms.book().active.iter().find(|a| a.id == id).map(|a| format!("{} {}", a.code.code(), a.code.title()));
+        st.alarms.acknowledge(id, &me.name, me.role)?;
         tracing::info!(user = %me.name, id, "alarm acknowledged");
         st.audit(domain::audit::AuditKind::Alarm, &format!("Alarm acknowledged: {}.", what.unwrap_or_else(|| id.to_string())), true).await;
         Ok("Alarm acknowledged.".to_string())

@@ -153,7 +153,7 @@ async fn need_port(st: &crate::state::AppState) -> Result<(), AppError> {
 async fn need_ports(st: &crate::state::AppState, n: usize) -> Result<(), AppError> {
     let (connected, capacity) = port_use(st).await?;
     domain::conference::check_ports(connected, n, capacity).map_err(|e| {
-        st.hb.raise_alarm(domain::alarms::AlarmCode::PortsExhausted, &format!("a call was refused: all {capacity} ports are in use."));
+        st.alarms.raise(domain::alarms::AlarmCode::PortsExhausted, &format!("a call was refused: all {capacity} ports are in use."));
         e.into()
     })
 }

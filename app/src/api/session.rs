@@ -20,7 +20,7 @@ pub struct Shell {
 pub async fn get_shell(full: bool) -> Result<Shell, AppError> {
     answer(async move {
         let st = state()?;
-        let changes = st.hb.changes_announced();
+        let changes = st.updates.announced();
         let user = crate::state::current_user(&st).await?;
         let live = match &user {
             Some(u) => Some(live_hb(&st, u, full).await),
@@ -93,7 +93,7 @@ async fn live_hb(st: &crate::state::AppState, me: &UserView, full: bool) -> Live
     }
     let master_url = (status.role == LiveRole::Slave && !status.peer_address.is_empty())
         .then(|| format!("{}://{}", if st.policy.tls { "https" } else { "http" }, status.peer_address));
-    let alarms = if me.role.can(Permission::ViewConfiguration) { st.hb.alarm_counts() } else { Default::default() };
+    let alarms = if me.role.can(Permission::ViewConfiguration) { st.alarms.counts() } else { Default::default() };
     LiveHb { status, master_url, alarms }
 }
 

@@ -111,7 +111,7 @@ async fn save_pending(
         s.set_local(domain::store::keys::PENDING_RESET, &pending)
     })
     .await?;
-    st.hb.raise_alarm(domain::alarms::AlarmCode::ResetNeeded, &format!("the new {what} takes effect after a System Reset."));
+    st.alarms.raise(domain::alarms::AlarmCode::ResetNeeded, &format!("the new {what} takes effect after a System Reset."));
     st.audit(domain::audit::AuditKind::Reset, &format!("The new {what} saved for the next System Reset."), true).await;
     Ok(format!("Saved. The new {what} takes effect after a System Reset."))
 }

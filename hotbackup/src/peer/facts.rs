@@ -3,7 +3,8 @@
 
 use super::{call, Auth, Caller, PeerCall, Verb};
 use crate::transport::{CallError, LinkAuth};
-use crate::{blocking, HotBackup, PeerError};
+use crate::engine::{blocking, HotBackup};
+use crate::error::PeerError;
 use domain::change::EntityKind;
 use domain::hotbackup::PeerFacts;
 use domain::store::keys;

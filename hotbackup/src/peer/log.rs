@@ -4,7 +4,8 @@
 
 use super::{call, Auth, Caller, PeerCall, Verb};
 use crate::transport::{CallError, LinkAuth};
-use crate::{HotBackup, PeerError};
+use crate::engine::HotBackup;
+use crate::error::PeerError;
 use domain::hotbackup::LogBatch;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

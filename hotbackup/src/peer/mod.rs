@@ -23,10 +23,11 @@ pub use pair_start::PairStartCall;
 pub use snapshot::SnapshotCall;
 pub use takeover::TakeoverCall;
 
-use crate::pairing::Guess;
+use crate::link::Guess;
 use crate::transport::{CallError, Exchange, LinkAuth, Transport};
 pub use crate::transport::Verb;
-use crate::{HotBackup, PeerError};
+use crate::engine::HotBackup;
+use crate::error::PeerError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::future::Future;

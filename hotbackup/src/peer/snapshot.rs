@@ -2,7 +2,8 @@
 
 use super::{call, Auth, Caller, PeerCall, Verb};
 use crate::transport::{CallError, LinkAuth};
-use crate::{blocking, HotBackup, PeerError};
+use crate::engine::{blocking, HotBackup};
+use crate::error::PeerError;
 use domain::hotbackup::LiveRole;
 use domain::hotbackup::Snapshot;
 use std::time::Duration;
