@@ -22,7 +22,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
                 <link id="leptos" rel="stylesheet" href=stylesheet_href(&options)/>
-                <HydrationScripts options=options.clone()/>
+                <Hydration options=options.clone()/>
                 <RoutePreloads options/>
                 <MetaTags/>
             </head>
@@ -58,6 +58,53 @@ fn build_hash(options: &LeptosOptions, kind: &str) -> Option<String> {
         let (file, hash) = line.split_once(':')?;
         (file.trim() == kind).then(|| hash.trim().to_string())
     })
+}
+
+/// Loads the app's module and WebAssembly and hydrates the page: what Leptos's
+/// `HydrationScripts` does, with the built files' names worked out once (it reads
+/// `hash.txt` again for every page: 10 system calls and 3 % of a page's time). The inline
+/// script carries this answer's nonce (see [`crate::state::set_page_security_policy`]).
+#[component]
+fn Hydration(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        let (js, wasm, start) = hydration_files(&options);
+        let nonce = leptos::nonce::use_nonce();
+        view! {
+            <link rel="modulepreload" href=js crossorigin="anonymous"/>
+            <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
+            <script type="module" nonce=nonce>{start}</script>
+        }
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = options;
+    }
+}
+
+/// The app module's and the WebAssembly's addresses, and the script that starts them
+/// (worked out once: the build does not change while the server runs).
+#[cfg(feature = "ssr")]
+fn hydration_files(options: &LeptosOptions) -> (&'static str, &'static str, &'static str) {
+    static FILES: std::sync::OnceLock<(String, String, String)> = std::sync::OnceLock::new();
+    let (js, wasm, start) = FILES.get_or_init(|| {
+        let dir = format!("/{}", options.site_pkg_dir);
+        let hashed = |kind: &str| options.hash_files.then(|| build_hash(options, kind)).flatten().map(|h| format!("{}.{h}", options.output_name));
+        let js = format!("{dir}/{}.js", hashed("js").unwrap_or_else(|| options.output_name.to_string()));
+        // Unhashed, the WebAssembly is `<name>_bg` unless the build named the output
+        // (cargo-leptos does), as wasm-bindgen writes it.
+        let wasm = match hashed("wasm") {
+            Some(name) => name,
+            None if option_env!("LEPTOS_OUTPUT_NAME").is_some() => options.output_name.to_string(),
+            None => format!("{}_bg", options.output_name),
+        };
+        let wasm = format!("{dir}/{wasm}.wasm");
+        // The module's default export loads the WebAssembly; `hydrate` then takes over
+        // the server's HTML.
+        let start = format!("import({js:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => m.hydrate()));");
+        (js, wasm, start)
+    });
+    (js, wasm, start)
 }
 
 /// On a direct load of a page whose code is split off (see [`crate::nav::Group`]), its files are

@@ -81,9 +81,11 @@ impl HotBackup {
     }
 
     async fn status_with(&self, log: bool) -> HbStatus {
-        let (epoch, pos, digest) = blocking(&self.inner.store, |s| s.standing())
-            .await
-            .unwrap_or_default();
+        // Known without reading unless something was written since it was last read.
+        let (epoch, pos, digest) = match self.inner.store.standing_known() {
+            Some(known) => known,
+            None => blocking(&self.inner.store, |s| s.standing()).await.unwrap_or_default(),
+        };
         let st = self.st();
         let detection = Duration::from_millis(st.settings.detection_ms.into());
         let sync_status = match &st.live {

@@ -3,12 +3,23 @@
 
 use super::*;
 
-/// A row of the conference list.
+/// A row of the conference list: what its columns show (the rest is on the conference's
+/// own page, `get_conference`), so every page load carries no more than it shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConferenceRow {
-    pub conference: Conference,
+    pub conference: ConferenceSummary,
     pub connected: usize,
     pub participants: usize,
+}
+
+/// A conference as the list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConferenceSummary {
+    pub id: String,
+    pub name: String,
+    pub numeric_id: String,
+    pub start_ms: domain::Millis,
+    pub end_ms: Option<domain::Millis>,
 }
 
 #[server(endpoint = "list_conferences", output = crate::error::Json)]
@@ -21,10 +32,9 @@ pub async fn list_conferences() -> Result<Vec<ConferenceRow>, AppError> {
             Ok(s.list::<Conference>()?
                 .into_iter()
                 .filter(|c| domain::conference::in_scope(me.role, &me.name, c, &unlocked))
-                .map(|mut conference| {
-                    // The chairperson password is for typing, not for showing.
-                    conference.chairperson_password.clear();
-                    let (connected, participants) = counts.get(&conference.id).copied().unwrap_or((0, 0));
+                .map(|c| {
+                    let (connected, participants) = counts.get(&c.id).copied().unwrap_or((0, 0));
+                    let conference = ConferenceSummary { id: c.id, name: c.name, numeric_id: c.numeric_id, start_ms: c.start_ms, end_ms: c.end_ms };
                     ConferenceRow { conference, connected, participants }
                 })
                 .collect())

@@ -211,6 +211,34 @@ pub struct Store {
     /// `secrets.json`: OPAQUE keys and records, the pairing credential held (never in the
     /// database, so never in a backup).
     secrets: Arc<secrets::Secrets>,
+    /// Where this copy stands, as last read ([`Store::standing`]).
+    standing: Arc<replica::StandingCache>,
+}
+
+/// The writer's connection, held: whatever it wrote is committed (or rolled back) by the
+/// time it is let go, and letting it go tells [`Store::standing`] to read again.
+pub(crate) struct Writer<'a> {
+    conn: MutexGuard<'a, Connection>,
+    standing: &'a replica::StandingCache,
+}
+
+impl std::ops::Deref for Writer<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Writer<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        self.standing.moved();
+    }
 }
 
 /// Read-only connections beside the writer's: WAL lets them read while it writes, so the
@@ -304,6 +332,7 @@ impl Store {
             path,
             mode: Arc::new(RwLock::new(WriteMode::Primary)),
             secrets,
+            standing: Arc::default(),
         })
     }
 
@@ -320,10 +349,10 @@ impl Store {
         result
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    fn lock(&self) -> Writer<'_> {
         // A panic while holding the lock cannot leave SQLite half-written (transactions
         // roll back on drop), so a poisoned lock is safe to keep using.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        Writer { conn: self.conn.lock().unwrap_or_else(|p| p.into_inner()), standing: &self.standing }
     }
 
     pub fn write_mode(&self) -> WriteMode {

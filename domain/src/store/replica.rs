@@ -123,6 +123,44 @@ fn position_in(conn: &Connection) -> Result<Position> {
     })
 }
 
+/// Where a copy stands: (epoch, last seq, digest).
+pub type Standing = (u64, u64, String);
+
+/// The last [`Store::standing`] read, and the writer's count of releases it was read at.
+/// A read is kept only if the writer let go of nothing while it ran, and used only while
+/// the count stands: a change is acknowledged after its writer let go, so a standing
+/// asked for after that never comes from before it.
+#[derive(Default)]
+pub(crate) struct StandingCache {
+    version: std::sync::atomic::AtomicU64,
+    kept: std::sync::Mutex<Option<(u64, Standing)>>,
+}
+
+impl StandingCache {
+    fn version(&self) -> u64 {
+        self.version.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The writer let go of its connection: whatever was kept may be out of date.
+    pub(crate) fn moved(&self) {
+        self.version.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn get(&self) -> Option<Standing> {
+        let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        match &*kept {
+            Some((at, value)) if *at == self.version() => Some(value.clone()),
+            _ => None,
+        }
+    }
+
+    fn keep(&self, read_at: u64, value: &Standing) {
+        if read_at == self.version() {
+            *self.kept.lock().unwrap_or_else(|p| p.into_inner()) = Some((read_at, value.clone()));
+        }
+    }
+}
+
 impl Store {
     /// This database's permanent identity (a UUID made when it was created).
     pub fn instance_id(&self) -> Result<String> {
@@ -157,14 +195,26 @@ impl Store {
 
     /// Where this copy stands, for the status the pages and `/healthz` show: epoch, last
     /// seq and digest, read together (one read transaction) on a reader connection, so a
-    /// page never waits for the writer.
-    pub fn standing(&self) -> Result<(u64, u64, String)> {
-        self.read(|conn| {
+    /// page never waits for the writer. Kept until the writer next lets go of its
+    /// connection ([`StandingCache`]): most pages and health checks read nothing.
+    pub fn standing(&self) -> Result<Standing> {
+        if let Some(known) = self.standing.get() {
+            return Ok(known);
+        }
+        let read_at = self.standing.version();
+        let now = self.read(|conn| {
             let tx = conn.unchecked_transaction()?;
             let out = (super::epoch_in(&tx)?, position_in(&tx)?.seq, format!("{:032x}", digest_in(&tx)?));
             tx.finish()?;
             Ok(out)
-        })
+        })?;
+        self.standing.keep(read_at, &now);
+        Ok(now)
+    }
+
+    /// [`Self::standing`] when it is known without reading.
+    pub fn standing_known(&self) -> Option<Standing> {
+        self.standing.get()
     }
 
     /// Digest of the whole synced state (32 hex digits).
@@ -434,6 +484,26 @@ mod tests {
 
     fn put(r: Record) -> Change {
         Change::Put { record: r }
+    }
+
+    #[test]
+    fn the_standing_shown_is_never_older_than_a_change_written_before_it_was_asked() {
+        let p = pair();
+        let (epoch, seq, digest) = p.master.standing().expect("standing");
+        assert_eq!(p.master.standing_known(), Some((epoch, seq, digest.clone())), "kept after a read");
+        let entry = p.master.apply(put(profile("Kept"))).expect("change");
+        assert_eq!(p.master.standing_known(), None, "a write forgets it");
+        let (_, seq2, digest2) = p.master.standing().expect("standing");
+        assert_eq!(seq2, entry.seq);
+        assert_ne!(digest2, digest);
+        assert_eq!(digest2, p.master.digest().expect("digest"));
+        // The same on a Slave: each replicated change is seen at once.
+        sync(&p);
+        assert_eq!(p.slave.standing().expect("slave").1, entry.seq);
+        let more = p.master.apply(put(profile("More"))).expect("change");
+        sync(&p);
+        assert_eq!(p.slave.standing().expect("slave"), p.master.standing().expect("master"));
+        assert_eq!(p.slave.standing().expect("slave").1, more.seq);
     }
 
     /// Streams what the slave lacks, as the replication engine does.
