@@ -376,7 +376,7 @@ fn frame_view(s: Shell, hb: HbLive, page: Page) -> impl IntoView {
     if hb.snap.with_untracked(|l| l.is_none()) {
         hb.snap.set(s.live);
     }
-    provide_context(CurrentUser(user.clone()));
+    provide_context(crate::components::CurrentUser(user.clone()));
     provide_context(crate::components::ListStates::default());
     let (menu_open, set_menu_open) = signal(false);
     let logout = ServerAction::<Logout>::new();
@@ -475,9 +475,6 @@ fn close_after_link(ev: leptos::ev::MouseEvent, open: RwSignal<bool>) {
     }
 }
 
-/// Who is logged in, for the pages inside the frame.
-#[derive(Clone)]
-pub struct CurrentUser(pub domain::UserView);
 
 /// The Hot Backup role badge, from the shared live state.
 #[component]

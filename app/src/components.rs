@@ -488,3 +488,7 @@ pub fn query_value(s: &str) -> String {
         })
         .collect()
 }
+
+/// Who is logged in, for the pages inside the frame.
+#[derive(Clone)]
+pub struct CurrentUser(pub domain::UserView);

@@ -3,7 +3,7 @@
 //! MCUs that both took changes during a partition never collide.
 //!
 //! Which of these Hot Backup mirrors is decided in [`crate::change`]: only what a
-//! [`crate::Record`] can hold is synced.
+//! [`crate::change::Record`] can hold is synced.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -68,7 +68,7 @@ pub struct SystemInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserView {
     pub name: String,
-    pub role: crate::Role,
+    pub role: crate::roles::Role,
 }
 
 // ---------------------------------------------------------------- synced: conference resources
@@ -95,11 +95,11 @@ impl Resolution {
     }
 
     /// A form value back, or the field error for `field`.
-    pub fn parse(field: &'static str, key: &str) -> Result<Resolution, crate::DomainError> {
+    pub fn parse(field: &'static str, key: &str) -> Result<Resolution, crate::error::DomainError> {
         Self::ALL
             .into_iter()
             .find(|r| r.key() == key)
-            .ok_or_else(|| crate::DomainError::invalid(field, "Choose CIF, SD, HD 720p or HD 1080p."))
+            .ok_or_else(|| crate::error::DomainError::invalid(field, "Choose CIF, SD, HD 720p or HD 1080p."))
     }
 
     pub fn label(self) -> &'static str {
@@ -215,11 +215,11 @@ pub enum Direction {
 
 impl Protocol {
     /// The form's value (`h323`, `sip`); anything else is a field error on `protocol`.
-    pub fn parse(raw: &str) -> Result<Protocol, crate::DomainError> {
+    pub fn parse(raw: &str) -> Result<Protocol, crate::error::DomainError> {
         match raw.trim() {
             "h323" => Ok(Protocol::H323),
             "sip" => Ok(Protocol::Sip),
-            _ => Err(crate::DomainError::invalid("protocol", "Choose H.323 or SIP.")),
+            _ => Err(crate::error::DomainError::invalid("protocol", "Choose H.323 or SIP.")),
         }
     }
 
@@ -452,16 +452,16 @@ impl PortConfiguration {
     }
 
     /// Whether this split fits the model's capacity.
-    pub fn check(&self, model: McuModel) -> Result<(), crate::DomainError> {
+    pub fn check(&self, model: McuModel) -> Result<(), crate::error::DomainError> {
         let Some(cap) = Self::capacity_hd720(model) else {
-            return Err(crate::DomainError::invalid(
+            return Err(crate::error::DomainError::invalid(
                 "video_ports",
                 format!("The {} has a fixed capacity; it has no Video/Voice Port Configuration.", model.label()),
             ));
         };
         let used = self.video_ports.saturating_mul(Self::twelfths(self.video_resolution)).saturating_add(self.voice_ports);
         if used > cap * 12 {
-            return Err(crate::DomainError::invalid(
+            return Err(crate::error::DomainError::invalid(
                 "video_ports",
                 format!(
                     "{} video ports at {} and {} voice ports need {:.1} HD 720p ports; this {} has {cap}.",

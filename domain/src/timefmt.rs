@@ -111,7 +111,7 @@ pub const MINUTE_MS: i64 = 60_000;
 pub const MAX_DURATION_MIN: u32 = 24 * 60;
 
 /// A duration as "H:MM" (RMX shows "01:00") or whole minutes ("90").
-pub fn duration_min(raw: &str) -> Result<u32, crate::DomainError> {
+pub fn duration_min(raw: &str) -> Result<u32, crate::error::DomainError> {
     let v = raw.trim();
     let minutes = match v.split_once(':') {
         Some((h, m)) if m.len() == 2 => h.parse::<u32>().ok().zip(m.parse::<u32>().ok().filter(|m| *m < 60)).map(|(h, m)| h * 60 + m),
@@ -120,7 +120,7 @@ pub fn duration_min(raw: &str) -> Result<u32, crate::DomainError> {
     };
     minutes
         .filter(|m| (1..=MAX_DURATION_MIN).contains(m))
-        .ok_or_else(|| crate::DomainError::invalid("duration", "The duration is H:MM (e.g. 1:00) or minutes, from 1 minute to 24 hours."))
+        .ok_or_else(|| crate::error::DomainError::invalid("duration", "The duration is H:MM (e.g. 1:00) or minutes, from 1 minute to 24 hours."))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod proxy;
 mod redial;
 pub mod scheduler;
 pub mod serve;
+mod store_task;
 mod watch;
 
 use anyhow::{bail, Context};
@@ -298,16 +299,6 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
     }))
 }
 
-/// Runs a (blocking) store call on tokio's blocking pool, for the server's own tasks.
-pub(crate) async fn blocking<T: Send + 'static>(
-    store: &Store,
-    f: impl FnOnce(&Store) -> Result<T, domain::DomainError> + Send + 'static,
-) -> Result<T, domain::DomainError> {
-    let s = store.clone();
-    tokio::task::spawn_blocking(move || f(&s))
-        .await
-        .unwrap_or_else(|e| Err(domain::DomainError::Storage(format!("store task failed: {e}"))))
-}
 
 /// Health for machines: no login, no secrets.
 async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {

@@ -16,7 +16,7 @@ pub fn ConferencesPage() -> impl IntoView {
     let live = crate::live::use_live_changes();
     let (added, opened) = (count_ok(result), count_ok(unlock_r));
     let rows = Resource::new(move || (added.get(), opened.get(), live.get()), |_| list_conferences());
-    let chairperson = use_context::<crate::app::CurrentUser>().is_some_and(|u| u.0.role == domain::Role::Chairperson);
+    let chairperson = use_context::<crate::components::CurrentUser>().is_some_and(|u| u.0.role == domain::Role::Chairperson);
     let profiles = Resource::new(|| (), |_| get_profile_choices());
     // After Terminate the conference page comes back here with the ended conference's ID
     // (digits only: nothing else from the address is shown).
