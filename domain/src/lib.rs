@@ -10,6 +10,7 @@
 
 pub mod alarms;
 pub mod audit;
+pub mod backup;
 pub mod cdr;
 pub mod change;
 pub mod conference;

@@ -273,6 +273,37 @@ pub fn conference_name(r: &Reservation) -> String {
     }
 }
 
+/// One occurrence of a reservation, as a calendar shows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Occurrence {
+    pub start_ms: Millis,
+    /// The name its conference will have ([`conference_name`]).
+    pub name: String,
+    pub duration_min: u32,
+}
+
+/// Occurrences a series shows in one calendar at most (a daily series in a week needs 7).
+const SHOWN_PER_SERIES: usize = 50;
+
+/// The occurrences of `reservations` that start before `until` and have not ended at
+/// `now`, series expanded (at most [`SHOWN_PER_SERIES`] each), earliest first: a
+/// calendar's view from now to `until`.
+pub fn occurrences_between(reservations: &[Reservation], now: Millis, until: Millis) -> Vec<Occurrence> {
+    let mut out = Vec::new();
+    for r in reservations {
+        let mut cur = Some(r.clone());
+        for _ in 0..SHOWN_PER_SERIES {
+            let Some(o) = cur.filter(|o| o.start_ms < until) else { break };
+            if o.start_ms + i64::from(o.duration_min) * MINUTE_MS > now {
+                out.push(Occurrence { start_ms: o.start_ms, name: conference_name(&o), duration_min: o.duration_min });
+            }
+            cur = next_occurrence(&o);
+        }
+    }
+    out.sort();
+    out
+}
+
 /// One thing the scheduler must do now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -388,6 +419,35 @@ impl Occupancy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_calendar_shows_each_occurrence_of_a_series_in_its_span_and_none_that_ended() {
+        let day = |d: i64| NOW + d * DAY_MS;
+        let r = |name: &str, start: Millis, recurrence: Recurrence| Reservation {
+            id: name.into(),
+            name: name.into(),
+            numeric_id: "1".into(),
+            profile_id: String::new(),
+            start_ms: start,
+            duration_min: 60,
+            recurrence,
+            participants: Vec::new(),
+        };
+        let all = [
+            r("Daily", day(0), Recurrence::Daily { count: 10 }),
+            r("Once", day(2), Recurrence::None),
+            r("Ended", NOW - 2 * 3_600_000, Recurrence::None),
+            r("Later", day(8), Recurrence::None),
+        ];
+        let week = occurrences_between(&all, NOW, day(7));
+        assert_eq!(week.iter().filter(|o| o.name == "Daily").count(), 7, "{week:?}");
+        assert!(week.iter().any(|o| o.name == "Once" && o.start_ms == day(2)));
+        assert!(!week.iter().any(|o| o.name == "Ended" || o.name == "Later"));
+        assert!(week.windows(2).all(|w| w[0].start_ms <= w[1].start_ms), "earliest first");
+        // A series that runs beyond the span shows no more than fits in it.
+        let long = [r("Long", day(0), Recurrence::Daily { count: 10_000 })];
+        assert_eq!(occurrences_between(&long, NOW, day(365)).len(), SHOWN_PER_SERIES);
+    }
 
     fn profiles() -> Vec<Profile> {
         vec![crate::resources::profile("p1".into(), "HD", "1920", "hd720", "auto", false, true).expect("profile")]

@@ -20,10 +20,6 @@ pub async fn get_system_status() -> Result<SystemStatus, AppError> {
     .await
 }
 
-/// Backups kept in the data folder's `backups/`; older ones are removed.
-#[cfg(feature = "ssr")]
-const BACKUPS_KEPT: usize = 10;
-
 /// "Backup configuration": a consistent copy of this MCU's database (SQLite online backup,
 /// taken while it runs) in `<data folder>/backups/`, private to the MCU's user. The file
 /// never leaves the MCU: it holds password hashes and credentials. Administrator only.
@@ -33,27 +29,10 @@ pub async fn backup_configuration() -> Result<String, AppError> {
         let (st, me) = require(Permission::ManageConfiguration).await?;
         let dir = st.data_dir.join("backups");
         let now = domain::store::now_ms();
-        let minute = domain::timefmt::format_utc(now).trim_end_matches(" UTC").replace([' ', ':'], "-");
-        let name = format!("mcu-{minute}-{:02}.sqlite3", now / 1000 % 60);
-        let path = dir.join(&name);
-        let shown = path.display().to_string();
-        st.db(move |s| {
-            std::fs::create_dir_all(&dir).map_err(|e| domain::DomainError::Storage(format!("cannot create {}: {e}", dir.display())))?;
-            s.backup_to(&path)?;
-            let mut old: Vec<_> = std::fs::read_dir(&dir)
-                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "sqlite3")).collect())
-                .unwrap_or_default();
-            old.sort();
-            let extra = old.len().saturating_sub(BACKUPS_KEPT);
-            for p in old.into_iter().take(extra) {
-                let _ = std::fs::remove_file(p);
-            }
-            Ok(())
-        })
-        .await?;
+        let shown = st.db(move |s| s.write_backup(&dir, now)).await?.display().to_string();
         tracing::info!(by = %me.name, file = %shown, "configuration backed up");
         st.audit(domain::audit::AuditKind::Backup, &format!("Backup written to {shown}."), true).await;
-        Ok(format!("Backup written to {shown} (the last {BACKUPS_KEPT} are kept)."))
+        Ok(format!("Backup written to {shown} (the last {} are kept).", domain::backup::KEPT))
     })
     .await
 }

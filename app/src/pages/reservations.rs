@@ -38,11 +38,6 @@ fn recurrence_text(r: Recurrence) -> String {
     }
 }
 
-/// The occurrence's name as its conference will have it (numbered in a series).
-fn next_name(r: &Reservation) -> String {
-    domain::schedule::conference_name(r)
-}
-
 fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, delete: ServerAction<DeleteResource>) -> AnyView {
     let can = v.can_manage;
     let rows = v
@@ -57,7 +52,7 @@ fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, 
             let end = r.start_ms + i64::from(r.duration_min) * 60_000;
             view! {
                 <tr data-reservation=r.name.clone()>
-                    <td data-label="Name">{r.name.clone()}<div class="cause">{format!("Next: {}", next_name(r))}</div></td>
+                    <td data-label="Name">{r.name.clone()}<div class="cause">{format!("Next: {}", domain::schedule::conference_name(r))}</div></td>
                     <td data-label="ID">{r.numeric_id.clone()}</td>
                     <td data-label="Start Time"><LocalTime ms=r.start_ms/></td>
                     <td data-label="End Time"><LocalTime ms=end/></td>
@@ -87,29 +82,12 @@ const WEEKDAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursd
 fn week_view(v: &ReservationsView) -> impl IntoView {
     use domain::recurrence::DAY_MS;
     let first_day = v.now_ms.div_euclid(DAY_MS);
-    let week_end = (first_day + 7) * DAY_MS;
-    let mut items: Vec<(Millis, String, u32)> = Vec::new();
-    for r in &v.reservations {
-        let mut cur = r.clone();
-        for _ in 0..50 {
-            if cur.start_ms >= week_end {
-                break;
-            }
-            if cur.start_ms + i64::from(cur.duration_min) * 60_000 > v.now_ms {
-                items.push((cur.start_ms, next_name(&cur), cur.duration_min));
-            }
-            match domain::schedule::next_occurrence(&cur) {
-                Some(n) => cur = n,
-                None => break,
-            }
-        }
-    }
-    items.sort();
+    let items = domain::schedule::occurrences_between(&v.reservations, v.now_ms, (first_day + 7) * DAY_MS);
     let days = (0..7)
         .map(|i| {
             let day = first_day + i;
             let (y, m, d) = domain::timefmt::civil_from_days(day);
-            let today: Vec<_> = items.iter().filter(|(at, ..)| at.div_euclid(DAY_MS) == day).cloned().collect();
+            let today: Vec<_> = items.iter().filter(|o| o.start_ms.div_euclid(DAY_MS) == day).cloned().collect();
             view! {
                 <li class="week-day">
                     <h3>{format!("{} {y:04}-{m:02}-{d:02}", &WEEKDAYS[domain::recurrence::weekday(day) as usize][..3])}</h3>
@@ -117,8 +95,8 @@ fn week_view(v: &ReservationsView) -> impl IntoView {
                         view! { <p class="empty">"—"</p> }.into_any()
                     } else {
                         view! {
-                            <ul>{today.into_iter().map(|(at, name, dur)| view! {
-                                <li><LocalTime ms=at/>" "<strong>{name}</strong>{format!(" ({:02}:{:02})", dur / 60, dur % 60)}</li>
+                            <ul>{today.into_iter().map(|o| view! {
+                                <li><LocalTime ms=o.start_ms/>" "<strong>{o.name}</strong>{format!(" ({:02}:{:02})", o.duration_min / 60, o.duration_min % 60)}</li>
                             }).collect_view()}</ul>
                         }.into_any()
                     }}

@@ -544,6 +544,21 @@ impl Store {
         epoch_in(&conn)
     }
 
+    /// A configuration backup in `dir` (made if missing) named for `now`, then all but the
+    /// newest [`crate::backup::KEPT`] there removed. Returns the new file's path.
+    pub fn write_backup(&self, dir: &Path, now: crate::timefmt::Millis) -> Result<PathBuf> {
+        std::fs::create_dir_all(dir).map_err(|e| DomainError::Storage(format!("cannot create {}: {e}", dir.display())))?;
+        let path = dir.join(crate::backup::file_name(now));
+        self.backup_to(&path)?;
+        let names: Vec<String> = std::fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok()).filter_map(|e| e.file_name().into_string().ok()).collect())
+            .unwrap_or_default();
+        for old in crate::backup::to_remove(&names) {
+            let _ = std::fs::remove_file(dir.join(old));
+        }
+        Ok(path)
+    }
+
     /// A consistent copy of the whole database in `to` (SQLite's online backup, so changes
     /// may go on meanwhile), written to a temporary file first and private (0600).
     pub fn backup_to(&self, to: &Path) -> Result<()> {
