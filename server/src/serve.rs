@@ -12,9 +12,6 @@
 //!   certificate required: mutual TLS) and its requests are marked [`PeerChannel`] with the
 //!   client certificate's fingerprint; the others get the HTTPS configuration, or are closed
 //!   without `--tls-cert` (then plain HTTP is for browsers, TLS for the peer link only).
-//! - Web lanes: each connection is served whole on one of a few single-worker runtimes (one
-//!   per CPU, taken in turn), so a page's work stays on one thread; the engine and the
-//!   server's own tasks run on the main runtime, the peer link on its own.
 //! - Stop: no new connections; open ones are asked to finish (event streams and long polls
 //!   end on their own through `AppState::stopping`), and after `grace` the rest are dropped.
 
@@ -122,23 +119,7 @@ pub async fn serve(
         refusing = false;
         let _ = tcp.set_nodelay(true);
         let (app, web, peer, limits, stop, conns) = (app.clone(), web.clone(), tls.peer.clone(), limits.clone(), stop.clone(), conns.clone());
-        // Served on one web lane (see [`web_lanes`]), registered with that lane's reactor.
-        let (lane, tcp) = match (web_lane(), tcp.into_std()) {
-            (Some(lane), Ok(std)) => (Some(lane), Err(std)),
-            (_, Ok(std)) => match tokio::net::TcpStream::from_std(std) {
-                Ok(t) => (None, Ok(t)),
-                Err(_) => continue,
-            },
-            (_, Err(_)) => continue,
-        };
-        let task = async move {
-            let tcp = match tcp {
-                Ok(t) => t,
-                Err(std) => match tokio::net::TcpStream::from_std(std) {
-                    Ok(t) => t,
-                    Err(_) => return,
-                },
-            };
+        tokio::spawn(async move {
             let kill = admitted.kill.clone();
             let serve = async {
                 // Until its first request is complete, a connection has `header_timeout` in
@@ -197,11 +178,7 @@ pub async fn serve(
                 _ = serve => {}
                 _ = kill.notified() => tracing::debug!(%remote, "connection closed to make room for a new one"),
             }
-        };
-        match lane {
-            Some(rt) => drop(rt.spawn(task)),
-            None => drop(tokio::spawn(task)),
-        }
+        });
     }
     // Every connection task holds its admission: none left means all connections ended.
     let until = tokio::time::Instant::now() + limits.grace;
@@ -235,42 +212,6 @@ fn peer_runtime() -> Option<&'static tokio::runtime::Runtime> {
             made.ok()
         })
         .as_ref()
-}
-
-/// The web lanes: one runtime of one worker thread per CPU. Each connection is served
-/// whole on one lane (its socket, its requests, the page renders and their tasks), taken in
-/// turn, so a page's work never hops between threads; the engine and the server's own tasks
-/// stay on the main runtime. Empty if they could not be made (connections are then served
-/// on the main runtime).
-fn web_lanes() -> &'static [tokio::runtime::Runtime] {
-    static LANES: std::sync::OnceLock<Vec<tokio::runtime::Runtime>> = std::sync::OnceLock::new();
-    LANES.get_or_init(|| {
-        let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 64);
-        let mut lanes = Vec::new();
-        for i in 0..n {
-            match tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .max_blocking_threads(64)
-                .thread_name(format!("web-{i}"))
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => lanes.push(rt),
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot start the web lanes; serving on the main runtime");
-                    return Vec::new();
-                }
-            }
-        }
-        lanes
-    })
-}
-
-/// The lane for the next connection, in turn.
-fn web_lane() -> Option<&'static tokio::runtime::Runtime> {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let lanes = web_lanes();
-    (!lanes.is_empty()).then(|| &lanes[NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % lanes.len()])
 }
 
 /// A task that ends when its handle is dropped.
