@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
-
 /// This MCU as the peer sees it.
 #[derive(Debug, Clone)]
 pub struct Identity {
@@ -248,12 +247,6 @@ impl HotBackup {
         self.st().settings.clone()
     }
 
-    // ------------------------------------------------------------------ the one write path
-
-    // ------------------------------------------------------------------ administrator actions
-
-
-    // ------------------------------------------------------------------ peer endpoints
 
     // ------------------------------------------------------------------ background task
 
