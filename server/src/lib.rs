@@ -69,8 +69,14 @@ pub struct Config {
 
     /// Password of the first Administrator. Required when the database has no users yet;
     /// there is no built-in default. Ignored once users exist.
-    #[arg(long, env = "MCU_ADMIN_PASSWORD", hide_env_values = true)]
+    #[arg(long, env = "MCU_ADMIN_PASSWORD", hide_env_values = true, conflicts_with = "admin_password_file")]
     pub admin_password: Option<String>,
+
+    /// A file holding the first Administrator's password (one line; a final newline is
+    /// not part of it), instead of --admin-password: nothing secret on the command line or
+    /// in the environment (e.g. a systemd credential).
+    #[arg(long, env = "MCU_ADMIN_PASSWORD_FILE")]
+    pub admin_password_file: Option<PathBuf>,
 
     /// Folder with the built site (pkg/ with the WASM, JS and CSS).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
@@ -169,6 +175,7 @@ impl Config {
             software_version: env!("CARGO_PKG_VERSION").into(),
             admin_user: "admin".into(),
             admin_password,
+            admin_password_file: None,
             site_root: "target/site".into(),
             tls_cert: None,
             tls_key: None,
@@ -190,6 +197,34 @@ impl Config {
     pub fn tls(&self) -> bool {
         self.tls_cert.is_some()
     }
+
+    /// The first Administrator's password, from --admin-password or the file
+    /// --admin-password-file names (read only when needed: a new database).
+    pub fn first_admin_password(&self) -> anyhow::Result<Option<String>> {
+        if let Some(p) = &self.admin_password {
+            return Ok(Some(p.clone()));
+        }
+        let Some(file) = &self.admin_password_file else { return Ok(None) };
+        Ok(Some(read_password_file(file)?))
+    }
+}
+
+/// Longest password file read (a password is far shorter; anything longer is not one).
+const PASSWORD_FILE_MAX: u64 = 4096;
+
+/// A password kept in a file: its first line, without the line end.
+fn read_password_file(file: &std::path::Path) -> anyhow::Result<String> {
+    let what = || format!("--admin-password-file {}", file.display());
+    let len = std::fs::metadata(file).with_context(|| format!("{}: cannot read it", what()))?.len();
+    if len > PASSWORD_FILE_MAX {
+        bail!("{}: {len} bytes is not a password file (at most {PASSWORD_FILE_MAX})", what());
+    }
+    let text = std::fs::read_to_string(file).with_context(|| format!("{}: cannot read it as text", what()))?;
+    let line = text.lines().next().unwrap_or_default();
+    if line.is_empty() {
+        bail!("{}: the file is empty", what());
+    }
+    Ok(line.to_string())
 }
 
 /// `server backup --to FILE`: opens the database (alongside a running MCU, if any) and
@@ -213,19 +248,19 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
     let store = Store::open(&cfg.data_dir)
         .with_context(|| format!("cannot open the database in {}", cfg.data_dir.display()))?;
     if store.user_count()? == 0 {
-        let Some(password) = cfg.admin_password.as_deref() else {
+        let Some(password) = cfg.first_admin_password()? else {
             bail!(
                 "the database in {} has no users yet: give the first Administrator's password with \
-                 --admin-password or MCU_ADMIN_PASSWORD (there is no default password)",
+                 --admin-password-file (or --admin-password, MCU_ADMIN_PASSWORD; there is no default password)",
                 cfg.data_dir.display()
             );
         };
         let user = domain::validate::user_name(&cfg.admin_user).map_err(|e| anyhow::anyhow!("--admin-user: {e}"))?;
-        let password = domain::validate::new_password(password).map_err(|e| anyhow::anyhow!("--admin-password: {e}"))?;
+        let password = domain::validate::new_password(&password).map_err(|e| anyhow::anyhow!("the first Administrator's password: {e}"))?;
         store.create_user(&user, &password, Role::Administrator)?;
         tracing::info!(user = %user, "created the first Administrator");
-    } else if cfg.admin_password.is_some() {
-        tracing::info!("users exist already; --admin-password is ignored");
+    } else if cfg.admin_password.is_some() || cfg.admin_password_file.is_some() {
+        tracing::info!("users exist already; the first Administrator's password is ignored");
     }
 
     // Built here rather than read from the environment, so the same binary runs the same
@@ -551,4 +586,32 @@ pub fn router(state: AppState, origins: guard::Origins) -> Router {
 /// The router for `cfg`: its own origin's scheme and the extra origins it allows.
 pub fn router_for(state: AppState, cfg: &Config) -> Router {
     router(state, guard::Origins { tls: cfg.tls(), extra: cfg.allowed_origins.clone() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_file(dir: &std::path::Path, text: &[u8]) -> Config {
+        let file = dir.join("admin-password");
+        std::fs::write(&file, text).expect("write");
+        Config { admin_password_file: Some(file), ..Config::for_tests("127.0.0.1:9".parse().expect("addr"), dir.to_path_buf(), None) }
+    }
+
+    #[test]
+    fn the_first_password_comes_from_its_file_without_the_line_end_and_a_bad_file_says_why() {
+        let dir = tempfile::tempdir().expect("dir");
+        let cfg = with_file(dir.path(), b"Secret-pass-1\n");
+        assert_eq!(cfg.first_admin_password().expect("read").as_deref(), Some("Secret-pass-1"));
+        assert_eq!(with_file(dir.path(), b"Secret-pass-1\r\n").first_admin_password().expect("read").as_deref(), Some("Secret-pass-1"));
+        let empty = with_file(dir.path(), b"\n").first_admin_password().expect_err("empty");
+        assert!(empty.to_string().contains("empty"), "{empty}");
+        let big = with_file(dir.path(), &vec![b'x'; 5000]).first_admin_password().expect_err("too big");
+        assert!(big.to_string().contains("not a password file"), "{big}");
+        let missing = Config { admin_password_file: Some(dir.path().join("none")), ..cfg };
+        assert!(format!("{:#}", missing.first_admin_password().expect_err("missing")).contains("--admin-password-file"));
+        // Both ways at once is refused by the command line itself.
+        let both = Config::try_parse_from(["server", "--admin-password", "x", "--admin-password-file", "f"]);
+        assert!(both.is_err());
+    }
 }
