@@ -187,22 +187,16 @@ impl AlarmCode {
     /// and the engine (the link, replication, a takeover's redial, the task, the store it
     /// writes), not the MCU's own ports, disk, settings or audit trail.
     pub fn in_hot_backup_log(self) -> bool {
-        match self {
-            AlarmCode::PeerUnreachable
-            | AlarmCode::ConfigurationConflict
-            | AlarmCode::NetworkIssue
-            | AlarmCode::PeerCertificateChanged
-            | AlarmCode::UsersDiffer
-            | AlarmCode::PortsDiffer
-            | AlarmCode::ChangesExported
-            | AlarmCode::SnapshotTaken
-            | AlarmCode::RedialFailed
-            | AlarmCode::StorageError
-            | AlarmCode::ReplicationInterrupted
-            | AlarmCode::TaskRestarted
-            | AlarmCode::PeerLinkRefused => true,
-            AlarmCode::PortsExhausted | AlarmCode::DiskLow | AlarmCode::ResetNeeded | AlarmCode::AuditTrailFull => false,
-        }
+        self.of_the_pairing()
+            || matches!(
+                self,
+                AlarmCode::ChangesExported
+                    | AlarmCode::SnapshotTaken
+                    | AlarmCode::RedialFailed
+                    | AlarmCode::StorageError
+                    | AlarmCode::TaskRestarted
+                    | AlarmCode::PeerLinkRefused
+            )
     }
 
     /// The event log's text: code, title, then what happened here.

@@ -2,7 +2,8 @@
 //! and the failover triggers on the signalling and media links.
 
 use crate::state::Entry;
-use crate::engine::{blocking, HotBackup};
+use crate::engine::HotBackup;
+use crate::store_task::blocking;
 use crate::link::PEER_LINK;
 use domain::change::{Change, EntityKind};
 use domain::hotbackup::*;

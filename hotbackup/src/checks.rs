@@ -1,7 +1,8 @@
 //! The guideline checks against the peer (G1, G2, G3, G8, G10), at enable and every few
 //! seconds while paired.
 
-use crate::engine::{blocking, HotBackup};
+use crate::engine::HotBackup;
+use crate::store_task::blocking;
 use domain::change::EntityKind;
 use domain::hotbackup::*;
 use domain::store::keys;

@@ -2,7 +2,8 @@
 //! and one disk sync for whatever is waiting) and, while the Slave is in sync, answered
 //! only once the Slave has it on disk.
 
-use crate::engine::{blocking, HotBackup};
+use crate::engine::HotBackup;
+use crate::store_task::blocking;
 use crate::state::Unit;
 use domain::audit::Actor;
 use domain::change::{Change, LogEntry};

@@ -6,6 +6,7 @@ use crate::mcu::{Alarms, EventLog, Services, Updates};
 use crate::link::{Issued, PeerLink, Pending, PEER_ISSUED, PEER_LINK};
 use crate::state::{self, Queued, State};
 use crate::{identity, transport};
+use crate::store_task::blocking;
 use domain::hotbackup::*;
 use domain::store::{keys, Store};
 use domain::{DomainError, HotBackupRole, HotBackupSettings};
@@ -80,15 +81,6 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-pub(crate) async fn blocking<T: Send + 'static>(
-    store: &Store,
-    f: impl FnOnce(&Store) -> Result<T, DomainError> + Send + 'static,
-) -> Result<T, DomainError> {
-    let s = store.clone();
-    tokio::task::spawn_blocking(move || f(&s))
-        .await
-        .unwrap_or_else(|e| Err(DomainError::Storage(format!("store task failed: {e}"))))
-}
 
 impl HotBackup {
     /// Reads the settings, decides the starting role and starts the background task.

@@ -50,6 +50,7 @@ pub mod identity;
 mod slave;
 mod state;
 mod status;
+pub mod store_task;
 mod transitions;
 pub mod transport;
 #[cfg(test)]

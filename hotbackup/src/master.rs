@@ -3,7 +3,8 @@
 //! snapshots, the planned switch-over).
 
 use crate::transport::CallError;
-use crate::engine::{blocking, HotBackup};
+use crate::engine::HotBackup;
+use crate::store_task::blocking;
 use crate::error::PeerError;
 
 /// Changes one answer to a poll carries at most.

@@ -13,7 +13,8 @@
 //! the other and pins the other's certificate.
 
 use crate::transport::CallError;
-use crate::engine::{blocking, HotBackup};
+use crate::engine::HotBackup;
+use crate::store_task::blocking;
 use crate::error::PeerError;
 use crate::link::{Guess, Issued, PeerLink, Pending, PEER_ISSUED, PEER_LINK};
 use domain::alarms::AlarmCode;

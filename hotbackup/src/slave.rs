@@ -3,7 +3,8 @@
 //! for the detection time.
 
 use crate::transport::{CallError, LinkAuth};
-use crate::engine::{blocking, HotBackup};
+use crate::engine::HotBackup;
+use crate::store_task::blocking;
 use domain::hotbackup::*;
 use domain::store::{now_ms, ReplError};
 use domain::DomainError;

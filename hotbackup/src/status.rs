@@ -1,7 +1,8 @@
 //! What the pages and `/healthz` see of the engine (its status), and the peer link's
 //! standing as the alarms tell it (heard, refused, no pairing).
 
-use crate::engine::{blocking, HotBackup};
+use crate::engine::HotBackup;
+use crate::store_task::blocking;
 use crate::state::Live;
 use domain::hotbackup::*;
 use std::time::Duration;

@@ -3,7 +3,8 @@
 //! count) and becoming Slave go through it.
 
 use crate::state::{Entry, Live};
-use crate::engine::{blocking, HotBackup};
+use crate::engine::HotBackup;
+use crate::store_task::blocking;
 use domain::hotbackup::*;
 use domain::store::{keys, WriteMode};
 use domain::{DomainError, HotBackupRole, HotBackupSettings};

@@ -4,7 +4,7 @@
 //! run at once per user and in all (429 with `Retry-After` beyond). A client that stops
 //! reading is let go after [`STALL`]; no export runs longer than [`LONGEST`].
 
-use crate::store_task::blocking;
+use hotbackup::store_task::blocking;
 use app::state::{AppState, Slot};
 use axum::body::{Body, Bytes};
 use axum::extract::State;

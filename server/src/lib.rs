@@ -17,7 +17,6 @@ pub mod proxy;
 mod redial;
 pub mod scheduler;
 pub mod serve;
-mod store_task;
 mod watch;
 
 use anyhow::{bail, Context};
@@ -214,12 +213,16 @@ const PASSWORD_FILE_MAX: u64 = 4096;
 
 /// A password kept in a file: its first line, without the line end.
 fn read_password_file(file: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Read;
     let what = || format!("--admin-password-file {}", file.display());
-    let len = std::fs::metadata(file).with_context(|| format!("{}: cannot read it", what()))?.len();
-    if len > PASSWORD_FILE_MAX {
-        bail!("{}: {len} bytes is not a password file (at most {PASSWORD_FILE_MAX})", what());
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(PASSWORD_FILE_MAX + 1).read_to_end(&mut bytes))
+        .with_context(|| format!("{}: cannot read it", what()))?;
+    if bytes.len() as u64 > PASSWORD_FILE_MAX {
+        bail!("{}: more than {PASSWORD_FILE_MAX} bytes is not a password file", what());
     }
-    let text = std::fs::read_to_string(file).with_context(|| format!("{}: cannot read it as text", what()))?;
+    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{}: the file is not text", what()))?;
     let line = text.lines().next().unwrap_or_default();
     if line.is_empty() {
         bail!("{}: the file is empty", what());

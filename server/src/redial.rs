@@ -9,7 +9,7 @@ use domain::change::{Change, Record};
 use domain::conference::{capacity, redial_plan};
 use domain::alarms::AlarmCode;
 use domain::store::{keys, Store};
-use crate::store_task::blocking;
+use hotbackup::store_task::blocking;
 use domain::{DisconnectCause, EntityKind, McuModel, Participant, ParticipantState, PortConfiguration};
 use hotbackup::{HotBackup, Services};
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! by `domain::schedule::due` from the database alone, so it carries on after a restart or
 //! a failover (the new Master's scheduler picks up where the old one stopped).
 
-use crate::store_task::blocking;
+use hotbackup::store_task::blocking;
 use domain::hotbackup::LiveRole;
 use domain::schedule::{Occupancy, Step};
 use std::collections::{HashMap, HashSet};

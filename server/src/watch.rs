@@ -3,7 +3,7 @@
 //! the data folder's free space. Every few seconds, on its own task. It also keeps the
 //! audit trail within its retention (at start, then every minute).
 
-use crate::store_task::blocking;
+use hotbackup::store_task::blocking;
 use domain::alarms::{disk_low, AlarmCode};
 use domain::audit::Retention;
 use domain::store::{keys, now_ms, Store};

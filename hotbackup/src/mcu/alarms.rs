@@ -4,6 +4,7 @@
 //! on a change's path. Alarms are each MCU's own: never mirrored.
 
 use super::EventLog;
+use crate::store_task::blocking;
 use domain::alarms::{AlarmBook, AlarmCode, AlarmCounts};
 use domain::store::{keys, now_ms, Store};
 use domain::{DomainError, Role};
@@ -26,8 +27,8 @@ struct Inner {
 impl Alarms {
     /// Reads the book (a damaged one starts afresh) and starts its writer task.
     pub async fn load(store: Store, events: EventLog) -> Alarms {
-        let s = store.clone();
-        let book = tokio::task::spawn_blocking(move || s.local::<AlarmBook>(keys::ALARMS).unwrap_or_default()).await.unwrap_or_default();
+        // A damaged book is started afresh: the conditions raise their alarms again.
+        let book = blocking(&store, |s| Ok(s.local::<AlarmBook>(keys::ALARMS).unwrap_or_default())).await.unwrap_or_default();
         let alarms = Alarms { inner: Arc::new(Inner { store, book: Mutex::new(book), version: watch::channel(0).0, events }) };
         alarms.start_writer();
         alarms
@@ -98,8 +99,9 @@ impl Alarms {
     /// Writes the book now (at a stop or System Reset, so the newest state is on disk).
     pub async fn save(&self) {
         let book = self.book();
-        let s = self.inner.store.clone();
-        Self::write(s, book).await;
+        if let Err(e) = blocking(&self.inner.store, move |s| s.set_local(keys::ALARMS, &book)).await {
+            tracing::error!(target: "alarms", "the alarms could not be saved: {e}");
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, AlarmBook> {
@@ -112,15 +114,6 @@ impl Alarms {
         if changed {
             self.inner.version.send_modify(|n| *n = n.wrapping_add(1));
             self.inner.events.updates().status_changed();
-        }
-    }
-
-    async fn write(store: Store, book: AlarmBook) {
-        let written = tokio::task::spawn_blocking(move || store.set_local(keys::ALARMS, &book))
-            .await
-            .unwrap_or_else(|e| Err(DomainError::Storage(format!("store task failed: {e}"))));
-        if let Err(e) = written {
-            tracing::error!(target: "alarms", "the alarms could not be saved: {e}");
         }
     }
 

@@ -3,7 +3,8 @@
 
 use super::{call, Auth, Caller, PeerCall, Verb};
 use crate::transport::{CallError, LinkAuth};
-use crate::engine::{blocking, HotBackup};
+use crate::engine::HotBackup;
+use crate::store_task::blocking;
 use crate::error::PeerError;
 use domain::change::EntityKind;
 use domain::hotbackup::PeerFacts;

@@ -2,7 +2,8 @@
 
 use super::{call, Auth, Caller, PeerCall, Verb};
 use crate::transport::{CallError, LinkAuth};
-use crate::engine::{blocking, HotBackup};
+use crate::engine::HotBackup;
+use crate::store_task::blocking;
 use crate::error::PeerError;
 use domain::hotbackup::LiveRole;
 use domain::hotbackup::Snapshot;
