@@ -377,6 +377,7 @@ fn frame_view(s: Shell, hb: HbLive, page: Page) -> impl IntoView {
         hb.snap.set(s.live);
     }
     provide_context(crate::components::CurrentUser(user.clone()));
+    provide_context(crate::components::Simulation(s.simulate));
     provide_context(crate::components::ListStates::default());
     let (menu_open, set_menu_open) = signal(false);
     let logout = ServerAction::<Logout>::new();

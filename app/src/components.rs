@@ -492,3 +492,7 @@ pub fn query_value(s: &str) -> String {
 /// Who is logged in, for the pages inside the frame.
 #[derive(Clone)]
 pub struct CurrentUser(pub domain::UserView);
+
+/// Calls are simulated on this MCU (`--simulate`): the pages offer to place one.
+#[derive(Clone, Copy)]
+pub struct Simulation(pub bool);

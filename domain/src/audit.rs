@@ -320,6 +320,8 @@ mod tests {
             video_muted: false,
             chairperson: false,
             disconnect_cause: None,
+            ivr_path: Vec::new(),
+            home_conference_id: None,
         };
         assert_eq!(summary(&Change::Put { record: Record::Participant(p) }, None), "Participant 'Alice' saved");
         assert_eq!(summary(&Change::Put { record: Record::NetworkService(Default::default()) }, None), "IP Network Service saved");

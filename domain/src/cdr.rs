@@ -56,7 +56,7 @@ pub fn build(conference: &Conference, profile: &str, history: &ConferenceHistory
                 });
                 r.name = p.name.clone();
                 match p.state {
-                    ParticipantState::Connected => {
+                    s if s.holds_port() => {
                         r.connected_ms.get_or_insert(e.at_ms);
                         r.disconnected_ms = None;
                         r.cause = None;
@@ -67,7 +67,7 @@ pub fn build(conference: &Conference, profile: &str, history: &ConferenceHistory
                         }
                         r.cause = p.disconnect_cause;
                     }
-                    ParticipantState::Connecting => {}
+                    _ => {}
                 }
             }
             Change::Delete { kind: crate::EntityKind::Participant, id } => {
@@ -229,6 +229,8 @@ mod tests {
             auto_extended: 0,
             owner: String::new(),
             chairperson_password: String::new(),
+            conference_password: String::new(),
+            entry_queue: false,
         }
     }
 
@@ -245,6 +247,8 @@ mod tests {
             video_muted: false,
             chairperson: false,
             disconnect_cause: cause,
+            ivr_path: Vec::new(),
+            home_conference_id: None,
         }
     }
 

@@ -95,11 +95,13 @@ pub fn start(id: String, f: NewConference<'_>, now: Millis) -> Result<Conference
         auto_extended: 0,
         owner: f.owner.to_string(),
         chairperson_password: String::new(),
+        conference_password: String::new(),
+        entry_queue: false,
     })
 }
 
-/// A meeting room started as a conference now: its name, number, profile and chairperson
-/// password, no end time; its `source_id` is the room (the store lets it share the room's
+/// A meeting room started as a conference now: its name, number, profile and passwords,
+/// no end time; its `source_id` is the room (the store lets it share the room's
 /// number, and refuses a second one while it runs).
 pub fn from_room(id: String, room: &MeetingRoom, owner: &str, now: Millis) -> Conference {
     Conference {
@@ -114,6 +116,29 @@ pub fn from_room(id: String, room: &MeetingRoom, owner: &str, now: Millis) -> Co
         auto_extended: 0,
         owner: owner.to_string(),
         chairperson_password: room.chairperson_password.clone(),
+        conference_password: room.conference_password.clone(),
+        entry_queue: false,
+    }
+}
+
+/// Where an entry queue's callers wait for an operator when its IVR could not place them:
+/// opened with the first such caller (the queue's name and number; `source_id` the
+/// queue), ended when the last is gone.
+pub fn entry_queue_lobby(id: String, queue: &EntryQueue, now: Millis) -> Conference {
+    Conference {
+        id,
+        name: queue.name.clone(),
+        numeric_id: queue.numeric_id.clone(),
+        profile_id: queue.profile_id.clone(),
+        start_ms: now,
+        end_ms: None,
+        source_id: Some(queue.id.clone()),
+        locked: false,
+        auto_extended: 0,
+        owner: String::new(),
+        chairperson_password: String::new(),
+        conference_password: String::new(),
+        entry_queue: true,
     }
 }
 
@@ -235,7 +260,7 @@ impl ParticipantAction {
 
     /// Whether this action needs a free port.
     pub fn needs_port(self, p: &Participant) -> bool {
-        self == ParticipantAction::Connect && p.state != ParticipantState::Connected
+        self == ParticipantAction::Connect && !p.state.holds_port()
     }
 
     /// The participant after the action (calls are simulated: connecting succeeds at once).
@@ -243,6 +268,8 @@ impl ParticipantAction {
         use ParticipantAction::*;
         let mut p = p.clone();
         match self {
+            // A call that is up stays as it is (an awaiting caller is attended, not connected).
+            Connect if p.state.holds_port() => {}
             Connect => {
                 p.state = ParticipantState::Connected;
                 p.disconnect_cause = None;
@@ -259,6 +286,77 @@ impl ParticipantAction {
             MakeRegular => p.chairperson = false,
         }
         p
+    }
+}
+
+/// Where an operator puts a participant: Move to another conference, Back to Home (the
+/// conference it was first in), or Attend (admit a caller the IVR left awaiting, where it
+/// is or into the conference the operator picks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    Move,
+    BackToHome,
+    Attend,
+}
+
+impl Placement {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "move" => Placement::Move,
+            "home" => Placement::BackToHome,
+            "attend" => Placement::Attend,
+            _ => return None,
+        })
+    }
+
+    /// The participant after it, or why not. `to`: the conference the operator picked
+    /// (Back to Home finds the home itself in `conferences`; Attend without a pick admits
+    /// in place). Its call and port go with it; an attended caller is connected.
+    pub fn apply(self, p: &Participant, to: Option<&Conference>, conferences: &[Conference]) -> Result<(Participant, String), DomainError> {
+        let here = conferences.iter().find(|c| c.id == p.conference_id);
+        let dest = match self {
+            Placement::BackToHome => {
+                let home = p.home_conference_id.as_deref().ok_or_else(|| {
+                    DomainError::Conflict(format!("{} has not been moved: it is in its home conference.", p.name))
+                })?;
+                conferences
+                    .iter()
+                    .find(|c| c.id == home)
+                    .ok_or_else(|| DomainError::Conflict(format!("{}'s home conference has ended: move it to another one.", p.name)))?
+            }
+            Placement::Move => to.ok_or_else(|| DomainError::invalid("conference_id", "Choose the conference to move it to."))?,
+            Placement::Attend => {
+                if p.state != ParticipantState::AwaitingAssistance {
+                    return Err(DomainError::Conflict(format!("{} is not awaiting operator assistance.", p.name)));
+                }
+                match to.or(here.filter(|c| !c.entry_queue)) {
+                    Some(c) => c,
+                    None => return Err(DomainError::invalid("conference_id", "Choose the conference to admit the caller to.")),
+                }
+            }
+        };
+        if dest.entry_queue {
+            return Err(DomainError::invalid("conference_id", format!("'{}' is an entry queue, not a conference: choose a conference.", dest.name)));
+        }
+        if dest.id == p.conference_id && self != Placement::Attend {
+            return Err(DomainError::invalid("conference_id", format!("{} is already in '{}'.", p.name, dest.name)));
+        }
+        let mut after = p.clone();
+        if dest.id != p.conference_id {
+            // The first conference stays its home; going back there clears it.
+            let home = p.home_conference_id.clone().unwrap_or_else(|| p.conference_id.clone());
+            after.home_conference_id = (home != dest.id && here.is_some_and(|h| !h.entry_queue)).then_some(home);
+            after.conference_id = dest.id.clone();
+        }
+        if p.state == ParticipantState::AwaitingAssistance {
+            after.state = ParticipantState::Connected;
+        }
+        let told = match self {
+            Placement::Move => format!("{} moved to '{}'.", p.name, dest.name),
+            Placement::BackToHome => format!("{} is back in '{}'.", p.name, dest.name),
+            Placement::Attend => format!("{} admitted to '{}'.", p.name, dest.name),
+        };
+        Ok((after, told))
     }
 }
 
@@ -414,6 +512,8 @@ mod tests {
             video_muted: false,
             chairperson: chair,
             disconnect_cause: None,
+            ivr_path: Vec::new(),
+            home_conference_id: None,
         }
     }
 
@@ -430,6 +530,8 @@ mod tests {
             auto_extended: 0,
             owner: String::new(),
             chairperson_password: String::new(),
+            conference_password: String::new(),
+            entry_queue: false,
         }
     }
 
@@ -473,6 +575,49 @@ mod tests {
     }
 
     #[test]
+    fn move_back_to_home_and_attend() {
+        let a = conf(None);
+        let b = crate::Conference { id: "b".into(), name: "Sales".into(), ..conf(None) };
+        let c = crate::Conference { id: "c2".into(), name: "Ops".into(), ..conf(None) };
+        let queue = EntryQueue {
+            id: "q".into(),
+            name: "DefaultEQ".into(),
+            numeric_id: "1000".into(),
+            profile_id: String::new(),
+            ivr_service_id: None,
+            conference_password: String::new(),
+            chairperson_password: String::new(),
+            transit: false,
+        };
+        let lobby = entry_queue_lobby("l".into(), &queue, 0);
+        let all = [a.clone(), b.clone(), c.clone(), lobby.clone()];
+        let bob = person("bob", false, false);
+        let (moved, told) = Placement::Move.apply(&bob, Some(&b), &all).expect("moved");
+        assert_eq!((moved.conference_id.as_str(), moved.home_conference_id.as_deref(), told.as_str()), ("b", Some("c"), "P-bob moved to 'Sales'."));
+        let (again, _) = Placement::Move.apply(&moved, Some(&c), &all).expect("moved again");
+        assert_eq!(again.home_conference_id.as_deref(), Some("c"), "home is the first conference");
+        let (home, _) = Placement::BackToHome.apply(&again, None, &all).expect("home");
+        assert_eq!((home.conference_id.as_str(), home.home_conference_id.as_deref()), ("c", None));
+        assert!(Placement::BackToHome.apply(&home, None, &all).is_err(), "already home");
+        assert!(Placement::BackToHome.apply(&again, None, &[b.clone(), c.clone()]).is_err(), "home ended");
+        assert!(Placement::Move.apply(&bob, Some(&a), &all).is_err(), "already there");
+        assert!(Placement::Move.apply(&bob, Some(&lobby), &all).is_err(), "not into an entry queue");
+        assert!(Placement::Attend.apply(&bob, Some(&b), &all).is_err(), "only a caller awaiting assistance");
+        // A caller left in the entry queue: admitted into the conference the operator picks.
+        let waiting = Participant { conference_id: "l".into(), state: ParticipantState::AwaitingAssistance, ..person("ann", false, false) };
+        assert!(Placement::Attend.apply(&waiting, None, &all).is_err(), "the queue is no conference: pick one");
+        let (in_b, told) = Placement::Attend.apply(&waiting, Some(&b), &all).expect("attended");
+        assert_eq!((in_b.conference_id.as_str(), in_b.state, in_b.home_conference_id.as_deref()), ("b", ParticipantState::Connected, None));
+        assert_eq!(told, "P-ann admitted to 'Sales'.");
+        // A wrong password in a conference: admitted where it is.
+        let at_door = Participant { state: ParticipantState::AwaitingAssistance, ..person("cy", false, false) };
+        let (admitted, _) = Placement::Attend.apply(&at_door, None, &all).expect("in place");
+        assert_eq!((admitted.conference_id.as_str(), admitted.state), ("c", ParticipantState::Connected));
+        assert_eq!(Placement::parse("home"), Some(Placement::BackToHome));
+        assert_eq!(Placement::parse("teleport"), None);
+    }
+
+    #[test]
     fn a_selection_holds_only_this_conferences_participants() {
         let people = [person("a", false, false), person("b", false, false)];
         let picked = selection("a, b,a", &people).expect("two");
@@ -494,6 +639,8 @@ mod tests {
     fn an_address_is_dialled_out_once_per_conference() {
         let p = |dir: Direction, protocol: Protocol, address: &str| Participant {
             disconnect_cause: None,
+            ivr_path: Vec::new(),
+            home_conference_id: None,
             id: "p".into(),
             conference_id: "c".into(),
             name: "Lisbon".into(),
@@ -582,6 +729,8 @@ mod tests {
     fn after_a_takeover_connected_participants_are_redialled_as_far_as_the_ports_reach() {
         let p = |id: &str, conf: &str, state: ParticipantState, direction: Direction| Participant {
             disconnect_cause: None,
+            ivr_path: Vec::new(),
+            home_conference_id: None,
             id: id.into(),
             conference_id: conf.into(),
             name: format!("Site {id}"),
@@ -614,6 +763,8 @@ mod tests {
     fn actions_change_only_what_they_say() {
         let p = Participant {
             disconnect_cause: None,
+            ivr_path: Vec::new(),
+            home_conference_id: None,
             id: "p".into(),
             conference_id: "c".into(),
             name: "Lisbon".into(),

@@ -150,6 +150,9 @@ pub struct EntryQueue {
     pub ivr_service_id: Option<String>,
     pub conference_password: String,
     pub chairperson_password: String,
+    /// The MCU's one Transit EQ: dial-ins to a number nothing else holds land here.
+    #[serde(default)]
+    pub transit: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +162,17 @@ pub struct IvrService {
     pub welcome_message: String,
     pub ask_conference_password: bool,
     pub ask_chairperson_password: bool,
+    /// How many times a caller may key in a conference ID or a password before being
+    /// left Awaiting Operator Assistance (1–5; the original's default is 3).
+    #[serde(default = "default_ivr_attempts")]
+    pub attempts: u32,
+}
+
+/// The IVR's attempts when nothing else says (the original's default).
+pub const DEFAULT_IVR_ATTEMPTS: u32 = 3;
+
+fn default_ivr_attempts() -> u32 {
+    DEFAULT_IVR_ATTEMPTS
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,6 +213,13 @@ pub struct Conference {
     /// when it has none).
     #[serde(default)]
     pub chairperson_password: String,
+    /// The password a dial-in keys in to join (from its meeting room; empty: none).
+    #[serde(default)]
+    pub conference_password: String,
+    /// The holding place of an entry queue (`source_id`): callers its IVR could not place
+    /// wait here for an operator. Not a meeting: it ends when the last caller is gone.
+    #[serde(default)]
+    pub entry_queue: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,11 +261,68 @@ impl Direction {
     }
 }
 
+/// A participant's status, as the original's participant list shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ParticipantState {
     Connecting,
     Connected,
     Disconnected,
+    /// A defined dial-in participant the MCU waits for.
+    WaitingForDialIn,
+    /// Called again after a takeover: attempt `attempt` of `of`.
+    Redialing { attempt: u32, of: u32 },
+    /// In the call, but the IVR could not place it (wrong ID or password): an operator
+    /// attends to it.
+    AwaitingAssistance,
+    /// Connected, but a media stream is down.
+    FaultyConnection,
+    /// Connected with audio only.
+    PartiallyConnected,
+}
+
+impl ParticipantState {
+    /// The statuses of a call that is up, so it holds one of the MCU's ports, as their
+    /// serialized names (the store counts ports with them).
+    pub const HOLDING_A_PORT: [&'static str; 4] = ["Connected", "PartiallyConnected", "FaultyConnection", "AwaitingAssistance"];
+
+    /// The call is up (it holds a port).
+    pub fn holds_port(self) -> bool {
+        use ParticipantState::*;
+        matches!(self, Connected | PartiallyConnected | FaultyConnection | AwaitingAssistance)
+    }
+
+    /// An operator should look: the header's participant alerts count these.
+    pub fn is_alert(self) -> bool {
+        matches!(self, ParticipantState::AwaitingAssistance | ParticipantState::FaultyConnection)
+    }
+
+    /// The status as the participant list writes it.
+    pub fn label(self) -> String {
+        use ParticipantState::*;
+        match self {
+            Connecting => "Connecting".into(),
+            Connected => "Connected".into(),
+            Disconnected => "Disconnected".into(),
+            WaitingForDialIn => "Waiting for Dial-in".into(),
+            Redialing { attempt, of } => format!("Redialing ({attempt} of {of})"),
+            AwaitingAssistance => "Awaiting Operator Assistance".into(),
+            FaultyConnection => "Faulty Connection".into(),
+            PartiallyConnected => "Partially Connected".into(),
+        }
+    }
+
+    /// A class name for the status's colour (the original's: green connected, yellow
+    /// partial or connecting, red faulty or awaiting, grey disconnected).
+    pub fn css(self) -> &'static str {
+        use ParticipantState::*;
+        match self {
+            Connected => "connected",
+            Connecting | Redialing { .. } | WaitingForDialIn => "connecting",
+            PartiallyConnected => "partial",
+            FaultyConnection | AwaitingAssistance => "faulty",
+            Disconnected => "disconnected",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -263,6 +341,13 @@ pub struct Participant {
     /// Why a disconnected participant is not in the call (shown next to its status).
     #[serde(default)]
     pub disconnect_cause: Option<DisconnectCause>,
+    /// What the IVR asked and heard on the way in (a dial-in through an entry queue or a
+    /// password), in order.
+    #[serde(default)]
+    pub ivr_path: Vec<String>,
+    /// The conference it was first in, once an operator moved it (Back to Home).
+    #[serde(default)]
+    pub home_conference_id: Option<String>,
 }
 
 /// Why a participant was disconnected, as the original's participant properties show it.

@@ -160,7 +160,8 @@ pub fn check_profile_unused(
     }
 }
 
-/// Builds an entry queue from form values; `ivr_id` empty means none.
+/// Builds an entry queue from form values; `ivr_id` empty means none; `transit`: the MCU's
+/// Transit EQ (see [`transit_moves`]).
 #[allow(clippy::too_many_arguments)]
 pub fn entry_queue(
     id: String,
@@ -170,6 +171,7 @@ pub fn entry_queue(
     ivr_id: &str,
     conference_password: &str,
     chairperson_password: &str,
+    transit: bool,
     profiles: &[Profile],
     ivrs: &[IvrService],
 ) -> Result<EntryQueue, DomainError> {
@@ -192,17 +194,36 @@ pub fn entry_queue(
         ivr_service_id,
         conference_password: room.conference_password,
         chairperson_password: room.chairperson_password,
+        transit,
     })
 }
 
-/// Builds an IVR service: a name and the welcome message callers hear (up to 500 characters).
-pub fn ivr_service(id: String, name: &str, welcome: &str, ask_conference: bool, ask_chairperson: bool) -> Result<IvrService, DomainError> {
+/// The MCU has one Transit EQ: making `saved` the Transit EQ takes it from the one that was
+/// (the queues to save with it, in the same unit).
+pub fn transit_moves(saved: &EntryQueue, queues: &[EntryQueue]) -> Vec<EntryQueue> {
+    if !saved.transit {
+        return Vec::new();
+    }
+    queues.iter().filter(|q| q.transit && q.id != saved.id).map(|q| EntryQueue { transit: false, ..q.clone() }).collect()
+}
+
+/// Builds an IVR service: a name, the welcome message callers hear (up to 500
+/// characters), what it asks, and the attempts a caller has per question (1–5; empty: 3).
+pub fn ivr_service(id: String, name: &str, welcome: &str, ask_conference: bool, ask_chairperson: bool, attempts: &str) -> Result<IvrService, DomainError> {
     let name = display_name("name", name)?;
+    let attempts = match attempts.trim() {
+        "" => DEFAULT_IVR_ATTEMPTS,
+        a => a
+            .parse()
+            .ok()
+            .filter(|n| (1..=5).contains(n))
+            .ok_or_else(|| DomainError::invalid("attempts", "A caller gets 1 to 5 attempts per question."))?,
+    };
     let welcome_message = welcome.trim().to_string();
     if welcome_message.chars().count() > 500 || welcome_message.chars().any(|c| c.is_control() && c != '\n') {
         return Err(DomainError::invalid("welcome_message", "The welcome message is up to 500 characters of text."));
     }
-    Ok(IvrService { id, name, welcome_message, ask_conference_password: ask_conference, ask_chairperson_password: ask_chairperson })
+    Ok(IvrService { id, name, welcome_message, ask_conference_password: ask_conference, ask_chairperson_password: ask_chairperson, attempts })
 }
 
 /// Builds a recording link: a name and the recorder's address (IP, H.323 alias or SIP URI).
@@ -299,7 +320,7 @@ mod tests {
     fn ids_are_shared_and_profiles_in_use_are_kept() {
         let profiles = [p()];
         let room = meeting_room("m1".into(), "Board", "1001", "p1", "", "", &profiles).expect("room");
-        let conf = Conference { id: "c1".into(), name: "Ops".into(), numeric_id: "2002".into(), profile_id: "p1".into(), start_ms: 0, end_ms: None, source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new() };
+        let conf = Conference { id: "c1".into(), name: "Ops".into(), numeric_id: "2002".into(), profile_id: "p1".into(), start_ms: 0, end_ms: None, source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new(), conference_password: String::new(), entry_queue: false };
         let uses = id_uses(std::slice::from_ref(&room), &[], &[], std::slice::from_ref(&conf));
         assert!(check_numeric_id_free("1001", "m1", &uses).is_ok(), "its own ID");
         assert!(check_numeric_id_free("1001", "m2", &uses).is_err());
@@ -316,19 +337,29 @@ mod tests {
     #[test]
     fn entry_queues_ivr_and_recording_links() {
         let profiles = [p()];
-        let ivr = ivr_service("i1".into(), "Welcome", "Welcome to the MCU.", true, false).expect("ivr");
-        let q = entry_queue("q1".into(), "DefaultEQ", "1000", "p1", "i1", "", "", &profiles, std::slice::from_ref(&ivr)).expect("eq");
+        let ivr = ivr_service("i1".into(), "Welcome", "Welcome to the MCU.", true, false, "").expect("ivr");
+        assert_eq!(ivr.attempts, DEFAULT_IVR_ATTEMPTS);
+        assert_eq!(ivr_service("i1".into(), "W", "", true, false, "5").expect("five").attempts, 5);
+        for bad in ["0", "6", "x"] {
+            assert!(ivr_service("i1".into(), "W", "", true, false, bad).is_err(), "{bad}");
+        }
+        let q = entry_queue("q1".into(), "DefaultEQ", "1000", "p1", "i1", "", "", false, &profiles, std::slice::from_ref(&ivr)).expect("eq");
+        let t = entry_queue("q2".into(), "Transit", "2000", "p1", "", "", "", true, &profiles, &[]).expect("transit");
+        assert!(transit_moves(&q, std::slice::from_ref(&t)).is_empty(), "not a transit EQ: nothing moves");
+        let t2 = EntryQueue { id: "q3".into(), ..t.clone() };
+        let moved = transit_moves(&t2, &[q.clone(), t.clone(), t2.clone()]);
+        assert_eq!(moved, vec![EntryQueue { transit: false, ..t.clone() }], "the old Transit EQ gives it up");
         assert_eq!(q.ivr_service_id.as_deref(), Some("i1"));
         let field = |r: Result<EntryQueue, DomainError>| match r {
             Err(DomainError::Invalid { field, .. }) => field,
             other => panic!("{other:?}"),
         };
-        assert_eq!(field(entry_queue("q".into(), "EQ", "1000", "p1", "nope", "", "", &profiles, &[])), "ivr_service_id");
-        assert_eq!(field(entry_queue("q".into(), "EQ", "x", "p1", "", "", "", &profiles, &[])), "numeric_id");
+        assert_eq!(field(entry_queue("q".into(), "EQ", "1000", "p1", "nope", "", "", false, &profiles, &[])), "ivr_service_id");
+        assert_eq!(field(entry_queue("q".into(), "EQ", "x", "p1", "", "", "", false, &profiles, &[])), "numeric_id");
         assert!(check_ivr_unused(&ivr, std::slice::from_ref(&q)).expect_err("in use").to_string().contains("'DefaultEQ'"));
         assert!(check_ivr_unused(&ivr, &[]).is_ok());
         assert!(check_profile_unused(&p(), &[], &[q], &[], &[]).expect_err("eq uses it").to_string().contains("entry queue"));
-        assert!(ivr_service("i".into(), "W", &"x".repeat(501), false, false).is_err());
+        assert!(ivr_service("i".into(), "W", &"x".repeat(501), false, false, "").is_err());
         assert_eq!(recording_link("r".into(), "Rec", "10.0.0.9").expect("ip").address, "10.0.0.9");
         assert_eq!(recording_link("r".into(), "Rec", "rec@example.com").expect("sip").address, "sip:rec@example.com");
         assert!(recording_link("r".into(), "Rec", "not an address").is_err());

@@ -364,6 +364,8 @@ pub fn due(
                     auto_extended: 0,
                     owner: String::new(),
                     chairperson_password: String::new(),
+                    conference_password: String::new(),
+                    entry_queue: false,
                 },
                 dial: r.participants.clone(),
             });

@@ -66,7 +66,7 @@ pub fn spawn(store: Store, hb: HotBackup, calls: CallRecords, services: &Service
                 }
             }
             if n.is_multiple_of(OCCUPANCY_EVERY) {
-                if let Err(e) = auto_terminate(&store, &calls, &mut occupancy).await {
+                if let Err(e) = auto_terminate(&hb, &store, &calls, &mut occupancy).await {
                     tracing::warn!(error = %e, "auto terminate step failed; retrying");
                 }
             }
@@ -75,21 +75,28 @@ pub fn spawn(store: Store, hb: HotBackup, calls: CallRecords, services: &Service
 }
 
 /// Ends the conferences whose profile has Auto Terminate on: nobody joined within 10
-/// minutes of the start, or the last participant left a minute ago.
-async fn auto_terminate(store: &Store, calls: &CallRecords, occupancy: &mut HashMap<String, Occupancy>) -> Result<(), DomainError> {
+/// minutes of the start, or the last participant left a minute ago. An entry queue's
+/// holding place closes as soon as no caller waits there (it is no meeting: no call record).
+async fn auto_terminate(hb: &HotBackup, store: &Store, calls: &CallRecords, occupancy: &mut HashMap<String, Occupancy>) -> Result<(), DomainError> {
     let now = now_ms();
-    let profiles = blocking(store, |s| s.list::<Profile>()).await?;
-    if !profiles.iter().any(|p| p.auto_terminate) {
+    let (profiles, lobbies) = blocking(store, |s| Ok((s.list::<Profile>()?, s.count_entry_queue_lobbies()?))).await?;
+    if !profiles.iter().any(|p| p.auto_terminate) && lobbies == 0 {
         // Nothing to watch: no need to read every conference each second.
         occupancy.clear();
         return Ok(());
     }
     let (conferences, counts) = blocking(store, |s| Ok((s.list::<Conference>()?, s.participant_counts()?))).await?;
+    for lobby in conferences.iter().filter(|c| c.entry_queue) {
+        if counts.get(&lobby.id).is_none_or(|(up, _)| *up == 0) {
+            hb.commit(Change::Delete { kind: domain::EntityKind::Conference, id: lobby.id.clone() }).await?;
+            tracing::info!(entry_queue = %lobby.name, "no caller waits in the entry queue any more: its holding place closed");
+        }
+    }
     // Sets, not scans: an MCU may hold tens of thousands of conferences.
     let live: HashSet<&str> = conferences.iter().map(|c| c.id.as_str()).collect();
     occupancy.retain(|id, _| live.contains(id.as_str()));
     let auto_profiles: HashSet<&str> = profiles.iter().filter(|p| p.auto_terminate).map(|p| p.id.as_str()).collect();
-    for c in &conferences {
+    for c in conferences.iter().filter(|c| !c.entry_queue) {
         let auto = auto_profiles.contains(c.profile_id.as_str());
         let connected = counts.get(&c.id).map(|(connected, _)| *connected).unwrap_or(0);
         let o = occupancy.entry(c.id.clone()).or_default();
@@ -151,6 +158,8 @@ pub async fn run_due(store: &Store, hb: &HotBackup, calls: &CallRecords, alarms:
                         video_muted: false,
                         chairperson: false,
                         disconnect_cause,
+                        ivr_path: Vec::new(),
+                        home_conference_id: None,
                     };
                     hb.commit(Change::Put { record: Record::Participant(p) }).await?;
                 }

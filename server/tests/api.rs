@@ -607,6 +607,106 @@ async fn entry_queues_share_the_id_pool_and_an_ivr_in_use_is_kept() {
 }
 
 #[tokio::test]
+async fn a_dial_in_starts_a_meeting_room_runs_an_entry_queues_ivr_and_an_operator_attends_and_moves() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let pid = a_profile(&app, &admin, "Std").await;
+    let room = [("id", ""), ("name", "Board"), ("numeric_id", "1001"), ("profile_id", pid.as_str()), ("conference_password", "1111"), ("chairperson_password", "9999")];
+    assert_eq!(call(&app, "/api/save_meeting_room", &room, Some(&admin)).await.status, StatusCode::OK);
+    let r = call(&app, "/api/save_ivr_service", &[("id", ""), ("name", "Welcome"), ("welcome_message", "Hi"), ("ask_conference_password", "on"), ("attempts", "2")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let bad = call(&app, "/api/save_ivr_service", &[("id", ""), ("name", "Other"), ("welcome_message", ""), ("attempts", "9")], Some(&admin)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("attempts"), "{}", bad.body);
+    let ivrs: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_ivr_services", &[], Some(&admin)).await.body).expect("json");
+    let ivr = ivrs["services"][0]["id"].as_str().expect("id").to_string();
+    let eq = [("id", ""), ("name", "DefaultEQ"), ("numeric_id", "1000"), ("profile_id", pid.as_str()), ("ivr_service_id", ivr.as_str()),
+        ("conference_password", ""), ("chairperson_password", ""), ("transit", "on")];
+    let r = call(&app, "/api/save_entry_queue", &eq, Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let dial = |number: &'static str, name: &'static str, digits: &'static str| {
+        let (app, admin) = (app.clone(), admin.clone());
+        async move {
+            call(&app, "/api/simulate_dial_in", &[("numeric_id", number), ("name", name), ("address", "10.0.0.5"), ("protocol", "h323"), ("digits", digits)], Some(&admin)).await
+        }
+    };
+    // The room's number: the room starts, the chairperson password makes a chairperson.
+    let r = dial("1001", "Chair", "9999").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("joined 'Board' as chairperson (the meeting room started)"), "{}", r.body);
+    let rooms: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_meeting_rooms", &[], Some(&admin)).await.body).expect("json");
+    assert_eq!(rooms["running"], serde_json::json!(["1001"]), "the room is active");
+    // Through the entry queue: a wrong ID, then the room's, then its password.
+    let r = dial("1000", "Ann", "5555#1001#1111").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("'Ann' joined 'Board'."), "{}", r.body);
+    // Two wrong IDs (the IVR's two attempts): awaiting an operator in the queue.
+    let r = dial("1000", "Bob", "5#6").await;
+    assert!(r.status == StatusCode::OK && r.body.contains("awaiting operator assistance in 'DefaultEQ'"), "{}", r.body);
+    // An unknown number lands in the Transit EQ.
+    let r = dial("777", "Cy", "").await;
+    assert!(r.status == StatusCode::OK && r.body.contains("awaiting operator assistance in 'DefaultEQ'"), "{}", r.body);
+    let list: serde_json::Value = serde_json::from_str(&call(&app, "/api/list_conferences", &[], Some(&admin)).await.body).expect("json");
+    let row = |name: &str| list.as_array().and_then(|a| a.iter().find(|r| r["conference"]["name"] == name).cloned()).expect(name);
+    let (board, lobby) = (row("Board"), row("DefaultEQ"));
+    assert_eq!((board["participants"].as_u64(), lobby["participants"].as_u64(), lobby["conference"]["entry_queue"].as_bool()), (Some(2), Some(2), Some(true)));
+    let board_id = board["conference"]["id"].as_str().expect("id").to_string();
+    let lobby_id = lobby["conference"]["id"].as_str().expect("id").to_string();
+    let detail = |id: String| {
+        let (app, admin) = (app.clone(), admin.clone());
+        async move { serde_json::from_str::<serde_json::Value>(&call(&app, "/api/get_conference", &[("id", &id)], Some(&admin)).await.body).expect("json") }
+    };
+    let d = detail(lobby_id.clone()).await;
+    let bob = d["participants"].as_array().and_then(|a| a.iter().find(|p| p["name"] == "Bob").cloned()).expect("Bob");
+    assert_eq!(bob["state"], "AwaitingAssistance");
+    assert!(bob["ivr_path"].as_array().is_some_and(|p| p.iter().any(|s| s.as_str().is_some_and(|s| s.contains("5: no such conference")))), "{bob}");
+    assert!(d["others"].as_array().is_some_and(|o| o.iter().any(|c| c["id"] == board_id.as_str())), "Board is a place to admit to");
+    // Attend: admitted into Board; from the queue, the operator must pick.
+    let bob_id = bob["id"].as_str().expect("id").to_string();
+    let r = call(&app, "/api/place_participant", &[("participant_id", &bob_id), ("action", "attend"), ("conference_id", "")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = call(&app, "/api/place_participant", &[("participant_id", &bob_id), ("action", "attend"), ("conference_id", &board_id)], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let d = detail(board_id.clone()).await;
+    let bob = d["participants"].as_array().and_then(|a| a.iter().find(|p| p["name"] == "Bob").cloned()).expect("Bob in Board");
+    assert_eq!(bob["state"], "Connected");
+    // Move to another conference and Back to Home.
+    assert_eq!(call(&app, "/api/add_conference", &[("name", "Ops"), ("numeric_id", "4300")], Some(&admin)).await.status, StatusCode::OK);
+    let list: serde_json::Value = serde_json::from_str(&call(&app, "/api/list_conferences", &[], Some(&admin)).await.body).expect("json");
+    let ops = list.as_array().and_then(|a| a.iter().find(|r| r["conference"]["name"] == "Ops")).and_then(|r| r["conference"]["id"].as_str()).expect("Ops").to_string();
+    let r = call(&app, "/api/place_participant", &[("participant_id", &bob_id), ("action", "move"), ("conference_id", &ops)], Some(&admin)).await;
+    assert!(r.status == StatusCode::OK && r.body.contains("moved to 'Ops'"), "{}", r.body);
+    let r = call(&app, "/api/place_participant", &[("participant_id", &bob_id), ("action", "home"), ("conference_id", "")], Some(&admin)).await;
+    assert!(r.status == StatusCode::OK && r.body.contains("back in 'Board'"), "{}", r.body);
+    let r = call(&app, "/api/place_participant", &[("participant_id", &bob_id), ("action", "move"), ("conference_id", &lobby_id)], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "not into an entry queue: {}", r.body);
+    // The last caller waiting leaves: the queue's holding place closes by itself.
+    let d = detail(lobby_id.clone()).await;
+    let cy = d["participants"][0]["id"].as_str().expect("Cy").to_string();
+    assert_eq!(call(&app, "/api/participant_action", &[("participant_id", &cy), ("action", "delete")], Some(&admin)).await.status, StatusCode::OK);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut closed = false;
+    while std::time::Instant::now() < until && !closed {
+        closed = call(&app, "/api/get_conference", &[("id", &lobby_id)], Some(&admin)).await.status == StatusCode::NOT_FOUND;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(closed, "the empty holding place closed");
+    // A locked conference refuses a direct dial; with no Transit EQ an unknown number is refused.
+    let eq_off = [("id", ""), ("name", "PlainEQ"), ("numeric_id", "2000"), ("profile_id", pid.as_str()), ("ivr_service_id", ""),
+        ("conference_password", ""), ("chairperson_password", ""), ("transit", "on")];
+    let r = call(&app, "/api/save_entry_queue", &eq_off, Some(&admin)).await;
+    assert!(r.status == StatusCode::OK && r.body.contains("Transit EQ instead of 'DefaultEQ'"), "{}", r.body);
+    let r = call(&app, "/api/conference_action", &[("id", &ops), ("action", "lock")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = dial("4300", "Dee", "").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let bad = dial("1001", "Eve", "12a").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("digits"), "{}", bad.body);
+}
+
+#[tokio::test]
 async fn network_service_tabs_validate_and_security_passwords_never_come_back() {
     let dir = tempfile::tempdir().expect("tmp");
     let app = app(dir.path()).await;

@@ -20,6 +20,14 @@ pub struct ConferenceSummary {
     pub numeric_id: String,
     pub start_ms: domain::Millis,
     pub end_ms: Option<domain::Millis>,
+    /// An entry queue's holding place (callers awaiting an operator), not a meeting.
+    pub entry_queue: bool,
+}
+
+impl From<Conference> for ConferenceSummary {
+    fn from(c: Conference) -> Self {
+        ConferenceSummary { id: c.id, name: c.name, numeric_id: c.numeric_id, start_ms: c.start_ms, end_ms: c.end_ms, entry_queue: c.entry_queue }
+    }
 }
 
 #[server(endpoint = "list_conferences", output = crate::error::Json)]
@@ -34,8 +42,7 @@ pub async fn list_conferences() -> Result<Vec<ConferenceRow>, AppError> {
                 .filter(|c| domain::conference::in_scope(me.role, &me.name, c, &unlocked))
                 .map(|c| {
                     let (connected, participants) = counts.get(&c.id).copied().unwrap_or((0, 0));
-                    let conference = ConferenceSummary { id: c.id, name: c.name, numeric_id: c.numeric_id, start_ms: c.start_ms, end_ms: c.end_ms };
-                    ConferenceRow { conference, connected, participants }
+                    ConferenceRow { conference: c.into(), connected, participants }
                 })
                 .collect())
         })
@@ -149,6 +156,9 @@ pub struct ConferenceDetail {
     pub connected_on_mcu: u32,
     pub capacity: u32,
     pub can_run: bool,
+    /// The other conferences the caller runs: where a participant can be moved or an
+    /// awaiting caller admitted (entry queues' holding places are not among them).
+    pub others: Vec<ConferenceSummary>,
 }
 
 /// A call needs a free port of this MCU; when none is left it is refused and the
@@ -210,6 +220,7 @@ async fn conference_for(st: &crate::state::AppState, me: &UserView, id: String) 
         ));
     }
     c.chairperson_password.clear();
+    c.conference_password.clear();
     Ok(c)
 }
 
@@ -256,9 +267,16 @@ pub async fn get_conference(id: String) -> Result<ConferenceDetail, AppError> {
         let (st, me) = require(Permission::ViewConferences).await?;
         let conference = conference_for(&st, &me, id).await?;
         let cid = conference.id.clone();
-        let participants = st.db(move |s| s.participants_of(&cid)).await?;
+        let (participants, all) = st.db(move |s| Ok((s.participants_of(&cid)?, s.list::<Conference>()?))).await?;
         let (connected_on_mcu, capacity) = port_use(&st).await?;
-        Ok(ConferenceDetail { conference, participants, connected_on_mcu, capacity, can_run: me.role.can(Permission::RunConferences) })
+        let can_run = me.role.can(Permission::RunConferences);
+        let unlocked = unlocked(&st);
+        let others = all
+            .into_iter()
+            .filter(|c| can_run && c.id != conference.id && !c.entry_queue && domain::conference::in_scope(me.role, &me.name, c, &unlocked))
+            .map(ConferenceSummary::from)
+            .collect();
+        Ok(ConferenceDetail { conference, participants, connected_on_mcu, capacity, can_run, others })
     })
     .await
 }
@@ -295,6 +313,8 @@ async fn add_participant_as(
         video_muted: false,
         chairperson: false,
         disconnect_cause: None,
+        ivr_path: Vec::new(),
+        home_conference_id: None,
     };
     st.commit(domain::Change::Put { record: domain::Record::Participant(p) }).await?;
     Ok(format!("'{name}' connected to {}.", conference.name))
@@ -310,20 +330,66 @@ pub async fn add_participant(conference_id: String, name: String, address: Strin
     .await
 }
 
-/// Simulation endpoint: a participant calls in to the ongoing conference with this numeric
-/// ID (calls are simulated). Needs a login with the right to run conferences.
+/// Simulation endpoint (calls are simulated): a caller dials `numeric_id` and keys in
+/// `digits` when the IVR asks (answers separated by `#` or `,`). Where the call goes is
+/// `domain::dialin::route`: an ongoing conference, a meeting room (started now), an entry
+/// queue's IVR, or the Transit EQ; the room's conference and the participant are one unit.
 #[server(endpoint = "simulate_dial_in", output = crate::error::Json)]
-pub async fn simulate_dial_in(numeric_id: String, name: String, address: String, protocol: String) -> Result<String, AppError> {
+pub async fn simulate_dial_in(
+    numeric_id: String,
+    name: String,
+    address: String,
+    protocol: String,
+    digits: Option<String>,
+) -> Result<String, AppError> {
     answer(async move {
+        use domain::dialin::{parse_entries, route, Caller, Reachable};
         let (st, _) = require(Permission::RunConferences).await?;
         crate::state::require_simulation(&st)?;
-        let nid = domain::conference::numeric_id(&numeric_id)?;
-        let conference = st
-            .db(move |s| Ok(s.list::<Conference>()?.into_iter().find(|c| c.numeric_id == nid)))
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("No ongoing conference has ID {numeric_id}.")))?;
-        domain::conference::check_dial_in(&conference)?;
-        add_participant_as(&st, conference.id, &name, &address, &protocol, domain::Direction::DialIn).await
+        let protocol = domain::Protocol::parse(&protocol)?;
+        let name = domain::conference::display_name("name", &name)?;
+        let address = domain::conference::participant_address(protocol, &address)?;
+        let entries = parse_entries(digits.as_deref().unwrap_or_default())?;
+        let (conferences, rooms, queues, ivrs) = st
+            .db(|s| {
+                Ok((s.list::<Conference>()?, s.list::<domain::MeetingRoom>()?, s.list::<domain::EntryQueue>()?, s.list::<domain::IvrService>()?))
+            })
+            .await?;
+        let decision = route(&numeric_id, &entries, Reachable { conferences: &conferences, rooms: &rooms, queues: &queues, ivrs: &ivrs })?;
+        need_port(&st).await?;
+        let told = decision.told(&name, &conferences);
+        let (changes, _) = decision.changes(Caller { name, address, protocol }, domain::store::now_ms(), domain::store::new_id);
+        st.commit_all(changes).await?;
+        Ok(told)
+    })
+    .await
+}
+
+/// Move a participant to another conference, back to its home conference, or attend to a
+/// caller awaiting assistance (`action`: move, home, attend; `conference_id`: the
+/// operator's pick, empty for none).
+#[server(endpoint = "place_participant", output = crate::error::Json)]
+pub async fn place_participant(participant_id: String, action: String, conference_id: Option<String>) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::RunConferences).await?;
+        let placement = domain::conference::Placement::parse(&action)
+            .ok_or_else(|| AppError::Invalid { field: "action".into(), message: format!("Unknown action '{action}'.") })?;
+        let p: domain::Participant = find(&st, participant_id, "That participant is no longer in the conference.").await?;
+        conference_for(&st, &me, p.conference_id.clone()).await?;
+        let conferences = st.db(|s| s.list::<Conference>()).await?;
+        let to = match conference_id.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
+            Some(id) => {
+                let c = conferences.iter().find(|c| c.id == id).ok_or_else(|| AppError::NotFound("That conference has ended or does not exist.".into()))?;
+                if !domain::conference::in_scope(me.role, &me.name, c, &unlocked(&st)) {
+                    return Err(AppError::Forbidden("A Chairperson moves participants only into conferences they run.".into()));
+                }
+                Some(c)
+            }
+            None => None,
+        };
+        let (after, told) = placement.apply(&p, to, &conferences)?;
+        st.commit(domain::Change::Put { record: domain::Record::Participant(after) }).await?;
+        Ok(told)
     })
     .await
 }

@@ -63,11 +63,14 @@ pub async fn save_entry_queue(
     ivr_service_id: String,
     conference_password: String,
     chairperson_password: String,
+    // The check box: present when ticked.
+    transit: Option<String>,
 ) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageResources).await?;
         let profile_id = profile_id.unwrap_or_default();
-        let (profiles, ivrs) = st.db(|s| Ok((s.list::<Profile>()?, s.list::<IvrService>()?))).await?;
+        let (profiles, ivrs, queues) =
+            st.db(|s| Ok((s.list::<Profile>()?, s.list::<IvrService>()?, s.list::<EntryQueue>()?))).await?;
         let id = if id.is_empty() { domain::store::new_id() } else { id };
         let q = domain::resources::entry_queue(
             id,
@@ -77,13 +80,18 @@ pub async fn save_entry_queue(
             &ivr_service_id,
             &conference_password,
             &chairperson_password,
+            transit.is_some(),
             &profiles,
             &ivrs,
         )?;
         domain::resources::check_numeric_id_free(&q.numeric_id, &q.id, &numeric_id_uses(&st, q.numeric_id.clone()).await?)?;
         let name = q.name.clone();
-        st.commit(Change::Put { record: Record::EntryQueue(q) }).await?;
-        Ok(format!("Entry queue '{name}' saved."))
+        // The one Transit EQ: taken from the one that had it, in the same unit.
+        let moved = domain::resources::transit_moves(&q, &queues);
+        let was = moved.first().map(|m| format!(" It is now the Transit EQ instead of '{}'.", m.name)).unwrap_or_default();
+        let changes = std::iter::once(q).chain(moved).map(|q| Change::Put { record: Record::EntryQueue(q) }).collect();
+        st.commit_all(changes).await?;
+        Ok(format!("Entry queue '{name}' saved.{was}"))
     })
     .await
 }
@@ -112,11 +120,19 @@ pub async fn save_ivr_service(
     welcome_message: String,
     ask_conference_password: Option<String>,
     ask_chairperson_password: Option<String>,
+    attempts: Option<String>,
 ) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageResources).await?;
         let id = if id.is_empty() { domain::store::new_id() } else { id };
-        let ivr = domain::resources::ivr_service(id, &name, &welcome_message, ask_conference_password.is_some(), ask_chairperson_password.is_some())?;
+        let ivr = domain::resources::ivr_service(
+            id,
+            &name,
+            &welcome_message,
+            ask_conference_password.is_some(),
+            ask_chairperson_password.is_some(),
+            attempts.as_deref().unwrap_or_default(),
+        )?;
         let name = ivr.name.clone();
         st.commit(Change::Put { record: Record::IvrService(ivr) }).await?;
         Ok(format!("IVR service '{name}' saved."))

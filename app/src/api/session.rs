@@ -13,6 +13,8 @@ pub struct Shell {
     /// The live updates announced before the page was made (its event stream starts from
     /// there: `/events?since=`).
     pub changes: u64,
+    /// Calls are simulated here (`--simulate`): the pages offer "Simulate a call".
+    pub simulate: bool,
 }
 
 /// `full`: with the Hot Backup page's event log and checks (that page is being shown).
@@ -26,7 +28,7 @@ pub async fn get_shell(full: bool) -> Result<Shell, AppError> {
             Some(u) => Some(live_hb(&st, u, full).await),
             None => None,
         };
-        Ok(Shell { info: st.info.clone(), user, live, changes })
+        Ok(Shell { info: st.info.clone(), user, live, changes, simulate: st.policy.simulate })
     })
     .await
 }

@@ -5,8 +5,8 @@
 //! and changes made elsewhere show up at once; the search, sort and selection stay.
 
 use crate::api::{
-    get_conference, AddParticipant, ConferenceAction, ConferenceDetail, ParticipantAction, ParticipantsAction,
-    TerminateConference,
+    get_conference, AddParticipant, ConferenceAction, ConferenceDetail, ConferenceSummary, ParticipantAction, ParticipantsAction,
+    PlaceParticipant, TerminateConference,
 };
 use crate::components::{confirm_click, count_ok, icon, invalid, ErrorMsg, FieldError, Flash, FormStatus, Icon, Mirrored};
 use crate::localtime::LocalTime;
@@ -41,6 +41,8 @@ struct Actions {
     bulk: ServerAction<ParticipantsAction>,
     conf: ServerAction<ConferenceAction>,
     terminate: ServerAction<TerminateConference>,
+    /// Move, Back to Home, Attend.
+    place: ServerAction<PlaceParticipant>,
 }
 
 /// The conference `id` (the address's last segment).
@@ -54,13 +56,15 @@ pub fn ConferencePage(id: String) -> impl IntoView {
         bulk: ServerAction::new(),
         conf: ServerAction::new(),
         terminate: ServerAction::new(),
+        place: ServerAction::new(),
     };
     let add_r = Signal::derive(move || add.value().get());
     let act_r = Signal::derive(move || a.act.value().get());
     let bulk_r = Signal::derive(move || a.bulk.value().get());
     let conf_r = Signal::derive(move || a.conf.value().get());
     let term_r = Signal::derive(move || a.terminate.value().get());
-    let (added, acted, bulked, conf_done) = (count_ok(add_r), count_ok(act_r), count_ok(bulk_r), count_ok(conf_r));
+    let place_r = Signal::derive(move || a.place.value().get());
+    let (added, acted, bulked, conf_done, placed) = (count_ok(add_r), count_ok(act_r), count_ok(bulk_r), count_ok(conf_r), count_ok(place_r));
     let grid = GridState {
         search: RwSignal::new(String::new()),
         sort: RwSignal::new((SortKey::Name, true)),
@@ -74,7 +78,7 @@ pub fn ConferencePage(id: String) -> impl IntoView {
     });
     let live = crate::live::use_live_changes();
     let detail = Resource::new(
-        move || (id(), live.get(), added.get(), acted.get(), bulked.get(), conf_done.get()),
+        move || (id(), live.get(), added.get(), acted.get(), bulked.get(), conf_done.get(), placed.get()),
         |(id, ..)| get_conference(id),
     );
     // The add form is rebuilt only by this user's own successful adds (not while typing).
@@ -82,7 +86,7 @@ pub fn ConferencePage(id: String) -> impl IntoView {
     view! {
         <Title text="Conference"/>
         <p class="crumbs"><a href="/conferences">"← Conferences"</a></p>
-        <Flash answers=vec![act_r, bulk_r, conf_r, term_r]/>
+        <Flash answers=vec![act_r, bulk_r, conf_r, term_r, place_r]/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
@@ -135,7 +139,7 @@ fn add_form(d: ConferenceDetail, add: ServerAction<AddParticipant>, add_r: Signa
 
 fn conference_view(d: ConferenceDetail, a: Actions, grid: GridState) -> impl IntoView {
     let c = d.conference.clone();
-    let connected = d.participants.iter().filter(|p| p.state == ParticipantState::Connected).count();
+    let connected = d.participants.iter().filter(|p| p.state.holds_port()).count();
     let total = d.participants.len();
     let end = match (c.end_ms, c.auto_extended) {
         (None, _) => view! { "— (until terminated)" }.into_any(),
@@ -146,6 +150,7 @@ fn conference_view(d: ConferenceDetail, a: Actions, grid: GridState) -> impl Int
         <div class="conf-head">
             <h1>{c.name.clone()}</h1>
             {c.locked.then(|| view! { <span class="tag tag-locked" data-testid="locked">{icon(Icon::Lock, false)}"Locked: no new dial-ins"</span> })}
+            {c.entry_queue.then(|| view! { <span class="tag" data-testid="entry-queue">"Entry queue: callers awaiting an operator"</span> })}
         </div>
         <dl class="facts facts-row">
             <div><dt>"ID"</dt><dd>{c.numeric_id.clone()}</dd></div>
@@ -205,22 +210,16 @@ fn toolbar(c: &domain::Conference, a: Actions) -> impl IntoView {
     }
 }
 
-fn status_text(p: &Participant) -> &'static str {
-    match p.state {
-        ParticipantState::Connecting => "Connecting",
-        ParticipantState::Connected => "Connected",
-        ParticipantState::Disconnected => "Disconnected",
-    }
+fn status_text(p: &Participant) -> String {
+    p.state.label()
 }
 
-/// The status dot's class: green connected, amber connecting, red when the call failed,
-/// grey when an operator disconnected it.
-fn dot_class(p: &Participant) -> &'static str {
+/// The status dot's class (the original's colours: `ParticipantState::css`); a call that
+/// failed is red, one an operator disconnected grey.
+fn dot_class(p: &Participant) -> String {
     match (p.state, p.disconnect_cause) {
-        (ParticipantState::Connected, _) => "dot dot-connected",
-        (ParticipantState::Connecting, _) => "dot dot-connecting",
-        (ParticipantState::Disconnected, Some(DisconnectCause::NoAnswer | DisconnectCause::NoFreePort)) => "dot dot-faulty",
-        (ParticipantState::Disconnected, _) => "dot dot-disconnected",
+        (ParticipantState::Disconnected, Some(DisconnectCause::NoAnswer | DisconnectCause::NoFreePort)) => "dot dot-faulty".into(),
+        (state, _) => format!("dot dot-{}", state.css()),
     }
 }
 
@@ -254,7 +253,7 @@ fn sorted(mut list: Vec<Participant>, search: &str, (key, ascending): (SortKey, 
     let text = |p: &Participant| -> String {
         match key {
             SortKey::Name => p.name.to_lowercase(),
-            SortKey::Status => status_text(p).into(),
+            SortKey::Status => status_text(p),
             SortKey::Address => p.address.to_lowercase(),
             SortKey::Network => network(p).into(),
             SortKey::Direction => direction(p).into(),
@@ -270,6 +269,7 @@ fn sorted(mut list: Vec<Participant>, search: &str, (key, ascending): (SortKey, 
 fn participant_grid(d: ConferenceDetail, a: Actions, grid: GridState) -> impl IntoView {
     let can = d.can_run;
     let cid = d.conference.id.clone();
+    let here = Place { in_entry_queue: d.conference.entry_queue, targets: StoredValue::new(d.others) };
     let all = d.participants;
     if all.is_empty() {
         return Either::Left(view! { <p class="empty">"No participants yet: add one below (dial out), or wait for someone to dial in."</p> });
@@ -356,7 +356,7 @@ fn participant_grid(d: ConferenceDetail, a: Actions, grid: GridState) -> impl In
                 {can.then(|| view! { <th scope="col">"Actions"</th> })}
             </tr></thead>
             <tbody>
-                {move || shown.get().into_iter().map(|p| participant_row(p, can, a, grid)).collect_view()}
+                {move || shown.get().into_iter().map(|p| participant_row(p, can, a, grid, here)).collect_view()}
             </tbody>
         </table>
         </div>
@@ -417,7 +417,69 @@ fn row_action(a: Actions, pid: &str, action: &'static str, label: String, presse
     }
 }
 
-fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState) -> impl IntoView {
+/// Where a participant of this conference can go.
+#[derive(Clone, Copy)]
+struct Place {
+    /// This is an entry queue's holding place (a caller is admitted elsewhere).
+    in_entry_queue: bool,
+    targets: StoredValue<Vec<ConferenceSummary>>,
+}
+
+/// Move (or, for a caller awaiting assistance, Attend: admit here or where the operator
+/// picks) and Back to Home, as the original's participant menu offers them.
+fn place_controls(p: &Participant, a: Actions, here: Place) -> impl IntoView {
+    let awaiting = p.state == ParticipantState::AwaitingAssistance;
+    let name = p.name.clone();
+    let select_id = format!("place-{}", p.id);
+    let options = here.targets.with_value(|t| {
+        t.iter().map(|c| view! { <option value=c.id.clone()>{format!("{} ({})", c.name, c.numeric_id)}</option> }).collect_view()
+    });
+    let first = match (awaiting, here.in_entry_queue) {
+        (true, false) => view! { <option value="" selected=true>"This conference"</option> }.into_any(),
+        _ => view! { <option value="" selected=true disabled=true>"Choose a conference"</option> }.into_any(),
+    };
+    let (action, button, label) = if awaiting {
+        ("attend", "Attend", format!("Admit {name} to"))
+    } else {
+        ("move", "Move", format!("Move {name} to"))
+    };
+    let pid = p.id.clone();
+    let home_pid = pid.clone();
+    let home = p.home_conference_id.is_some().then(move || {
+        view! {
+            <ActionForm action=a.place attr:class="mini">
+                <input type="hidden" name="participant_id" value=home_pid/>
+                <input type="hidden" name="action" value="home"/>
+                <button type="submit" class="secondary small" disabled=crate::live::use_read_only()>"Back to Home"</button>
+            </ActionForm>
+        }
+    });
+    let form = view! {
+        <ActionForm action=a.place attr:class="mini place">
+            <input type="hidden" name="participant_id" value=pid.clone()/>
+            <input type="hidden" name="action" value=action/>
+            <label for=select_id.clone() class="sr-only">{label}</label>
+            <select id=select_id name="conference_id">{first}{options}</select>
+            <button type="submit" class=if awaiting { "small" } else { "secondary small" } disabled=crate::live::use_read_only()>{button}</button>
+        </ActionForm>
+        {home}
+    };
+    if awaiting {
+        Either::Left(view! { <div class="attend">{form}</div> })
+    } else {
+        Either::Right(view! { <details class="row-more"><summary>"Move…"</summary>{form}</details> })
+    }
+}
+
+/// What the IVR asked and heard on the caller's way in.
+fn ivr_path(p: &Participant) -> Option<impl IntoView> {
+    (!p.ivr_path.is_empty()).then(|| {
+        let steps = p.ivr_path.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view();
+        view! { <details class="ivr-path"><summary>"IVR path"</summary><ol>{steps}</ol></details> }
+    })
+}
+
+fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState, here: Place) -> impl IntoView {
     let name = p.name.clone();
     let pid = p.id.clone();
     let cause = match p.state {
@@ -439,12 +501,13 @@ fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState) -> im
             Some(p.chairperson), "icon-btn toggle chair", icon(Icon::Chair, false).into_any())
     });
     let call = can.then(|| {
-        if p.state == ParticipantState::Connected {
+        if p.state.holds_port() {
             row_action(a, &pid, "disconnect", format!("Disconnect {name}"), None, "icon-btn hang-up", icon(Icon::HangUp, false).into_any())
         } else {
             row_action(a, &pid, "connect", format!("Connect {name}"), None, "icon-btn call", icon(Icon::Call, false).into_any())
         }
     });
+    let place = can.then(|| place_controls(&p, a, here));
     let (sel_id, sel_id2) = (pid.clone(), pid.clone());
     let checked = move || grid.selected.with(|s| s.contains(&sel_id));
     let selected_class = checked.clone();
@@ -458,7 +521,7 @@ fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState) -> im
                 </td>
             })}
             <td data-label="Name" class="name"><span class=dot_class(&p) aria-hidden="true"></span>{p.name.clone()}</td>
-            <td data-label="Status" class="status">{status_text(&p)}{cause}</td>
+            <td data-label="Status" class="status" data-state=p.state.css()>{status_text(&p)}{cause}{ivr_path(&p)}</td>
             <td data-label="Address" class="addr" title=p.address.clone()>{p.address.clone()}</td>
             <td data-label="Network" class="net">{network(&p)}</td>
             <td data-label="Dialing Direction" class="dir">{direction(&p)}</td>
@@ -467,6 +530,7 @@ fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState) -> im
             <td data-label="Role" class="ctl"><div class="cell-toggle">{chair}<span class="state-text">{if p.chairperson { "Chairperson" } else { "—" }}</span></div></td>
             {can.then(|| view! {
                 <td data-label="Actions" class="ctl-last"><div class="actions">
+                    {place}
                     {call}
                     <ActionForm action=a.act attr:class="mini">
                         <input type="hidden" name="participant_id" value=pid.clone()/>

@@ -2,7 +2,7 @@
 //! that starts one. Tables turn into cards on a phone (see `data-label`).
 
 use crate::api::*;
-use crate::components::{count_ok, invalid, list_table, ErrorMsg, FieldError, FormStatus, Mirrored};
+use crate::components::{count_ok, invalid, list_table, ErrorMsg, FieldError, FormStatus, Mirrored, Simulation, TextField};
 use crate::localtime::LocalTime;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,12 +11,16 @@ use leptos_meta::Title;
 pub fn ConferencesPage() -> impl IntoView {
     let add = ServerAction::<AddConference>::new();
     let unlock = ServerAction::<EnterChairpersonPassword>::new();
+    let dial = ServerAction::<SimulateDialIn>::new();
     let result = Signal::derive(move || add.value().get());
     let unlock_r = Signal::derive(move || unlock.value().get());
+    let dial_r = Signal::derive(move || dial.value().get());
     let live = crate::live::use_live_changes();
-    let (added, opened) = (count_ok(result), count_ok(unlock_r));
-    let rows = Resource::new(move || (added.get(), opened.get(), live.get()), |_| list_conferences());
-    let chairperson = use_context::<crate::components::CurrentUser>().is_some_and(|u| u.0.role == domain::Role::Chairperson);
+    let (added, opened, dialled) = (count_ok(result), count_ok(unlock_r), count_ok(dial_r));
+    let rows = Resource::new(move || (added.get(), opened.get(), dialled.get(), live.get()), |_| list_conferences());
+    let user = use_context::<crate::components::CurrentUser>();
+    let chairperson = user.as_ref().is_some_and(|u| u.0.role == domain::Role::Chairperson);
+    let simulate = use_context::<Simulation>().is_some_and(|s| s.0) && user.is_some_and(|u| u.0.role.can(domain::Permission::RunConferences));
     let profiles = Resource::new(|| (), |_| get_profile_choices());
     // After Terminate the conference page comes back here with the ended conference's ID
     // (digits only: nothing else from the address is shown).
@@ -77,6 +81,7 @@ pub fn ConferencesPage() -> impl IntoView {
             </ActionForm>
             <FormStatus result=result/>
         </details>
+        {simulate.then(|| simulate_form(dial, dial_r))}
         </Mirrored>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -89,6 +94,33 @@ pub fn ConferencesPage() -> impl IntoView {
     }
 }
 
+/// "Simulate a call" (only on an MCU started with `--simulate`): a caller dials a number
+/// and keys in what the IVR asks for, as a demo or a test would have it.
+fn simulate_form(dial: ServerAction<SimulateDialIn>, res: crate::components::Answer) -> impl IntoView {
+    view! {
+        <details class="card" id="simulate-call">
+            <summary>"Simulate a call (dial-in)"</summary>
+            <p class="note">"Calls are simulated on this MCU. A caller dials a conference, meeting room or entry queue number; \
+                an entry queue's IVR then asks for the conference ID and password: key the answers in below, separated by #."</p>
+            <ActionForm action=dial attr:class="form inline">
+                <div class="field"><TextField id="sim-number" name="numeric_id" label="Number dialled" inputmode="numeric" result=res/></div>
+                <div class="field"><TextField id="sim-name" name="name" label="Caller name" result=res/></div>
+                <div class="field"><TextField id="sim-address" name="address" label="Caller address (IP, alias or SIP URI)" result=res/></div>
+                <div class="field">
+                    <label for="sim-proto">"Network"</label>
+                    <select id="sim-proto" name="protocol">
+                        <option value="h323">"H.323"</option>
+                        <option value="sip">"SIP"</option>
+                    </select>
+                </div>
+                <div class="field"><TextField id="sim-digits" name="digits" label="Keyed in (e.g. 4300#1234#)" placeholder="optional" result=res/></div>
+                <button type="submit" disabled=move || dial.pending().get()>"Place the call"</button>
+            </ActionForm>
+            <FormStatus result=res/>
+        </details>
+    }
+}
+
 fn conference_table(rows: Vec<ConferenceRow>) -> AnyView {
     let rows = rows
         .into_iter()
@@ -96,7 +128,8 @@ fn conference_table(rows: Vec<ConferenceRow>) -> AnyView {
             let (href, key) = (format!("/conferences/{}", r.conference.id), r.conference.name.clone());
             view! {
                 <tr data-conference=key>
-                    <td data-label="Name"><a href=href>{r.conference.name}</a></td>
+                    <td data-label="Name"><a href=href>{r.conference.name}</a>
+                        {r.conference.entry_queue.then(|| view! { " "<span class="tag">"Entry queue · awaiting operator"</span> })}</td>
                     <td data-label="ID">{r.conference.numeric_id}</td>
                     <td data-label="Start Time"><LocalTime ms=r.conference.start_ms/></td>
                     <td data-label="End Time">{match r.conference.end_ms { Some(e) => view! { <LocalTime ms=e/> }.into_any(), None => view! { "—" }.into_any() }}</td>

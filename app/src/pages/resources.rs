@@ -271,6 +271,7 @@ pub fn EntryQueuesPage() -> impl IntoView {
                             <td data-label="ID">{q.numeric_id.clone()}</td>
                             <td data-label="Profile">{profile_name(&v.profiles, &q.profile_id)}</td>
                             <td data-label="IVR Service">{ivr}</td>
+                            <td data-label="Transit EQ">{yes_no(q.transit)}</td>
                             <td data-label="Conference Password">{set_or_none(&q.conference_password)}</td>
                             {actions}
                         </tr>
@@ -278,7 +279,7 @@ pub fn EntryQueuesPage() -> impl IntoView {
                     .into_any()
                 })
                 .collect();
-            list_table("Entry Queues", "No entry queues yet. Create one with the form above (it needs a conference profile).", &["Display Name", "ID", "Profile", "IVR Service", "Conference Password"], can, rows)
+            list_table("Entry Queues", "No entry queues yet. Create one with the form above (it needs a conference profile).", &["Display Name", "ID", "Profile", "IVR Service", "Transit EQ", "Conference Password"], can, rows)
         },
     )
 }
@@ -293,6 +294,7 @@ fn queue_form(q: Option<EntryQueue>, v: &EntryQueuesView, save: ServerAction<Sav
         ivr_service_id: None,
         conference_password: String::new(),
         chairperson_password: String::new(),
+        transit: false,
     });
     let res = crate::components::answer_for(save, q.id.clone(), |a| a.id.clone());
     let ivr_id = format!("{prefix}-ivr");
@@ -313,6 +315,10 @@ fn queue_form(q: Option<EntryQueue>, v: &EntryQueuesView, save: ServerAction<Sav
                 {options}
             </select>
             <FieldError id=ivr_id field="ivr_service_id" result=res/>
+            <label class="check">
+                <input type="checkbox" name="transit" checked=q.transit/>
+                "Transit EQ (calls to numbers nothing else holds land here; one per MCU)"
+            </label>
             <FormStatus result=res/>
             <button type="submit">"Save entry queue"</button>
         </ActionForm>
@@ -353,13 +359,14 @@ pub fn IvrServicesPage() -> impl IntoView {
                             <td data-label="Welcome Message">{i.welcome_message.clone()}</td>
                             <td data-label="Asks Conference Password">{yes_no(i.ask_conference_password)}</td>
                             <td data-label="Asks Chairperson Password">{yes_no(i.ask_chairperson_password)}</td>
+                            <td data-label="Attempts">{i.attempts}</td>
                             {actions}
                         </tr>
                     }
                     .into_any()
                 })
                 .collect();
-            list_table("IVR Services", "No IVR services yet. Create one with the form above; entry queues can then use it.", &["Name", "Welcome Message", "Asks Conference Password", "Asks Chairperson Password"], can, rows)
+            list_table("IVR Services", "No IVR services yet. Create one with the form above; entry queues can then use it.", &["Name", "Welcome Message", "Asks Conference Password", "Asks Chairperson Password", "Attempts"], can, rows)
         },
     )
 }
@@ -372,6 +379,7 @@ fn ivr_form(i: Option<IvrService>, save: ServerAction<SaveIvrService>) -> impl I
         welcome_message: String::new(),
         ask_conference_password: true,
         ask_chairperson_password: true,
+        attempts: domain::DEFAULT_IVR_ATTEMPTS,
     });
     let res = crate::components::answer_for(save, i.id.clone(), |a| a.id.clone());
     let msg_id = format!("{prefix}-welcome");
@@ -384,6 +392,7 @@ fn ivr_form(i: Option<IvrService>, save: ServerAction<SaveIvrService>) -> impl I
             <FieldError id=msg_id field="welcome_message" result=res/>
             <label class="check"><input type="checkbox" name="ask_conference_password" checked=i.ask_conference_password/>"Ask for the conference password"</label>
             <label class="check"><input type="checkbox" name="ask_chairperson_password" checked=i.ask_chairperson_password/>"Ask for the chairperson password"</label>
+            <TextField id=format!("{prefix}-attempts") name="attempts" label="Attempts per question (1–5; then the caller waits for an operator)" value=i.attempts.to_string() result=res/>
             <FormStatus result=res/>
             <button type="submit">"Save IVR service"</button>
         </ActionForm>

@@ -467,20 +467,32 @@ impl Store {
         self.read(|conn| Ok(conn.query_row(&format!("SELECT COUNT(*) FROM {}", kind.table()), [], |r| r.get(0))?))
     }
 
-    /// How many participants are connected on this MCU, all conferences together (one query;
-    /// it is asked before every connect).
+    /// How many participants hold a port on this MCU (their call is up:
+    /// [`ParticipantState::holds_port`]), all conferences together (one query; it is asked
+    /// before every connect).
     pub fn connected_participants(&self) -> Result<u32> {
         self.read(|conn| {
-            Ok(conn.query_row("SELECT COUNT(*) FROM participants WHERE json_extract(data, '$.state') = 'Connected'", [], |r| r.get(0))?)
+            let sql = format!("SELECT COUNT(*) FROM participants WHERE json_extract(data, '$.state') IN ({})", holding_a_port());
+            Ok(conn.prepare_cached(&sql)?.query_row([], |r| r.get(0))?)
+        })
+    }
+
+    /// How many entry queues have callers waiting for an operator (holding places open).
+    pub fn count_entry_queue_lobbies(&self) -> Result<u64> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT COUNT(*) FROM conferences WHERE json_extract(data, '$.entry_queue') = 1")?
+                .query_row([], |r| r.get(0))?)
         })
     }
 
     /// (connected, total) participants per conference id, in one query.
     pub fn participant_counts(&self) -> Result<std::collections::HashMap<String, (usize, usize)>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT parent_id, SUM(json_extract(data, '$.state') = 'Connected'), COUNT(*) FROM participants GROUP BY parent_id",
-            )?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT parent_id, SUM(json_extract(data, '$.state') IN ({})), COUNT(*) FROM participants GROUP BY parent_id",
+                holding_a_port()
+            ))?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
             let mut out = std::collections::HashMap::new();
             for row in rows {
@@ -796,6 +808,12 @@ pub(crate) fn audit_change_in(tx: &Connection, entry: &LogEntry, name_before: Op
     audit::insert_in(tx, &e)
 }
 
+/// The serialized states that hold a port, as an SQL list (`'Connected', ...`): constants
+/// of the domain, never input.
+fn holding_a_port() -> String {
+    ParticipantState::HOLDING_A_PORT.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+}
+
 /// Who holds `numeric_id` in the shared pool, read through `conn` (an indexed lookup).
 fn numeric_id_uses_in(conn: &Connection, numeric_id: &str) -> Result<Vec<crate::resources::IdUse>> {
     fn of<T: Synced>(conn: &Connection, numeric_id: &str) -> Result<Vec<T>> {
@@ -921,7 +939,7 @@ mod tests {
     }
 
     fn conference(name: &str, profile_id: &str) -> Conference {
-        Conference { id: new_id(), name: name.into(), numeric_id: "1001".into(), profile_id: profile_id.into(), start_ms: now_ms(), end_ms: None, source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new() }
+        Conference { id: new_id(), name: name.into(), numeric_id: "1001".into(), profile_id: profile_id.into(), start_ms: now_ms(), end_ms: None, source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new(), conference_password: String::new(), entry_queue: false }
     }
 
     fn participant(conference_id: &str, name: &str) -> Participant {
@@ -937,6 +955,8 @@ mod tests {
             video_muted: false,
             chairperson: false,
             disconnect_cause: None,
+            ivr_path: Vec::new(),
+            home_conference_id: None,
         }
     }
 
@@ -1208,6 +1228,8 @@ mod tests {
             auto_extended: 0,
             owner: String::new(),
             chairperson_password: String::new(),
+            conference_password: String::new(),
+            entry_queue: false,
         };
         for c in [conf("Ad hoc", "1001", None, None), conf("Ends", "1002", Some(5), None), conf("Booked", "1003", Some(9), Some("r1"))] {
             s.apply(Change::Put { record: Record::Conference(c) }).expect("put");
@@ -1331,12 +1353,17 @@ mod tests {
         assert_eq!(uses.len(), 1);
         assert!(uses[0].what.contains("'Ops'"));
         assert!(s.numeric_id_uses("1002").expect("uses").is_empty());
-        for (i, state) in [ParticipantState::Connected, ParticipantState::Disconnected, ParticipantState::Connected].into_iter().enumerate() {
+        // Every state a call is up in holds a port; the others do not.
+        use ParticipantState::*;
+        let states = [Connected, Disconnected, AwaitingAssistance, PartiallyConnected, FaultyConnection, Connecting, WaitingForDialIn, Redialing { attempt: 2, of: 11 }];
+        for (i, state) in states.into_iter().enumerate() {
             let p = Participant { state, ..participant(&cid, &format!("P{i}")) };
             s.apply(Change::Put { record: Record::Participant(p) }).expect("participant");
         }
-        assert_eq!(s.participant_counts().expect("counts").get(&cid), Some(&(2, 3)));
-        assert_eq!(s.connected_participants().expect("connected"), 2);
+        let up = states.iter().filter(|s| s.holds_port()).count();
+        assert_eq!(up, 4);
+        assert_eq!(s.participant_counts().expect("counts").get(&cid), Some(&(up, states.len())));
+        assert_eq!(s.connected_participants().expect("connected"), 4);
     }
 
     #[test]

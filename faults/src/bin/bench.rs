@@ -119,6 +119,8 @@ fn preload(dir: &Path, n: usize, per: usize) -> Result<()> {
             auto_extended: 0,
             owner: String::new(),
             chairperson_password: String::new(),
+            conference_password: String::new(),
+            entry_queue: false,
         };
         let cid = c.id.clone();
         store.apply(Change::Put { record: Record::Conference(c) })?;
@@ -135,6 +137,8 @@ fn preload(dir: &Path, n: usize, per: usize) -> Result<()> {
                 video_muted: false,
                 chairperson: false,
                 disconnect_cause: None,
+                ivr_path: Vec::new(),
+                home_conference_id: None,
             };
             store.apply(Change::Put { record: Record::Participant(p) })?;
         }
