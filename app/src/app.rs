@@ -429,6 +429,7 @@ fn frame_view(s: Shell, hb: HbLive, page: Page) -> impl IntoView {
             </div>
             <HbBadge hb=hb/>
             <AlarmIndicator hb=hb/>
+            <LoadIndicator hb=hb/>
             <button
                 type="button"
                 class="menu-toggle"
@@ -516,6 +517,43 @@ fn AlarmIndicator(hb: HbLive) -> impl IntoView {
         };
         let title = format!("{} active alarm(s), {} not acknowledged", c.active, c.unacknowledged);
         Some(view! { <a href="/alarms" class=class title=title data-testid="alarm-badge">{text}</a> })
+    }
+}
+
+/// The ports in use out of the MCU's capacity (a gauge, as on the original's status bar)
+/// and the participant alerts (callers awaiting an operator, faulty connections), which
+/// link to the list of those participants. Nothing for a role that does not see conferences.
+#[component]
+fn LoadIndicator(hb: HbLive) -> impl IntoView {
+    move || {
+        let l = hb.snap.with(|l| l.as_ref().and_then(|l| l.load))?;
+        let percent = if l.capacity == 0 { 100 } else { (u64::from(l.ports_in_use) * 100 / u64::from(l.capacity)).min(100) };
+        let class = match percent {
+            0..80 => "badge ports",
+            80..100 => "badge ports ports-high",
+            _ => "badge ports ports-full",
+        };
+        let label = format!("Ports in use: {} of {}", l.ports_in_use, l.capacity);
+        let alerts = (l.participant_alerts > 0).then(|| {
+            let n = l.participant_alerts;
+            view! {
+                <a href="/conferences?alerts=1" class="badge participant-alerts" data-testid="participant-alerts"
+                    title="Participants awaiting operator assistance or with a faulty connection">
+                    {format!("{n} participant alert{}", if n == 1 { "" } else { "s" })}
+                </a>
+            }
+        });
+        // A native meter (no inline style: the page's Content-Security-Policy allows none):
+        // amber from 80 % (the port alarm's default threshold), red when full.
+        let high = (f64::from(l.capacity) * 0.8).to_string();
+        let title = label.clone();
+        Some(view! {
+            <span class=class title=title data-testid="ports">
+                <meter min="0" max=l.capacity.to_string() value=l.ports_in_use.to_string() high=high optimum="0" aria-label=label></meter>
+                {format!("{}/{}", l.ports_in_use, l.capacity)}
+            </span>
+            {alerts}
+        })
     }
 }
 

@@ -78,10 +78,12 @@ pub enum AlarmCode {
     /// 8216: the audit trail reached its count: its oldest entries that are not security
     /// events were removed.
     AuditTrailFull,
+    /// 8217: the ports in use reached the threshold set in System (default 80 %).
+    PortsHigh,
 }
 
 impl AlarmCode {
-    pub const ALL: [AlarmCode; 17] = [
+    pub const ALL: [AlarmCode; 18] = [
         AlarmCode::PeerUnreachable,
         AlarmCode::ConfigurationConflict,
         AlarmCode::NetworkIssue,
@@ -99,6 +101,7 @@ impl AlarmCode {
         AlarmCode::ResetNeeded,
         AlarmCode::PeerLinkRefused,
         AlarmCode::AuditTrailFull,
+        AlarmCode::PortsHigh,
     ];
 
     pub fn code(self) -> u16 {
@@ -120,6 +123,7 @@ impl AlarmCode {
             AlarmCode::ResetNeeded => 8214,
             AlarmCode::PeerLinkRefused => 8215,
             AlarmCode::AuditTrailFull => 8216,
+            AlarmCode::PortsHigh => 8217,
         }
     }
 
@@ -143,6 +147,7 @@ impl AlarmCode {
             AlarmCode::ResetNeeded => "System configuration changed. Please reset the MCU.",
             AlarmCode::PeerLinkRefused => "Hot Backup: Peer link refused a caller",
             AlarmCode::AuditTrailFull => "Audit trail full: oldest entries removed",
+            AlarmCode::PortsHigh => "Port usage above the threshold",
         }
     }
 
@@ -150,7 +155,7 @@ impl AlarmCode {
         match self {
             AlarmCode::PeerCertificateChanged | AlarmCode::StorageError | AlarmCode::DiskLow => Severity::Critical,
             AlarmCode::PortsDiffer | AlarmCode::SnapshotTaken => Severity::Warning,
-            AlarmCode::RedialFailed | AlarmCode::ReplicationInterrupted => Severity::Minor,
+            AlarmCode::RedialFailed | AlarmCode::ReplicationInterrupted | AlarmCode::PortsHigh => Severity::Minor,
             _ => Severity::Major,
         }
     }
@@ -354,6 +359,26 @@ pub fn disk_low(available: u64, total: u64) -> bool {
     available < (total / 20).clamp(64 * MIB, 1024 * MIB)
 }
 
+/// The port alarm's threshold when none is set: 80 % of the MCU's ports.
+pub const DEFAULT_PORT_THRESHOLD: u8 = 80;
+
+/// A port alarm threshold from the System form: a percentage from 50 to 100.
+pub fn port_threshold(raw: &str) -> Result<u8, crate::DomainError> {
+    raw.trim()
+        .trim_end_matches('%')
+        .trim()
+        .parse()
+        .ok()
+        .filter(|p| (50..=100).contains(p))
+        .ok_or_else(|| crate::DomainError::invalid("port_threshold", "The threshold is a percentage from 50 to 100."))
+}
+
+/// Whether `in_use` of `capacity` ports reached `threshold` percent (an MCU without ports
+/// is never "high": nothing can connect).
+pub fn ports_high(in_use: u32, capacity: u32, threshold: u8) -> bool {
+    capacity > 0 && u64::from(in_use) * 100 >= u64::from(capacity) * u64::from(threshold)
+}
+
 /// Who may acknowledge alarms: an Operator or above (not a Chairperson, Auditor or
 /// Administrator Read-only).
 pub fn may_acknowledge(role: Role) -> bool {
@@ -367,6 +392,12 @@ mod tests {
 
     #[test]
     fn every_alarm_of_the_pairing_is_in_the_hot_backup_log_and_the_mcus_own_are_not() {
+        assert!(ports_high(8, 10, 80) && !ports_high(7, 10, 80) && !ports_high(0, 0, 80));
+        assert!(ports_high(10, 10, 100) && !ports_high(9, 10, 100));
+        assert_eq!(port_threshold(" 85 % ").ok(), Some(85));
+        for bad in ["49", "101", "x", ""] {
+            assert!(port_threshold(bad).is_err(), "{bad}");
+        }
         for c in AlarmCode::ALL {
             if c.of_the_pairing() {
                 assert!(c.in_hot_backup_log(), "{c:?}");

@@ -184,13 +184,18 @@ pub struct RedialPlan {
 
 pub fn redial_plan(mut participants: Vec<crate::Participant>, capacity: u32) -> RedialPlan {
     use crate::ParticipantState as S;
-    participants.retain(|p| matches!(p.state, S::Connected | S::Connecting));
+    // Every call that was up or being set up; a caller awaiting an operator is called
+    // back into the same wait.
+    participants.retain(|p| p.state.holds_port() || matches!(p.state, S::Connecting | S::Redialing { .. }));
     participants.sort_by(|a, b| (&a.conference_id, &a.name, &a.id).cmp(&(&b.conference_id, &b.name, &b.id)));
     let fit = (capacity as usize).min(participants.len());
     let no_port = participants.split_off(fit);
     let dial = participants
         .into_iter()
-        .map(|p| crate::Participant { direction: crate::Direction::DialOut, state: S::Connected, ..p })
+        .map(|p| {
+            let state = if p.state == S::AwaitingAssistance { S::AwaitingAssistance } else { S::Connected };
+            crate::Participant { direction: crate::Direction::DialOut, state, ..p }
+        })
         .collect();
     RedialPlan { dial, no_port }
 }
@@ -747,16 +752,21 @@ mod tests {
             p("a", "c1", ParticipantState::Connected, Direction::DialIn),
             p("off", "c1", ParticipantState::Disconnected, Direction::DialOut),
             p("b", "c2", ParticipantState::Connecting, Direction::DialOut),
+            p("w", "c3", ParticipantState::AwaitingAssistance, Direction::DialIn),
+            p("x", "c3", ParticipantState::WaitingForDialIn, Direction::DialIn),
         ];
         let plan = redial_plan(all.clone(), 10);
         let ids: Vec<&str> = plan.dial.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(ids, ["a", "c", "b"], "the operator's disconnected participant stays disconnected");
-        assert!(plan.dial.iter().all(|p| p.direction == Direction::DialOut && p.state == ParticipantState::Connected));
+        assert_eq!(ids, ["a", "c", "b", "w"], "the operator's disconnected participant stays disconnected, nobody calls a waiting dial-in");
+        assert!(plan.dial.iter().all(|p| p.direction == Direction::DialOut));
+        let states: Vec<ParticipantState> = plan.dial.iter().map(|p| p.state).collect();
+        use ParticipantState::{AwaitingAssistance, Connected};
+        assert_eq!(states, [Connected, Connected, Connected, AwaitingAssistance], "a caller awaiting an operator still waits");
         assert!(plan.dial[0].audio_muted, "mute and the rest are kept");
         assert!(plan.no_port.is_empty());
         let small = redial_plan(all, 2);
         assert_eq!(small.dial.len(), 2);
-        assert_eq!(small.no_port.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["b"]);
+        assert_eq!(small.no_port.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["b", "w"]);
     }
 
     #[test]

@@ -562,6 +562,17 @@ impl PortConfiguration {
     }
 }
 
+/// How busy the MCU is now, as the header of every page shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Load {
+    /// Participants whose call is up ([`ParticipantState::holds_port`]).
+    pub ports_in_use: u32,
+    /// Callers awaiting operator assistance and faulty connections.
+    pub participant_alerts: u32,
+    /// The Video/Voice Port Configuration in effect.
+    pub ports: PortConfiguration,
+}
+
 /// Settings saved but waiting for a System Reset to take effect (spec §1): the management
 /// network, the IP Network Service's own addresses, the Video/Voice Port Configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -644,6 +655,9 @@ pub struct SystemStatus {
     /// The caller may back up and reset (Administrator).
     #[serde(default)]
     pub can_manage: bool,
+    /// The port alarm's threshold, in percent of the MCU's ports.
+    #[serde(default)]
+    pub port_threshold: u8,
 }
 
 // ---------------------------------------------------------------- call history (`crate::cdr`)

@@ -14,6 +14,10 @@ use domain::{DisconnectCause, EntityKind, McuModel, Participant, ParticipantStat
 use hotbackup::{HotBackup, Services};
 use std::time::Duration;
 
+/// How long a simulated call rings before the endpoint answers (calls are simulated: every
+/// endpoint answers, after about as long as a real call takes to set up).
+pub const RINGING: Duration = Duration::from_secs(2);
+
 /// Waits for this MCU's takeovers and redials after each.
 pub fn spawn(store: Store, hb: HotBackup, services: Services, model: McuModel) {
     tokio::spawn(async move {
@@ -39,14 +43,23 @@ async fn run(store: &Store, hb: &HotBackup, services: &Services, model: McuModel
     let plan = redial_plan(participants, capacity(model, &ports));
     let settings = hb.settings();
     let interval = Duration::from_secs(settings.redial_interval_s.into());
+    let of = settings.redial_attempts.max(1);
     let mut pending: Vec<Participant> = plan.dial;
     let total = pending.len();
     let mut attempts = 0;
-    while !pending.is_empty() && attempts < settings.redial_attempts {
+    while !pending.is_empty() && attempts < of {
         if attempts > 0 {
             tokio::time::sleep(interval).await;
         }
         attempts += 1;
+        // The operators see each attempt (Redialing k of n) while the calls ring.
+        let ringing = pending
+            .iter()
+            .map(|p| Change::Put { record: Record::Participant(Participant { state: ParticipantState::Redialing { attempt: attempts, of }, ..p.clone() }) })
+            .collect();
+        if hb.commit_all_as(ringing, None).await.is_ok() {
+            tokio::time::sleep(RINGING).await;
+        }
         let mut still = Vec::new();
         for p in pending {
             if hb.commit(Change::Put { record: Record::Participant(p.clone()) }).await.is_err() {

@@ -76,7 +76,8 @@ pub fn spawn(store: Store, hb: HotBackup, calls: CallRecords, services: &Service
 
 /// Ends the conferences whose profile has Auto Terminate on: nobody joined within 10
 /// minutes of the start, or the last participant left a minute ago. An entry queue's
-/// holding place closes as soon as no caller waits there (it is no meeting: no call record).
+/// holding place closes as soon as no caller waits there (it is no meeting: no call record;
+/// its disconnected callers go with it).
 async fn auto_terminate(hb: &HotBackup, store: &Store, calls: &CallRecords, occupancy: &mut HashMap<String, Occupancy>) -> Result<(), DomainError> {
     let now = now_ms();
     let (profiles, lobbies) = blocking(store, |s| Ok((s.list::<Profile>()?, s.count_entry_queue_lobbies()?))).await?;
@@ -87,7 +88,11 @@ async fn auto_terminate(hb: &HotBackup, store: &Store, calls: &CallRecords, occu
     }
     let (conferences, counts) = blocking(store, |s| Ok((s.list::<Conference>()?, s.participant_counts()?))).await?;
     for lobby in conferences.iter().filter(|c| c.entry_queue) {
-        if counts.get(&lobby.id).is_none_or(|(up, _)| *up == 0) {
+        // Closed once every caller there is gone or disconnected (one being called back
+        // after a takeover still counts).
+        let id = lobby.id.clone();
+        let waiting = blocking(store, move |s| s.participants_of(&id)).await?;
+        if waiting.iter().all(|p| p.state == ParticipantState::Disconnected) {
             hb.commit(Change::Delete { kind: domain::EntityKind::Conference, id: lobby.id.clone() }).await?;
             tracing::info!(entry_queue = %lobby.name, "no caller waits in the entry queue any more: its holding place closed");
         }

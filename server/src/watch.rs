@@ -1,5 +1,6 @@
 //! The conditions the server watches for the Active Alarms that no single request ends:
-//! the port capacity (raised when a call is refused, cleared here once a port is free) and
+//! the ports in use against the threshold set in System, the port capacity (raised when a
+//! call is refused, cleared here once a port is free) and
 //! the data folder's free space. Every few seconds, on its own task. It also keeps the
 //! audit trail within its retention (at start, then every minute).
 
@@ -42,6 +43,22 @@ pub fn spawn(store: Store, alarms: Alarms, model: McuModel, data_dir: PathBuf, r
                 }
             }
             n = n.wrapping_add(1);
+            // The threshold alarm follows the ports in use (the load is kept by the store
+            // until the next write, so this mostly reads nothing).
+            if let Ok((load, threshold)) = blocking(&store, |s| Ok((s.load()?, s.local::<Option<u8>>(keys::PORT_THRESHOLD)?))).await {
+                let capacity = domain::conference::capacity(model, &load.ports);
+                let threshold = threshold.unwrap_or(domain::alarms::DEFAULT_PORT_THRESHOLD);
+                if domain::alarms::ports_high(load.ports_in_use, capacity, threshold) {
+                    if !alarms.is_active(AlarmCode::PortsHigh) {
+                        alarms.raise(
+                            AlarmCode::PortsHigh,
+                            &format!("{} of {capacity} ports are in use (the threshold is {threshold} %).", load.ports_in_use),
+                        );
+                    }
+                } else {
+                    alarms.clear(&[AlarmCode::PortsHigh]);
+                }
+            }
             if alarms.is_active(AlarmCode::PortsExhausted) {
                 let used = blocking(&store, move |s| {
                     let ports: domain::PortConfiguration = s.local(keys::PORT_CONFIGURATION)?;

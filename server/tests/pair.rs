@@ -175,11 +175,36 @@ async fn replicate_then_kill_the_master_then_rejoin() {
     };
     let (s, body) = a.api("participant_action", &[("participant_id", &porto), ("action", "disconnect")]).await;
     assert_eq!(s, 200, "{body}");
+    // A caller dials a number nothing holds: the Transit EQ's IVR gets no conference ID,
+    // so it waits for an operator in the queue's holding place.
+    let (s, body) = a.api("save_profile", &[("id", ""), ("name", "Std"), ("line_rate_kbps", "1920"), ("resolution", "hd720"), ("layout", "auto")]).await;
+    assert_eq!(s, 200, "{body}");
+    let (_, body) = a.api("get_profiles", &[]).await;
+    let profiles: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let profile = profiles["profiles"][0]["id"].as_str().expect("profile").to_string();
+    let eq = [("id", ""), ("name", "TransitEQ"), ("numeric_id", "7000"), ("profile_id", profile.as_str()), ("ivr_service_id", ""),
+        ("conference_password", ""), ("chairperson_password", ""), ("transit", "on")];
+    let (s, body) = a.api("save_entry_queue", &eq).await;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = a.api("simulate_dial_in", &[("numeric_id", "5555"), ("name", "Lost caller"), ("address", "10.9.8.5"), ("protocol", "h323"), ("digits", "1#2#3")]).await;
+    assert!(s == 200 && body.contains("awaiting operator assistance in 'TransitEQ'"), "{body}");
+    acked.push("TransitEQ".into());
+    acked.sort();
 
     // kill -9 the Master: the Slave takes over with every acknowledged change.
     a.kill9();
     let took = b.wait_health("takeover", Duration::from_secs(10), |h| h["role"] == "master").await;
     eprintln!("failover: Slave became Master {} ms after kill -9", took.as_millis());
+    // While the calls ring again, the new Master shows them as Redialing, attempt 1 of 11.
+    let t0 = Instant::now();
+    loop {
+        let (_, body) = b.api("get_conference", &[("id", &conf_id)]).await;
+        if body.contains(r#"{"Redialing":{"attempt":1,"of":11}}"#) {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(5), "no Redialing status after the takeover: {body}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(b.health().await.expect("b")["epoch"], 2);
     assert_eq!(b.conferences().await, acked);
     let (s, body) = add_conference(&b, "After failover", "2000").await;
@@ -191,7 +216,25 @@ async fn replicate_then_kill_the_master_then_rejoin() {
         if body.contains("Lisbon room") && body.contains("DialOut") && body.contains("\"Connected\"") {
             break;
         }
-        assert!(t0.elapsed() < Duration::from_secs(5), "not redialled: {body}");
+        assert!(t0.elapsed() < Duration::from_secs(10), "not redialled: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The caller that waited for an operator is called back into the same wait.
+    let lobby = {
+        let (_, body) = b.api("list_conferences", &[]).await;
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        v.as_array()
+            .and_then(|a| a.iter().find(|r| r["conference"]["entry_queue"] == true))
+            .and_then(|r| r["conference"]["id"].as_str().map(String::from))
+            .expect("the holding place on the new Master")
+    };
+    let t0 = Instant::now();
+    loop {
+        let (_, body) = b.api("get_conference", &[("id", &lobby)]).await;
+        if body.contains("Lost caller") && body.contains("\"AwaitingAssistance\"") {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "the waiting caller was not called back to wait: {body}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // The participant the operator had disconnected stays disconnected (and dial-in).

@@ -51,6 +51,47 @@ pub async fn list_conferences() -> Result<Vec<ConferenceRow>, AppError> {
     .await
 }
 
+/// A participant an operator should look at (the header's participant alerts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParticipantAlert {
+    pub name: String,
+    pub address: String,
+    pub state: domain::ParticipantState,
+    pub conference_id: String,
+    pub conference: String,
+}
+
+/// Callers awaiting operator assistance and faulty connections, in the conferences the
+/// caller sees, by conference.
+#[server(endpoint = "list_participant_alerts", output = crate::error::Json)]
+pub async fn list_participant_alerts() -> Result<Vec<ParticipantAlert>, AppError> {
+    answer(async {
+        let (st, me) = require(Permission::ViewConferences).await?;
+        let unlocked = unlocked(&st);
+        st.db(move |s| {
+            let conferences: std::collections::HashMap<String, Conference> = s
+                .list::<Conference>()?
+                .into_iter()
+                .filter(|c| domain::conference::in_scope(me.role, &me.name, c, &unlocked))
+                .map(|c| (c.id.clone(), c))
+                .collect();
+            let mut out: Vec<ParticipantAlert> = s
+                .list::<domain::Participant>()?
+                .into_iter()
+                .filter(|p| p.state.is_alert())
+                .filter_map(|p| {
+                    let c = conferences.get(&p.conference_id)?;
+                    Some(ParticipantAlert { name: p.name, address: p.address, state: p.state, conference_id: c.id.clone(), conference: c.name.clone() })
+                })
+                .collect();
+            out.sort_by(|a, b| (&a.conference, &a.name).cmp(&(&b.conference, &b.name)));
+            Ok(out)
+        })
+        .await
+    })
+    .await
+}
+
 /// The Profiles page's data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfilesView {

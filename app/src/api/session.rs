@@ -44,6 +44,19 @@ pub struct LiveHb {
     /// This MCU's Active Alarms, counted (the header's indicator); none for a role that
     /// does not see them.
     pub alarms: domain::alarms::AlarmCounts,
+    /// Ports in use and participant alerts (the header's gauge); none for a role that does
+    /// not see conferences.
+    #[serde(default)]
+    pub load: Option<McuLoad>,
+}
+
+/// How busy the MCU is, as the header shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McuLoad {
+    pub ports_in_use: u32,
+    pub capacity: u32,
+    /// Callers awaiting operator assistance and faulty connections.
+    pub participant_alerts: u32,
 }
 
 impl LiveHb {
@@ -96,7 +109,23 @@ async fn live_hb(st: &crate::state::AppState, me: &UserView, full: bool) -> Live
     let master_url = (status.role == LiveRole::Slave && !status.peer_address.is_empty())
         .then(|| format!("{}://{}", if st.policy.tls { "https" } else { "http" }, status.peer_address));
     let alarms = if me.role.can(Permission::ViewConfiguration) { st.alarms.counts() } else { Default::default() };
-    LiveHb { status, master_url, alarms }
+    let load = if me.role.can(Permission::ViewConferences) { mcu_load(st).await } else { None };
+    LiveHb { status, master_url, alarms, load }
+}
+
+/// The header's port gauge and participant alerts (kept by the store until the next write,
+/// so most pages read nothing); none when it cannot be read.
+#[cfg(feature = "ssr")]
+async fn mcu_load(st: &crate::state::AppState) -> Option<McuLoad> {
+    let load = match st.store.load_known() {
+        Some(l) => l,
+        None => st.db(|s| s.load()).await.ok()?,
+    };
+    Some(McuLoad {
+        ports_in_use: load.ports_in_use,
+        capacity: domain::conference::capacity(st.info.model, &load.ports),
+        participant_alerts: load.participant_alerts,
+    })
 }
 
 /// Logs in and sets the session cookie. Wrong name and wrong password get the same answer.

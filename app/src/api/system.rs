@@ -7,7 +7,8 @@ use super::*;
 pub async fn get_system_status() -> Result<SystemStatus, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConfiguration).await?;
-        let (users, change_log_seq) = st.db(|s| Ok((s.user_count()?, s.last_seq()?))).await?;
+        let (users, change_log_seq, threshold) =
+            st.db(|s| Ok((s.user_count()?, s.last_seq()?, s.local::<Option<u8>>(domain::store::keys::PORT_THRESHOLD)?))).await?;
         Ok(SystemStatus {
             info: st.info.clone(),
             uptime_s: st.started.elapsed().as_secs(),
@@ -15,7 +16,22 @@ pub async fn get_system_status() -> Result<SystemStatus, AppError> {
             users,
             change_log_seq,
             can_manage: me.role.can(Permission::ManageConfiguration),
+            port_threshold: threshold.unwrap_or(domain::alarms::DEFAULT_PORT_THRESHOLD),
         })
+    })
+    .await
+}
+
+/// The port alarm's threshold (8217 is raised when this share of the ports is in use).
+/// This MCU's own setting (never mirrored), applied at once.
+#[server(endpoint = "set_port_threshold", output = crate::error::Json)]
+pub async fn set_port_threshold(port_threshold: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::ManageConfiguration).await?;
+        let percent = domain::alarms::port_threshold(&port_threshold)?;
+        st.db(move |s| s.set_local(domain::store::keys::PORT_THRESHOLD, &Some(percent))).await?;
+        st.audit(domain::audit::AuditKind::Alarm, &format!("Port alarm threshold set to {percent} %."), true).await;
+        Ok(format!("The port alarm is raised when {percent} % of the ports are in use."))
     })
     .await
 }

@@ -25,9 +25,26 @@ pub fn ConferencesPage() -> impl IntoView {
     // After Terminate the conference page comes back here with the ended conference's ID
     // (digits only: nothing else from the address is shown).
     let ended = crate::nav::query_value("ended").filter(|v| !v.is_empty() && v.len() <= 8 && v.bytes().all(|b| b.is_ascii_digit()));
+    let alerts = crate::nav::query_value("alerts").is_some().then(|| {
+        let list = Resource::new(move || live.get(), |_| list_participant_alerts());
+        view! {
+            <section class="card" aria-labelledby="alerts-h" id="participant-alerts">
+                <h2 id="alerts-h">"Participant alerts"</h2>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match list.await {
+                            Ok(rows) => alert_table(rows),
+                            Err(e) => view! { <ErrorMsg error=e/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        }
+    });
     view! {
         <Title text="Conferences"/>
         <h1>"Conferences"</h1>
+        {alerts}
         {ended.map(|id| view! { <p class="ok" role="status">{format!("Conference {id} was terminated.")}</p> })}
         {chairperson.then(|| view! {
             <section class="card" aria-labelledby="chair-h">
@@ -119,6 +136,27 @@ fn simulate_form(dial: ServerAction<SimulateDialIn>, res: crate::components::Ans
             <FormStatus result=res/>
         </details>
     }
+}
+
+/// The participants an operator should look at, each linking to its conference.
+fn alert_table(rows: Vec<ParticipantAlert>) -> AnyView {
+    let rows = rows
+        .into_iter()
+        .map(|a| {
+            let href = format!("/conferences/{}", a.conference_id);
+            let key = a.name.clone();
+            view! {
+                <tr data-alert=key>
+                    <td data-label="Name">{a.name}</td>
+                    <td data-label="Status" class="status" data-state=a.state.css()>{a.state.label()}</td>
+                    <td data-label="Address">{a.address}</td>
+                    <td data-label="Conference"><a href=href>{a.conference}</a></td>
+                </tr>
+            }
+            .into_any()
+        })
+        .collect();
+    list_table("Participant alerts", "No participant needs an operator now.", &["Name", "Status", "Address", "Conference"], false, rows)
 }
 
 fn conference_table(rows: Vec<ConferenceRow>) -> AnyView {

@@ -1,6 +1,6 @@
-//! The System page: identity, uptime and where the data lives.
+//! The System page: identity, uptime and where the data lives; the port alarm threshold.
 
-use crate::api::{get_system_status, BackupConfiguration, ResetMcu};
+use crate::api::{get_system_status, BackupConfiguration, ResetMcu, SetPortThreshold};
 use crate::components::{confirm_click, ErrorMsg, FormStatus};
 use domain::timefmt::format_duration_s;
 use leptos::either::Either;
@@ -11,6 +11,8 @@ use leptos_meta::Title;
 pub fn SystemPage() -> impl IntoView {
     let status = Resource::new(|| (), |_| get_system_status());
     let backup = ServerAction::<BackupConfiguration>::new();
+    let threshold = ServerAction::<SetPortThreshold>::new();
+    let threshold_r: crate::components::Answer = Signal::derive(move || threshold.value().get());
     let reset = ServerAction::<ResetMcu>::new();
     // After a reset, load the page again once the MCU is back.
     Effect::new(move |_| {
@@ -34,6 +36,24 @@ pub fn SystemPage() -> impl IntoView {
                             <dt>"Users"</dt><dd>{s.users}</dd>
                             <dt>"Changes logged"</dt><dd>{s.change_log_seq}</dd>
                         </dl>
+                        <section class="card" aria-labelledby="ports-h">
+                            <h2 id="ports-h">"Port alarm"</h2>
+                            <p class="note">"Alarm 8217 is raised while this share of the MCU's ports is in use (the header's gauge turns amber)."</p>
+                            {if s.can_manage {
+                                Either::Left(view! {
+                                    <ActionForm action=threshold attr:class="form inline">
+                                        <div class="field">
+                                            <crate::components::TextField id="port-threshold" name="port_threshold" label="Threshold (%)"
+                                                inputmode="numeric" value=s.port_threshold.to_string() result=threshold_r/>
+                                        </div>
+                                        <button type="submit">"Save threshold"</button>
+                                    </ActionForm>
+                                    <FormStatus result=threshold_r/>
+                                })
+                            } else {
+                                Either::Right(view! { <p data-testid="port-threshold">{format!("Threshold: {} %", s.port_threshold)}</p> })
+                            }}
+                        </section>
                         {s.can_manage.then(|| view! {
                             <section class="card actions-card" aria-label="Maintenance">
                                 <h2>"Maintenance"</h2>

@@ -4,6 +4,16 @@
 
 use super::*;
 
+/// A setting of this database (not a sealed one) read through `conn`; `T::default()`
+/// until first saved.
+pub(super) fn local_in<T: DeserializeOwned + Default>(conn: &Connection, key: &str) -> Result<T> {
+    let value: Option<String> = conn.query_row("SELECT value FROM local_settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+    match value {
+        Some(json) => Ok(serde_json::from_str(&json)?),
+        None => Ok(T::default()),
+    }
+}
+
 impl Store {
     /// A setting that belongs to this MCU only (management network, security credentials,
     /// port configuration, Hot Backup settings...). `T::default()` until first saved. The
@@ -12,12 +22,7 @@ impl Store {
         if SEALED_KEYS.contains(&key) {
             return Ok(self.secrets.value(key));
         }
-        let value: Option<String> =
-            self.read(|conn| Ok(conn.query_row("SELECT value FROM local_settings WHERE key = ?1", [key], |r| r.get(0)).optional()?))?;
-        match value {
-            Some(json) => Ok(serde_json::from_str(&json)?),
-            None => Ok(T::default()),
-        }
+        self.read(|conn| local_in(conn, key))
     }
 
     pub fn set_local<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {

@@ -156,6 +156,8 @@ pub mod keys {
     pub const NETWORK_ADDRESSES: &str = "network_addresses";
     pub const SECURITY: &str = "security";
     pub const PORT_CONFIGURATION: &str = "port_configuration";
+    /// The port alarm's threshold in percent (`domain::alarms::DEFAULT_PORT_THRESHOLD` until set).
+    pub const PORT_THRESHOLD: &str = "port_threshold";
     pub const PENDING_RESET: &str = "pending_reset";
     /// This MCU's Active Alarms and their history (`alarms::AlarmBook`; never mirrored).
     pub const ALARMS: &str = "alarms";
@@ -211,15 +213,17 @@ pub struct Store {
     /// `secrets.json`: OPAQUE keys and records, the pairing credential held (never in the
     /// database, so never in a backup).
     secrets: Arc<secrets::Secrets>,
-    /// Where this copy stands, as last read ([`Store::standing`]).
-    standing: Arc<replica::StandingCache>,
+    /// Where this copy stands and how busy the MCU is, as last read ([`Store::standing`],
+    /// [`Store::load`]).
+    cache: Arc<replica::ReadCache>,
 }
 
 /// The writer's connection, held: whatever it wrote is committed (or rolled back) by the
-/// time it is let go, and letting it go tells [`Store::standing`] to read again.
+/// time it is let go, and letting it go tells [`Store::standing`] and [`Store::load`] to
+/// read again.
 pub(crate) struct Writer<'a> {
     conn: MutexGuard<'a, Connection>,
-    standing: &'a replica::StandingCache,
+    cache: &'a replica::ReadCache,
 }
 
 impl std::ops::Deref for Writer<'_> {
@@ -237,7 +241,7 @@ impl std::ops::DerefMut for Writer<'_> {
 
 impl Drop for Writer<'_> {
     fn drop(&mut self) {
-        self.standing.moved();
+        self.cache.moved();
     }
 }
 
@@ -332,7 +336,7 @@ impl Store {
             path,
             mode: Arc::new(RwLock::new(WriteMode::Primary)),
             secrets,
-            standing: Arc::default(),
+            cache: Arc::default(),
         })
     }
 
@@ -352,7 +356,7 @@ impl Store {
     fn lock(&self) -> Writer<'_> {
         // A panic while holding the lock cannot leave SQLite half-written (transactions
         // roll back on drop), so a poisoned lock is safe to keep using.
-        Writer { conn: self.conn.lock().unwrap_or_else(|p| p.into_inner()), standing: &self.standing }
+        Writer { conn: self.conn.lock().unwrap_or_else(|p| p.into_inner()), cache: &self.cache }
     }
 
     pub fn write_mode(&self) -> WriteMode {
@@ -806,6 +810,18 @@ pub(crate) fn audit_change_in(tx: &Connection, entry: &LogEntry, name_before: Op
     let mut e = crate::audit::entry(entry.at_ms, by, crate::audit::AuditKind::Change, &summary, true);
     e.seq = Some(entry.seq);
     audit::insert_in(tx, &e)
+}
+
+/// (participants holding a port, participant alerts), read through `conn`.
+fn participant_load_in(conn: &Connection) -> Result<(u32, u32)> {
+    let alerts = ["AwaitingAssistance", "FaultyConnection"];
+    debug_assert!(alerts.iter().all(|a| ParticipantState::HOLDING_A_PORT.contains(a)));
+    let sql = format!(
+        "SELECT COALESCE(SUM(json_extract(data, '$.state') IN ({})), 0), COALESCE(SUM(json_extract(data, '$.state') IN ('{}')), 0) FROM participants",
+        holding_a_port(),
+        alerts.join("', '")
+    );
+    Ok(conn.prepare_cached(&sql)?.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
 
 /// The serialized states that hold a port, as an SQL list (`'Connected', ...`): constants
@@ -1364,6 +1380,12 @@ mod tests {
         assert_eq!(up, 4);
         assert_eq!(s.participant_counts().expect("counts").get(&cid), Some(&(up, states.len())));
         assert_eq!(s.connected_participants().expect("connected"), 4);
+        // The header's load: the same ports, the callers awaiting an operator and the faulty.
+        let load = s.load().expect("load");
+        assert_eq!((load.ports_in_use, load.participant_alerts), (4, 2));
+        let p = Participant { state: AwaitingAssistance, ..participant(&cid, "Late") };
+        s.apply(Change::Put { record: Record::Participant(p) }).expect("one more waits");
+        assert_eq!(s.load().expect("load").participant_alerts, 3, "a write forgets the kept load");
     }
 
     #[test]

@@ -126,17 +126,19 @@ fn position_in(conn: &Connection) -> Result<Position> {
 /// Where a copy stands: (epoch, last seq, digest).
 pub type Standing = (u64, u64, String);
 
-/// The last [`Store::standing`] read, and the writer's count of releases it was read at.
-/// A read is kept only if the writer let go of nothing while it ran, and used only while
-/// the count stands: a change is acknowledged after its writer let go, so a standing
+/// Reads kept until the writer next lets go of its connection: the last
+/// [`Store::standing`] and [`Store::load`], each with the writer's count of releases it was
+/// read at. A read is kept only if the writer let go of nothing while it ran, and used only
+/// while the count stands: a change is acknowledged after its writer let go, so a read
 /// asked for after that never comes from before it.
 #[derive(Default)]
-pub(crate) struct StandingCache {
+pub(crate) struct ReadCache {
     version: std::sync::atomic::AtomicU64,
-    kept: std::sync::Mutex<Option<(u64, Standing)>>,
+    standing: std::sync::Mutex<Option<(u64, Standing)>>,
+    load: std::sync::Mutex<Option<(u64, crate::model::Load)>>,
 }
 
-impl StandingCache {
+impl ReadCache {
     fn version(&self) -> u64 {
         self.version.load(std::sync::atomic::Ordering::SeqCst)
     }
@@ -146,17 +148,17 @@ impl StandingCache {
         self.version.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
-    fn get(&self) -> Option<Standing> {
-        let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+    fn get<T: Clone>(&self, slot: &std::sync::Mutex<Option<(u64, T)>>) -> Option<T> {
+        let kept = slot.lock().unwrap_or_else(|p| p.into_inner());
         match &*kept {
             Some((at, value)) if *at == self.version() => Some(value.clone()),
             _ => None,
         }
     }
 
-    fn keep(&self, read_at: u64, value: &Standing) {
+    fn keep<T: Clone>(&self, slot: &std::sync::Mutex<Option<(u64, T)>>, read_at: u64, value: &T) {
         if read_at == self.version() {
-            *self.kept.lock().unwrap_or_else(|p| p.into_inner()) = Some((read_at, value.clone()));
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some((read_at, value.clone()));
         }
     }
 }
@@ -198,23 +200,49 @@ impl Store {
     /// page never waits for the writer. Kept until the writer next lets go of its
     /// connection ([`StandingCache`]): most pages and health checks read nothing.
     pub fn standing(&self) -> Result<Standing> {
-        if let Some(known) = self.standing.get() {
+        let cache = &self.cache;
+        if let Some(known) = cache.get(&cache.standing) {
             return Ok(known);
         }
-        let read_at = self.standing.version();
+        let read_at = cache.version();
         let now = self.read(|conn| {
             let tx = conn.unchecked_transaction()?;
             let out = (super::epoch_in(&tx)?, position_in(&tx)?.seq, format!("{:032x}", digest_in(&tx)?));
             tx.finish()?;
             Ok(out)
         })?;
-        self.standing.keep(read_at, &now);
+        cache.keep(&cache.standing, read_at, &now);
         Ok(now)
     }
 
     /// [`Self::standing`] when it is known without reading.
     pub fn standing_known(&self) -> Option<Standing> {
-        self.standing.get()
+        self.cache.get(&self.cache.standing)
+    }
+
+    /// [`Self::load`] when it is known without reading.
+    pub fn load_known(&self) -> Option<crate::model::Load> {
+        self.cache.get(&self.cache.load)
+    }
+
+    /// How busy this MCU is (ports held, participant alerts, its port configuration),
+    /// for the header of every page: read on a reader connection, and kept like
+    /// [`Self::standing`] until the writer next lets go.
+    pub fn load(&self) -> Result<crate::model::Load> {
+        let cache = &self.cache;
+        if let Some(known) = cache.get(&cache.load) {
+            return Ok(known);
+        }
+        let read_at = cache.version();
+        let now = self.read(|conn| {
+            let tx = conn.unchecked_transaction()?;
+            let (holding, alerts) = super::participant_load_in(&tx)?;
+            let ports = super::local::local_in(&tx, super::keys::PORT_CONFIGURATION)?;
+            tx.finish()?;
+            Ok(crate::model::Load { ports_in_use: holding, participant_alerts: alerts, ports })
+        })?;
+        cache.keep(&cache.load, read_at, &now);
+        Ok(now)
     }
 
     /// Digest of the whole synced state (32 hex digits).
