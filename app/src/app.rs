@@ -261,8 +261,11 @@ fn login_pages(_: Page) -> AnyView {
     view! { <LoginPage/> }.into_any()
 }
 
-fn conferences_pages(_: Page) -> AnyView {
-    view! { <ConferencesPage/> }.into_any()
+fn conferences_pages(page: Page) -> AnyView {
+    match page {
+        Page::ResourceReport => view! { <ResourceReportPage/> }.into_any(),
+        _ => view! { <ConferencesPage/> }.into_any(),
+    }
 }
 
 fn conference_pages(page: Page) -> AnyView {
@@ -527,13 +530,6 @@ fn AlarmIndicator(hb: HbLive) -> impl IntoView {
 fn LoadIndicator(hb: HbLive) -> impl IntoView {
     move || {
         let l = hb.snap.with(|l| l.as_ref().and_then(|l| l.load))?;
-        let percent = if l.capacity == 0 { 100 } else { (u64::from(l.ports_in_use) * 100 / u64::from(l.capacity)).min(100) };
-        let class = match percent {
-            0..80 => "badge ports",
-            80..100 => "badge ports ports-high",
-            _ => "badge ports ports-full",
-        };
-        let label = format!("Ports in use: {} of {}", l.ports_in_use, l.capacity);
         let alerts = (l.participant_alerts > 0).then(|| {
             let n = l.participant_alerts;
             view! {
@@ -543,17 +539,31 @@ fn LoadIndicator(hb: HbLive) -> impl IntoView {
                 </a>
             }
         });
-        // A native meter (no inline style: the page's Content-Security-Policy allows none):
-        // amber from 80 % (the port alarm's default threshold), red when full.
-        let high = (f64::from(l.capacity) * 0.8).to_string();
-        let title = label.clone();
+        let all_full = l.used.total() >= l.totals.total();
+        let gauges = [("Video", l.used.video, l.totals.video), ("Voice", l.used.voice, l.totals.voice)]
+            .into_iter()
+            .filter(|(kind, _, total)| *kind == "Video" || *total > 0)
+            .map(|(kind, used, total)| port_gauge(kind, used, total, l.totals.voice > 0))
+            .collect_view();
         Some(view! {
-            <span class=class title=title data-testid="ports">
-                <meter min="0" max=l.capacity.to_string() value=l.ports_in_use.to_string() high=high optimum="0" aria-label=label></meter>
-                {format!("{}/{}", l.ports_in_use, l.capacity)}
-            </span>
+            <a href="/resource-report" class=if all_full { "badge ports ports-full" } else { "badge ports" } data-testid="ports">{gauges}</a>
             {alerts}
         })
+    }
+}
+
+/// One type's gauge: a native meter (no inline style: the page's Content-Security-Policy
+/// allows none), amber from 80 % (the port alarm's default threshold).
+fn port_gauge(kind: &'static str, used: u32, total: u32, named: bool) -> impl IntoView {
+    let label = format!("{kind} ports in use: {used} of {total}");
+    let title = label.clone();
+    let high = (f64::from(total) * 0.8).to_string();
+    let text = if named { format!("{kind} {used}/{total}") } else { format!("{used}/{total}") };
+    view! {
+        <span class="gauge" title=title>
+            <meter min="0" max=total.to_string() value=used.to_string() high=high optimum="0" aria-label=label></meter>
+            {text}
+        </span>
     }
 }
 

@@ -435,6 +435,8 @@ pub enum Icon {
     Delete,
     Lock,
     Unlock,
+    /// Move to another conference.
+    Move,
 }
 
 pub fn icon(i: Icon, struck: bool) -> impl IntoView {
@@ -447,6 +449,7 @@ pub fn icon(i: Icon, struck: bool) -> impl IntoView {
         Icon::Delete => view! { <path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3"/> }.into_any(),
         Icon::Lock => view! { <rect x="5" y="11" width="14" height="10" rx="2"/><path d="M8 11V7a4 4 0 0 1 8 0v4"/> }.into_any(),
         Icon::Unlock => view! { <rect x="5" y="11" width="14" height="10" rx="2"/><path d="M8 11V7a4 4 0 0 1 7.5-2"/> }.into_any(),
+        Icon::Move => view! { <path d="M4 8h13M13 4l4 4-4 4M20 16H7M11 12l-4 4 4 4"/> }.into_any(),
     };
     view! {
         <svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">

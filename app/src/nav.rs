@@ -22,6 +22,7 @@ pub enum Page {
     Network,
     HotBackup,
     Alarms,
+    ResourceReport,
     System,
     Users,
     Audit,
@@ -98,7 +99,7 @@ const fn route(path: &'static str, page: Page, group: Group, menu: Option<(Secti
 
 /// The one table of pages: the server's routes, `Page::of`, each page's group (and so its
 /// preloads) and the menu (in this order) all come from it.
-pub static ROUTES: [Route; 17] = {
+pub static ROUTES: [Route; 18] = {
     use domain::Permission::*;
     use Section::*;
     [
@@ -106,6 +107,7 @@ pub static ROUTES: [Route; 17] = {
         route("/conferences", Page::Conferences, Group::Conferences, Some((Daily, "Conferences", ViewConferences))),
         route("/reservations", Page::Reservations, Group::Resources, Some((Daily, "Reservations", ViewResources))),
         route("/meeting-rooms", Page::MeetingRooms, Group::Resources, Some((Daily, "Meeting Rooms", ViewResources))),
+        route("/resource-report", Page::ResourceReport, Group::Conferences, Some((Daily, "Resource Report", ViewConferences))),
         route("/profiles", Page::Profiles, Group::Resources, Some((Resources, "Profiles", ViewResources))),
         route("/entry-queues", Page::EntryQueues, Group::Resources, Some((Resources, "Entry Queues", ViewResources))),
         route("/ivr-services", Page::IvrServices, Group::Resources, Some((Resources, "IVR Services", ViewResources))),

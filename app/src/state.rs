@@ -66,7 +66,7 @@ pub struct AppStateInner {
     /// Set when the server stops or resets: event streams and peer long-polls end at once.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Open event streams per session, to bound them.
-    pub event_streams: StreamCounter,
+    pub event_streams: EventStreams,
     /// Exports (CSV/JSON downloads of the audit trail and call history) running, per user
     /// name: at most [`MAX_EXPORTS_PER_USER`] each and [`MAX_EXPORTS`] in all.
     pub exports: Slots<String>,
@@ -194,16 +194,70 @@ impl<K: std::hash::Hash + Eq + Clone> Drop for Slot<K> {
     }
 }
 
-/// Open event streams per session (by the token's digest).
-pub type StreamCounter = Slots<String>;
-pub type StreamSlot = Slot<String>;
+/// Open event streams per session (by the token's digest), at most `max` each. When a
+/// session has them all, the oldest is told to end and the new one takes its place: it is
+/// the page the user looks at now, while the oldest is most likely a page already left
+/// whose closed connection the server has not noticed yet (it would be, at the next write).
+#[derive(Clone, Default)]
+pub struct EventStreams {
+    open: Arc<Mutex<std::collections::HashMap<String, SessionStreams>>>,
+    next: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// A session's open streams, oldest first: each one's id and how to tell it to end.
+type SessionStreams = std::collections::VecDeque<(u64, tokio::sync::watch::Sender<bool>)>;
+
+/// One open event stream's place; `ended` turns true when a newer stream of its session
+/// took it. Dropping it frees the place.
+pub struct EventStreamSlot {
+    streams: EventStreams,
+    key: String,
+    id: u64,
+    pub ended: tokio::sync::watch::Receiver<bool>,
+}
+
+impl EventStreams {
+    pub fn open(&self, key: String, max: usize) -> EventStreamSlot {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (tx, ended) = tokio::sync::watch::channel(false);
+        let mut map = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let queue = map.entry(key.clone()).or_default();
+        while queue.len() >= max.max(1) {
+            match queue.pop_front() {
+                Some((_, oldest)) => {
+                    let _ = oldest.send(true);
+                }
+                None => break,
+            }
+        }
+        queue.push_back((id, tx));
+        EventStreamSlot { streams: self.clone(), key, id, ended }
+    }
+
+    /// Open in all.
+    pub fn count(&self) -> usize {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).values().map(|q| q.len()).sum()
+    }
+}
+
+impl Drop for EventStreamSlot {
+    fn drop(&mut self) {
+        let mut map = self.streams.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(queue) = map.get_mut(&self.key) {
+            queue.retain(|(id, _)| *id != self.id);
+            if queue.is_empty() {
+                map.remove(&self.key);
+            }
+        }
+    }
+}
 
 /// Exports one user may run at once, and all users together: an export reads up to
 /// thousands of rows and formats them, so a storm of them must not starve the MCU.
 pub const MAX_EXPORTS_PER_USER: usize = 2;
 pub const MAX_EXPORTS: usize = 4;
 
-/// Event streams one session may hold open at once (a few tabs).
+/// Event streams one session may hold open at once (a few tabs; a new one ends the oldest).
 pub const MAX_STREAMS_PER_SESSION: usize = 8;
 
 /// Session token → user for a couple of seconds, so one page load (the frame and each of
@@ -548,5 +602,27 @@ pub fn session_cookie(st: &AppState, token: Option<&str>) -> String {
 pub fn set_cookie(value: String) {
     if let (Some(res), Ok(v)) = (use_context::<ResponseOptions>(), axum::http::HeaderValue::from_str(&value)) {
         res.append_header(axum::http::header::SET_COOKIE, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_event_stream_ends_the_oldest_of_its_session_when_all_are_open() {
+        let streams = EventStreams::default();
+        let first = streams.open("s".into(), 2);
+        let second = streams.open("s".into(), 2);
+        let other = streams.open("t".into(), 2);
+        assert_eq!(streams.count(), 3);
+        let third = streams.open("s".into(), 2);
+        assert!(*first.ended.borrow(), "the oldest of the session is told to end");
+        assert!(!*second.ended.borrow() && !*third.ended.borrow() && !*other.ended.borrow());
+        assert_eq!(streams.count(), 3, "never more than the most per session");
+        drop(first);
+        assert_eq!(streams.count(), 3, "its place was already taken");
+        drop((second, third, other));
+        assert_eq!(streams.count(), 0);
     }
 }

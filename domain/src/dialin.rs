@@ -105,8 +105,9 @@ impl Decision {
     }
 
     /// The records to commit as one unit: the room's conference or the queue's holding
-    /// place when one is opened, then the participant (`ids` makes the new ids).
-    pub fn changes(&self, caller: Caller, now: Millis, mut ids: impl FnMut() -> String) -> (Vec<Change>, String) {
+    /// place when one is opened, then the participant (`ids` makes the new ids). An
+    /// admitted caller is `connected` as the ports allow ([`crate::ports::connect`]).
+    pub fn changes(&self, caller: Caller, connected: ParticipantState, now: Millis, mut ids: impl FnMut() -> String) -> (Vec<Change>, String) {
         let mut changes = Vec::with_capacity(2);
         let conference_id = match &self.place {
             Place::Conference(id) => id.clone(),
@@ -125,7 +126,7 @@ impl Decision {
         };
         let state = match self.admission {
             Admission::AwaitingAssistance => ParticipantState::AwaitingAssistance,
-            Admission::Participant | Admission::Chairperson => ParticipantState::Connected,
+            Admission::Participant | Admission::Chairperson => connected,
         };
         let p = Participant {
             id: ids(),
@@ -466,7 +467,7 @@ mod tests {
         let d = route("1001", &keys("9"), Reachable { conferences: &[], rooms: &rooms, queues: &[], ivrs: &[] }).expect("routed");
         let mut n = 0;
         let caller = Caller { name: "Ann".into(), address: "10.0.0.1".into(), protocol: Protocol::H323 };
-        let (changes, conference) = d.changes(caller, 5, || {
+        let (changes, conference) = d.changes(caller, ParticipantState::Connected, 5, || {
             n += 1;
             format!("id{n}")
         });

@@ -20,6 +20,7 @@ pub mod hotbackup;
 pub mod model;
 pub mod recurrence;
 pub mod network;
+pub mod ports;
 pub mod resources;
 pub mod roles;
 pub mod schedule;

@@ -569,6 +569,8 @@ pub struct Load {
     pub ports_in_use: u32,
     /// Callers awaiting operator assistance and faulty connections.
     pub participant_alerts: u32,
+    /// Calls up on audio only (Partially Connected): they take voice ports first.
+    pub audio_only: u32,
     /// The Video/Voice Port Configuration in effect.
     pub ports: PortConfiguration,
 }

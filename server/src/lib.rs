@@ -356,7 +356,8 @@ async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
 
 /// Server-Sent Events for the logged-in browser: one `change` message per change on this
 /// MCU (made here or replicated from the Master), so open pages refresh at once. At most
-/// [`app::state::MAX_STREAMS_PER_SESSION`] per session; a stream ends when its session does
+/// [`app::state::MAX_STREAMS_PER_SESSION`] per session (a new one ends the oldest); a
+/// stream ends when its session does
 /// (logout, user changed or deleted, idle time) and when the MCU stops or resets.
 /// `/events?since=N`: N is the count of change messages announced when the page was made
 /// (`Shell::changes`).
@@ -380,10 +381,8 @@ async fn events(
     if !matches!(app::state::user_of_token_quietly(&st, token.clone()).await, Ok(Some(_))) {
         return (StatusCode::UNAUTHORIZED, "log in first").into_response();
     }
-    let Some(slot) = st.event_streams.take(domain::auth::token_digest(&token), app::state::MAX_STREAMS_PER_SESSION) else {
-        return (StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, "10")], "too many open event streams for this session")
-            .into_response();
-    };
+    // At most so many per session: a new page's stream ends the session's oldest.
+    let slot = st.event_streams.open(domain::auth::token_digest(&token), app::state::MAX_STREAMS_PER_SESSION);
     struct Stream {
         st: AppState,
         token: String,
@@ -395,7 +394,7 @@ async fn events(
         /// Changes were announced between the page's making and this stream: one `change`
         /// first.
         missed: bool,
-        _slot: app::state::StreamSlot,
+        slot: app::state::EventStreamSlot,
     }
     let changes = st.updates.subscribe_changes();
     // Read after subscribing: what is announced later arrives on `changes`.
@@ -409,11 +408,12 @@ async fn events(
         checked: tokio::time::Instant::now(),
         st,
         token,
-        _slot: slot,
+        slot,
     };
     let stream = futures::stream::unfold(s, |mut s| async move {
         if std::mem::take(&mut s.missed) {
-            return Some((Ok::<_, std::convert::Infallible>(Event::default().event("change").data("")), s));
+            // Never empty data: a browser drops an event without data (the SSE rules).
+            return Some((Ok::<_, std::convert::Infallible>(Event::default().event("change").data("missed")), s));
         }
         loop {
             // The session is checked again at least every SESSION_RECHECK, busy or not.
@@ -437,9 +437,11 @@ async fn events(
                     if changed.is_err() {
                         return None;
                     }
-                    return Some((Ok(Event::default().event("hb").data("")), s));
+                    return Some((Ok(Event::default().event("hb").data("status")), s));
                 }
                 _ = app::state::until_true(&mut s.stopping) => return None,
+                // A newer page of this session took this stream's place.
+                _ = app::state::until_true(&mut s.slot.ended) => return None,
                 changed = s.sessions.changed() => {
                     if changed.is_err() || !session_holds(&s.st, &s.token).await {
                         return None;
@@ -489,7 +491,7 @@ async fn metrics(State(st): State<AppState>) -> ([(axum::http::HeaderName, &'sta
     gauge("mcu_hot_backup_lag_ms", "Replication lag in milliseconds.", s.lag_ms.to_string());
     gauge("mcu_hot_backup_changes_replicated_total", "Changes applied from the Master since start.", s.replicated.to_string());
     gauge("mcu_hot_backup_failovers_total", "Times this MCU took over as Master since start.", s.failovers.to_string());
-    gauge("mcu_event_streams_open", "Open event streams (browser tabs).", st.event_streams.open().to_string());
+    gauge("mcu_event_streams_open", "Open event streams (browser tabs).", st.event_streams.count().to_string());
     gauge("mcu_login_throttle_entries", "Entries held by the failed-login limit.", st.throttle.len().to_string());
     let alarms = st.alarms.counts();
     gauge("mcu_alarms_unacknowledged", "Active alarms nobody has acknowledged.", alarms.unacknowledged.to_string());

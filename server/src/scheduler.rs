@@ -136,20 +136,20 @@ pub async fn run_due(store: &Store, hb: &HotBackup, calls: &CallRecords, alarms:
                 hb.commit(Change::Put { record: Record::Conference(conference) }).await?;
                 tracing::info!(conference = %name, "reservation started");
                 for d in dial {
-                    // Calls are simulated: a dial-out connects when a port is free.
-                    let (connected, capacity) = blocking(store, move |s| {
-                        let ports: domain::PortConfiguration = s.local(domain::store::keys::PORT_CONFIGURATION)?;
-                        Ok((s.connected_participants()?, domain::conference::capacity(model, &ports)))
-                    })
-                    .await?;
-                    let (state, disconnect_cause) = if connected < capacity {
-                        (ParticipantState::Connected, None)
-                    } else {
-                        alarms.raise(
-                            domain::alarms::AlarmCode::PortsExhausted,
-                            &format!("all {capacity} ports are in use: a participant of reservation '{name}' was not connected."),
-                        );
-                        (ParticipantState::Disconnected, Some(domain::DisconnectCause::NoFreePort))
+                    // Calls are simulated: a dial-out connects when a port is free (video
+                    // first, then audio only).
+                    let load = blocking(store, |s| s.load()).await?;
+                    let totals = domain::ports::totals(model, &load.ports);
+                    let used = domain::ports::in_use(load.ports_in_use, load.audio_only, totals);
+                    let (state, disconnect_cause) = match domain::ports::connect(1, used, totals) {
+                        Ok(states) => (states.first().copied().unwrap_or(ParticipantState::Connected), None),
+                        Err(_) => {
+                            alarms.raise(
+                                domain::alarms::AlarmCode::PortsExhausted,
+                                &format!("all {} ports are in use: a participant of reservation '{name}' was not connected.", totals.total()),
+                            );
+                            (ParticipantState::Disconnected, Some(domain::DisconnectCause::NoFreePort))
+                        }
                     };
                     let p = Participant {
                         id: new_id(),

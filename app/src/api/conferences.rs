@@ -92,6 +92,37 @@ pub async fn list_participant_alerts() -> Result<Vec<ParticipantAlert>, AppError
     .await
 }
 
+/// The Resource Report: the MCU's ports by type and the conferences holding them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceReport {
+    pub types: Vec<domain::ports::TypeLine>,
+    /// The conferences the caller sees that hold ports, most first.
+    pub conferences: Vec<domain::ports::ConferenceLine>,
+}
+
+#[server(endpoint = "get_resource_report", output = crate::error::Json)]
+pub async fn get_resource_report() -> Result<ResourceReport, AppError> {
+    answer(async {
+        let (st, me) = require(Permission::ViewConferences).await?;
+        let unlocked = unlocked(&st);
+        let model = st.info.model;
+        st.db(move |s| {
+            let config: domain::PortConfiguration = s.local(domain::store::keys::PORT_CONFIGURATION)?;
+            let (types, mut conferences) = domain::ports::report(domain::ports::totals(model, &config), &s.list::<Conference>()?, &s.list::<domain::Participant>()?);
+            let visible: std::collections::HashSet<String> = s
+                .list::<Conference>()?
+                .into_iter()
+                .filter(|c| domain::conference::in_scope(me.role, &me.name, c, &unlocked))
+                .map(|c| c.id)
+                .collect();
+            conferences.retain(|c| visible.contains(&c.id));
+            Ok(ResourceReport { types, conferences })
+        })
+        .await
+    })
+    .await
+}
+
 /// The Profiles page's data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfilesView {
@@ -202,31 +233,41 @@ pub struct ConferenceDetail {
     pub others: Vec<ConferenceSummary>,
 }
 
-/// A call needs a free port of this MCU; when none is left it is refused and the
+/// How `n` new calls connect on this MCU's ports (`domain::ports::connect`: video first,
+/// then audio only), all of them or none; when none is left the call is refused and the
 /// capacity alarm raised (cleared by the server's watch once a port is free).
 #[cfg(feature = "ssr")]
-async fn need_port(st: &crate::state::AppState) -> Result<(), AppError> {
-    need_ports(st, 1).await
-}
-
-/// `n` more calls fit on this MCU's ports (all of a selection, or none of it).
-#[cfg(feature = "ssr")]
-async fn need_ports(st: &crate::state::AppState, n: usize) -> Result<(), AppError> {
-    let (connected, capacity) = port_use(st).await?;
-    domain::conference::check_ports(connected, n, capacity).map_err(|e| {
+async fn connect_ports(st: &crate::state::AppState, n: usize) -> Result<Vec<domain::ParticipantState>, AppError> {
+    let (used, totals) = port_use(st).await?;
+    domain::ports::connect(n, used, totals).map_err(|e| {
+        let capacity = totals.total();
         st.alarms.raise(domain::alarms::AlarmCode::PortsExhausted, &format!("a call was refused: all {capacity} ports are in use."));
         e.into()
     })
 }
 
+/// One new call's state ([`connect_ports`]).
 #[cfg(feature = "ssr")]
-async fn port_use(st: &crate::state::AppState) -> Result<(u32, u32), AppError> {
-    let model = st.info.model;
-    st.db(move |s| {
-        let ports: domain::PortConfiguration = s.local(domain::store::keys::PORT_CONFIGURATION)?;
-        Ok((s.connected_participants()?, domain::conference::capacity(model, &ports)))
-    })
-    .await
+async fn connect_port(st: &crate::state::AppState) -> Result<domain::ParticipantState, AppError> {
+    Ok(connect_ports(st, 1).await?.first().copied().unwrap_or(domain::ParticipantState::Connected))
+}
+
+/// (ports in use, ports) by type.
+#[cfg(feature = "ssr")]
+async fn port_use(st: &crate::state::AppState) -> Result<(domain::ports::Ports, domain::ports::Ports), AppError> {
+    let load = st.db(|s| s.load()).await?;
+    let totals = domain::ports::totals(st.info.model, &load.ports);
+    Ok((domain::ports::in_use(load.ports_in_use, load.audio_only, totals), totals))
+}
+
+/// What the operator is told when a call could connect on audio only.
+#[cfg(feature = "ssr")]
+fn audio_only_note(state: domain::ParticipantState) -> &'static str {
+    if state == domain::ParticipantState::PartiallyConnected {
+        " No video port was free: it is connected on audio only."
+    } else {
+        ""
+    }
 }
 
 /// One synced record by id, or `NotFound` with `missing` as the message.
@@ -309,7 +350,8 @@ pub async fn get_conference(id: String) -> Result<ConferenceDetail, AppError> {
         let conference = conference_for(&st, &me, id).await?;
         let cid = conference.id.clone();
         let (participants, all) = st.db(move |s| Ok((s.participants_of(&cid)?, s.list::<Conference>()?))).await?;
-        let (connected_on_mcu, capacity) = port_use(&st).await?;
+        let (used, totals) = port_use(&st).await?;
+        let (connected_on_mcu, capacity) = (used.total(), totals.total());
         let can_run = me.role.can(Permission::RunConferences);
         let unlocked = unlocked(&st);
         let others = all
@@ -341,7 +383,7 @@ async fn add_participant_as(
         let present = st.db(move |s| s.participants_of(&cid)).await?;
         domain::conference::check_not_dialled_out(protocol, &address, &present)?;
     }
-    need_port(st).await?;
+    let state = connect_port(st).await?;
     let p = domain::Participant {
         id: domain::store::new_id(),
         conference_id: conference.id,
@@ -349,7 +391,7 @@ async fn add_participant_as(
         address,
         protocol,
         direction,
-        state: domain::ParticipantState::Connected,
+        state,
         audio_muted: false,
         video_muted: false,
         chairperson: false,
@@ -358,7 +400,7 @@ async fn add_participant_as(
         home_conference_id: None,
     };
     st.commit(domain::Change::Put { record: domain::Record::Participant(p) }).await?;
-    Ok(format!("'{name}' connected to {}.", conference.name))
+    Ok(format!("'{name}' connected to {}.{}", conference.name, audio_only_note(state)))
 }
 
 #[server(endpoint = "add_participant", output = crate::error::Json)]
@@ -397,11 +439,11 @@ pub async fn simulate_dial_in(
             })
             .await?;
         let decision = route(&numeric_id, &entries, Reachable { conferences: &conferences, rooms: &rooms, queues: &queues, ivrs: &ivrs })?;
-        need_port(&st).await?;
+        let media = connect_port(&st).await?;
         let told = decision.told(&name, &conferences);
-        let (changes, _) = decision.changes(Caller { name, address, protocol }, domain::store::now_ms(), domain::store::new_id);
+        let (changes, _) = decision.changes(Caller { name, address, protocol }, media, domain::store::now_ms(), domain::store::new_id);
         st.commit_all(changes).await?;
-        Ok(told)
+        Ok(format!("{told}{}", audio_only_note(media)))
     })
     .await
 }
@@ -447,12 +489,14 @@ pub async fn participant_action(participant_id: String, action: String) -> Resul
         }
         let act = domain::conference::ParticipantAction::parse(&action)
             .ok_or_else(|| AppError::Invalid { field: "action".into(), message: format!("Unknown action '{action}'.") })?;
+        let mut after = act.apply(&p);
+        let mut note = "";
         if act.needs_port(&p) {
-            need_port(&st).await?;
+            after.state = connect_port(&st).await?;
+            note = audio_only_note(after.state);
         }
-        let after = act.apply(&p);
         st.commit(domain::Change::Put { record: domain::Record::Participant(after) }).await?;
-        Ok(act.done(&p.name))
+        Ok(format!("{}{note}", act.done(&p.name)))
     })
     .await
 }
@@ -477,12 +521,17 @@ pub async fn participants_action(conference_id: String, ids: String, action: Str
         let act = domain::conference::ParticipantAction::parse(&action)
             .ok_or_else(|| AppError::Invalid { field: "action".into(), message: format!("Unknown action '{action}'.") })?;
         let needs_ports = picked.iter().filter(|p| act.needs_port(p)).count();
-        if needs_ports > 0 {
-            need_ports(&st, needs_ports).await?;
-        }
+        // Video for as many as video ports allow, then audio only; all of them or none.
+        let mut media = if needs_ports > 0 { connect_ports(&st, needs_ports).await? } else { Vec::new() }.into_iter();
         let changes: Vec<domain::Change> = picked
             .iter()
-            .map(|p| (act.apply(p), *p))
+            .map(|p| {
+                let mut after = act.apply(p);
+                if act.needs_port(p) {
+                    after.state = media.next().unwrap_or(after.state);
+                }
+                (after, *p)
+            })
             .filter(|(after, before)| after != *before)
             .map(|(after, _)| domain::Change::Put { record: domain::Record::Participant(after) })
             .collect();

@@ -53,8 +53,10 @@ pub struct LiveHb {
 /// How busy the MCU is, as the header shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct McuLoad {
-    pub ports_in_use: u32,
-    pub capacity: u32,
+    /// Video and voice ports in use...
+    pub used: domain::ports::Ports,
+    /// ...of these.
+    pub totals: domain::ports::Ports,
     /// Callers awaiting operator assistance and faulty connections.
     pub participant_alerts: u32,
 }
@@ -121,11 +123,8 @@ async fn mcu_load(st: &crate::state::AppState) -> Option<McuLoad> {
         Some(l) => l,
         None => st.db(|s| s.load()).await.ok()?,
     };
-    Some(McuLoad {
-        ports_in_use: load.ports_in_use,
-        capacity: domain::conference::capacity(st.info.model, &load.ports),
-        participant_alerts: load.participant_alerts,
-    })
+    let totals = domain::ports::totals(st.info.model, &load.ports);
+    Some(McuLoad { used: domain::ports::in_use(load.ports_in_use, load.audio_only, totals), totals, participant_alerts: load.participant_alerts })
 }
 
 /// Logs in and sets the session cookie. Wrong name and wrong password get the same answer.

@@ -467,13 +467,20 @@ fn place_controls(p: &Participant, a: Actions, here: Place) -> impl IntoView {
     if awaiting {
         Either::Left(view! { <div class="attend">{form}</div> })
     } else {
-        Either::Right(view! { <details class="row-more"><summary>"Move…"</summary>{form}</details> })
+        let summary = format!("Move {name}…");
+        Either::Right(view! {
+            <details class="row-more">
+                <summary class="icon-btn" aria-label=summary.clone() title=summary>{icon(Icon::Move, false)}</summary>
+                <div class="popover">{form}</div>
+            </details>
+        })
     }
 }
 
-/// What the IVR asked and heard on the caller's way in.
+/// What the IVR asked and heard on the caller's way in, when it asked anything (a direct
+/// dial without a password has only "dialled" and "in").
 fn ivr_path(p: &Participant) -> Option<impl IntoView> {
-    (!p.ivr_path.is_empty()).then(|| {
+    (p.ivr_path.len() > 2 || p.state == ParticipantState::AwaitingAssistance && !p.ivr_path.is_empty()).then(|| {
         let steps = p.ivr_path.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view();
         view! { <details class="ivr-path"><summary>"IVR path"</summary><ol>{steps}</ol></details> }
     })

@@ -179,3 +179,50 @@ fn conference_table(rows: Vec<ConferenceRow>) -> AnyView {
         .collect();
     list_table("Conferences", "No ongoing conferences. Start one with the form above, or from a meeting room.", &["Name", "ID", "Start Time", "End Time", "Participants"], false, rows)
 }
+
+/// The Resource Report (as on the original): video and voice ports occupied, free and in
+/// all, and the conferences holding them; live.
+#[component]
+pub fn ResourceReportPage() -> impl IntoView {
+    let live = crate::live::use_live_changes();
+    let report = Resource::new(move || live.get(), |_| get_resource_report());
+    view! {
+        <Title text="Resource Report"/>
+        <h1>"Resource Report"</h1>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match report.await {
+                    Ok(r) => {
+                        let types = r.types.into_iter().map(|t| {
+                            let key = t.kind.clone();
+                            view! {
+                            <tr data-type=key>
+                                <td data-label="Type">{t.kind}</td>
+                                <td data-label="Occupied">{t.occupied}</td>
+                                <td data-label="Free">{t.free}</td>
+                                <td data-label="Total">{t.total}</td>
+                            </tr>
+                        }.into_any()}).collect();
+                        let confs = r.conferences.into_iter().map(|c| {
+                            let (href, key) = (format!("/conferences/{}", c.id), c.name.clone());
+                            view! {
+                                <tr data-conference=key>
+                                    <td data-label="Conference"><a href=href>{c.name}</a></td>
+                                    <td data-label="ID">{c.numeric_id}</td>
+                                    <td data-label="Video">{c.video}</td>
+                                    <td data-label="Audio only">{c.audio_only}</td>
+                                </tr>
+                            }.into_any()
+                        }).collect();
+                        view! {
+                            {list_table("Ports by type", "", &["Type", "Occupied", "Free", "Total"], false, types)}
+                            <h2>"Conferences using ports"</h2>
+                            {list_table("Conferences using ports", "No conference holds a port now.", &["Conference", "ID", "Video", "Audio only"], false, confs)}
+                        }.into_any()
+                    }
+                    Err(e) => view! { <ErrorMsg error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -19,7 +19,7 @@ pub use audit::AuditPage;
 pub use conference::ConferencePage;
 pub use history::HistoryPage;
 pub use hotbackup::HotBackupPage;
-pub use lists::ConferencesPage;
+pub use lists::{ConferencesPage, ResourceReportPage};
 pub use reservations::ReservationsPage;
 pub use resources::{EntryQueuesPage, IvrServicesPage, MeetingRoomsPage, ProfilesPage, RecordingLinksPage};
 pub use network::NetworkPage;

@@ -812,16 +812,17 @@ pub(crate) fn audit_change_in(tx: &Connection, entry: &LogEntry, name_before: Op
     audit::insert_in(tx, &e)
 }
 
-/// (participants holding a port, participant alerts), read through `conn`.
-fn participant_load_in(conn: &Connection) -> Result<(u32, u32)> {
+/// (participants holding a port, participant alerts, those on audio only), read through `conn`.
+fn participant_load_in(conn: &Connection) -> Result<(u32, u32, u32)> {
     let alerts = ["AwaitingAssistance", "FaultyConnection"];
     debug_assert!(alerts.iter().all(|a| ParticipantState::HOLDING_A_PORT.contains(a)));
     let sql = format!(
-        "SELECT COALESCE(SUM(json_extract(data, '$.state') IN ({})), 0), COALESCE(SUM(json_extract(data, '$.state') IN ('{}')), 0) FROM participants",
+        "SELECT COALESCE(SUM(json_extract(data, '$.state') IN ({})), 0), COALESCE(SUM(json_extract(data, '$.state') IN ('{}')), 0),
+                COALESCE(SUM(json_extract(data, '$.state') = 'PartiallyConnected'), 0) FROM participants",
         holding_a_port(),
         alerts.join("', '")
     );
-    Ok(conn.prepare_cached(&sql)?.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    Ok(conn.prepare_cached(&sql)?.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)
 }
 
 /// The serialized states that hold a port, as an SQL list (`'Connected', ...`): constants
@@ -1382,7 +1383,7 @@ mod tests {
         assert_eq!(s.connected_participants().expect("connected"), 4);
         // The header's load: the same ports, the callers awaiting an operator and the faulty.
         let load = s.load().expect("load");
-        assert_eq!((load.ports_in_use, load.participant_alerts), (4, 2));
+        assert_eq!((load.ports_in_use, load.participant_alerts, load.audio_only), (4, 2, 1));
         let p = Participant { state: AwaitingAssistance, ..participant(&cid, "Late") };
         s.apply(Change::Put { record: Record::Participant(p) }).expect("one more waits");
         assert_eq!(s.load().expect("load").participant_alerts, 3, "a write forgets the kept load");

@@ -236,10 +236,10 @@ impl Store {
         let read_at = cache.version();
         let now = self.read(|conn| {
             let tx = conn.unchecked_transaction()?;
-            let (holding, alerts) = super::participant_load_in(&tx)?;
+            let (holding, alerts, audio_only) = super::participant_load_in(&tx)?;
             let ports = super::local::local_in(&tx, super::keys::PORT_CONFIGURATION)?;
             tx.finish()?;
-            Ok(crate::model::Load { ports_in_use: holding, participant_alerts: alerts, ports })
+            Ok(crate::model::Load { ports_in_use: holding, participant_alerts: alerts, audio_only, ports })
         })?;
         cache.keep(&cache.load, read_at, &now);
         Ok(now)
