@@ -7,6 +7,7 @@ const PAGES: [string, string][] = [
   ['/profiles', 'Conference Profiles'], ['/entry-queues', 'Entry Queues'], ['/ivr-services', 'IVR Services'],
   ['/recording-links', 'Recording Links'], ['/network', 'Network'], ['/users', 'Users'], ['/hot-backup', 'Hot Backup'],
   ['/system', 'System'], ['/alarms', 'Active Alarms'], ['/audit', 'Audit Trail'], ['/history', 'Call History'],
+  ['/resource-report', 'Resource Report'],
 ];
 
 /** Visible controls smaller than 44×44 px (a checkbox counts by its label, which takes the tap). */
@@ -36,6 +37,8 @@ async function smallTargets(page: Page) {
 }
 
 test('every page: no sideways scroll, no serious accessibility violation, big enough tap targets on a phone', async ({ page, isMobile }) => {
+  // Fifteen pages, each checked by axe: more than the default 30 s on a busy machine.
+  test.setTimeout(120_000);
   await login(page, ADMIN.name, ADMIN.password);
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
   for (const [path, heading] of PAGES) {

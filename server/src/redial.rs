@@ -46,6 +46,8 @@ async fn run(store: &Store, hb: &HotBackup, services: &Services, model: McuModel
     let of = settings.redial_attempts.max(1);
     let mut pending: Vec<Participant> = plan.dial;
     let total = pending.len();
+    // Taken over by an operator while they rang: neither connected nor counted as redialled.
+    let mut handled = 0;
     let mut attempts = 0;
     while !pending.is_empty() && attempts < of {
         if attempts > 0 {
@@ -60,6 +62,17 @@ async fn run(store: &Store, hb: &HotBackup, services: &Services, model: McuModel
         if hb.commit_all_as(ringing, None).await.is_ok() {
             tokio::time::sleep(RINGING).await;
         }
+        // While they rang an operator may have disconnected, moved or deleted some: only
+        // those still being redialled are connected.
+        let ids: Vec<String> = pending.iter().map(|p| p.id.clone()).collect();
+        let now = blocking(store, move |s| ids.iter().map(|id| s.get::<Participant>(id)).collect::<Result<Vec<_>, _>>()).await;
+        if let Ok(now) = now {
+            let before = pending.len();
+            pending.retain(|p| {
+                now.iter().flatten().any(|q| q.id == p.id && matches!(q.state, ParticipantState::Redialing { .. }) && q.conference_id == p.conference_id)
+            });
+            handled += before - pending.len();
+        }
         let mut still = Vec::new();
         for p in pending {
             if hb.commit(Change::Put { record: Record::Participant(p.clone()) }).await.is_err() {
@@ -72,7 +85,7 @@ async fn run(store: &Store, hb: &HotBackup, services: &Services, model: McuModel
         }
     }
     // Those without a port, and those that never answered: disconnected, and named.
-    let redialled = total - pending.len();
+    let redialled = total - pending.len() - handled;
     let causes = plan.no_port.iter().map(|p| (p, DisconnectCause::NoFreePort)).chain(pending.iter().map(|p| (p, DisconnectCause::NoAnswer)));
     for (p, cause) in causes {
         let p = Participant { state: ParticipantState::Disconnected, disconnect_cause: Some(cause), ..p.clone() };
