@@ -294,6 +294,41 @@ impl ParticipantAction {
     }
 }
 
+/// What the simulation says of a call's media (calls are simulated): all streams up, audio
+/// only, or a stream down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    Up,
+    AudioOnly,
+    StreamDown,
+}
+
+impl Media {
+    pub fn parse(s: &str) -> Result<Media, DomainError> {
+        match s.trim() {
+            "up" => Ok(Media::Up),
+            "audio_only" => Ok(Media::AudioOnly),
+            "stream_down" => Ok(Media::StreamDown),
+            _ => Err(DomainError::invalid("media", "Choose up, audio_only or stream_down.")),
+        }
+    }
+
+    /// The participant with this media: only a call that is up (and not waiting for an
+    /// operator) has media to change; Connected, Partially Connected or Faulty Connection.
+    pub fn apply(self, p: &Participant) -> Result<Participant, DomainError> {
+        use ParticipantState::*;
+        if !matches!(p.state, Connected | PartiallyConnected | FaultyConnection) {
+            return Err(DomainError::Conflict(format!("{} is not in the call ({}).", p.name, p.state.label())));
+        }
+        let state = match self {
+            Media::Up => Connected,
+            Media::AudioOnly => PartiallyConnected,
+            Media::StreamDown => FaultyConnection,
+        };
+        Ok(Participant { state, ..p.clone() })
+    }
+}
+
 /// Where an operator puts a participant: Move to another conference, Back to Home (the
 /// conference it was first in), or Attend (admit a caller the IVR left awaiting, where it
 /// is or into the conference the operator picks).
@@ -577,6 +612,18 @@ mod tests {
         for role in [Role::Administrator, Role::Operator, Role::AdministratorReadOnly, Role::Auditor] {
             assert!(in_scope(role, "x", &theirs, &[]), "{role:?} sees every conference");
         }
+    }
+
+    #[test]
+    fn simulated_media_makes_a_call_faulty_or_audio_only_and_back() {
+        let p = person("a", false, false);
+        assert_eq!(Media::StreamDown.apply(&p).expect("down").state, ParticipantState::FaultyConnection);
+        assert_eq!(Media::AudioOnly.apply(&p).expect("audio").state, ParticipantState::PartiallyConnected);
+        let faulty = Media::StreamDown.apply(&p).expect("down");
+        assert_eq!(Media::Up.apply(&faulty).expect("up").state, ParticipantState::Connected);
+        let off = ParticipantAction::Disconnect.apply(&p);
+        assert!(Media::Up.apply(&off).is_err(), "no call, no media");
+        assert!(Media::parse("sideways").is_err());
     }
 
     #[test]

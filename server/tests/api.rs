@@ -683,6 +683,13 @@ async fn a_dial_in_starts_a_meeting_room_runs_an_entry_queues_ivr_and_an_operato
     let d = detail(board_id.clone()).await;
     let bob = d["participants"].as_array().and_then(|a| a.iter().find(|p| p["name"] == "Bob").cloned()).expect("Bob in Board");
     assert_eq!(bob["state"], "Connected");
+    // The simulation takes a stream down: a Faulty Connection, counted as an alert.
+    let r = call(&app, "/api/simulate_media", &[("participant_id", &bob_id), ("media", "stream_down")], Some(&admin)).await;
+    assert!(r.status == StatusCode::OK && r.body.contains("Faulty Connection"), "{}", r.body);
+    let alerts: serde_json::Value = serde_json::from_str(&call(&app, "/api/list_participant_alerts", &[], Some(&admin)).await.body).expect("json");
+    assert!(alerts.as_array().is_some_and(|a| a.iter().any(|x| x["name"] == "Bob" && x["state"] == "FaultyConnection")), "{alerts}");
+    let r = call(&app, "/api/simulate_media", &[("participant_id", &bob_id), ("media", "up")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // Move to another conference and Back to Home.
     assert_eq!(call(&app, "/api/add_conference", &[("name", "Ops"), ("numeric_id", "4300")], Some(&admin)).await.status, StatusCode::OK);
     let list: serde_json::Value = serde_json::from_str(&call(&app, "/api/list_conferences", &[], Some(&admin)).await.body).expect("json");
@@ -915,6 +922,7 @@ async fn simulation_endpoints_exist_only_with_simulate() {
     for (f, form) in [
         ("simulate_dial_in", vec![("numeric_id", "77"), ("name", "X"), ("address", "10.0.0.1"), ("protocol", "h323")]),
         ("simulate_link", vec![("link", "media"), ("up", "false")]),
+        ("simulate_media", vec![("participant_id", "x"), ("media", "up")]),
     ] {
         let r = call(&app, &format!("/api/{f}"), &form, Some(&admin)).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{f}: {}", r.body);

@@ -448,6 +448,24 @@ pub async fn simulate_dial_in(
     .await
 }
 
+/// Simulation endpoint (calls are simulated): a participant's media — `up`, `audio_only`
+/// (Partially Connected) or `stream_down` (Faulty Connection, a participant alert).
+#[server(endpoint = "simulate_media", output = crate::error::Json)]
+pub async fn simulate_media(participant_id: String, media: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::RunConferences).await?;
+        crate::state::require_simulation(&st)?;
+        let media = domain::conference::Media::parse(&media)?;
+        let p: domain::Participant = find(&st, participant_id, "That participant is no longer in the conference.").await?;
+        conference_for(&st, &me, p.conference_id.clone()).await?;
+        let after = media.apply(&p)?;
+        let told = format!("{}: {}.", after.name, after.state.label());
+        st.commit(domain::Change::Put { record: domain::Record::Participant(after) }).await?;
+        Ok(told)
+    })
+    .await
+}
+
 /// Move a participant to another conference, back to its home conference, or attend to a
 /// caller awaiting assistance (`action`: move, home, attend; `conference_id`: the
 /// operator's pick, empty for none).
