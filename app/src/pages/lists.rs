@@ -114,9 +114,25 @@ pub fn ConferencesPage() -> impl IntoView {
 /// "Simulate a call" (only on an MCU started with `--simulate`): a caller dials a number
 /// and keys in what the IVR asks for, as a demo or a test would have it.
 fn simulate_form(dial: ServerAction<SimulateDialIn>, res: crate::components::Answer) -> impl IntoView {
+    // Made when opened (in the browser): a form on every load of the list costs a quarter
+    // of its rendering, for a demo tool most loads never open.
+    let open = RwSignal::new(false);
+    let toggled = move |ev: leptos::ev::Event| {
+        use leptos::wasm_bindgen::JsCast;
+        if let Some(d) = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok()) {
+            open.set(d.has_attribute("open"));
+        }
+    };
     view! {
-        <details class="card" id="simulate-call">
+        <details class="card" id="simulate-call" on:toggle=toggled>
             <summary>"Simulate a call (dial-in)"</summary>
+            {move || open.get().then(|| simulate_fields(dial, res))}
+        </details>
+    }
+}
+
+fn simulate_fields(dial: ServerAction<SimulateDialIn>, res: crate::components::Answer) -> impl IntoView {
+    view! {
             <p class="note">"Calls are simulated on this MCU. A caller dials a conference, meeting room or entry queue number; \
                 an entry queue's IVR then asks for the conference ID and password: key the answers in below, separated by #."</p>
             <ActionForm action=dial attr:class="form inline">
@@ -134,7 +150,6 @@ fn simulate_form(dial: ServerAction<SimulateDialIn>, res: crate::components::Ans
                 <button type="submit" disabled=move || dial.pending().get()>"Place the call"</button>
             </ActionForm>
             <FormStatus result=res/>
-        </details>
     }
 }
 
