@@ -37,6 +37,12 @@ pub fn in_use(holding: u32, audio_only: u32, totals: Ports) -> Ports {
     Ports { video: holding - voice, voice }
 }
 
+/// (ports in use, ports) by type, from the store's load ([`crate::store::Store::load`]).
+pub fn of_load(model: McuModel, load: &Load) -> (Ports, Ports) {
+    let totals = totals(model, &load.ports);
+    (in_use(load.ports_in_use, load.audio_only, totals), totals)
+}
+
 /// How `n` new calls connect, in order: with video while video ports are free, then on
 /// audio only while voice ports are, all of them or none (the message says what is free).
 pub fn connect(n: usize, used: Ports, totals: Ports) -> Result<Vec<ParticipantState>, DomainError> {

@@ -139,8 +139,7 @@ pub async fn run_due(store: &Store, hb: &HotBackup, calls: &CallRecords, alarms:
                     // Calls are simulated: a dial-out connects when a port is free (video
                     // first, then audio only).
                     let load = blocking(store, |s| s.load()).await?;
-                    let totals = domain::ports::totals(model, &load.ports);
-                    let used = domain::ports::in_use(load.ports_in_use, load.audio_only, totals);
+                    let (used, totals) = domain::ports::of_load(model, &load);
                     let (state, disconnect_cause) = match domain::ports::connect(1, used, totals) {
                         Ok(states) => (states.first().copied().unwrap_or(ParticipantState::Connected), None),
                         Err(_) => {

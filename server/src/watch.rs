@@ -43,8 +43,8 @@ pub fn spawn(store: Store, alarms: Alarms, model: McuModel, data_dir: PathBuf, r
                 }
             }
             n = n.wrapping_add(1);
-            // The threshold alarm follows the ports in use (the load is kept by the store
-            // until the next write, so this mostly reads nothing).
+            // Both port alarms follow the ports in use: one read of the load (kept by the
+            // store until the next write, so this mostly reads nothing).
             if let Ok((load, threshold)) = blocking(&store, |s| Ok((s.load()?, s.local::<Option<u8>>(keys::PORT_THRESHOLD)?))).await {
                 let capacity = domain::conference::capacity(model, &load.ports);
                 let threshold = threshold.unwrap_or(domain::alarms::DEFAULT_PORT_THRESHOLD);
@@ -58,17 +58,8 @@ pub fn spawn(store: Store, alarms: Alarms, model: McuModel, data_dir: PathBuf, r
                 } else {
                     alarms.clear(&[AlarmCode::PortsHigh]);
                 }
-            }
-            if alarms.is_active(AlarmCode::PortsExhausted) {
-                let used = blocking(&store, move |s| {
-                    let ports: domain::PortConfiguration = s.local(keys::PORT_CONFIGURATION)?;
-                    Ok((s.connected_participants()?, domain::conference::capacity(model, &ports)))
-                })
-                .await;
-                if let Ok((connected, capacity)) = used {
-                    if connected < capacity {
-                        alarms.clear(&[AlarmCode::PortsExhausted]);
-                    }
+                if load.ports_in_use < capacity {
+                    alarms.clear(&[AlarmCode::PortsExhausted]);
                 }
             }
             let dir = data_dir.clone();

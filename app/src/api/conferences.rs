@@ -107,15 +107,12 @@ pub async fn get_resource_report() -> Result<ResourceReport, AppError> {
         let unlocked = unlocked(&st);
         let model = st.info.model;
         st.db(move |s| {
-            let config: domain::PortConfiguration = s.local(domain::store::keys::PORT_CONFIGURATION)?;
-            let (types, mut conferences) = domain::ports::report(domain::ports::totals(model, &config), &s.list::<Conference>()?, &s.list::<domain::Participant>()?);
-            let visible: std::collections::HashSet<String> = s
-                .list::<Conference>()?
-                .into_iter()
-                .filter(|c| domain::conference::in_scope(me.role, &me.name, c, &unlocked))
-                .map(|c| c.id)
-                .collect();
-            conferences.retain(|c| visible.contains(&c.id));
+            let (_, totals) = domain::ports::of_load(model, &s.load()?);
+            let all = s.list::<Conference>()?;
+            let (types, mut conferences) = domain::ports::report(totals, &all, &s.list::<domain::Participant>()?);
+            let visible: std::collections::HashSet<&str> =
+                all.iter().filter(|c| domain::conference::in_scope(me.role, &me.name, c, &unlocked)).map(|c| c.id.as_str()).collect();
+            conferences.retain(|c| visible.contains(c.id.as_str()));
             Ok(ResourceReport { types, conferences })
         })
         .await
@@ -256,8 +253,7 @@ async fn connect_port(st: &crate::state::AppState) -> Result<domain::Participant
 #[cfg(feature = "ssr")]
 async fn port_use(st: &crate::state::AppState) -> Result<(domain::ports::Ports, domain::ports::Ports), AppError> {
     let load = st.db(|s| s.load()).await?;
-    let totals = domain::ports::totals(st.info.model, &load.ports);
-    Ok((domain::ports::in_use(load.ports_in_use, load.audio_only, totals), totals))
+    Ok(domain::ports::of_load(st.info.model, &load))
 }
 
 /// What the operator is told when a call could connect on audio only.

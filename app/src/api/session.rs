@@ -123,8 +123,8 @@ async fn mcu_load(st: &crate::state::AppState) -> Option<McuLoad> {
         Some(l) => l,
         None => st.db(|s| s.load()).await.ok()?,
     };
-    let totals = domain::ports::totals(st.info.model, &load.ports);
-    Some(McuLoad { used: domain::ports::in_use(load.ports_in_use, load.audio_only, totals), totals, participant_alerts: load.participant_alerts })
+    let (used, totals) = domain::ports::of_load(st.info.model, &load);
+    Some(McuLoad { used, totals, participant_alerts: load.participant_alerts })
 }
 
 /// Logs in and sets the session cookie. Wrong name and wrong password get the same answer.

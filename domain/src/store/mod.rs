@@ -471,16 +471,6 @@ impl Store {
         self.read(|conn| Ok(conn.query_row(&format!("SELECT COUNT(*) FROM {}", kind.table()), [], |r| r.get(0))?))
     }
 
-    /// How many participants hold a port on this MCU (their call is up:
-    /// [`ParticipantState::holds_port`]), all conferences together (one query; it is asked
-    /// before every connect).
-    pub fn connected_participants(&self) -> Result<u32> {
-        self.read(|conn| {
-            let sql = format!("SELECT COUNT(*) FROM participants WHERE json_extract(data, '$.state') IN ({})", holding_a_port());
-            Ok(conn.prepare_cached(&sql)?.query_row([], |r| r.get(0))?)
-        })
-    }
-
     /// How many entry queues have callers waiting for an operator (holding places open).
     pub fn count_entry_queue_lobbies(&self) -> Result<u64> {
         self.read(|conn| {
@@ -1052,7 +1042,7 @@ mod tests {
         let mut connected = participant(&c.id, "two");
         connected.state = ParticipantState::Connected;
         s.apply(put(Record::Participant(connected))).expect("p2");
-        assert_eq!(s.connected_participants().expect("count"), 1);
+        assert_eq!(s.load().expect("load").ports_in_use, 1);
         s.apply(put(Record::Participant(participant(&c.id, "one")))).expect("participant names may repeat");
         s.apply(Change::Delete { kind: EntityKind::Conference, id: c.id.clone() }).expect("delete");
         assert_eq!(s.count(EntityKind::Participant).expect("count"), 0);
@@ -1380,7 +1370,6 @@ mod tests {
         let up = states.iter().filter(|s| s.holds_port()).count();
         assert_eq!(up, 4);
         assert_eq!(s.participant_counts().expect("counts").get(&cid), Some(&(up, states.len())));
-        assert_eq!(s.connected_participants().expect("connected"), 4);
         // The header's load: the same ports, the callers awaiting an operator and the faulty.
         let load = s.load().expect("load");
         assert_eq!((load.ports_in_use, load.participant_alerts, load.audio_only), (4, 2, 1));
