@@ -322,6 +322,7 @@ mod tests {
             disconnect_cause: None,
             ivr_path: Vec::new(),
             home_conference_id: None,
+            stamps: Default::default(),
         };
         assert_eq!(summary(&Change::Put { record: Record::Participant(p) }, None), "Participant 'Alice' saved");
         assert_eq!(summary(&Change::Put { record: Record::NetworkService(Default::default()) }, None), "IP Network Service saved");

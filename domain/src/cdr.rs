@@ -249,6 +249,7 @@ mod tests {
             disconnect_cause: cause,
             ivr_path: Vec::new(),
             home_conference_id: None,
+            stamps: Default::default(),
         }
     }
 

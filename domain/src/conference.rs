@@ -554,6 +554,7 @@ mod tests {
             disconnect_cause: None,
             ivr_path: Vec::new(),
             home_conference_id: None,
+            stamps: Default::default(),
         }
     }
 
@@ -693,6 +694,7 @@ mod tests {
             disconnect_cause: None,
             ivr_path: Vec::new(),
             home_conference_id: None,
+            stamps: Default::default(),
             id: "p".into(),
             conference_id: "c".into(),
             name: "Lisbon".into(),
@@ -783,6 +785,7 @@ mod tests {
             disconnect_cause: None,
             ivr_path: Vec::new(),
             home_conference_id: None,
+            stamps: Default::default(),
             id: id.into(),
             conference_id: conf.into(),
             name: format!("Site {id}"),
@@ -822,6 +825,7 @@ mod tests {
             disconnect_cause: None,
             ivr_path: Vec::new(),
             home_conference_id: None,
+            stamps: Default::default(),
             id: "p".into(),
             conference_id: "c".into(),
             name: "Lisbon".into(),

@@ -142,6 +142,7 @@ impl Decision {
             disconnect_cause: None,
             ivr_path: self.path.clone(),
             home_conference_id: None,
+            stamps: Default::default(),
         };
         changes.push(Change::Put { record: Record::Participant(p) });
         (changes, conference_id)

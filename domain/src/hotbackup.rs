@@ -96,6 +96,13 @@ pub struct PeerFacts {
     pub reservations: u64,
     pub enabled: bool,
     pub configured_role: HotBackupRole,
+    /// Its ports by type (model and port configuration), and those its calls hold now: a
+    /// Master compares the Slave's ports with what it has in use (a takeover would drop the
+    /// calls beyond them). Absent from an earlier version's answer.
+    #[serde(default)]
+    pub capacity: Option<crate::ports::Ports>,
+    #[serde(default)]
+    pub in_use: Option<crate::ports::Ports>,
 }
 
 /// `GET /peer/v1/log?after=N&wait_ms=W`: the Master's changes after N (the Slave's durable
@@ -537,6 +544,25 @@ pub fn check_port_configuration(ours: &crate::PortConfiguration, peer: &crate::P
     }
 }
 
+/// Whether the Slave (`slave`: its ports by type, `slave_name`) could carry the calls the
+/// Master has up now (`master_in_use`) if it took over: the calls beyond its ports would be
+/// dropped, video calls beyond its video ports would go on audio only. A warning, on both
+/// MCUs' Hot Backup panel; nothing is refused.
+pub fn check_takeover_capacity(master_in_use: crate::ports::Ports, slave: crate::ports::Ports, slave_name: &str) -> Check {
+    let up = master_in_use.total();
+    let dropped = up.saturating_sub(slave.total());
+    let has = format!("{slave_name} (the Slave) has {} video and {} voice ports", slave.video, slave.voice);
+    let calls = format!("{up} call(s) are up on the Master now ({} video, {} voice)", master_in_use.video, master_in_use.voice);
+    if dropped > 0 {
+        Check::fail("Capacity", format!("{has}; {calls}: a takeover now would drop {dropped} call(s)."))
+    } else if master_in_use.video > slave.video {
+        let audio = master_in_use.video - slave.video;
+        Check::fail("Capacity", format!("{has}; {calls}: a takeover now would carry {audio} video call(s) on audio only."))
+    } else {
+        Check::pass("Capacity", format!("{has}; {calls}: a takeover now would keep them all."))
+    }
+}
+
 /// How a Slave at `replica` (with epoch history `replica_epochs`) catches up with the Master.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CatchUp {
@@ -719,6 +745,19 @@ mod before_change_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_capacity_check_warns_when_a_takeover_now_would_drop_calls_or_their_video() {
+        use crate::ports::Ports;
+        let p = |video, voice| Ports { video, voice };
+        let ok = check_takeover_capacity(p(30, 2), p(40, 0), "MCU-B");
+        assert!(ok.passed, "{}", ok.reason);
+        let drop = check_takeover_capacity(p(50, 2), p(40, 0), "MCU-B");
+        assert!(!drop.passed && drop.reason.contains("would drop 12 call(s)"), "{}", drop.reason);
+        let audio = check_takeover_capacity(p(30, 0), p(20, 20), "MCU-B");
+        assert!(!audio.passed && audio.reason.contains("10 video call(s) on audio only"), "{}", audio.reason);
+        assert!(check_takeover_capacity(p(0, 0), p(0, 0), "MCU-B").passed, "nothing up, nothing lost");
+    }
 
     fn e(epoch: u64, start_seq: u64, origin: &str) -> EpochStart {
         EpochStart { epoch, start_seq, origin: origin.into() }

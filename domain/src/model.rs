@@ -348,6 +348,53 @@ pub struct Participant {
     /// The conference it was first in, once an operator moved it (Back to Home).
     #[serde(default)]
     pub home_conference_id: Option<String>,
+    /// When its call came up and went down, who muted it: noted by the store as each change
+    /// commits ([`Participant::stamped`]), never taken from the caller.
+    #[serde(default)]
+    pub stamps: Stamps,
+}
+
+/// What the MCU notes of a participant's call, as the original's Participant Properties
+/// show it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamps {
+    /// When the call last came up (took a port).
+    pub connected_ms: Option<Millis>,
+    /// When it last went down, if it is down.
+    pub disconnected_ms: Option<Millis>,
+    /// Who muted its audio (a user's name, or "MCU"), while muted.
+    pub audio_muted_by: Option<String>,
+    /// Who suspended its video, while suspended.
+    pub video_muted_by: Option<String>,
+}
+
+/// Who a stamp names when the MCU changed a participant by itself.
+pub const BY_MCU: &str = "MCU";
+
+impl Participant {
+    /// The participant as the store writes it at `at`, changed by `by` (a user's name, or
+    /// [`BY_MCU`]): the stamps carried over from `before` (what is stored now) and moved on
+    /// by what changed — a call coming up notes when, one going down notes when, a mute
+    /// notes who. Whatever stamps the caller sent are ignored.
+    pub fn stamped(mut self, before: Option<&Participant>, at: Millis, by: &str) -> Participant {
+        let mut s = before.map(|b| b.stamps.clone()).unwrap_or_default();
+        let held = before.is_some_and(|b| b.state.holds_port());
+        if self.state.holds_port() && !held {
+            s.connected_ms = Some(at);
+            s.disconnected_ms = None;
+        } else if !self.state.holds_port() && held {
+            s.disconnected_ms = Some(at);
+        }
+        let muted = |now: bool, was: Option<bool>, who: Option<String>| match (now, was) {
+            (false, _) => None,
+            (true, Some(true)) => who,
+            (true, _) => Some(by.to_string()),
+        };
+        s.audio_muted_by = muted(self.audio_muted, before.map(|b| b.audio_muted), s.audio_muted_by);
+        s.video_muted_by = muted(self.video_muted, before.map(|b| b.video_muted), s.video_muted_by);
+        self.stamps = s;
+        self
+    }
 }
 
 /// Why a participant was disconnected, as the original's participant properties show it.

@@ -158,6 +158,7 @@ mod tests {
             disconnect_cause: None,
             ivr_path: Vec::new(),
             home_conference_id: None,
+            stamps: Default::default(),
         };
         use ParticipantState::*;
         let people = [p("a", Connected), p("a", PartiallyConnected), p("a", Disconnected), p("b", AwaitingAssistance)];

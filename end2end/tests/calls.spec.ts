@@ -114,8 +114,14 @@ test('an entry queue asks the ID again after a wrong one; a lost caller waits an
   await hydrated(page);
   const bob = page.locator('tr[data-participant="Bob"]');
   await expect(bob.locator('td.status')).toContainText('Awaiting Operator Assistance');
-  await bob.locator('details.ivr-path summary').click();
-  await expect(bob.locator('details.ivr-path')).toContainText('Conference ID 2: no such conference (attempt 2 of 2)');
+  // Its properties: the address, the call up since it arrived, the IVR path it took.
+  await bob.getByRole('button', { name: 'Properties of Bob' }).click();
+  const bobProps = page.getByRole('dialog', { name: 'Properties of Bob' });
+  await expect(bobProps).toContainText('10.20.30.40');
+  await expect(bobProps).toContainText('Conference ID 2: no such conference (attempt 2 of 2)');
+  await expect(bobProps.locator('dt:text-is("Connected") + dd')).toHaveText(/\d{2}:\d{2}/);
+  await bobProps.getByRole('button', { name: 'Close' }).click();
+  await expect(bobProps).toBeHidden();
   // From the queue the operator picks the conference to admit to.
   await bob.getByLabel('Admit Bob to').selectOption({ label: `${conf} (${n.conf})` });
   await bob.getByRole('button', { name: 'Attend' }).click();
@@ -129,6 +135,12 @@ test('an entry queue asks the ID again after a wrong one; a lost caller waits an
   await hydrated(page);
   const bobHere = page.locator('tr[data-participant="Bob"]');
   await expect(bobHere.locator('td.status')).toHaveText(/^Connected/);
+  // Muted by the operator: the properties say who.
+  await bobHere.getByRole('button', { name: 'Mute audio Bob' }).click();
+  await expect(bobHere.getByRole('button', { name: 'Mute audio Bob' })).toHaveAttribute('aria-pressed', 'true');
+  await bobHere.getByRole('button', { name: 'Properties of Bob' }).click();
+  await expect(page.getByRole('dialog', { name: 'Properties of Bob' }).locator('dt:text-is("Audio muted by") + dd')).toHaveText(ADMIN.name);
+  await page.keyboard.press('Escape');
   await bobHere.locator('details.row-more summary').click();
   await bobHere.getByLabel('Move Bob to').selectOption({ label: `${other} (${n.other})` });
   await bobHere.getByRole('button', { name: 'Move', exact: true }).click();
@@ -139,6 +151,9 @@ test('an entry queue asks the ID again after a wrong one; a lost caller waits an
   await page.locator(`tr[data-conference="${other}"]`).getByRole('link', { name: other }).click();
   await hydrated(page);
   const bobThere = page.locator('tr[data-participant="Bob"]');
+  await bobThere.getByRole('button', { name: 'Properties of Bob' }).click();
+  await expect(page.getByRole('dialog', { name: 'Properties of Bob' }).locator('dt:text-is("Home conference") + dd')).toHaveText(conf);
+  await page.keyboard.press('Escape');
   await bobThere.locator('details.row-more summary').click();
   await bobThere.getByRole('button', { name: 'Back to Home' }).click();
   await expect(page.getByRole('status').filter({ hasText: `Bob is back in '${conf}'.` })).toBeVisible();
@@ -195,4 +210,45 @@ test('the header gauge follows the calls, and the port alarm comes at the thresh
   await post(page, 'terminate_conference', { id });
   await expect.poll(alarmActive, { timeout: 12_000 }).toBe(false);
   await post(page, 'set_port_threshold', { port_threshold: '80' });
+});
+
+test('a stream down shows Faulty Connection in red and counts as a participant alert until it is back', async ({ page }, info) => {
+  const base = info.project.name === 'phone' ? 6200 : 6100;
+  const conf = uniqueName('Media', info.project.name);
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await post(page, 'add_conference', { name: conf, numeric_id: `${base + 6}`, profile_id: '', duration: '' });
+  await post(page, 'simulate_dial_in', { numeric_id: `${base + 6}`, name: 'Dee', address: '10.60.0.1', protocol: 'sip' });
+  await page.goto('/conferences');
+  await hydrated(page);
+  await page.locator(`tr[data-conference="${conf}"]`).getByRole('link', { name: conf }).click();
+  await hydrated(page);
+  // The header's count (no link when there is none).
+  const alerts = async () => {
+    const link = page.getByTestId('participant-alerts');
+    if ((await link.count()) === 0) return 0;
+    return Number(((await link.innerText()).match(/\d+/) ?? ['0'])[0]);
+  };
+  const before = await alerts();
+  const dee = page.locator('tr[data-participant="Dee"]');
+  await expect(dee.locator('td.status')).toHaveText(/^Connected/);
+  // The demo's simulation, from the participant's properties: a stream goes down.
+  await dee.getByRole('button', { name: 'Properties of Dee' }).click();
+  await page.getByRole('dialog', { name: 'Properties of Dee' }).getByRole('button', { name: 'A stream down' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Dee: Faulty Connection.' })).toBeVisible();
+  await expect(dee.locator('td.status')).toHaveText(/^Faulty Connection/);
+  await expect(dee.locator('td.status')).toHaveCSS('color', 'rgb(166, 27, 27)');
+  await expect(dee.locator('.dot')).toHaveClass(/dot-faulty/);
+  await expect.poll(alerts, { timeout: 6_000 }).toBe(before + 1);
+  // Audio only: Partially Connected (no alert); all streams up again: Connected.
+  await dee.getByRole('button', { name: 'Properties of Dee' }).click();
+  await page.getByRole('dialog', { name: 'Properties of Dee' }).getByRole('button', { name: 'Audio only' }).click();
+  await expect(dee.locator('td.status')).toHaveText(/^Partially Connected/);
+  await expect.poll(alerts, { timeout: 6_000 }).toBe(before);
+  await dee.getByRole('button', { name: 'Properties of Dee' }).click();
+  await page.getByRole('dialog', { name: 'Properties of Dee' }).getByRole('button', { name: 'All streams up' }).click();
+  await expect(dee.locator('td.status')).toHaveText(/^Connected/);
+  const rows = await (await page.request.post('/api/list_conferences')).json();
+  const id = rows.find((r: { conference: { name: string } }) => r.conference.name === conf).conference.id as string;
+  await post(page, 'terminate_conference', { id });
 });

@@ -87,6 +87,10 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   await hydrated(slave);
   await master.goto(`http://127.0.0.1:${a}/hot-backup`);
   await hydrated(master);
+  // Both panels say whether the Slave could carry the Master's calls now (Alice's).
+  for (const p of [master, slave]) {
+    await expect(p.locator('ul.checks')).toContainText('Capacity ✓ passed — MCU-B (the Slave) has 40 video and 0 voice ports; 1 call(s) are up on the Master now', { timeout: 12_000 });
+  }
   // The header badge and the panel show one state: on each MCU they change together.
   const skew = (p: Page, badge: string, panel: string) => p.evaluate(([badge, panel]) => new Promise<number>((resolve) => {
     const start = performance.now();

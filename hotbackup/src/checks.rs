@@ -14,12 +14,14 @@ impl HotBackup {
     /// The checks against `facts`, whose users' verifiers were keyed by `salt`.
     pub(crate) async fn checks_against(&self, facts: &PeerFacts, salt: &str, role: HotBackupRole) -> Result<Vec<Check>, DomainError> {
         let salt = salt.to_string();
-        let (users, ports, conferences, reservations) = blocking(&self.inner.store, move |s| {
+        let model = self.inner.me.model;
+        let (users, ports, conferences, reservations, (in_use, capacity)) = blocking(&self.inner.store, move |s| {
             Ok((
                 domain::pairing::salted_fingerprints(&salt, s.user_fingerprints()?),
                 s.local::<PortConfiguration>(keys::PORT_CONFIGURATION)?,
                 s.count(EntityKind::Conference)?,
                 s.count(EntityKind::Reservation)?,
+                domain::ports::of_load(model, &s.load()?),
             ))
         })
         .await?;
@@ -34,8 +36,16 @@ impl HotBackup {
         checks.push(check_port_configuration(
             &ports,
             &facts.ports,
-            self.inner.me.has_port_configuration && facts.has_port_configuration,
+            model.has_port_configuration() && facts.has_port_configuration,
         ));
+        // A takeover now: the Slave's ports against the Master's calls (either side asks).
+        let peer = &facts.heartbeat.name;
+        let capacity_check = match (self.role(), facts.capacity, facts.in_use) {
+            (LiveRole::Master, Some(slave), _) => Some(check_takeover_capacity(in_use, slave, peer)),
+            (LiveRole::Slave, _, Some(master)) => Some(check_takeover_capacity(master, capacity, &self.inner.me.name)),
+            _ => None,
+        };
+        checks.extend(capacity_check);
         Ok(checks)
     }
 

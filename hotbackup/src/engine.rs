@@ -22,7 +22,8 @@ use tokio::sync::{watch, Notify};
 pub struct Identity {
     pub name: String,
     pub version: String,
-    pub has_port_configuration: bool,
+    /// Its model: its ports and whether it has a Video/Voice Port Configuration.
+    pub model: domain::McuModel,
     /// Own listen address: reachable means this MCU's own network is up.
     pub listen: SocketAddr,
     /// The fingerprint of this MCU's peer-link certificate (`identity`).
@@ -276,7 +277,7 @@ mod tests {
         let me = Identity {
             name: "MCU-T".into(),
             version: "1.0.0".into(),
-            has_port_configuration: true,
+            model: domain::McuModel::Cs2000,
             listen: "127.0.0.1:9".parse().expect("addr"),
             fingerprint: "FP-T".into(),
         };

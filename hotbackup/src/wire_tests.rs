@@ -153,6 +153,11 @@ struct Pair {
 
 /// Two engines on one wire, A enabled as Master and B as Slave, in sync.
 async fn pair() -> Pair {
+    pair_of([domain::McuModel::Cs2000, domain::McuModel::Cs2000]).await
+}
+
+/// [`pair`] with these models (A's, B's).
+async fn pair_of(models: [domain::McuModel; 2]) -> Pair {
     let wire = Arc::new(Wire::default());
     let dirs = [tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir")];
     let mut engines = Vec::new();
@@ -162,7 +167,7 @@ async fn pair() -> Pair {
         let me = Identity {
             name: name.into(),
             version: "1.0.0".into(),
-            has_port_configuration: true,
+            model: models[i],
             listen: [A, B][i].parse().expect("addr"),
             fingerprint: format!("FP-{name}"),
         };
@@ -220,6 +225,35 @@ async fn an_acknowledged_change_is_on_the_slave_and_the_slave_refuses_changes() 
     assert_eq!(names(&p.b), vec!["Mirrored".to_string()], "on the Slave's disk when acknowledged");
     let refused = p.b.commit(profile("By hand on the Slave")).await.expect_err("G5");
     assert!(refused.to_string().contains(A), "names the Master: {refused}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn both_panels_warn_when_the_slave_could_not_carry_the_calls_the_master_has_up_now() {
+    use domain::{Conference, Participant, ParticipantState};
+    // A: a CS 1800 (60 video ports); B: a CS 2000 at its default 40.
+    let p = pair_of([domain::McuModel::Cs1800, domain::McuModel::Cs2000]).await;
+    let capacity = |hb: HotBackup| async move { hb.status().await.checks.into_iter().find(|c| c.guideline == "Capacity") };
+    until("A checks the Slave's capacity", || async { capacity(p.a.clone()).await.is_some_and(|c| c.passed) }).await;
+    let conference = Conference {
+        id: "c1".into(), name: "Town hall".into(), numeric_id: "7001".into(), profile_id: String::new(), start_ms: 0, end_ms: None,
+        source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new(),
+        conference_password: String::new(), entry_queue: false,
+    };
+    p.a.commit(Change::Put { record: Record::Conference(conference) }).await.expect("conference");
+    for i in 0..45 {
+        let site = Participant {
+            id: format!("p{i}"), conference_id: "c1".into(), name: format!("Site {i}"), address: format!("10.0.0.{i}"),
+            protocol: domain::Protocol::H323, direction: domain::Direction::DialOut, state: ParticipantState::Connected,
+            audio_muted: false, video_muted: false, chairperson: false, disconnect_cause: None, ivr_path: Vec::new(),
+            home_conference_id: None, stamps: Default::default(),
+        };
+        p.a.commit(Change::Put { record: Record::Participant(site) }).await.expect("participant");
+    }
+    for (who, hb) in [("A (Master)", p.a.clone()), ("B (Slave)", p.b.clone())] {
+        until(&format!("{who} warns"), || async { capacity(hb.clone()).await.is_some_and(|c| !c.passed) }).await;
+        let c = capacity(hb.clone()).await.expect("check");
+        assert!(c.reason.contains("MCU-B (the Slave) has 40 video") && c.reason.contains("would drop 5 call(s)"), "{who}: {}", c.reason);
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -372,7 +406,7 @@ async fn impostor(dir: &std::path::Path) -> HotBackup {
     let me = Identity {
         name: "IMPOSTOR".into(),
         version: "1.0.0".into(),
-        has_port_configuration: true,
+        model: domain::McuModel::Cs2000,
         listen: "127.0.0.1:9".parse().expect("addr"),
         fingerprint: "FP-IMPOSTOR".into(),
     };

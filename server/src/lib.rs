@@ -295,7 +295,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
     let me = hotbackup::Identity {
         name: name.clone(),
         version: cfg.software_version.clone(),
-        has_port_configuration: cfg.model.has_port_configuration(),
+        model: cfg.model,
         listen: cfg.listen,
         fingerprint: peer_identity.fingerprint.clone(),
     };

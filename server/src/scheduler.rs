@@ -164,6 +164,7 @@ pub async fn run_due(store: &Store, hb: &HotBackup, calls: &CallRecords, alarms:
                         disconnect_cause,
                         ivr_path: Vec::new(),
                         home_conference_id: None,
+                        stamps: Default::default(),
                     };
                     hb.commit(Change::Put { record: Record::Participant(p) }).await?;
                 }

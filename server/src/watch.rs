@@ -7,7 +7,7 @@
 use hotbackup::store_task::blocking;
 use domain::alarms::{disk_low, AlarmCode};
 use domain::audit::Retention;
-use domain::store::{keys, now_ms, Store};
+use domain::store::{now_ms, Store};
 use domain::McuModel;
 use hotbackup::Alarms;
 use std::path::PathBuf;
@@ -45,9 +45,8 @@ pub fn spawn(store: Store, alarms: Alarms, model: McuModel, data_dir: PathBuf, r
             n = n.wrapping_add(1);
             // Both port alarms follow the ports in use: one read of the load (kept by the
             // store until the next write, so this mostly reads nothing).
-            if let Ok((load, threshold)) = blocking(&store, |s| Ok((s.load()?, s.local::<Option<u8>>(keys::PORT_THRESHOLD)?))).await {
+            if let Ok((load, threshold)) = blocking(&store, |s| Ok((s.load()?, s.port_threshold()?))).await {
                 let capacity = domain::conference::capacity(model, &load.ports);
-                let threshold = threshold.unwrap_or(domain::alarms::DEFAULT_PORT_THRESHOLD);
                 if domain::alarms::ports_high(load.ports_in_use, capacity, threshold) {
                     if !alarms.is_active(AlarmCode::PortsHigh) {
                         alarms.raise(

@@ -394,6 +394,7 @@ async fn add_participant_as(
         disconnect_cause: None,
         ivr_path: Vec::new(),
         home_conference_id: None,
+        stamps: Default::default(),
     };
     st.commit(domain::Change::Put { record: domain::Record::Participant(p) }).await?;
     Ok(format!("'{name}' connected to {}.{}", conference.name, audio_only_note(state)))

@@ -89,7 +89,8 @@ pub async fn save_entry_queue(
         // The one Transit EQ: taken from the one that had it, in the same unit.
         let moved = domain::resources::transit_moves(&q, &queues);
         let was = moved.first().map(|m| format!(" It is now the Transit EQ instead of '{}'.", m.name)).unwrap_or_default();
-        let changes = std::iter::once(q).chain(moved).map(|q| Change::Put { record: Record::EntryQueue(q) }).collect();
+        // The old one first: the store refuses a second Transit EQ.
+        let changes = moved.into_iter().chain(std::iter::once(q)).map(|q| Change::Put { record: Record::EntryQueue(q) }).collect();
         st.commit_all(changes).await?;
         Ok(format!("Entry queue '{name}' saved.{was}"))
     })

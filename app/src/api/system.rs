@@ -8,7 +8,7 @@ pub async fn get_system_status() -> Result<SystemStatus, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConfiguration).await?;
         let (users, change_log_seq, threshold) =
-            st.db(|s| Ok((s.user_count()?, s.last_seq()?, s.local::<Option<u8>>(domain::store::keys::PORT_THRESHOLD)?))).await?;
+            st.db(|s| Ok((s.user_count()?, s.last_seq()?, s.port_threshold()?))).await?;
         Ok(SystemStatus {
             info: st.info.clone(),
             uptime_s: st.started.elapsed().as_secs(),
@@ -16,7 +16,7 @@ pub async fn get_system_status() -> Result<SystemStatus, AppError> {
             users,
             change_log_seq,
             can_manage: me.role.can(Permission::ManageConfiguration),
-            port_threshold: threshold.unwrap_or(domain::alarms::DEFAULT_PORT_THRESHOLD),
+            port_threshold: threshold,
         })
     })
     .await
@@ -28,8 +28,7 @@ pub async fn get_system_status() -> Result<SystemStatus, AppError> {
 pub async fn set_port_threshold(port_threshold: String) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageConfiguration).await?;
-        let percent = domain::alarms::port_threshold(&port_threshold)?;
-        st.db(move |s| s.set_local(domain::store::keys::PORT_THRESHOLD, &Some(percent))).await?;
+        let percent = st.db(move |s| s.set_port_threshold(&port_threshold)).await?;
         st.audit(domain::audit::AuditKind::Alarm, &format!("Port alarm threshold set to {percent} %."), true).await;
         Ok(format!("The port alarm is raised when {percent} % of the ports are in use."))
     })

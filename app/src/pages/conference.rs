@@ -6,7 +6,7 @@
 
 use crate::api::{
     get_conference, AddParticipant, ConferenceAction, ConferenceDetail, ConferenceSummary, ParticipantAction, ParticipantsAction,
-    PlaceParticipant, TerminateConference,
+    PlaceParticipant, SimulateMedia, TerminateConference,
 };
 use crate::components::{confirm_click, count_ok, icon, invalid, ErrorMsg, FieldError, Flash, FormStatus, Icon, Mirrored};
 use crate::localtime::LocalTime;
@@ -43,6 +43,8 @@ struct Actions {
     terminate: ServerAction<TerminateConference>,
     /// Move, Back to Home, Attend.
     place: ServerAction<PlaceParticipant>,
+    /// A call's media (only with `--simulate`).
+    media: ServerAction<SimulateMedia>,
 }
 
 /// The conference `id` (the address's last segment).
@@ -57,6 +59,7 @@ pub fn ConferencePage(id: String) -> impl IntoView {
         conf: ServerAction::new(),
         terminate: ServerAction::new(),
         place: ServerAction::new(),
+        media: ServerAction::new(),
     };
     let add_r = Signal::derive(move || add.value().get());
     let act_r = Signal::derive(move || a.act.value().get());
@@ -64,7 +67,9 @@ pub fn ConferencePage(id: String) -> impl IntoView {
     let conf_r = Signal::derive(move || a.conf.value().get());
     let term_r = Signal::derive(move || a.terminate.value().get());
     let place_r = Signal::derive(move || a.place.value().get());
+    let media_r = Signal::derive(move || a.media.value().get());
     let (added, acted, bulked, conf_done, placed) = (count_ok(add_r), count_ok(act_r), count_ok(bulk_r), count_ok(conf_r), count_ok(place_r));
+    let media_set = count_ok(media_r);
     let grid = GridState {
         search: RwSignal::new(String::new()),
         sort: RwSignal::new((SortKey::Name, true)),
@@ -78,7 +83,7 @@ pub fn ConferencePage(id: String) -> impl IntoView {
     });
     let live = crate::live::use_live_changes();
     let detail = Resource::new(
-        move || (id(), live.get(), added.get(), acted.get(), bulked.get(), conf_done.get(), placed.get()),
+        move || (id(), live.get(), added.get(), acted.get(), bulked.get(), conf_done.get(), (placed.get(), media_set.get())),
         |(id, ..)| get_conference(id),
     );
     // The add form is rebuilt only by this user's own successful adds (not while typing).
@@ -86,7 +91,7 @@ pub fn ConferencePage(id: String) -> impl IntoView {
     view! {
         <Title text="Conference"/>
         <p class="crumbs"><a href="/conferences">"← Conferences"</a></p>
-        <Flash answers=vec![act_r, bulk_r, conf_r, term_r, place_r]/>
+        <Flash answers=vec![act_r, bulk_r, conf_r, term_r, place_r, media_r]/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
@@ -269,7 +274,8 @@ fn sorted(mut list: Vec<Participant>, search: &str, (key, ascending): (SortKey, 
 fn participant_grid(d: ConferenceDetail, a: Actions, grid: GridState) -> impl IntoView {
     let can = d.can_run;
     let cid = d.conference.id.clone();
-    let here = Place { in_entry_queue: d.conference.entry_queue, targets: StoredValue::new(d.others) };
+    let simulate = can && use_context::<crate::components::Simulation>().is_some_and(|s| s.0);
+    let here = Place { in_entry_queue: d.conference.entry_queue, simulate, targets: StoredValue::new(d.others) };
     let all = d.participants;
     if all.is_empty() {
         return Either::Left(view! { <p class="empty">"No participants yet: add one below (dial out), or wait for someone to dial in."</p> });
@@ -422,6 +428,8 @@ fn row_action(a: Actions, pid: &str, action: &'static str, label: String, presse
 struct Place {
     /// This is an entry queue's holding place (a caller is admitted elsewhere).
     in_entry_queue: bool,
+    /// Calls are simulated on this MCU (`--simulate`) and this user runs conferences.
+    simulate: bool,
     targets: StoredValue<Vec<ConferenceSummary>>,
 }
 
@@ -477,13 +485,82 @@ fn place_controls(p: &Participant, a: Actions, here: Place) -> impl IntoView {
     }
 }
 
-/// What the IVR asked and heard on the caller's way in, when it asked anything (a direct
-/// dial without a password has only "dialled" and "in").
-fn ivr_path(p: &Participant) -> Option<impl IntoView> {
-    (p.ivr_path.len() > 2 || p.state == ParticipantState::AwaitingAssistance && !p.ivr_path.is_empty()).then(|| {
+/// The original's Participant Properties: the address and how the call is made, when it
+/// came up and went down (and why), who muted it, its home conference once moved, and what
+/// the IVR asked and heard on the way in. A panel over the page (the browser's own popover:
+/// it opens before the page's code has loaded, closes with Escape or a tap outside, and
+/// nothing under it moves).
+fn properties(p: &Participant, a: Actions, here: Place) -> impl IntoView {
+    use crate::localtime::LocalTime;
+    let s = &p.stamps;
+    let time = |ms: Option<domain::Millis>| match ms {
+        Some(ms) => view! { <LocalTime ms=ms/> }.into_any(),
+        None => "—".into_any(),
+    };
+    let down = s.disconnected_ms.map(|ms| {
+        let cause = p.disconnect_cause.map(|c| format!(" ({})", c.label()));
+        view! { <dt>"Disconnected"</dt><dd><LocalTime ms=ms/>{cause}</dd> }
+    });
+    let muted = |what: &'static str, by: &Option<String>| by.clone().map(|by| view! { <dt>{what}</dt><dd>{by}</dd> });
+    let home = p.home_conference_id.as_ref().map(|id| {
+        let name = here.targets.with_value(|t| t.iter().find(|c| &c.id == id).map(|c| c.name.clone()));
+        view! { <dt>"Home conference"</dt><dd>{name.unwrap_or_else(|| "(ended)".into())}</dd> }
+    });
+    let ivr = (!p.ivr_path.is_empty()).then(|| {
         let steps = p.ivr_path.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view();
-        view! { <details class="ivr-path"><summary>"IVR path"</summary><ol>{steps}</ol></details> }
-    })
+        view! { <dt>"IVR path"</dt><dd><ol>{steps}</ol></dd> }
+    });
+    let media = (here.simulate && p.state.holds_port() && p.state != ParticipantState::AwaitingAssistance).then(|| simulate_media(p, a));
+    let panel = format!("props-{}", p.id);
+    let (open, id, close) = (panel.clone(), panel.clone(), panel);
+    let title = format!("Properties of {}", p.name);
+    let (label, tip) = (title.clone(), title.clone());
+    view! {
+        <button type="button" class="link props-open" popovertarget=open aria-label=label title=tip>"Properties"</button>
+        <div popover="auto" id=id class="props" role="dialog" aria-label=title>
+            <h3>{p.name.clone()}</h3>
+            <dl>
+                <dt>"Status"</dt><dd>{p.state.label()}</dd>
+                <dt>"Address"</dt><dd>{p.address.clone()}</dd>
+                <dt>"Network"</dt><dd>{network(p)}" · "{direction(p)}</dd>
+                <dt>"Connected"</dt><dd>{time(s.connected_ms)}</dd>
+                {down}
+                {muted("Audio muted by", &s.audio_muted_by)}
+                {muted("Video suspended by", &s.video_muted_by)}
+                {home}
+                {ivr}
+            </dl>
+            {media}
+            <button type="button" class="secondary small" popovertarget=close popovertargetaction="hide">"Close"</button>
+        </div>
+    }
+}
+
+/// Under `--simulate`: what the call's media does (all streams up, audio only, a stream
+/// down), so a demo shows Partially Connected and Faulty Connection as the original would.
+fn simulate_media(p: &Participant, a: Actions) -> impl IntoView {
+    let read_only = crate::live::use_read_only();
+    let button = |media: &'static str, label: &'static str, now: bool| {
+        let pid = p.id.clone();
+        view! {
+            <ActionForm action=a.media attr:class="mini">
+                <input type="hidden" name="participant_id" value=pid/>
+                <input type="hidden" name="media" value=media/>
+                <button type="submit" class="secondary small" aria-pressed=now.to_string() disabled=read_only>{label}</button>
+            </ActionForm>
+        }
+    };
+    use ParticipantState::*;
+    view! {
+        <fieldset class="simulate-media">
+            <legend>"Simulate the media"</legend>
+            <div>
+                {button("up", "All streams up", p.state == Connected)}
+                {button("audio_only", "Audio only", p.state == PartiallyConnected)}
+                {button("stream_down", "A stream down", p.state == FaultyConnection)}
+            </div>
+        </fieldset>
+    }
 }
 
 fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState, here: Place) -> impl IntoView {
@@ -528,7 +605,7 @@ fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState, here:
                 </td>
             })}
             <td data-label="Name" class="name"><span class=dot_class(&p) aria-hidden="true"></span>{p.name.clone()}</td>
-            <td data-label="Status" class="status" data-state=p.state.css()>{status_text(&p)}{cause}{ivr_path(&p)}</td>
+            <td data-label="Status" class="status" data-state=p.state.css()>{status_text(&p)}{cause}{properties(&p, a, here)}</td>
             <td data-label="Address" class="addr" title=p.address.clone()>{p.address.clone()}</td>
             <td data-label="Network" class="net">{network(&p)}</td>
             <td data-label="Dialing Direction" class="dir">{direction(&p)}</td>

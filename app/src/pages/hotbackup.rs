@@ -100,7 +100,12 @@ fn live_panel(s: HbStatus) -> impl IntoView {
                 <ul class="checks">
                     {checks.into_iter().map(|c| view! {
                         <li class:fail=!c.passed>
-                            <strong>{format!("{} {}", c.guideline, if c.passed { "✓ passed" } else { "✗ failed" })}</strong>
+                            <strong>{format!("{} {}", c.guideline, match (c.passed, c.guideline.starts_with('G')) {
+                                (true, _) => "✓ passed",
+                                (false, true) => "✗ failed",
+                                // Not a guideline (the Slave's capacity): a warning only.
+                                (false, false) => "⚠ warning",
+                            })}</strong>
                             " — "{c.reason}
                         </li>
                     }).collect_view()}

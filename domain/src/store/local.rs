@@ -25,6 +25,19 @@ impl Store {
         self.read(|conn| local_in(conn, key))
     }
 
+    /// The port alarm's threshold in percent ([`crate::alarms::DEFAULT_PORT_THRESHOLD`]
+    /// until an administrator sets one).
+    pub fn port_threshold(&self) -> Result<u8> {
+        Ok(self.local::<Option<u8>>(keys::PORT_THRESHOLD)?.unwrap_or(crate::alarms::DEFAULT_PORT_THRESHOLD))
+    }
+
+    /// Sets it, from the System form's text (a percentage from 50 to 100); returns it.
+    pub fn set_port_threshold(&self, raw: &str) -> Result<u8> {
+        let percent = crate::alarms::port_threshold(raw)?;
+        self.set_local(keys::PORT_THRESHOLD, &Some(percent))?;
+        Ok(percent)
+    }
+
     pub fn set_local<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
         if SEALED_KEYS.contains(&key) {
             return self.secrets.set_value(key, value);

@@ -762,10 +762,12 @@ fn exists_in(tx: &Connection, kind: EntityKind, id: &str) -> Result<bool> {
 /// inside the caller's transaction.
 fn apply_logged_in(tx: &Connection, change: Change, actor: Option<Actor>) -> Result<LogEntry> {
     let name_before = deleted_name_in(tx, &change, actor.is_some())?;
+    let at_ms = now_ms();
+    let change = stamped_in(tx, change, at_ms, actor.as_ref())?;
+    one_transit_eq_in(tx, &change)?;
     apply_in(tx, &change)?;
     let epoch = epoch_in(tx)?;
     let seq = last_seq_in(tx)? + 1;
-    let at_ms = now_ms();
     let actor_json = actor.as_ref().map(serde_json::to_string).transpose()?;
     tx.exec(
         "INSERT INTO change_log (seq, epoch, at_ms, change, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -774,6 +776,39 @@ fn apply_logged_in(tx: &Connection, change: Change, actor: Option<Actor>) -> Res
     let entry = LogEntry { epoch, seq, at_ms, change, actor };
     audit_change_in(tx, &entry, name_before.as_deref())?;
     Ok(entry)
+}
+
+/// A participant as the store notes it ([`Participant::stamped`]: connect and disconnect
+/// times, who muted), from what is stored now; every other change as it is. Only changes
+/// made here are stamped: the Slave applies the Master's stamped record as it came.
+fn stamped_in(tx: &Connection, change: Change, at_ms: Millis, actor: Option<&Actor>) -> Result<Change> {
+    Ok(match change {
+        Change::Put { record: Record::Participant(p) } => {
+            let before: Option<Participant> = get_in(tx, EntityKind::Participant, &p.id)?;
+            let by = actor.map_or(crate::model::BY_MCU, |a| a.user.as_str());
+            Change::Put { record: Record::Participant(p.stamped(before.as_ref(), at_ms, by)) }
+        }
+        other => other,
+    })
+}
+
+/// One Transit EQ at most: a unit that makes another one first takes it from the one that
+/// has it (`resources::transit_moves`), so a save that read the queues before another one
+/// took it is refused. Checked on the MCU where the change is made (a Slave applies what
+/// its Master decided).
+fn one_transit_eq_in(tx: &Connection, change: &Change) -> Result<()> {
+    let Change::Put { record: Record::EntryQueue(q) } = change else { return Ok(()) };
+    if !q.transit {
+        return Ok(());
+    }
+    let sql = format!("SELECT name FROM {} WHERE id <> ?1 AND json_extract(data, '$.transit') = 1 LIMIT 1", EntityKind::EntryQueue.table());
+    match tx.row(&sql, [q.id.as_str()], |r| r.get::<_, String>(0)).optional()? {
+        Some(holder) => Err(DomainError::invalid(
+            "transit",
+            format!("'{holder}' has just become the Transit EQ: save again to make this one the Transit EQ instead."),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// A record's name before a delete, for the audit trail's summary (only when audited).
@@ -964,6 +999,7 @@ mod tests {
             disconnect_cause: None,
             ivr_path: Vec::new(),
             home_conference_id: None,
+            stamps: Default::default(),
         }
     }
 
@@ -1046,6 +1082,66 @@ mod tests {
         s.apply(put(Record::Participant(participant(&c.id, "one")))).expect("participant names may repeat");
         s.apply(Change::Delete { kind: EntityKind::Conference, id: c.id.clone() }).expect("delete");
         assert_eq!(s.count(EntityKind::Participant).expect("count"), 0);
+    }
+
+    #[test]
+    fn the_store_notes_when_a_call_came_up_and_went_down_and_who_muted_whatever_the_caller_sent() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        let p = profile("P");
+        s.apply(put(Record::Profile(p.clone()))).expect("profile");
+        let c = conference("C", &p.id);
+        s.apply(put(Record::Conference(c.clone()))).expect("conf");
+        let mut ann = participant(&c.id, "Ann");
+        // A caller cannot set its own stamps.
+        ann.stamps.connected_ms = Some(1);
+        ann.stamps.audio_muted_by = Some("forged".into());
+        s.apply(put(Record::Participant(ann.clone()))).expect("connecting");
+        let stored = |s: &Store| s.get::<Participant>(&ann.id).expect("get").expect("there");
+        assert_eq!(stored(&s).stamps, Stamps::default(), "not up yet: nothing noted");
+        ann.state = ParticipantState::Connected;
+        let up = s.apply(put(Record::Participant(ann.clone()))).expect("up");
+        let after_up = stored(&s).stamps;
+        assert_eq!((after_up.connected_ms, after_up.disconnected_ms), (Some(up.at_ms), None));
+        // The logged change is the stamped one: the Slave gets the same record.
+        assert!(matches!(&up.change, Change::Put { record: Record::Participant(q) } if q.stamps == after_up));
+        let op = Actor { user: "opal".into(), role: Role::Operator, client: "10.0.0.9".into(), mcu: "MCU-A".into() };
+        ann.audio_muted = true;
+        ann.stamps = Stamps::default();
+        s.apply_as(put(Record::Participant(ann.clone())), Some(op)).expect("muted");
+        let muted = stored(&s).stamps;
+        assert_eq!((muted.audio_muted_by.as_deref(), muted.connected_ms), (Some("opal"), Some(up.at_ms)), "the connect time is kept");
+        ann.video_muted = true;
+        s.apply(put(Record::Participant(ann.clone()))).expect("video");
+        let both = stored(&s).stamps;
+        assert_eq!((both.audio_muted_by.as_deref(), both.video_muted_by.as_deref()), (Some("opal"), Some(BY_MCU)));
+        ann.state = ParticipantState::Disconnected;
+        ann.audio_muted = false;
+        let down = s.apply(put(Record::Participant(ann.clone()))).expect("down");
+        let gone = stored(&s).stamps;
+        assert_eq!((gone.connected_ms, gone.disconnected_ms, gone.audio_muted_by), (Some(up.at_ms), Some(down.at_ms), None));
+    }
+
+    #[test]
+    fn there_is_one_transit_eq_at_most_even_for_two_saves_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        let p = profile("P");
+        s.apply(put(Record::Profile(p.clone()))).expect("profile");
+        let eq = |id: &str, n: &str, transit: bool| EntryQueue {
+            id: id.into(), name: format!("EQ {n}"), numeric_id: n.into(), profile_id: p.id.clone(), ivr_service_id: None,
+            conference_password: String::new(), chairperson_password: String::new(), transit,
+        };
+        s.apply(put(Record::EntryQueue(eq("a", "5001", true)))).expect("the first transit EQ");
+        // A save that read the queues before 'a' took it does not take it from 'a': refused.
+        let second = s.apply(put(Record::EntryQueue(eq("b", "5002", true)))).expect_err("a second one");
+        assert!(matches!(&second, DomainError::Invalid { field, message } if *field == "transit" && message.contains("'EQ 5001'")), "{second:?}");
+        // Taken from 'a' in the same unit: fine.
+        let unit = vec![put(Record::EntryQueue(eq("a", "5001", false))), put(Record::EntryQueue(eq("b", "5002", true)))];
+        assert!(s.apply_batch(vec![(unit, None)]).into_iter().all(|r| r.is_ok()));
+        let transit: Vec<String> = s.list::<EntryQueue>().expect("list").into_iter().filter(|q| q.transit).map(|q| q.id).collect();
+        assert_eq!(transit, vec!["b".to_string()]);
+        s.apply(put(Record::EntryQueue(eq("b", "5002", true)))).expect("saving the transit EQ again is fine");
     }
 
     #[test]

@@ -139,6 +139,7 @@ fn preload(dir: &Path, n: usize, per: usize) -> Result<()> {
                 disconnect_cause: None,
                 ivr_path: Vec::new(),
                 home_conference_id: None,
+                stamps: Default::default(),
             };
             store.apply(Change::Put { record: Record::Participant(p) })?;
         }

@@ -39,17 +39,20 @@ impl HotBackup {
         let salt = salt.to_string();
         let heartbeat = self.heartbeat().await?;
         let settings = self.settings();
-        let has = self.inner.me.has_port_configuration;
+        let model = self.inner.me.model;
         Ok(blocking(&self.inner.store, move |s| {
+            let (in_use, capacity) = domain::ports::of_load(model, &s.load()?);
             Ok(PeerFacts {
                 heartbeat,
                 users: domain::pairing::salted_fingerprints(&salt, s.user_fingerprints()?),
                 ports: s.local(keys::PORT_CONFIGURATION)?,
-                has_port_configuration: has,
+                has_port_configuration: model.has_port_configuration(),
                 conferences: s.count(EntityKind::Conference)?,
                 reservations: s.count(EntityKind::Reservation)?,
                 enabled: settings.enabled,
                 configured_role: settings.role,
+                capacity: Some(capacity),
+                in_use: Some(in_use),
             })
         })
         .await?)
