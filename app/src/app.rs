@@ -379,6 +379,13 @@ fn frame_view(s: Shell, hb: HbLive, page: Page) -> impl IntoView {
     if hb.snap.with_untracked(|l| l.is_none()) {
         hb.snap.set(s.live);
     }
+    // Which MCU this tab is: "MCU-A · Master · Conferences" (the role follows a failover).
+    let mcu = s.info.name.clone();
+    let title_role = move || hb.snap.with(|l| l.as_ref().and_then(|l| l.badge().0));
+    let title = move |t: String| match title_role() {
+        Some(role) => format!("{mcu} · {role} · {t}"),
+        None => format!("{mcu} · {t}"),
+    };
     provide_context(crate::components::CurrentUser(user.clone()));
     provide_context(crate::components::Simulation(s.simulate));
     provide_context(crate::components::ListStates::default());
@@ -425,6 +432,7 @@ fn frame_view(s: Shell, hb: HbLive, page: Page) -> impl IntoView {
         .collect_view();
     let menu_for_phone = move |_| set_menu_open.update(|o| *o = !*o);
     Either::Right(view! {
+        <Title formatter=title/>
         <header class="top">
             <div class="brand">
                 <span class="mcu-name">{s.info.name.clone()}</span>
@@ -485,7 +493,7 @@ fn close_after_link(ev: leptos::ev::MouseEvent, open: RwSignal<bool>) {
 #[component]
 fn HbBadge(hb: HbLive) -> impl IntoView {
     let snap = hb.snap;
-    let text = move || snap.with(|l| l.as_ref().map(|l| l.badge()).unwrap_or_default());
+    let parts = move || snap.with(|l| l.as_ref().map(|l| l.badge()).unwrap_or((None, String::new())));
     let class = move || {
         snap.with(|l| match l.as_ref().map(|l| (l.status.role, l.status.sync_status)) {
             Some((LiveRole::Standalone, _)) | None => "badge hb-badge",
@@ -494,7 +502,13 @@ fn HbBadge(hb: HbLive) -> impl IntoView {
             Some(_) => "badge hb-badge sync-attempting",
         })
     };
-    view! { <a href="/hot-backup" class=class title="Hot Backup role and Sync Status" data-testid="hb-badge">{text}</a> }
+    // The role in its own colour (Master and Slave never look alike), then the sync.
+    let body = move || {
+        let (role, sync) = parts();
+        let chip = role.map(|r| view! { <span class=format!("hb-role hb-{}", r.to_lowercase())>{r}</span>" · " });
+        view! { {chip}<span class="hb-sync">{sync}</span> }
+    };
+    view! { <a href="/hot-backup" class=class title="Hot Backup role and Sync Status" data-testid="hb-badge">{body}</a> }
 }
 
 /// The number of active alarms nobody has acknowledged (or, when all are, of active ones),

@@ -30,6 +30,24 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   await expect(master.getByTestId('hb-role')).toHaveText('Master MCU');
   await expect(slave.getByTestId('hb-role')).toHaveText('Slave MCU');
   await expect(master.locator('header .hb-badge')).toContainText('Master');
+  // Which MCU is which, at a glance: the tab's title, the pill's role in its own colour,
+  // and the login page (a fresh browser without a session).
+  await expect(master).toHaveTitle('MCU-A · Master · Hot Backup');
+  await expect(slave).toHaveTitle('MCU-B · Slave · Hot Backup');
+  const chip = (p: Page) => p.locator('[data-testid="hb-badge"] .hb-role');
+  await expect(chip(master)).toHaveText('Master');
+  await expect(chip(slave)).toHaveText('Slave');
+  const colour = async (p: Page) => chip(p).evaluate((e) => getComputedStyle(e).backgroundColor);
+  expect(await colour(master)).not.toBe(await colour(slave));
+  const anonymous = await context.browser()!.newContext();
+  const door = await anonymous.newPage();
+  for (const [port, name, role, line] of [[a, 'MCU-A', 'Master', 'changes are made here'], [b, 'MCU-B', 'Slave', 'read-only mirror']] as const) {
+    await door.goto(`http://127.0.0.1:${port}/login`);
+    await expect(door.getByRole('heading', { name: `Log in to ${name}` })).toBeVisible();
+    await expect(door.getByTestId('login-role')).toContainText(line);
+    await expect(door).toHaveTitle(`${name} · ${role} · Log in`);
+  }
+  await anonymous.close();
   // Each pinned the other's peer-link certificate: the fingerprints match crosswise.
   const masterOwn = await master.getByTestId('hb-fingerprint').innerText();
   const slaveOwn = await slave.getByTestId('hb-fingerprint').innerText();
@@ -118,6 +136,8 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   expect(await slaveSkew).toBeLessThanOrEqual(300);
   await expect(slave.getByTestId('hb-role')).toHaveText('Master MCU');
   await expect(master.getByTestId('hb-role')).toHaveText('Slave MCU');
+  await expect(master).toHaveTitle('MCU-A · Slave · Hot Backup');
+  await expect(slave).toHaveTitle('MCU-B · Master · Hot Backup');
   // Its settings say so too, without a reload; a planned switch-over is not an alarm.
   await expect(master.getByText('This MCU is the Slave MCU of the pair')).toBeVisible();
   await expect(slave.getByText('This MCU is the Master MCU of the pair')).toBeVisible();

@@ -15,6 +15,9 @@ pub struct Shell {
     pub changes: u64,
     /// Calls are simulated here (`--simulate`): the pages offer "Simulate a call".
     pub simulate: bool,
+    /// This MCU's Hot Backup role now (public, as on `/healthz`): the login page says which
+    /// MCU of the pair it is.
+    pub role: domain::hotbackup::LiveRole,
 }
 
 /// `full`: with the Hot Backup page's event log and checks (that page is being shown).
@@ -28,7 +31,7 @@ pub async fn get_shell(full: bool) -> Result<Shell, AppError> {
             Some(u) => Some(live_hb(&st, u, full).await),
             None => None,
         };
-        Ok(Shell { info: st.info.clone(), user, live, changes, simulate: st.policy.simulate })
+        Ok(Shell { info: st.info.clone(), user, live, changes, simulate: st.policy.simulate, role: st.hb.role() })
     })
     .await
 }
@@ -68,13 +71,19 @@ impl LiveHb {
     }
 
     /// The role badge: "Hot Backup off", "Master · Sync OK", "Slave · Sync Fail"...
-    pub fn badge(&self) -> String {
+    /// The header pill's two parts: the role ("Master", "Slave"; none while Hot Backup is
+    /// off) and the sync ("Sync OK", with the lag when it is over a second).
+    pub fn badge(&self) -> (Option<&'static str>, String) {
         use domain::hotbackup::LiveRole;
         let sync = self.status.sync_status.label();
+        let lag = match self.status.lag_ms {
+            ms if ms > 1_000 => format!(" · lag {:.1} s", ms as f64 / 1_000.0),
+            _ => String::new(),
+        };
         match self.status.role {
-            LiveRole::Standalone => "Hot Backup off".into(),
-            LiveRole::Master => format!("Master · Sync {sync}"),
-            LiveRole::Slave => format!("Slave · Sync {sync}"),
+            LiveRole::Standalone => (None, "Hot Backup off".into()),
+            LiveRole::Master => (Some("Master"), format!("Sync {sync}{lag}")),
+            LiveRole::Slave => (Some("Slave"), format!("Sync {sync}{lag}")),
         }
     }
 
