@@ -14,6 +14,7 @@ pub mod backup;
 pub mod cdr;
 pub mod change;
 pub mod conference;
+pub mod danger;
 pub mod dialin;
 pub mod error;
 pub mod hotbackup;

@@ -707,6 +707,9 @@ pub struct SystemStatus {
     /// The port alarm's threshold, in percent of the MCU's ports.
     #[serde(default)]
     pub port_threshold: u8,
+    /// What a reset would stop.
+    #[serde(default)]
+    pub ongoing: crate::danger::Ongoing,
 }
 
 // ---------------------------------------------------------------- call history (`crate::cdr`)

@@ -98,6 +98,29 @@ pub fn mcu_name(raw: &str) -> Result<String, DomainError> {
     Ok(name.to_string())
 }
 
+/// A destructive action (failover, disable, reset) is confirmed by typing this MCU's name:
+/// `typed` must be `mcu`, exactly (around spaces aside).
+pub fn typed_mcu_name(typed: Option<&str>, mcu: &str) -> Result<(), DomainError> {
+    match typed.map(str::trim) {
+        Some(t) if t == mcu => Ok(()),
+        _ => Err(DomainError::invalid("confirm", format!("Type this MCU's name, {mcu}, to confirm."))),
+    }
+}
+
+/// The HTML `pattern` that accepts exactly `name` (the browser checks a typed confirmation
+/// before the form is sent): the pattern's syntax characters escaped — and only those, as
+/// any other escape makes the pattern invalid, and the browser then checks nothing.
+pub fn exact_pattern(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() * 2);
+    for c in name.chars() {
+        if "\\^$.*+?()[]{}|/".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// An IPv4 or IPv6 address (no port), or empty when `optional`.
 pub fn ip_address(field: &'static str, raw: &str, optional: bool) -> Result<String, DomainError> {
     let v = raw.trim();
@@ -150,6 +173,15 @@ pub fn role(raw: &str) -> Result<crate::Role, DomainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_destructive_action_needs_the_mcus_name_typed_exactly() {
+        assert!(typed_mcu_name(Some(" MCU-A "), "MCU-A").is_ok());
+        for wrong in [None, Some(""), Some("mcu-a"), Some("MCU-B"), Some("MCU-A2")] {
+            assert!(matches!(typed_mcu_name(wrong, "MCU-A"), Err(DomainError::Invalid { field: "confirm", .. })), "{wrong:?}");
+        }
+        assert_eq!(exact_pattern("MCU-A (east) 1.2"), "MCU-A \\(east\\) 1\\.2");
+    }
 
     fn field(e: DomainError) -> &'static str {
         match e {

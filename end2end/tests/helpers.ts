@@ -95,3 +95,16 @@ export async function enableHotBackup(page: Page, port: number, role: 'Master MC
   await page.getByRole('button', { name: 'Enable Hot Backup' }).click();
   await expect(page.getByRole('button', { name: 'Disable Hot Backup' })).toBeVisible({ timeout: 15_000 });
 }
+
+/** Runs a destructive action (Trigger Failover, Disable Hot Backup, Reset MCU): its button
+ * opens a dialog that says what will happen; the MCU's name is typed, then confirmed.
+ * Returns the dialog's consequence text. */
+export async function confirmDanger(page: Page, label: string, mcu: string) {
+  await page.getByRole('button', { name: label }).click();
+  const dialog = page.getByRole('dialog', { name: `${label}?` });
+  await expect(dialog).toBeVisible();
+  const consequence = await dialog.locator('.consequence').innerText();
+  await dialog.getByLabel(`Type this MCU's name, ${mcu}, to confirm`).fill(mcu);
+  await dialog.getByRole('button', { name: label }).click();
+  return consequence;
+}

@@ -128,8 +128,18 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   const alarmsBefore = await slave.locator('ol.events li.alarm').count();
   const masterSkew = skew(master, 'Slave', 'Slave MCU');
   const slaveSkew = skew(slave, 'Master', 'Master MCU');
-  master.once('dialog', (d) => d.accept());
+  // A destructive action: red, apart from the saves, and a dialog that says what happens;
+  // it goes only once this MCU's name is typed (a wrong one sends nothing).
+  await expect(master.getByRole('button', { name: 'Trigger Failover' })).toHaveCSS('color', 'rgb(179, 38, 30)');
   await master.getByRole('button', { name: 'Trigger Failover' }).click();
+  const dialog = master.getByRole('dialog', { name: 'Trigger Failover?' });
+  await expect(dialog.locator('.consequence')).toContainText(/^MCU-B becomes the Master and MCU-A its Slave; .*1 participant\(s\) in 1 conference\(s\) are called again from MCU-B/);
+  await dialog.getByLabel("Type this MCU's name, MCU-A, to confirm").fill('MCU-B');
+  await dialog.getByRole('button', { name: 'Trigger Failover' }).click();
+  await expect(dialog).toBeVisible();
+  await expect(master.getByTestId('hb-role')).toHaveText('Master MCU');
+  await dialog.getByLabel("Type this MCU's name, MCU-A, to confirm").fill('MCU-A');
+  await dialog.getByRole('button', { name: 'Trigger Failover' }).click();
   expect(await masterSkew, 'A: badge and panel turn Slave together').toBeGreaterThanOrEqual(0);
   expect(await masterSkew).toBeLessThanOrEqual(300);
   expect(await slaveSkew, 'B: badge and panel turn Master together').toBeGreaterThanOrEqual(0);

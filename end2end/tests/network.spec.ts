@@ -1,4 +1,4 @@
-import { ADMIN, expect, hydrated, login, loginAsNewUser, test } from './helpers';
+import { ADMIN, confirmDanger, expect, hydrated, login, loginAsNewUser, test } from './helpers';
 
 test('a setting that needs a System Reset goes pending, then applies after Reset MCU', async ({ page }, info) => {
   const host = `mcu-e2e-${info.project.name}`;
@@ -26,8 +26,7 @@ test('a setting that needs a System Reset goes pending, then applies after Reset
   await second.goto('/conferences');
   await hydrated(second);
 
-  page.once('dialog', (d) => d.accept());
-  await page.getByRole('button', { name: 'Reset MCU' }).click();
+  expect(await confirmDanger(page, 'Reset MCU', 'MCU-E2E')).toContain('MCU-E2E restarts and applies the settings waiting for a reset.');
   await expect(page.getByText('The MCU is resetting')).toBeVisible();
   // The page loads again by itself once the MCU is back (4 s after the answer).
   await expect(page.getByLabel('Host name', { exact: true })).toHaveValue(host, { timeout: 10_000 });

@@ -271,7 +271,9 @@ async fn apply(
         }
         Fault::SwitchOver => {
             // Refused when the Slave is not in sync: that is the product being careful, not a fault.
-            let _ = nodes[m].api_within("trigger_failover", &[], Duration::from_secs(10)).await;
+            // Confirmed as an administrator does: with the MCU's name.
+            let name = nodes[m].node.name.clone();
+            let _ = nodes[m].api_within("trigger_failover", &[("confirm", name.as_str())], Duration::from_secs(10)).await;
         }
         Fault::IsolateSlave { ms } | Fault::IsolateMaster { ms } => {
             let victim = if matches!(step.fault, Fault::IsolateMaster { .. }) { m } else { s };

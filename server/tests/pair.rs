@@ -275,9 +275,16 @@ async fn planned_switch_over_then_disable_on_the_slave_deletes_its_copies() {
         let (s, body) = add_conference(&a, &format!("Before {i}"), &format!("{}", 100 + i)).await;
         assert_eq!(s, 200, "{body}");
     }
-    let (s, body) = b.api("trigger_failover", &[]).await;
+    let (s, body) = b.api("trigger_failover", &[("confirm", "MCU-B")]).await;
     assert_eq!(s, 409, "only the Master can trigger a failover: {body}");
-    let (s, body) = a.api("trigger_failover", &[]).await;
+    // A destructive action wants this MCU's name typed: none or another one is refused.
+    for wrong in [&[][..], &[("confirm", "MCU-B")][..]] {
+        let (s, body) = a.api("trigger_failover", wrong).await;
+        assert_eq!(s, 422, "{body}");
+        assert!(body.contains("Type this MCU's name, MCU-A, to confirm"), "{body}");
+    }
+    assert_eq!(a.health().await.expect("a")["role"], "master");
+    let (s, body) = a.api("trigger_failover", &[("confirm", "MCU-A")]).await;
     assert_eq!(s, 200, "{body}");
     b.wait_health("new Master", Duration::from_secs(5), |h| h["role"] == "master").await;
     a.wait_health("new Slave in sync", Duration::from_secs(10), |h| h["role"] == "slave" && h["sync_status"] == "ok").await;
@@ -294,7 +301,7 @@ async fn planned_switch_over_then_disable_on_the_slave_deletes_its_copies() {
     }
 
     // G6: disabling Hot Backup on the Slave deletes the backed-up conferences.
-    let (s, body) = a.api("disable_hot_backup", &[]).await;
+    let (s, body) = a.api("disable_hot_backup", &[("confirm", "MCU-A")]).await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(a.health().await.expect("a")["role"], "standalone");
     assert!(a.conferences().await.is_empty());
@@ -418,7 +425,7 @@ async fn a_system_reset_applies_the_pending_settings() {
     assert_eq!(v["management"]["host_name"], "", "not in force before the reset");
     assert_eq!(v["pending"]["management"]["host_name"], "mcu-r.lab");
 
-    let (s, body) = m.api("reset_mcu", &[]).await;
+    let (s, body) = m.api("reset_mcu", &[("confirm", "MCU-R")]).await;
     assert_eq!(s, 200, "{body}");
     // The process restarts itself: down, then up again with the settings in force.
     let t0 = Instant::now();
@@ -505,7 +512,7 @@ async fn a_master_that_crashes_is_replaced_at_once_and_one_that_resets_is_not_re
     let (mut a, b) = paired(da.path(), db.path()).await;
     // System Reset of the Master: it restarts in place, keeping its listening socket, so
     // the Slave sees a slow answer, not a refusal, and stays Slave.
-    let (s, body) = a.api("reset_mcu", &[]).await;
+    let (s, body) = a.api("reset_mcu", &[("confirm", "MCU-A")]).await;
     assert_eq!(s, 200, "{body}");
     tokio::time::sleep(Duration::from_millis(400)).await;
     a.wait_health("Master back after its reset", Duration::from_secs(10), |h| h["role"] == "master").await;

@@ -8,16 +8,23 @@ pub struct HotBackupView {
     pub status: domain::hotbackup::HbStatus,
     pub settings: HotBackupSettings,
     pub can_manage: bool,
+    /// This MCU's name (typed to confirm a failover or disable) and what is going on here
+    /// (the confirmation says what would stop).
+    pub mcu: String,
+    pub ongoing: domain::danger::Ongoing,
 }
 
 #[server(endpoint = "get_hot_backup", output = crate::error::Json)]
 pub async fn get_hot_backup() -> Result<HotBackupView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConfiguration).await?;
+        let ongoing = st.db(|s| s.ongoing()).await?;
         Ok(HotBackupView {
             status: st.hb.status().await,
             settings: st.hb.settings(),
             can_manage: me.role.can(Permission::ManageConfiguration),
+            mcu: st.info.name.clone(),
+            ongoing,
         })
     })
     .await
@@ -163,10 +170,12 @@ pub async fn update_hot_backup_settings(
     .await
 }
 
+/// `confirm`: this MCU's name, typed (a destructive action).
 #[server(endpoint = "disable_hot_backup", output = crate::error::Json)]
-pub async fn disable_hot_backup() -> Result<String, AppError> {
-    answer(async {
+pub async fn disable_hot_backup(confirm: Option<String>) -> Result<String, AppError> {
+    answer(async move {
         let (st, me) = require(Permission::ManageConfiguration).await?;
+        domain::validate::typed_mcu_name(confirm.as_deref(), &st.info.name)?;
         st.hb.disable().await?;
         tracing::info!(by = %me.name, "Hot Backup disabled");
         st.audit(domain::audit::AuditKind::HotBackup, "Hot Backup disabled.", true).await;
@@ -175,10 +184,12 @@ pub async fn disable_hot_backup() -> Result<String, AppError> {
     .await
 }
 
+/// `confirm`: this MCU's name, typed (a destructive action).
 #[server(endpoint = "trigger_failover", output = crate::error::Json)]
-pub async fn trigger_failover() -> Result<String, AppError> {
-    answer(async {
+pub async fn trigger_failover(confirm: Option<String>) -> Result<String, AppError> {
+    answer(async move {
         let (st, me) = require(Permission::ManageConfiguration).await?;
+        domain::validate::typed_mcu_name(confirm.as_deref(), &st.info.name)?;
         if let Err(e) = st.hb.trigger_failover().await {
             st.audit(domain::audit::AuditKind::Failover, &format!("Trigger Failover refused: {e}"), false).await;
             return Err(e.into());

@@ -7,8 +7,8 @@ use super::*;
 pub async fn get_system_status() -> Result<SystemStatus, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConfiguration).await?;
-        let (users, change_log_seq, threshold) =
-            st.db(|s| Ok((s.user_count()?, s.last_seq()?, s.port_threshold()?))).await?;
+        let (users, change_log_seq, threshold, ongoing) =
+            st.db(|s| Ok((s.user_count()?, s.last_seq()?, s.port_threshold()?, s.ongoing()?))).await?;
         Ok(SystemStatus {
             info: st.info.clone(),
             uptime_s: st.started.elapsed().as_secs(),
@@ -17,6 +17,7 @@ pub async fn get_system_status() -> Result<SystemStatus, AppError> {
             change_log_seq,
             can_manage: me.role.can(Permission::ManageConfiguration),
             port_threshold: threshold,
+            ongoing,
         })
     })
     .await
@@ -64,6 +65,9 @@ pub struct ResetSettings {
     pub has_port_configuration: bool,
     pub hot_backup_enabled: bool,
     pub can_manage: bool,
+    /// This MCU's name (typed to confirm Reset MCU) and what a reset would stop.
+    pub mcu: String,
+    pub ongoing: domain::danger::Ongoing,
 }
 
 #[server(endpoint = "get_reset_settings", output = crate::error::Json)]
@@ -72,6 +76,7 @@ pub async fn get_reset_settings() -> Result<ResetSettings, AppError> {
         let (st, me) = require(Permission::ViewConfiguration).await?;
         let has = st.info.model.has_port_configuration();
         let hb = st.hb.settings().enabled;
+        let name = st.info.name.clone();
         st.db(move |s| {
             use domain::store::keys;
             Ok(ResetSettings {
@@ -79,6 +84,8 @@ pub async fn get_reset_settings() -> Result<ResetSettings, AppError> {
                 addresses: s.local(keys::NETWORK_ADDRESSES)?,
                 ports: s.local(keys::PORT_CONFIGURATION)?,
                 pending: s.local(keys::PENDING_RESET)?,
+                mcu: name,
+                ongoing: s.ongoing()?,
                 has_port_configuration: has,
                 hot_backup_enabled: hb,
                 can_manage: me.role.can(Permission::ManageConfiguration),
@@ -154,10 +161,12 @@ pub async fn set_port_configuration(video_ports: String, video_resolution: Strin
 }
 
 /// System Reset: restarts the MCU process, which applies the pending settings.
+/// `confirm`: this MCU's name, typed (a destructive action).
 #[server(endpoint = "reset_mcu", output = crate::error::Json)]
-pub async fn reset_mcu() -> Result<String, AppError> {
-    answer(async {
+pub async fn reset_mcu(confirm: Option<String>) -> Result<String, AppError> {
+    answer(async move {
         let (st, me) = require(Permission::ManageConfiguration).await?;
+        domain::validate::typed_mcu_name(confirm.as_deref(), &st.info.name)?;
         tracing::warn!(by = %me.name, "System Reset requested");
         st.audit(domain::audit::AuditKind::Reset, "System Reset.", true).await;
         let reset = st.reset.clone();

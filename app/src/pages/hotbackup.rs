@@ -3,7 +3,7 @@
 //! state, refreshed at every Hot Backup event and every second.
 
 use crate::api::{get_hot_backup, DisableHotBackup, EnableHotBackup, HotBackupView, TriggerFailover, UpdateHotBackupSettings};
-use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{count_ok, danger_confirm, invalid, ErrorMsg, FieldError, FormStatus};
 use domain::hotbackup::{HbStatus, LiveRole, PeerState, SyncStatus};
 use crate::localtime::LocalTime;
 use domain::HotBackupSettings;
@@ -145,6 +145,13 @@ fn setup_section(v: HotBackupView, a: Actions, result: Answer, update_result: An
     }
     if v.settings.enabled {
         let is_master = v.status.role == LiveRole::Master;
+        let peer = v.status.peer_name.clone().unwrap_or_else(|| v.status.peer_address.clone());
+        let failover_form = is_master.then(|| {
+            let dialog = danger_confirm("failover-dialog", "Trigger Failover", v.ongoing.failover(&v.mcu, &peer), v.mcu.clone(), failover.pending().into());
+            view! { <ActionForm action=failover>{dialog}</ActionForm> }
+        });
+        let disable_dialog =
+            danger_confirm("disable-dialog", "Disable Hot Backup", v.ongoing.disable(&v.mcu, &peer, is_master), v.mcu.clone(), disable.pending().into());
         return Either::Right(Either::Left(view! {
             <section class="card" aria-labelledby="setup-h">
                 <h2 id="setup-h">"Settings"</h2>
@@ -157,20 +164,11 @@ fn setup_section(v: HotBackupView, a: Actions, result: Answer, update_result: An
                     <FormStatus result=update_result/>
                     <button type="submit" disabled=move || update.pending().get()>"Save settings"</button>
                 </ActionForm>
-                <div class="actions">
-                    {is_master.then(|| view! {
-                        <ActionForm action=failover>
-                            <button type="submit" on:click=confirm_click(
-                                "Trigger a failover? The Slave becomes the Master and this MCU becomes its Slave.",
-                            )>"Trigger Failover"</button>
-                        </ActionForm>
-                    })}
+                <div class="danger-zone" role="group" aria-labelledby="danger-h">
+                    <h3 id="danger-h">"Failover and disable"</h3>
+                    {failover_form}
                     <ActionForm action=disable>
-                        <button type="submit" class="danger" on:click=confirm_click(if is_master {
-                            "Disable Hot Backup on this MCU?"
-                        } else {
-                            "Disable Hot Backup on this Slave? The backed-up ongoing conferences and reservations on it will be deleted (G6)."
-                        })>"Disable Hot Backup"</button>
+                        {disable_dialog}
                     </ActionForm>
                 </div>
             </section>

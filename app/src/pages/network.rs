@@ -3,7 +3,7 @@
 //! the Video/Voice Port Configuration — saved as pending and applied by "Reset MCU".
 
 use crate::api::*;
-use crate::components::{confirm_click, count_ok, Answer, ErrorMsg, FieldError, FormStatus, TextField};
+use crate::components::{count_ok, danger_confirm, Answer, ErrorMsg, FieldError, FormStatus, TextField};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -64,9 +64,7 @@ fn reset_section(
                 <p>{format!("Waiting for a System Reset: {}.", what.join(", "))}</p>
                 {can.then(|| view! {
                     <ActionForm action=reset>
-                        <button type="submit" on:click=confirm_click(
-                            "Reset the MCU now? It restarts; ongoing calls are dropped for a few seconds.",
-                        )>"Reset MCU"</button>
+                        {danger_confirm("reset-dialog", "Reset MCU", s.ongoing.reset(&s.mcu), s.mcu.clone(), reset.pending().into())}
                     </ActionForm>
                 })}
                 <FormStatus result=reset_r/>

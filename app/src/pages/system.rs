@@ -1,7 +1,7 @@
 //! The System page: identity, uptime and where the data lives; the port alarm threshold.
 
 use crate::api::{get_system_status, BackupConfiguration, ResetMcu, SetPortThreshold};
-use crate::components::{confirm_click, ErrorMsg, FormStatus};
+use crate::components::{danger_confirm, ErrorMsg, FormStatus};
 use domain::timefmt::format_duration_s;
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -26,7 +26,11 @@ pub fn SystemPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match status.await {
-                    Ok(s) => Either::Left(view! {
+                    Ok(s) => Either::Left({
+                        let reset_dialog = s.can_manage.then(|| {
+                            danger_confirm("reset-dialog", "Reset MCU", s.ongoing.reset(&s.info.name), s.info.name.clone(), reset.pending().into())
+                        });
+                        view! {
                         <dl class="card facts">
                             <dt>"MCU name"</dt><dd data-testid="system-name">{s.info.name}</dd>
                             <dt>"Model"</dt><dd>{s.info.model.label()}</dd>
@@ -62,15 +66,15 @@ pub fn SystemPage() -> impl IntoView {
                                     <button type="submit" data-testid="backup">"Backup configuration"</button>
                                 </ActionForm>
                                 <FormStatus result=Signal::derive(move || backup.value().get())/>
-                                <ActionForm action=reset attr:class="inline">
-                                    <button type="submit" data-testid="reset" on:click=confirm_click(
-                                        "Reset the MCU now? It restarts; ongoing calls are dropped for a few seconds.",
-                                    )>"Reset MCU"</button>
-                                </ActionForm>
+                                <div class="danger-zone">
+                                    <ActionForm action=reset attr:class="inline">
+                                        {reset_dialog}
+                                    </ActionForm>
+                                </div>
                                 <FormStatus result=Signal::derive(move || reset.value().get())/>
                             </section>
                         })}
-                    }),
+                    }}),
                     Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
                 }
             })}

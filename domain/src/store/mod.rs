@@ -480,6 +480,15 @@ impl Store {
         })
     }
 
+    /// What is going on now (a destructive action's dialog says what it would stop).
+    pub fn ongoing(&self) -> Result<crate::danger::Ongoing> {
+        Ok(crate::danger::Ongoing {
+            conferences: self.count(EntityKind::Conference)?.saturating_sub(self.count_entry_queue_lobbies()?),
+            participants: self.load()?.ports_in_use,
+            reservations: self.count(EntityKind::Reservation)?,
+        })
+    }
+
     /// (connected, total) participants per conference id, in one query.
     pub fn participant_counts(&self) -> Result<std::collections::HashMap<String, (usize, usize)>> {
         self.read(|conn| {

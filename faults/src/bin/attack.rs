@@ -434,7 +434,7 @@ async fn reset_with_streams(bin: &Path, dir: &Path) -> Result<String> {
         }
     }
     let t0 = Instant::now();
-    let r = m.api("reset_mcu", &[]).await?;
+    let r = m.api("reset_mcu", &[("confirm", "MCU-RESET")]).await?;
     ensure!(r.ok(), "reset: {} {}", r.status, r.body);
     let one = streams.remove(0);
     let ended = stream_ends_within(one, Duration::from_secs(3)).await.ok_or_else(|| anyhow!("a stream outlived the reset by 3 s"))?;
