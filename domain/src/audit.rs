@@ -188,6 +188,36 @@ pub fn summary(change: &Change, name_before: Option<&str>) -> String {
     }
 }
 
+/// What a user changed on a participant, from the record `before` (none: it was added) to
+/// `after`, in `conference` (its name): "Participant 'Bob' (10.0.0.1) in 'Weekly': audio
+/// muted, status Connected → Disconnected"; a move names the conference it went to.
+pub fn participant_summary(before: Option<&crate::Participant>, after: &crate::Participant, conference: Option<&str>) -> String {
+    let who = format!("Participant '{}' ({})", cut(&after.name, 80), cut(&after.address, 80));
+    let place = conference.map(|c| format!("'{}'", cut(c, 80))).unwrap_or_else(|| "a conference".into());
+    let Some(b) = before else { return format!("{who} added to {place}") };
+    let mut what: Vec<String> = Vec::new();
+    if b.name != after.name {
+        what.push(format!("name '{}' → '{}'", cut(&b.name, 80), cut(&after.name, 80)));
+    }
+    if b.state != after.state {
+        what.push(format!("status {} → {}", b.state.label(), after.state.label()));
+    }
+    let toggles = [
+        (b.audio_muted, after.audio_muted, "audio muted", "audio unmuted"),
+        (b.video_muted, after.video_muted, "video suspended", "video resumed"),
+        (b.chairperson, after.chairperson, "made chairperson", "made a regular participant"),
+    ];
+    what.extend(toggles.iter().filter(|(was, now, ..)| was != now).map(|(_, now, on, off)| if *now { on.to_string() } else { off.to_string() }));
+    if b.conference_id != after.conference_id {
+        what.push(format!("moved to {place}"));
+        return format!("{who}: {}", what.join(", "));
+    }
+    if what.is_empty() {
+        what.push("saved (nothing an operator sees changed)".into());
+    }
+    format!("{who} in {place}: {}", what.join(", "))
+}
+
 /// What a reader asks for: any of user (a part of the name, any case), kind, and a time
 /// range; newest first, at most [`MAX_ROWS`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -324,7 +354,18 @@ mod tests {
             home_conference_id: None,
             stamps: Default::default(),
         };
-        assert_eq!(summary(&Change::Put { record: Record::Participant(p) }, None), "Participant 'Alice' saved");
+        assert_eq!(summary(&Change::Put { record: Record::Participant(p.clone()) }, None), "Participant 'Alice' saved");
+        // Who muted Alice, and what else changed: each field from before to after.
+        let added = participant_summary(None, &p, Some("Weekly"));
+        assert_eq!(added, "Participant 'Alice' (10.0.0.1) added to 'Weekly'");
+        let muted = crate::Participant { audio_muted: true, state: crate::ParticipantState::FaultyConnection, ..p.clone() };
+        assert_eq!(
+            participant_summary(Some(&p), &muted, Some("Weekly")),
+            "Participant 'Alice' (10.0.0.1) in 'Weekly': status Connected → Faulty Connection, audio muted"
+        );
+        let moved = crate::Participant { conference_id: "c2".into(), chairperson: true, ..p.clone() };
+        assert_eq!(participant_summary(Some(&p), &moved, Some("Sales")), "Participant 'Alice' (10.0.0.1): made chairperson, moved to 'Sales'");
+        assert!(participant_summary(Some(&p), &p, Some("Weekly")).ends_with("saved (nothing an operator sees changed)"));
         assert_eq!(summary(&Change::Put { record: Record::NetworkService(Default::default()) }, None), "IP Network Service saved");
         let del = Change::Delete { kind: EntityKind::Conference, id: "c1".into() };
         assert_eq!(summary(&del, Some("Board")), "Conference 'Board' deleted");

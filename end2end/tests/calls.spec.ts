@@ -141,6 +141,13 @@ test('an entry queue asks the ID again after a wrong one; a lost caller waits an
   await bobHere.getByRole('button', { name: 'Properties of Bob' }).click();
   await expect(page.getByRole('dialog', { name: 'Properties of Bob' }).locator('dt:text-is("Audio muted by") + dd')).toHaveText(ADMIN.name);
   await page.keyboard.press('Escape');
+  // The audit trail says what changed, to whom, where.
+  const confUrl = page.url();
+  await page.goto('/audit?kind=change');
+  await hydrated(page);
+  await expect(page.locator('table.list tr[data-kind="change"]', { hasText: `Participant 'Bob' (10.20.30.40) in '${conf}': audio muted` })).toContainText(ADMIN.name);
+  await page.goto(confUrl);
+  await hydrated(page);
   await bobHere.locator('details.row-more summary').click();
   await bobHere.getByLabel('Move Bob to').selectOption({ label: `${other} (${n.other})` });
   await bobHere.getByRole('button', { name: 'Move', exact: true }).click();

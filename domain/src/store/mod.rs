@@ -770,10 +770,10 @@ fn exists_in(tx: &Connection, kind: EntityKind, id: &str) -> Result<bool> {
 /// One change by hand and its change-log entry (and, made by a user, its audit entry),
 /// inside the caller's transaction.
 fn apply_logged_in(tx: &Connection, change: Change, actor: Option<Actor>) -> Result<LogEntry> {
-    let name_before = deleted_name_in(tx, &change, actor.is_some())?;
     let at_ms = now_ms();
     let change = stamped_in(tx, change, at_ms, actor.as_ref())?;
     one_transit_eq_in(tx, &change)?;
+    let summary = audit_summary_in(tx, &change, actor.is_some())?;
     apply_in(tx, &change)?;
     let epoch = epoch_in(tx)?;
     let seq = last_seq_in(tx)? + 1;
@@ -783,7 +783,7 @@ fn apply_logged_in(tx: &Connection, change: Change, actor: Option<Actor>) -> Res
         params![seq, epoch, at_ms, serde_json::to_string(&change)?, actor_json],
     )?;
     let entry = LogEntry { epoch, seq, at_ms, change, actor };
-    audit_change_in(tx, &entry, name_before.as_deref())?;
+    audit_change_in(tx, &entry, summary)?;
     Ok(entry)
 }
 
@@ -820,27 +820,38 @@ fn one_transit_eq_in(tx: &Connection, change: &Change) -> Result<()> {
     }
 }
 
-/// A record's name before a delete, for the audit trail's summary (only when audited).
-pub(crate) fn deleted_name_in(tx: &Connection, change: &Change, audited: bool) -> Result<Option<String>> {
-    match change {
-        Change::Delete { kind, id } if audited => {
-            let sql = format!("SELECT name FROM {} WHERE id = ?1", kind.table());
-            Ok(tx.row(&sql, [id], |r| r.get(0)).optional()?)
-        }
-        _ => Ok(None),
+/// The audit trail's summary of a change a user made (`audited`), from what is stored
+/// before it is applied: a deleted record's name; for a participant, what changed (audio
+/// muted, status Connected → Disconnected, moved) and where. None for the MCU's own changes.
+pub(crate) fn audit_summary_in(tx: &Connection, change: &Change, audited: bool) -> Result<Option<String>> {
+    if !audited {
+        return Ok(None);
     }
+    Ok(Some(match change {
+        Change::Delete { kind, id } => {
+            let sql = format!("SELECT name FROM {} WHERE id = ?1", kind.table());
+            let name: Option<String> = tx.row(&sql, [id], |r| r.get(0)).optional()?;
+            crate::audit::summary(change, name.as_deref())
+        }
+        Change::Put { record: Record::Participant(p) } => {
+            let before: Option<Participant> = get_in(tx, EntityKind::Participant, &p.id)?;
+            let sql = format!("SELECT name FROM {} WHERE id = ?1", EntityKind::Conference.table());
+            let conference: Option<String> = tx.row(&sql, [p.conference_id.as_str()], |r| r.get(0)).optional()?;
+            crate::audit::participant_summary(before.as_ref(), p, conference.as_deref())
+        }
+        _ => crate::audit::summary(change, None),
+    }))
 }
 
 /// The audit entry of a change made by a user (none for the MCU's own changes).
-pub(crate) fn audit_change_in(tx: &Connection, entry: &LogEntry, name_before: Option<&str>) -> Result<()> {
-    let Some(a) = &entry.actor else { return Ok(()) };
+pub(crate) fn audit_change_in(tx: &Connection, entry: &LogEntry, summary: Option<String>) -> Result<()> {
+    let (Some(a), Some(summary)) = (&entry.actor, summary) else { return Ok(()) };
     // A call record is the MCU's own bookkeeping of a conference that ended (the trail has
     // the end itself), even when it goes with a user's change.
     if matches!(&entry.change, Change::Put { record: Record::CallRecord(_) }) {
         return Ok(());
     }
     let by = crate::audit::By { mcu: &a.mcu, user: &a.user, role: Some(a.role), client: &a.client };
-    let summary = crate::audit::summary(&entry.change, name_before);
     let mut e = crate::audit::entry(entry.at_ms, by, crate::audit::AuditKind::Change, &summary, true);
     e.seq = Some(entry.seq);
     audit::insert_in(tx, &e)

@@ -455,7 +455,7 @@ fn apply_replicated_in(tx: &Connection, entry: &LogEntry, master_epochs: &[Epoch
     if entry.epoch < ours {
         return Err(ReplError::Fenced { ours, theirs: entry.epoch });
     }
-    let name_before = super::deleted_name_in(tx, &entry.change, entry.actor.is_some())?;
+    let summary = super::audit_summary_in(tx, &entry.change, entry.actor.is_some())?;
     apply_in(tx, &entry.change).map_err(|e| match e {
         DomainError::Storage(_) => ReplError::Domain(e),
         // The Master accepted this change, so refusing it means the copies differ.
@@ -475,7 +475,7 @@ fn apply_replicated_in(tx: &Connection, entry: &LogEntry, master_epochs: &[Epoch
         "INSERT INTO change_log (seq, epoch, at_ms, change, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![entry.seq, entry.epoch, entry.at_ms, json, actor_json],
     )?;
-    super::audit_change_in(tx, entry, name_before.as_deref())?;
+    super::audit_change_in(tx, entry, summary)?;
     Ok(ReplicaOutcome::Applied)
 }
 
