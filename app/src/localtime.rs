@@ -75,16 +75,30 @@ pub fn format_local(ms: Millis) -> String {
     format!("{date} {time} {}", zone_label(offset))
 }
 
+/// "2026-11-25 18:30:05 UTC+01:00" in the browser's zone.
+pub fn format_local_seconds(ms: Millis) -> String {
+    let offset = offset_at(ms);
+    let (date, time) = date_and_time(ms, offset);
+    let secs = (ms - i64::from(offset) * 60_000).div_euclid(1000).rem_euclid(60);
+    format!("{date} {time}:{secs:02} {}", zone_label(offset))
+}
+
 /// A time as the reader's clock shows it; UTC on hover (and before the app has loaded).
 #[component]
-pub fn LocalTime(ms: Millis) -> impl IntoView {
+pub fn LocalTime(
+    ms: Millis,
+    /// To the second (alarms, the event log, the audit trail).
+    #[prop(optional)]
+    seconds: bool,
+) -> impl IntoView {
     let in_browser = use_in_browser();
-    let utc = format_utc(ms);
+    let utc = if seconds { domain::timefmt::format_utc_seconds(ms) } else { format_utc(ms) };
     let title = utc.clone();
+    let local = move || if seconds { format_local_seconds(ms) } else { format_local(ms) };
     let iso = {
         let (date, time) = date_and_time(ms, 0);
         format!("{date}T{time}Z")
     };
-    view! { <time datetime=iso title=title>{move || if in_browser.get() { format_local(ms) } else { utc.clone() }}</time> }
+    view! { <time datetime=iso title=title>{move || if in_browser.get() { local() } else { utc.clone() }}</time> }
 }
 

@@ -229,6 +229,21 @@ pub struct Alarm {
     pub cleared_ms: Option<Millis>,
 }
 
+impl Alarm {
+    /// How long its condition lasted: from first seen to cleared (to now while active).
+    pub fn lasted_ms(&self, now: Millis) -> Millis {
+        self.cleared_ms.unwrap_or(now).saturating_sub(self.first_ms).max(0)
+    }
+
+    /// The event log's entry when it clears, paired with the one it was raised with: what,
+    /// and how long it lasted (a blip and an outage never look alike).
+    pub fn cleared_text(&self) -> String {
+        let lasted = crate::timefmt::format_duration_ms(self.lasted_ms(self.last_ms));
+        let seen = if self.count > 1 { format!(", seen {} times", self.count) } else { String::new() };
+        format!("{} {}: over after {lasted}{seen}.", self.code.code(), self.code.title())
+    }
+}
+
 /// How many alarms are active, for the header and `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlarmCounts {
@@ -286,15 +301,12 @@ impl AlarmBook {
 
     /// The condition behind `code` ended: the alarm moves to the history. Whether one was
     /// active.
-    pub fn clear(&mut self, code: AlarmCode, now: Millis) -> bool {
-        match self.active.iter().position(|a| a.code == code) {
-            Some(i) => {
-                let a = self.active.remove(i);
-                self.archive(a, now);
-                true
-            }
-            None => false,
-        }
+    /// Returns the alarm as it went to the history (none when it was not active).
+    pub fn clear(&mut self, code: AlarmCode, now: Millis) -> Option<Alarm> {
+        let i = self.active.iter().position(|a| a.code == code)?;
+        let a = self.active.remove(i);
+        self.archive(a, now);
+        self.history.first().cloned()
     }
 
     /// Whether an alarm for `code` is active.
@@ -419,8 +431,11 @@ mod tests {
         let other = b.raise(PeerCertificateChanged, "another certificate", 2_500);
         assert_ne!(other, id);
         assert_eq!(b.unacknowledged(), 2);
-        assert!(b.clear(PeerUnreachable, 3_000));
-        assert!(!b.clear(PeerUnreachable, 3_100), "already cleared");
+        let cleared = b.clear(PeerUnreachable, 3_000).expect("was active");
+        assert_eq!(cleared.cleared_ms, Some(3_000));
+        assert!(cleared.cleared_text().ends_with("over after 2.0 s, seen 2 times."), "{}", cleared.cleared_text());
+        assert!(cleared.cleared_text().starts_with(&format!("{} ", PeerUnreachable.code())));
+        assert!(b.clear(PeerUnreachable, 3_100).is_none(), "already cleared");
         assert_eq!((b.active.len(), b.history.len(), b.history[0].cleared_ms), (1, 1, Some(3_000)));
         // Raised after clearing: a new alarm, a new id.
         assert_ne!(b.raise(PeerUnreachable, "again", 4_000), id);

@@ -226,9 +226,42 @@ pub struct AuditFilter {
     pub kind: Option<AuditKind>,
     pub from_ms: Option<Millis>,
     pub to_ms: Option<Millis>,
+    /// Leave out logins and logouts (the page's default: they drown the changes). Failed
+    /// logins always show.
+    #[serde(default)]
+    pub hide_logins: bool,
+}
+
+/// Entries on one page of the Audit Trail.
+pub const PAGE: usize = 100;
+
+/// Where a page of the trail starts (newest first): entries older than this entry's
+/// (time, id). Written "time.id" in the page's address.
+pub fn parse_cursor(raw: &str) -> Result<Option<(Millis, i64)>, DomainError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let bad = || DomainError::invalid("before", "That page of the trail does not exist: start again from the newest.");
+    let (ms, id) = raw.split_once('.').ok_or_else(bad)?;
+    match (ms.parse::<Millis>(), id.parse::<i64>()) {
+        (Ok(ms), Ok(id)) if raw.len() <= 40 => Ok(Some((ms, id))),
+        _ => Err(bad()),
+    }
+}
+
+/// The cursor of the page after the one ending with `last`.
+pub fn cursor_after(last: &AuditEntry) -> String {
+    format!("{}.{}", last.at_ms, last.id)
 }
 
 impl AuditFilter {
+    /// With logins and logouts left out unless `show` (or a kind is asked for).
+    pub fn showing_logins(mut self, show: bool) -> AuditFilter {
+        self.hide_logins = !show && self.kind.is_none();
+        self
+    }
+
     /// From the page's fields: a user name part, a kind key, and dates "YYYY-MM-DD" (from
     /// the start of `from` to the end of `to`, in the reader's zone: `offset_min` as the
     /// browser's `getTimezoneOffset`). Every wrong field is named.
@@ -273,7 +306,7 @@ impl AuditFilter {
             }
         }
         errors.finish()?;
-        Ok(AuditFilter { user: (!user.is_empty()).then(|| user.to_string()), kind, from_ms, to_ms })
+        Ok(AuditFilter { user: (!user.is_empty()).then(|| user.to_string()), kind, from_ms, to_ms, hide_logins: false })
     }
 }
 

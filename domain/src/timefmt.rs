@@ -44,6 +44,25 @@ pub fn format_duration_s(s: u64) -> String {
     }
 }
 
+/// A duration to the tenth of a second under a minute ("0.4 s", "59.2 s"), else as
+/// [`format_duration_s`]: a one-second blip and a minute's outage read differently.
+pub fn format_duration_ms(ms: Millis) -> String {
+    let ms = ms.max(0);
+    if ms < 60_000 {
+        format!("{}.{} s", ms / 1000, ms % 1000 / 100)
+    } else {
+        format_duration_s((ms / 1000) as u64)
+    }
+}
+
+/// "2026-11-25 17:30:05 UTC" (to the second: alarms, the event log, the audit trail).
+pub fn format_utc_seconds(ms: Millis) -> String {
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 /// Days since 1970-01-01 of a civil date (inverse of [`civil_from_days`]).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -126,6 +145,15 @@ pub fn duration_min(raw: &str) -> Result<u32, crate::error::DomainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_durations_keep_the_tenths_and_times_the_seconds() {
+        assert_eq!(format_duration_ms(420), "0.4 s");
+        assert_eq!(format_duration_ms(59_250), "59.2 s");
+        assert_eq!(format_duration_ms(61_000), "1 min 1 s");
+        assert_eq!(format_duration_ms(-5), "0.0 s");
+        assert_eq!(format_utc_seconds(1_764_091_805_000), "2025-11-25 17:30:05 UTC");
+    }
 
     #[test]
     fn known_dates() {

@@ -119,7 +119,16 @@ test('an alarm appears live in the header when the Slave stops, is acknowledged,
     await expect(indicator).toHaveCount(0, { timeout: 15_000 });
     await expect(page.getByText('No active alarms.')).toBeVisible();
     await page.locator('details.history summary').click();
-    await expect(page.locator('details.history tr[data-alarm="8200"]').first()).toBeVisible();
+    const cleared = page.locator('details.history tr[data-alarm="8200"]').first();
+    await expect(cleared).toBeVisible();
+    // To the second, and how long it lasted: a blip and an outage never look alike.
+    await expect(cleared.locator('td[data-label="First seen"]')).toHaveText(/\d{2}:\d{2}:\d{2}/);
+    await expect(cleared.locator('td[data-label="Lasted"]')).toHaveText(/^(\d+\.\d s|\d+ min \d+ s)$/);
+    // The event log pairs the outage's start with its end.
+    await page.goto(`http://127.0.0.1:${a}/hot-backup`);
+    await hydrated(page);
+    await expect(page.getByTestId('hb-events')).toContainText(/8200 Hot Backup: Paired MCU is unreachable: over after (\d+\.\d s|\d+ min \d+ s)/);
+    await expect(page.getByTestId('hb-events').locator('li time').first()).toHaveText(/\d{2}:\d{2}:\d{2}/);
 
     // Alarms are the MCU's own and survive a restart: the Master restarted keeps the history.
     await stopMcu(procA);

@@ -27,6 +27,8 @@ test('an Auditor finds an Administrator\'s change in the trail, filters it and e
   await expect(row).toContainText('Administrator');
   await expect(row).toContainText('127.0.0.1');
   await expect(page.locator('table.list tr[data-kind="login"]')).toHaveCount(0);
+  // Times are to the second.
+  await expect(row.locator('td[data-label="Time"]')).toHaveText(/\d{2}:\d{2}:\d{2}/);
 
   // Export: the same filter, as a CSV download.
   const download = page.waitForEvent('download');
@@ -38,6 +40,15 @@ test('an Auditor finds an Administrator\'s change in the trail, filters it and e
   expect(csv.split('\r\n')[0]).toBe('time_utc,mcu,user,role,client,kind,summary,result,seq');
   expect(csv).toContain(`Conference '${conf}' saved,ok,`);
   expect(csv).not.toContain(',Login,');
+  // Logins and logouts are left out unless asked for.
+  await page.goto('/audit');
+  await hydrated(page);
+  await expect(page.getByLabel('Show logins and logouts')).not.toBeChecked();
+  await expect(page.locator('table.list tr[data-kind="login"]')).toHaveCount(0);
+  await page.getByLabel('Show logins and logouts').check();
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/logins=1/);
+  await expect(page.locator('table.list tr[data-kind="login"]').first()).toBeVisible();
 
   // The menu offers it to an Auditor; an Operator gets neither the page nor the file.
   await page.context().clearCookies();

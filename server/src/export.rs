@@ -37,6 +37,9 @@ pub struct ExportFilter {
     to: String,
     #[serde(default)]
     tz: i32,
+    /// The audit page's "Show logins": "0" leaves logins and logouts out (absent: all).
+    #[serde(default)]
+    logins: Option<String>,
 }
 
 type ExportQuery = Result<axum::extract::Query<ExportFilter>, axum::extract::rejection::QueryRejection>;
@@ -144,7 +147,7 @@ pub async fn audit_csv(State(st): State<AppState>, headers: HeaderMap, query: Ex
         Err(refused) => return refused,
     };
     let filter = match domain::audit::AuditFilter::parse(&q.user, &q.kind, &q.from, &q.to, q.tz) {
-        Ok(f) => f,
+        Ok(f) => f.showing_logins(q.logins.as_deref() != Some("0")),
         Err(e) => return refused(e),
     };
     let next = move |s: &Store, after: Option<domain::store::AuditCursor>| {

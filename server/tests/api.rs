@@ -1279,8 +1279,13 @@ async fn the_audit_trail_records_who_did_what_and_only_auditors_and_administrato
         serde_json::from_str::<serde_json::Value>(body).expect("json")["entries"].as_array().cloned().unwrap_or_default()
     };
     let filter = |kind: &'static str| [("user", ""), ("kind", kind), ("from", ""), ("to", ""), ("tz_offset_min", "0")];
+    let with_logins = [("user", ""), ("kind", ""), ("from", ""), ("to", ""), ("tz_offset_min", "0"), ("logins", "1")];
     let aud = login(&app, "aud", "password-123").await;
-    let r = call(&app, "/api/get_audit", &filter(""), Some(&aud)).await;
+    // Logins and logouts are left out unless asked for; a failed login always shows.
+    let quiet = trail(&call(&app, "/api/get_audit", &filter(""), Some(&aud)).await.body);
+    assert!(quiet.iter().all(|e| e["kind"] != "login" && e["kind"] != "logout"), "{quiet:?}");
+    assert!(quiet.iter().any(|e| e["kind"] == "login_failed"), "{quiet:?}");
+    let r = call(&app, "/api/get_audit", &with_logins, Some(&aud)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let all = trail(&r.body);
     let has = |kind: &str, user: &str, summary: &str, ok: bool| {
@@ -1300,6 +1305,22 @@ async fn the_audit_trail_records_who_did_what_and_only_auditors_and_administrato
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
     assert!(wrong.body.contains("kind") && wrong.body.contains("from"), "both named: {}", wrong.body);
 
+    // 100 a page, older ones after the cursor, none twice.
+    for i in 0..105 {
+        let r = call(&app, "/api/add_conference", &[("name", &format!("Paged {i}")), ("numeric_id", &format!("{}", 5000 + i))], Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let first: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_audit", &filter("change"), Some(&aud)).await.body).expect("json");
+    assert_eq!(first["entries"].as_array().map(Vec::len), Some(100));
+    let cursor = first["next"].as_str().expect("an older page").to_string();
+    let mut older = filter("change").to_vec();
+    older.push(("before", cursor.as_str()));
+    let second = trail(&call(&app, "/api/get_audit", &older, Some(&aud)).await.body);
+    assert!(!second.is_empty() && second.len() < 100, "{}", second.len());
+    assert!(second.iter().all(|e| first["entries"].as_array().is_some_and(|f| f.iter().all(|x| x["id"] != e["id"]))), "none twice");
+    let forged = call(&app, "/api/get_audit", &[("user", ""), ("kind", ""), ("from", ""), ("to", ""), ("tz_offset_min", "0"), ("before", "x")], Some(&aud)).await;
+    assert_eq!(forged.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", forged.body);
+
     // Who reads it.
     let ro = login(&app, "ro", "password-123").await;
     assert_eq!(call(&app, "/api/get_audit", &filter(""), Some(&ro)).await.status, StatusCode::OK);
@@ -1315,7 +1336,7 @@ async fn the_audit_trail_records_who_did_what_and_only_auditors_and_administrato
     let mut lines = csv.body.lines();
     assert_eq!(lines.next(), Some("time_utc,mcu,user,role,client,kind,summary,result,seq"));
     let rows: Vec<&str> = lines.collect();
-    assert_eq!(rows.len(), changes.len());
+    assert_eq!(rows.len(), changes.len() + 105, "the whole trail, not a page");
     assert!(rows.iter().any(|l| l.contains(",MCU-T,admin,Administrator,") && l.contains("Conference 'Board' saved,ok,")), "{rows:?}");
     assert_eq!(get(&app, "/api/audit.csv?kind=nope", Some(&aud)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(get(&app, "/api/audit.csv?tz=abc", Some(&aud)).await.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -64,8 +64,9 @@ fn alarm_table(title: &str, empty: &'static str, alarms: Vec<Alarm>, ack: Option
                 None => view! { <span class="unacked">"No"</span> }.into_any(),
             };
             let cleared = (!active).then(|| {
-                let at = a.cleared_ms.map(|t| view! { <LocalTime ms=t/> });
-                view! { <td data-label="Cleared">{at}</td> }
+                let at = a.cleared_ms.map(|t| view! { <LocalTime ms=t seconds=true/> });
+                let lasted = domain::timefmt::format_duration_ms(a.lasted_ms(a.last_ms));
+                view! { <td data-label="Cleared">{at}</td><td data-label="Lasted" class="lasted">{lasted}</td> }
             });
             let action = ack.filter(|(can, _)| *can && a.acked.is_none()).map(|(_, action)| {
                 let label = format!("Acknowledge alarm {}", a.code.code());
@@ -85,8 +86,8 @@ fn alarm_table(title: &str, empty: &'static str, alarms: Vec<Alarm>, ack: Option
                     <td data-label="Code">{a.code.code()}</td>
                     <td data-label="Description">{a.code.title()}</td>
                     <td data-label="Details" class="details">{a.text}</td>
-                    <td data-label="First seen"><LocalTime ms=a.first_ms/></td>
-                    <td data-label="Last seen"><LocalTime ms=a.last_ms/></td>
+                    <td data-label="First seen"><LocalTime ms=a.first_ms seconds=true/></td>
+                    <td data-label="Last seen"><LocalTime ms=a.last_ms seconds=true/></td>
                     <td data-label="Count">{a.count}</td>
                     <td data-label="Acknowledged">{acked}</td>
                     {cleared}
@@ -100,7 +101,7 @@ fn alarm_table(title: &str, empty: &'static str, alarms: Vec<Alarm>, ack: Option
     let headers: &[&'static str] = if active {
         &["Level", "Code", "Description", "Details", "First seen", "Last seen", "Count", "Acknowledged"]
     } else {
-        &["Level", "Code", "Description", "Details", "First seen", "Last seen", "Count", "Acknowledged", "Cleared"]
+        &["Level", "Code", "Description", "Details", "First seen", "Last seen", "Count", "Acknowledged", "Cleared", "Lasted"]
     };
     list_table(title, empty, headers, ack.is_some_and(|(can, _)| can), rows)
 }

@@ -118,7 +118,7 @@ fn live_panel(s: HbStatus) -> impl IntoView {
                 Either::Right(view! {
                     <ol class="events" data-testid="hb-events">
                         {events.into_iter().take(30).map(|e| view! {
-                            <li class:alarm=e.alarm><LocalTime ms=e.at_ms/>" "{e.text}</li>
+                            <li class:alarm=e.alarm><LocalTime ms=e.at_ms seconds=true/>" "{e.text}</li>
                         }).collect_view()}
                     </ol>
                 })

@@ -50,10 +50,12 @@ fn query_in(conn: &Connection, f: &AuditFilter, after: Option<AuditCursor>, limi
            AND (?3 IS NULL OR at_ms >= ?3)
            AND (?4 IS NULL OR at_ms <= ?4)
            AND (?6 IS NULL OR (at_ms, id) < (?6, ?7))
+           AND (?8 = 0 OR kind NOT IN (?9, ?10))
          ORDER BY at_ms DESC, id DESC LIMIT ?5",
     )?;
     let (after_ms, after_id) = (after.map(|a| a.0), after.map(|a| a.1));
-    let rows = stmt.query_map(params![user, f.kind.map(|k| k.key()), f.from_ms, f.to_ms, limit as i64, after_ms, after_id], |r| {
+    let hidden = (f.hide_logins, AuditKind::Login.key(), AuditKind::Logout.key());
+    let rows = stmt.query_map(params![user, f.kind.map(|k| k.key()), f.from_ms, f.to_ms, limit as i64, after_ms, after_id, hidden.0, hidden.1, hidden.2], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, Millis>(1)?,

@@ -589,6 +589,25 @@ mod tests {
         assert_eq!(p.slave.audit_prune(Retention { max_entries: 1, max_days: 3650 }, crate::store::now_ms()).expect("prune"), Pruned { by_age: 0, by_count: 2 });
         assert_eq!(only(AuditFilter::default()), vec!["ops"]);
         assert_eq!(p.slave.audit_query(&AuditFilter::default()).expect("q")[0].summary, "Conference Profile 'SD' saved", "the newest stays");
+        // Logins are left out when asked (a failed one always shows); pages follow a cursor.
+        let now = crate::store::now_ms();
+        p.slave.audit(&crate::audit::entry(now, crate::audit::By { mcu: "MCU-B", user: "eve", role: None, client: "10.9.9.9" }, AuditKind::LoginFailed, "Wrong user name or password.", false)).expect("failed");
+        for (at, kind) in [(now + 1, AuditKind::Login), (now + 2, AuditKind::Logout)] {
+            let by = crate::audit::By { mcu: "MCU-B", user: "lou", role: Some(crate::Role::Operator), client: "10.9.9.8" };
+            p.slave.audit(&crate::audit::entry(at, by, kind, "in or out", true)).expect("login");
+        }
+        let all = only(AuditFilter::default());
+        assert!(all.contains(&"lou".to_string()));
+        let quiet = only(AuditFilter::default().showing_logins(false));
+        assert_eq!(quiet.len(), all.len() - 2, "{quiet:?}");
+        assert!(quiet.contains(&"eve".to_string()), "a failed login is never hidden");
+        assert_eq!(only(AuditFilter { kind: Some(AuditKind::Login), ..Default::default() }.showing_logins(false)), vec!["lou"], "asked for by kind");
+        let first = p.slave.audit_page(&AuditFilter::default(), None, 2).expect("page 1");
+        let cursor = crate::audit::parse_cursor(&crate::audit::cursor_after(&first[1])).expect("cursor");
+        let second = p.slave.audit_page(&AuditFilter::default(), cursor, 100).expect("page 2");
+        assert_eq!(first.len() + second.len(), all.len());
+        assert!(second.iter().all(|e| first.iter().all(|f| f.id != e.id)), "no entry twice");
+        assert!(crate::audit::parse_cursor("x.y").is_err() && crate::audit::parse_cursor("").expect("none").is_none());
     }
 
     #[test]

@@ -58,17 +58,22 @@ impl Alarms {
 
     /// The conditions behind `codes` ended. Cheap when none is active (called on the
     /// replication path).
+    /// Those of the Hot Backup event log get an entry there that says how long they lasted
+    /// (the pair of the one they were raised with).
     pub fn clear(&self, codes: &[AlarmCode]) {
+        let mut over = Vec::new();
         self.update(|b| {
-            let mut any = false;
             for &c in codes {
-                if b.clear(c, now_ms()) {
-                    tracing::info!(target: "alarms", "cleared: {} {}", c.code(), c.title());
-                    any = true;
+                if let Some(a) = b.clear(c, now_ms()) {
+                    tracing::info!(target: "alarms", "cleared: {}", a.cleared_text());
+                    over.push(a);
                 }
             }
-            any
+            !over.is_empty()
         });
+        for a in over.iter().filter(|a| a.code.in_hot_backup_log()) {
+            self.inner.events.note(a.cleared_text());
+        }
     }
 
     /// Whether an alarm for `code` is active.
@@ -149,8 +154,15 @@ mod tests {
         assert!(log[0].alarm && log[0].text.contains("no answer"));
         alarms.raise_once(AlarmCode::PeerUnreachable, "no answer");
         assert_eq!(events.entries().len(), 1, "the same alarm text is logged once");
-        alarms.clear(&[AlarmCode::PeerUnreachable]);
+        alarms.clear(&[AlarmCode::PeerUnreachable, AlarmCode::ReplicationInterrupted]);
         assert!(!alarms.is_active(AlarmCode::PeerUnreachable));
+        // The event log pairs the raise with its end, and says how long it lasted.
+        let log = events.entries();
+        assert_eq!(log.len(), 2, "one entry for the alarm that was active: {log:?}");
+        assert!(!log[0].alarm && log[0].text.starts_with(&AlarmCode::PeerUnreachable.code().to_string()) && log[0].text.contains("over after"), "{log:?}");
+        alarms.clear(&[AlarmCode::DiskLow]);
+        assert_eq!(events.entries().len(), 2, "an alarm of the MCU only is not in the Hot Backup log");
+        alarms.raise(AlarmCode::DiskLow, "5 % free");
         alarms.save().await;
         // A restart reads what was written.
         let again = Alarms::load(store, EventLog::new(Updates::new())).await;
