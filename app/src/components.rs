@@ -430,8 +430,9 @@ pub fn actions_cell(inner: impl IntoView + 'static) -> AnyView {
 }
 
 /// A page's one status line for its row and toolbar actions: the newest answer of any of
-/// `answers` (older ones do not pile up). A confirmation goes away by itself after a few
-/// seconds; an error stays until the next action. Field errors belong under their fields.
+/// `answers` (older ones do not pile up), shown over the page at the foot of the window so
+/// no row moves under the pointer. A confirmation goes away by itself after a few seconds;
+/// an error stays until the next action or Dismiss. Field errors belong under their fields.
 #[component]
 pub fn Flash(answers: Vec<Answer>) -> impl IntoView {
     let latest = RwSignal::new(None::<Result<String, AppError>>);
@@ -449,8 +450,17 @@ pub fn Flash(answers: Vec<Answer>) -> impl IntoView {
             }
         }
     });
+    // At the foot of the window, over the page (style): nothing under the pointer moves.
+    let line = move || {
+        status_line(latest.get()).map(|l| {
+            view! {
+                {l}
+                <button type="button" class="flash-close" aria-label="Dismiss" on:click=move |_| latest.set(None)>"×"</button>
+            }
+        })
+    };
     view! {
-        <div class="flash" aria-live="polite">{move || status_line(latest.get())}</div>
+        <div class="flash" aria-live="polite">{line}</div>
     }
 }
 

@@ -25,8 +25,14 @@ test('start a conference, dial out, mute, disconnect, see a dial-in arrive on an
   await expect(row).toContainText('Connected');
   await expect(page.getByTestId('participant-count')).toHaveText('(1/1)');
 
+  // The answer shows over the page: the row acted on does not move under the pointer.
+  const before = await row.boundingBox();
   await row.getByRole('button', { name: 'Mute audio Lisbon room' }).click();
   await expect(row).toContainText('Muted');
+  await expect(page.getByRole('status').filter({ hasText: 'Lisbon room: audio muted.' })).toBeVisible();
+  const after = await row.boundingBox();
+  expect(after?.y).toBe(before?.y);
+  expect(after?.x).toBe(before?.x);
   await row.getByRole('button', { name: 'Disconnect Lisbon room' }).click();
   await expect(row).toContainText('Disconnected');
   await expect(page.getByTestId('participant-count')).toHaveText('(0/1)');
