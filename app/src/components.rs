@@ -122,6 +122,29 @@ pub fn danger_confirm(id: &'static str, label: &'static str, consequence: String
     }
 }
 
+/// A create form finishes cleanly: after a success the form is emptied (nothing to submit
+/// twice by mistake), and after any answer its password fields (`secrets`) are emptied —
+/// a password never stays on screen.
+pub fn finish_cleanly<T: Clone + Send + Sync + 'static>(
+    form: NodeRef<leptos::html::Form>,
+    secrets: Vec<NodeRef<leptos::html::Input>>,
+    answer: Signal<Option<Result<T, AppError>>>,
+) {
+    Effect::new(move |_| {
+        let Some(result) = answer.get() else { return };
+        for s in &secrets {
+            if let Some(input) = s.get_untracked() {
+                input.set_value("");
+            }
+        }
+        if result.is_ok() {
+            if let Some(f) = form.get_untracked() {
+                f.reset();
+            }
+        }
+    });
+}
+
 /// What a form's action answered last.
 pub type Answer = Signal<Option<Result<String, AppError>>>;
 

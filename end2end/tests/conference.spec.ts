@@ -10,6 +10,9 @@ test('start a conference, dial out, mute, disconnect, see a dial-in arrive on an
   await page.getByLabel('Conference name').fill(name);
   await page.getByLabel('ID', { exact: true }).fill(id);
   await page.getByRole('button', { name: 'Start conference' }).click();
+  await expect(page.locator(`tr[data-conference="${name}"]`)).toBeVisible();
+  // Started: the form is empty again (nothing to start twice by mistake).
+  await expect(page.getByLabel('Conference name')).toHaveValue('');
   await page.locator(`tr[data-conference="${name}"]`).getByRole('link', { name }).click();
   await expect(page.getByRole('heading', { name })).toBeVisible();
   await hydrated(page);

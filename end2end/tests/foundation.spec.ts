@@ -64,6 +64,9 @@ test('an Administrator adds a user who then logs in', async ({ page, isMobile },
   await page.getByLabel('Password', { exact: true }).fill('chair-pass-1');
   await page.getByRole('button', { name: 'Add user' }).click();
   await expect(page.locator('#new-user-name-error')).toContainText('may contain letters, digits');
+  // The password never stays on screen after a submit, even a refused one; the name does.
+  await expect(page.getByLabel('Password', { exact: true })).toHaveValue('');
+  await expect(page.getByLabel('User name', { exact: true })).toHaveValue('bad name');
 
   await page.getByLabel('User name').fill(name);
   await page.getByLabel('Password', { exact: true }).fill('chair-pass-1');
@@ -72,6 +75,9 @@ test('an Administrator adds a user who then logs in', async ({ page, isMobile },
   await expect(page.getByRole('status')).toContainText(`User '${name}' added as Chairperson.`);
   const row = page.locator(`tr[data-user="${name}"]`);
   await expect(row).toContainText('Chairperson');
+  // A success empties the form: nothing to add twice by mistake.
+  await expect(page.getByLabel('User name', { exact: true })).toHaveValue('');
+  await expect(page.getByLabel('Authorization level', { exact: true })).toHaveValue('operator');
 
   // On a phone, Log out sits in the collapsed menu.
   if (isMobile) await page.getByRole('button', { name: 'Menu' }).click();

@@ -15,6 +15,10 @@ pub fn ConferencesPage() -> impl IntoView {
     let result = Signal::derive(move || add.value().get());
     let unlock_r = Signal::derive(move || unlock.value().get());
     let dial_r = Signal::derive(move || dial.value().get());
+    // A new conference's form empties after a success; a chairperson password never stays.
+    let (new_form, unlock_form, chair_pw) = (NodeRef::new(), NodeRef::new(), NodeRef::new());
+    crate::components::finish_cleanly(new_form, Vec::new(), result);
+    crate::components::finish_cleanly(unlock_form, vec![chair_pw], unlock_r);
     let live = crate::live::use_live_changes();
     let (added, opened, dialled) = (count_ok(result), count_ok(unlock_r), count_ok(dial_r));
     let rows = Resource::new(move || (added.get(), opened.get(), dialled.get(), live.get()), |_| list_conferences());
@@ -50,10 +54,10 @@ pub fn ConferencesPage() -> impl IntoView {
             <section class="card" aria-labelledby="chair-h">
                 <h2 id="chair-h">"Chairperson access"</h2>
                 <p class="note">"As a Chairperson you see the conferences you started. To run another, enter its chairperson password."</p>
-                <ActionForm action=unlock attr:class="form inline">
+                <ActionForm action=unlock node_ref=unlock_form attr:class="form inline">
                     <div class="field">
                         <label for="chair-pw">"Chairperson password"</label>
-                        <input id="chair-pw" name="password" type="password" inputmode="numeric" autocomplete="off"
+                        <input id="chair-pw" node_ref=chair_pw name="password" type="password" inputmode="numeric" autocomplete="off"
                             aria-describedby="chair-pw-error" aria-invalid=invalid(unlock_r, "password")/>
                         <FieldError id="chair-pw" field="password" result=unlock_r/>
                     </div>
@@ -65,7 +69,7 @@ pub fn ConferencesPage() -> impl IntoView {
         <Mirrored>
         <details class="card">
             <summary>"New conference"</summary>
-            <ActionForm action=add attr:class="form inline">
+            <ActionForm action=add node_ref=new_form attr:class="form inline">
                 <div class="field">
                     <label for="conf-name">"Conference name"</label>
                     <input id="conf-name" name="name" aria-describedby="conf-name-error" aria-invalid=invalid(result, "name")/>

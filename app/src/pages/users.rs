@@ -62,10 +62,12 @@ fn role_options(selected: Option<Role>) -> impl IntoView {
 #[component]
 fn AddUserForm(add: ServerAction<AddUser>) -> impl IntoView {
     let result = Signal::derive(move || add.value().get());
+    let (form, password) = (NodeRef::new(), NodeRef::new());
+    crate::components::finish_cleanly(form, vec![password], result);
     view! {
         <details class="card" open>
             <summary>"Add user"</summary>
-            <ActionForm action=add attr:class="form inline">
+            <ActionForm action=add node_ref=form attr:class="form inline">
                 <div class="field">
                     <label for="new-user-name">"User name"</label>
                     <input id="new-user-name" name="name" autocomplete="off" autocapitalize="none"
@@ -74,7 +76,7 @@ fn AddUserForm(add: ServerAction<AddUser>) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="new-user-password">"Password"</label>
-                    <input id="new-user-password" name="password" type="password" autocomplete="new-password"
+                    <input id="new-user-password" node_ref=password name="password" type="password" autocomplete="new-password"
                         aria-describedby="new-user-password-error" aria-invalid=invalid(result, "password")/>
                     <FieldError id="new-user-password" field="password" result=result/>
                 </div>
