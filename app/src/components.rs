@@ -89,11 +89,11 @@ pub fn confirm_click(msg: impl Into<String>) -> impl Fn(leptos::ev::MouseEvent) 
 }
 
 /// A destructive action inside its `ActionForm`: a red button that opens a dialog saying
-/// what will happen (`consequence`), where the action runs only once this MCU's name (`mcu`)
-/// is typed — the server checks it too (`confirm`). Works before the page's code has loaded
-/// (the browser's own dialog commands and pattern check); the dialog closes once the action
-/// is sent (`pending`).
-pub fn danger_confirm(id: &'static str, label: &'static str, consequence: String, mcu: String, pending: Signal<bool>) -> impl IntoView {
+/// what will happen (`consequence`); with `typed` (this MCU's name: failover, disable,
+/// reset) the action runs only once that name is typed — the server checks it too
+/// (`confirm`). Works before the page's code has loaded (the browser's own dialog commands
+/// and pattern check); the dialog closes once the action is sent (`pending`).
+pub fn danger_confirm(id: &'static str, label: &'static str, consequence: String, typed: Option<String>, pending: Signal<bool>) -> impl IntoView {
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     Effect::new(move |_| {
         if pending.get() {
@@ -102,18 +102,23 @@ pub fn danger_confirm(id: &'static str, label: &'static str, consequence: String
             }
         }
     });
-    let input = format!("{id}-confirm");
     let (title, labelled_by) = (format!("{id}-title"), format!("{id}-title"));
-    let pattern = domain::validate::exact_pattern(&mcu);
-    let hint = format!("The MCU's name: {mcu}");
-    let ask = format!("Type this MCU's name, {mcu}, to confirm");
+    let name_field = typed.map(|mcu| {
+        let input = format!("{id}-confirm");
+        let pattern = domain::validate::exact_pattern(&mcu);
+        let hint = format!("The MCU's name: {mcu}");
+        let ask = format!("Type this MCU's name, {mcu}, to confirm");
+        view! {
+            <label for=input.clone()>{ask}</label>
+            <input id=input name="confirm" required pattern=pattern autocomplete="off" autocapitalize="none" spellcheck="false" title=hint/>
+        }
+    });
     view! {
         <button type="button" class="danger" commandfor=id command="show-modal">{label}</button>
         <dialog id=id node_ref=dialog class="danger-dialog" aria-labelledby=labelled_by>
             <h2 id=title>{format!("{label}?")}</h2>
             <p class="consequence">{consequence}</p>
-            <label for=input.clone()>{ask}</label>
-            <input id=input name="confirm" required pattern=pattern autocomplete="off" autocapitalize="none" spellcheck="false" title=hint/>
+            {name_field}
             <div class="dialog-actions">
                 <button type="button" class="secondary" commandfor=id command="close">"Cancel"</button>
                 <button type="submit" class="danger">{label}</button>

@@ -53,6 +53,15 @@ impl Ongoing {
     }
 }
 
+/// Terminate Conference: `name` ends now with `connected` participants in the call.
+pub fn terminate(name: &str, connected: usize) -> String {
+    let who = match connected {
+        0 => "Nobody is connected".to_string(),
+        n => format!("Its {n} connected participant(s) are disconnected"),
+    };
+    format!("'{name}' ends now. {who}; it goes to the Call History.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +76,6 @@ mod tests {
         assert!(d.contains("G6: the 4 ongoing conference(s) and 2 reservation(s) backed up on MCU-B are deleted"), "{d}");
         assert!(busy.disable("MCU-A", "MCU-B", true).contains("will not take over"));
         assert!(busy.reset("MCU-A").contains("37 participant(s) in 4 conference(s) lose their call"));
+        assert_eq!(terminate("Weekly", 3), "'Weekly' ends now. Its 3 connected participant(s) are disconnected; it goes to the Call History.");
     }
 }

@@ -65,8 +65,11 @@ test('a meeting room starts when its number is dialled, with the caller in it', 
   await expect(page.locator('tr[data-participant="Chair Lee"]')).toContainText('Chairperson');
   await expect(page.locator('tr[data-participant="Chair Lee"] td.status')).toHaveText(/^Connected/);
   await hydrated(page);
-  page.once('dialog', (d) => d.accept());
+  // Terminate is red and says what it does before it does it.
   await page.getByRole('button', { name: 'Terminate conference' }).click();
+  const end = page.getByRole('dialog', { name: 'Terminate conference?' });
+  await expect(end.locator('.consequence')).toHaveText(`'${room}' ends now. Its 1 connected participant(s) are disconnected; it goes to the Call History.`);
+  await end.getByRole('button', { name: 'Terminate conference' }).click();
   await expect(page).toHaveURL(/\/conferences(\?ended=\d+)?$/);
   await page.goto('/meeting-rooms');
   await hydrated(page);

@@ -50,8 +50,15 @@ test('start a conference, dial out, mute, disconnect, see a dial-in arrive on an
   expect(r.status(), await r.text()).toBe(200);
   await expect(other.locator('tr[data-participant="Caller from Oslo"]')).toContainText('Dial-in', { timeout: 5_000 });
 
-  page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'Terminate conference' }).click();
+  // Cancel first: nothing ends.
+  const end = page.getByRole('dialog', { name: 'Terminate conference?' });
+  await end.getByRole('button', { name: 'Cancel' }).click();
+  await expect(end).toBeHidden();
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+  await page.getByRole('button', { name: 'Terminate conference' }).click();
+  await expect(end.locator('.consequence')).toContainText(`'${name}' ends now.`);
+  await end.getByRole('button', { name: 'Terminate conference' }).click();
   await expect(page).toHaveURL(/\/conferences(\?ended=\d+)?$/);
   await expect(page.getByRole('status')).toContainText(`Conference ${id} was terminated`);
   await expect(page.locator(`tr[data-conference="${name}"]`)).toHaveCount(0);

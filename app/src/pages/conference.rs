@@ -8,7 +8,7 @@ use crate::api::{
     get_conference, AddParticipant, ConferenceAction, ConferenceDetail, ConferenceSummary, ParticipantAction, ParticipantsAction,
     PlaceParticipant, SimulateMedia, TerminateConference,
 };
-use crate::components::{confirm_click, count_ok, icon, invalid, ErrorMsg, FieldError, Flash, FormStatus, Icon, Mirrored};
+use crate::components::{confirm_click, count_ok, danger_confirm, icon, invalid, ErrorMsg, FieldError, Flash, FormStatus, Icon, Mirrored};
 use crate::localtime::LocalTime;
 use domain::{DisconnectCause, Participant, ParticipantState};
 use leptos::either::Either;
@@ -164,13 +164,13 @@ fn conference_view(d: ConferenceDetail, a: Actions, grid: GridState) -> impl Int
             <div><dt>"Participants"</dt><dd data-testid="participant-count">{format!("({connected}/{total})")}</dd></div>
             <div><dt>"MCU ports in use"</dt><dd>{format!("{} of {}", d.connected_on_mcu, d.capacity)}</dd></div>
         </dl>
-        {d.can_run.then(|| toolbar(&c, a))}
+        {d.can_run.then(|| toolbar(&c, connected, a))}
         {participant_grid(d, a, grid)}
     }
 }
 
 /// The conference actions, as the original and its peers offer them.
-fn toolbar(c: &domain::Conference, a: Actions) -> impl IntoView {
+fn toolbar(c: &domain::Conference, connected: usize, a: Actions) -> impl IntoView {
     let conference_id = c.id.clone();
     let form = move |action: &'static str, label: String, class: &'static str, content: AnyView| {
         let id = conference_id.clone();
@@ -198,7 +198,8 @@ fn toolbar(c: &domain::Conference, a: Actions) -> impl IntoView {
             </div>
         }
     });
-    let (cid, confirm) = (c.id.clone(), format!("Terminate '{}'? All its participants are disconnected.", c.name));
+    let cid = c.id.clone();
+    let terminate = danger_confirm("terminate-dialog", "Terminate conference", domain::danger::terminate(&c.name, connected), None, a.terminate.pending().into());
     view! {
         <Mirrored>
         <div class="toolbar" role="toolbar" aria-label="Conference actions">
@@ -208,7 +209,7 @@ fn toolbar(c: &domain::Conference, a: Actions) -> impl IntoView {
             {extend}
             <ActionForm action=a.terminate attr:class="push-right">
                 <input type="hidden" name="id" value=cid/>
-                <button type="submit" class="danger" on:click=confirm_click(confirm)>"Terminate conference"</button>
+                {terminate}
             </ActionForm>
         </div>
         </Mirrored>

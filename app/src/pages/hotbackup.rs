@@ -147,11 +147,11 @@ fn setup_section(v: HotBackupView, a: Actions, result: Answer, update_result: An
         let is_master = v.status.role == LiveRole::Master;
         let peer = v.status.peer_name.clone().unwrap_or_else(|| v.status.peer_address.clone());
         let failover_form = is_master.then(|| {
-            let dialog = danger_confirm("failover-dialog", "Trigger Failover", v.ongoing.failover(&v.mcu, &peer), v.mcu.clone(), failover.pending().into());
+            let dialog = danger_confirm("failover-dialog", "Trigger Failover", v.ongoing.failover(&v.mcu, &peer), Some(v.mcu.clone()), failover.pending().into());
             view! { <ActionForm action=failover>{dialog}</ActionForm> }
         });
         let disable_dialog =
-            danger_confirm("disable-dialog", "Disable Hot Backup", v.ongoing.disable(&v.mcu, &peer, is_master), v.mcu.clone(), disable.pending().into());
+            danger_confirm("disable-dialog", "Disable Hot Backup", v.ongoing.disable(&v.mcu, &peer, is_master), Some(v.mcu.clone()), disable.pending().into());
         return Either::Right(Either::Left(view! {
             <section class="card" aria-labelledby="setup-h">
                 <h2 id="setup-h">"Settings"</h2>

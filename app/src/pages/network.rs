@@ -64,7 +64,7 @@ fn reset_section(
                 <p>{format!("Waiting for a System Reset: {}.", what.join(", "))}</p>
                 {can.then(|| view! {
                     <ActionForm action=reset>
-                        {danger_confirm("reset-dialog", "Reset MCU", s.ongoing.reset(&s.mcu), s.mcu.clone(), reset.pending().into())}
+                        {danger_confirm("reset-dialog", "Reset MCU", s.ongoing.reset(&s.mcu), Some(s.mcu.clone()), reset.pending().into())}
                     </ActionForm>
                 })}
                 <FormStatus result=reset_r/>

@@ -28,7 +28,7 @@ pub fn SystemPage() -> impl IntoView {
                 match status.await {
                     Ok(s) => Either::Left({
                         let reset_dialog = s.can_manage.then(|| {
-                            danger_confirm("reset-dialog", "Reset MCU", s.ongoing.reset(&s.info.name), s.info.name.clone(), reset.pending().into())
+                            danger_confirm("reset-dialog", "Reset MCU", s.ongoing.reset(&s.info.name), Some(s.info.name.clone()), reset.pending().into())
                         });
                         view! {
                         <dl class="card facts">
