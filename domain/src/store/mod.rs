@@ -771,9 +771,11 @@ fn exists_in(tx: &Connection, kind: EntityKind, id: &str) -> Result<bool> {
 /// inside the caller's transaction.
 fn apply_logged_in(tx: &Connection, change: Change, actor: Option<Actor>) -> Result<LogEntry> {
     let at_ms = now_ms();
-    let change = stamped_in(tx, change, at_ms, actor.as_ref())?;
+    // A participant as stored now: read once, for its stamps and the audit's summary.
+    let before = participant_before_in(tx, &change)?;
+    let change = stamped(change, before.as_ref(), at_ms, actor.as_ref());
     one_transit_eq_in(tx, &change)?;
-    let summary = audit_summary_in(tx, &change, actor.is_some())?;
+    let summary = audit_summary_in(tx, &change, before.as_ref(), actor.is_some())?;
     apply_in(tx, &change)?;
     let epoch = epoch_in(tx)?;
     let seq = last_seq_in(tx)? + 1;
@@ -790,15 +792,22 @@ fn apply_logged_in(tx: &Connection, change: Change, actor: Option<Actor>) -> Res
 /// A participant as the store notes it ([`Participant::stamped`]: connect and disconnect
 /// times, who muted), from what is stored now; every other change as it is. Only changes
 /// made here are stamped: the Slave applies the Master's stamped record as it came.
-fn stamped_in(tx: &Connection, change: Change, at_ms: Millis, actor: Option<&Actor>) -> Result<Change> {
-    Ok(match change {
+fn stamped(change: Change, before: Option<&Participant>, at_ms: Millis, actor: Option<&Actor>) -> Change {
+    match change {
         Change::Put { record: Record::Participant(p) } => {
-            let before: Option<Participant> = get_in(tx, EntityKind::Participant, &p.id)?;
             let by = actor.map_or(crate::model::BY_MCU, |a| a.user.as_str());
-            Change::Put { record: Record::Participant(p.stamped(before.as_ref(), at_ms, by)) }
+            Change::Put { record: Record::Participant(p.stamped(before, at_ms, by)) }
         }
         other => other,
-    })
+    }
+}
+
+/// The participant a change puts, as stored before it (none for any other change).
+pub(crate) fn participant_before_in(tx: &Connection, change: &Change) -> Result<Option<Participant>> {
+    match change {
+        Change::Put { record: Record::Participant(p) } => get_in(tx, EntityKind::Participant, &p.id),
+        _ => Ok(None),
+    }
 }
 
 /// One Transit EQ at most: a unit that makes another one first takes it from the one that
@@ -823,7 +832,7 @@ fn one_transit_eq_in(tx: &Connection, change: &Change) -> Result<()> {
 /// The audit trail's summary of a change a user made (`audited`), from what is stored
 /// before it is applied: a deleted record's name; for a participant, what changed (audio
 /// muted, status Connected → Disconnected, moved) and where. None for the MCU's own changes.
-pub(crate) fn audit_summary_in(tx: &Connection, change: &Change, audited: bool) -> Result<Option<String>> {
+pub(crate) fn audit_summary_in(tx: &Connection, change: &Change, before: Option<&Participant>, audited: bool) -> Result<Option<String>> {
     if !audited {
         return Ok(None);
     }
@@ -834,10 +843,9 @@ pub(crate) fn audit_summary_in(tx: &Connection, change: &Change, audited: bool) 
             crate::audit::summary(change, name.as_deref())
         }
         Change::Put { record: Record::Participant(p) } => {
-            let before: Option<Participant> = get_in(tx, EntityKind::Participant, &p.id)?;
             let sql = format!("SELECT name FROM {} WHERE id = ?1", EntityKind::Conference.table());
             let conference: Option<String> = tx.row(&sql, [p.conference_id.as_str()], |r| r.get(0)).optional()?;
-            crate::audit::participant_summary(before.as_ref(), p, conference.as_deref())
+            crate::audit::participant_summary(before, p, conference.as_deref())
         }
         _ => crate::audit::summary(change, None),
     }))

@@ -455,7 +455,9 @@ fn apply_replicated_in(tx: &Connection, entry: &LogEntry, master_epochs: &[Epoch
     if entry.epoch < ours {
         return Err(ReplError::Fenced { ours, theirs: entry.epoch });
     }
-    let summary = super::audit_summary_in(tx, &entry.change, entry.actor.is_some())?;
+    let audited = entry.actor.is_some();
+    let before = if audited { super::participant_before_in(tx, &entry.change)? } else { None };
+    let summary = super::audit_summary_in(tx, &entry.change, before.as_ref(), audited)?;
     apply_in(tx, &entry.change).map_err(|e| match e {
         DomainError::Storage(_) => ReplError::Domain(e),
         // The Master accepted this change, so refusing it means the copies differ.
