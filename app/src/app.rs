@@ -264,6 +264,7 @@ fn login_pages(_: Page) -> AnyView {
 fn conferences_pages(page: Page) -> AnyView {
     match page {
         Page::ResourceReport => view! { <ResourceReportPage/> }.into_any(),
+        Page::Overview => view! { <OverviewPage/> }.into_any(),
         _ => view! { <ConferencesPage/> }.into_any(),
     }
 }
@@ -629,7 +630,7 @@ fn NotFound() -> impl IntoView {
         <Title text="Not found"/>
         <main class="narrow">
             <h1>"Page not found"</h1>
-            <p><a href="/">"Go to the conference list"</a></p>
+            <p><a href="/">"Go to the overview"</a></p>
         </main>
     }
 }

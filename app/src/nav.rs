@@ -10,6 +10,8 @@
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Page {
     Login,
+    /// The start page a login opens.
+    Overview,
     Conferences,
     /// One conference (the address's last segment, as given).
     Conference(String),
@@ -104,6 +106,8 @@ pub static ROUTES: [Route; 18] = {
     use Section::*;
     [
         Route { path: "/login", page: Page::Login, group: Group::Login, login: false, menu: None },
+        // The start page, which a login opens: the day at a glance.
+        route("/", Page::Overview, Group::Conferences, Some((Daily, "Overview", ViewConferences))),
         route("/conferences", Page::Conferences, Group::Conferences, Some((Daily, "Conferences", ViewConferences))),
         route("/reservations", Page::Reservations, Group::Resources, Some((Daily, "Reservations", ViewResources))),
         route("/meeting-rooms", Page::MeetingRooms, Group::Resources, Some((Daily, "Meeting Rooms", ViewResources))),
@@ -119,8 +123,7 @@ pub static ROUTES: [Route; 18] = {
         route("/alarms", Page::Alarms, Group::HotBackup, Some((Setup, "Alarms", ViewConfiguration))),
         route("/history", Page::History, Group::Users, Some((Setup, "Call History", ViewConfiguration))),
         route("/audit", Page::Audit, Group::Users, Some((Setup, "Audit Trail", ViewAudit))),
-        // The start page is the conference list; one conference is `/conferences/<id>`.
-        route("/", Page::Conferences, Group::Conferences, None),
+        // One conference is `/conferences/<id>`.
         route("/conferences/{id}", Page::Conference(String::new()), Group::Conference, None),
     ]
 };
@@ -206,7 +209,8 @@ mod tests {
 
     #[test]
     fn every_address_finds_its_page_and_group() {
-        assert_eq!(Page::of("/"), Page::Conferences);
+        assert_eq!(Page::of("/"), Page::Overview);
+        assert_eq!(Page::of("/conferences"), Page::Conferences);
         assert_eq!(Page::of("/conferences/"), Page::NotFound);
         assert_eq!(Page::of("/conferences/4f2c"), Page::Conference("4f2c".into()));
         assert_eq!(Page::of("/conferences/4f2c/x"), Page::NotFound);

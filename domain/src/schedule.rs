@@ -304,6 +304,16 @@ pub fn occurrences_between(reservations: &[Reservation], now: Millis, until: Mil
     out
 }
 
+/// The next `limit` occurrences that start after `now` and within `within` ms of it,
+/// earliest first: what an overview lists as "next reservations" (one that has started is
+/// a conference by now, not a reservation to come).
+pub fn next_occurrences(reservations: &[Reservation], now: Millis, within: Millis, limit: usize) -> Vec<Occurrence> {
+    let mut out = occurrences_between(reservations, now, now.saturating_add(within));
+    out.retain(|o| o.start_ms > now);
+    out.truncate(limit);
+    out
+}
+
 /// One thing the scheduler must do now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -449,6 +459,33 @@ mod tests {
         // A series that runs beyond the span shows no more than fits in it.
         let long = [r("Long", day(0), Recurrence::Daily { count: 10_000 })];
         assert_eq!(occurrences_between(&long, NOW, day(365)).len(), SHOWN_PER_SERIES);
+    }
+
+    #[test]
+    fn the_next_reservations_are_those_still_to_start_soonest_first() {
+        let r = |name: &str, start: Millis, recurrence: Recurrence| Reservation {
+            id: name.into(),
+            name: name.into(),
+            numeric_id: "1".into(),
+            profile_id: String::new(),
+            start_ms: start,
+            duration_min: 60,
+            recurrence,
+            participants: Vec::new(),
+        };
+        let all = [
+            r("Started", NOW - 60_000, Recurrence::None),
+            r("Hourly", NOW + 3_600_000, Recurrence::Daily { count: 3 }),
+            r("Soon", NOW + 60_000, Recurrence::None),
+            r("Next month", NOW + 40 * DAY_MS, Recurrence::None),
+        ];
+        let next = next_occurrences(&all, NOW, 7 * DAY_MS, 3);
+        let names: Vec<&str> = next.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names.len(), 3, "{next:?}");
+        assert_eq!(next[0].start_ms, NOW + 60_000, "soonest first: {next:?}");
+        assert!(next.iter().all(|o| o.start_ms > NOW), "one already started is not next: {next:?}");
+        assert!(!names.iter().any(|n| n.contains("Next month")), "beyond the span: {next:?}");
+        assert_eq!(next_occurrences(&all, NOW, 7 * DAY_MS, 10).len(), 4, "Soon and three days of Hourly");
     }
 
     fn profiles() -> Vec<Profile> {

@@ -104,7 +104,9 @@ test('an alarm appears live in the header when the Slave stops, is acknowledged,
     await opPage.getByLabel('User name').fill(`op-${info.project.name}`);
     await opPage.getByLabel('Password', { exact: true }).fill('operator-pass-1');
     await opPage.getByRole('button', { name: 'Log in' }).click();
-    await expect(opPage.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+    // The Overview opens, with the alarm among the active ones.
+    await expect(opPage.getByRole('heading', { name: 'Overview' })).toBeVisible();
+    await expect(opPage.getByTestId('overview-alarms')).toContainText('8200');
     await opPage.goto(`http://127.0.0.1:${a}/alarms`);
     await hydrated(opPage);
     await opPage.getByRole('button', { name: 'Acknowledge alarm 8200' }).click();

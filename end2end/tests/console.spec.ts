@@ -1,9 +1,9 @@
 import AxeBuilder from '@axe-core/playwright';
-import { ADMIN, expect, hydrated, login, test, addProfileViaApi } from './helpers';
+import { ADMIN, expect, hydrated, login, test, addProfileViaApi, addUserViaApi } from './helpers';
 import type { Page } from '@playwright/test';
 
 const PAGES: [string, string][] = [
-  ['/conferences', 'Conferences'], ['/reservations', 'Reservations'], ['/meeting-rooms', 'Meeting Rooms'],
+  ['/', 'Overview'], ['/conferences', 'Conferences'], ['/reservations', 'Reservations'], ['/meeting-rooms', 'Meeting Rooms'],
   ['/profiles', 'Conference Profiles'], ['/entry-queues', 'Entry Queues'], ['/ivr-services', 'IVR Services'],
   ['/recording-links', 'Recording Links'], ['/network', 'Network'], ['/users', 'Users'], ['/hot-backup', 'Hot Backup'],
   ['/system', 'System'], ['/alarms', 'Active Alarms'], ['/audit', 'Audit Trail'], ['/history', 'Call History'],
@@ -37,7 +37,7 @@ async function smallTargets(page: Page) {
 }
 
 test('every page: no sideways scroll, no serious accessibility violation, big enough tap targets on a phone', async ({ page, isMobile }) => {
-  // Fifteen pages, each checked by axe: more than the default 30 s on a busy machine.
+  // Sixteen pages, each checked by axe: more than the default 30 s on a busy machine.
   test.setTimeout(120_000);
   await login(page, ADMIN.name, ADMIN.password);
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
@@ -132,4 +132,69 @@ test('a form shows its own errors, all of them at once, and names a tampered cho
   await ports.getByRole('button', { name: 'Save fixed ports' }).click();
   await expect(page.locator('#fp-tcp-first-error')).not.toBeEmpty();
   await expect(page.locator('#fp-tcp-last-error')).not.toBeEmpty();
+});
+
+test('the Overview opens the day: the pair, ports, conferences now, next reservations, alarms, each linking to its page', async ({ page, context }, info) => {
+  const tag = `${info.project.name}${Date.now() % 100000}`;
+  const [conf, res, profile] = [`Overview ${tag}`, `Next ${tag}`, `Overview HD ${tag}`];
+  const id = info.project.name === 'phone' ? '8702' : '8701';
+  await login(page, ADMIN.name, ADMIN.password, '/login');
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await hydrated(page);
+  await expect(page).toHaveTitle('MCU-E2E · Overview');
+  await expect(page.locator('nav a[href="/"]')).toHaveAttribute('aria-current', 'page');
+  // Alone, the MCU says what that means.
+  await expect(page.getByTestId('overview-hb-off')).toContainText('no other MCU takes over');
+  await expect(page.getByTestId('overview-failover')).toBeVisible();
+
+  // A conference with a caller and a reservation for tomorrow appear without a reload.
+  let r = await page.request.post('/api/add_conference', { form: { name: conf, numeric_id: id, profile_id: '', duration: '1:00' } });
+  expect(r.status(), await r.text()).toBe(200);
+  r = await page.request.post('/api/simulate_dial_in', { form: { numeric_id: id, name: 'Olga', address: '10.8.7.1', protocol: 'h323' } });
+  expect(r.status(), await r.text()).toBe(200);
+  await addProfileViaApi(page, profile);
+  const profiles = await (await page.request.post('/api/get_profiles')).json();
+  const profileId = profiles.profiles.find((p: { name: string }) => p.name === profile).id;
+  const start = new Date(Date.now() + 86_400_000).toISOString().slice(0, 16);
+  r = await page.request.post('/api/save_reservation', {
+    form: { id: '', name: res, numeric_id: '', profile_id: profileId, start, duration: '0:30', recurrence: 'none', participants: '' },
+  });
+  expect(r.status(), await r.text()).toBe(200);
+  const confs = page.getByTestId('overview-conferences');
+  await expect(confs.locator('li', { hasText: conf })).toContainText('1 of 1 connected');
+  await expect(confs).toContainText(/\d+ ongoing, \d+ participant\(s\) connected\./);
+  await expect(page.getByTestId('overview-next').locator('li', { hasText: res })).toContainText('30 min');
+  const video = page.getByTestId('overview-ports').getByRole('meter', { name: 'Video ports in use' });
+  // The ports follow the live state (every other second).
+  await expect.poll(async () => Number(await video.getAttribute('value')), { timeout: 10_000 }).toBeGreaterThan(0);
+  await expect(page.getByTestId('overview-alarms')).toContainText(/No active alarms\.|\d+ active/);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  // Each part links to its page.
+  for (const [part, link, heading] of [
+    ['overview-ports', 'Resource Report', 'Resource Report'], ['overview-next', 'Reservations', 'Reservations'],
+    ['overview-alarms', 'All alarms', 'Active Alarms'], ['overview-conferences', 'All conferences', 'Conferences'],
+  ]) {
+    await page.goto('/');
+    await page.getByTestId(part).getByRole('link', { name: link, exact: true }).click();
+    await expect(page.getByRole('heading', { name: heading, exact: true })).toBeVisible();
+  }
+  await page.goto('/');
+  await confs.getByRole('link', { name: conf }).click();
+  await expect(page.getByRole('heading', { name: conf })).toBeVisible();
+
+  // A Chairperson sees the conferences, not the setup: no alarms, no reservations, no
+  // link to the Hot Backup page.
+  const chair = await context.browser()!.newContext();
+  const chairPage = await chair.newPage();
+  const name = `ov-chair-${tag}`;
+  await addUserViaApi(page, name, 'chair-pass-1', 'chairperson');
+  await login(chairPage, name, 'chair-pass-1', '/login');
+  await expect(chairPage.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await expect(chairPage.getByTestId('overview-conferences')).toBeVisible();
+  await expect(chairPage.getByTestId('overview-alarms')).toHaveCount(0);
+  await expect(chairPage.getByTestId('overview-next')).toHaveCount(0);
+  await expect(chairPage.getByTestId('overview-failover')).toHaveCount(0);
+  await expect(chairPage.getByTestId('overview-pair').getByRole('link')).toHaveCount(0);
+  await chair.close();
 });

@@ -1,15 +1,15 @@
 import { ADMIN, expect, hydrated, login, loginAsNewUser, test, uniqueName } from './helpers';
 
-test('login with the right password opens the conference list in the app shell', async ({ page }) => {
-  await login(page, ADMIN.name, ADMIN.password);
+test('login with the right password opens the overview in the app shell', async ({ page }) => {
+  await login(page, ADMIN.name, ADMIN.password, '/login');
   await expect(page).toHaveURL(/\/$/);
-  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
   const header = page.locator('header.top');
   await expect(header).toContainText('MCU-E2E');
   await expect(header).toContainText('CS 4000');
   await expect(header.locator('.hb-badge')).toHaveText('Hot Backup off');
   // Empty, or holding what other tests on this MCU started.
-  await expect(page.locator('main').getByText(/^(No ongoing conferences\. .*|\d+ shown)$/)).toBeVisible();
+  await expect(page.getByTestId('overview-conference-count')).toHaveText(/^(No ongoing conferences\.|\d+ ongoing, \d+ participant\(s\) connected\.)$/);
 });
 
 test('a wrong password is refused with a message and no session', async ({ page }) => {

@@ -34,7 +34,9 @@ export async function hydrated(page: Page) {
   await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
 }
 
-export async function login(page: Page, name: string, password: string, path = '/login') {
+/** Logs in on the login page at `path`. By default it then opens the conference list,
+ * where most tests start (a plain `/login` opens the Overview). */
+export async function login(page: Page, name: string, password: string, path = '/login?next=%2Fconferences') {
   await page.goto(path);
   await hydrated(page);
   await page.getByLabel('User name').fill(name);
@@ -73,9 +75,10 @@ export async function addProfileViaApi(page: Page, name: string, lineRate = '192
   expect(r.status(), await r.text()).toBe(200);
 }
 
-/** Logs in as the Administrator on the MCU at `port` (Hot Backup tests run two). */
+/** Logs in as the Administrator on the MCU at `port` (Hot Backup tests run two); the
+ * conference list opens. */
 export async function loginAt(page: Page, port: number) {
-  await page.goto(`http://127.0.0.1:${port}/login`);
+  await page.goto(`http://127.0.0.1:${port}/login?next=%2Fconferences`);
   await hydrated(page);
   await page.getByLabel('User name').fill(ADMIN.name);
   await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);

@@ -94,6 +94,19 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   expect(refused.text).toContain(`Master MCU (127.0.0.1:${a})`);
   await expect(slave.locator('tr[data-conference="Not here"]')).toHaveCount(0);
   await expect(master.getByTestId('mirror-banner')).toHaveCount(0);
+  // Each MCU's Overview says which of the pair it is, whether the other answers, the sync,
+  // and what runs (the Slave mirrors it), each part linking to its page.
+  for (const [p, port, role, peer] of [[master, a, 'Master', 'MCU-B'], [slave, b, 'Slave', 'MCU-A']] as const) {
+    await p.goto(`http://127.0.0.1:${port}/`);
+    await hydrated(p);
+    const pair = p.getByTestId('overview-pair');
+    await expect(pair.locator('.hb-role')).toHaveText(role);
+    await expect(pair).toContainText(`${peer} (127.0.0.1:`);
+    await expect(pair).toContainText('answers');
+    await expect(p.getByTestId('overview-sync')).toHaveText('OK');
+    await expect(pair.getByRole('link', { name: 'Hot Backup page' })).toHaveAttribute('href', '/hot-backup');
+    await expect(p.getByTestId('overview-conferences').getByRole('link', { name: 'Board meeting' })).toBeVisible();
+  }
   // Users stay this MCU's own, but G2 wants the same change on the Master.
   await slave.goto(`http://127.0.0.1:${b}/users`);
   await hydrated(slave);
@@ -158,6 +171,11 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   await expect(master.getByTestId('mirror-banner')).toContainText('Read-only mirror of MCU-B');
   await expect(slave.getByTestId('mirror-banner')).toHaveCount(0);
   await expect(master.getByTestId('hb-sync')).toHaveText('OK', { timeout: 15_000 });
+  // The new Master's Overview says so, with the switch-over as its last failover.
+  await slave.goto(`http://127.0.0.1:${b}/`);
+  await hydrated(slave);
+  await expect(slave.getByTestId('overview-pair').locator('.hb-role')).toHaveText('Master');
+  await expect(slave.getByTestId('overview-failover')).toContainText('is now the Master (epoch 2)');
 
   // The conference ends on the new Master: its record is in the call history there (with
   // the takeover and Alice) and, mirrored, on the old Master too.

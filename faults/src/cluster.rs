@@ -284,16 +284,29 @@ impl Mcu {
         }
     }
 
+    /// Logs in as admin. A connection the server closed under the request (a keep-alive
+    /// connection idle across a restart) is tried again on a fresh one, at most three times.
     pub async fn login(&mut self) -> Result<()> {
-        let r = self
-            .node
-            .http
-            .post(self.url("/api/login"))
-            .header("Accept", "application/json")
-            .form(&[("username", "admin"), ("password", PASSWORD), ("next", "/")])
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await?;
+        let mut attempt = 0;
+        let r = loop {
+            attempt += 1;
+            let sent = self
+                .node
+                .http
+                .post(self.url("/api/login"))
+                .header("Accept", "application/json")
+                .form(&[("username", "admin"), ("password", PASSWORD), ("next", "/")])
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await;
+            match sent {
+                Ok(r) => break r,
+                Err(e) if attempt < 3 && (e.is_request() || e.is_connect()) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         if !r.status().is_success() {
             bail!("login on {}: {}", self.name, r.status());
         }

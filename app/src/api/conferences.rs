@@ -283,7 +283,7 @@ async fn find_conference(st: &crate::state::AppState, id: String) -> Result<Conf
 
 /// The conferences this session's chairperson passwords opened.
 #[cfg(feature = "ssr")]
-fn unlocked(st: &crate::state::AppState) -> Vec<String> {
+pub(super) fn unlocked(st: &crate::state::AppState) -> Vec<String> {
     crate::state::session_token(st).map(|t| st.chair_unlocks.of(&t)).unwrap_or_default()
 }
 
