@@ -24,6 +24,16 @@ pub fn FormStatus(#[prop(into)] result: Signal<Option<Result<String, AppError>>>
     move || status_line(result.get())
 }
 
+/// A create form's answer: the confirmation with a link to what was made (`open` names
+/// the link), or what `FormStatus` shows for an error.
+#[component]
+pub fn CreatedStatus(#[prop(into)] result: Signal<Option<Result<crate::api::Started, AppError>>>, open: &'static str) -> impl IntoView {
+    move || match result.get() {
+        Some(Ok(s)) => Some(view! { <p class="ok" role="status">{s.message}" "<a href=s.href>{open}</a></p> }.into_any()),
+        other => status_line(other.map(|r| r.map(|s| s.message))),
+    }
+}
+
 /// An answer as a status line: the confirmation, or an error that is not about one field
 /// (those stand under their field).
 fn status_line(answer: Option<Result<String, AppError>>) -> Option<AnyView> {

@@ -69,6 +69,8 @@ pub struct NewConference<'a> {
     pub numeric_id: &'a str,
     /// Empty: the default profile.
     pub profile_id: &'a str,
+    /// `profile_id` names no stored profile (the caller looked; empty is the default).
+    pub unknown_profile: bool,
     /// "h:mm" or minutes; empty: no end time.
     pub duration: &'a str,
     pub owner: &'a str,
@@ -76,12 +78,20 @@ pub struct NewConference<'a> {
 
 /// A conference started now (`id` new), from the operator's form. Every wrong field is a
 /// field error; whether its number is free is the store's check, in its transaction.
+/// All of them at once: an operator corrects the form in one go.
 pub fn start(id: String, f: NewConference<'_>, now: Millis) -> Result<Conference, DomainError> {
-    let name = display_name("name", f.name)?;
-    let numeric_id = numeric_id(f.numeric_id)?;
+    let mut e = crate::FieldErrors::default();
+    let name = e.check(display_name("name", f.name));
+    let numeric_id = e.check(numeric_id(f.numeric_id));
+    if f.unknown_profile {
+        e.add(DomainError::invalid("profile_id", "Choose a conference profile from the list."));
+    }
     let end_ms = match f.duration.trim() {
-        "" => None,
-        d => Some(now + i64::from(crate::timefmt::duration_min(d)?) * crate::timefmt::MINUTE_MS),
+        "" => Some(None),
+        d => e.check(crate::timefmt::duration_min(d)).map(|min| Some(now + i64::from(min) * crate::timefmt::MINUTE_MS)),
+    };
+    let (Some(name), Some(numeric_id), Some(end_ms), true) = (name, numeric_id, end_ms, e.is_empty()) else {
+        return Err(e.into_error());
     };
     Ok(Conference {
         id,
@@ -744,7 +754,7 @@ mod tests {
 
     #[test]
     fn a_conference_starts_from_the_form_or_from_its_meeting_room() {
-        let form = NewConference { name: " Ops ", numeric_id: "4300", profile_id: "p1", duration: "1:30", owner: "op" };
+        let form = NewConference { name: " Ops ", numeric_id: "4300", profile_id: "p1", duration: "1:30", owner: "op", unknown_profile: false };
         let c = start("c1".into(), form, 1_000).expect("started");
         assert_eq!((c.name.as_str(), c.numeric_id.as_str(), c.start_ms, c.end_ms, c.owner.as_str()), ("Ops", "4300", 1_000, Some(1_000 + 90 * 60_000), "op"));
         assert_eq!(start("c2".into(), NewConference { duration: "", ..form }, 5).expect("no end").end_ms, None);
@@ -752,6 +762,14 @@ mod tests {
         assert!(matches!(bad(NewConference { name: "", ..form }), DomainError::Invalid { field: "name", .. }));
         assert!(matches!(bad(NewConference { numeric_id: "12a", ..form }), DomainError::Invalid { field: "numeric_id", .. }));
         assert!(matches!(bad(NewConference { duration: "forever", ..form }), DomainError::Invalid { .. }));
+        // Every wrong field at once, the profile too.
+        match bad(NewConference { name: "", numeric_id: "x", duration: "forever", unknown_profile: true, ..form }) {
+            DomainError::Fields(v) => {
+                let fields: Vec<&str> = v.iter().map(|(f, _)| *f).collect();
+                assert_eq!(fields, ["name", "numeric_id", "profile_id", "duration"]);
+            }
+            other => panic!("one error only: {other:?}"),
+        }
         let room = MeetingRoom {
             id: "r1".into(),
             name: "Board".into(),

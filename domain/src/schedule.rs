@@ -169,8 +169,8 @@ fn pattern(f: &ReservationForm<'_>, start_weekday: u32) -> Result<Option<Pattern
     let mask = weekday_mask(f.weekdays);
     Ok(Some(match f.recurrence.trim() {
         "none" | "" => return Ok(None),
-        "daily" if mask == 0 => return Err(DomainError::invalid("weekdays", "Tick at least one day of the week.")),
-        "daily" => P::Daily { days: mask },
+        // No day ticked: every day.
+        "daily" => P::Daily { days: if mask == 0 { 0x7f } else { mask } },
         "weekly" => P::Weekly {
             every: number("every", f.every, 1, 52, "Every N weeks")?,
             days: if mask == 0 { 1 << start_weekday } else { mask },
@@ -198,8 +198,9 @@ pub fn reservation(id: String, f: &ReservationForm<'_>, free_id: &str, profiles:
     let mut e = crate::FieldErrors::default();
     let name = e.check(display_name("name", f.name));
     let numeric_id = if f.numeric_id.trim().is_empty() { Some(free_id.to_string()) } else { e.check(numeric_id(f.numeric_id)) };
-    if !profiles.iter().any(|p| p.id == f.profile_id) {
-        e.add(DomainError::invalid("profile_id", "Choose a conference profile (create one first)."));
+    // Empty: the default profile, as for a conference started now.
+    if !f.profile_id.is_empty() && !profiles.iter().any(|p| p.id == f.profile_id) {
+        e.add(DomainError::invalid("profile_id", "Choose a conference profile from the list."));
     }
     let start = e.check(start_of(f, now));
     let duration_min = e.check(duration_min(f.duration));
@@ -531,7 +532,13 @@ mod tests {
         assert_eq!(field(form("2026-11-25T10:00", "none", "1")), "start_date", "already over");
         assert_eq!(field(form("2026-11-25T16:00", "yearly", "1")), "recurrence");
         assert_eq!(field(form("2026-11-25T16:00", "daily", "0")), "occurrences");
-        assert_eq!(field(ReservationForm { weekdays: [false; 7], ..form("2026-11-25T16:00", "daily", "3") }), "weekdays");
+        // Daily with no day ticked is every day; weekly, the start's weekday.
+        let every_day = reservation("r".into(), &ReservationForm { weekdays: [false; 7], ..form("2026-11-25T16:00", "daily", "3") }, "1000", &profiles(), NOW);
+        assert!(matches!(every_day.map(|r| r.recurrence), Ok(Recurrence::Series(s)) if s.pattern == crate::recurrence::Pattern::Daily { days: 0x7f }));
+        let weekly = reservation("r".into(), &ReservationForm { weekdays: [false; 7], ..form("2026-11-25T16:00", "weekly", "3") }, "1000", &profiles(), NOW);
+        assert!(matches!(weekly.map(|r| r.recurrence), Ok(Recurrence::Series(s)) if s.pattern == crate::recurrence::Pattern::Weekly { every: 1, days: 1 << 3 }), "Wednesday");
+        // The default profile is no profile chosen.
+        assert!(reservation("r".into(), &ReservationForm { profile_id: "", ..form("2026-11-25T16:00", "none", "1") }, "1000", &profiles(), NOW).is_ok());
         assert_eq!(field(ReservationForm { duration: "25:00", ..form("2026-11-25T16:00", "none", "1") }), "duration");
         assert_eq!(field(ReservationForm { profile_id: "x", ..form("2026-11-25T16:00", "none", "1") }), "profile_id");
         assert_eq!(field(ReservationForm { participants: "Alice, not an address!", ..form("2026-11-25T16:00", "none", "1") }), "participants");

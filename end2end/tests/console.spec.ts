@@ -109,6 +109,30 @@ test('every list searches and sorts, and keeps both when it reloads', async ({ p
 test('a form shows its own errors, all of them at once, and names a tampered choice', async ({ page }, info) => {
   await login(page, ADMIN.name, ADMIN.password);
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await hydrated(page);
+  // New conference: three wrong fields, three messages from one submit; then it starts,
+  // the form empties and the confirmation links to the new conference.
+  const conf = page.locator('details.card', { hasText: 'New conference' });
+  await conf.getByText('New conference').click();
+  await conf.getByLabel('Conference name').fill('   ');
+  await conf.getByLabel('ID', { exact: true }).fill('12a');
+  await conf.getByLabel('Duration (H:MM; empty = until terminated)').fill('forever');
+  await conf.getByRole('button', { name: 'Start conference' }).click();
+  await expect(page.locator('#conf-name-error')).not.toBeEmpty();
+  await expect(page.locator('#conf-id-error')).not.toBeEmpty();
+  await expect(page.locator('#conf-duration-error')).not.toBeEmpty();
+  const confName = `All at once ${info.project.name} ${Date.now() % 100000}`;
+  await conf.getByLabel('Conference name').fill(confName);
+  await conf.getByLabel('ID', { exact: true }).fill('');
+  await conf.getByLabel('Duration (H:MM; empty = until terminated)').fill('0:30');
+  await conf.getByRole('button', { name: 'Start conference' }).click();
+  const started = conf.getByRole('status').filter({ hasText: `Conference '${confName}'` });
+  await expect(started).toBeVisible();
+  await expect(conf.getByLabel('Conference name')).toHaveValue('');
+  await expect(page.locator('#conf-name-error')).toBeEmpty();
+  await started.getByRole('link', { name: 'Open the conference' }).click();
+  await expect(page.getByRole('heading', { name: confName })).toBeVisible();
+
   await addProfileViaApi(page, `Forms ${info.project.name}`, '768');
   await page.goto('/profiles');
   await hydrated(page);

@@ -58,7 +58,9 @@ test('a recurring reservation: weekdays every two weeks until a date, numbered o
   await form.getByLabel('Time (24-hour, HH:MM)').fill('9:5');
   await form.getByLabel('Recurrence').selectOption('weekly');
   await form.getByLabel('Every N weeks (1–52)').fill('2');
-  for (const d of ['Sun', 'Tue', 'Thu', 'Fri', 'Sat']) await form.getByLabel(d, { exact: true }).uncheck();
+  // A new series starts with no weekday ticked (none: the start's weekday); tick two.
+  for (const d of ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']) await expect(form.getByLabel(d, { exact: true })).not.toBeChecked();
+  for (const d of ['Mon', 'Wed']) await form.getByLabel(d, { exact: true }).check();
   await form.getByLabel('End by').check();
   const until = new Date(Date.now() + 40 * 86_400_000);
   await form.getByLabel('End date').fill(ymd(until));

@@ -981,19 +981,28 @@ async fn on_a_fresh_mcu_a_form_without_a_profile_says_to_create_one_first() {
     let app = app(dir.path()).await;
     let admin = login(&app, "admin", ADMIN_PW).await;
     // The profile list is empty, so the browser sends no `profile_id` at all.
-    let forms: [(&str, Vec<(&str, &str)>); 3] = [
+    let forms: [(&str, Vec<(&str, &str)>); 2] = [
         ("/api/save_meeting_room", vec![("id", ""), ("name", "Board"), ("numeric_id", "1001"), ("conference_password", ""), ("chairperson_password", "")]),
         ("/api/save_entry_queue", vec![("id", ""), ("name", "Lobby"), ("numeric_id", "1002"), ("ivr_service_id", ""), ("conference_password", ""), ("chairperson_password", "")]),
-        (
-            "/api/save_reservation",
-            vec![("id", ""), ("name", "Weekly"), ("numeric_id", "1003"), ("start", "2030-01-01T10:00"), ("duration", "1:00"), ("recurrence", "none"), ("participants", "")],
-        ),
     ];
     for (path, form) in forms {
         let r = call(&app, path, &form, Some(&admin)).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.body);
         assert!(r.body.contains("profile_id") && r.body.contains("create one first"), "{path}: {}", r.body);
     }
+    // A reservation takes the default profile, as a conference started now does; a profile
+    // that does not exist is refused.
+    let reservation = |profile: &'static str| {
+        vec![("id", ""), ("name", "Weekly"), ("numeric_id", "1003"), ("profile_id", profile), ("start", "2030-01-01T10:00"), ("duration", "1:00"), ("recurrence", "none"), ("participants", "")]
+    };
+    let r = call(&app, "/api/save_reservation", &reservation("no-such-profile"), Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("profile_id"), "{}", r.body);
+    let r = call(&app, "/api/save_reservation", &reservation(""), Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = call(&app, "/api/get_reservations", &[], Some(&admin)).await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert_eq!(v["reservations"][0]["profile_id"], "", "{v}");
 }
 
 #[tokio::test]

@@ -167,6 +167,14 @@ pub async fn get_meeting_rooms() -> Result<MeetingRoomsView, AppError> {
 
 // ---------------------------------------------------------------- conferences
 
+/// What a create form gets back: the confirmation, and the address of what it made (the
+/// page links to it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Started {
+    pub message: String,
+    pub href: String,
+}
+
 /// Starts an ongoing conference: name, numeric ID (empty = the next free one), profile
 /// (optional) and duration ("H:MM" or minutes; empty = until terminated). Refused on a Slave (G5).
 #[server(endpoint = "add_conference", output = crate::error::Json)]
@@ -175,7 +183,7 @@ pub async fn add_conference(
     numeric_id: String,
     profile_id: Option<String>,
     duration: Option<String>,
-) -> Result<String, AppError> {
+) -> Result<Started, AppError> {
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;
         let numeric_id = match numeric_id.trim() {
@@ -183,26 +191,25 @@ pub async fn add_conference(
             v => v.to_string(),
         };
         let profile_id = profile_id.unwrap_or_default();
-        if !profile_id.is_empty() {
+        let unknown_profile = !profile_id.is_empty() && {
             let pid = profile_id.clone();
-            if st.db(move |s| s.get::<Profile>(&pid)).await?.is_none() {
-                return Err(AppError::Invalid { field: "profile_id".into(), message: "Choose a conference profile from the list.".into() });
-            }
-        }
+            st.db(move |s| s.get::<Profile>(&pid)).await?.is_none()
+        };
         let form = domain::conference::NewConference {
             name: &name,
             numeric_id: &numeric_id,
             profile_id: &profile_id,
+            unknown_profile,
             duration: duration.as_deref().unwrap_or_default(),
             owner: &me.name,
         };
         let conference = domain::conference::start(domain::store::new_id(), form, domain::store::now_ms())?;
-        let (name, numeric_id) = (conference.name.clone(), conference.numeric_id.clone());
+        let (name, numeric_id, id) = (conference.name.clone(), conference.numeric_id.clone(), conference.id.clone());
         // Whether the ID is free is checked inside the store's transaction (a field error
         // like any other), so two operators can never both take one number.
         st.commit(domain::Change::Put { record: domain::Record::Conference(conference) }).await?;
         tracing::info!(by = %me.name, conference = %name, "conference started");
-        Ok(format!("Conference '{name}' (ID {numeric_id}) started."))
+        Ok(Started { message: format!("Conference '{name}' (ID {numeric_id}) started."), href: format!("/conferences/{id}") })
     })
     .await
 }

@@ -2,7 +2,7 @@
 //! that starts one. Tables turn into cards on a phone (see `data-label`).
 
 use crate::api::*;
-use crate::components::{count_ok, invalid, list_table, ErrorMsg, FieldError, FormStatus, Mirrored, Simulation, TextField};
+use crate::components::{count_ok, invalid, list_table, CreatedStatus, ErrorMsg, FieldError, FormStatus, Mirrored, Simulation, TextField};
 use crate::localtime::LocalTime;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,7 +12,8 @@ pub fn ConferencesPage() -> impl IntoView {
     let add = ServerAction::<AddConference>::new();
     let unlock = ServerAction::<EnterChairpersonPassword>::new();
     let dial = ServerAction::<SimulateDialIn>::new();
-    let result = Signal::derive(move || add.value().get());
+    let started = Signal::derive(move || add.value().get());
+    let result = Signal::derive(move || started.get().map(|r| r.map(|s| s.message)));
     let unlock_r = Signal::derive(move || unlock.value().get());
     let dial_r = Signal::derive(move || dial.value().get());
     // A new conference's form empties after a success; a chairperson password never stays.
@@ -100,7 +101,7 @@ pub fn ConferencesPage() -> impl IntoView {
                 </div>
                 <button type="submit" disabled=move || add.pending().get()>"Start conference"</button>
             </ActionForm>
-            <FormStatus result=result/>
+            <CreatedStatus result=started open="Open the conference"/>
         </details>
         {simulate.then(|| simulate_form(dial, dial_r))}
         </Mirrored>

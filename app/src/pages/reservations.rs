@@ -44,7 +44,7 @@ fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, 
         .reservations
         .iter()
         .map(|r| {
-            let profile = v.profiles.iter().find(|p| p.id == r.profile_id).map(|p| p.name.clone()).unwrap_or_else(|| "—".into());
+            let profile = v.profiles.iter().find(|p| p.id == r.profile_id).map(|p| p.name.clone()).unwrap_or_else(|| if r.profile_id.is_empty() { "Default".into() } else { "—".into() });
             let actions = can.then(|| {
                 let form = reservation_form(Some(r.clone()), &v, save);
                 actions_cell(edit_delete_cell("reservation", "reservation", r.id.clone(), &r.name, form, delete))
@@ -67,7 +67,7 @@ fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, 
         })
         .collect();
     let headers = ["Name", "ID", "Start Time", "End Time", "Duration", "Recurrence", "Profile", "Participants"];
-    let table = list_table("Reservations", "No upcoming reservations: create one with the form above (a conference profile must exist first).", &headers, can, rows);
+    let table = list_table("Reservations", "No upcoming reservations: create one with the form above.", &headers, can, rows);
     view! {
         {week_view(&v)}
         {table}
@@ -134,7 +134,8 @@ fn choices(r: &Reservation) -> Choices {
     let mut c = Choices {
         kind: "none",
         every: 1,
-        days: 0x7f,
+        // None ticked: every day (Daily), the start's weekday (Weekly).
+        days: 0,
         monthly: "day",
         month_day: dom,
         nth: ((dom - 1) / 7 + 1).min(5),
@@ -145,7 +146,7 @@ fn choices(r: &Reservation) -> Choices {
     };
     match r.recurrence {
         Recurrence::None => {}
-        Recurrence::Daily { count } => (c.kind, c.occurrences) = ("daily", count),
+        Recurrence::Daily { count } => (c.kind, c.days, c.occurrences) = ("daily", 0x7f, count),
         Recurrence::Weekly { count } => (c.kind, c.days, c.occurrences) = ("weekly", 1 << wd, count),
         Recurrence::Series(s) => {
             match s.pattern {
@@ -175,7 +176,8 @@ fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAc
         id: String::new(),
         name: String::new(),
         numeric_id: String::new(),
-        profile_id: v.profiles.first().map(|p| p.id.clone()).unwrap_or_default(),
+        // The default profile, as "New conference" offers it.
+        profile_id: String::new(),
         start_ms: next_hour,
         duration_min: 60,
         recurrence: Recurrence::None,
@@ -212,6 +214,7 @@ fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAc
     let (prof_id, rec_id, parts_id) = (id("profile"), id("recurrence"), id("participants"));
     let (name_id, num_id, date_id, time_id, dur_id, count_id) = (id("name"), id("num"), id("date"), id("time"), id("duration"), id("count"));
     let (every_id, mday_id, nth_id, nthwd_id, endby_id) = (id("every"), id("mday"), id("nth"), id("nthwd"), id("endby"));
+    let default_profile = view! { <option value="" selected=r.profile_id.is_empty()>"Default"</option> };
     let options = v
         .profiles
         .iter()
@@ -229,7 +232,7 @@ fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAc
             <TextField id=name_id name="name" label="Reservation name" value=r.name.clone() result=res/>
             <TextField id=num_id name="numeric_id" label="ID (digits; empty = next free)" value=r.numeric_id.clone() result=res inputmode="numeric"/>
             <label for=prof_id.clone()>"Profile"</label>
-            <select id=prof_id.clone() name="profile_id" aria-describedby=format!("{prof_id}-error")>{options}</select>
+            <select id=prof_id.clone() name="profile_id" aria-describedby=format!("{prof_id}-error")>{default_profile}{options}</select>
             <FieldError id=prof_id field="profile_id" result=res/>
             <div class="group-box" role="group" aria-label="Start">
                 <span class="group-title">"Start "<small>{move || format!("({})", zone())}</small></span>
@@ -274,6 +277,7 @@ fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAc
                 </div>
                 <div class="days" role="group" aria-label="On these days" hidden=move || !matches!(kind.get(), "daily" | "weekly")>
                     {day_boxes}
+                    <span class="note">"None ticked: every day (Daily), or the start's weekday (Weekly)."</span>
                     <FieldError id=id("weekdays") field="weekdays" result=res/>
                 </div>
                 <div hidden=move || kind.get() != "monthly">
