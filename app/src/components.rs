@@ -87,23 +87,42 @@ pub fn count_ok(result: Signal<Option<Result<String, AppError>>>) -> ReadSignal<
     n
 }
 
-/// A click handler for a destructive button: asks `msg` first and cancels the submission
-/// unless the user confirms. (Before the WASM has loaded the form posts without asking.)
-pub fn confirm_click(msg: impl Into<String>) -> impl Fn(leptos::ev::MouseEvent) + 'static {
-    let msg = msg.into();
-    move |ev| {
-        if !window().confirm_with_message(&msg).unwrap_or(false) {
-            ev.prevent_default();
-        }
-    }
-}
-
 /// A destructive action inside its `ActionForm`: a red button that opens a dialog saying
 /// what will happen (`consequence`); with `typed` (this MCU's name: failover, disable,
 /// reset) the action runs only once that name is typed — the server checks it too
 /// (`confirm`). Works before the page's code has loaded (the browser's own dialog commands
 /// and pattern check); the dialog closes once the action is sent (`pending`).
 pub fn danger_confirm(id: &'static str, label: &'static str, consequence: String, typed: Option<String>, pending: Signal<bool>) -> impl IntoView {
+    let opener = Opener { class: "danger", name: None, content: label.into_any() };
+    danger_dialog(id.to_string(), opener, format!("{label}?"), label, consequence, typed, pending)
+}
+
+/// The button that opens a [`danger_dialog`]: its class, its accessible name when its
+/// content does not say it (an icon, "Delete" in a row), and its content.
+pub struct Opener {
+    pub class: &'static str,
+    pub name: Option<String>,
+    pub content: AnyView,
+}
+
+/// A Delete in a row: the red "Delete" button, named after the row (`Delete HD`), and its
+/// dialog titled `title` ("Delete the profile 'HD'?") that says what goes.
+pub fn delete_confirm(id: String, name: &str, title: String, consequence: String, pending: Signal<bool>) -> impl IntoView {
+    let opener = Opener { class: "danger", name: Some(format!("Delete {name}")), content: "Delete".into_any() };
+    danger_dialog(id, opener, title, "Delete", consequence, None, pending)
+}
+
+/// The dialog behind every destructive action (see [`danger_confirm`]): `title` asks,
+/// `consequence` says what happens, the red `confirm` button submits the form it is in.
+pub fn danger_dialog(
+    id: String,
+    opener: Opener,
+    title: String,
+    confirm: &'static str,
+    consequence: String,
+    typed: Option<String>,
+    pending: Signal<bool>,
+) -> impl IntoView {
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     Effect::new(move |_| {
         if pending.get() {
@@ -112,7 +131,7 @@ pub fn danger_confirm(id: &'static str, label: &'static str, consequence: String
             }
         }
     });
-    let (title, labelled_by) = (format!("{id}-title"), format!("{id}-title"));
+    let (title_id, labelled_by) = (format!("{id}-title"), format!("{id}-title"));
     let name_field = typed.map(|mcu| {
         let input = format!("{id}-confirm");
         let pattern = domain::validate::exact_pattern(&mcu);
@@ -123,15 +142,17 @@ pub fn danger_confirm(id: &'static str, label: &'static str, consequence: String
             <input id=input name="confirm" required pattern=pattern autocomplete="off" autocapitalize="none" spellcheck="false" title=hint/>
         }
     });
+    let (open_for, cancel_for, dialog_id) = (id.clone(), id.clone(), id);
+    let Opener { class, name, content } = opener;
     view! {
-        <button type="button" class="danger" commandfor=id command="show-modal">{label}</button>
-        <dialog id=id node_ref=dialog class="danger-dialog" aria-labelledby=labelled_by>
-            <h2 id=title>{format!("{label}?")}</h2>
+        <button type="button" class=class aria-label=name.clone() title=name commandfor=open_for command="show-modal">{content}</button>
+        <dialog id=dialog_id node_ref=dialog class="danger-dialog" aria-labelledby=labelled_by>
+            <h2 id=title_id>{title}</h2>
             <p class="consequence">{consequence}</p>
             {name_field}
             <div class="dialog-actions">
-                <button type="button" class="secondary" commandfor=id command="close">"Cancel"</button>
-                <button type="submit" class="danger">{label}</button>
+                <button type="button" class="secondary" commandfor=cancel_for command="close">"Cancel"</button>
+                <button type="submit" class="danger">{confirm}</button>
             </div>
         </dialog>
     }
@@ -193,7 +214,7 @@ pub fn TextField(
 }
 
 /// The Edit and Delete cell of a resource row: an edit form folded in a `<details>` and a
-/// delete button that asks first and posts to `delete_resource`.
+/// delete button whose dialog says what goes, then posts to `delete_resource`.
 pub fn edit_delete_cell(
     kind: &'static str,
     what: &'static str,
@@ -202,7 +223,14 @@ pub fn edit_delete_cell(
     form: AnyView,
     delete: ServerAction<crate::api::DeleteResource>,
 ) -> impl IntoView {
-    let (edit_label, del_label, confirm) = (format!("Edit {name}"), format!("Delete {name}"), format!("Delete the {what} '{name}'?"));
+    let edit_label = format!("Edit {name}");
+    let dialog = delete_confirm(
+        format!("delete-{kind}-{id}"),
+        name,
+        format!("Delete the {what} '{name}'?"),
+        domain::danger::delete_record(what, name),
+        delete.pending().into(),
+    );
     view! {
         <details>
             <summary>{edit_label}</summary>
@@ -211,7 +239,7 @@ pub fn edit_delete_cell(
         <ActionForm action=delete attr:class="mini">
             <input type="hidden" name="kind" value=kind/>
             <input type="hidden" name="id" value=id/>
-            <button type="submit" class="danger" aria-label=del_label on:click=confirm_click(confirm)>"Delete"</button>
+            {dialog}
         </ActionForm>
     }
 }

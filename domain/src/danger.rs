@@ -1,6 +1,7 @@
 //! What a destructive action would do, said before it runs: Trigger Failover, Disable Hot
 //! Backup and Reset MCU are confirmed in a dialog that names the consequence in this MCU's
-//! figures now, and by typing the MCU's name ([`crate::validate::typed_mcu_name`]).
+//! figures now, and by typing the MCU's name ([`crate::validate::typed_mcu_name`]);
+//! Terminate and every Delete in a dialog that names what goes.
 
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +63,21 @@ pub fn terminate(name: &str, connected: usize) -> String {
     format!("'{name}' ends now. {who}; it goes to the Call History.")
 }
 
+/// Deleting a mirrored record: the `what` (profile, meeting room, reservation...) `name`.
+pub fn delete_record(what: &str, name: &str) -> String {
+    format!("The {what} '{name}' is deleted, on the Slave too while the pair is on. This cannot be undone.")
+}
+
+/// Deleting the user `name` of this MCU (users are each MCU's own, G2).
+pub fn delete_user(name: &str) -> String {
+    format!("'{name}' can no longer log in to this MCU and their open sessions end. Delete them on the paired MCU too (G2).")
+}
+
+/// Deleting the participant `name` (`address`) from the conference `conference`.
+pub fn delete_participant(name: &str, address: &str, conference: &str) -> String {
+    format!("'{name}' ({address}) is disconnected and removed from '{conference}'. To have them back, add or call them again.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +93,8 @@ mod tests {
         assert!(busy.disable("MCU-A", "MCU-B", true).contains("will not take over"));
         assert!(busy.reset("MCU-A").contains("37 participant(s) in 4 conference(s) lose their call"));
         assert_eq!(terminate("Weekly", 3), "'Weekly' ends now. Its 3 connected participant(s) are disconnected; it goes to the Call History.");
+        assert!(delete_record("profile", "HD").starts_with("The profile 'HD' is deleted"));
+        assert!(delete_user("op1").contains("their open sessions end"));
+        assert!(delete_participant("Bob", "10.0.0.1", "Weekly").starts_with("'Bob' (10.0.0.1) is disconnected and removed from 'Weekly'"));
     }
 }

@@ -130,12 +130,18 @@ test('the participant grid: a line each, sorted and searched, selection actions,
   // The confirmation goes away by itself.
   await expect(page.getByRole('status').filter({ hasText: 'extended by 30 minutes' })).toBeVisible();
   await expect(page.getByRole('status').filter({ hasText: 'extended by 30 minutes' })).toHaveCount(0, { timeout: 8_000 });
-  // Delete asks first; dismissed, nothing is deleted.
-  page.once('dialog', (d) => d.dismiss());
+  // Delete asks first in a red dialog that says who goes and from where; cancelled,
+  // nothing is deleted.
   await athens.getByRole('button', { name: 'Delete Athens' }).click();
+  const ask = page.getByRole('dialog', { name: 'Delete Athens?' });
+  await expect(ask.locator('.consequence')).toContainText(`'Athens' (`);
+  await expect(ask.locator('.consequence')).toContainText(`is disconnected and removed from '${name}'`);
+  await ask.getByRole('button', { name: 'Cancel' }).click();
+  await expect(ask).toBeHidden();
   await expect(rows).toHaveCount(3);
-  page.once('dialog', (d) => d.accept());
   await athens.getByRole('button', { name: 'Delete Athens' }).click();
+  await ask.getByRole('button', { name: 'Delete' }).click();
+  await expect(ask).toBeHidden();
   await expect(rows).toHaveCount(2);
 });
 

@@ -222,3 +222,25 @@ test('the Overview opens the day: the pair, ports, conferences now, next reserva
   await expect(chairPage.getByTestId('overview-pair').getByRole('link')).toHaveCount(0);
   await chair.close();
 });
+
+test('every Delete asks in a red dialog that says what goes: a user', async ({ page }, info) => {
+  const name = `del-${info.project.name}-${Date.now() % 100000}`;
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await addUserViaApi(page, name, 'delete-me-pass-1', 'operator');
+  await page.goto('/users');
+  await hydrated(page);
+  const row = page.locator(`tr[data-user="${name}"]`);
+  const remove = row.getByRole('button', { name: `Delete ${name}` });
+  await expect(remove).toHaveClass(/danger/);
+  await remove.click();
+  const ask = page.getByRole('dialog', { name: `Delete the user '${name}'?` });
+  await expect(ask.locator('.consequence')).toContainText('can no longer log in to this MCU');
+  await ask.getByRole('button', { name: 'Cancel' }).click();
+  await expect(ask).toBeHidden();
+  await expect(row).toHaveCount(1);
+  await remove.click();
+  await ask.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(row).toHaveCount(0);
+  await expect(page.getByRole('status').filter({ hasText: name })).toBeVisible();
+});

@@ -41,7 +41,9 @@ test('create a profile, then a meeting room on it, then start the room as a conf
   // A profile in use cannot be deleted, and the page says by what.
   await page.goto('/profiles');
   await hydrated(page);
-  page.once('dialog', (d) => d.accept());
   await page.locator(`tr[data-profile="${profile}"]`).getByRole('button', { name: `Delete ${profile}` }).click();
+  const ask = page.getByRole('dialog', { name: `Delete the profile '${profile}'?` });
+  await expect(ask.locator('.consequence')).toContainText('This cannot be undone.');
+  await ask.getByRole('button', { name: 'Delete', exact: true }).click();
   await expect(page.getByRole('alert').filter({ hasText: `in use by meeting room '${room}'` })).toBeVisible();
 });

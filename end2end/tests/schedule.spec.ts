@@ -146,7 +146,7 @@ test('an entry queue uses an IVR service, which then cannot be deleted', async (
 
   await page.goto('/ivr-services');
   await hydrated(page);
-  page.once('dialog', (d) => d.accept());
   await page.locator(`tr[data-ivr="${ivr}"]`).getByRole('button', { name: `Delete ${ivr}` }).click();
+  await page.getByRole('dialog', { name: `Delete the IVR service '${ivr}'?` }).getByRole('button', { name: 'Delete', exact: true }).click();
   await expect(page.getByRole('alert').filter({ hasText: `in use by the entry queue '${queue}'` })).toBeVisible();
 });

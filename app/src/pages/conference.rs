@@ -8,7 +8,7 @@ use crate::api::{
     get_conference, AddParticipant, ConferenceAction, ConferenceDetail, ConferenceSummary, ParticipantAction, ParticipantsAction,
     PlaceParticipant, SimulateMedia, TerminateConference,
 };
-use crate::components::{confirm_click, count_ok, danger_confirm, icon, invalid, ErrorMsg, FieldError, Flash, FormStatus, Icon, Mirrored};
+use crate::components::{count_ok, danger_confirm, icon, invalid, ErrorMsg, FieldError, Flash, FormStatus, Icon, Mirrored};
 use crate::localtime::LocalTime;
 use domain::{DisconnectCause, Participant, ParticipantState};
 use leptos::either::Either;
@@ -45,6 +45,10 @@ struct Actions {
     place: ServerAction<PlaceParticipant>,
     /// A call's media (only with `--simulate`).
     media: ServerAction<SimulateMedia>,
+    /// The participant a Delete asks about (id, name, what happens), and the page's one
+    /// dialog that asks: outside the grid, so a live reload of the rows leaves it open.
+    deleting: RwSignal<Option<(String, String, String)>>,
+    delete_dialog: NodeRef<leptos::html::Dialog>,
 }
 
 /// The conference `id` (the address's last segment).
@@ -60,6 +64,8 @@ pub fn ConferencePage(id: String) -> impl IntoView {
         terminate: ServerAction::new(),
         place: ServerAction::new(),
         media: ServerAction::new(),
+        deleting: RwSignal::new(None),
+        delete_dialog: NodeRef::new(),
     };
     let add_r = Signal::derive(move || add.value().get());
     let act_r = Signal::derive(move || a.act.value().get());
@@ -105,6 +111,34 @@ pub fn ConferencePage(id: String) -> impl IntoView {
                 controls.await.ok().filter(|d| d.can_run).map(|d| add_form(d, add, add_r))
             })}
         </Transition>
+        {delete_participant_dialog(a)}
+    }
+}
+
+/// Delete participant: the red dialog a row's Delete opens, naming who goes and from where.
+fn delete_participant_dialog(a: Actions) -> impl IntoView {
+    Effect::new(move |_| {
+        if a.act.pending().get() {
+            if let Some(d) = a.delete_dialog.get_untracked() {
+                d.close();
+            }
+        }
+    });
+    let part = move |i: usize| move || a.deleting.with(|d| d.as_ref().map(|d| [&d.0, &d.1, &d.2][i].clone()).unwrap_or_default());
+    let title = move || format!("Delete {}?", part(1)());
+    view! {
+        <dialog id="delete-participant" node_ref=a.delete_dialog class="danger-dialog" aria-labelledby="delete-participant-title">
+            <ActionForm action=a.act>
+                <input type="hidden" name="participant_id" prop:value=part(0)/>
+                <input type="hidden" name="action" value="delete"/>
+                <h2 id="delete-participant-title">{title}</h2>
+                <p class="consequence">{part(2)}</p>
+                <div class="dialog-actions">
+                    <button type="button" class="secondary" commandfor="delete-participant" command="close">"Cancel"</button>
+                    <button type="submit" class="danger">"Delete"</button>
+                </div>
+            </ActionForm>
+        </dialog>
     }
 }
 
@@ -276,7 +310,7 @@ fn participant_grid(d: ConferenceDetail, a: Actions, grid: GridState) -> impl In
     let can = d.can_run;
     let cid = d.conference.id.clone();
     let simulate = can && use_context::<crate::components::Simulation>().is_some_and(|s| s.0);
-    let here = Place { in_entry_queue: d.conference.entry_queue, simulate, targets: StoredValue::new(d.others) };
+    let here = Place { in_entry_queue: d.conference.entry_queue, simulate, targets: StoredValue::new(d.others), conference: StoredValue::new(d.conference.name.clone()) };
     let all = d.participants;
     if all.is_empty() {
         return Either::Left(view! { <p class="empty">"No participants yet: add one below (dial out), or wait for someone to dial in."</p> });
@@ -432,6 +466,8 @@ struct Place {
     /// Calls are simulated on this MCU (`--simulate`) and this user runs conferences.
     simulate: bool,
     targets: StoredValue<Vec<ConferenceSummary>>,
+    /// This conference's name (the Delete dialog says where from).
+    conference: StoredValue<String>,
 }
 
 /// Move (or, for a caller awaiting assistance, Attend: admit here or where the operator
@@ -596,7 +632,7 @@ fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState, here:
     let (sel_id, sel_id2) = (pid.clone(), pid.clone());
     let checked = move || grid.selected.with(|s| s.contains(&sel_id));
     let selected_class = checked.clone();
-    let delete_confirm = format!("Delete '{name}' from the conference?");
+    let ask = (pid.clone(), name.clone(), here.conference.with_value(|c| domain::danger::delete_participant(&name, &p.address, c)));
     view! {
         <tr data-participant=p.name.clone() class:selected=selected_class>
             {can.then(|| view! {
@@ -617,12 +653,13 @@ fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState, here:
                 <td data-label="Actions" class="ctl-last"><div class="actions">
                     {place}
                     {call}
-                    <ActionForm action=a.act attr:class="mini">
-                        <input type="hidden" name="participant_id" value=pid.clone()/>
-                        <input type="hidden" name="action" value="delete"/>
-                        <button type="submit" class="icon-btn danger" aria-label=format!("Delete {name}") title=format!("Delete {name}")
-                            disabled=crate::live::use_read_only() on:click=confirm_click(delete_confirm)>{icon(Icon::Delete, false)}</button>
-                    </ActionForm>
+                    <button type="button" class="icon-btn danger" aria-label=format!("Delete {name}") title=format!("Delete {name}")
+                        disabled=crate::live::use_read_only() on:click=move |_| {
+                            a.deleting.set(Some(ask.clone()));
+                            if let Some(d) = a.delete_dialog.get_untracked() {
+                                let _ = d.show_modal();
+                            }
+                        }>{icon(Icon::Delete, false)}</button>
                 </div></td>
             })}
         </tr>

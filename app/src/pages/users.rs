@@ -2,7 +2,7 @@
 //! every change from anyone but an Administrator; the page only hides the forms.
 
 use crate::api::{list_users, AddUser, DeleteUser, SetUserPassword, SetUserRole};
-use crate::components::{confirm_click, count_ok, invalid, ErrorMsg, FieldError, FormStatus};
+use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use domain::{Role, UserView};
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -109,8 +109,7 @@ fn UserRow(
     let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
     let role_label = format!("Authorization level of {name}");
     let pw_label = format!("New password for {name}");
-    let delete_label = format!("Delete {name}");
-    let confirm = format!("Delete the user '{name}'? This cannot be undone.");
+    let delete_id = format!("delete-user-{slug}");
     view! {
         <tr data-user=name.clone()>
             <td data-label="User Name">{name.clone()}</td>
@@ -131,7 +130,7 @@ fn UserRow(
                 </ActionForm>
                 <ActionForm action=delete attr:class="mini">
                     <input type="hidden" name="name" value=n3.clone()/>
-                    <button type="submit" class="danger" aria-label=delete_label.clone() on:click=confirm_click(confirm.clone())>"Delete"</button>
+                    {crate::components::delete_confirm(delete_id.clone(), &n3, format!("Delete the user '{n3}'?"), domain::danger::delete_user(&n3), delete.pending().into())}
                 </ActionForm>
             </div></td>
             })}
