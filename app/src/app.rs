@@ -387,6 +387,7 @@ fn frame_view(s: Shell, hb: HbLive, page: Page) -> impl IntoView {
         Some(role) => format!("{mcu} · {role} · {t}"),
         None => format!("{mcu} · {t}"),
     };
+    crate::live::provide_read_only(hb);
     provide_context(crate::components::CurrentUser(user.clone()));
     provide_context(crate::components::Simulation(s.simulate));
     provide_context(crate::components::ListStates::default());

@@ -32,10 +32,23 @@ pub fn use_hb_live() -> HbLive {
     use_context::<HbLive>().unwrap_or_else(|| HbLive { snap: RwSignal::new(None), full: RwSignal::new(false), ended: RwSignal::new(false) })
 }
 
+/// Whether this MCU is a Slave now, made once for the frame ([`provide_read_only`]).
+#[derive(Clone, Copy)]
+struct ReadOnly(Signal<bool>);
+
+/// Made once by the frame: every control that reads it shares one signal that lives as long
+/// as the page. (One made per row would belong to that row's render, and a row re-rendered
+/// by a live update could read it after it was dropped.)
+pub fn provide_read_only(hb: HbLive) {
+    provide_context(ReadOnly(Signal::derive(move || hb.snap.with(|s| s.as_ref().is_some_and(|l| l.read_only())))));
+}
+
 /// Whether this MCU is a Slave now: its synced state is read-only (G5).
 pub fn use_read_only() -> Signal<bool> {
-    let hb = use_hb_live();
-    Signal::derive(move || hb.snap.with(|s| s.as_ref().is_some_and(|l| l.read_only())))
+    match use_context::<ReadOnly>() {
+        Some(r) => r.0,
+        None => Signal::stored(false),
+    }
 }
 
 /// Opens the event stream and keeps the Hot Backup state fresh (browser only; call from

@@ -78,6 +78,11 @@ pub fn delete_participant(name: &str, address: &str, conference: &str) -> String
     format!("'{name}' ({address}) is disconnected and removed from '{conference}'. To have them back, add or call them again.")
 }
 
+/// Deleting the `n` selected participants of the conference `conference`.
+pub fn delete_selected(n: usize, conference: &str) -> String {
+    format!("{n} participant(s) are disconnected and removed from '{conference}'. To have them back, add or call them again.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +100,7 @@ mod tests {
         assert_eq!(terminate("Weekly", 3), "'Weekly' ends now. Its 3 connected participant(s) are disconnected; it goes to the Call History.");
         assert!(delete_record("profile", "HD").starts_with("The profile 'HD' is deleted"));
         assert!(delete_user("op1").contains("their open sessions end"));
+        assert!(delete_selected(2, "Weekly").starts_with("2 participant(s) are disconnected and removed from 'Weekly'"));
         assert!(delete_participant("Bob", "10.0.0.1", "Weekly").starts_with("'Bob' (10.0.0.1) is disconnected and removed from 'Weekly'"));
     }
 }

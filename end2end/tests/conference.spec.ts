@@ -174,3 +174,73 @@ test('a Chairperson sees only the conferences they run, and opens one with its c
   await expect(page.getByRole('heading', { name: room })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Lock (no new dial-ins)' })).toBeVisible();
 });
+
+test('nothing moves under the pointer: after each grid action the other rows and the columns stay where they were', async ({ page }, info) => {
+  test.setTimeout(90_000);
+  const phone = info.project.name === 'phone';
+  const id = phone ? '5532' : '5531';
+  const name = `Still ${info.project.name}`;
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  let r = await page.request.post('/api/add_conference', { form: { name, numeric_id: id, profile_id: '', duration: '1:00' } });
+  expect(r.status(), await r.text()).toBe(200);
+  const href: string = (await r.json()).href;
+  for (const [who, address] of [['Berlin', '10.7.0.1'], ['Cairo', '10.7.0.2'], ['Dakar', 'sip:dakar@example.com'], ['Evora', '10.7.0.4']]) {
+    r = await page.request.post('/api/simulate_dial_in', { form: { numeric_id: id, name: who, address, protocol: address.startsWith('sip:') ? 'sip' : 'h323' } });
+    expect(r.status(), await r.text()).toBe(200);
+  }
+  await page.goto(href);
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+  await hydrated(page);
+  await expect(page.locator('table.grid tbody tr')).toHaveCount(4);
+
+  /** Where every row but `except` is, and each of its cells (page coordinates). */
+  const layout = (except: string) => page.evaluate((except) => {
+    const out: Record<string, number[]> = {};
+    const at = (e: Element) => { const b = e.getBoundingClientRect(); return [b.x, b.y + window.scrollY, b.width, b.height].map((v) => Math.round(v * 2) / 2); };
+    for (const tr of Array.from(document.querySelectorAll('table.grid tbody tr'))) {
+      const who = tr.getAttribute('data-participant') ?? '?';
+      if (who === except) continue;
+      out[`row ${who}`] = at(tr);
+      Array.from(tr.querySelectorAll('td')).forEach((td, i) => { out[`${who} cell ${i} (${td.getAttribute('data-label')})`] = at(td); });
+    }
+    return out;
+  }, except);
+  const row = (who: string) => page.locator(`tr[data-participant="${who}"]`);
+  const still = async (except: string, act: () => Promise<void>, done: () => Promise<void>) => {
+    const before = await layout(except);
+    await act();
+    await done();
+    // The page reloads its data after the change: let that land too.
+    await page.waitForTimeout(400);
+    expect(await layout(except)).toEqual(before);
+  };
+  const pressed = (who: string, label: string, on: boolean) => () =>
+    expect(row(who).getByRole('button', { name: `${label} ${who}` })).toHaveAttribute('aria-pressed', String(on));
+
+  await still('Cairo', () => row('Cairo').getByRole('button', { name: 'Mute audio Cairo' }).click(), pressed('Cairo', 'Mute audio', true));
+  await still('Cairo', () => row('Cairo').getByRole('button', { name: 'Suspend video Cairo' }).click(), pressed('Cairo', 'Suspend video', true));
+  await still('Cairo', () => row('Cairo').getByRole('button', { name: 'Chairperson Cairo' }).click(), pressed('Cairo', 'Chairperson', true));
+  await still('Dakar', () => row('Dakar').getByRole('button', { name: 'Disconnect Dakar' }).click(),
+    () => expect(row('Dakar')).toContainText('Disconnected · by operator'));
+  await still('Dakar', () => row('Dakar').getByRole('button', { name: 'Connect Dakar' }).click(),
+    () => expect(row('Dakar').getByRole('button', { name: 'Disconnect Dakar' })).toBeVisible());
+  await still('Cairo', () => row('Cairo').getByRole('button', { name: 'Mute audio Cairo' }).click(), pressed('Cairo', 'Mute audio', false));
+  // The selection and its actions, and the conference's own: no row moves at all.
+  await page.getByRole('checkbox', { name: 'Select Berlin' }).check();
+  await page.getByRole('checkbox', { name: 'Select Evora' }).check();
+  await still('', () => page.getByRole('group', { name: 'Actions on the selected participants' }).getByRole('button', { name: 'Mute', exact: true }).click(),
+    pressed('Evora', 'Mute audio', true));
+  await still('', () => page.getByRole('button', { name: 'Unmute all' }).click(), pressed('Berlin', 'Mute audio', false));
+  await still('', () => page.getByRole('button', { name: 'Extend by 15 minutes' }).click(),
+    () => expect(page.getByRole('status').filter({ hasText: 'extended by 15 minutes' })).toBeVisible());
+  await still('', () => page.getByRole('button', { name: 'Lock (no new dial-ins)' }).click(), () => expect(page.getByTestId('locked')).toBeVisible());
+  // Deleting the selection asks first, in the page's red dialog.
+  await page.getByRole('checkbox', { name: 'Select Berlin' }).check();
+  await page.getByRole('checkbox', { name: 'Select Evora' }).check();
+  await page.getByRole('group', { name: 'Actions on the selected participants' }).getByRole('button', { name: 'Delete' }).click();
+  const ask = page.getByRole('dialog', { name: 'Delete 2 selected participant(s)?' });
+  await expect(ask.locator('.consequence')).toContainText(`removed from '${name}'`);
+  await ask.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(page.locator('table.grid tbody tr')).toHaveCount(2);
+});

@@ -45,9 +45,9 @@ struct Actions {
     place: ServerAction<PlaceParticipant>,
     /// A call's media (only with `--simulate`).
     media: ServerAction<SimulateMedia>,
-    /// The participant a Delete asks about (id, name, what happens), and the page's one
-    /// dialog that asks: outside the grid, so a live reload of the rows leaves it open.
-    deleting: RwSignal<Option<(String, String, String)>>,
+    /// What a Delete asks about, and the page's one dialog that asks: outside the grid, so
+    /// a live reload of the rows leaves it open.
+    deleting: RwSignal<Option<DeleteAsk>>,
     delete_dialog: NodeRef<leptos::html::Dialog>,
 }
 
@@ -115,29 +115,56 @@ pub fn ConferencePage(id: String) -> impl IntoView {
     }
 }
 
-/// Delete participant: the red dialog a row's Delete opens, naming who goes and from where.
+/// A Delete to confirm: one participant (a row's Delete) or the selected ones.
+#[derive(Clone, Debug, PartialEq)]
+struct DeleteAsk {
+    title: String,
+    consequence: String,
+    run: DeleteRun,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum DeleteRun {
+    One { participant_id: String },
+    Selected { conference_id: String, ids: String },
+}
+
+impl Actions {
+    /// Opens the Delete dialog for `ask`.
+    fn ask_delete(self, ask: DeleteAsk) {
+        self.deleting.set(Some(ask));
+        if let Some(d) = self.delete_dialog.get_untracked() {
+            let _ = d.show_modal();
+        }
+    }
+}
+
+/// Delete participant(s): the red dialog a row's Delete or the selection's Delete opens,
+/// naming who goes and from where.
 fn delete_participant_dialog(a: Actions) -> impl IntoView {
-    Effect::new(move |_| {
-        if a.act.pending().get() {
-            if let Some(d) = a.delete_dialog.get_untracked() {
-                d.close();
+    let text = move |f: fn(&DeleteAsk) -> &String| move || a.deleting.with(|d| d.as_ref().map(|d| f(d).clone()).unwrap_or_default());
+    let confirm = move |_| {
+        let Some(ask) = a.deleting.get_untracked() else { return };
+        match ask.run {
+            DeleteRun::One { participant_id } => {
+                a.act.dispatch(ParticipantAction { participant_id, action: "delete".into() });
+            }
+            DeleteRun::Selected { conference_id, ids } => {
+                a.bulk.dispatch(ParticipantsAction { conference_id, ids, action: "delete".into() });
             }
         }
-    });
-    let part = move |i: usize| move || a.deleting.with(|d| d.as_ref().map(|d| [&d.0, &d.1, &d.2][i].clone()).unwrap_or_default());
-    let title = move || format!("Delete {}?", part(1)());
+        if let Some(d) = a.delete_dialog.get_untracked() {
+            d.close();
+        }
+    };
     view! {
         <dialog id="delete-participant" node_ref=a.delete_dialog class="danger-dialog" aria-labelledby="delete-participant-title">
-            <ActionForm action=a.act>
-                <input type="hidden" name="participant_id" prop:value=part(0)/>
-                <input type="hidden" name="action" value="delete"/>
-                <h2 id="delete-participant-title">{title}</h2>
-                <p class="consequence">{part(2)}</p>
-                <div class="dialog-actions">
-                    <button type="button" class="secondary" commandfor="delete-participant" command="close">"Cancel"</button>
-                    <button type="submit" class="danger">"Delete"</button>
-                </div>
-            </ActionForm>
+            <h2 id="delete-participant-title">{text(|d| &d.title)}</h2>
+            <p class="consequence">{text(|d| &d.consequence)}</p>
+            <div class="dialog-actions">
+                <button type="button" class="secondary" commandfor="delete-participant" command="close">"Cancel"</button>
+                <button type="button" class="danger" on:click=confirm>"Delete"</button>
+            </div>
         </dialog>
     }
 }
@@ -188,7 +215,12 @@ fn conference_view(d: ConferenceDetail, a: Actions, grid: GridState) -> impl Int
     view! {
         <div class="conf-head">
             <h1>{c.name.clone()}</h1>
-            {c.locked.then(|| view! { <span class="tag tag-locked" data-testid="locked">{icon(Icon::Lock, false)}"Locked: no new dial-ins"</span> })}
+            // Always one tag, locked or not: locking never adds a line above the grid.
+            {if c.locked {
+                view! { <span class="tag tag-locked" data-testid="locked">{icon(Icon::Lock, false)}"Locked: no new dial-ins"</span> }.into_any()
+            } else {
+                view! { <span class="tag tag-open" data-testid="unlocked">{icon(Icon::Unlock, false)}"Open to dial-ins"</span> }.into_any()
+            }}
             {c.entry_queue.then(|| view! { <span class="tag" data-testid="entry-queue">"Entry queue: callers awaiting an operator"</span> })}
         </div>
         <dl class="facts facts-row">
@@ -217,9 +249,9 @@ fn toolbar(c: &domain::Conference, connected: usize, a: Actions) -> impl IntoVie
         }
     };
     let lock = if c.locked {
-        form("unlock", "Unlock (allow dial-ins)".into(), "secondary", view! { {icon(Icon::Unlock, false)}" Unlock" }.into_any())
+        form("unlock", "Unlock (allow dial-ins)".into(), "secondary lock-toggle", view! { {icon(Icon::Unlock, false)}" Unlock" }.into_any())
     } else {
-        form("lock", "Lock (no new dial-ins)".into(), "secondary", view! { {icon(Icon::Lock, false)}" Lock" }.into_any())
+        form("lock", "Lock (no new dial-ins)".into(), "secondary lock-toggle", view! { {icon(Icon::Lock, false)}" Lock" }.into_any())
     };
     let extend = c.end_ms.is_some().then(|| {
         view! {
@@ -376,7 +408,7 @@ fn participant_grid(d: ConferenceDetail, a: Actions, grid: GridState) -> impl In
                 if n == total { format!("{total} participant(s)") } else { format!("{n} of {total} shown") }
             }}</span>
         </div>
-        {can.then(|| bulk_bar(cid.clone(), a, grid))}
+        {can.then(|| bulk_bar(cid.clone(), here.conference, a, grid))}
         <div class="table-wrap">
         <table class="list grid">
             <caption class="sr-only">"Participants"</caption>
@@ -405,7 +437,7 @@ fn participant_grid(d: ConferenceDetail, a: Actions, grid: GridState) -> impl In
 }
 
 /// Actions on the selected rows (browser only: the selection lives in the page).
-fn bulk_bar(conference_id: String, a: Actions, grid: GridState) -> impl IntoView {
+fn bulk_bar(conference_id: String, conference: StoredValue<String>, a: Actions, grid: GridState) -> impl IntoView {
     let count = move || grid.selected.with(|s| s.len());
     let run = move |action: &'static str| {
         let ids = grid.selected.with_untracked(|s| s.iter().cloned().collect::<Vec<_>>().join(","));
@@ -414,9 +446,10 @@ fn bulk_bar(conference_id: String, a: Actions, grid: GridState) -> impl IntoView
         }
         if action == "delete" {
             let n = grid.selected.with_untracked(|s| s.len());
-            if !window().confirm_with_message(&format!("Delete {n} selected participant(s) from the conference?")).unwrap_or(false) {
-                return;
-            }
+            let consequence = conference.with_value(|c| domain::danger::delete_selected(n, c));
+            let run = DeleteRun::Selected { conference_id: conference_id.clone(), ids };
+            a.ask_delete(DeleteAsk { title: format!("Delete {n} selected participant(s)?"), consequence, run });
+            return;
         }
         a.bulk.dispatch(ParticipantsAction { conference_id: conference_id.clone(), ids, action: action.to_string() });
     };
@@ -603,10 +636,12 @@ fn simulate_media(p: &Participant, a: Actions) -> impl IntoView {
 fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState, here: Place) -> impl IntoView {
     let name = p.name.clone();
     let pid = p.id.clone();
-    let cause = match p.state {
-        ParticipantState::Disconnected => p.disconnect_cause.map(|c| view! { <span class="cause">{format!(" · {}", c.label())}</span> }),
+    let cause_text = match p.state {
+        ParticipantState::Disconnected => p.disconnect_cause.map(|c| format!(" · {}", c.label())),
         _ => None,
     };
+    let status_title = format!("{}{}", status_text(&p), cause_text.clone().unwrap_or_default());
+    let cause = cause_text.map(|c| view! { <span class="cause">{c}</span> });
     let (audio_text, video_text) = (if p.audio_muted { "Muted" } else { "On" }, if p.video_muted { "Suspended" } else { "On" });
     // The controls exist only for who may run the conference.
     let audio = can.then(|| {
@@ -632,7 +667,11 @@ fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState, here:
     let (sel_id, sel_id2) = (pid.clone(), pid.clone());
     let checked = move || grid.selected.with(|s| s.contains(&sel_id));
     let selected_class = checked.clone();
-    let ask = (pid.clone(), name.clone(), here.conference.with_value(|c| domain::danger::delete_participant(&name, &p.address, c)));
+    let ask = DeleteAsk {
+        title: format!("Delete {name}?"),
+        consequence: here.conference.with_value(|c| domain::danger::delete_participant(&name, &p.address, c)),
+        run: DeleteRun::One { participant_id: pid.clone() },
+    };
     view! {
         <tr data-participant=p.name.clone() class:selected=selected_class>
             {can.then(|| view! {
@@ -642,7 +681,10 @@ fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState, here:
                 </td>
             })}
             <td data-label="Name" class="name"><span class=dot_class(&p) aria-hidden="true"></span>{p.name.clone()}</td>
-            <td data-label="Status" class="status" data-state=p.state.css()>{status_text(&p)}{cause}{properties(&p, a, here)}</td>
+            // A fixed width (style): a status that changes never moves the other columns.
+            <td data-label="Status" class="status" data-state=p.state.css()><div class="status-in">
+                <span class="status-text" title=status_title>{status_text(&p)}{cause}</span>{properties(&p, a, here)}
+            </div></td>
             <td data-label="Address" class="addr" title=p.address.clone()>{p.address.clone()}</td>
             <td data-label="Network" class="net">{network(&p)}</td>
             <td data-label="Dialing Direction" class="dir">{direction(&p)}</td>
@@ -654,12 +696,7 @@ fn participant_row(p: Participant, can: bool, a: Actions, grid: GridState, here:
                     {place}
                     {call}
                     <button type="button" class="icon-btn danger" aria-label=format!("Delete {name}") title=format!("Delete {name}")
-                        disabled=crate::live::use_read_only() on:click=move |_| {
-                            a.deleting.set(Some(ask.clone()));
-                            if let Some(d) = a.delete_dialog.get_untracked() {
-                                let _ = d.show_modal();
-                            }
-                        }>{icon(Icon::Delete, false)}</button>
+                        disabled=crate::live::use_read_only() on:click=move |_| a.ask_delete(ask.clone())>{icon(Icon::Delete, false)}</button>
                 </div></td>
             })}
         </tr>
