@@ -54,6 +54,8 @@ pub struct AppStateInner {
     /// This MCU's Active Alarms, its Hot Backup event log, and what the open pages hear.
     pub alarms: hotbackup::Alarms,
     pub events: hotbackup::EventLog,
+    /// The link's last 24 hours (sampled by the server, drawn by the Hot Backup page).
+    pub link_history: hotbackup::LinkHistory,
     pub updates: hotbackup::Updates,
     /// Ending conferences with their call records (over `hb`).
     pub calls: hotbackup::CallRecords,

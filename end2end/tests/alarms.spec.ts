@@ -131,6 +131,11 @@ test('an alarm appears live in the header when the Slave stops, is acknowledged,
     await hydrated(page);
     await expect(page.getByTestId('hb-events')).toContainText(/8200 Hot Backup: Paired MCU is unreachable: over after (\d+\.\d s|\d+ min \d+ s)/);
     await expect(page.getByTestId('hb-events').locator('li time').first()).toHaveText(/\d{2}:\d{2}:\d{2}/);
+    // The 24-hour timeline draws the outage in red and says it in words.
+    const timeline = page.getByTestId('link-timeline');
+    await expect(timeline.locator('rect.tl-down')).not.toHaveCount(0);
+    await expect(page.getByTestId('link-summary')).toContainText(/the link was down 1 time\(s\), about (\d+ s|\d+ min \d+ s) in all/);
+    await expect(timeline.getByRole('img')).toHaveAttribute('aria-label', /the link was down 1 time/);
 
     // Alarms are the MCU's own and survive a restart: the Master restarted keeps the history.
     await stopMcu(procA);

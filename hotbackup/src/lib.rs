@@ -60,6 +60,6 @@ pub use commit::{Committed, CommittedAll};
 pub use engine::{HotBackup, Identity};
 pub use error::PeerError;
 pub use calls::CallRecords;
-pub use mcu::{Alarms, EventLog, Services, Updates};
+pub use mcu::{Alarms, EventLog, LinkHistory, Services, Updates};
 pub use link::Guess;
 

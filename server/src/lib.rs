@@ -309,6 +309,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
     redial::spawn(store.clone(), hb.clone(), services.clone(), cfg.model);
     let retention = domain::audit::Retention { max_entries: cfg.audit_max_entries, max_days: cfg.audit_max_days };
     watch::spawn(store.clone(), services.alarms.clone(), cfg.model, data_dir.clone(), retention);
+    watch::sample_link(hb.clone(), services.link_history.clone());
     Ok(AppState::new(app::state::AppStateInner {
         leptos_options,
         store,
@@ -320,6 +321,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
         hb,
         alarms: services.alarms,
         events: services.events,
+        link_history: services.link_history,
         updates: services.updates,
         calls,
         reset: Default::default(),

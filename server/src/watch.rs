@@ -2,7 +2,8 @@
 //! the ports in use against the threshold set in System, the port capacity (raised when a
 //! call is refused, cleared here once a port is free) and
 //! the data folder's free space. Every few seconds, on its own task. It also keeps the
-//! audit trail within its retention (at start, then every minute).
+//! audit trail within its retention (at start, then every minute). Another task samples
+//! the pair's link every second for the Hot Backup page's 24-hour timeline.
 
 use hotbackup::store_task::blocking;
 use domain::alarms::{disk_low, AlarmCode};
@@ -17,6 +18,26 @@ const EVERY: Duration = Duration::from_secs(5);
 
 /// Ticks between two prunings of the audit trail.
 const PRUNE_EVERY: u32 = 12;
+
+/// Samples the link about once a second into `history` (in memory, a day bounded).
+pub fn sample_link(hb: hotbackup::HotBackup, history: hotbackup::LinkHistory) {
+    use domain::hotbackup::{LiveRole, PeerState};
+    use domain::timeline::LinkSample;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let s = hb.status_brief().await;
+            let sample = match (s.role, s.peer_state) {
+                (LiveRole::Standalone, _) => LinkSample::Off,
+                (_, PeerState::Down) => LinkSample::Down,
+                _ => LinkSample::Up { lag_ms: s.lag_ms },
+            };
+            history.record(now_ms(), sample);
+        }
+    });
+}
 
 pub fn spawn(store: Store, alarms: Alarms, model: McuModel, data_dir: PathBuf, retention: Retention) {
     tokio::spawn(async move {

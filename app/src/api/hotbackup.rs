@@ -225,3 +225,23 @@ pub async fn simulate_link(link: String, up: String) -> Result<String, AppError>
     })
     .await
 }
+
+/// The link's last 24 hours, a minute at a time, and the same in words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkTimelineView {
+    pub minutes: Vec<domain::timeline::LinkMinute>,
+    pub summary: String,
+    pub now_ms: domain::Millis,
+}
+
+#[server(endpoint = "get_link_timeline", output = crate::error::Json)]
+pub async fn get_link_timeline() -> Result<LinkTimelineView, AppError> {
+    answer(async {
+        let (st, _) = require(Permission::ViewConfiguration).await?;
+        let now_ms = domain::store::now_ms();
+        let minutes = st.link_history.last_day(now_ms);
+        let summary = domain::timeline::summary(&minutes).text();
+        Ok(LinkTimelineView { minutes, summary, now_ms })
+    })
+    .await
+}

@@ -49,6 +49,80 @@ pub fn HotBackupPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <LinkTimeline/>
+    }
+}
+
+/// The link's last 24 hours: a band per minute (up, down, Hot Backup off) and the lag as a
+/// line under it, with the same in words. Reloaded every 30 seconds while the page is open.
+#[component]
+fn LinkTimeline() -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    if let Ok(h) = set_interval_with_handle(move || tick.update(|n| *n = n.wrapping_add(1)), std::time::Duration::from_secs(30)) {
+        on_cleanup(move || h.clear());
+    }
+    let data = Resource::new(move || tick.get(), |_| crate::api::get_link_timeline());
+    view! {
+        <section class="card" aria-labelledby="timeline-h">
+            <h2 id="timeline-h">"Link and lag, last 24 hours"</h2>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(v) => Either::Left(timeline_figure(v)),
+                        Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn timeline_figure(v: crate::api::LinkTimelineView) -> impl IntoView {
+    use domain::timeline::MINUTES;
+    const BAND: i64 = 14;
+    const HEIGHT: i64 = 64;
+    let first = v.now_ms.div_euclid(60_000) - MINUTES as i64 + 1;
+    // One rectangle per run of minutes in the same state.
+    let mut runs: Vec<(i64, i64, &'static str)> = Vec::new();
+    for m in &v.minutes {
+        let x = m.minute - first;
+        match runs.last_mut() {
+            Some((start, len, state)) if *state == m.state() && *start + *len == x => *len += 1,
+            _ => runs.push((x, 1, m.state())),
+        }
+    }
+    let bands = runs
+        .into_iter()
+        .map(|(x, len, state)| view! { <rect x=x.to_string() y="0" width=len.to_string() height=BAND.to_string() class=format!("tl-{state}")/> })
+        .collect_view();
+    // The lag under the band, scaled to the day's largest (a second at least).
+    let scale = v.minutes.iter().map(|m| m.max_lag_ms).max().unwrap_or(0).max(1_000) as f64;
+    let room = (HEIGHT - BAND - 4) as f64;
+    let points: Vec<String> = v
+        .minutes
+        .iter()
+        .filter(|m| m.state() == "up")
+        .map(|m| format!("{},{:.1}", m.minute - first, HEIGHT as f64 - m.max_lag_ms as f64 / scale * room))
+        .collect();
+    let top = domain::timefmt::format_duration_ms(scale as i64);
+    let summary = v.summary.clone();
+    view! {
+        <figure class="timeline" data-testid="link-timeline">
+            <svg viewBox=format!("0 0 {MINUTES} {HEIGHT}") preserveAspectRatio="none" role="img" aria-label=summary.clone()>
+                <rect x="0" y="0" width=MINUTES.to_string() height=HEIGHT.to_string() class="tl-none"/>
+                {bands}
+                <polyline points=points.join(" ") class="tl-lag"/>
+            </svg>
+            <div class="tl-axis" aria-hidden="true"><span>"24 h ago"</span><span>"18 h"</span><span>"12 h"</span><span>"6 h"</span><span>"now"</span></div>
+            <figcaption>
+                <span class="tl-key"><span class="tl-swatch tl-up"></span>"Link up"</span>
+                <span class="tl-key"><span class="tl-swatch tl-down"></span>"Link down"</span>
+                <span class="tl-key"><span class="tl-swatch tl-off"></span>"Hot Backup off"</span>
+                <span class="tl-key"><span class="tl-swatch tl-lag-key"></span>{format!("Lag (top: {top})")}</span>
+                <p data-testid="link-summary">{summary}</p>
+            </figcaption>
+        </figure>
     }
 }
 

@@ -2,17 +2,20 @@
 //! the engine, the pages and the server's tasks reach them alike:
 //! - [`Updates`]: what the open pages hear (a change to show, the Hot Backup state moved);
 //! - [`EventLog`]: the Hot Backup event log;
-//! - [`Alarms`]: the Active Alarms, kept in memory and written by one task.
+//! - [`Alarms`]: the Active Alarms, kept in memory and written by one task;
+//! - [`LinkHistory`]: the link's last 24 hours, a minute at a time (the page's timeline).
 //!
 //! [`Services`] makes them at start-up; the engine is started with them. (Call records go
 //! through the engine's write path: `crate::calls`.)
 
 mod alarms;
 mod events;
+mod timeline;
 mod updates;
 
 pub use alarms::Alarms;
 pub use events::EventLog;
+pub use timeline::LinkHistory;
 pub use updates::Updates;
 
 use domain::store::Store;
@@ -23,6 +26,7 @@ pub struct Services {
     pub updates: Updates,
     pub events: EventLog,
     pub alarms: Alarms,
+    pub link_history: LinkHistory,
 }
 
 impl Services {
@@ -32,6 +36,6 @@ impl Services {
         let updates = Updates::new();
         let events = EventLog::new(updates.clone());
         let alarms = Alarms::load(store.clone(), events.clone()).await;
-        Services { updates, events, alarms }
+        Services { updates, events, alarms, link_history: LinkHistory::default() }
     }
 }
