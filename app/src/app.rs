@@ -465,7 +465,12 @@ fn frame_view(s: Shell, hb: HbLive, page: Page) -> impl IntoView {
         <MirrorBanner hb=hb/>
         <SessionEnded hb=hb/>
         <main id="main" tabindex="-1">
-            {crate::page_once::PageOnce(page_view(page))}
+            {match page.needs().filter(|p| !user.role.can(*p)) {
+                // A page the role may not open shows none of its controls (the server
+                // refuses its calls anyway).
+                Some(p) => Either::Left(not_allowed(user.role, p)),
+                None => Either::Right(crate::page_once::PageOnce(page_view(page))),
+            }}
         </main>
     })
 }
@@ -618,6 +623,21 @@ fn SessionEnded(hb: HbLive) -> impl IntoView {
                 </div>
             }
         })
+    }
+}
+
+/// In place of a page this user's role may not open.
+fn not_allowed(role: domain::Role, p: domain::Permission) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(axum::http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <Title text="Not allowed"/>
+        <h1>"Not allowed"</h1>
+        <p class="error" role="alert">{role.refusal(p)}</p>
+        <p><a href="/">"Go to the overview"</a></p>
+        <Hydrated/>
     }
 }
 

@@ -153,6 +153,12 @@ impl Page {
         self.route().map_or(Group::Main, |r| r.group)
     }
 
+    /// What a user must be allowed to open it (its menu entry's permission; none for a
+    /// page without one: every role sees conferences).
+    pub fn needs(&self) -> Option<domain::Permission> {
+        self.route().and_then(|r| r.menu).map(|m| m.needs)
+    }
+
     /// Shown inside the frame, which asks for a login (all but the login and not-found pages).
     pub fn needs_login(&self) -> bool {
         self.route().is_some_and(|r| r.login)
@@ -228,6 +234,8 @@ mod tests {
         }
         assert!(!Page::Login.needs_login() && !Page::NotFound.needs_login());
         assert!(Page::of("/conferences/7").needs_login() && Page::of("/audit").needs_login());
+        assert_eq!(Page::of("/audit").needs(), Some(domain::Permission::ViewAudit));
+        assert_eq!(Page::of("/conferences/7").needs(), None);
         assert_eq!(Group::Main.split_name(), None);
         // The start of the `#[lazy]` loader's name, as the split manifest names its module.
         assert_eq!(Group::HotBackup.split_name(), Some("hot_backup_group_"));

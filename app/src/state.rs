@@ -523,11 +523,7 @@ pub async fn require(p: Permission) -> Result<(AppState, UserView), AppError> {
     let st = state()?;
     let user = current_user(&st).await?.ok_or(AppError::NotLoggedIn)?;
     if !user.role.can(p) {
-        return Err(AppError::Forbidden(format!(
-            "Your role ({}) does not allow this: {}.",
-            user.role.label(),
-            describe(p)
-        )));
+        return Err(AppError::Forbidden(user.role.refusal(p)));
     }
     // The caller goes with the changes this server function commits (the audit trail).
     provide_context(Caller(user.clone()));
@@ -558,20 +554,6 @@ pub fn require_simulation(st: &AppState) -> Result<(), AppError> {
         Ok(())
     } else {
         Err(AppError::NotFound("Simulation endpoints are off; start the MCU with --simulate to use them.".into()))
-    }
-}
-
-fn describe(p: Permission) -> &'static str {
-    match p {
-        Permission::ViewConferences => "viewing conferences",
-        Permission::RunConferences => "running conferences",
-        Permission::ViewResources => "viewing reservations, meeting rooms and profiles",
-        Permission::ManageResources => "changing reservations, meeting rooms and profiles",
-        Permission::ViewConfiguration => "viewing the MCU configuration",
-        Permission::ManageConfiguration => "changing the MCU configuration (Administrator only)",
-        Permission::ViewUsers => "viewing users",
-        Permission::ViewAudit => "reading the audit trail",
-        Permission::ManageUsers => "managing users (Administrator only)",
     }
 }
 

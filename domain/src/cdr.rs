@@ -212,6 +212,27 @@ pub fn csv_lines(records: &[CallRecord]) -> String {
     out
 }
 
+/// Who of a call record's participants took part, and how: the Call History's summary
+/// ("6 joined · 1 left early · 2 never connected"), so a participant who hung up early does
+/// not read like one who stayed.
+pub fn attendance(r: &CallRecord) -> String {
+    let joined: Vec<&crate::model::ParticipantRecord> = r.participants.iter().filter(|p| p.connected_ms.is_some()).collect();
+    let left_early = joined.iter().filter(|p| p.disconnected_ms.is_some_and(|t| t < r.end_ms)).count();
+    let never = r.participants.len() - joined.len();
+    let mut parts = vec![match (joined.len(), left_early) {
+        (0, _) => "Nobody joined".to_string(),
+        (n, 0) => format!("{n} joined, all to the end"),
+        (n, _) => format!("{n} joined"),
+    }];
+    if left_early > 0 {
+        parts.push(format!("{left_early} left early"));
+    }
+    if never > 0 {
+        parts.push(format!("{never} never connected"));
+    }
+    parts.join(" · ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,6 +310,13 @@ mod tests {
         ]);
         assert_eq!((r.start_ms, r.end_ms, r.profile.as_str(), r.ended.label()), (1_000, 9_000, "HD", "Terminated by op".to_string()));
         assert!(r.events.is_empty());
+        // The summary tells who stayed from who left early or never came.
+        assert_eq!(attendance(&r), "3 joined · 2 left early · 1 never connected");
+        let mut stayed = r.clone();
+        stayed.participants.retain(|p| p.name == "P-a");
+        assert_eq!(attendance(&stayed), "1 joined, all to the end");
+        stayed.participants.clear();
+        assert_eq!(attendance(&stayed), "Nobody joined");
     }
 
     #[test]

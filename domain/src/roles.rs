@@ -37,6 +37,23 @@ pub enum Permission {
     ViewAudit,
 }
 
+impl Permission {
+    /// What it allows, in a sentence's words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Permission::ViewConferences => "viewing conferences",
+            Permission::RunConferences => "running conferences",
+            Permission::ViewResources => "viewing reservations, meeting rooms and profiles",
+            Permission::ManageResources => "changing reservations, meeting rooms and profiles",
+            Permission::ViewConfiguration => "viewing the MCU configuration",
+            Permission::ManageConfiguration => "changing the MCU configuration (Administrator only)",
+            Permission::ViewUsers => "viewing users",
+            Permission::ViewAudit => "reading the audit trail",
+            Permission::ManageUsers => "managing users (Administrator only)",
+        }
+    }
+}
+
 impl Role {
     pub const ALL: [Role; 5] = [
         Role::Administrator,
@@ -62,6 +79,11 @@ impl Role {
             ),
             Role::Chairperson => matches!(p, ViewConferences | RunConferences),
         }
+    }
+
+    /// Why this role may not do `p`, as the pages and the API say it.
+    pub fn refusal(self, p: Permission) -> String {
+        format!("Your role ({}) does not allow this: {}.", self.label(), p.describe())
     }
 
     /// The label an RMX administrator knows.

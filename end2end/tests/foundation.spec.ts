@@ -50,6 +50,14 @@ test('an Operator cannot open Users: no link, and the server refuses', async ({ 
   await expect(page.locator('table.list')).toHaveCount(0);
   const api = await page.request.post('/api/list_users', { form: {} });
   expect(api.status()).toBe(403);
+  // A page the role may not open shows none of its controls: no audit filter, no export.
+  const audit = await page.goto('/audit');
+  expect(audit?.status()).toBe(403);
+  await hydrated(page);
+  await expect(page.getByRole('alert')).toContainText('Your role (Operator) does not allow this: reading the audit trail.');
+  await expect(page.locator('form.audit-filter')).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Export CSV' })).toHaveCount(0);
+  await expect(page.locator('nav a[href="/audit"]')).toHaveCount(0);
 });
 
 test('an Administrator adds a user who then logs in', async ({ page, isMobile }, info) => {

@@ -190,6 +190,8 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
     await expect(rec).toContainText('4711');
     await expect(rec).toContainText(`Terminated by ${ADMIN.name}`);
     await expect(rec).toContainText('failover');
+    await expect(rec.locator('td[data-label="Profile"]')).toHaveText('Default');
+    await expect(rec.locator('details.cdr summary')).toHaveText(/^1 joined/);
     await rec.locator('details.cdr summary').click();
     await expect(rec.locator('ul.cdr-participants')).toContainText('Alice');
     await expect(rec.locator('ul.cdr-events')).toContainText('The paired MCU took over');

@@ -66,8 +66,7 @@ fn history_table(records: Vec<CallRecord>) -> AnyView {
         .into_iter()
         .map(|r| {
             let duration = domain::timefmt::format_duration_s(u64::try_from((r.end_ms - r.start_ms) / 1000).unwrap_or(0));
-            let connected = r.participants.iter().filter(|p| p.connected_ms.is_some()).count();
-            let total = r.participants.len();
+            let attendance = domain::cdr::attendance(&r);
             let events = r.events.clone();
             let participants = r
                 .participants
@@ -89,14 +88,14 @@ fn history_table(records: Vec<CallRecord>) -> AnyView {
                 <tr data-record=key>
                     <td data-label="Conference">{r.name}</td>
                     <td data-label="ID">{r.numeric_id}</td>
-                    <td data-label="Profile">{if r.profile.is_empty() { "—".to_string() } else { r.profile }}</td>
+                    <td data-label="Profile">{if r.profile.is_empty() { "Default".to_string() } else { r.profile }}</td>
                     <td data-label="Start"><LocalTime ms=r.start_ms/></td>
                     <td data-label="End"><LocalTime ms=r.end_ms/></td>
                     <td data-label="Duration">{duration}</td>
                     <td data-label="Ended">{r.ended.label()}{(!events.is_empty()).then(|| view! { <span class="tag">"failover"</span> })}</td>
                     <td data-label="Participants">
                         <details class="cdr">
-                            <summary>{format!("{connected} of {total} connected")}</summary>
+                            <summary>{attendance}</summary>
                             {(!events.is_empty()).then(|| view! {
                                 <ul class="cdr-events">
                                     {events.into_iter().map(|e| view! { <li><LocalTime ms=e.at_ms/>" "{e.text}</li> }).collect_view()}

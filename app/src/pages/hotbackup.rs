@@ -135,11 +135,13 @@ fn role_label(r: LiveRole) -> &'static str {
 }
 
 fn live_panel(s: HbStatus) -> impl IntoView {
+    // The address never breaks across lines (a phone wraps before it, not inside it).
+    let addr = |a: &str| view! { <span class="nowrap">{a.to_string()}</span> };
     let peer = match (&s.peer_name, s.peer_state) {
-        (_, _) if s.peer_address.is_empty() => "—".to_string(),
-        (Some(n), PeerState::Up) => format!("{n} ({}) — answering", s.peer_address),
-        (_, PeerState::Down) => format!("{} — not answering", s.peer_address),
-        (_, _) => format!("{} — not contacted yet", s.peer_address),
+        (_, _) if s.peer_address.is_empty() => view! { "—" }.into_any(),
+        (Some(n), PeerState::Up) => view! { {format!("{n} (")}{addr(&s.peer_address)}") — answering" }.into_any(),
+        (_, PeerState::Down) => view! { {addr(&s.peer_address)}" — not answering" }.into_any(),
+        (_, _) => view! { {addr(&s.peer_address)}" — not contacted yet" }.into_any(),
     };
     let in_step = match (&s.peer_digest, s.sync_status) {
         (Some(d), SyncStatus::Ok) if *d == s.digest => "identical (digests match)".to_string(),

@@ -76,10 +76,12 @@ fn pair_part(hb: HbLive, sees_configuration: bool) -> impl IntoView {
                 .into_any();
             }
             let role = l.badge().0.unwrap_or_default();
+            // The address never breaks across lines on a phone.
+            let addr = view! { <span class="nowrap">{s.peer_address.clone()}</span> };
             let peer = match (&s.peer_name, s.peer_address.is_empty()) {
-                (Some(n), _) => format!("{n} ({})", s.peer_address),
-                (None, false) => s.peer_address.clone(),
-                (None, true) => "—".to_string(),
+                (Some(n), _) => view! { {format!("{n} (")}{addr}")" }.into_any(),
+                (None, false) => addr.into_any(),
+                (None, true) => "—".into_any(),
             };
             let (peer_state, peer_class) = match s.peer_state {
                 PeerState::Up => ("answers", "ov-ok"),
