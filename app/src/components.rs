@@ -213,8 +213,8 @@ pub fn TextField(
     }
 }
 
-/// The Edit and Delete cell of a resource row: an edit form folded in a `<details>` and a
-/// delete button whose dialog says what goes, then posts to `delete_resource`.
+/// The Edit and Delete cell of a resource row: Edit opens the row's form in a dialog of its
+/// own, Delete a dialog that says what goes, then posts to `delete_resource`.
 pub fn edit_delete_cell(
     kind: &'static str,
     what: &'static str,
@@ -223,7 +223,9 @@ pub fn edit_delete_cell(
     form: AnyView,
     delete: ServerAction<crate::api::DeleteResource>,
 ) -> impl IntoView {
-    let edit_label = format!("Edit {name}");
+    let (edit_label, edit_title, edit_id) = (format!("Edit {name}"), format!("Edit the {what} '{name}'"), format!("edit-{kind}-{id}"));
+    let (edit_for, close_for, dialog_id, title_id, labelled_by) =
+        (edit_id.clone(), edit_id.clone(), edit_id.clone(), format!("{edit_id}-title"), format!("{edit_id}-title"));
     let dialog = delete_confirm(
         format!("delete-{kind}-{id}"),
         name,
@@ -232,15 +234,33 @@ pub fn edit_delete_cell(
         delete.pending().into(),
     );
     view! {
-        <details>
-            <summary>{edit_label}</summary>
+        // Editing opens as a form of its own, over the list (the row stays as it is).
+        <button type="button" class="secondary" aria-label=edit_label.clone() title=edit_label commandfor=edit_for command="show-modal">"Edit"</button>
+        <dialog id=dialog_id class="edit-dialog" aria-labelledby=labelled_by>
+            <div class="dialog-head">
+                <h2 id=title_id>{edit_title}</h2>
+                <button type="button" class="secondary" commandfor=close_for command="close">"Close"</button>
+            </div>
             {form}
-        </details>
+        </dialog>
         <ActionForm action=delete attr:class="mini">
             <input type="hidden" name="kind" value=kind/>
             <input type="hidden" name="id" value=id/>
             {dialog}
         </ActionForm>
+    }
+}
+
+/// Closes the open Edit dialogs of a list.
+fn close_edit_dialogs() {
+    use leptos::wasm_bindgen::JsCast;
+    // One is open at a time (they are modal); a few at most, each closed drops `[open]`.
+    for _ in 0..8 {
+        let Ok(Some(open)) = document().query_selector("dialog.edit-dialog[open]") else { return };
+        match open.dyn_into::<leptos::web_sys::HtmlDialogElement>() {
+            Ok(d) => d.close(),
+            Err(_) => return,
+        }
     }
 }
 
@@ -267,6 +287,15 @@ where
     let live = crate::live::use_live_changes();
     let data = Resource::new(move || (changed.get(), live.get()), move |_| fetch());
     let form_data = Resource::new(move || saved.get(), move |_| fetch());
+    // A row's Edit dialog closes once its form is saved (the reloaded list reuses the
+    // row's elements, the dialog's open state with them).
+    Effect::new(move |was: Option<u32>| {
+        let n = saved.get();
+        if was.is_some_and(|w| w != n) {
+            close_edit_dialogs();
+        }
+        n
+    });
     view! {
         <leptos_meta::Title text=title/>
         <h1>{title}</h1>

@@ -293,10 +293,17 @@ pub fn occurrences_between(reservations: &[Reservation], now: Millis, until: Mil
     let mut out = Vec::new();
     for r in reservations {
         let mut cur = Some(r.clone());
-        for _ in 0..SHOWN_PER_SERIES {
+        let mut shown = 0;
+        // A later week of the calendar walks past the occurrences before it (a year of
+        // daily ones at most).
+        for _ in 0..SERIES_STEPS {
             let Some(o) = cur.filter(|o| o.start_ms < until) else { break };
             if o.start_ms + i64::from(o.duration_min) * MINUTE_MS > now {
                 out.push(Occurrence { start_ms: o.start_ms, name: conference_name(&o), duration_min: o.duration_min });
+                shown += 1;
+                if shown == SHOWN_PER_SERIES {
+                    break;
+                }
             }
             cur = next_occurrence(&o);
         }
@@ -304,6 +311,9 @@ pub fn occurrences_between(reservations: &[Reservation], now: Millis, until: Mil
     out.sort();
     out
 }
+
+/// Occurrences of one series a calendar walks through at most.
+const SERIES_STEPS: usize = 400;
 
 /// The next `limit` occurrences that start after `now` and within `within` ms of it,
 /// earliest first: what an overview lists as "next reservations" (one that has started is
@@ -460,6 +470,10 @@ mod tests {
         // A series that runs beyond the span shows no more than fits in it.
         let long = [r("Long", day(0), Recurrence::Daily { count: 10_000 })];
         assert_eq!(occurrences_between(&long, NOW, day(365)).len(), SHOWN_PER_SERIES);
+        // A week ten weeks ahead still shows a daily series' seven days there.
+        let later = occurrences_between(&long, day(70), day(77));
+        assert_eq!(later.len(), 7, "{later:?}");
+        assert_eq!(later[0].start_ms, day(70));
     }
 
     #[test]

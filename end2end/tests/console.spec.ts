@@ -244,3 +244,27 @@ test('every Delete asks in a red dialog that says what goes: a user', async ({ p
   await expect(row).toHaveCount(0);
   await expect(page.getByRole('status').filter({ hasText: name })).toBeVisible();
 });
+
+test('editing a row opens its form on its own, over the list, and the row shows the change', async ({ page }, info) => {
+  const name = `Edit me ${info.project.name} ${Date.now() % 100000}`;
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await addProfileViaApi(page, name, '768');
+  await page.goto('/profiles');
+  await hydrated(page);
+  const row = page.locator(`tr[data-profile="${name}"]`);
+  const before = await row.boundingBox();
+  await row.getByRole('button', { name: `Edit ${name}` }).click();
+  const edit = page.getByRole('dialog', { name: `Edit the profile '${name}'` });
+  await expect(edit).toBeVisible();
+  // The row did not grow a form inside it.
+  expect((await row.boundingBox())!.height).toBe(before!.height);
+  await edit.getByLabel('Line rate (kbps)').selectOption('1920');
+  await edit.getByRole('button', { name: 'Save profile' }).click();
+  await expect(edit).toBeHidden();
+  await expect(row.locator('td[data-label="Line Rate"]')).toHaveText('1920 kbps');
+  // Close leaves it as it was.
+  await row.getByRole('button', { name: `Edit ${name}` }).click();
+  await edit.getByRole('button', { name: 'Close' }).click();
+  await expect(edit).toBeHidden();
+});

@@ -40,7 +40,7 @@ test('a reservation needs a start or "Start now", and then becomes an ongoing co
   await list.close();
 });
 
-test('a recurring reservation: weekdays every two weeks until a date, numbered occurrences, local times', async ({ page, isMobile }, info) => {
+test('a recurring reservation: weekdays every two weeks until a date, numbered occurrences, local times', async ({ page }, info) => {
   const profile = `Series HD ${info.project.name}`;
   const name = `Standup ${info.project.name}`;
   await login(page, ADMIN.name, ADMIN.password);
@@ -73,7 +73,16 @@ test('a recurring reservation: weekdays every two weeks until a date, numbered o
   // Shown in the reader's time zone, with UTC on hover; 09:05 as typed.
   await expect(row.locator('td[data-label="Start Time"] time')).toContainText('09:05');
   await expect(row.locator('td[data-label="Start Time"] time')).toHaveAttribute('title', / UTC$/);
-  if (!isMobile) await expect(page.getByRole('region', { name: /next seven days/ })).toBeVisible();
+  // The week at a glance, on a phone too (a list of days), a week at a time ahead.
+  await expect(page.getByRole('region', { name: /next seven days/ })).toBeVisible();
+  await expect(page.getByRole('link', { name: '← Previous week' })).toHaveCount(0);
+  await page.getByRole('link', { name: 'Next week →' }).click();
+  const next = page.getByRole('region', { name: /^Seven days from \d{4}-\d{2}-\d{2}/ });
+  await expect(next).toBeVisible();
+  await expect(next.locator('li.week-day')).toHaveCount(7);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  await page.getByRole('link', { name: '← Previous week' }).click();
+  await expect(page.getByRole('region', { name: /next seven days/ })).toBeVisible();
 });
 
 test('Fixed Ports and QoS tell what is wrong, and keep what was typed', async ({ page }) => {

@@ -171,11 +171,14 @@ fn delete_participant_dialog(a: Actions) -> impl IntoView {
 
 fn add_form(d: ConferenceDetail, add: ServerAction<AddParticipant>, add_r: Signal<Option<Result<String, crate::error::AppError>>>) -> impl IntoView {
     let cid = d.conference.id;
+    // Empty after a success: the same participant is not one click from being added twice.
+    let form = NodeRef::new();
+    crate::components::finish_cleanly(form, Vec::new(), add_r);
     view! {
         <Mirrored>
         <details class="card">
             <summary>"Add participant (dial out)"</summary>
-            <ActionForm action=add attr:class="form inline">
+            <ActionForm action=add node_ref=form attr:class="form inline">
                 <input type="hidden" name="conference_id" value=cid/>
                 <div class="field">
                     <label for="p-name">"Participant name"</label>

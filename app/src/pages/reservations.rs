@@ -77,12 +77,17 @@ fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, 
 
 const WEEKDAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
-/// The next seven days at a glance (a desk): each day's occurrences, with the series
-/// expanded (up to the week's end).
+/// Weeks ahead the calendar goes.
+const WEEKS_AHEAD: i64 = 52;
+
+/// Seven days at a glance, from today (`?week=N`: N weeks on, up to a year): each day's
+/// occurrences with the series expanded. Seven columns on a desk, a list of days on a phone.
 fn week_view(v: &ReservationsView) -> impl IntoView {
     use domain::recurrence::DAY_MS;
-    let first_day = v.now_ms.div_euclid(DAY_MS);
-    let items = domain::schedule::occurrences_between(&v.reservations, v.now_ms, (first_day + 7) * DAY_MS);
+    let week = crate::nav::query_value("week").and_then(|w| w.trim().parse::<i64>().ok()).unwrap_or(0).clamp(0, WEEKS_AHEAD);
+    let first_day = v.now_ms.div_euclid(DAY_MS) + 7 * week;
+    let from = v.now_ms.max(first_day * DAY_MS);
+    let items = domain::schedule::occurrences_between(&v.reservations, from, (first_day + 7) * DAY_MS);
     let days = (0..7)
         .map(|i| {
             let day = first_day + i;
@@ -104,9 +109,16 @@ fn week_view(v: &ReservationsView) -> impl IntoView {
             }
         })
         .collect_view();
+    let (y, m, d) = domain::timefmt::civil_from_days(first_day);
+    let title = if week == 0 { "The next seven days".to_string() } else { format!("Seven days from {y:04}-{m:02}-{d:02}") };
+    let previous = (week > 0).then(|| view! { <a class="button-link" href=format!("/reservations?week={}", week - 1)>"← Previous week"</a> });
+    let next = (week < WEEKS_AHEAD).then(|| view! { <a class="button-link" href=format!("/reservations?week={}", week + 1) rel="next">"Next week →"</a> });
     view! {
-        <section class="week" aria-label="The next seven days (UTC days)">
-            <h2>"This week"</h2>
+        <section class="week" aria-labelledby="week-h">
+            <div class="week-head">
+                <h2 id="week-h">{title}<small>" (UTC days)"</small></h2>
+                <nav class="week-nav" aria-label="Weeks">{previous}{next}</nav>
+            </div>
             <ol class="week-grid">{days}</ol>
         </section>
     }
