@@ -14,6 +14,9 @@ test('an Auditor finds an Administrator\'s change in the trail, filters it and e
 
   await login(page, auditor, 'auditor-pass-1');
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  // An Auditor reads; the form that starts a conference is not shown to them.
+  await hydrated(page);
+  await expect(page.getByText('New conference')).toHaveCount(0);
   await page.goto('/audit');
   await hydrated(page);
   await expect(page.getByRole('heading', { name: 'Audit Trail' })).toBeVisible();

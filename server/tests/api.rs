@@ -165,7 +165,7 @@ async fn every_page_address_renders_its_page_and_any_other_is_not_found() {
     let app = app(dir.path()).await;
     let admin = login(&app, "admin", ADMIN_PW).await;
     let pages = [
-        ("/", "Conferences"), ("/conferences", "Conferences"), ("/reservations", "Reservations"),
+        ("/", "Overview"), ("/conferences", "Conferences"), ("/reservations", "Reservations"),
         ("/meeting-rooms", "Meeting Rooms"), ("/profiles", "Conference Profiles"), ("/entry-queues", "Entry Queues"),
         ("/ivr-services", "IVR Services"), ("/recording-links", "Recording Links"), ("/network", "Network"),
         ("/hot-backup", "Hot Backup"), ("/alarms", "Active Alarms"), ("/system", "System"), ("/users", "Users"),
@@ -207,8 +207,16 @@ async fn roles_are_checked_in_the_server_functions() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("Operator") && r.body.contains("viewing users"), "{}", r.body);
     assert_eq!(call(&app, "/api/list_conferences", &[], Some(&ops)).await.status, StatusCode::OK);
+    // A page the role may not open: 403 with the reason, and none of its controls.
+    let page = get(&app, "/audit", Some(&ops)).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("Your role (Operator) does not allow this: reading the audit trail."), "{}", page.body);
+    assert!(!page.body.contains("Export CSV") && !page.body.contains("audit-filter"), "{}", page.body);
 
     let chair = login(&app, "chair", "password-123").await;
+    // A Chairperson runs conferences but reads no alarms: the Overview leaves them out.
+    let overview = get(&app, "/", Some(&chair)).await.body;
+    assert!(overview.contains("Conferences now") && !overview.contains("Active alarms") && !overview.contains("Next reservations"), "{overview}");
     assert_eq!(call(&app, "/api/list_conferences", &[], Some(&chair)).await.status, StatusCode::OK);
     assert_eq!(call(&app, "/api/get_profiles", &[], Some(&chair)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(call(&app, "/api/get_system_status", &[], Some(&chair)).await.status, StatusCode::FORBIDDEN);

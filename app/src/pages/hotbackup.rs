@@ -192,7 +192,8 @@ fn live_panel(s: HbStatus) -> impl IntoView {
                 Either::Left(view! { <p class="empty">"No events yet."</p> })
             } else {
                 Either::Right(view! {
-                    <ol class="events" data-testid="hb-events">
+                    // It scrolls: a keyboard reaches it too (and a screen reader names it).
+                    <ol class="events" data-testid="hb-events" tabindex="0" aria-label="Hot Backup event log, newest first">
                         {events.into_iter().take(30).map(|e| view! {
                             <li class:alarm=e.alarm><LocalTime ms=e.at_ms seconds=true/>" "{e.text}</li>
                         }).collect_view()}

@@ -25,7 +25,8 @@ pub fn ConferencesPage() -> impl IntoView {
     let rows = Resource::new(move || (added.get(), opened.get(), dialled.get(), live.get()), |_| list_conferences());
     let user = use_context::<crate::components::CurrentUser>();
     let chairperson = user.as_ref().is_some_and(|u| u.0.role == domain::Role::Chairperson);
-    let simulate = use_context::<Simulation>().is_some_and(|s| s.0) && user.is_some_and(|u| u.0.role.can(domain::Permission::RunConferences));
+    let can_run = user.is_some_and(|u| u.0.role.can(domain::Permission::RunConferences));
+    let simulate = use_context::<Simulation>().is_some_and(|s| s.0) && can_run;
     let profiles = Resource::new(|| (), |_| get_profile_choices());
     // After Terminate the conference page comes back here with the ended conference's ID
     // (digits only: nothing else from the address is shown).
@@ -68,6 +69,8 @@ pub fn ConferencesPage() -> impl IntoView {
             </section>
         })}
         <Mirrored>
+        // Only for a role that may start one (an Auditor sees the list, not the form).
+        {can_run.then(|| view! {
         <details class="card">
             <summary>"New conference"</summary>
             <ActionForm action=add node_ref=new_form attr:class="form inline">
@@ -103,6 +106,7 @@ pub fn ConferencesPage() -> impl IntoView {
             </ActionForm>
             <CreatedStatus result=started open="Open the conference"/>
         </details>
+        })}
         {simulate.then(|| simulate_form(dial, dial_r))}
         </Mirrored>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
