@@ -516,6 +516,48 @@ pub fn check_can_become_slave(conferences: u64, reservations: u64) -> Check {
     }
 }
 
+/// What saving the paired MCU's Hot Backup settings does, as the original's dialog has it
+/// ("Hot Backup Enabled", "MCU Role", "Paired MCU IP Address" and the rest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingsSave {
+    /// Save the settings; the role stays.
+    Keep,
+    /// "Hot Backup Enabled" unchecked: disable (after the typed confirmation, G6).
+    Disable,
+    /// "MCU Role" changed, and G8 allows it: the settings, then the roles of both MCUs
+    /// reversed in one planned switch-over.
+    ReverseRoles,
+}
+
+/// Why "MCU Role" cannot change now on an MCU in the live role `live` with `conferences`
+/// ongoing and `reservations` (`None`: it can). Only the Master reverses the pair's roles
+/// (the Slave mirrors it), and only while nothing is scheduled (G8).
+pub fn role_lock(live: LiveRole, master: &str, conferences: u64, reservations: u64) -> Option<String> {
+    match live {
+        LiveRole::Master => {
+            let g8 = check_can_become_slave(conferences, reservations);
+            (!g8.passed).then(|| format!("G8: {}", g8.reason))
+        }
+        LiveRole::Slave => Some(format!("The roles are changed on the Master, {master}.")),
+        LiveRole::Standalone => None,
+    }
+}
+
+/// What a save of the paired settings form does: `enabled` ("Hot Backup Enabled" ticked),
+/// `asked` (the "MCU Role" chosen; `None` when the field was not sent, as while it is
+/// locked), against the role now and its lock ([`role_lock`]).
+pub fn settings_save(enabled: bool, asked: Option<HotBackupRole>, now: HotBackupRole, lock: Option<&str>) -> Result<SettingsSave, DomainError> {
+    if !enabled {
+        return Ok(SettingsSave::Disable);
+    }
+    match (asked, lock) {
+        (Some(r), _) if r == now => Ok(SettingsSave::Keep),
+        (None, _) => Ok(SettingsSave::Keep),
+        (Some(_), Some(why)) => Err(DomainError::invalid("role", why.to_string())),
+        (Some(_), None) => Ok(SettingsSave::ReverseRoles),
+    }
+}
+
 /// G9: changes that need a System Reset are refused while Hot Backup is on.
 pub fn refused_needs_reset(what: &str) -> DomainError {
     DomainError::Conflict(format!(
@@ -744,6 +786,23 @@ mod before_change_tests {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_settings_dialog_disables_keeps_or_reverses_the_roles_as_g8_allows() {
+        use HotBackupRole::{Master, Slave};
+        assert_eq!(role_lock(LiveRole::Master, "MCU-A", 0, 0), None);
+        let busy = role_lock(LiveRole::Master, "MCU-A", 2, 1).expect("locked");
+        assert!(busy.starts_with("G8: This MCU has 2 ongoing conference(s) and 1 reservation(s)"), "{busy}");
+        assert_eq!(role_lock(LiveRole::Slave, "MCU-A", 0, 0).as_deref(), Some("The roles are changed on the Master, MCU-A."));
+        assert_eq!(settings_save(false, Some(Master), Master, None), Ok(SettingsSave::Disable));
+        assert_eq!(settings_save(true, Some(Master), Master, Some(&busy)), Ok(SettingsSave::Keep));
+        assert_eq!(settings_save(true, None, Master, Some(&busy)), Ok(SettingsSave::Keep));
+        assert_eq!(settings_save(true, Some(Slave), Master, None), Ok(SettingsSave::ReverseRoles));
+        match settings_save(true, Some(Slave), Master, Some(&busy)) {
+            Err(DomainError::Invalid { field: "role", message }) => assert_eq!(message, busy),
+            other => panic!("a locked role changed: {other:?}"),
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -122,6 +122,19 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   for (const p of [master, slave]) {
     await expect(p.locator('ul.checks')).toContainText('Capacity ✓ passed — MCU-B (the Slave) has 40 video and 0 voice ports; 1 call(s) are up on the Master now', { timeout: 12_000 });
   }
+  // The original's dialog on the Master: Hot Backup Enabled ticked, MCU Role locked by G8
+  // while a conference runs. Unticking makes Save ask first, in the red dialog (cancelled).
+  await expect(master.getByLabel('Hot Backup Enabled')).toBeChecked();
+  await expect(master.getByLabel('MCU Role')).toBeDisabled();
+  await expect(master.getByTestId('hb-role-lock')).toContainText('G8: This MCU has 1 ongoing conference(s)');
+  await master.getByLabel('Hot Backup Enabled').uncheck();
+  await master.getByRole('button', { name: 'Save (turns Hot Backup off)…' }).click();
+  const off = master.getByRole('dialog', { name: 'Disable Hot Backup?' });
+  await expect(off.locator('.consequence')).toContainText('stops mirroring');
+  await off.getByRole('button', { name: 'Cancel' }).click();
+  await expect(off).toBeHidden();
+  await master.getByLabel('Hot Backup Enabled').check();
+  await expect(master.getByRole('button', { name: 'Save settings' })).toBeVisible();
   // The header badge and the panel show one state: on each MCU they change together.
   const skew = (p: Page, badge: string, panel: string) => p.evaluate(([badge, panel]) => new Promise<number>((resolve) => {
     const start = performance.now();
@@ -226,4 +239,20 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   await expect(master.getByTestId('hb-role')).toHaveText('Slave MCU');
   await expect(master.getByTestId('hb-sync')).toHaveText('OK', { timeout: 15_000 });
   await expect(master.getByRole('button', { name: 'Disable Hot Backup' })).toBeVisible();
+
+  // On the Slave the role is changed on the Master; on the Master, with nothing scheduled
+  // (G8), another MCU Role and Save reverse both MCUs' roles in one step.
+  await expect(master.getByLabel('Hot Backup Enabled')).toBeChecked();
+  await expect(master.getByLabel('MCU Role')).toBeDisabled();
+  await expect(master.getByTestId('hb-role-lock')).toContainText('The roles are changed on the Master, MCU-B');
+  await slave.goto(`http://127.0.0.1:${b}/hot-backup`);
+  await hydrated(slave);
+  await expect(slave.getByLabel('MCU Role')).toBeEnabled();
+  await expect(slave.getByLabel('MCU Role')).toHaveValue('master');
+  await slave.getByLabel('MCU Role').selectOption({ label: 'Slave MCU' });
+  await slave.getByRole('button', { name: 'Save settings' }).click();
+  await expect(slave.getByText('Settings saved and roles reversed: MCU-A is now the Master MCU')).toBeVisible();
+  await expect(slave.getByTestId('hb-role')).toHaveText('Slave MCU');
+  await expect(master.getByTestId('hb-role')).toHaveText('Master MCU', { timeout: 10_000 });
+  await expect(master.getByTestId('hb-sync')).toHaveText('OK', { timeout: 15_000 });
 });

@@ -12,6 +12,9 @@ pub struct HotBackupView {
     /// (the confirmation says what would stop).
     pub mcu: String,
     pub ongoing: domain::danger::Ongoing,
+    /// Why "MCU Role" cannot change now (`None`: saving another role reverses the pair's
+    /// roles): `domain::hotbackup::role_lock`.
+    pub role_lock: Option<String>,
 }
 
 #[server(endpoint = "get_hot_backup", output = crate::error::Json)]
@@ -19,8 +22,12 @@ pub async fn get_hot_backup() -> Result<HotBackupView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConfiguration).await?;
         let ongoing = st.db(|s| s.ongoing()).await?;
+        let status = st.hb.status().await;
+        let master = status.peer_name.clone().unwrap_or_else(|| status.peer_address.clone());
+        let role_lock = domain::hotbackup::role_lock(status.role, &master, ongoing.conferences, ongoing.reservations);
         Ok(HotBackupView {
-            status: st.hb.status().await,
+            status,
+            role_lock,
             settings: st.hb.settings(),
             can_manage: me.role.can(Permission::ManageConfiguration),
             mcu: st.info.name.clone(),
@@ -132,10 +139,18 @@ impl SettingsForm {
 }
 
 /// Changes the Hot Backup settings while paired, on this MCU (each MCU has its own): the
-/// timings, the triggers, the isolation check address, the paired address, the redial.
-/// The role does not change here (Trigger Failover does that).
+/// timings, the triggers, the isolation check address, the paired address, the redial —
+/// the original's dialog. From that dialog (`hb_form` sent) "Hot Backup Enabled" unticked
+/// disables (with `confirm`, this MCU's name typed), and another "MCU Role" reverses the
+/// pair's roles when G8 allows it (`domain::hotbackup::settings_save`). An API client that
+/// sends neither keeps both.
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "update_hot_backup_settings", output = crate::error::Json)]
 pub async fn update_hot_backup_settings(
+    hb_form: Option<String>,
+    enabled: Option<String>,
+    role: Option<String>,
+    confirm: Option<String>,
     peer_address: String,
     heartbeat_ms: String,
     detection_ms: String,
@@ -148,6 +163,30 @@ pub async fn update_hot_backup_settings(
 ) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ManageConfiguration).await?;
+        use domain::hotbackup::SettingsSave;
+        let asked = match role.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("master") => Some(domain::HotBackupRole::Master),
+            Some("slave") => Some(domain::HotBackupRole::Slave),
+            Some(_) => return Err(AppError::Invalid { field: "role".into(), message: "Choose Master MCU or Slave MCU.".into() }),
+        };
+        let ongoing = st.db(|s| s.ongoing()).await?;
+        let status = st.hb.status_brief().await;
+        let master = status.peer_name.clone().unwrap_or_else(|| status.peer_address.clone());
+        let lock = domain::hotbackup::role_lock(status.role, &master, ongoing.conferences, ongoing.reservations);
+        let now = match status.role {
+            domain::hotbackup::LiveRole::Slave => domain::HotBackupRole::Slave,
+            _ => domain::HotBackupRole::Master,
+        };
+        let enabled = hb_form.is_none() || enabled.is_some();
+        let save = domain::hotbackup::settings_save(enabled, asked, now, lock.as_deref())?;
+        if save == SettingsSave::Disable {
+            domain::validate::typed_mcu_name(confirm.as_deref(), &st.info.name)?;
+            st.hb.disable().await?;
+            tracing::info!(by = %me.name, "Hot Backup disabled from its settings");
+            st.audit(domain::audit::AuditKind::HotBackup, "Hot Backup disabled (Hot Backup Enabled unticked).", true).await;
+            return Ok("Hot Backup disabled.".into());
+        }
         let form = SettingsForm {
             peer_address,
             heartbeat_ms,
@@ -160,6 +199,15 @@ pub async fn update_hot_backup_settings(
             isolation_address,
         };
         let saved = st.hb.update_settings(form.settings()?).await?;
+        if save == SettingsSave::ReverseRoles {
+            if let Err(e) = st.hb.trigger_failover().await {
+                st.audit(domain::audit::AuditKind::Failover, &format!("MCU Role change refused: {e}"), false).await;
+                return Err(e.into());
+            }
+            tracing::info!(by = %me.name, "roles reversed from the Hot Backup settings");
+            st.audit(domain::audit::AuditKind::Failover, &format!("MCU Role changed: {master} is now the Master, this MCU its Slave (G8: nothing scheduled)."), true).await;
+            return Ok(format!("Settings saved and roles reversed: {master} is now the Master MCU and this MCU its Slave."));
+        }
         tracing::info!(by = %me.name, "Hot Backup settings changed while paired");
         st.audit(domain::audit::AuditKind::HotBackup, &format!("Hot Backup settings changed (heartbeat {} ms, detection {} ms).", saved.heartbeat_ms, saved.detection_ms), true).await;
         Ok(format!(

@@ -229,17 +229,39 @@ fn setup_section(v: HotBackupView, a: Actions, result: Answer, update_result: An
         });
         let disable_dialog =
             danger_confirm("disable-dialog", "Disable Hot Backup", v.ongoing.disable(&v.mcu, &peer, is_master), Some(v.mcu.clone()), disable.pending().into());
+        // The original's three fields, always there: unticking "Hot Backup Enabled" makes
+        // Save open the disable dialog; "MCU Role" is locked unless G8 allows a reversal.
+        let ticked = RwSignal::new(true);
+        let lock = v.role_lock.clone();
+        let locked = lock.is_some();
+        let role_help = lock.map(|why| view! { <small id="hb-role-lock" class="note" data-testid="hb-role-lock">{why}</small> });
         return Either::Right(Either::Left(view! {
             <section class="card" aria-labelledby="setup-h">
                 <h2 id="setup-h">"Settings"</h2>
                 <p class="note">{format!(
-                    "This MCU is the {} of the pair. Each MCU keeps its own settings; change them here while paired (the role changes only by a failover).",
+                    "This MCU is the {} of the pair. Each MCU keeps its own settings. MCU Role reverses both MCUs' roles while nothing is scheduled (G8); Trigger Failover does it at any time.",
                     role_label(v.status.role)
                 )}</p>
                 <ActionForm action=update attr:class="form">
+                    <input type="hidden" name="hb_form" value="1"/>
+                    <label class="check"><input type="checkbox" name="enabled" checked prop:checked=move || ticked.get()
+                        on:change=move |ev| ticked.set(event_target_checked(&ev))/>"Hot Backup Enabled"</label>
+                    <label for="hb-role">"MCU Role"</label>
+                    <select id="hb-role" name="role" disabled=locked aria-describedby="hb-role-lock hb-role-error">
+                        <option value="master" selected=is_master>"Master MCU"</option>
+                        <option value="slave" selected=!is_master>"Slave MCU"</option>
+                    </select>
+                    {role_help}
+                    <FieldError id="hb-role" field="role" result=update_result/>
                     {settings_fields(&v.settings, update_result)}
                     <FormStatus result=update_result/>
-                    <button type="submit" disabled=move || update.pending().get()>"Save settings"</button>
+                    {move || if ticked.get() {
+                        Either::Left(view! { <button type="submit" disabled=move || update.pending().get()>"Save settings"</button> })
+                    } else {
+                        Either::Right(view! {
+                            <button type="button" class="danger" commandfor="disable-dialog" command="show-modal">"Save (turns Hot Backup off)…"</button>
+                        })
+                    }}
                 </ActionForm>
                 <div class="danger-zone" role="group" aria-labelledby="danger-h">
                     <h3 id="danger-h">"Failover and disable"</h3>
