@@ -306,6 +306,7 @@ fn users_pages(page: Page) -> AnyView {
         Page::Users => view! { <UsersPage/> }.into_any(),
         Page::Audit => view! { <AuditPage/> }.into_any(),
         Page::History => view! { <HistoryPage/> }.into_any(),
+        Page::Account => view! { <AccountPage/> }.into_any(),
         _ => view! { <NotFound/> }.into_any(),
     }
 }
@@ -455,7 +456,7 @@ fn frame_view(s: Shell, hb: HbLive, page: Page) -> impl IntoView {
             <nav id="nav" aria-label="Main" class:open=move || menu_open.get()>
                 <ul class="menu">{groups}</ul>
                 <div class="who">
-                    <span class="user">{user.name.clone()}" "<small>"("{user.role.label()}")"</small></span>
+                    <a class="user" href="/account" title="Your password">{user.name.clone()}" "<small>"("{user.role.label()}")"</small></a>
                     <ActionForm action=logout>
                         <button type="submit" class="link">"Log out"</button>
                     </ActionForm>

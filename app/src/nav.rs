@@ -29,6 +29,8 @@ pub enum Page {
     Users,
     Audit,
     History,
+    /// The logged-in user's own page (their password).
+    Account,
     NotFound,
 }
 
@@ -101,7 +103,7 @@ const fn route(path: &'static str, page: Page, group: Group, menu: Option<(Secti
 
 /// The one table of pages: the server's routes, `Page::of`, each page's group (and so its
 /// preloads) and the menu (in this order) all come from it.
-pub static ROUTES: [Route; 18] = {
+pub static ROUTES: [Route; 19] = {
     use domain::Permission::*;
     use Section::*;
     [
@@ -123,6 +125,8 @@ pub static ROUTES: [Route; 18] = {
         route("/alarms", Page::Alarms, Group::HotBackup, Some((Setup, "Alarms", ViewConfiguration))),
         route("/history", Page::History, Group::Users, Some((Setup, "Call History", ViewConfiguration))),
         route("/audit", Page::Audit, Group::Users, Some((Setup, "Audit Trail", ViewAudit))),
+        // Every user's own page: no menu entry (the user's name in the header links to it).
+        route("/account", Page::Account, Group::Users, None),
         // One conference is `/conferences/<id>`.
         route("/conferences/{id}", Page::Conference(String::new()), Group::Conference, None),
     ]

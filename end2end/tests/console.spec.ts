@@ -7,7 +7,7 @@ const PAGES: [string, string][] = [
   ['/profiles', 'Conference Profiles'], ['/entry-queues', 'Entry Queues'], ['/ivr-services', 'IVR Services'],
   ['/recording-links', 'Recording Links'], ['/network', 'Network'], ['/users', 'Users'], ['/hot-backup', 'Hot Backup'],
   ['/system', 'System'], ['/alarms', 'Active Alarms'], ['/audit', 'Audit Trail'], ['/history', 'Call History'],
-  ['/resource-report', 'Resource Report'],
+  ['/resource-report', 'Resource Report'], ['/account', 'My password'],
 ];
 
 /** Visible controls smaller than 44×44 px (a checkbox counts by its label, which takes the tap). */

@@ -175,3 +175,29 @@ test('a session left alone past its idle limit ends with the tab open, and the p
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByRole('heading', { name: 'Conference Profiles' })).toBeVisible();
 });
+
+test('every user changes their own password: the current one first, then only the new one works', async ({ page, isMobile }, info) => {
+  const name = await loginAsNewUser(page, 'self', info.project.name, 'operator');
+  await hydrated(page);
+  // Their name in the header leads there (on a phone, in the menu).
+  if (isMobile) await page.getByRole('button', { name: 'Menu' }).click();
+  await page.locator('header.top').getByRole('link', { name: new RegExp(`^${name}`) }).click();
+  await expect(page.getByRole('heading', { name: 'My password', exact: true })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel('Current password').fill('not-my-password');
+  await page.getByLabel('New password').fill('self-new-pass-2');
+  await page.getByRole('button', { name: 'Change my password' }).click();
+  await expect(page.locator('#own-current-error')).toHaveText('That is not your current password.');
+  // Nothing typed stays on screen.
+  await expect(page.getByLabel('Current password')).toHaveValue('');
+  await expect(page.getByLabel('New password')).toHaveValue('');
+  await page.getByLabel('Current password').fill('new-user-pass-1');
+  await page.getByLabel('New password').fill('self-new-pass-2');
+  await page.getByRole('button', { name: 'Change my password' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Your password is changed' })).toBeVisible();
+  await page.context().clearCookies();
+  await login(page, name, 'new-user-pass-1');
+  await expect(page.getByRole('alert').filter({ hasText: 'Wrong user name or password.' })).toBeVisible();
+  await login(page, name, 'self-new-pass-2');
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+});

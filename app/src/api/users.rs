@@ -79,3 +79,60 @@ pub async fn delete_user(name: String) -> Result<String, AppError> {
     })
     .await
 }
+
+/// Any logged-in user changes their own password: the current one first (counted like a
+/// login, so a session left open cannot be used to guess it), then the new one as every
+/// password is checked. This session stays; the user's others end.
+#[server(endpoint = "change_own_password", output = crate::error::Json)]
+pub async fn change_own_password(current_password: String, new_password: String) -> Result<String, AppError> {
+    answer(async move {
+        use domain::throttle::Outcome;
+        // Every role sees conferences: this is "any logged-in user".
+        let (st, me) = require(Permission::ViewConferences).await?;
+        // The checks of a login's and a new password's, under this form's own fields.
+        let under = |field: &'static str| {
+            move |e: domain::DomainError| match e {
+                domain::DomainError::Invalid { message, .. } => AppError::Invalid { field: field.into(), message },
+                other => other.into(),
+            }
+        };
+        let (_, current) = domain::validate::login_credentials(&me.name, &current_password).map_err(under("current_password"))?;
+        let ticket = match st.throttle.begin(&me.name, crate::state::client_ip()) {
+            Ok(t) => t,
+            Err(r) => {
+                return Err(AppError::Throttled { message: format!("Too many wrong passwords. Try again in {} s.", r.wait_s), retry_after_s: r.wait_s });
+            }
+        };
+        let new = match domain::validate::new_password(&new_password) {
+            Ok(p) => p,
+            Err(e) => {
+                ticket.finish(Outcome::NotChecked);
+                return Err(under("new_password")(e));
+            }
+        };
+        let (who, typed) = (me.name.clone(), current.clone());
+        match st.db(move |s| s.check_login(&who, &typed)).await {
+            Ok(Some(_)) => ticket.finish(Outcome::Success),
+            Ok(None) => {
+                ticket.finish(Outcome::Failure);
+                st.audit(domain::audit::AuditKind::Users, "Own password change refused: wrong current password.", false).await;
+                return Err(AppError::Invalid { field: "current_password".into(), message: "That is not your current password.".into() });
+            }
+            Err(e) => {
+                ticket.finish(Outcome::NotChecked);
+                return Err(e);
+            }
+        }
+        if new == current {
+            return Err(AppError::Invalid { field: "new_password".into(), message: "The new password is the one you have now: choose another.".into() });
+        }
+        let keep = crate::state::session_token(&st);
+        let who = me.name.clone();
+        st.db(move |s| s.set_password(&who, &new, keep.as_deref())).await?;
+        st.sessions.clear();
+        tracing::info!(user = %me.name, "own password changed");
+        st.audit(domain::audit::AuditKind::Users, "Changed their own password.", true).await;
+        Ok("Your password is changed. Your other sessions on this MCU were ended; change it on the paired MCU too (G2).".into())
+    })
+    .await
+}

@@ -27,4 +27,4 @@ pub use network::NetworkPage;
 pub use overview::OverviewPage;
 pub use login::LoginPage;
 pub use system::SystemPage;
-pub use users::UsersPage;
+pub use users::{AccountPage, UsersPage};

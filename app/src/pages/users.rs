@@ -1,7 +1,7 @@
 //! The Users page: list, add, change role, change password, delete. The server refuses
 //! every change from anyone but an Administrator; the page only hides the forms.
 
-use crate::api::{list_users, AddUser, DeleteUser, SetUserPassword, SetUserRole};
+use crate::api::{list_users, AddUser, ChangeOwnPassword, DeleteUser, SetUserPassword, SetUserRole};
 use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use domain::{Role, UserView};
 use leptos::either::Either;
@@ -153,5 +153,37 @@ fn SlaveUsersNote() -> impl IntoView {
                 {link}
             </p>
         })
+    }
+}
+
+/// Every user's own page: their name and role, and their password changed (the current one
+/// first). Both password fields are emptied after every answer.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let change = ServerAction::<ChangeOwnPassword>::new();
+    let result = Signal::derive(move || change.value().get());
+    let (form, current, new) = (NodeRef::new(), NodeRef::new(), NodeRef::new());
+    crate::components::finish_cleanly(form, vec![current, new], result);
+    let me = use_context::<crate::components::CurrentUser>().map(|u| u.0);
+    let who = me.map(|u| format!("You are logged in as {} ({}).", u.name, u.role.label())).unwrap_or_default();
+    view! {
+        <leptos_meta::Title text="My password"/>
+        <h1>"My password"</h1>
+        <p>{who}</p>
+        <section class="card" aria-labelledby="pw-h">
+            <h2 id="pw-h">"Change my password"</h2>
+            <ActionForm action=change node_ref=form attr:class="form">
+                <label for="own-current">"Current password"</label>
+                <input id="own-current" node_ref=current name="current_password" type="password" autocomplete="current-password" required
+                    aria-describedby="own-current-error" aria-invalid=invalid(result, "current_password")/>
+                <FieldError id="own-current" field="current_password" result=result/>
+                <label for="own-new">"New password"</label>
+                <input id="own-new" node_ref=new name="new_password" type="password" autocomplete="new-password" required
+                    aria-describedby="own-new-error" aria-invalid=invalid(result, "new_password")/>
+                <FieldError id="own-new" field="new_password" result=result/>
+                <FormStatus result=result/>
+                <button type="submit" disabled=move || change.pending().get()>"Change my password"</button>
+            </ActionForm>
+        </section>
     }
 }
