@@ -562,9 +562,8 @@ fn LoadIndicator(hb: HbLive) -> impl IntoView {
             }
         });
         let all_full = l.used.total() >= l.totals.total();
-        let gauges = [("Video", l.used.video, l.totals.video), ("Voice", l.used.voice, l.totals.voice)]
-            .into_iter()
-            .filter(|(kind, _, total)| *kind == "Video" || *total > 0)
+        let gauges = l
+            .by_type()
             .map(|(kind, used, total)| port_gauge(kind, used, total, l.totals.voice > 0))
             .collect_view();
         Some(view! {

@@ -246,31 +246,32 @@ pub fn reservation(id: String, f: &ReservationForm<'_>, free_id: &str, profiles:
 
 /// The next occurrence of a series, or `None` when this was the last one.
 pub fn next_occurrence(r: &Reservation) -> Option<Reservation> {
-    let (period, count) = match r.recurrence {
-        Recurrence::None => return None,
-        Recurrence::Series(s) => {
-            let (start_ms, next) = s.next(r.start_ms)?;
-            return Some(Reservation { start_ms, recurrence: Recurrence::Series(next), ..r.clone() });
-        }
-        Recurrence::Daily { count } => (DAY_MS, count),
-        Recurrence::Weekly { count } => (7 * DAY_MS, count),
-    };
-    if count <= 1 {
-        return None;
+    let (start_ms, recurrence) = following(r.start_ms, r.recurrence)?;
+    Some(Reservation { start_ms, recurrence, ..r.clone() })
+}
+
+/// The start and recurrence of the occurrence after the one starting at `start_ms` (a
+/// calendar walks a series with it, copying nothing else).
+fn following(start_ms: Millis, recurrence: Recurrence) -> Option<(Millis, Recurrence)> {
+    match recurrence {
+        Recurrence::None => None,
+        Recurrence::Series(s) => s.next(start_ms).map(|(at, next)| (at, Recurrence::Series(next))),
+        Recurrence::Daily { count } if count > 1 => Some((start_ms + DAY_MS, Recurrence::Daily { count: count - 1 })),
+        Recurrence::Weekly { count } if count > 1 => Some((start_ms + 7 * DAY_MS, Recurrence::Weekly { count: count - 1 })),
+        Recurrence::Daily { .. } | Recurrence::Weekly { .. } => None,
     }
-    let recurrence = match r.recurrence {
-        Recurrence::Daily { .. } => Recurrence::Daily { count: count - 1 },
-        _ => Recurrence::Weekly { count: count - 1 },
-    };
-    Some(Reservation { start_ms: r.start_ms + period, recurrence, ..r.clone() })
 }
 
 /// The name of the conference an occurrence starts: numbered in a series, as the original
 /// does ("Weekly review_00003").
 pub fn conference_name(r: &Reservation) -> String {
-    match r.recurrence {
-        Recurrence::Series(s) => crate::recurrence::occurrence_name(&r.name, s.index),
-        _ => r.name.clone(),
+    name_of(&r.name, r.recurrence)
+}
+
+fn name_of(name: &str, recurrence: Recurrence) -> String {
+    match recurrence {
+        Recurrence::Series(s) => crate::recurrence::occurrence_name(name, s.index),
+        _ => name.to_string(),
     }
 }
 
@@ -292,20 +293,21 @@ const SHOWN_PER_SERIES: usize = 50;
 pub fn occurrences_between(reservations: &[Reservation], now: Millis, until: Millis) -> Vec<Occurrence> {
     let mut out = Vec::new();
     for r in reservations {
-        let mut cur = Some(r.clone());
+        let length = i64::from(r.duration_min) * MINUTE_MS;
+        let mut cur = Some((r.start_ms, r.recurrence));
         let mut shown = 0;
         // A later week of the calendar walks past the occurrences before it (a year of
         // daily ones at most).
         for _ in 0..SERIES_STEPS {
-            let Some(o) = cur.filter(|o| o.start_ms < until) else { break };
-            if o.start_ms + i64::from(o.duration_min) * MINUTE_MS > now {
-                out.push(Occurrence { start_ms: o.start_ms, name: conference_name(&o), duration_min: o.duration_min });
+            let Some((start_ms, recurrence)) = cur.filter(|(at, _)| *at < until) else { break };
+            if start_ms + length > now {
+                out.push(Occurrence { start_ms, name: name_of(&r.name, recurrence), duration_min: r.duration_min });
                 shown += 1;
                 if shown == SHOWN_PER_SERIES {
                     break;
                 }
             }
-            cur = next_occurrence(&o);
+            cur = following(start_ms, recurrence);
         }
     }
     out.sort();
@@ -443,10 +445,9 @@ impl Occupancy {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_calendar_shows_each_occurrence_of_a_series_in_its_span_and_none_that_ended() {
-        let day = |d: i64| NOW + d * DAY_MS;
-        let r = |name: &str, start: Millis, recurrence: Recurrence| Reservation {
+    /// An hour-long reservation named `name` (its id too), without participants.
+    fn reserved(name: &str, start: Millis, recurrence: Recurrence) -> Reservation {
+        Reservation {
             id: name.into(),
             name: name.into(),
             numeric_id: "1".into(),
@@ -455,7 +456,13 @@ mod tests {
             duration_min: 60,
             recurrence,
             participants: Vec::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn a_calendar_shows_each_occurrence_of_a_series_in_its_span_and_none_that_ended() {
+        let day = |d: i64| NOW + d * DAY_MS;
+        let r = reserved;
         let all = [
             r("Daily", day(0), Recurrence::Daily { count: 10 }),
             r("Once", day(2), Recurrence::None),
@@ -478,16 +485,7 @@ mod tests {
 
     #[test]
     fn the_next_reservations_are_those_still_to_start_soonest_first() {
-        let r = |name: &str, start: Millis, recurrence: Recurrence| Reservation {
-            id: name.into(),
-            name: name.into(),
-            numeric_id: "1".into(),
-            profile_id: String::new(),
-            start_ms: start,
-            duration_min: 60,
-            recurrence,
-            participants: Vec::new(),
-        };
+        let r = reserved;
         let all = [
             r("Started", NOW - 60_000, Recurrence::None),
             r("Hourly", NOW + 3_600_000, Recurrence::Daily { count: 3 }),

@@ -1,4 +1,4 @@
-import { ADMIN, expect, hydrated, login, loginAsNewUser, test, addProfileViaApi } from './helpers';
+import { ADMIN, conferenceWithCallers, expect, hydrated, login, loginAsNewUser, test, addProfileViaApi } from './helpers';
 
 test('start a conference, dial out, mute, disconnect, see a dial-in arrive on another page, terminate', async ({ page, context }, info) => {
   const name = `Weekly ${info.project.name}`;
@@ -70,12 +70,7 @@ test('the participant grid: a line each, sorted and searched, selection actions,
   const name = `Grid ${info.project.name}`;
   await login(page, ADMIN.name, ADMIN.password);
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
-  let r = await page.request.post('/api/add_conference', { form: { name, numeric_id: id, profile_id: '', duration: '1:00' } });
-  expect(r.status(), await r.text()).toBe(200);
-  for (const [who, address] of [['Zagreb', '10.9.0.1'], ['Athens', '10.9.0.2'], ['Madrid', 'sip:madrid@example.com']]) {
-    r = await page.request.post('/api/simulate_dial_in', { form: { numeric_id: id, name: who, address, protocol: address.startsWith('sip:') ? 'sip' : 'h323' } });
-    expect(r.status(), await r.text()).toBe(200);
-  }
+  await conferenceWithCallers(page, name, id, [['Zagreb', '10.9.0.1'], ['Athens', '10.9.0.2'], ['Madrid', 'sip:madrid@example.com']]);
   await page.goto('/conferences');
   await hydrated(page);
   await page.locator(`tr[data-conference="${name}"]`).getByRole('link', { name }).click();
@@ -122,8 +117,8 @@ test('the participant grid: a line each, sorted and searched, selection actions,
   await expect(athens.getByRole('button', { name: 'Mute audio Athens' })).toHaveAttribute('aria-pressed', 'false');
   await page.getByRole('button', { name: 'Lock (no new dial-ins)' }).click();
   await expect(page.getByTestId('locked')).toBeVisible();
-  r = await page.request.post('/api/simulate_dial_in', { form: { numeric_id: id, name: 'Late', address: '10.9.0.9', protocol: 'h323' } });
-  expect(r.status()).toBe(409);
+  const late = await page.request.post('/api/simulate_dial_in', { form: { numeric_id: id, name: 'Late', address: '10.9.0.9', protocol: 'h323' } });
+  expect(late.status()).toBe(409);
   const endBefore = await page.getByTestId('end-time').innerText();
   await page.getByRole('button', { name: 'Extend by 30 minutes' }).click();
   await expect(page.getByTestId('end-time')).not.toHaveText(endBefore);
@@ -182,13 +177,7 @@ test('nothing moves under the pointer: after each grid action the other rows and
   const name = `Still ${info.project.name}`;
   await login(page, ADMIN.name, ADMIN.password);
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
-  let r = await page.request.post('/api/add_conference', { form: { name, numeric_id: id, profile_id: '', duration: '1:00' } });
-  expect(r.status(), await r.text()).toBe(200);
-  const href: string = (await r.json()).href;
-  for (const [who, address] of [['Berlin', '10.7.0.1'], ['Cairo', '10.7.0.2'], ['Dakar', 'sip:dakar@example.com'], ['Evora', '10.7.0.4']]) {
-    r = await page.request.post('/api/simulate_dial_in', { form: { numeric_id: id, name: who, address, protocol: address.startsWith('sip:') ? 'sip' : 'h323' } });
-    expect(r.status(), await r.text()).toBe(200);
-  }
+  const href = await conferenceWithCallers(page, name, id, [['Berlin', '10.7.0.1'], ['Cairo', '10.7.0.2'], ['Dakar', 'sip:dakar@example.com'], ['Evora', '10.7.0.4']]);
   await page.goto(href);
   await expect(page.getByRole('heading', { name })).toBeVisible();
   await hydrated(page);

@@ -75,6 +75,22 @@ export async function addProfileViaApi(page: Page, name: string, lineRate = '192
   expect(r.status(), await r.text()).toBe(200);
 }
 
+/** The Administrator logged in on `page` starts the conference `name` (ID `id`, an hour
+ * long) through the API, and `callers` dial in to it ([name, address]; a `sip:` address
+ * calls over SIP). Returns the address of the conference's page. */
+export async function conferenceWithCallers(page: Page, name: string, id: string, callers: [string, string][]): Promise<string> {
+  const r = await page.request.post('/api/add_conference', { form: { name, numeric_id: id, profile_id: '', duration: '1:00' } });
+  expect(r.status(), await r.text()).toBe(200);
+  const href: string = (await r.json()).href;
+  for (const [who, address] of callers) {
+    const call = await page.request.post('/api/simulate_dial_in', {
+      form: { numeric_id: id, name: who, address, protocol: address.startsWith('sip:') ? 'sip' : 'h323' },
+    });
+    expect(call.status(), await call.text()).toBe(200);
+  }
+  return href;
+}
+
 /** Logs in as the Administrator on the MCU at `port` (Hot Backup tests run two); the
  * conference list opens. */
 export async function loginAt(page: Page, port: number) {

@@ -35,20 +35,24 @@ pub async fn list_conferences() -> Result<Vec<ConferenceRow>, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConferences).await?;
         let unlocked = unlocked(&st);
-        st.db(move |s| {
-            let counts = s.participant_counts()?;
-            Ok(s.list::<Conference>()?
-                .into_iter()
-                .filter(|c| domain::conference::in_scope(me.role, &me.name, c, &unlocked))
-                .map(|c| {
-                    let (connected, participants) = counts.get(&c.id).copied().unwrap_or((0, 0));
-                    ConferenceRow { conference: c.into(), connected, participants }
-                })
-                .collect())
-        })
-        .await
+        st.db(move |s| rows_in_scope(s, &me, &unlocked)).await
     })
     .await
+}
+
+/// The ongoing conferences `me` sees (a Chairperson: their own and those `unlocked`), each
+/// with its participant counts: the list's rows, and the Overview's.
+#[cfg(feature = "ssr")]
+pub(super) fn rows_in_scope(s: &domain::store::Store, me: &UserView, unlocked: &[String]) -> Result<Vec<ConferenceRow>, domain::DomainError> {
+    let counts = s.participant_counts()?;
+    Ok(s.list::<Conference>()?
+        .into_iter()
+        .filter(|c| domain::conference::in_scope(me.role, &me.name, c, unlocked))
+        .map(|c| {
+            let (connected, participants) = counts.get(&c.id).copied().unwrap_or((0, 0));
+            ConferenceRow { conference: c.into(), connected, participants }
+        })
+        .collect())
 }
 
 /// A participant an operator should look at (the header's participant alerts).

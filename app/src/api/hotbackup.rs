@@ -23,8 +23,7 @@ pub async fn get_hot_backup() -> Result<HotBackupView, AppError> {
         let (st, me) = require(Permission::ViewConfiguration).await?;
         let ongoing = st.db(|s| s.ongoing()).await?;
         let status = st.hb.status().await;
-        let master = status.peer_name.clone().unwrap_or_else(|| status.peer_address.clone());
-        let role_lock = domain::hotbackup::role_lock(status.role, &master, ongoing.conferences, ongoing.reservations);
+        let role_lock = role_lock(&status, ongoing);
         Ok(HotBackupView {
             status,
             role_lock,
@@ -35,6 +34,18 @@ pub async fn get_hot_backup() -> Result<HotBackupView, AppError> {
         })
     })
     .await
+}
+
+/// The paired MCU by name (its address until it was heard).
+#[cfg(feature = "ssr")]
+fn peer_of(status: &domain::hotbackup::HbStatus) -> String {
+    status.peer_name.clone().unwrap_or_else(|| status.peer_address.clone())
+}
+
+/// Why "MCU Role" cannot change now on this MCU (`domain::hotbackup::role_lock`).
+#[cfg(feature = "ssr")]
+fn role_lock(status: &domain::hotbackup::HbStatus, ongoing: domain::danger::Ongoing) -> Option<String> {
+    domain::hotbackup::role_lock(status.role, &peer_of(status), ongoing.conferences, ongoing.reservations)
 }
 
 #[cfg(feature = "ssr")]
@@ -172,8 +183,9 @@ pub async fn update_hot_backup_settings(
         };
         let ongoing = st.db(|s| s.ongoing()).await?;
         let status = st.hb.status_brief().await;
-        let master = status.peer_name.clone().unwrap_or_else(|| status.peer_address.clone());
-        let lock = domain::hotbackup::role_lock(status.role, &master, ongoing.conferences, ongoing.reservations);
+        let lock = role_lock(&status, ongoing);
+        // The paired MCU, which a role reversal makes the Master.
+        let peer = peer_of(&status);
         let now = match status.role {
             domain::hotbackup::LiveRole::Slave => domain::HotBackupRole::Slave,
             _ => domain::HotBackupRole::Master,
@@ -205,8 +217,8 @@ pub async fn update_hot_backup_settings(
                 return Err(e.into());
             }
             tracing::info!(by = %me.name, "roles reversed from the Hot Backup settings");
-            st.audit(domain::audit::AuditKind::Failover, &format!("MCU Role changed: {master} is now the Master, this MCU its Slave (G8: nothing scheduled)."), true).await;
-            return Ok(format!("Settings saved and roles reversed: {master} is now the Master MCU and this MCU its Slave."));
+            st.audit(domain::audit::AuditKind::Failover, &format!("MCU Role changed: {peer} is now the Master, this MCU its Slave (G8: nothing scheduled)."), true).await;
+            return Ok(format!("Settings saved and roles reversed: {peer} is now the Master MCU and this MCU its Slave."));
         }
         tracing::info!(by = %me.name, "Hot Backup settings changed while paired");
         st.audit(domain::audit::AuditKind::HotBackup, &format!("Hot Backup settings changed (heartbeat {} ms, detection {} ms).", saved.heartbeat_ms, saved.detection_ms), true).await;

@@ -53,16 +53,8 @@ pub async fn get_overview() -> Result<OverviewView, AppError> {
         let sees_configuration = me.role.can(Permission::ViewConfiguration);
         let (mut rows, reservations, last) = st
             .db(move |s| {
-                let counts = s.participant_counts()?;
-                let rows: Vec<ConferenceRow> = s
-                    .list::<Conference>()?
-                    .into_iter()
-                    .filter(|c| !c.entry_queue && domain::conference::in_scope(me.role, &me.name, c, &unlocked))
-                    .map(|c| {
-                        let (connected, participants) = counts.get(&c.id).copied().unwrap_or((0, 0));
-                        ConferenceRow { conference: c.into(), connected, participants }
-                    })
-                    .collect();
+                let mut rows = super::conferences::rows_in_scope(s, &me, &unlocked)?;
+                rows.retain(|r| !r.conference.entry_queue);
                 let reservations = if sees_resources { Some(s.list::<domain::Reservation>()?) } else { None };
                 let last = if sees_configuration {
                     let failovers = domain::audit::AuditFilter { kind: Some(domain::audit::AuditKind::Failover), ..Default::default() };

@@ -64,6 +64,16 @@ pub struct McuLoad {
     pub participant_alerts: u32,
 }
 
+impl McuLoad {
+    /// Each port type the MCU has, in use of its total: video always, voice when it has
+    /// voice ports (the header's gauges and the Overview's).
+    pub fn by_type(&self) -> impl Iterator<Item = (&'static str, u32, u32)> {
+        [("Video", self.used.video, self.totals.video), ("Voice", self.used.voice, self.totals.voice)]
+            .into_iter()
+            .filter(|(kind, _, total)| *kind == "Video" || *total > 0)
+    }
+}
+
 impl LiveHb {
     /// A Slave mirrors its Master: its synced state is read-only (G5).
     pub fn read_only(&self) -> bool {

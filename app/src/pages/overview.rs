@@ -119,9 +119,8 @@ fn ports_part(hb: HbLive) -> impl IntoView {
         let Some(l) = hb.snap.with(|l| l.as_ref().and_then(|l| l.load)) else {
             return view! { <p class="loading">"Loading…"</p> }.into_any();
         };
-        let rows = [("Video", l.used.video, l.totals.video), ("Voice", l.used.voice, l.totals.voice)]
-            .into_iter()
-            .filter(|(kind, _, total)| *kind == "Video" || *total > 0)
+        let rows = l
+            .by_type()
             .map(|(kind, used, total)| {
                 let label = format!("{kind} ports in use");
                 let high = (f64::from(total) * 0.8).to_string();
