@@ -325,6 +325,8 @@ fn Hydrated() -> impl IntoView {
         // Once: setting it again would wake times whose signals may be disposed.
         if let Some(b) = in_browser.filter(|b| !b.0.get_untracked()) {
             b.0.set(true);
+            // The zone the next page's calendar counts days in.
+            crate::localtime::remember_zone();
         }
     });
 }

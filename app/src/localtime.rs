@@ -2,7 +2,7 @@
 //! browser's zone, and the hydrated page must match what it sent); once the app runs in
 //! the browser every time switches to local, with the UTC time on hover.
 
-use domain::recurrence::{instant, local_day};
+use domain::recurrence::local_day;
 use domain::timefmt::{civil_from_days, format_utc};
 use domain::Millis;
 use leptos::prelude::*;
@@ -41,13 +41,6 @@ pub fn offset_at(ms: Millis) -> i32 {
         let _ = ms;
         0
     }
-}
-
-/// The offset that holds at a local day and time of day (the zone's own rule, daylight
-/// saving included): asked at the instant that wall time is.
-pub fn offset_for_local(day: i64, time_of_day_ms: i64) -> i32 {
-    let first = offset_at(instant(day, time_of_day_ms, 0));
-    offset_at(instant(day, time_of_day_ms, first))
 }
 
 /// "UTC", "UTC+01:00", "UTC−05:30" for an offset as `getTimezoneOffset` gives it.
@@ -102,3 +95,63 @@ pub fn LocalTime(
     view! { <time datetime=iso title=title>{move || if in_browser.get() { local() } else { utc.clone() }}</time> }
 }
 
+
+/// The cookie in which the browser names its time zone for the server (calendars count
+/// the reader's days).
+pub const ZONE_COOKIE: &str = "mcu_tz";
+
+/// The browser's time zone by IANA name ("Europe/Berlin"); `None` on the server.
+pub fn browser_zone() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsValue;
+        use leptos::web_sys::js_sys::{Array, Intl, Object, Reflect};
+        let options = Intl::DateTimeFormat::new(&Array::new(), &Object::new()).resolved_options();
+        Reflect::get(&options, &JsValue::from_str("timeZone")).ok()?.as_string().filter(|z| !z.is_empty() && z.len() <= 64)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        None
+    }
+}
+
+/// The zone this browser tells the server ([`ZONE_COOKIE`]); `None` on the server.
+pub fn told_zone() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        zone_cookie()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        None
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn zone_cookie() -> Option<String> {
+    use leptos::wasm_bindgen::JsValue;
+    let cookies = leptos::web_sys::js_sys::Reflect::get(&document(), &JsValue::from_str("cookie")).ok()?.as_string()?;
+    let prefix = format!("{}=", ZONE_COOKIE);
+    cookies.split("; ").find_map(|c| c.strip_prefix(&prefix)).map(str::to_string)
+}
+
+/// Tells the server the browser's zone (a cookie, so the page it renders next counts
+/// days there); whether the cookie changed.
+pub fn remember_zone() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsValue;
+        let Some(zone) = browser_zone() else { return false };
+        // IANA names are letters, digits, '/', '_', '-' and '+': nothing to escape.
+        if zone_cookie().as_deref() == Some(zone.as_str()) || !zone.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_-+".contains(&b)) {
+            return false;
+        }
+        let cookie = format!("{}={zone}; Path=/; Max-Age=31536000; SameSite=Strict", ZONE_COOKIE);
+        let _ = leptos::web_sys::js_sys::Reflect::set(&document(), &JsValue::from_str("cookie"), &JsValue::from_str(&cookie));
+        zone_cookie().as_deref() == Some(zone.as_str())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        false
+    }
+}

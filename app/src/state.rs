@@ -434,6 +434,19 @@ pub fn state() -> Result<AppState, AppError> {
     })
 }
 
+/// The zone the reader's browser named in its zone cookie (at most 64 characters), if any.
+pub fn zone_told() -> Option<String> {
+    use_context::<Parts>()
+        .and_then(|p| CookieJar::from_headers(&p.headers).get(crate::localtime::ZONE_COOKIE).map(|c| c.value().to_string()))
+        .filter(|z| z.len() <= 64)
+}
+
+/// The reader's time zone: the one their browser named, UTC when it has not (yet) or
+/// named none the database knows.
+pub fn reader_zone() -> domain::zone::Clock {
+    zone_told().and_then(|name| domain::zone::Clock::named(&name).ok()).unwrap_or(domain::zone::Clock::UTC)
+}
+
 /// The session token sent by the browser, if any.
 pub fn session_token(st: &AppState) -> Option<String> {
     let parts = use_context::<Parts>()?;

@@ -29,6 +29,7 @@ pub mod timefmt;
 pub mod timeline;
 pub mod users;
 pub mod validate;
+pub mod zone;
 
 #[cfg(feature = "store")]
 pub mod auth;

@@ -420,7 +420,7 @@ impl DisconnectCause {
 
 // ---------------------------------------------------------------- synced: reservations
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Recurrence {
     None,
     /// Saved by earlier versions: every day / every week, `count` occurrences left.

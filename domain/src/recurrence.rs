@@ -2,10 +2,12 @@
 //! N weeks on chosen weekdays; monthly on a day of the month or on the nth weekday, every
 //! N months; ending after a number of occurrences or by a date. Occurrences are numbered
 //! (the conference of the 3rd is "Name_00003"). Days and weekdays are those of the time
-//! zone the series was saved in (a fixed offset), so "Mondays 09:00" stays Monday 09:00
-//! there. Plain calendar arithmetic on day counts; no time zone database.
+//! zone the series was saved in (by name, daylight saving included: see [`crate::zone`]), so
+//! "Mondays 09:00" in Europe/Berlin stays Monday 09:00 there in winter and in summer.
+//! Series saved before zones had names keep their fixed offset.
 
 use crate::timefmt::{civil_from_days, days_from_civil, Millis};
+use crate::zone::Clock;
 use serde::{Deserialize, Serialize};
 
 pub const DAY_MS: i64 = 86_400_000;
@@ -38,7 +40,7 @@ pub enum SeriesEnd {
 }
 
 /// A recurring reservation's rule and where the series stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Series {
     pub pattern: Pattern,
     pub end: SeriesEnd,
@@ -49,6 +51,21 @@ pub struct Series {
     pub offset_min: i32,
     /// The local day (days since 1970-01-01) of the first occurrence: "every N" counts from it.
     pub anchor_day: i64,
+    /// The zone the series was made in and its wall-clock time; absent in series saved
+    /// before zones had names (they keep `offset_min`). When the name is no longer in the
+    /// database, `offset_min` (the first occurrence's) is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<SeriesZone>,
+}
+
+/// Where a series' wall clock is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesZone {
+    /// An IANA name, "Europe/Berlin".
+    pub name: String,
+    /// The time of day every occurrence starts at there, in milliseconds (kept, so an
+    /// occurrence moved out of a skipped hour does not move the ones after it).
+    pub wall_ms: i64,
 }
 
 /// 0 = Sunday ... 6 = Saturday.
@@ -115,39 +132,72 @@ fn first_day_from(p: Pattern, anchor_day: i64, from_day: i64) -> Option<i64> {
 /// The first occurrence at or after `start`: the start itself when its day fits the
 /// pattern, else the next day that does, at the same time of day. `None` if none within
 /// five years.
-pub fn first_start(p: Pattern, start: Millis, offset_min: i32) -> Option<(Millis, i64)> {
-    let (day, tod) = local_day(start, offset_min);
+pub fn first_start(p: Pattern, start: Millis, clock: &Clock) -> Option<(Millis, i64)> {
+    let (day, tod) = clock.local_day(start);
     // Weekly counts weeks from the start's own week; months from its month.
     let day = first_day_from(p, day, day)?;
-    Some((instant(day, tod, offset_min), day))
+    Some((clock.instant(day, tod), day))
 }
 
 impl Series {
-    /// The next occurrence after the one starting at `start`, or `None` when the series
-    /// is over.
-    pub fn next(self, start: Millis) -> Option<(Millis, Series)> {
-        self.next_unbounded(start).filter(|(_, s)| s.index <= MAX_OCCURRENCES)
+    /// A new series whose first occurrence starts at `first` on `anchor_day` by `clock`.
+    pub fn new(pattern: Pattern, end: SeriesEnd, first: Millis, anchor_day: i64, clock: &Clock) -> Series {
+        let zone = match clock {
+            Clock::Named { name, .. } => Some(SeriesZone { name: name.clone(), wall_ms: clock.local_day(first).1 }),
+            Clock::Offset(_) => None,
+        };
+        Series { pattern, end, index: 1, offset_min: clock.offset_min_at(first), anchor_day, zone }
     }
 
-    fn next_unbounded(self, start: Millis) -> Option<(Millis, Series)> {
-        let (day, tod) = local_day(start, self.offset_min);
+    /// The series' clock: its named zone, else its fixed offset.
+    pub fn clock(&self) -> Clock {
+        self.zone
+            .as_ref()
+            .and_then(|z| Clock::named(&z.name).ok())
+            .unwrap_or(Clock::Offset(self.offset_min))
+    }
+
+    /// The next occurrence after the one starting at `start`, or `None` when the series
+    /// is over.
+    pub fn next(&self, start: Millis) -> Option<(Millis, Series)> {
+        self.next_by(&self.clock(), start)
+    }
+
+    /// [`Series::next`] with the series' clock already looked up (walking many occurrences).
+    pub fn next_by(&self, clock: &Clock, start: Millis) -> Option<(Millis, Series)> {
+        self.next_unbounded(clock, start).filter(|(_, s)| s.index <= MAX_OCCURRENCES)
+    }
+
+    fn next_unbounded(&self, clock: &Clock, start: Millis) -> Option<(Millis, Series)> {
+        let (at, index) = self.step(clock, start, self.index)?;
+        Some((at, Series { index, ..self.clone() }))
+    }
+
+    /// The start and number of the occurrence after occurrence `index` (starting at
+    /// `start`), with no bound on the number: a calendar walks a series with it, copying
+    /// nothing.
+    pub fn step(&self, clock: &Clock, start: Millis, index: u32) -> Option<(Millis, u32)> {
+        let (day, tod) = clock.local_day(start);
+        // The wall time it was made for, not this occurrence's (moved if in a skipped hour).
+        let tod = self.zone.as_ref().map_or(tod, |z| z.wall_ms);
         let next_day = first_day_from(self.pattern, self.anchor_day, day + 1)?;
-        let at = instant(next_day, tod, self.offset_min);
-        let index = self.index.checked_add(1)?;
+        let at = clock.instant(next_day, tod);
+        let index = index.checked_add(1)?;
         let over = match self.end {
             SeriesEnd::After(total) => index > total,
             SeriesEnd::By(limit) => at > limit,
         };
-        (!over).then_some((at, Series { index, ..self }))
+        (!over).then_some((at, index))
     }
 
     /// How many occurrences the series has in all (bounded by [`MAX_OCCURRENCES`] + 1, so
     /// an over-long series can be refused), the first starting at `start`.
-    pub fn count_from(self, start: Millis) -> u32 {
+    pub fn count_from(&self, start: Millis) -> u32 {
+        let clock = self.clock();
         let mut n = 1;
-        let (mut at, mut s) = (start, self);
+        let (mut at, mut s) = (start, self.clone());
         while n <= MAX_OCCURRENCES {
-            match s.next_unbounded(at) {
+            match s.next_unbounded(&clock, at) {
                 Some((a, next)) => {
                     n += 1;
                     at = a;
@@ -160,7 +210,7 @@ impl Series {
     }
 
     /// "Weekly on Mon, Wed · occurrence 3 of 10".
-    pub fn describe(self) -> String {
+    pub fn describe(&self) -> String {
         const NAMES: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
         const NTH: [&str; 5] = ["first", "second", "third", "fourth", "last"];
         let days = |mask: u8| (0..7).filter(|d| mask & (1 << d) != 0).map(|d| NAMES[d]).collect::<Vec<_>>().join(", ");
@@ -180,7 +230,7 @@ impl Series {
         let end = match self.end {
             SeriesEnd::After(total) => format!("occurrence {} of {total}", self.index),
             SeriesEnd::By(limit) => {
-                let (d, _) = local_day(limit, self.offset_min);
+                let (d, _) = self.clock().local_day(limit);
                 let (y, m, dd) = civil_from_days(d);
                 format!("occurrence {}, until {y:04}-{m:02}-{dd:02}", self.index)
             }
@@ -204,11 +254,24 @@ mod tests {
         (days_from_civil(y, m, d) * 24 + h) * 3_600_000
     }
 
-    fn starts(s: Series, first: Millis, n: usize) -> Vec<(i64, u32, u32)> {
-        let mut out = vec![civil_from_days(local_day(first, s.offset_min).0)];
-        let (mut at, mut s) = (first, s);
+    fn starts(s: &Series, first: Millis, n: usize) -> Vec<(i64, u32, u32)> {
+        local_starts(s, first, n).into_iter().map(|(d, _)| d).collect()
+    }
+
+    /// A local date and (hour, minute).
+    type Local = ((i64, u32, u32), (i64, i64));
+
+    /// Each occurrence's local date and (hour, minute), by the series' own clock.
+    fn local_starts(s: &Series, first: Millis, n: usize) -> Vec<Local> {
+        let clock = s.clock();
+        let local = |ms: Millis| {
+            let (day, tod) = clock.local_day(ms);
+            (civil_from_days(day), (tod / 3_600_000, tod / 60_000 % 60))
+        };
+        let mut out = vec![local(first)];
+        let (mut at, mut s) = (first, s.clone());
         while let Some((a, next)) = s.next(at) {
-            out.push(civil_from_days(local_day(a, s.offset_min).0));
+            out.push(local(a));
             if out.len() >= n {
                 break;
             }
@@ -218,8 +281,12 @@ mod tests {
     }
 
     fn series(pattern: Pattern, end: SeriesEnd, first: Millis, offset_min: i32) -> (Millis, Series) {
-        let (start, anchor_day) = first_start(pattern, first, offset_min).expect("a first occurrence");
-        (start, Series { pattern, end, index: 1, offset_min, anchor_day })
+        series_by(pattern, end, first, &Clock::Offset(offset_min))
+    }
+
+    fn series_by(pattern: Pattern, end: SeriesEnd, first: Millis, clock: &Clock) -> (Millis, Series) {
+        let (start, anchor_day) = first_start(pattern, first, clock).expect("a first occurrence");
+        (start, Series::new(pattern, end, start, anchor_day, clock))
     }
 
     #[test]
@@ -227,31 +294,31 @@ mod tests {
         assert_eq!(weekday(days_from_civil(2026, 11, 28)), 6, "2026-11-28 is a Saturday");
         // Daily on weekdays, from a Saturday: Monday first.
         let (first, s) = series(Pattern::Daily { days: 0b0111110 }, SeriesEnd::After(4), at(2026, 11, 28, 9), 0);
-        assert_eq!(starts(s, first, 10), vec![(2026, 11, 30), (2026, 12, 1), (2026, 12, 2), (2026, 12, 3)]);
+        assert_eq!(starts(&s, first, 10), vec![(2026, 11, 30), (2026, 12, 1), (2026, 12, 2), (2026, 12, 3)]);
         // Every 2 weeks on Monday and Wednesday.
         let (first, s) = series(Pattern::Weekly { every: 2, days: 0b0001010 }, SeriesEnd::After(4), at(2026, 11, 30, 9), 0);
-        assert_eq!(starts(s, first, 10), vec![(2026, 11, 30), (2026, 12, 2), (2026, 12, 14), (2026, 12, 16)]);
+        assert_eq!(starts(&s, first, 10), vec![(2026, 11, 30), (2026, 12, 2), (2026, 12, 14), (2026, 12, 16)]);
         // Day 31 of every month: the last day in shorter months.
         let (first, s) = series(Pattern::MonthlyDay { every: 1, day: 31 }, SeriesEnd::After(4), at(2027, 1, 5, 9), 0);
-        assert_eq!(starts(s, first, 10), vec![(2027, 1, 31), (2027, 2, 28), (2027, 3, 31), (2027, 4, 30)]);
+        assert_eq!(starts(&s, first, 10), vec![(2027, 1, 31), (2027, 2, 28), (2027, 3, 31), (2027, 4, 30)]);
         // The last Friday of every 3 months.
         let (first, s) = series(Pattern::MonthlyNth { every: 3, nth: 5, weekday: 5 }, SeriesEnd::After(3), at(2026, 12, 1, 9), 0);
-        assert_eq!(starts(s, first, 10), vec![(2026, 12, 25), (2027, 3, 26), (2027, 6, 25)]);
+        assert_eq!(starts(&s, first, 10), vec![(2026, 12, 25), (2027, 3, 26), (2027, 6, 25)]);
         // The second Tuesday.
         let (first, s) = series(Pattern::MonthlyNth { every: 1, nth: 2, weekday: 2 }, SeriesEnd::After(2), at(2026, 12, 1, 9), 0);
-        assert_eq!(starts(s, first, 10), vec![(2026, 12, 8), (2027, 1, 12)]);
+        assert_eq!(starts(&s, first, 10), vec![(2026, 12, 8), (2027, 1, 12)]);
     }
 
     #[test]
     fn a_series_ends_after_its_count_or_by_its_date() {
         let (first, s) = series(Pattern::Daily { days: 0x7f }, SeriesEnd::By(at(2026, 12, 3, 23)), at(2026, 12, 1, 9), 0);
-        assert_eq!(starts(s, first, 10).len(), 3, "1, 2 and 3 December");
+        assert_eq!(starts(&s, first, 10).len(), 3, "1, 2 and 3 December");
         assert_eq!(s.count_from(first), 3);
         let (first, s) = series(Pattern::Daily { days: 0x7f }, SeriesEnd::After(2), at(2026, 12, 1, 9), 0);
         let (second, s2) = s.next(first).expect("a second");
         assert_eq!((s2.index, second - first), (2, DAY_MS));
         assert!(s2.next(second).is_none(), "two in all");
-        let endless = Series { end: SeriesEnd::By(at(2030, 1, 1, 0)), ..s };
+        let endless = Series { end: SeriesEnd::By(at(2030, 1, 1, 0)), ..s.clone() };
         assert_eq!(endless.count_from(first), MAX_OCCURRENCES + 1, "counted up to the limit, then refused by the caller");
     }
 
@@ -266,7 +333,83 @@ mod tests {
         assert_eq!(second - first, 7 * DAY_MS);
         assert_eq!(occurrence_name("Standup", 3), "Standup_00003");
         assert_eq!(s.describe(), "Weekly on Mon · occurrence 1 of 2");
-        let two = Series { pattern: Pattern::Weekly { every: 2, days: 0b0001010 }, ..s };
+        let two = Series { pattern: Pattern::Weekly { every: 2, days: 0b0001010 }, ..s.clone() };
         assert_eq!(two.describe(), "Every 2 weeks on Mon, Wed · occurrence 1 of 2");
+    }
+
+    fn zone(name: &str) -> Clock {
+        Clock::named(name).expect("a zone in the database")
+    }
+
+    #[test]
+    fn a_weekly_0900_series_stays_at_0900_across_both_daylight_saving_changes() {
+        // Mondays 09:00 from 2027-03-01 to 2027-11-29: Europe/Berlin changes on 28 March and
+        // 31 October, New York on 14 March and 7 November.
+        for (name, winter_utc_h, summer_utc_h) in [("Europe/Berlin", 8, 7), ("America/New_York", 14, 13)] {
+            let clock = zone(name);
+            let first = clock.instant(days_from_civil(2027, 3, 1), 9 * 3_600_000);
+            // Until the end of 30 November there, as the form's end date makes it.
+            let until = clock.instant(days_from_civil(2027, 12, 1), 0) - 1;
+            let (first, s) = series_by(Pattern::Weekly { every: 1, days: 0b0000010 }, SeriesEnd::By(until), first, &clock);
+            let all = local_starts(&s, first, 60);
+            assert_eq!(all.len(), 40, "{name}: every Monday from 1 March to 29 November");
+            assert!(all.iter().all(|(_, hm)| *hm == (9, 0)), "{name}: always 09:00 there: {all:?}");
+            // In UTC it moves by the hour the clocks do.
+            let mut utc = vec![first];
+            let (mut at_, mut cur) = (first, s.clone());
+            while let Some((a, next)) = cur.next(at_) {
+                utc.push(a);
+                (at_, cur) = (a, next);
+            }
+            let hour = |ms: Millis| ms.rem_euclid(DAY_MS) / 3_600_000;
+            assert_eq!(hour(utc[0]), winter_utc_h, "{name}: 1 March");
+            assert_eq!(hour(utc[20]), summer_utc_h, "{name}: 19 July");
+            assert_eq!(hour(utc[39]), winter_utc_h, "{name}: 29 November");
+            assert_eq!(s.describe(), "Weekly on Mon · occurrence 1, until 2027-11-30", "{name}");
+        }
+    }
+
+    #[test]
+    fn a_series_at_a_skipped_or_repeated_time_keeps_its_wall_time() {
+        let berlin = zone("Europe/Berlin");
+        // Daily 02:30 over the spring change (28 March: 02:00 → 03:00) and the autumn one
+        // (31 October: 02:30 happens twice).
+        for (start_day, change_day) in [((2027, 3, 27), 1), ((2027, 10, 30), 1)] {
+            let (y, m, d) = start_day;
+            let first = berlin.instant(days_from_civil(y, m, d), 150 * 60_000);
+            let (first, s) = series_by(Pattern::Daily { days: 0x7f }, SeriesEnd::After(3), first, &berlin);
+            let all = local_starts(&s, first, 10);
+            assert_eq!(all.len(), 3);
+            assert_eq!(all[0].1, (2, 30));
+            assert_eq!(all[2].1, (2, 30), "the day after is back at 02:30");
+            if m == 3 {
+                assert_eq!(all[change_day].1, (3, 30), "02:30 does not exist: an hour later, as calendars do");
+            } else {
+                assert_eq!(all[change_day].1, (2, 30), "the first of the two 02:30s");
+                let (second, s2) = s.next(first).expect("a second");
+                let (third, _) = s2.next(second).expect("a third");
+                assert_eq!(second - first, DAY_MS, "the first 02:30 is still summer time");
+                assert_eq!(third - second, DAY_MS + 3_600_000, "the night the clocks go back is an hour longer");
+            }
+        }
+    }
+
+    #[test]
+    fn a_series_saved_before_zones_had_names_keeps_its_offset() {
+        // As an earlier version stored it: no zone, an offset of UTC+1.
+        let old = r#"{"pattern":{"Weekly":{"every":1,"days":2}},"end":{"After":3},"index":1,"offset_min":-60,"anchor_day":20514}"#;
+        let s: Series = serde_json::from_str(old).expect("an old series is read");
+        assert_eq!(s.zone, None);
+        let first = at(2026, 3, 2, 8); // Monday 09:00 at UTC+1
+        let (second, _) = s.next(first).expect("next week");
+        assert_eq!(second - first, 7 * DAY_MS, "a fixed offset: same UTC time every week");
+        // A name the database no longer has falls back to the offset.
+        let gone = Series { zone: Some(SeriesZone { name: "Gone/Away".into(), wall_ms: 0 }), ..s.clone() };
+        assert_eq!(gone.clock().name(), "UTC+01:00");
+        // A new series stores its zone; an old reader's fields are still there.
+        let berlin = zone("Europe/Berlin");
+        let (_, new) = series_by(Pattern::Daily { days: 0x7f }, SeriesEnd::After(2), at(2027, 1, 4, 8), &berlin);
+        let json = serde_json::to_string(&new).expect("serialised");
+        assert!(json.contains(r#""offset_min":-60"#) && json.contains("Europe/Berlin"), "{json}");
     }
 }

@@ -6,6 +6,8 @@
 use crate::conference::{display_name, numeric_id, participant_address};
 use crate::model::*;
 use crate::recurrence::Pattern;
+use crate::zone::Clock;
+use serde::{Deserialize, Serialize};
 use crate::DomainError;
 
 pub use crate::timefmt::{duration_min, MAX_DURATION_MIN, MINUTE_MS};
@@ -66,14 +68,16 @@ pub struct ReservationForm<'a> {
     pub profile_id: &'a str,
     /// An API client's start: "2026-11-25T17:30" in UTC (the page sends date and time).
     pub start: &'a str,
-    /// The page's start: a date "2026-11-25" and a 24-hour time "17:30" in the browser's
-    /// time zone (`tz_offset_min`).
+    /// The page's start: a date "2026-11-25" and a 24-hour time "17:30" in `time_zone`.
     pub start_date: &'a str,
     pub start_time: &'a str,
     /// "Start now" ticked: the start fields are ignored.
     pub start_now: bool,
-    /// Minutes to add to the browser's local time for UTC (its `getTimezoneOffset` at that
-    /// date); empty = UTC.
+    /// The zone the start and the series are in, by IANA name ("Europe/Berlin"); a series
+    /// keeps its wall-clock time there across daylight saving. Empty: `tz_offset_min`.
+    pub time_zone: &'a str,
+    /// API clients of earlier versions: minutes to add to local time for UTC (a fixed
+    /// offset, as `getTimezoneOffset` gives it); empty = UTC.
     pub tz_offset_min: &'a str,
     pub duration: &'a str,
     /// "none", "daily", "weekly" or "monthly".
@@ -122,16 +126,25 @@ fn time_of_day(raw: &str) -> Result<i64, DomainError> {
         .ok_or_else(|| DomainError::invalid("start_time", "Enter the time as HH:MM on the 24-hour clock, e.g. 17:30."))
 }
 
-/// When the reservation starts (UTC), and the time zone offset the form was filled in.
-fn start_of(f: &ReservationForm<'_>, now: Millis) -> Result<(Millis, i32), DomainError> {
-    let offset = offset_min(f.tz_offset_min)?;
+/// The clock the form was filled in by: its zone, else its fixed offset, else UTC.
+fn clock_of(f: &ReservationForm<'_>) -> Result<Clock, DomainError> {
+    if !f.time_zone.trim().is_empty() {
+        return Clock::named(f.time_zone);
+    }
+    offset_min(f.tz_offset_min).map(Clock::Offset)
+}
+
+/// When the reservation starts (UTC), and the clock the form was filled in by.
+fn start_of(f: &ReservationForm<'_>, now: Millis) -> Result<(Millis, Clock), DomainError> {
+    let clock = clock_of(f)?;
     if f.start_now {
-        return Ok((now, offset));
+        return Ok((now, clock));
     }
     if !f.start.trim().is_empty() {
         let at = crate::timefmt::parse_utc(f.start)
             .ok_or_else(|| DomainError::invalid("start", "Enter the start as date and time (UTC), e.g. 2026-11-25T17:30."))?;
-        return Ok((at, 0));
+        // In UTC, unless a zone was named: then the series keeps that zone's wall clock.
+        return Ok((at, if f.time_zone.trim().is_empty() { Clock::UTC } else { clock }));
     }
     let mut e = crate::FieldErrors::default();
     let day = if f.start_date.trim().is_empty() {
@@ -147,7 +160,7 @@ fn start_of(f: &ReservationForm<'_>, now: Millis) -> Result<(Millis, i32), Domai
         e.check(time_of_day(f.start_time))
     };
     let (Some(day), Some(tod)) = (day, tod) else { return Err(e.into_error()) };
-    Ok((crate::recurrence::instant(day, tod, offset), offset))
+    Ok((clock.instant(day, tod), clock))
 }
 
 fn number(field: &'static str, raw: &str, lo: u32, hi: u32, what: &str) -> Result<u32, DomainError> {
@@ -194,7 +207,7 @@ fn pattern(f: &ReservationForm<'_>, start_weekday: u32) -> Result<Option<Pattern
 /// "Start now"); a start a little in the past is accepted (it starts at once) as long as
 /// its end is still ahead. Every wrong field is reported at once.
 pub fn reservation(id: String, f: &ReservationForm<'_>, free_id: &str, profiles: &[Profile], now: Millis) -> Result<Reservation, DomainError> {
-    use crate::recurrence::{first_start, local_day, weekday, Series, SeriesEnd, MAX_OCCURRENCES};
+    use crate::recurrence::{first_start, weekday, Series, SeriesEnd, MAX_OCCURRENCES};
     let mut e = crate::FieldErrors::default();
     let name = e.check(display_name("name", f.name));
     let numeric_id = if f.numeric_id.trim().is_empty() { Some(free_id.to_string()) } else { e.check(numeric_id(f.numeric_id)) };
@@ -205,11 +218,11 @@ pub fn reservation(id: String, f: &ReservationForm<'_>, free_id: &str, profiles:
     let start = e.check(start_of(f, now));
     let duration_min = e.check(duration_min(f.duration));
     let participants = e.check(defined_participants(f.participants));
-    let pattern = match start {
-        Some((at, offset)) => e.check(pattern(f, weekday(local_day(at, offset).0))).flatten(),
+    let pattern = match &start {
+        Some((at, clock)) => e.check(pattern(f, weekday(clock.local_day(*at).0))).flatten(),
         None => None,
     };
-    let (Some(name), Some(numeric_id), Some((start_ms, offset)), Some(duration_min), Some(participants), true) =
+    let (Some(name), Some(numeric_id), Some((start_ms, clock)), Some(duration_min), Some(participants), true) =
         (name, numeric_id, start, duration_min, participants, e.is_empty())
     else {
         return Err(e.into_error());
@@ -220,13 +233,13 @@ pub fn reservation(id: String, f: &ReservationForm<'_>, free_id: &str, profiles:
             let end = match f.end.trim() {
                 "by" => {
                     let day = date("end_by", f.end_by)?;
-                    SeriesEnd::By(crate::recurrence::instant(day + 1, 0, offset) - 1)
+                    SeriesEnd::By(clock.instant(day + 1, 0) - 1)
                 }
                 _ => SeriesEnd::After(number("occurrences", f.occurrences, 1, MAX_OCCURRENCES, "The number of occurrences")?),
             };
-            let (first, anchor_day) = first_start(p, start_ms, offset)
+            let (first, anchor_day) = first_start(p, start_ms, &clock)
                 .ok_or_else(|| DomainError::invalid("recurrence", "That pattern has no day in the next five years."))?;
-            let series = Series { pattern: p, end, index: 1, offset_min: offset, anchor_day };
+            let series = Series::new(p, end, first, anchor_day, &clock);
             if let SeriesEnd::By(limit) = end {
                 if first > limit {
                     return Err(DomainError::invalid("end_by", "The end date is before the first occurrence."));
@@ -246,37 +259,68 @@ pub fn reservation(id: String, f: &ReservationForm<'_>, free_id: &str, profiles:
 
 /// The next occurrence of a series, or `None` when this was the last one.
 pub fn next_occurrence(r: &Reservation) -> Option<Reservation> {
-    let (start_ms, recurrence) = following(r.start_ms, r.recurrence)?;
+    let (start_ms, recurrence) = match &r.recurrence {
+        Recurrence::None => return None,
+        Recurrence::Series(s) => s.next(r.start_ms).map(|(at, next)| (at, Recurrence::Series(next)))?,
+        Recurrence::Daily { count } => (r.start_ms + DAY_MS, Recurrence::Daily { count: count.checked_sub(1).filter(|c| *c > 0)? }),
+        Recurrence::Weekly { count } => (r.start_ms + 7 * DAY_MS, Recurrence::Weekly { count: count.checked_sub(1).filter(|c| *c > 0)? }),
+    };
     Some(Reservation { start_ms, recurrence, ..r.clone() })
 }
 
-/// The start and recurrence of the occurrence after the one starting at `start_ms` (a
-/// calendar walks a series with it, copying nothing else).
-fn following(start_ms: Millis, recurrence: Recurrence) -> Option<(Millis, Recurrence)> {
-    match recurrence {
-        Recurrence::None => None,
-        Recurrence::Series(s) => s.next(start_ms).map(|(at, next)| (at, Recurrence::Series(next))),
-        Recurrence::Daily { count } if count > 1 => Some((start_ms + DAY_MS, Recurrence::Daily { count: count - 1 })),
-        Recurrence::Weekly { count } if count > 1 => Some((start_ms + 7 * DAY_MS, Recurrence::Weekly { count: count - 1 })),
-        Recurrence::Daily { .. } | Recurrence::Weekly { .. } => None,
+/// A walk through one reservation's occurrences, from the one it starts with: each
+/// occurrence's start and number (a series' index, or what is left of an earlier version's
+/// daily or weekly count). Nothing is copied per step; the series' zone is looked up once.
+struct Walk<'a> {
+    recurrence: &'a Recurrence,
+    clock: Option<Clock>,
+    at: Option<(Millis, u32)>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(r: &'a Reservation) -> Walk<'a> {
+        let (clock, n) = match &r.recurrence {
+            Recurrence::Series(s) => (Some(s.clock()), s.index),
+            Recurrence::Daily { count } | Recurrence::Weekly { count } => (None, *count),
+            Recurrence::None => (None, 1),
+        };
+        Walk { recurrence: &r.recurrence, clock, at: Some((r.start_ms, n)) }
+    }
+}
+
+impl Iterator for Walk<'_> {
+    type Item = (Millis, u32);
+    fn next(&mut self) -> Option<(Millis, u32)> {
+        let (start, n) = self.at?;
+        self.at = match (self.recurrence, &self.clock) {
+            (Recurrence::Series(s), Some(clock)) => s.step(clock, start, n).filter(|(_, i)| *i <= crate::recurrence::MAX_OCCURRENCES),
+            (Recurrence::Daily { .. }, _) if n > 1 => Some((start + DAY_MS, n - 1)),
+            (Recurrence::Weekly { .. }, _) if n > 1 => Some((start + 7 * DAY_MS, n - 1)),
+            _ => None,
+        };
+        Some((start, n))
     }
 }
 
 /// The name of the conference an occurrence starts: numbered in a series, as the original
 /// does ("Weekly review_00003").
 pub fn conference_name(r: &Reservation) -> String {
-    name_of(&r.name, r.recurrence)
+    match &r.recurrence {
+        Recurrence::Series(s) => name_of(&r.name, &r.recurrence, s.index),
+        _ => r.name.clone(),
+    }
 }
 
-fn name_of(name: &str, recurrence: Recurrence) -> String {
+/// The name of occurrence number `n` ([`Walk`]'s numbers).
+fn name_of(name: &str, recurrence: &Recurrence, n: u32) -> String {
     match recurrence {
-        Recurrence::Series(s) => crate::recurrence::occurrence_name(name, s.index),
+        Recurrence::Series(_) => crate::recurrence::occurrence_name(name, n),
         _ => name.to_string(),
     }
 }
 
 /// One occurrence of a reservation, as a calendar shows it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Occurrence {
     pub start_ms: Millis,
     /// The name its conference will have ([`conference_name`]).
@@ -294,24 +338,112 @@ pub fn occurrences_between(reservations: &[Reservation], now: Millis, until: Mil
     let mut out = Vec::new();
     for r in reservations {
         let length = i64::from(r.duration_min) * MINUTE_MS;
-        let mut cur = Some((r.start_ms, r.recurrence));
         let mut shown = 0;
         // A later week of the calendar walks past the occurrences before it (a year of
         // daily ones at most).
-        for _ in 0..SERIES_STEPS {
-            let Some((start_ms, recurrence)) = cur.filter(|(at, _)| *at < until) else { break };
+        for (start_ms, n) in Walk::new(r).take(SERIES_STEPS).take_while(|(at, _)| *at < until) {
             if start_ms + length > now {
-                out.push(Occurrence { start_ms, name: name_of(&r.name, recurrence), duration_min: r.duration_min });
+                out.push(Occurrence { start_ms, name: name_of(&r.name, &r.recurrence, n), duration_min: r.duration_min });
                 shown += 1;
                 if shown == SHOWN_PER_SERIES {
                     break;
                 }
             }
-            cur = following(start_ms, recurrence);
         }
     }
     out.sort();
     out
+}
+
+/// A reservation's start as its form shows it: in the series' own zone (a reservation
+/// without one: the reader's), with what the recurrence choices start from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WallStart {
+    /// The zone's IANA name, "UTC" or "UTC+01:00" (a series of an earlier version).
+    pub zone: String,
+    /// "2026-11-25" and "17:30" there.
+    pub date: String,
+    pub time: String,
+    /// 0 = Sunday.
+    pub weekday: u32,
+    pub month_day: u32,
+    /// A series ending by a date: that date there.
+    pub end_by: Option<String>,
+    /// "Weekly on Mon · occurrence 3 of 10", "None", as the list shows it.
+    pub recurrence: String,
+}
+
+fn date_text(day: i64) -> String {
+    let (y, m, d) = crate::timefmt::civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// A reservation's start by its own clock (a series) or the reader's.
+pub fn wall_start(r: &Reservation, reader: &Clock) -> WallStart {
+    let clock = match &r.recurrence {
+        Recurrence::Series(s) => s.clock(),
+        _ => reader.clone(),
+    };
+    let (day, tod) = clock.local_day(r.start_ms);
+    let minutes = tod / MINUTE_MS;
+    let (_, _, month_day) = crate::timefmt::civil_from_days(day);
+    let (end_by, recurrence) = match &r.recurrence {
+        Recurrence::None => (None, "None".to_string()),
+        Recurrence::Daily { count } => (None, format!("Daily, {count} left")),
+        Recurrence::Weekly { count } => (None, format!("Weekly, {count} left")),
+        Recurrence::Series(s) => (
+            match s.end {
+                crate::recurrence::SeriesEnd::By(limit) => Some(date_text(clock.local_day(limit).0)),
+                crate::recurrence::SeriesEnd::After(_) => None,
+            },
+            s.describe(),
+        ),
+    };
+    WallStart {
+        zone: clock.name(),
+        date: date_text(day),
+        time: format!("{:02}:{:02}", minutes / 60, minutes % 60),
+        weekday: crate::recurrence::weekday(day),
+        month_day,
+        end_by,
+        recurrence,
+    }
+}
+
+/// The next full hour on `clock` after `now`: what a new reservation is offered.
+pub fn next_full_hour(now: Millis, clock: &Clock) -> Millis {
+    let (day, tod) = clock.local_day(now);
+    let hour = tod / 3_600_000 + 1;
+    clock.instant(day + hour / 24, (hour % 24) * 3_600_000)
+}
+
+/// One day of a calendar week, in the reader's zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarDay {
+    /// "2026-12-07", and with its weekday, "Mon 2026-12-07".
+    pub date: String,
+    pub label: String,
+    pub occurrences: Vec<Occurrence>,
+}
+
+/// Weeks ahead a calendar goes (a year).
+pub const WEEKS_AHEAD: u32 = 52;
+
+/// Seven days from today (`week` weeks on, up to [`WEEKS_AHEAD`]), days counted in the
+/// reader's zone, each with the occurrences that start on it and have not ended, series
+/// expanded.
+pub fn calendar_week(reservations: &[Reservation], now: Millis, reader: &Clock, week: u32) -> Vec<CalendarDay> {
+    const NAMES: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    let first_day = reader.local_day(now).0 + 7 * i64::from(week.min(WEEKS_AHEAD));
+    let from = now.max(reader.instant(first_day, 0));
+    let items = occurrences_between(reservations, from, reader.instant(first_day + 7, 0));
+    (first_day..first_day + 7)
+        .map(|day| CalendarDay {
+            date: date_text(day),
+            label: format!("{} {}", NAMES[crate::recurrence::weekday(day) as usize], date_text(day)),
+            occurrences: items.iter().filter(|o| reader.local_day(o.start_ms).0 == day).cloned().collect(),
+        })
+        .collect()
 }
 
 /// Occurrences of one series a calendar walks through at most.
@@ -535,7 +667,7 @@ mod tests {
     #[test]
     fn reservations_are_validated_field_by_field() {
         let r = reservation("r1".into(), &form("2026-11-25T16:00", "weekly", "3"), "1000", &profiles(), NOW).expect("valid");
-        let Recurrence::Series(s) = r.recurrence else { panic!("a series: {:?}", r.recurrence) };
+        let Recurrence::Series(s) = &r.recurrence else { panic!("a series: {:?}", r.recurrence) };
         assert_eq!((r.numeric_id.as_str(), r.duration_min, s.index, s.end), ("1000", 60, 1, crate::recurrence::SeriesEnd::After(3)));
         assert_eq!(r.participants[1].protocol, Protocol::Sip);
         assert_eq!(defined_participants(&participants_text(&r.participants)).expect("round trip"), r.participants);
@@ -580,6 +712,50 @@ mod tests {
     }
 
     #[test]
+    fn a_series_made_in_a_named_zone_keeps_its_wall_time_and_the_reader_sees_their_days() {
+        // Every 8 weeks on Monday, 09:00 in New York, from 30 November 2026: five occurrences,
+        // across the change to summer time on 14 March 2027.
+        let f = ReservationForm {
+            start: "",
+            start_date: "2026-11-30",
+            start_time: "09:00",
+            time_zone: "America/New_York",
+            recurrence: "weekly",
+            every: "8",
+            weekdays: [false, true, false, false, false, false, false],
+            ..form("", "weekly", "5")
+        };
+        let r = reservation("r".into(), &f, "1000", &profiles(), NOW).expect("valid");
+        let mut utc = Vec::new();
+        let mut cur = Some(r.clone());
+        while let Some(o) = cur {
+            utc.push(crate::timefmt::format_utc(o.start_ms));
+            cur = next_occurrence(&o);
+        }
+        // EST (UTC−5) until 14 March, EDT (UTC−4) after: 09:00 there all along.
+        assert_eq!(utc, ["2026-11-30 14:00 UTC", "2027-01-25 14:00 UTC", "2027-03-22 13:00 UTC", "2027-05-17 13:00 UTC", "2027-07-12 13:00 UTC"]);
+        let w = wall_start(&r, &Clock::UTC);
+        assert_eq!((w.zone.as_str(), w.date.as_str(), w.time.as_str(), w.weekday), ("America/New_York", "2026-11-30", "09:00", 1));
+        // A zone that is not one: said on its field, with every other wrong field.
+        let bad = ReservationForm { time_zone: "Atlantis/Capital", name: "", ..f.clone() };
+        assert_eq!(fields(reservation("r".into(), &bad, "1000", &profiles(), NOW)), vec!["name", "time_zone"]);
+        // The reader in Sydney (UTC+11 in summer): the 14:00 UTC start on 30 November is
+        // 01:00 on Sydney's 1 December, and a calendar week is Sydney's days.
+        let sydney = Clock::named("Australia/Sydney").expect("known");
+        let week = calendar_week(std::slice::from_ref(&r), NOW, &sydney, 0);
+        assert_eq!(week.len(), 7);
+        let with: Vec<_> = week.iter().filter(|d| !d.occurrences.is_empty()).map(|d| d.label.as_str()).collect();
+        assert_eq!(with, ["Tue 2026-12-01"]);
+        let utc_week = calendar_week(std::slice::from_ref(&r), NOW, &Clock::UTC, 0);
+        let with: Vec<_> = utc_week.iter().filter(|d| !d.occurrences.is_empty()).map(|d| d.label.as_str()).collect();
+        assert_eq!(with, ["Mon 2026-11-30"]);
+        // A new reservation is offered at the reader's next full hour.
+        assert_eq!(sydney.local_day(next_full_hour(NOW, &sydney)).1 % 3_600_000, 0);
+        let india = Clock::named("Asia/Kolkata").expect("known");
+        assert_eq!(india.local_day(next_full_hour(NOW, &india)).1 % 3_600_000, 0, "a full hour there, not a UTC one");
+    }
+
+    #[test]
     fn a_monthly_series_by_date_numbers_its_occurrences() {
         // The second Tuesday of every month until the end of March 2027.
         let f = ReservationForm {
@@ -619,7 +795,7 @@ mod tests {
         let Step::Start { conference, dial } = &steps[0] else { panic!("{steps:?}") };
         assert_eq!((conference.end_ms, dial.len(), conference.source_id.as_deref()), (Some(NOW + 3_600_000), 2, Some("r1")));
         let Step::Advance(next) = &steps[1] else { panic!("{steps:?}") };
-        let Recurrence::Series(s) = next.recurrence else { panic!("a series") };
+        let Recurrence::Series(s) = &next.recurrence else { panic!("a series") };
         assert_eq!((next.start_ms, s.index), (NOW + DAY_MS, 2));
         assert_eq!(conference.name, "Weekly review_00001");
         // Stopped after starting, before advancing: not started twice.

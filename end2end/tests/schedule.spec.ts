@@ -85,6 +85,64 @@ test('a recurring reservation: weekdays every two weeks until a date, numbered o
   await expect(page.getByRole('region', { name: /next seven days/ })).toBeVisible();
 });
 
+test.describe('a reader in Berlin', () => {
+  test.use({ timezoneId: 'Europe/Berlin' });
+
+  test('a weekly 09:00 series made in Europe/Berlin stays at 09:00 there after the clocks change; a zone that is not one is named', async ({ page }, info) => {
+    const name = `Berlin weekly ${info.project.name}`;
+    await login(page, ADMIN.name, ADMIN.password);
+    await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+    await page.goto('/reservations');
+    await hydrated(page);
+    // The calendar counts Berlin's days; the form offers Berlin's zone.
+    await expect(page.getByRole('region', { name: /next seven days/ })).toContainText('days in Europe/Berlin');
+    const form = page.locator('details.card');
+    await form.getByText('New reservation').click();
+    const zone = form.getByLabel(/^Time zone/);
+    await expect(zone).toHaveValue('Europe/Berlin');
+    await form.getByLabel('Reservation name').fill(name);
+    // Next Monday in Berlin, 09:00, every week, 30 times: across 28 March 2027.
+    const monday = await page.evaluate(() => {
+      const d = new Date();
+      d.setDate(d.getDate() + ((8 - d.getDay()) % 7 || 7));
+      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    });
+    await form.getByLabel('Date', { exact: true }).fill(monday);
+    await form.getByLabel('Time (24-hour, HH:MM)').fill('09:00');
+    await form.getByLabel('Recurrence').selectOption('weekly');
+    await form.getByLabel('End after').check();
+    await form.getByLabel('Occurrences').fill('30');
+    await zone.fill('Europe/Atlantis');
+    await form.getByRole('button', { name: 'Save reservation' }).click();
+    await expect(form.getByText('an IANA name such as Europe/Berlin')).toBeVisible();
+    await expect(zone).toHaveAttribute('aria-invalid', 'true');
+    await zone.fill('Europe/Berlin');
+    await form.getByRole('button', { name: 'Save reservation' }).click();
+    await expect(page.getByRole('status').filter({ hasText: `Reservation '${name}'` })).toContainText('09:00 (Europe/Berlin)');
+    const row = page.locator(`tr[data-reservation="${name}"]`);
+    await expect(row).toContainText('Weekly on Mon');
+    // Its Edit form shows the wall time and the zone it was made in.
+    await row.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.locator('dialog.edit-dialog[open]');
+    await expect(edit.getByLabel(/^Time zone/)).toHaveValue('Europe/Berlin');
+    await expect(edit.getByLabel('Time (24-hour, HH:MM)')).toHaveValue('09:00');
+    await edit.getByRole('button', { name: /Cancel|Close/ }).first().click();
+    // Half a year on (summer time, made in winter): still 09:00 in Berlin, on a Monday; the
+    // UTC time on hover moves with the offset.
+    await page.goto('/reservations?week=26');
+    await hydrated(page);
+    const week = page.getByRole('region', { name: /^Seven days from/ });
+    await expect(week).toContainText('days in Europe/Berlin');
+    const entry = week.locator('li.week-day', { hasText: name });
+    await expect(entry).toHaveCount(1);
+    await expect(entry.locator('h3')).toContainText('Mon ');
+    const time = entry.locator('li', { hasText: name }).locator('time');
+    await expect(time).toContainText(/ 09:00 UTC\+0[12]:00$/);
+    const shown = (await time.textContent()) ?? '';
+    await expect(time).toHaveAttribute('title', shown.endsWith('UTC+02:00') ? / 07:00 UTC$/ : / 08:00 UTC$/);
+  });
+});
+
 test('Fixed Ports and QoS tell what is wrong, and keep what was typed', async ({ page }) => {
   await login(page, ADMIN.name, ADMIN.password);
   await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();

@@ -1014,6 +1014,37 @@ async fn on_a_fresh_mcu_a_form_without_a_profile_says_to_create_one_first() {
 }
 
 #[tokio::test]
+async fn a_series_keeps_the_zone_it_was_made_in_and_the_calendar_counts_the_readers_days() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let form = |zone: &'static str| {
+        vec![("id", ""), ("name", "NY weekly"), ("numeric_id", "1004"), ("profile_id", ""), ("start_date", "2030-01-07"), ("start_time", "09:00"),
+            ("time_zone", zone), ("duration", "1:00"), ("recurrence", "weekly"), ("every", "1"), ("end", "after"), ("occurrences", "30"), ("participants", "")]
+    };
+    let r = call(&app, "/api/save_reservation", &form("Not/AZone"), Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("time_zone") && r.body.contains("IANA name"), "{}", r.body);
+    let r = call(&app, "/api/save_reservation", &form("America/New_York"), Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("2030-01-07 09:00 (America/New_York)"), "{}", r.body);
+    // Read from Sydney: the list keeps New York's wall time, the zone is the reader's.
+    let sydney = format!("{admin}; mcu_tz=Australia/Sydney");
+    let r = call(&app, "/api/get_reservations", &[], Some(&sydney)).await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert_eq!((v["zone"].as_str(), v["zone_told"].as_str()), (Some("Australia/Sydney"), Some("Australia/Sydney")), "{v}");
+    assert_eq!((v["walls"][0]["zone"].as_str(), v["walls"][0]["time"].as_str()), (Some("America/New_York"), Some("09:00")), "{v}");
+    assert_eq!(v["reservations"][0]["recurrence"]["Series"]["zone"]["name"], "America/New_York", "{v}");
+    // A cookie naming no zone (or an attacker's long one) reads as UTC; the week asked for
+    // is bounded to a year.
+    let junk = format!("{admin}; mcu_tz={}", "x".repeat(500));
+    let r = call(&app, "/api/get_reservations", &[("week", "99999")], Some(&junk)).await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert_eq!((v["zone"].as_str(), v["week"].as_u64()), (Some("UTC"), Some(52)), "{v}");
+    assert_eq!(v["calendar"].as_array().map(Vec::len), Some(7), "{v}");
+}
+
+#[tokio::test]
 async fn an_address_is_dialled_out_once_per_conference() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = app(dir.path()).await;

@@ -1,13 +1,15 @@
 //! Reservations: the week ahead, the upcoming list, create, edit, delete, with the
 //! original's recurrence (daily on weekdays, every N weeks, monthly by day or nth weekday,
-//! ending after N occurrences or by a date). Times are the reader's (UTC on hover). The
-//! server's scheduler turns each occurrence into an ongoing conference at its start.
+//! ending after N occurrences or by a date). A series keeps its wall-clock time in the
+//! zone it was made in (chosen in the form, the browser's by default); the calendar counts
+//! the reader's days. Times in the list are the reader's (UTC on hover). The server's
+//! scheduler turns each occurrence into an ongoing conference at its start.
 
 use crate::api::*;
 use crate::components::{actions_cell, any_of, count_ok, edit_delete_cell, list_table, resource_page, successes, Answer, FieldError, FormStatus, TextField};
-use crate::localtime::{date_and_time, offset_at, offset_for_local, use_in_browser, zone_label, LocalTime};
-use domain::timefmt::{parse_date, parse_time_of_day};
-use domain::{Millis, Recurrence, Reservation};
+use crate::localtime::LocalTime;
+use domain::schedule::WallStart;
+use domain::{Recurrence, Reservation};
 use leptos::prelude::*;
 
 #[component]
@@ -17,36 +19,65 @@ pub fn ReservationsPage() -> impl IntoView {
     let save_r: Answer = Signal::derive(move || save.value().get());
     let delete_r: Answer = Signal::derive(move || delete.value().get());
     let saved = count_ok(save_r);
-    resource_page(
+    let page = resource_page(
         "Reservations",
         "New reservation",
-        get_reservations,
+        || get_reservations(Some(shown_week())),
         saved,
         any_of(vec![saved, count_ok(delete_r)]),
         vec![successes(save_r), delete_r],
         move |v: ReservationsView| v.can_manage.then(|| reservation_form(None, &v, save).into_any()),
         move |v: ReservationsView| reservations_table(v, save, delete),
-    )
+    );
+    view! { {page}{zones_list()} }
 }
 
-fn recurrence_text(r: Recurrence) -> String {
-    match r {
-        Recurrence::None => "None".into(),
-        Recurrence::Daily { count } => format!("Daily, {count} left"),
-        Recurrence::Weekly { count } => format!("Weekly, {count} left"),
-        Recurrence::Series(s) => s.describe(),
+/// The calendar's week asked for (`?week=N`, weeks from this one).
+fn shown_week() -> u32 {
+    crate::nav::query_value("week").and_then(|w| w.trim().parse::<u32>().ok()).unwrap_or(0)
+}
+
+/// The id of the page's one list of time zone names (each form's zone field uses it).
+const ZONES_LIST: &str = "time-zones";
+
+/// The list of zone names, asked for once by the page.
+fn zones_list() -> impl IntoView {
+    let names = OnceResource::new(get_time_zones());
+    view! {
+        <datalist id=ZONES_LIST>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    names.await.unwrap_or_default().into_iter().map(|n| view! { <option value=n/> }).collect_view()
+                })}
+            </Suspense>
+        </datalist>
     }
 }
 
+/// Once the page runs in the browser: when the server was not told the browser's zone
+/// (the first visit, or after travelling), the page tells it and loads again — once: the
+/// next answer says it was told, known zone or not.
+fn follow_browser_zone(told: Option<String>) {
+    Effect::new(move |_| {
+        crate::localtime::remember_zone();
+        let zone = crate::localtime::browser_zone();
+        if zone.is_some() && zone != told && crate::localtime::told_zone() == zone {
+            let _ = window().location().reload();
+        }
+    });
+}
+
 fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, delete: ServerAction<DeleteResource>) -> AnyView {
+    follow_browser_zone(v.zone_told.clone());
     let can = v.can_manage;
     let rows = v
         .reservations
         .iter()
-        .map(|r| {
+        .zip(&v.walls)
+        .map(|(r, wall)| {
             let profile = v.profiles.iter().find(|p| p.id == r.profile_id).map(|p| p.name.clone()).unwrap_or_else(|| if r.profile_id.is_empty() { "Default".into() } else { "—".into() });
             let actions = can.then(|| {
-                let form = reservation_form(Some(r.clone()), &v, save);
+                let form = reservation_form(Some((r.clone(), wall.clone())), &v, save);
                 actions_cell(edit_delete_cell("reservation", "reservation", r.id.clone(), &r.name, form, delete))
             });
             let end = r.start_ms + i64::from(r.duration_min) * 60_000;
@@ -57,7 +88,7 @@ fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, 
                     <td data-label="Start Time"><LocalTime ms=r.start_ms/></td>
                     <td data-label="End Time"><LocalTime ms=end/></td>
                     <td data-label="Duration">{format!("{:02}:{:02}", r.duration_min / 60, r.duration_min % 60)}</td>
-                    <td data-label="Recurrence">{recurrence_text(r.recurrence)}</td>
+                    <td data-label="Recurrence">{wall.recurrence.clone()}</td>
                     <td data-label="Profile">{profile}</td>
                     <td data-label="Participants">{r.participants.len()}</td>
                     {actions}
@@ -77,31 +108,24 @@ fn reservations_table(v: ReservationsView, save: ServerAction<SaveReservation>, 
 
 const WEEKDAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
-/// Weeks ahead the calendar goes.
-const WEEKS_AHEAD: i64 = 52;
-
-/// Seven days at a glance, from today (`?week=N`: N weeks on, up to a year): each day's
-/// occurrences with the series expanded. Seven columns on a desk, a list of days on a phone.
+/// Seven days at a glance, from today (`?week=N`: N weeks on, up to a year), in the
+/// reader's zone: each day's occurrences with the series expanded. Seven columns on a
+/// desk, a list of days on a phone. Another week is another page (the server counts it).
 fn week_view(v: &ReservationsView) -> impl IntoView {
-    use domain::recurrence::DAY_MS;
-    let week = crate::nav::query_value("week").and_then(|w| w.trim().parse::<i64>().ok()).unwrap_or(0).clamp(0, WEEKS_AHEAD);
-    let first_day = v.now_ms.div_euclid(DAY_MS) + 7 * week;
-    let from = v.now_ms.max(first_day * DAY_MS);
-    let items = domain::schedule::occurrences_between(&v.reservations, from, (first_day + 7) * DAY_MS);
-    let days = (0..7)
-        .map(|i| {
-            let day = first_day + i;
-            let (y, m, d) = domain::timefmt::civil_from_days(day);
-            let today: Vec<_> = items.iter().filter(|o| o.start_ms.div_euclid(DAY_MS) == day).cloned().collect();
+    let week = v.week;
+    let days = v
+        .calendar
+        .iter()
+        .map(|day| {
             view! {
                 <li class="week-day">
-                    <h3>{format!("{} {y:04}-{m:02}-{d:02}", &WEEKDAYS[domain::recurrence::weekday(day) as usize][..3])}</h3>
-                    {if today.is_empty() {
+                    <h3>{day.label.clone()}</h3>
+                    {if day.occurrences.is_empty() {
                         view! { <p class="empty">"—"</p> }.into_any()
                     } else {
                         view! {
-                            <ul>{today.into_iter().map(|o| view! {
-                                <li><LocalTime ms=o.start_ms/>" "<strong>{o.name}</strong>{format!(" ({:02}:{:02})", o.duration_min / 60, o.duration_min % 60)}</li>
+                            <ul>{day.occurrences.iter().map(|o| view! {
+                                <li><LocalTime ms=o.start_ms/>" "<strong>{o.name.clone()}</strong>{format!(" ({:02}:{:02})", o.duration_min / 60, o.duration_min % 60)}</li>
                             }).collect_view()}</ul>
                         }.into_any()
                     }}
@@ -109,14 +133,16 @@ fn week_view(v: &ReservationsView) -> impl IntoView {
             }
         })
         .collect_view();
-    let (y, m, d) = domain::timefmt::civil_from_days(first_day);
-    let title = if week == 0 { "The next seven days".to_string() } else { format!("Seven days from {y:04}-{m:02}-{d:02}") };
-    let previous = (week > 0).then(|| view! { <a class="button-link" href=format!("/reservations?week={}", week - 1)>"← Previous week"</a> });
-    let next = (week < WEEKS_AHEAD).then(|| view! { <a class="button-link" href=format!("/reservations?week={}", week + 1) rel="next">"Next week →"</a> });
+    let first = v.calendar.first().map(|d| d.date.clone()).unwrap_or_default();
+    let title = if week == 0 { "The next seven days".to_string() } else { format!("Seven days from {first}") };
+    // A whole page each: the server counts the week in the reader's zone.
+    let previous = (week > 0).then(|| view! { <a class="button-link" rel="external" href=format!("/reservations?week={}", week - 1)>"← Previous week"</a> });
+    let next = (week < domain::schedule::WEEKS_AHEAD)
+        .then(|| view! { <a class="button-link" rel="external next" href=format!("/reservations?week={}", week + 1)>"Next week →"</a> });
     view! {
         <section class="week" aria-labelledby="week-h">
             <div class="week-head">
-                <h2 id="week-h">{title}<small>" (UTC days)"</small></h2>
+                <h2 id="week-h">{title}<small>{format!(" (days in {})", v.zone)}</small></h2>
                 <nav class="week-nav" aria-label="Weeks">{previous}{next}</nav>
             </div>
             <ol class="week-grid">{days}</ol>
@@ -135,14 +161,11 @@ struct Choices {
     nth_weekday: u32,
     by: bool,
     occurrences: u32,
-    end_by: Option<Millis>,
 }
 
-fn choices(r: &Reservation) -> Choices {
-    use domain::recurrence::{local_day, Pattern, SeriesEnd};
-    let (start_day, _) = local_day(r.start_ms, 0);
-    let (_, _, dom) = domain::timefmt::civil_from_days(start_day);
-    let wd = domain::recurrence::weekday(start_day);
+fn choices(r: &Reservation, wall: &WallStart) -> Choices {
+    use domain::recurrence::{Pattern, SeriesEnd};
+    let (dom, wd) = (wall.month_day, wall.weekday);
     let mut c = Choices {
         kind: "none",
         every: 1,
@@ -154,12 +177,11 @@ fn choices(r: &Reservation) -> Choices {
         nth_weekday: wd,
         by: false,
         occurrences: 1,
-        end_by: None,
     };
-    match r.recurrence {
+    match &r.recurrence {
         Recurrence::None => {}
-        Recurrence::Daily { count } => (c.kind, c.days, c.occurrences) = ("daily", 0x7f, count),
-        Recurrence::Weekly { count } => (c.kind, c.days, c.occurrences) = ("weekly", 1 << wd, count),
+        Recurrence::Daily { count } => (c.kind, c.days, c.occurrences) = ("daily", 0x7f, *count),
+        Recurrence::Weekly { count } => (c.kind, c.days, c.occurrences) = ("weekly", 1 << wd, *count),
         Recurrence::Series(s) => {
             match s.pattern {
                 Pattern::Daily { days } => (c.kind, c.days) = ("daily", days),
@@ -172,57 +194,40 @@ fn choices(r: &Reservation) -> Choices {
             match s.end {
                 // What is left of the series, counted from this occurrence.
                 SeriesEnd::After(total) => c.occurrences = total.saturating_sub(s.index) + 1,
-                SeriesEnd::By(limit) => (c.by, c.end_by) = (true, Some(limit)),
+                SeriesEnd::By(_) => c.by = true,
             }
         }
     }
     c
 }
 
-fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAction<SaveReservation>) -> AnyView {
-    let prefix = format!("rs-{}", r.as_ref().map(|r| r.id.as_str()).unwrap_or("new"));
+/// The form of a reservation (`None`: a new one) with its start as shown there.
+fn reservation_form(r: Option<(Reservation, WallStart)>, v: &ReservationsView, save: ServerAction<SaveReservation>) -> AnyView {
+    let prefix = format!("rs-{}", r.as_ref().map(|(r, _)| r.id.as_str()).unwrap_or("new"));
     let id = move |f: &str| format!("{prefix}-{f}");
-    // A new reservation is offered for the next full hour.
-    let next_hour = (v.now_ms / 3_600_000 + 1) * 3_600_000;
-    let r = r.unwrap_or(Reservation {
-        id: String::new(),
-        name: String::new(),
-        numeric_id: String::new(),
-        // The default profile, as "New conference" offers it.
-        profile_id: String::new(),
-        start_ms: next_hour,
-        duration_min: 60,
-        recurrence: Recurrence::None,
-        participants: Vec::new(),
+    // A new reservation is offered for the reader's next full hour, in their zone.
+    let (r, wall) = r.unwrap_or_else(|| {
+        let r = Reservation {
+            id: String::new(),
+            name: String::new(),
+            numeric_id: String::new(),
+            // The default profile, as "New conference" offers it.
+            profile_id: String::new(),
+            start_ms: 0,
+            duration_min: 60,
+            recurrence: Recurrence::None,
+            participants: Vec::new(),
+        };
+        (r, v.new_start.clone())
     });
     let res = crate::components::answer_for(save, r.id.clone(), |a| a.id.clone());
-    let c = choices(&r);
-    let in_browser = use_in_browser();
-    // The start as typed; until then, the reservation's own start in the reader's zone
-    // (UTC before the app has loaded, with no offset sent: the server reads it as UTC).
-    let (typed_date, typed_time) = (RwSignal::new(None::<String>), RwSignal::new(None::<String>));
-    let start_ms = r.start_ms;
-    let shown = move || {
-        let offset = if in_browser.get() { offset_at(start_ms) } else { 0 };
-        date_and_time(start_ms, offset)
-    };
-    let date = move || typed_date.get().unwrap_or_else(|| shown().0);
-    let time = move || typed_time.get().unwrap_or_else(|| shown().1);
-    let offset = move || {
-        if !in_browser.get() {
-            return String::new();
-        }
-        match (parse_date(&date()), parse_time_of_day(&time())) {
-            (Some(d), Some(t)) => offset_for_local(d, t).to_string(),
-            _ => offset_at(start_ms).to_string(),
-        }
-    };
-    let zone = move || if in_browser.get() { format!("your time, {}", zone_label(offset_at(start_ms))) } else { "UTC".into() };
+    let c = choices(&r, &wall);
     let start_now = RwSignal::new(false);
+    let zone_id = id("zone");
     let kind = RwSignal::new(c.kind);
     let monthly = RwSignal::new(c.monthly);
     let by = RwSignal::new(c.by);
-    let end_by_default = c.end_by.map(|l| date_and_time(l, 0).0).unwrap_or_else(|| date_and_time(r.start_ms, 0).0);
+    let end_by_default = wall.end_by.clone().unwrap_or_else(|| wall.date.clone());
     let (prof_id, rec_id, parts_id) = (id("profile"), id("recurrence"), id("participants"));
     let (name_id, num_id, date_id, time_id, dur_id, count_id) = (id("name"), id("num"), id("date"), id("time"), id("duration"), id("count"));
     let (every_id, mday_id, nth_id, nthwd_id, endby_id) = (id("every"), id("mday"), id("nth"), id("nthwd"), id("endby"));
@@ -247,27 +252,29 @@ fn reservation_form(r: Option<Reservation>, v: &ReservationsView, save: ServerAc
             <select id=prof_id.clone() name="profile_id" aria-describedby=format!("{prof_id}-error")>{default_profile}{options}</select>
             <FieldError id=prof_id field="profile_id" result=res/>
             <div class="group-box" role="group" aria-label="Start">
-                <span class="group-title">"Start "<small>{move || format!("({})", zone())}</small></span>
+                <span class="group-title">"Start"</span>
                 <label class="check"><input type="checkbox" name="start_now" prop:checked=move || start_now.get()
                     on:change=move |ev| start_now.set(event_target_checked(&ev))/>"Start now"</label>
                 <div class="row">
                     <div class="field">
                         <label for=date_id.clone()>"Date"</label>
-                        <input id=date_id.clone() type="date" name="start_date" prop:value=date disabled=move || start_now.get()
-                            on:input=move |ev| typed_date.set(Some(event_target_value(&ev)))
+                        <input id=date_id.clone() type="date" name="start_date" value=wall.date.clone() disabled=move || start_now.get()
                             aria-describedby=format!("{date_id}-error") aria-invalid=crate::components::invalid(res, "start_date")/>
                         <FieldError id=date_id.clone() field="start_date" result=res/>
                     </div>
                     <div class="field">
                         <label for=time_id.clone()>"Time (24-hour, HH:MM)"</label>
-                        <input id=time_id.clone() name="start_time" inputmode="numeric" placeholder="17:30" maxlength="5" prop:value=time
-                            disabled=move || start_now.get() on:input=move |ev| typed_time.set(Some(event_target_value(&ev)))
+                        <input id=time_id.clone() name="start_time" inputmode="numeric" placeholder="17:30" maxlength="5" value=wall.time.clone()
+                            disabled=move || start_now.get()
                             aria-describedby=format!("{time_id}-error") aria-invalid=crate::components::invalid(res, "start_time")/>
                         <FieldError id=time_id.clone() field="start_time" result=res/>
                     </div>
                 </div>
                 <FieldError id=format!("{date_id}-api") field="start" result=res/>
-                <input type="hidden" name="tz_offset_min" prop:value=offset/>
+                <label for=zone_id.clone()>"Time zone (a series keeps its time there, summer and winter)"</label>
+                <input id=zone_id.clone() name="time_zone" list=ZONES_LIST value=wall.zone.clone() autocomplete="off" spellcheck="false"
+                    maxlength="64" aria-describedby=format!("{zone_id}-error") aria-invalid=crate::components::invalid(res, "time_zone")/>
+                <FieldError id=zone_id field="time_zone" result=res/>
             </div>
             <TextField id=dur_id name="duration" label="Duration (H:MM)"
                 value=format!("{}:{:02}", r.duration_min / 60, r.duration_min % 60) result=res/>
