@@ -710,6 +710,16 @@ pub struct SystemStatus {
     /// What a reset would stop.
     #[serde(default)]
     pub ongoing: crate::danger::Ongoing,
+    /// The caller may download a backup (Administrator, Administrator Read-only).
+    #[serde(default)]
+    pub can_download: bool,
+    /// Hot Backup is on: no backup is restored (G9).
+    #[serde(default)]
+    pub hot_backup_on: bool,
+    /// The uploaded backup waiting for the System Reset ("MCU-A (CS 2000, version 0.1.0),
+    /// taken …").
+    #[serde(default)]
+    pub pending_restore: Option<String>,
 }
 
 // ---------------------------------------------------------------- call history (`crate::cdr`)

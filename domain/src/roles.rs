@@ -35,6 +35,8 @@ pub enum Permission {
     ManageUsers,
     /// Read and export the audit trail.
     ViewAudit,
+    /// Download a backup of the configuration (restoring it is `ManageConfiguration`).
+    DownloadBackup,
 }
 
 impl Permission {
@@ -50,6 +52,7 @@ impl Permission {
             Permission::ViewUsers => "viewing users",
             Permission::ViewAudit => "reading the audit trail",
             Permission::ManageUsers => "managing users (Administrator only)",
+            Permission::DownloadBackup => "downloading a backup (Administrator and Administrator Read-only)",
         }
     }
 }
@@ -70,9 +73,10 @@ impl Role {
         use Permission::*;
         match self {
             Role::Administrator => true,
-            Role::AdministratorReadOnly | Role::Auditor => {
-                matches!(p, ViewConferences | ViewResources | ViewConfiguration | ViewUsers | ViewAudit)
+            Role::AdministratorReadOnly => {
+                matches!(p, ViewConferences | ViewResources | ViewConfiguration | ViewUsers | ViewAudit | DownloadBackup)
             }
+            Role::Auditor => matches!(p, ViewConferences | ViewResources | ViewConfiguration | ViewUsers | ViewAudit),
             Role::Operator => matches!(
                 p,
                 ViewConferences | RunConferences | ViewResources | ManageResources | ViewConfiguration

@@ -109,6 +109,10 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Refuses a body over the route's limit (413): at once when it says its length, else as
 /// soon as it grows past it. Bodies here are small, so they are read before the handler.
 pub async fn body_limits(req: Request, next: Next) -> Response {
+    // A backup upload is read by its handler, after the caller is known (see `backup`).
+    if req.uri().path() == crate::backup::UPLOAD_PATH {
+        return upload_length_checked(req, next).await;
+    }
     let limit = body_limit(req.uri().path());
     let too_large = || {
         error(
@@ -133,6 +137,16 @@ pub async fn body_limits(req: Request, next: Next) -> Response {
         Ok(Err(_)) => too_large(),
         Err(_) => error(StatusCode::REQUEST_TIMEOUT, AppError::Transport("the request's body came too slowly".into())),
     }
+}
+
+/// A backup upload goes on unread, unless it says it is larger than a backup can be.
+async fn upload_length_checked(req: Request, next: Next) -> Response {
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > domain::backup::MAX_UPLOAD as u64) {
+        let message = format!("This file is larger than a backup can be ({} MB at most).", domain::backup::MAX_UPLOAD / (1024 * 1024));
+        return error(StatusCode::PAYLOAD_TOO_LARGE, AppError::Invalid { field: "backup".into(), message });
+    }
+    next.run(req).await
 }
 
 /// The API's own checks before a server function decodes its arguments: the simulation

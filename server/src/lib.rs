@@ -10,6 +10,7 @@
 pub mod alloc;
 pub mod assets;
 pub mod conns;
+pub mod backup;
 pub mod export;
 pub mod guard;
 pub mod peer;
@@ -241,6 +242,29 @@ pub fn backup(cfg: &Config, to: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A System Reset restores the backup uploaded for it, if any (before Hot Backup starts):
+/// applied all or nothing, or forgotten with the reason when it no longer may be (Hot
+/// Backup turned on meanwhile). Either way in the audit trail.
+fn restore_kept_backup(store: &Store, mcu: &str, model: McuModel) -> anyhow::Result<()> {
+    let hb: domain::HotBackupSettings = store.local(domain::store::keys::HOT_BACKUP)?;
+    let (summary, ok) = match store.apply_pending_restore(model, hb.enabled) {
+        Ok(None) => return Ok(()),
+        Ok(Some(done)) => (
+            format!("Configuration restored from the backup of {}: {} records written, {} removed.", done.info.describe(), done.written, done.removed),
+            true,
+        ),
+        Err(e) => (format!("The backup kept for this System Reset was not restored: {e}"), false),
+    };
+    if ok {
+        tracing::info!("{summary}");
+    } else {
+        tracing::warn!("{summary}");
+    }
+    let by = domain::audit::By { mcu, user: "system", role: None, client: "-" };
+    store.audit(&domain::audit::entry(domain::store::now_ms(), by, domain::audit::AuditKind::Backup, &summary, ok))?;
+    Ok(())
+}
+
 fn parse_model(s: &str) -> Result<McuModel, String> {
     McuModel::parse(s).ok_or_else(|| format!("unknown model '{s}': use CS 1800, CS 2000, CS 4000 or Virtual Edition"))
 }
@@ -288,6 +312,7 @@ pub async fn build_state(cfg: &Config) -> anyhow::Result<AppState> {
     if !applied.is_empty() {
         tracing::info!(?applied, "applied settings saved for the System Reset");
     }
+    restore_kept_backup(&store, &name, cfg.model)?;
 
     let data_dir = std::fs::canonicalize(&cfg.data_dir).unwrap_or_else(|_| cfg.data_dir.clone());
     let peer_identity = hotbackup::identity::PeerIdentity::load_or_create(&data_dir)?;
@@ -573,6 +598,8 @@ pub fn router(state: AppState, origins: guard::Origins) -> Router {
         .route("/api/audit.csv", get(export::audit_csv))
         .route("/api/history.csv", get(export::history_csv))
         .route("/api/history.json", get(export::history_json))
+        .route(backup::DOWNLOAD_PATH, get(backup::download))
+        .route(backup::UPLOAD_PATH, axum::routing::post(backup::upload))
         .merge(peer::routes())
         .nest_service("/pkg", assets_dir)
         .fallback_service(root_files)

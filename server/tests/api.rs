@@ -1044,6 +1044,86 @@ async fn a_series_keeps_the_zone_it_was_made_in_and_the_calendar_counts_the_read
     assert_eq!(v["calendar"].as_array().map(Vec::len), Some(7), "{v}");
 }
 
+/// A raw request: the bytes of the answer, unchanged.
+async fn raw(app: &Router, req: Request<Body>) -> (StatusCode, Vec<u8>) {
+    let res = app.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    (status, res.into_body().collect().await.expect("body").to_bytes().to_vec())
+}
+
+fn upload(bytes: Vec<u8>, cookie: Option<&str>, origin: Option<&str>) -> Request<Body> {
+    let mut req = Request::post("/api/restore_backup").header(header::CONTENT_TYPE, "application/vnd.sqlite3");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    if let Some(o) = origin {
+        req = req.header(header::ORIGIN, o);
+    }
+    req.body(Body::from(bytes)).expect("request")
+}
+
+#[test]
+fn a_downloaded_backup_uploaded_again_is_restored_at_the_next_reset_and_only_by_an_administrator() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let app = app(dir.path()).await;
+        let admin = login(&app, "admin", ADMIN_PW).await;
+        let id = a_profile(&app, &admin, "Kept profile").await;
+        for (name, role) in [("ro1", "administrator_read_only"), ("op1", "operator")] {
+            let r = call(&app, "/api/add_user", &[("name", name), ("password", "password-123"), ("role", role)], Some(&admin)).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+        let get = |cookie: Option<String>| {
+            let mut req = Request::get("/api/backup.sqlite3");
+            if let Some(c) = cookie {
+                req = req.header(header::COOKIE, c);
+            }
+            req.body(Body::empty()).expect("request")
+        };
+        // Nobody unknown, no Operator; an Administrator Read-only may download.
+        assert_eq!(raw(&app, get(None)).await.0, StatusCode::UNAUTHORIZED);
+        let op = login(&app, "op1", "password-123").await;
+        assert_eq!(raw(&app, get(Some(op.clone()))).await.0, StatusCode::FORBIDDEN);
+        let ro = login(&app, "ro1", "password-123").await;
+        let (status, file) = raw(&app, get(Some(ro.clone()))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(file.starts_with(b"SQLite format 3\0"), "an SQLite database");
+        assert!(!String::from_utf8_lossy(&file).contains("$argon2"), "no password hash in a backup");
+        // Uploading: not logged in (401, before the body is read), not an Administrator,
+        // not from this MCU's pages.
+        assert_eq!(raw(&app, upload(file.clone(), None, None)).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(raw(&app, upload(file.clone(), Some(&ro), None)).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(raw(&app, upload(file.clone(), Some(&admin), Some("https://evil.example"))).await.0, StatusCode::FORBIDDEN);
+        // Not a backup, too large: refused with the reason, nothing kept.
+        let (status, said) = raw(&app, upload(b"not a database".to_vec(), Some(&admin), None)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(String::from_utf8_lossy(&said).contains("not an MCU backup"), "{}", String::from_utf8_lossy(&said));
+        let (status, _) = raw(&app, upload(vec![0; domain::backup::MAX_UPLOAD + 1], Some(&admin), None)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        // The profile goes; the backup (which has it) is kept for the reset.
+        let r = call(&app, "/api/delete_resource", &[("kind", "profile"), ("id", &id)], Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let (status, said) = raw(&app, upload(file, Some(&admin), None)).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&said));
+        assert!(String::from_utf8_lossy(&said).contains("restored at the next System Reset"));
+        let v: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_system_status", &[], Some(&admin)).await.body).expect("json");
+        assert!(v["pending_restore"].as_str().is_some_and(|p| p.starts_with("MCU")), "{v}");
+    });
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    // The System Reset (the next start): the profile is back, the users are this MCU's own.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let app = app(dir.path()).await;
+        let admin = login(&app, "admin", ADMIN_PW).await;
+        let v: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_profiles", &[], Some(&admin)).await.body).expect("json");
+        assert_eq!(v["profiles"][0]["name"], "Kept profile", "{v}");
+        login(&app, "op1", "password-123").await;
+        let v: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_system_status", &[], Some(&admin)).await.body).expect("json");
+        assert!(v["pending_restore"].is_null(), "applied once: {v}");
+    });
+}
+
 #[tokio::test]
 async fn an_address_is_dialled_out_once_per_conference() {
     let dir = tempfile::tempdir().expect("tempdir");

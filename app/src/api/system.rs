@@ -7,8 +7,9 @@ use super::*;
 pub async fn get_system_status() -> Result<SystemStatus, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewConfiguration).await?;
-        let (users, change_log_seq, threshold, ongoing) =
-            st.db(|s| Ok((s.user_count()?, s.last_seq()?, s.port_threshold()?, s.ongoing()?))).await?;
+        let (users, change_log_seq, threshold, ongoing, pending) = st
+            .db(|s| Ok((s.user_count()?, s.last_seq()?, s.port_threshold()?, s.ongoing()?, s.pending_restore().map(|i| i.describe()))))
+            .await?;
         Ok(SystemStatus {
             info: st.info.clone(),
             uptime_s: st.started.elapsed().as_secs(),
@@ -18,7 +19,29 @@ pub async fn get_system_status() -> Result<SystemStatus, AppError> {
             can_manage: me.role.can(Permission::ManageConfiguration),
             port_threshold: threshold,
             ongoing,
+            can_download: me.role.can(Permission::DownloadBackup),
+            hot_backup_on: st.hb.settings().enabled,
+            pending_restore: pending,
         })
+    })
+    .await
+}
+
+/// Forgets the uploaded backup waiting for the System Reset.
+#[server(endpoint = "discard_restore", output = crate::error::Json)]
+pub async fn discard_restore() -> Result<String, AppError> {
+    answer(async {
+        let (st, _) = require(Permission::ManageConfiguration).await?;
+        if !st.db(|s| s.discard_restore()).await? {
+            return Err(AppError::NotFound("No backup waits to be restored.".into()));
+        }
+        st.audit(domain::audit::AuditKind::Backup, "The backup kept for the System Reset was discarded.", true).await;
+        // Nothing else waiting for a reset: no reset is needed any more.
+        let pending: domain::PendingReset = st.db(|s| s.local(domain::store::keys::PENDING_RESET)).await?;
+        if pending.is_empty() {
+            st.alarms.clear(&[domain::alarms::AlarmCode::ResetNeeded]);
+        }
+        Ok("Discarded: the next System Reset restores nothing.".into())
     })
     .await
 }

@@ -1,6 +1,8 @@
-//! The System page: identity, uptime and where the data lives; the port alarm threshold.
+//! The System page: identity, uptime and where the data lives; the port alarm threshold;
+//! backups (into the data folder, or downloaded) and restoring an uploaded one at the next
+//! System Reset; the reset.
 
-use crate::api::{get_system_status, BackupConfiguration, ResetMcu, SetPortThreshold};
+use crate::api::{get_system_status, BackupConfiguration, DiscardRestore, ResetMcu, SetPortThreshold};
 use crate::components::{danger_confirm, ErrorMsg, FormStatus};
 use domain::timefmt::format_duration_s;
 use leptos::either::Either;
@@ -9,11 +11,14 @@ use leptos_meta::Title;
 
 #[component]
 pub fn SystemPage() -> impl IntoView {
-    let status = Resource::new(|| (), |_| get_system_status());
     let backup = ServerAction::<BackupConfiguration>::new();
     let threshold = ServerAction::<SetPortThreshold>::new();
     let threshold_r: crate::components::Answer = Signal::derive(move || threshold.value().get());
     let reset = ServerAction::<ResetMcu>::new();
+    let discard = ServerAction::<DiscardRestore>::new();
+    // An upload's answer, and a count of those kept (the status is read again after each).
+    let uploaded = RwSignal::new(None::<Result<String, String>>);
+    let status = Resource::new(move || (discard.version().get(), uploaded.with(|u| matches!(u, Some(Ok(_))))), |_| get_system_status());
     // After a reset, load the page again once the MCU is back.
     Effect::new(move |_| {
         if matches!(reset.value().get(), Some(Ok(_))) {
@@ -27,6 +32,7 @@ pub fn SystemPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match status.await {
                     Ok(s) => Either::Left({
+                        let restore = restore_card(&s, discard, uploaded);
                         let reset_dialog = s.can_manage.then(|| {
                             danger_confirm("reset-dialog", "Reset MCU", s.ongoing.reset(&s.info.name), Some(s.info.name.clone()), reset.pending().into())
                         });
@@ -58,6 +64,7 @@ pub fn SystemPage() -> impl IntoView {
                                 Either::Right(view! { <p data-testid="port-threshold">{format!("Threshold: {} %", s.port_threshold)}</p> })
                             }}
                         </section>
+                        {restore}
                         {s.can_manage.then(|| view! {
                             <section class="card actions-card" aria-label="Maintenance">
                                 <h2>"Maintenance"</h2>
@@ -79,5 +86,102 @@ pub fn SystemPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Download a backup (Administrator, Administrator Read-only); upload one to restore at the
+/// next System Reset (Administrator; not while Hot Backup is on).
+fn restore_card(s: &domain::SystemStatus, discard: ServerAction<DiscardRestore>, uploaded: RwSignal<Option<Result<String, String>>>) -> Option<impl IntoView> {
+    (s.can_download || s.can_manage).then(|| {
+        let download = s.can_download.then(|| view! {
+            <p>
+                <a class="button-link" href="/api/backup.sqlite3" download="" rel="external" data-testid="download-backup">"Download backup"</a>
+            </p>
+            <p class="note">"The configuration only: profiles, meeting rooms, entry queues, IVR services, recording links, reservations and the IP Network Service. No user, password, session, pairing or certificate is in it."</p>
+        });
+        let pending = s.pending_restore.clone().map(|p| view! {
+            <p class="ok" data-testid="pending-restore">{format!("Restored at the next System Reset: the backup of {p}.")}</p>
+            {
+                let can = s.can_manage;
+                can.then(|| view! {
+                    <ActionForm action=discard attr:class="inline">
+                        <button type="submit" class="secondary">"Discard this backup"</button>
+                    </ActionForm>
+                })
+            }
+        });
+        let hb_on = s.hot_backup_on;
+        let upload = s.can_manage.then(|| {
+            let busy = RwSignal::new(false);
+            let send = move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                send_backup(busy, uploaded);
+            };
+            view! {
+                <form class="form" on:submit=send>
+                    <label for="restore-file">"Backup file to restore"</label>
+                    <input id="restore-file" type="file" accept=".sqlite3,application/vnd.sqlite3" disabled=hb_on
+                        aria-describedby="restore-file-note restore-file-error"/>
+                    <p class="note" id="restore-file-note">{if hb_on {
+                        "Hot Backup is on: disable it on both MCUs first (G9); then restore on the one that will be Master."
+                    } else {
+                        "Checked at once (integrity, version, model); the configuration is replaced at the next System Reset. Users, pairing and this MCU's own settings stay."
+                    }}</p>
+                    <button type="submit" disabled=move || hb_on || busy.get()>"Upload backup"</button>
+                    <p id="restore-file-error" role="status" class=move || match uploaded.get() { Some(Err(_)) => "error", Some(Ok(_)) => "ok", None => "" }>
+                        {move || match uploaded.get() { Some(Ok(m)) | Some(Err(m)) => m, None => String::new() }}
+                    </p>
+                </form>
+            }
+        });
+        view! {
+            <section class="card" aria-labelledby="restore-h">
+                <h2 id="restore-h">"Backup and restore"</h2>
+                {download}
+                {pending}
+                <FormStatus result=Signal::derive(move || discard.value().get())/>
+                {upload}
+            </section>
+        }
+    })
+}
+
+/// Sends the chosen file to the MCU and says what it answered.
+fn send_backup(busy: RwSignal<bool>, answer: RwSignal<Option<Result<String, String>>>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsValue;
+        use leptos::web_sys::js_sys::Reflect;
+        let file = document()
+            .get_element_by_id("restore-file")
+            .and_then(|input| Reflect::get(&input, &JsValue::from_str("files")).ok())
+            .and_then(|files| Reflect::get(&files, &JsValue::from_f64(0.0)).ok())
+            .filter(|f| !f.is_undefined() && !f.is_null());
+        let Some(file) = file else {
+            answer.set(Some(Err("Choose a backup file first.".into())));
+            return;
+        };
+        busy.set(true);
+        answer.set(None);
+        leptos::task::spawn_local(async move {
+            let sent = match gloo_net::http::Request::post("/api/restore_backup").header("Content-Type", "application/vnd.sqlite3").body(file) {
+                Ok(request) => request.send().await,
+                Err(e) => Err(e),
+            };
+            let said = match sent {
+                Ok(res) => {
+                    let ok = res.ok();
+                    let text = res.text().await.unwrap_or_default();
+                    if ok { Ok(text) } else { Err(if text.is_empty() { format!("Refused ({}).", res.status()) } else { text }) }
+                }
+                Err(e) => Err(format!("Could not reach the MCU ({e}). Check the connection and try again.")),
+            };
+            answer.set(Some(said));
+            busy.set(false);
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (busy, answer);
     }
 }

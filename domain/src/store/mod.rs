@@ -11,6 +11,8 @@ pub use audit::{AuditCursor, Pruned};
 mod cdr;
 pub use cdr::HistoryCursor;
 mod replica;
+mod restore;
+pub use restore::{Restored, PENDING_RESTORE};
 mod local;
 pub mod secrets;
 mod sessions;

@@ -418,7 +418,7 @@ impl Store {
     }
 }
 
-fn decode(kind: EntityKind, data: &str) -> Result<Record> {
+pub(super) fn decode(kind: EntityKind, data: &str) -> Result<Record> {
     Ok(match kind {
         EntityKind::Profile => Record::Profile(serde_json::from_str(data)?),
         EntityKind::MeetingRoom => Record::MeetingRoom(serde_json::from_str(data)?),
