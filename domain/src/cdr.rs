@@ -111,6 +111,8 @@ pub fn build(conference: &Conference, profile: &str, history: &ConferenceHistory
         ended,
         events,
         participants,
+        recorded_to: conference.recording.target.as_ref().map(|t| t.name.clone()),
+        recordings: conference.recording.spans_until(now),
     }
 }
 
@@ -251,7 +253,7 @@ mod tests {
             owner: String::new(),
             chairperson_password: String::new(),
             conference_password: String::new(),
-            entry_queue: false,
+            entry_queue: false, recording: Default::default(),
         }
     }
 

@@ -106,7 +106,7 @@ pub fn start(id: String, f: NewConference<'_>, now: Millis) -> Result<Conference
         owner: f.owner.to_string(),
         chairperson_password: String::new(),
         conference_password: String::new(),
-        entry_queue: false,
+        entry_queue: false, recording: Default::default(),
     })
 }
 
@@ -127,7 +127,7 @@ pub fn from_room(id: String, room: &MeetingRoom, owner: &str, now: Millis) -> Co
         owner: owner.to_string(),
         chairperson_password: room.chairperson_password.clone(),
         conference_password: room.conference_password.clone(),
-        entry_queue: false,
+        entry_queue: false, recording: Default::default(),
     }
 }
 
@@ -148,7 +148,7 @@ pub fn entry_queue_lobby(id: String, queue: &EntryQueue, now: Millis) -> Confere
         owner: String::new(),
         chairperson_password: String::new(),
         conference_password: String::new(),
-        entry_queue: true,
+        entry_queue: true, recording: Default::default(),
     }
 }
 
@@ -582,7 +582,7 @@ mod tests {
             owner: String::new(),
             chairperson_password: String::new(),
             conference_password: String::new(),
-            entry_queue: false,
+            entry_queue: false, recording: Default::default(),
         }
     }
 

@@ -19,6 +19,7 @@ pub mod dialin;
 pub mod error;
 pub mod hotbackup;
 pub mod model;
+pub mod recording;
 pub mod recurrence;
 pub mod network;
 pub mod ports;

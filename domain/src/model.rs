@@ -128,6 +128,9 @@ pub struct Profile {
     /// Video layout, e.g. "1x1", "2x2", "1+5", "auto".
     pub layout: String,
     pub auto_terminate: bool,
+    /// The recording link its conferences record to (empty: none; Start recording is refused).
+    #[serde(default)]
+    pub recording_link_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,6 +223,10 @@ pub struct Conference {
     /// wait here for an operator. Not a meeting: it ends when the last caller is gone.
     #[serde(default)]
     pub entry_queue: bool,
+    /// Recording: off, recording or paused, to which link, the spans done (see
+    /// [`crate::recording`]).
+    #[serde(default)]
+    pub recording: crate::recording::Recording,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -768,4 +775,9 @@ pub struct CallRecord {
     pub ended: Ended,
     pub events: Vec<CallEvent>,
     pub participants: Vec<ParticipantRecord>,
+    /// What was recorded: the link's name and each span.
+    #[serde(default)]
+    pub recorded_to: Option<String>,
+    #[serde(default)]
+    pub recordings: Vec<crate::recording::Span>,
 }

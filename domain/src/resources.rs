@@ -16,6 +16,9 @@ pub fn profile(
     layout: &str,
     encryption: bool,
     auto_terminate: bool,
+    // The recording link chosen (empty: none) among those there are.
+    recording_link_id: &str,
+    links: &[RecordingLink],
 ) -> Result<Profile, DomainError> {
     let mut e = crate::FieldErrors::default();
     let name = e.check(display_name("name", name));
@@ -32,10 +35,14 @@ pub fn profile(
         l @ ("auto" | "1x1" | "1+5" | "2x2" | "3x3") => Ok(l.to_string()),
         _ => Err(DomainError::invalid("layout", "Choose a layout: auto, 1x1, 1+5, 2x2 or 3x3.")),
     });
-    let (Some(name), Some(line_rate_kbps), Some(resolution), Some(layout)) = (name, line_rate_kbps, resolution, layout) else {
+    let recording_link_id = recording_link_id.trim().to_string();
+    if !recording_link_id.is_empty() && !links.iter().any(|l| l.id == recording_link_id) {
+        e.add(DomainError::invalid("recording_link_id", "Choose a recording link from the list (Recording Links), or none."));
+    }
+    let (Some(name), Some(line_rate_kbps), Some(resolution), Some(layout), true) = (name, line_rate_kbps, resolution, layout, e.is_empty()) else {
         return Err(e.into_error());
     };
-    Ok(Profile { id, name, line_rate_kbps, resolution, encryption, layout, auto_terminate })
+    Ok(Profile { id, name, line_rate_kbps, resolution, encryption, layout, auto_terminate, recording_link_id })
 }
 
 /// A conference or chairperson password: empty, or 1–16 digits (dialled on a keypad).
@@ -247,6 +254,17 @@ pub fn check_ivr_unused(ivr: &IvrService, queues: &[EntryQueue]) -> Result<(), D
     }
 }
 
+/// A recording link a profile names cannot be deleted (a recording under way keeps the
+/// link's name and address, so it is not affected).
+pub fn check_recording_link_unused(link: &RecordingLink, profiles: &[Profile]) -> Result<(), DomainError> {
+    let users: Vec<String> = profiles.iter().filter(|p| p.recording_link_id == link.id).map(|p| format!("'{}'", p.name)).collect();
+    if users.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::Conflict(format!("The recording link '{}' is named by the profile {}; change those first.", link.name, users.join(", "))))
+    }
+}
+
 /// What holds keypad PINs (meeting rooms, entry queues).
 pub trait HasPins {
     fn clear_pins(&mut self);
@@ -278,7 +296,7 @@ mod tests {
     use super::*;
 
     fn p() -> Profile {
-        profile("p1".into(), "HD", "1920", "hd720", "auto", false, true).expect("profile")
+        profile("p1".into(), "HD", "1920", "hd720", "auto", false, true, "", &[]).expect("profile")
     }
 
     #[test]
@@ -288,10 +306,17 @@ mod tests {
             Err(DomainError::Invalid { field, .. }) => field,
             other => panic!("{other:?}"),
         };
-        assert_eq!(field(profile("x".into(), "A", "1000", "hd720", "auto", false, false)), "line_rate_kbps");
-        assert_eq!(field(profile("x".into(), "A", "1920", "4k", "auto", false, false)), "resolution");
-        assert_eq!(field(profile("x".into(), "A", "1920", "sd", "9x9", false, false)), "layout");
-        assert_eq!(field(profile("x".into(), "", "1920", "sd", "auto", false, false)), "name");
+        assert_eq!(field(profile("x".into(), "A", "1000", "hd720", "auto", false, false, "", &[])), "line_rate_kbps");
+        assert_eq!(field(profile("x".into(), "A", "1920", "4k", "auto", false, false, "", &[])), "resolution");
+        assert_eq!(field(profile("x".into(), "A", "1920", "sd", "9x9", false, false, "", &[])), "layout");
+        assert_eq!(field(profile("x".into(), "", "1920", "sd", "auto", false, false, "", &[])), "name");
+        assert_eq!(field(profile("x".into(), "A", "1920", "sd", "auto", false, false, "gone", &[])), "recording_link_id");
+        let rec = RecordingLink { id: "r1".into(), name: "Recorder".into(), address: "10.0.0.9".into() };
+        let with = profile("x".into(), "A", "1920", "sd", "auto", false, false, "r1", std::slice::from_ref(&rec)).expect("a link there is");
+        assert_eq!(with.recording_link_id, "r1");
+        let e = check_recording_link_unused(&rec, std::slice::from_ref(&with)).expect_err("named by a profile");
+        assert!(e.to_string().contains("named by the profile 'A'"), "{e}");
+        assert!(check_recording_link_unused(&rec, &[]).is_ok());
     }
 
     #[test]
@@ -320,7 +345,7 @@ mod tests {
     fn ids_are_shared_and_profiles_in_use_are_kept() {
         let profiles = [p()];
         let room = meeting_room("m1".into(), "Board", "1001", "p1", "", "", &profiles).expect("room");
-        let conf = Conference { id: "c1".into(), name: "Ops".into(), numeric_id: "2002".into(), profile_id: "p1".into(), start_ms: 0, end_ms: None, source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new(), conference_password: String::new(), entry_queue: false };
+        let conf = Conference { id: "c1".into(), name: "Ops".into(), numeric_id: "2002".into(), profile_id: "p1".into(), start_ms: 0, end_ms: None, source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new(), conference_password: String::new(), entry_queue: false, recording: Default::default() };
         let uses = id_uses(std::slice::from_ref(&room), &[], &[], std::slice::from_ref(&conf));
         assert!(check_numeric_id_free("1001", "m1", &uses).is_ok(), "its own ID");
         assert!(check_numeric_id_free("1001", "m2", &uses).is_err());

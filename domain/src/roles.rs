@@ -37,6 +37,8 @@ pub enum Permission {
     ViewAudit,
     /// Download a backup of the configuration (restoring it is `ManageConfiguration`).
     DownloadBackup,
+    /// Start, pause, resume and stop a conference's recording.
+    ControlRecording,
 }
 
 impl Permission {
@@ -53,6 +55,7 @@ impl Permission {
             Permission::ViewAudit => "reading the audit trail",
             Permission::ManageUsers => "managing users (Administrator only)",
             Permission::DownloadBackup => "downloading a backup (Administrator and Administrator Read-only)",
+            Permission::ControlRecording => "recording conferences (Operator and Administrator)",
         }
     }
 }
@@ -79,7 +82,7 @@ impl Role {
             Role::Auditor => matches!(p, ViewConferences | ViewResources | ViewConfiguration | ViewUsers | ViewAudit),
             Role::Operator => matches!(
                 p,
-                ViewConferences | RunConferences | ViewResources | ManageResources | ViewConfiguration
+                ViewConferences | RunConferences | ViewResources | ManageResources | ViewConfiguration | ControlRecording
             ),
             Role::Chairperson => matches!(p, ViewConferences | RunConferences),
         }

@@ -520,7 +520,7 @@ pub fn due(
                     owner: String::new(),
                     chairperson_password: String::new(),
                     conference_password: String::new(),
-                    entry_queue: false,
+                    entry_queue: false, recording: Default::default(),
                 },
                 dial: r.participants.clone(),
             });
@@ -634,7 +634,7 @@ mod tests {
     }
 
     fn profiles() -> Vec<Profile> {
-        vec![crate::resources::profile("p1".into(), "HD", "1920", "hd720", "auto", false, true).expect("profile")]
+        vec![crate::resources::profile("p1".into(), "HD", "1920", "hd720", "auto", false, true, "", &[]).expect("profile")]
     }
 
     const NOW: Millis = 1_795_620_600_000; // 2026-11-25 15:30 UTC

@@ -53,6 +53,7 @@ fn mcu() -> impl Strategy<Value = Mcu> {
         chairperson_password: if ch == c { String::new() } else { ch },
         conference_password: c,
         entry_queue: lobby,
+        recording: Default::default(),
     });
     let queue = (1000u32..1008, proptest::option::of(Just("i".to_string())), any::<bool>()).prop_map(|(n, ivr, transit)| EntryQueue {
         id: format!("q{n}"),

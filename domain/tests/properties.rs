@@ -104,7 +104,7 @@ proptest! {
         if let Ok(ps) = schedule::defined_participants(&s) {
             prop_assert!(ps.len() <= schedule::MAX_DEFINED_PARTICIPANTS);
         }
-        let profiles = [domain::resources::profile("p".into(), "HD", "1920", "hd720", "auto", false, false).expect("profile")];
+        let profiles = [domain::resources::profile("p".into(), "HD", "1920", "hd720", "auto", false, false, "", &[]).expect("profile")];
         let short: String = s.chars().take(12).collect();
         let short = short.as_str();
         for kind in ["none", "daily", "weekly", "monthly", short] {
@@ -160,7 +160,7 @@ proptest! {
 
     #[test]
     fn a_change_that_decodes_encodes_back_the_same(name in input(), id in "[0-9]{1,8}", start in 0i64..4_000_000_000_000, end in proptest::option::of(0i64..4_000_000_000_000)) {
-        let c = domain::Conference { id: "x".into(), name, numeric_id: id, profile_id: String::new(), start_ms: start, end_ms: end, source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new(), conference_password: String::new(), entry_queue: false };
+        let c = domain::Conference { id: "x".into(), name, numeric_id: id, profile_id: String::new(), start_ms: start, end_ms: end, source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new(), conference_password: String::new(), entry_queue: false, recording: Default::default() };
         let change = domain::Change::Put { record: domain::Record::Conference(c) };
         let json = serde_json::to_string(&change).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let back: domain::Change = serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;

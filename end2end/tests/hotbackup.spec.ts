@@ -56,11 +56,22 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   await expect(master.getByTestId('hb-peer-fingerprint')).toHaveText(slaveOwn);
   await expect(slave.getByTestId('hb-peer-fingerprint')).toHaveText(masterOwn);
 
+  // A profile that records to a recording link (both mirrored).
+  const linked = await master.request.post(`http://127.0.0.1:${a}/api/save_recording_link`, { form: { id: '', name: 'Recorder 1', address: '10.0.0.9' } });
+  expect(linked.status(), await linked.text()).toBe(200);
+  const links = await (await master.request.post(`http://127.0.0.1:${a}/api/get_profiles`)).json();
+  const recorder = links.recording_links.find((l: { name: string }) => l.name === 'Recorder 1');
+  const recorded = await master.request.post(`http://127.0.0.1:${a}/api/save_profile`, {
+    form: { id: '', name: 'Recorded HD', line_rate_kbps: '1920', resolution: 'hd720', layout: 'auto', recording_link_id: recorder.id },
+  });
+  expect(recorded.status(), await recorded.text()).toBe(200);
+
   // A conference made on the Master appears on the Slave.
   await master.goto(`http://127.0.0.1:${a}/conferences`);
   await hydrated(master);
   await master.getByText('New conference').click();
   await master.getByLabel('Conference name').fill('Board meeting');
+  await master.getByLabel('Profile').selectOption({ label: 'Recorded HD' });
   await master.getByLabel('ID', { exact: true }).fill('4711');
   await master.getByRole('button', { name: 'Start conference' }).click();
   await expect(master.locator('tr[data-conference="Board meeting"]')).toBeVisible();
@@ -70,10 +81,22 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
     form: { numeric_id: '4711', name: 'Alice', address: '10.0.0.5', protocol: 'h323' },
   });
   expect(dialled.status(), await dialled.text()).toBe(200);
+  // The operator records it, from its page; the list says so.
+  await master.locator('tr[data-conference="Board meeting"]').getByRole('link', { name: 'Board meeting' }).click();
+  await hydrated(master);
+  const boardHref = new URL(master.url()).pathname;
+  await expect(master.getByTestId('recording')).toHaveText('Not recording');
+  await master.getByRole('button', { name: 'Start recording to Recorder 1' }).click();
+  await expect(master.getByTestId('recording')).toContainText('● Recording to Recorder 1');
+  await master.getByRole('button', { name: 'Pause recording' }).click();
+  await expect(master.getByTestId('recording')).toContainText('Recording paused');
+  await master.getByRole('button', { name: 'Resume recording' }).click();
+  await expect(master.getByTestId('recording')).toContainText('● Recording to Recorder 1');
 
   await slave.goto(`http://127.0.0.1:${b}/conferences`);
   await hydrated(slave);
   await expect(slave.locator('tr[data-conference="Board meeting"]')).toContainText('4711');
+  await expect(slave.locator('tr[data-conference="Board meeting"]').getByTestId('rec')).toHaveText('REC');
   // The Slave is a read-only mirror: a banner names the Master and links to the same
   // page there, the forms are disabled, and the server refuses anyway (G5).
   const banner = slave.getByTestId('mirror-banner');
@@ -189,6 +212,13 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
   await hydrated(slave);
   await expect(slave.getByTestId('overview-pair').locator('.hb-role')).toHaveText('Master');
   await expect(slave.getByTestId('overview-failover')).toContainText('is now the Master (epoch 2)');
+  // The recording went on on the new Master, and says so; the operator stops it there.
+  await slave.goto(`http://127.0.0.1:${b}${boardHref}`);
+  await hydrated(slave);
+  await expect(slave.getByTestId('recording')).toContainText('● Recording to Recorder 1 (went on after the takeover at');
+  await slave.getByRole('button', { name: 'Stop recording' }).click();
+  await expect(slave.getByTestId('recording')).toHaveText('Not recording');
+  await expect(slave.getByRole('status').filter({ hasText: 'recording stopped' })).toBeVisible();
 
   // The conference ends on the new Master: its record is in the call history there (with
   // the takeover and Alice) and, mirrored, on the old Master too.
@@ -203,18 +233,23 @@ test('pair two MCUs, mirror a conference, refuse edits on the Slave, switch over
     await expect(rec).toContainText('4711');
     await expect(rec).toContainText(`Terminated by ${ADMIN.name}`);
     await expect(rec).toContainText('failover');
-    await expect(rec.locator('td[data-label="Profile"]')).toHaveText('Default');
+    await expect(rec.locator('td[data-label="Profile"]')).toHaveText('Recorded HD');
+    await expect(rec.locator('td[data-label="Ended"]')).toContainText('recorded');
     await expect(rec.locator('details.cdr summary')).toHaveText(/^1 joined/);
     await rec.locator('details.cdr summary').click();
     await expect(rec.locator('ul.cdr-participants')).toContainText('Alice');
-    await expect(rec.locator('ul.cdr-events')).toContainText('The paired MCU took over');
+    await expect(rec.locator('ul.cdr-events').first()).toContainText('Recording ');
+    await expect(rec.getByTestId('recorded')).toContainText('Recorded to Recorder 1');
+    await expect(rec.getByTestId('recorded')).toContainText('in 2 span(s)');
+    await expect(rec.locator('ul.cdr-events').last()).toContainText('The paired MCU took over');
   }
 
   // The new Master's audit trail holds the old Master's change, by whom and where; and
   // its own switch-over.
   await slave.goto(`http://127.0.0.1:${b}/audit?kind=change`);
   await hydrated(slave);
-  const made = slave.locator('table.list tr[data-kind="change"]', { hasText: "Conference 'Board meeting' saved" });
+  // The oldest (newest first): its creation; the recording's changes came after.
+  const made = slave.locator('table.list tr[data-kind="change"]', { hasText: "Conference 'Board meeting' saved" }).last();
   await expect(made).toContainText('MCU-A');
   await expect(made).toContainText(ADMIN.name);
   await slave.goto(`http://127.0.0.1:${b}/audit?kind=failover`);

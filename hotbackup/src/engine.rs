@@ -324,6 +324,7 @@ mod tests {
             encryption: false,
             layout: "auto".into(),
             auto_terminate: false,
+            recording_link_id: String::new(),
         };
         let entry = hb.apply_grouped(vec![Change::Put { record: Record::Profile(profile) }], None).await.expect("commit").remove(0);
         // Someone polling with a made-up position far ahead.

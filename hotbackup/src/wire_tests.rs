@@ -209,6 +209,7 @@ fn profile(name: &str) -> Change {
             encryption: false,
             layout: "auto".into(),
             auto_terminate: false,
+            recording_link_id: String::new(),
         }),
     }
 }
@@ -237,7 +238,7 @@ async fn both_panels_warn_when_the_slave_could_not_carry_the_calls_the_master_ha
     let conference = Conference {
         id: "c1".into(), name: "Town hall".into(), numeric_id: "7001".into(), profile_id: String::new(), start_ms: 0, end_ms: None,
         source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new(),
-        conference_password: String::new(), entry_queue: false,
+        conference_password: String::new(), entry_queue: false, recording: Default::default(),
     };
     p.a.commit(Change::Put { record: Record::Conference(conference) }).await.expect("conference");
     for i in 0..45 {

@@ -4,6 +4,8 @@
 //! operator's disconnected participant stays disconnected, and this MCU's own ports are
 //! respected: those that do not fit are listed in an alarm and left disconnected.
 //! `domain::conference::redial_plan` decides; this task does the calls (commits).
+//! A conference that was recording goes on recording here, and says so (its recording
+//! notes the takeover; the event log names it).
 
 use domain::change::{Change, Record};
 use domain::conference::{capacity, redial_plan};
@@ -18,6 +20,25 @@ use std::time::Duration;
 /// endpoint answers, after about as long as a real call takes to set up).
 pub const RINGING: Duration = Duration::from_secs(2);
 
+/// Conferences recording (or paused) when the other MCU failed go on recording here: each
+/// notes when, and the event log says which.
+async fn recording_goes_on(store: &Store, hb: &HotBackup, services: &Services) {
+    let Ok(all) = blocking(store, |s| s.list::<domain::Conference>()).await else { return };
+    let now = domain::store::now_ms();
+    let went_on: Vec<domain::Conference> = all
+        .into_iter()
+        .filter_map(|c| domain::recording::continued_after_takeover(&c.recording, now).map(|recording| domain::Conference { recording, ..c }))
+        .collect();
+    if went_on.is_empty() {
+        return;
+    }
+    let names: Vec<String> = went_on.iter().map(|c| format!("'{}'", c.name)).collect();
+    let changes = went_on.into_iter().map(|c| Change::Put { record: Record::Conference(c) }).collect();
+    if hb.commit_all_as(changes, None).await.is_ok() {
+        services.events.note(format!("Recording goes on after the takeover: {}.", names.join(", ")));
+    }
+}
+
 /// Waits for this MCU's takeovers and redials after each.
 pub fn spawn(store: Store, hb: HotBackup, services: Services, model: McuModel) {
     tokio::spawn(async move {
@@ -29,6 +50,7 @@ pub fn spawn(store: Store, hb: HotBackup, services: Services, model: McuModel) {
 }
 
 async fn run(store: &Store, hb: &HotBackup, services: &Services, model: McuModel) {
+    recording_goes_on(store, hb, services).await;
     let read = blocking(store, |s| {
         Ok((s.count(EntityKind::Conference)?, s.list::<Participant>()?, s.local::<PortConfiguration>(keys::PORT_CONFIGURATION)?))
     })

@@ -1125,6 +1125,57 @@ fn a_downloaded_backup_uploaded_again_is_restored_at_the_next_reset_and_only_by_
 }
 
 #[tokio::test]
+async fn an_operator_records_to_the_profiles_link_and_a_read_only_administrator_may_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let r = call(&app, "/api/save_recording_link", &[("id", ""), ("name", "Recorder 1"), ("address", "10.0.0.9")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_profiles", &[], Some(&admin)).await.body).expect("json");
+    let link = v["recording_links"][0]["id"].as_str().expect("link").to_string();
+    let form = |name: &'static str, link: &str| {
+        vec![("id", String::new()), ("name", name.to_string()), ("line_rate_kbps", "1920".into()), ("resolution", "hd720".into()), ("layout", "auto".into()), ("recording_link_id", link.to_string())]
+    };
+    let as_refs = |f: &Vec<(&'static str, String)>| f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    let bad = as_refs(&form("Bad", "no-such-link"));
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = call(&app, "/api/save_profile", &bad, Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("recording_link_id"), "{}", r.body);
+    let good = as_refs(&form("Recorded", &link));
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(call(&app, "/api/save_profile", &good, Some(&admin)).await.status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_profiles", &[], Some(&admin)).await.body).expect("json");
+    let profile = v["profiles"].as_array().expect("list").iter().find(|p| p["name"] == "Recorded").expect("saved")["id"].as_str().expect("id").to_string();
+    // The link a profile names is not deleted.
+    let r = call(&app, "/api/delete_resource", &[("kind", "recording_link"), ("id", &link)], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = call(&app, "/api/add_conference", &[("name", "Review"), ("numeric_id", "88"), ("profile_id", &profile)], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let id = serde_json::from_str::<serde_json::Value>(&r.body).expect("json")["href"].as_str().expect("href").trim_start_matches("/conferences/").to_string();
+    for (name, role) in [("ro2", "administrator_read_only"), ("op2", "operator")] {
+        assert_eq!(call(&app, "/api/add_user", &[("name", name), ("password", "password-123"), ("role", role)], Some(&admin)).await.status, StatusCode::OK);
+    }
+    let ro = login(&app, "ro2", "password-123").await;
+    let r = call(&app, "/api/conference_action", &[("id", &id), ("action", "record_start")], Some(&ro)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let op = login(&app, "op2", "password-123").await;
+    let r = call(&app, "/api/conference_action", &[("id", &id), ("action", "record_stop")], Some(&op)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "not recording: {}", r.body);
+    let r = call(&app, "/api/conference_action", &[("id", &id), ("action", "record_start")], Some(&op)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("recording to Recorder 1"), "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&call(&app, "/api/list_conferences", &[], Some(&op)).await.body).expect("json");
+    assert_eq!(v[0]["conference"]["recording"], "REC", "{v}");
+    // Ended while recording: the call record has the span.
+    let r = call(&app, "/api/terminate_conference", &[("id", &id)], Some(&op)).await;
+    assert!(r.status.is_success() || r.status.is_redirection(), "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&call(&app, "/api/get_history", &[("text", ""), ("from", ""), ("to", ""), ("tz_offset_min", "0")], Some(&op)).await.body).expect("json");
+    let rec = &v["records"][0];
+    assert_eq!((rec["recorded_to"].as_str(), rec["recordings"].as_array().map(Vec::len)), (Some("Recorder 1"), Some(1)), "{v}");
+}
+
+#[tokio::test]
 async fn an_address_is_dialled_out_once_per_conference() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = app(dir.path()).await;

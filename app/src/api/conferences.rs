@@ -22,11 +22,15 @@ pub struct ConferenceSummary {
     pub end_ms: Option<domain::Millis>,
     /// An entry queue's holding place (callers awaiting an operator), not a meeting.
     pub entry_queue: bool,
+    /// "REC", "REC paused", or nothing.
+    #[serde(default)]
+    pub recording: Option<String>,
 }
 
 impl From<Conference> for ConferenceSummary {
     fn from(c: Conference) -> Self {
-        ConferenceSummary { id: c.id, name: c.name, numeric_id: c.numeric_id, start_ms: c.start_ms, end_ms: c.end_ms, entry_queue: c.entry_queue }
+        let recording = c.recording.badge().map(str::to_string);
+        ConferenceSummary { id: c.id, name: c.name, numeric_id: c.numeric_id, start_ms: c.start_ms, end_ms: c.end_ms, entry_queue: c.entry_queue, recording }
     }
 }
 
@@ -129,14 +133,17 @@ pub async fn get_resource_report() -> Result<ResourceReport, AppError> {
 pub struct ProfilesView {
     pub profiles: Vec<Profile>,
     pub can_manage: bool,
+    /// The recording links a profile may name.
+    #[serde(default)]
+    pub recording_links: Vec<domain::RecordingLink>,
 }
 
 #[server(endpoint = "get_profiles", output = crate::error::Json)]
 pub async fn get_profiles() -> Result<ProfilesView, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewResources).await?;
-        let profiles = st.db(|s| s.list::<Profile>()).await?;
-        Ok(ProfilesView { profiles, can_manage: me.role.can(Permission::ManageResources) })
+        let (profiles, recording_links) = st.db(|s| Ok((s.list::<Profile>()?, s.list::<domain::RecordingLink>()?))).await?;
+        Ok(ProfilesView { profiles, can_manage: me.role.can(Permission::ManageResources), recording_links })
     })
     .await
 }
@@ -236,6 +243,12 @@ pub struct ConferenceDetail {
     pub connected_on_mcu: u32,
     pub capacity: u32,
     pub can_run: bool,
+    /// The caller may start, pause, resume and stop the recording (Operator and above).
+    #[serde(default)]
+    pub can_record: bool,
+    /// The recording link of the conference's profile (none: Start recording is refused).
+    #[serde(default)]
+    pub recording_link: Option<String>,
     /// The other conferences the caller runs: where a participant can be moved or an
     /// awaiting caller admitted (entry queues' holding places are not among them).
     pub others: Vec<ConferenceSummary>,
@@ -355,8 +368,17 @@ pub async fn get_conference(id: String) -> Result<ConferenceDetail, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ViewConferences).await?;
         let conference = conference_for(&st, &me, id).await?;
-        let cid = conference.id.clone();
-        let (participants, all) = st.db(move |s| Ok((s.participants_of(&cid)?, s.list::<Conference>()?))).await?;
+        let (cid, profile_id) = (conference.id.clone(), conference.profile_id.clone());
+        let (participants, all, recording_link) = st
+            .db(move |s| {
+                let link_id = s.get::<domain::Profile>(&profile_id)?.map(|p| p.recording_link_id).filter(|l| !l.is_empty());
+                let link = match link_id {
+                    Some(l) => s.get::<domain::RecordingLink>(&l)?.map(|l| l.name),
+                    None => None,
+                };
+                Ok((s.participants_of(&cid)?, s.list::<Conference>()?, link))
+            })
+            .await?;
         let (used, totals) = port_use(&st).await?;
         let (connected_on_mcu, capacity) = (used.total(), totals.total());
         let can_run = me.role.can(Permission::RunConferences);
@@ -366,7 +388,8 @@ pub async fn get_conference(id: String) -> Result<ConferenceDetail, AppError> {
             .filter(|c| can_run && c.id != conference.id && !c.entry_queue && domain::conference::in_scope(me.role, &me.name, c, &unlocked))
             .map(ConferenceSummary::from)
             .collect();
-        Ok(ConferenceDetail { conference, participants, connected_on_mcu, capacity, can_run, others })
+        let can_record = can_run && me.role.can(Permission::ControlRecording);
+        Ok(ConferenceDetail { conference, participants, connected_on_mcu, capacity, can_run, can_record, recording_link, others })
     })
     .await
 }
@@ -572,6 +595,9 @@ pub async fn participants_action(conference_id: String, ids: String, action: Str
 /// unlock, extend by 15, 30 or 60 minutes.
 #[server(endpoint = "conference_action", output = crate::error::Json)]
 pub async fn conference_action(id: String, action: String) -> Result<String, AppError> {
+    if let Some(act) = domain::recording::RecordingAction::parse(&action) {
+        return recording_action(id, act).await;
+    }
     answer(async move {
         let (st, me) = require(Permission::RunConferences).await?;
         let act = domain::conference::ConferenceAction::parse(&action)
@@ -583,6 +609,32 @@ pub async fn conference_action(id: String, action: String) -> Result<String, App
         let n = records.len();
         st.commit_all(records.into_iter().map(|record| domain::Change::Put { record }).collect()).await?;
         Ok(act.done(&c.name, n))
+    })
+    .await
+}
+
+/// Start, Pause, Resume or Stop the conference's recording (Operator and above); Start
+/// records to the recording link of the conference's profile.
+#[cfg(feature = "ssr")]
+async fn recording_action(id: String, act: domain::recording::RecordingAction) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::ControlRecording).await?;
+        let c = conference_for(&st, &me, id).await?;
+        let profile_id = c.profile_id.clone();
+        let link = st
+            .db(move |s| {
+                let profile = s.get::<domain::Profile>(&profile_id)?;
+                let link_id = profile.map(|p| p.recording_link_id).filter(|l| !l.is_empty());
+                Ok(match link_id {
+                    Some(l) => s.get::<domain::RecordingLink>(&l)?,
+                    None => None,
+                })
+            })
+            .await?;
+        let recording = domain::recording::act(&c.recording, act, link.as_ref(), &c.name, domain::store::now_ms())?;
+        let said = act.done(&c.name, &recording);
+        st.commit(domain::Change::Put { record: domain::Record::Conference(Conference { recording, ..c }) }).await?;
+        Ok(said)
     })
     .await
 }

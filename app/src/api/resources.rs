@@ -12,11 +12,15 @@ pub async fn save_profile(
     layout: String,
     encryption: Option<String>,
     auto_terminate: Option<String>,
+    // Absent from API clients of earlier versions: none.
+    recording_link_id: Option<String>,
 ) -> Result<String, AppError> {
     answer(async move {
         let (st, _) = require(Permission::ManageResources).await?;
         let id = if id.is_empty() { domain::store::new_id() } else { id };
-        let p = domain::resources::profile(id, &name, &line_rate_kbps, &resolution, &layout, encryption.is_some(), auto_terminate.is_some())?;
+        let links = st.db(|s| s.list::<domain::RecordingLink>()).await?;
+        let link = recording_link_id.unwrap_or_default();
+        let p = domain::resources::profile(id, &name, &line_rate_kbps, &resolution, &layout, encryption.is_some(), auto_terminate.is_some(), &link, &links)?;
         let name = p.name.clone();
         st.commit(domain::Change::Put { record: domain::Record::Profile(p) }).await?;
         Ok(format!("Profile '{name}' saved."))

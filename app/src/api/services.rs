@@ -204,7 +204,11 @@ pub async fn delete_resource(kind: String, id: String) -> Result<String, AppErro
                     }
                     EntityKind::MeetingRoom => match s.get::<MeetingRoom>(&key)? { Some(r) => r.name, None => return Ok(None) },
                     EntityKind::EntryQueue => match s.get::<EntryQueue>(&key)? { Some(r) => r.name, None => return Ok(None) },
-                    EntityKind::RecordingLink => match s.get::<RecordingLink>(&key)? { Some(r) => r.name, None => return Ok(None) },
+                    EntityKind::RecordingLink => {
+                        let Some(l) = s.get::<RecordingLink>(&key)? else { return Ok(None) };
+                        domain::resources::check_recording_link_unused(&l, &s.list()?)?;
+                        l.name
+                    }
                     _ => match s.get::<Reservation>(&key)? { Some(r) => r.name, None => return Ok(None) },
                 };
                 Ok(Some(name))

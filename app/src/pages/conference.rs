@@ -225,6 +225,7 @@ fn conference_view(d: ConferenceDetail, a: Actions, grid: GridState) -> impl Int
                 view! { <span class="tag tag-open" data-testid="unlocked">{icon(Icon::Unlock, false)}"Open to dial-ins"</span> }.into_any()
             }}
             {c.entry_queue.then(|| view! { <span class="tag" data-testid="entry-queue">"Entry queue: callers awaiting an operator"</span> })}
+            {recording_tag(&c.recording)}
         </div>
         <dl class="facts facts-row">
             <div><dt>"ID"</dt><dd>{c.numeric_id.clone()}</dd></div>
@@ -233,13 +234,26 @@ fn conference_view(d: ConferenceDetail, a: Actions, grid: GridState) -> impl Int
             <div><dt>"Participants"</dt><dd data-testid="participant-count">{format!("({connected}/{total})")}</dd></div>
             <div><dt>"MCU ports in use"</dt><dd>{format!("{} of {}", d.connected_on_mcu, d.capacity)}</dd></div>
         </dl>
-        {d.can_run.then(|| toolbar(&c, connected, a))}
+        {d.can_run.then(|| toolbar(&c, connected, d.can_record.then_some(d.recording_link.clone()), a))}
         {participant_grid(d, a, grid)}
     }
 }
 
 /// The conference actions, as the original and its peers offer them.
-fn toolbar(c: &domain::Conference, connected: usize, a: Actions) -> impl IntoView {
+/// The recording's state, always one tag (recording or not: nothing moves when it starts).
+fn recording_tag(r: &domain::recording::Recording) -> impl IntoView {
+    use domain::recording::RecordingState as S;
+    let to = r.target.as_ref().map(|t| format!(" to {}", t.name)).unwrap_or_default();
+    let after = r.continued_after_takeover_ms.map(|at| view! { " (went on after the takeover at "<LocalTime ms=at/>")" });
+    match r.state {
+        S::Off => view! { <span class="tag" data-testid="recording">"Not recording"</span> }.into_any(),
+        S::Recording => view! { <span class="tag tag-rec" data-testid="recording">"● Recording"{to}{after}</span> }.into_any(),
+        S::Paused => view! { <span class="tag tag-rec-paused" data-testid="recording">"Recording paused"{to}{after}</span> }.into_any(),
+    }
+}
+
+/// `recording`: the caller may record (`Some`), with the profile's recording link if it has one.
+fn toolbar(c: &domain::Conference, connected: usize, recording: Option<Option<String>>, a: Actions) -> impl IntoView {
     let conference_id = c.id.clone();
     let form = move |action: &'static str, label: String, class: &'static str, content: AnyView| {
         let id = conference_id.clone();
@@ -267,6 +281,42 @@ fn toolbar(c: &domain::Conference, connected: usize, a: Actions) -> impl IntoVie
             </div>
         }
     });
+    let record = recording.map(|link| {
+        use domain::recording::RecordingState as S;
+        let buttons = match c.recording.state {
+            S::Off => {
+                let (label, disabled) = match &link {
+                    Some(l) => (format!("Start recording to {l}"), false),
+                    None => ("Start recording: the conference's profile names no recording link".to_string(), true),
+                };
+                let id = c.id.clone();
+                view! {
+                    <ActionForm action=a.conf>
+                        <input type="hidden" name="id" value=id/>
+                        <input type="hidden" name="action" value="record_start"/>
+                        <button type="submit" class="secondary" aria-label=label.clone() title=label disabled=disabled>"● Record"</button>
+                    </ActionForm>
+                }
+                .into_any()
+            }
+            S::Recording => view! {
+                {form("record_pause", "Pause recording".into(), "secondary", view! { "Pause" }.into_any())}
+                {form("record_stop", "Stop recording".into(), "secondary", view! { "Stop" }.into_any())}
+            }
+            .into_any(),
+            S::Paused => view! {
+                {form("record_resume", "Resume recording".into(), "secondary", view! { "Resume" }.into_any())}
+                {form("record_stop", "Stop recording".into(), "secondary", view! { "Stop" }.into_any())}
+            }
+            .into_any(),
+        };
+        view! {
+            <div class="btn-group" role="group" aria-label="Recording">
+                <span class="group-label">"Recording"</span>
+                {buttons}
+            </div>
+        }
+    });
     let cid = c.id.clone();
     let terminate = danger_confirm("terminate-dialog", "Terminate conference", domain::danger::terminate(&c.name, connected), None, a.terminate.pending().into());
     view! {
@@ -276,6 +326,7 @@ fn toolbar(c: &domain::Conference, connected: usize, a: Actions) -> impl IntoVie
             {form("unmute_all", "Unmute all".into(), "secondary", view! { {icon(Icon::Mic, false)}" Unmute all" }.into_any())}
             {lock}
             {extend}
+            {record}
             <ActionForm action=a.terminate attr:class="push-right">
                 <input type="hidden" name="id" value=cid/>
                 {terminate}

@@ -68,6 +68,20 @@ fn history_table(records: Vec<CallRecord>) -> AnyView {
             let duration = domain::timefmt::format_duration_s(u64::try_from((r.end_ms - r.start_ms) / 1000).unwrap_or(0));
             let attendance = domain::cdr::attendance(&r);
             let events = r.events.clone();
+            let was_recorded = !r.recordings.is_empty();
+            let recorded = was_recorded.then(|| {
+                let total: i64 = r.recordings.iter().map(|s| (s.to_ms - s.from_ms).max(0)).sum();
+                let to = r.recorded_to.clone().map(|l| format!(" to {l}")).unwrap_or_default();
+                let spans = r.recordings.clone();
+                view! {
+                    <p class="cdr-recording" data-testid="recorded">
+                        {format!("Recorded{to}: {} in {} span(s)", domain::timefmt::format_duration_s(u64::try_from(total / 1000).unwrap_or(0)), spans.len())}
+                    </p>
+                    <ul class="cdr-events">
+                        {spans.into_iter().map(|s| view! { <li>"Recording "<LocalTime ms=s.from_ms/>" – "<LocalTime ms=s.to_ms/></li> }).collect_view()}
+                    </ul>
+                }
+            });
             let participants = r
                 .participants
                 .into_iter()
@@ -92,10 +106,12 @@ fn history_table(records: Vec<CallRecord>) -> AnyView {
                     <td data-label="Start"><LocalTime ms=r.start_ms/></td>
                     <td data-label="End"><LocalTime ms=r.end_ms/></td>
                     <td data-label="Duration">{duration}</td>
-                    <td data-label="Ended">{r.ended.label()}{(!events.is_empty()).then(|| view! { <span class="tag">"failover"</span> })}</td>
+                    <td data-label="Ended">{r.ended.label()}{(!events.is_empty()).then(|| view! { " "<span class="tag">"failover"</span> })}
+                        {was_recorded.then(|| view! { " "<span class="tag tag-rec">"recorded"</span> })}</td>
                     <td data-label="Participants">
                         <details class="cdr">
                             <summary>{attendance}</summary>
+                            {recorded}
                             {(!events.is_empty()).then(|| view! {
                                 <ul class="cdr-events">
                                     {events.into_iter().map(|e| view! { <li><LocalTime ms=e.at_ms/>" "{e.text}</li> }).collect_view()}

@@ -191,7 +191,8 @@ fn conference_table(rows: Vec<ConferenceRow>) -> AnyView {
             view! {
                 <tr data-conference=key>
                     <td data-label="Name"><a href=href>{r.conference.name}</a>
-                        {r.conference.entry_queue.then(|| view! { " "<span class="tag">"Entry queue · awaiting operator"</span> })}</td>
+                        {r.conference.entry_queue.then(|| view! { " "<span class="tag">"Entry queue · awaiting operator"</span> })}
+                        {r.conference.recording.map(|b| view! { " "<span class="tag tag-rec" data-testid="rec">{b}</span> })}</td>
                     <td data-label="ID">{r.conference.numeric_id}</td>
                     <td data-label="Start Time"><LocalTime ms=r.conference.start_ms/></td>
                     <td data-label="End Time">{match r.conference.end_ms { Some(e) => view! { <LocalTime ms=e/> }.into_any(), None => view! { "—" }.into_any() }}</td>

@@ -61,18 +61,20 @@ pub fn ProfilesPage() -> impl IntoView {
         saved,
         any_of(vec![saved, count_ok(delete_r)]),
         vec![successes(save_r), delete_r],
-        move |v: ProfilesView| v.can_manage.then(|| profile_form(None, save).into_any()),
+        move |v: ProfilesView| v.can_manage.then(|| profile_form(None, &v.recording_links, save).into_any()),
         move |v: ProfilesView| profiles_table(v, save, delete),
     )
 }
 
 fn profiles_table(v: ProfilesView, save: ServerAction<SaveProfile>, delete: ServerAction<DeleteResource>) -> AnyView {
     let can = v.can_manage;
+    let links = v.recording_links;
     let rows = v
         .profiles
         .into_iter()
         .map(|p| {
-            let form = profile_form(Some(p.clone()), save).into_any();
+            let form = profile_form(Some(p.clone()), &links, save).into_any();
+            let recording = links.iter().find(|l| l.id == p.recording_link_id).map(|l| l.name.clone()).unwrap_or_else(|| "—".into());
             let actions = can.then(|| actions_cell(edit_delete_cell("profile", "profile", p.id.clone(), &p.name, form, delete)));
             view! {
                 <tr data-profile=p.name.clone()>
@@ -82,16 +84,17 @@ fn profiles_table(v: ProfilesView, save: ServerAction<SaveProfile>, delete: Serv
                     <td data-label="Layout">{p.layout.clone()}</td>
                     <td data-label="Encryption">{yes_no(p.encryption)}</td>
                     <td data-label="Auto Terminate">{yes_no(p.auto_terminate)}</td>
+                    <td data-label="Recording Link">{recording}</td>
                     {actions}
                 </tr>
             }
             .into_any()
         })
         .collect();
-    list_table("Profiles", "No conference profiles yet. Create one with the form above: meeting rooms, entry queues and reservations need one.", &["Name", "Line Rate", "Resolution", "Layout", "Encryption", "Auto Terminate"], can, rows)
+    list_table("Profiles", "No conference profiles yet. Create one with the form above: meeting rooms, entry queues and reservations need one.", &["Name", "Line Rate", "Resolution", "Layout", "Encryption", "Auto Terminate", "Recording Link"], can, rows)
 }
 
-fn profile_form(p: Option<Profile>, save: ServerAction<SaveProfile>) -> impl IntoView {
+fn profile_form(p: Option<Profile>, links: &[domain::RecordingLink], save: ServerAction<SaveProfile>) -> impl IntoView {
     let key = p.as_ref().map(|p| p.id.clone()).unwrap_or_else(|| "new".into());
     let id = move |f: &str| format!("pf-{key}-{f}");
     let p = p.unwrap_or(Profile {
@@ -102,8 +105,13 @@ fn profile_form(p: Option<Profile>, save: ServerAction<SaveProfile>) -> impl Int
         encryption: false,
         layout: "auto".into(),
         auto_terminate: true,
+        recording_link_id: String::new(),
     });
-    let (name_id, rate_id, res_id, layout_id) = (id("name"), id("rate"), id("res"), id("layout"));
+    let (name_id, rate_id, res_id, layout_id, rec_id) = (id("name"), id("rate"), id("res"), id("layout"), id("rec"));
+    let link_options = links
+        .iter()
+        .map(|l| view! { <option value=l.id.clone() selected=l.id == p.recording_link_id>{format!("{} ({})", l.name, l.address)}</option> })
+        .collect_view();
     let r = crate::components::answer_for(save, p.id.clone(), |a| a.id.clone());
     view! {
         <ActionForm action=save attr:class="form">
@@ -126,6 +134,12 @@ fn profile_form(p: Option<Profile>, save: ServerAction<SaveProfile>) -> impl Int
             <FieldError id=layout_id.clone() field="layout" result=r/>
             <label class="check"><input type="checkbox" name="encryption" checked=p.encryption/>"Encryption"</label>
             <label class="check"><input type="checkbox" name="auto_terminate" checked=p.auto_terminate/>"Auto terminate"</label>
+            <label for=rec_id.clone()>"Recording link"</label>
+            <select id=rec_id.clone() name="recording_link_id" aria-describedby=format!("{rec_id}-error")>
+                <option value="" selected=p.recording_link_id.is_empty()>"None (no recording)"</option>
+                {link_options}
+            </select>
+            <FieldError id=rec_id.clone() field="recording_link_id" result=r/>
             <FormStatus result=r/>
             <button type="submit">"Save profile"</button>
         </ActionForm>

@@ -1007,11 +1007,12 @@ mod tests {
             encryption: false,
             layout: "auto".into(),
             auto_terminate: true,
+            recording_link_id: String::new(),
         }
     }
 
     fn conference(name: &str, profile_id: &str) -> Conference {
-        Conference { id: new_id(), name: name.into(), numeric_id: "1001".into(), profile_id: profile_id.into(), start_ms: now_ms(), end_ms: None, source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new(), conference_password: String::new(), entry_queue: false }
+        Conference { id: new_id(), name: name.into(), numeric_id: "1001".into(), profile_id: profile_id.into(), start_ms: now_ms(), end_ms: None, source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new(), conference_password: String::new(), entry_queue: false, recording: Default::default() }
     }
 
     fn participant(conference_id: &str, name: &str) -> Participant {
@@ -1251,6 +1252,8 @@ mod tests {
                 ended: Ended::EndTime,
                 events: Vec::new(),
                 participants: Vec::new(),
+                recorded_to: None,
+                recordings: Vec::new(),
             };
             s.apply(put(Record::CallRecord(r))).expect("record");
         }
@@ -1362,7 +1365,7 @@ mod tests {
             owner: String::new(),
             chairperson_password: String::new(),
             conference_password: String::new(),
-            entry_queue: false,
+            entry_queue: false, recording: Default::default(),
         };
         for c in [conf("Ad hoc", "1001", None, None), conf("Ends", "1002", Some(5), None), conf("Booked", "1003", Some(9), Some("r1"))] {
             s.apply(Change::Put { record: Record::Conference(c) }).expect("put");

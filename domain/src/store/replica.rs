@@ -509,6 +509,7 @@ mod tests {
             encryption: false,
             layout: "2x2".into(),
             auto_terminate: false,
+            recording_link_id: String::new(),
         })
     }
 
@@ -693,7 +694,7 @@ mod tests {
         p.slave.set_write_mode(WriteMode::Primary);
         p.slave.apply(put(profile("Old"))).expect("old");
         p.slave.set_write_mode(WriteMode::Replica { master: "m".into() });
-        let conf = Conference { id: new_id(), name: "Board".into(), numeric_id: "77".into(), profile_id: String::new(), start_ms: 0, end_ms: None, source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new(), conference_password: String::new(), entry_queue: false };
+        let conf = Conference { id: new_id(), name: "Board".into(), numeric_id: "77".into(), profile_id: String::new(), start_ms: 0, end_ms: None, source_id: None, locked: false, auto_extended: 0, owner: String::new(), chairperson_password: String::new(), conference_password: String::new(), entry_queue: false, recording: Default::default() };
         p.master.apply(put(Record::Conference(conf.clone()))).expect("conf");
         p.master.apply(put(profile("New"))).expect("new");
         sync(&p);

@@ -204,7 +204,7 @@ mod tests {
     }
 
     fn profile(id: &str, name: &str) -> Record {
-        Record::Profile(Profile { id: id.into(), name: name.into(), line_rate_kbps: 1920, resolution: Resolution::Hd720, encryption: false, layout: "auto".into(), auto_terminate: true })
+        Record::Profile(Profile { id: id.into(), name: name.into(), line_rate_kbps: 1920, resolution: Resolution::Hd720, encryption: false, layout: "auto".into(), auto_terminate: true, recording_link_id: String::new() })
     }
 
     #[test]

@@ -120,7 +120,7 @@ fn preload(dir: &Path, n: usize, per: usize) -> Result<()> {
             owner: String::new(),
             chairperson_password: String::new(),
             conference_password: String::new(),
-            entry_queue: false,
+            entry_queue: false, recording: Default::default(),
         };
         let cid = c.id.clone();
         store.apply(Change::Put { record: Record::Conference(c) })?;
