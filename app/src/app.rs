@@ -284,6 +284,7 @@ fn resources_pages(page: Page) -> AnyView {
         Page::EntryQueues => view! { <EntryQueuesPage/> }.into_any(),
         Page::IvrServices => view! { <IvrServicesPage/> }.into_any(),
         Page::RecordingLinks => view! { <RecordingLinksPage/> }.into_any(),
+        Page::Templates => view! { <TemplatesPage/> }.into_any(),
         _ => view! { <NotFound/> }.into_any(),
     }
 }

@@ -21,6 +21,7 @@ pub enum Page {
     EntryQueues,
     IvrServices,
     RecordingLinks,
+    Templates,
     Network,
     HotBackup,
     Alarms,
@@ -103,7 +104,7 @@ const fn route(path: &'static str, page: Page, group: Group, menu: Option<(Secti
 
 /// The one table of pages: the server's routes, `Page::of`, each page's group (and so its
 /// preloads) and the menu (in this order) all come from it.
-pub static ROUTES: [Route; 19] = {
+pub static ROUTES: [Route; 20] = {
     use domain::Permission::*;
     use Section::*;
     [
@@ -118,6 +119,7 @@ pub static ROUTES: [Route; 19] = {
         route("/entry-queues", Page::EntryQueues, Group::Resources, Some((Resources, "Entry Queues", ViewResources))),
         route("/ivr-services", Page::IvrServices, Group::Resources, Some((Resources, "IVR Services", ViewResources))),
         route("/recording-links", Page::RecordingLinks, Group::Resources, Some((Resources, "Recording Links", ViewResources))),
+        route("/templates", Page::Templates, Group::Resources, Some((Resources, "Templates", ViewResources))),
         route("/network", Page::Network, Group::Network, Some((Setup, "Network", ViewConfiguration))),
         route("/hot-backup", Page::HotBackup, Group::HotBackup, Some((Setup, "Hot Backup", ViewConfiguration))),
         route("/users", Page::Users, Group::Users, Some((Setup, "Users", ViewUsers))),

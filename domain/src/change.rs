@@ -32,6 +32,8 @@ pub enum Record {
     NetworkService(NetworkService),
     /// An ended conference's record (call history).
     CallRecord(CallRecord),
+    /// A conference saved to be started again (profile, participants, settings).
+    Template(Template),
 }
 
 /// The kinds of synced record; each has its own table.
@@ -48,13 +50,14 @@ pub enum EntityKind {
     Reservation,
     NetworkService,
     CallRecord,
+    Template,
 }
 
 /// Id of the one [`NetworkService`] record.
 pub const NETWORK_SERVICE_ID: &str = "ip-network-service";
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 10] = [
+    pub const ALL: [EntityKind; 11] = [
         EntityKind::Profile,
         EntityKind::MeetingRoom,
         EntityKind::EntryQueue,
@@ -65,6 +68,7 @@ impl EntityKind {
         EntityKind::Reservation,
         EntityKind::NetworkService,
         EntityKind::CallRecord,
+        EntityKind::Template,
     ];
 
     /// The table that holds this kind (a fixed name, never user input).
@@ -80,6 +84,7 @@ impl EntityKind {
             EntityKind::Reservation => "reservations",
             EntityKind::NetworkService => "network_service",
             EntityKind::CallRecord => "call_records",
+            EntityKind::Template => "templates",
         }
     }
 
@@ -96,6 +101,7 @@ impl EntityKind {
             EntityKind::Reservation => "Reservation",
             EntityKind::NetworkService => "IP Network Service",
             EntityKind::CallRecord => "Call Record",
+            EntityKind::Template => "Conference Template",
         }
     }
 
@@ -118,6 +124,7 @@ impl Record {
             Record::Reservation(_) => EntityKind::Reservation,
             Record::NetworkService(_) => EntityKind::NetworkService,
             Record::CallRecord(_) => EntityKind::CallRecord,
+            Record::Template(_) => EntityKind::Template,
         }
     }
 
@@ -133,6 +140,7 @@ impl Record {
             Record::Reservation(r) => &r.id,
             Record::NetworkService(_) => NETWORK_SERVICE_ID,
             Record::CallRecord(r) => &r.id,
+            Record::Template(r) => &r.id,
         }
     }
 
@@ -149,6 +157,7 @@ impl Record {
             Record::Reservation(r) => Some(&r.name),
             Record::NetworkService(_) => None,
             Record::CallRecord(r) => Some(&r.name),
+            Record::Template(r) => Some(&r.name),
         }
     }
 

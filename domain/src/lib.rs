@@ -27,6 +27,7 @@ pub mod resources;
 pub mod roles;
 pub mod schedule;
 pub mod timefmt;
+pub mod template;
 pub mod timeline;
 pub mod users;
 pub mod validate;

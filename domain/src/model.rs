@@ -437,6 +437,20 @@ pub enum Recurrence {
     Series(crate::recurrence::Series),
 }
 
+/// A conference saved to be started again: its profile, how long it runs, whether it is
+/// locked, and whom to dial (see [`crate::template`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    pub id: String,
+    pub name: String,
+    /// Empty: the default profile.
+    pub profile_id: String,
+    /// 0: runs until terminated.
+    pub duration_min: u32,
+    pub locked: bool,
+    pub participants: Vec<DefinedParticipant>,
+}
+
 /// A participant defined in a reservation, dialled out when it starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefinedParticipant {

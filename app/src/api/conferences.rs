@@ -249,6 +249,9 @@ pub struct ConferenceDetail {
     /// The recording link of the conference's profile (none: Start recording is refused).
     #[serde(default)]
     pub recording_link: Option<String>,
+    /// The caller may save it as a template (Operator and above; not a holding place).
+    #[serde(default)]
+    pub can_save_template: bool,
     /// The other conferences the caller runs: where a participant can be moved or an
     /// awaiting caller admitted (entry queues' holding places are not among them).
     pub others: Vec<ConferenceSummary>,
@@ -258,7 +261,7 @@ pub struct ConferenceDetail {
 /// then audio only), all of them or none; when none is left the call is refused and the
 /// capacity alarm raised (cleared by the server's watch once a port is free).
 #[cfg(feature = "ssr")]
-async fn connect_ports(st: &crate::state::AppState, n: usize) -> Result<Vec<domain::ParticipantState>, AppError> {
+pub(super) async fn connect_ports(st: &crate::state::AppState, n: usize) -> Result<Vec<domain::ParticipantState>, AppError> {
     let (used, totals) = port_use(st).await?;
     domain::ports::connect(n, used, totals).map_err(|e| {
         let capacity = totals.total();
@@ -314,7 +317,7 @@ pub(super) fn unlocked(st: &crate::state::AppState) -> Vec<String> {
 /// A conference the caller may see and run (a Chairperson: one they started or opened
 /// with its chairperson password), its chairperson password not shown.
 #[cfg(feature = "ssr")]
-async fn conference_for(st: &crate::state::AppState, me: &UserView, id: String) -> Result<Conference, AppError> {
+pub(super) async fn conference_for(st: &crate::state::AppState, me: &UserView, id: String) -> Result<Conference, AppError> {
     let mut c = find_conference(st, id).await?;
     if !domain::conference::in_scope(me.role, &me.name, &c, &unlocked(st)) {
         return Err(AppError::Forbidden(
@@ -389,7 +392,8 @@ pub async fn get_conference(id: String) -> Result<ConferenceDetail, AppError> {
             .map(ConferenceSummary::from)
             .collect();
         let can_record = can_run && me.role.can(Permission::ControlRecording);
-        Ok(ConferenceDetail { conference, participants, connected_on_mcu, capacity, can_run, can_record, recording_link, others })
+        let can_save_template = me.role.can(Permission::ManageResources) && !conference.entry_queue;
+        Ok(ConferenceDetail { conference, participants, connected_on_mcu, capacity, can_run, can_record, recording_link, can_save_template, others })
     })
     .await
 }

@@ -23,6 +23,7 @@ mod schedule;
 mod services;
 mod session;
 mod system;
+mod templates;
 mod users;
 pub use alarms::*;
 pub use audit::*;
@@ -36,6 +37,7 @@ pub use schedule::*;
 pub use services::*;
 pub use session::*;
 pub use system::*;
+pub use templates::*;
 pub use users::*;
 
 #[cfg(feature = "ssr")]

@@ -184,6 +184,7 @@ pub async fn delete_resource(kind: String, id: String) -> Result<String, AppErro
             "ivr_service" => EntityKind::IvrService,
             "recording_link" => EntityKind::RecordingLink,
             "reservation" => EntityKind::Reservation,
+            "template" => EntityKind::Template,
             _ => return Err(AppError::Invalid { field: "kind".into(), message: format!("'{kind}' is not something this page deletes.") }),
         };
         let missing = || AppError::NotFound(format!("That {} does not exist (any more).", kind.label().to_lowercase()));
@@ -209,6 +210,7 @@ pub async fn delete_resource(kind: String, id: String) -> Result<String, AppErro
                         domain::resources::check_recording_link_unused(&l, &s.list()?)?;
                         l.name
                     }
+                    EntityKind::Template => match s.get::<domain::Template>(&key)? { Some(t) => t.name, None => return Ok(None) },
                     _ => match s.get::<Reservation>(&key)? { Some(r) => r.name, None => return Ok(None) },
                 };
                 Ok(Some(name))

@@ -5,10 +5,10 @@
 //! and changes made elsewhere show up at once; the search, sort and selection stay.
 
 use crate::api::{
-    get_conference, AddParticipant, ConferenceAction, ConferenceDetail, ConferenceSummary, ParticipantAction, ParticipantsAction,
+    get_conference, AddParticipant, SaveTemplate, ConferenceAction, ConferenceDetail, ConferenceSummary, ParticipantAction, ParticipantsAction,
     PlaceParticipant, SimulateMedia, TerminateConference,
 };
-use crate::components::{count_ok, danger_confirm, icon, invalid, ErrorMsg, FieldError, Flash, FormStatus, Icon, Mirrored};
+use crate::components::{count_ok, danger_confirm, icon, invalid, ErrorMsg, FieldError, Flash, FormStatus, Icon, Mirrored, TextField};
 use crate::localtime::LocalTime;
 use domain::{DisconnectCause, Participant, ParticipantState};
 use leptos::either::Either;
@@ -57,6 +57,7 @@ pub fn ConferencePage(id: String) -> impl IntoView {
     let id = StoredValue::new(id);
     let id = move || id.get_value();
     let add = ServerAction::<AddParticipant>::new();
+    let save_template = ServerAction::<SaveTemplate>::new();
     let a = Actions {
         act: ServerAction::new(),
         bulk: ServerAction::new(),
@@ -108,10 +109,35 @@ pub fn ConferencePage(id: String) -> impl IntoView {
         </Transition>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                controls.await.ok().filter(|d| d.can_run).map(|d| add_form(d, add, add_r))
+                controls.await.ok().map(|d| {
+                    let template = d.can_save_template.then(|| template_form(&d.conference, save_template));
+                    view! { {d.can_run.then(|| add_form(d.clone(), add, add_r))}{template} }
+                })
             })}
         </Transition>
         {delete_participant_dialog(a)}
+    }
+}
+
+/// "Save as template": the conference's profile, duration, lock and participants, under a
+/// name (its own by default), to start again from Templates.
+fn template_form(c: &domain::Conference, save: ServerAction<SaveTemplate>) -> impl IntoView {
+    let r: crate::components::Answer = Signal::derive(move || save.value().get());
+    let (id, name) = (c.id.clone(), c.name.clone());
+    view! {
+        <Mirrored>
+        <details class="card">
+            <summary>"Save as template"</summary>
+            <ActionForm action=save attr:class="form inline">
+                <input type="hidden" name="conference_id" value=id/>
+                <div class="field">
+                    <TextField id="tpl-name" name="name" label="Template name" value=name result=r/>
+                </div>
+                <button type="submit" disabled=move || save.pending().get()>"Save as template"</button>
+            </ActionForm>
+            <FormStatus result=r/>
+        </details>
+        </Mirrored>
     }
 }
 

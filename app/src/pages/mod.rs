@@ -13,6 +13,7 @@ mod overview;
 mod reservations;
 mod resources;
 mod system;
+mod templates;
 mod users;
 
 pub use alarms::AlarmsPage;
@@ -27,4 +28,5 @@ pub use network::NetworkPage;
 pub use overview::OverviewPage;
 pub use login::LoginPage;
 pub use system::SystemPage;
+pub use templates::TemplatesPage;
 pub use users::{AccountPage, UsersPage};

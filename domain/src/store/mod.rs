@@ -132,6 +132,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX call_records_by_end ON call_records(json_extract(data, '$.end_ms'));
      CREATE INDEX change_log_by_conference ON change_log(json_extract(change, '$.record.value.conference_id'))
        WHERE json_extract(change, '$.record.kind') = 'participant';",
+    // 8: conference templates, a synced kind.
+    "CREATE TABLE templates (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);
+     CREATE INDEX templates_by_name ON templates(name COLLATE NOCASE);",
 ];
 
 /// Statements of the write path, prepared once per connection and kept (a change runs a
@@ -175,7 +178,8 @@ macro_rules! synced {
 }
 synced!(Profile => Profile, MeetingRoom => MeetingRoom, EntryQueue => EntryQueue, IvrService => IvrService,
         RecordingLink => RecordingLink, Conference => Conference, Participant => Participant,
-        Reservation => Reservation, NetworkService => NetworkService, crate::cdr::CallRecord => CallRecord);
+        Reservation => Reservation, NetworkService => NetworkService, crate::cdr::CallRecord => CallRecord,
+        Template => Template);
 
 fn record_json(record: &Record) -> serde_json::Result<String> {
     match record {
@@ -189,6 +193,7 @@ fn record_json(record: &Record) -> serde_json::Result<String> {
         Record::Reservation(r) => serde_json::to_string(r),
         Record::NetworkService(r) => serde_json::to_string(r),
         Record::CallRecord(r) => serde_json::to_string(r),
+        Record::Template(r) => serde_json::to_string(r),
     }
 }
 

@@ -430,6 +430,7 @@ pub(super) fn decode(kind: EntityKind, data: &str) -> Result<Record> {
         EntityKind::Reservation => Record::Reservation(serde_json::from_str(data)?),
         EntityKind::NetworkService => Record::NetworkService(serde_json::from_str(data)?),
         EntityKind::CallRecord => Record::CallRecord(serde_json::from_str(data)?),
+        EntityKind::Template => Record::Template(serde_json::from_str(data)?),
     })
 }
 
