@@ -201,6 +201,40 @@ impl LoginThrottle {
         }
     }
 
+    /// How long `name` stays locked after failed logins (from the address locked longest),
+    /// if it is.
+    pub fn locked_name(&self, name: &str, now: Instant) -> Option<u64> {
+        let key = Self::name_key(name);
+        self.entries
+            .iter()
+            .filter(|(k, _)| matches!(k, Key::User(n, _) if *n == key))
+            .filter_map(|(_, e)| e.wait(now))
+            .max()
+    }
+
+    /// An Administrator unlocks `name`: its failures from every address are forgotten, and
+    /// no longer count against those addresses either (an address locked as a whole stays
+    /// so until its lock ends). Whether it was locked.
+    pub fn unlock_name(&mut self, name: &str, now: Instant) -> bool {
+        let was = self.locked_name(name, now).is_some();
+        let key = Self::name_key(name);
+        let theirs: Vec<(IpAddr, u32)> = self
+            .entries
+            .iter()
+            .filter_map(|(k, e)| match k {
+                Key::User(n, addr) if *n == key => Some((*addr, e.failures)),
+                _ => None,
+            })
+            .collect();
+        for (addr, failures) in theirs {
+            self.entries.remove(&Key::User(key.clone(), addr));
+            if let Some(a) = self.entries.get_mut(&Key::Address(addr)) {
+                a.failures = a.failures.saturating_sub(failures);
+            }
+        }
+        was
+    }
+
     /// Entries held (for tests and metrics).
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -232,6 +266,16 @@ impl SharedThrottle {
 
     pub fn len(&self) -> usize {
         self.with(|t| t.len())
+    }
+
+    /// See [`LoginThrottle::locked_name`].
+    pub fn locked_name(&self, name: &str) -> Option<u64> {
+        self.with(|t| t.locked_name(name, Instant::now()))
+    }
+
+    /// See [`LoginThrottle::unlock_name`].
+    pub fn unlock_name(&self, name: &str) -> bool {
+        self.with(|t| t.unlock_name(name, Instant::now()))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -293,6 +337,28 @@ mod tests {
         let later = t0 + Duration::from_secs(4) + LOCKOUT + Duration::from_secs(1);
         fail(&mut t, "admin", "10.0.0.9", later).expect("admitted after the lock");
         assert!(t.begin("admin", ip("10.0.0.9"), later).is_ok());
+    }
+
+    #[test]
+    fn a_locked_name_shows_how_long_and_an_administrator_unlocks_it() {
+        let mut t = LoginThrottle::default();
+        let t0 = Instant::now();
+        assert_eq!(t.locked_name("ops", t0), None);
+        for i in 0..MAX_FAILURES {
+            fail(&mut t, "ops", "10.0.0.9", t0 + Duration::from_secs(i.into())).expect("admitted");
+        }
+        let now = t0 + Duration::from_secs(6);
+        assert!(t.locked_name("OPS", now).is_some_and(|s| s <= LOCKOUT.as_secs()));
+        assert_eq!(t.locked_name("other", now), None);
+        assert!(t.unlock_name("Ops", now), "it was locked");
+        assert_eq!(t.locked_name("ops", now), None);
+        // Its failures no longer count against the address: the address's whole allowance
+        // is left (without the subtraction the 16th would be refused).
+        for i in 0..MAX_FAILURES_PER_ADDRESS - 1 {
+            fail(&mut t, &format!("guess{i}"), "10.0.0.9", now).expect("the address is not near its limit");
+        }
+        assert!(t.begin("ops", ip("10.0.0.9"), now).is_ok(), "admitted at once");
+        assert!(!t.unlock_name("ops", now), "nothing to unlock");
     }
 
     #[test]

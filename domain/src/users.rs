@@ -23,6 +23,15 @@ pub fn may_delete(me: &str, name: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// `me` may disable `name`: anyone but themselves (the last Administrator is the store's
+/// check).
+pub fn may_disable(me: &str, name: &str) -> Result<(), DomainError> {
+    if me.eq_ignore_ascii_case(name.trim()) {
+        return Err(DomainError::Conflict("You cannot disable the user you are logged in as.".into()));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

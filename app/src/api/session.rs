@@ -189,6 +189,13 @@ pub async fn login(username: String, password: String, next: String) -> Result<U
                 st.audit_as(shown, None, domain::audit::AuditKind::LoginFailed, "Wrong user name or password.", false).await;
                 return Err(AppError::LoginRefused("Wrong user name or password.".into()));
             }
+            // The right password of a disabled account: not a guess, but no login.
+            Err(AppError::Forbidden(message)) => {
+                ticket.finish(Outcome::NotChecked);
+                tracing::warn!(user = %name, %client, "login to a disabled account");
+                st.audit_as(&name, None, domain::audit::AuditKind::LoginFailed, "Account disabled.", false).await;
+                return Err(AppError::LoginRefused(message));
+            }
             Err(e) => {
                 ticket.finish(Outcome::NotChecked);
                 return Err(e);

@@ -7,14 +7,21 @@ use super::*;
 pub struct UserList {
     pub users: Vec<UserView>,
     pub can_manage: bool,
+    /// The users an Administrator disabled.
+    #[serde(default)]
+    pub disabled: Vec<String>,
+    /// The users locked by failed logins now, with the seconds left.
+    #[serde(default)]
+    pub locked: Vec<(String, u64)>,
 }
 
 #[server(endpoint = "list_users", output = crate::error::Json)]
 pub async fn list_users() -> Result<UserList, AppError> {
     answer(async {
         let (st, me) = require(Permission::ViewUsers).await?;
-        let users = st.db(|s| s.users()).await?;
-        Ok(UserList { users, can_manage: me.role.can(Permission::ManageUsers) })
+        let (users, disabled) = st.db(|s| Ok((s.users()?, s.disabled_users()?))).await?;
+        let locked = users.iter().filter_map(|u| st.throttle.locked_name(&u.name).map(|s| (u.name.clone(), s))).collect();
+        Ok(UserList { users, can_manage: me.role.can(Permission::ManageUsers), disabled, locked })
     })
     .await
 }
@@ -61,6 +68,47 @@ pub async fn set_user_password(name: String, password: String) -> Result<String,
         tracing::info!(by = %me.name, user = %name, "user password changed");
         st.audit(domain::audit::AuditKind::Users, &format!("Password of '{name}' changed."), true).await;
         Ok(format!("Password of '{name}' changed; their other sessions were ended."))
+    })
+    .await
+}
+
+/// Disables a user (no login; their sessions end) or enables them again: `disabled` "1"
+/// or "0". Nobody disables themselves; the last Administrator who can log in stays.
+#[server(endpoint = "set_user_disabled", output = crate::error::Json)]
+pub async fn set_user_disabled(name: String, disabled: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::ManageUsers).await?;
+        let off = match disabled.as_str() {
+            "1" => true,
+            "0" => false,
+            _ => return Err(AppError::Invalid { field: "disabled".into(), message: "Say 1 (disable) or 0 (enable).".into() }),
+        };
+        if off {
+            domain::users::may_disable(&me.name, &name)?;
+        }
+        let who = name.clone();
+        st.db(move |s| s.set_disabled(&who, off)).await?;
+        st.sessions.clear();
+        let said = if off { format!("User '{name}' disabled: they cannot log in, and their sessions ended.") } else { format!("User '{name}' enabled: they can log in again.") };
+        tracing::info!(by = %me.name, user = %name, disabled = off, "user disabled or enabled");
+        st.audit(domain::audit::AuditKind::Users, &said, true).await;
+        Ok(said)
+    })
+    .await
+}
+
+/// Unlocks a user locked by failed logins (from every address).
+#[server(endpoint = "unlock_user", output = crate::error::Json)]
+pub async fn unlock_user(name: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, me) = require(Permission::ManageUsers).await?;
+        if !st.throttle.unlock_name(&name) {
+            return Err(AppError::Conflict(format!("'{name}' is not locked.")));
+        }
+        tracing::info!(by = %me.name, user = %name, "user unlocked");
+        let said = format!("User '{name}' unlocked: they can try to log in again at once.");
+        st.audit(domain::audit::AuditKind::Users, &said, true).await;
+        Ok(said)
     })
     .await
 }

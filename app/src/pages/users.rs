@@ -1,7 +1,7 @@
 //! The Users page: list, add, change role, change password, delete. The server refuses
 //! every change from anyone but an Administrator; the page only hides the forms.
 
-use crate::api::{list_users, AddUser, ChangeOwnPassword, DeleteUser, SetUserPassword, SetUserRole};
+use crate::api::{list_users, AddUser, ChangeOwnPassword, DeleteUser, SetUserDisabled, SetUserPassword, SetUserRole, UnlockUser};
 use crate::components::{count_ok, invalid, ErrorMsg, FieldError, FormStatus};
 use domain::{Role, UserView};
 use leptos::either::Either;
@@ -14,11 +14,14 @@ pub fn UsersPage() -> impl IntoView {
     let set_role = ServerAction::<SetUserRole>::new();
     let set_password = ServerAction::<SetUserPassword>::new();
     let delete = ServerAction::<DeleteUser>::new();
-    let ok = [add.value(), set_role.value(), set_password.value(), delete.value()].map(|v| count_ok(Signal::derive(move || v.get())));
+    let disable = ServerAction::<SetUserDisabled>::new();
+    let unlock = ServerAction::<UnlockUser>::new();
+    let acts = UserActions { set_role, set_password, delete, disable, unlock };
+    let ok = [add.value(), set_role.value(), set_password.value(), delete.value(), disable.value(), unlock.value()].map(|v| count_ok(Signal::derive(move || v.get())));
     let users = Resource::new(move || ok.map(|n| n.get()), |_| list_users());
     // The newest answer of any row action, for one status line above the table.
     let (row_result, set_row_result) = signal(None);
-    for a in [set_role.value(), set_password.value(), delete.value()] {
+    for a in [set_role.value(), set_password.value(), delete.value(), disable.value(), unlock.value()] {
         Effect::new(move |_| {
             if let Some(v) = a.get() {
                 set_row_result.set(Some(v));
@@ -38,11 +41,15 @@ pub fn UsersPage() -> impl IntoView {
                         {crate::components::list_table(
                             "Users",
                             "No users.",
-                            &["User Name", "Authorization Level"],
+                            &["User Name", "Authorization Level", "Disabled", "Locked"],
                             list.can_manage,
-                            list.users.into_iter().map(|u| view! {
-                                <UserRow user=u can_manage=list.can_manage set_role=set_role set_password=set_password delete=delete/>
-                            }.into_any()).collect(),
+                            list.users.iter().map(|u| {
+                                let disabled = list.disabled.iter().any(|d| d.eq_ignore_ascii_case(&u.name));
+                                let locked = list.locked.iter().find(|(n, _)| n.eq_ignore_ascii_case(&u.name)).map(|(_, s)| *s);
+                                view! {
+                                    <UserRow user=u.clone() disabled=disabled locked=locked can_manage=list.can_manage acts=acts/>
+                                }.into_any()
+                            }).collect(),
                         )}
                     }),
                     Err(e) => Either::Right(view! { <ErrorMsg error=e/> }),
@@ -94,19 +101,25 @@ fn AddUserForm(add: ServerAction<AddUser>) -> impl IntoView {
     }
 }
 
-#[component]
-fn UserRow(
-    user: UserView,
-    can_manage: bool,
+/// The row actions of the Users page.
+#[derive(Clone, Copy)]
+struct UserActions {
     set_role: ServerAction<SetUserRole>,
     set_password: ServerAction<SetUserPassword>,
     delete: ServerAction<DeleteUser>,
-) -> impl IntoView {
+    disable: ServerAction<SetUserDisabled>,
+    unlock: ServerAction<UnlockUser>,
+}
+
+#[component]
+fn UserRow(user: UserView, disabled: bool, locked: Option<u64>, can_manage: bool, acts: UserActions) -> impl IntoView {
+    let UserActions { set_role, set_password, delete, disable, unlock } = acts;
     let name = user.name.clone();
     let slug: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
     let role_id = format!("role-{slug}");
     let pw_id = format!("pw-{slug}");
-    let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
+    let (n1, n2, n3, n4, n5) = (name.clone(), name.clone(), name.clone(), name.clone(), name.clone());
+    let (disable_label, unlock_label) = (format!("{} {name}", if disabled { "Enable" } else { "Disable" }), format!("Unlock {name}"));
     let role_label = format!("Authorization level of {name}");
     let pw_label = format!("New password for {name}");
     let delete_id = format!("delete-user-{slug}");
@@ -114,8 +127,23 @@ fn UserRow(
         <tr data-user=name.clone()>
             <td data-label="User Name">{name.clone()}</td>
             <td data-label="Authorization Level">{user.role.label()}</td>
+            <td data-label="Disabled">{if disabled { "Yes" } else { "No" }}</td>
+            <td data-label="Locked">{match locked { Some(s) => format!("Yes ({s} s left)"), None => "No".into() }}</td>
             {can_manage.then(|| view! {
             <td data-label="Actions"><div class="actions">
+                <ActionForm action=disable attr:class="mini">
+                    <input type="hidden" name="name" value=n4.clone()/>
+                    <input type="hidden" name="disabled" value=if disabled { "0" } else { "1" }/>
+                    <button type="submit" class="secondary" aria-label=disable_label.clone()>
+                        {if disabled { "Enable" } else { "Disable" }}
+                    </button>
+                </ActionForm>
+                {locked.map(|_| view! {
+                    <ActionForm action=unlock attr:class="mini">
+                        <input type="hidden" name="name" value=n5.clone()/>
+                        <button type="submit" class="secondary" aria-label=unlock_label.clone()>"Unlock"</button>
+                    </ActionForm>
+                })}
                 <ActionForm action=set_role attr:class="mini">
                     <input type="hidden" name="name" value=n1.clone()/>
                     <label for=role_id.clone() class="sr-only">{role_label.clone()}</label>

@@ -135,6 +135,8 @@ const MIGRATIONS: &[&str] = &[
     // 8: conference templates, a synced kind.
     "CREATE TABLE templates (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);
      CREATE INDEX templates_by_name ON templates(name COLLATE NOCASE);",
+    // 9: a user an Administrator disabled cannot log in.
+    "ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Statements of the write path, prepared once per connection and kept (a change runs a
@@ -733,6 +735,11 @@ fn admin_count_in(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT COUNT(*) FROM users WHERE role = ?1", [Role::Administrator.key()], |r| r.get(0))?)
 }
 
+/// Administrators who can log in (not disabled).
+fn enabled_admin_count_in(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM users WHERE role = ?1 AND disabled = 0", [Role::Administrator.key()], |r| r.get(0))?)
+}
+
 /// The epoch changes are written in: the newest of the epoch history.
 pub(crate) fn epoch_in(conn: &Connection) -> Result<u64> {
     Ok(conn.row("SELECT COALESCE(MAX(epoch), 1) FROM epoch_history", [], |r| r.get(0))?)
@@ -1328,6 +1335,25 @@ mod tests {
         assert_eq!(names, vec![("admin".to_string(), Role::Auditor), ("ops".to_string(), Role::Administrator)]);
         // Users are not synced state: nothing in the change log.
         assert_eq!(s.last_seq().expect("seq"), 0);
+    }
+
+    #[test]
+    fn a_disabled_user_cannot_log_in_and_the_last_administrator_stays_enabled() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        s.create_user("admin", "admin-pass-1", Role::Administrator).expect("admin");
+        s.create_user("ops", "operator-pass", Role::Operator).expect("ops");
+        let token = s.create_session("ops", 60_000).expect("session");
+        assert!(matches!(s.set_disabled("admin", true), Err(DomainError::Conflict(_))), "the last Administrator");
+        s.set_disabled("ops", true).expect("disabled");
+        assert_eq!(s.disabled_users().expect("list"), ["ops"]);
+        assert_eq!(s.session_user(&token).expect("who"), None, "its sessions ended");
+        let e = s.check_login("ops", "operator-pass").expect_err("disabled");
+        assert!(e.to_string().contains("is disabled"), "{e}");
+        assert_eq!(s.check_login("ops", "wrong-pass").expect("checked"), None, "a wrong password says nothing more");
+        assert!(matches!(s.set_disabled("ghost", true), Err(DomainError::NotFound(_))));
+        s.set_disabled("ops", false).expect("enabled");
+        assert!(s.check_login("ops", "operator-pass").expect("login").is_some());
     }
 
     #[test]

@@ -75,6 +75,32 @@ impl Store {
         Ok(())
     }
 
+    /// The users an Administrator disabled.
+    pub fn disabled_users(&self) -> Result<Vec<String>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT name FROM users WHERE disabled <> 0 ORDER BY name COLLATE NOCASE")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Disables (no login, sessions ended) or enables a user. The last Administrator who
+    /// can log in is never disabled.
+    pub fn set_disabled(&self, name: &str, disabled: bool) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let role = user_role_in(&tx, name)?;
+        if disabled && role == Role::Administrator && enabled_admin_count_in(&tx)? <= 1 {
+            return Err(DomainError::Conflict(format!("'{name}' is the last Administrator who can log in; it stays enabled.")));
+        }
+        tx.execute("UPDATE users SET disabled = ?2 WHERE name = ?1", params![name, i64::from(disabled)])?;
+        if disabled {
+            tx.execute("DELETE FROM sessions WHERE user_name = ?1", [name])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Sets a new password and ends the user's other sessions.
     pub fn set_password(&self, name: &str, password: &str, keep_session: Option<&str>) -> Result<()> {
         let (hash, verifier, record) = self.password_set(name, password)?;
@@ -107,18 +133,22 @@ impl Store {
     /// Checks a login. `Ok(None)` for an unknown user or a wrong password (a hash is
     /// verified either way, so timing does not tell which).
     pub fn check_login(&self, name: &str, password: &str) -> Result<Option<UserView>> {
-        let row: Option<(String, String, String)> = {
+        let row: Option<(String, String, String, bool)> = {
             let conn = self.lock();
-            conn.query_row("SELECT name, role, password_hash FROM users WHERE name = ?1", [name], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            conn.query_row("SELECT name, role, password_hash, disabled <> 0 FROM users WHERE name = ?1", [name], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .optional()?
         };
         let password = password.to_string();
         match row {
-            Some((name, role, hash)) => {
+            Some((name, role, hash, disabled)) => {
                 let typed = password.clone();
                 if auth::with_password_work(move || auth::verify_password(&password, &hash))? {
+                    // Said only to whoever knows the password.
+                    if disabled {
+                        return Err(DomainError::Forbidden(format!("The account '{name}' is disabled: ask an Administrator to enable it.")));
+                    }
                     // A user whose password was set by an earlier version (or before the
                     // secrets file was made) gets a pairing record and verifier now, once.
                     if self.secrets.record(&name).is_none() || self.secrets.verifier(&name).is_empty() {
