@@ -741,6 +741,8 @@ pub struct SystemStatus {
     /// taken …").
     #[serde(default)]
     pub pending_restore: Option<String>,
+    #[serde(default)]
+    pub password_policy: crate::users::PasswordPolicy,
 }
 
 // ---------------------------------------------------------------- call history (`crate::cdr`)

@@ -40,3 +40,37 @@ test('an Administrator unlocks a user locked by failed logins, and disables then
   expect(back.status(), await back.text()).toBe(200);
   await other.close();
 });
+
+test('the password policy set in System is what every new password meets', async ({ page }, info) => {
+  await login(page, ADMIN.name, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Conferences' })).toBeVisible();
+  await page.goto('/system');
+  await hydrated(page);
+  const card = page.getByRole('region', { name: 'Password policy' });
+  await expect(card.getByTestId('password-policy')).toHaveText('At least 8 characters · common passwords refused · passwords never expire');
+  await card.getByLabel('Minimum length (8–64)').fill('3');
+  await card.getByLabel('Days a password lasts (0 = never expires)').fill('-5');
+  await card.getByRole('button', { name: 'Save password policy' }).click();
+  await expect(card.locator('#pp-min-error')).toContainText('from 8 to 64');
+  await expect(card.locator('#pp-days-error')).toContainText('0 (never expires)');
+  await card.getByLabel('Minimum length (8–64)').fill('14');
+  await card.getByLabel('Days a password lasts (0 = never expires)').fill('90');
+  await card.getByRole('button', { name: 'Save password policy' }).click();
+  await expect(card.getByRole('status')).toContainText('At least 14 characters');
+  try {
+    await page.goto('/users');
+    await hydrated(page);
+    const name = uniqueName('policy', info.project.name);
+    await page.getByLabel('User name').fill(name);
+    await page.getByLabel('Password', { exact: true }).fill('thirteen-char');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await expect(page.locator('#new-user-password-error')).toContainText('at least 14 characters');
+    await page.getByLabel('Password', { exact: true }).fill('fourteen-chars');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await expect(page.locator(`tr[data-user="${name}"]`)).toBeVisible();
+  } finally {
+    // Back to the default, for the other tests on this MCU.
+    const r = await page.request.post('/api/set_password_policy', { form: { min_length: '8', reject_common: 'on', expiry_days: '0' } });
+    expect(r.status()).toBe(200);
+  }
+});

@@ -1176,6 +1176,45 @@ async fn an_operator_records_to_the_profiles_link_and_a_read_only_administrator_
 }
 
 #[tokio::test]
+async fn the_password_policy_is_enforced_on_every_change_and_an_expired_password_is_changed_at_login() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = app(dir.path()).await;
+    let admin = login(&app, "admin", ADMIN_PW).await;
+    let r = call(&app, "/api/set_password_policy", &[("min_length", "4"), ("expiry_days", "x")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("min_length") && r.body.contains("expiry_days"), "both at once: {}", r.body);
+    let r = call(&app, "/api/set_password_policy", &[("min_length", "12"), ("reject_common", "on"), ("expiry_days", "30")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for (pw, says) in [("short-pw-1", "at least 12"), ("password1234", "")] {
+        let r = call(&app, "/api/add_user", &[("name", "pp1"), ("password", pw), ("role", "operator")], Some(&admin)).await;
+        if says.is_empty() {
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        } else {
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+            assert!(r.body.contains(says), "{}", r.body);
+        }
+    }
+    let r = call(&app, "/api/set_user_password", &[("name", "pp1"), ("password", "qwertyuiop12")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "not in the list: {}", r.body);
+    let r = call(&app, "/api/set_user_password", &[("name", "pp1"), ("password", "PASSWORD123")], Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "too short and common: {}", r.body);
+    // Its password was set 31 days ago: the login asks for a new one, and takes it.
+    let db = rusqlite::Connection::open(dir.path().join("mcu.sqlite3")).expect("db");
+    let ago = domain::store::now_ms() - 31 * 86_400_000;
+    db.execute("UPDATE users SET password_changed_ms = ?1, created_ms = ?1 WHERE name = 'pp1'", [ago]).expect("aged");
+    let r = call(&app, "/api/login", &[("username", "pp1"), ("password", "qwertyuiop12"), ("next", "/")], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("new_password") && r.body.contains("expired on"), "{}", r.body);
+    assert!(r.cookie.is_none(), "no session");
+    let r = call(&app, "/api/login", &[("username", "pp1"), ("password", "qwertyuiop12"), ("next", "/"), ("new_password", "qwertyuiop12")], None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "the same again: {}", r.body);
+    let r = call(&app, "/api/login", &[("username", "pp1"), ("password", "qwertyuiop12"), ("next", "/"), ("new_password", "a fresh long one")], None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.cookie.is_some());
+    login(&app, "pp1", "a fresh long one").await;
+}
+
+#[tokio::test]
 async fn an_address_is_dialled_out_once_per_conference() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = app(dir.path()).await;

@@ -151,7 +151,13 @@ async fn mcu_load(st: &crate::state::AppState) -> Option<McuLoad> {
 /// address, and per address) admits and counts the attempt in one step; the password check
 /// runs on the bounded password workers (429 with `Retry-After` when they are full).
 #[server(endpoint = "login", output = crate::error::Json)]
-pub async fn login(username: String, password: String, next: String) -> Result<UserView, AppError> {
+pub async fn login(
+    username: String,
+    password: String,
+    next: String,
+    // A new password, when the policy says the current one has expired (the page asks).
+    #[server(default)] new_password: Option<String>,
+) -> Result<UserView, AppError> {
     answer(async move {
         use domain::throttle::Outcome;
         let st = state()?;
@@ -171,7 +177,7 @@ pub async fn login(username: String, password: String, next: String) -> Result<U
                 });
             }
         };
-        let who = name.clone();
+        let (who, password_typed) = (name.clone(), password.clone());
         let checked = st.db(move |s| s.check_login(&who, &password)).await;
         let user = match checked {
             Ok(Some(user)) => {
@@ -201,6 +207,28 @@ pub async fn login(username: String, password: String, next: String) -> Result<U
                 return Err(e);
             }
         };
+        // An expired password is changed here, before any session: the new one follows the
+        // policy and differs from the old.
+        let policy = super::users::password_policy(&st).await?;
+        let who = user.name.clone();
+        let changed = st.db(move |s| s.password_changed_ms(&who)).await?;
+        if policy.expired(changed, domain::store::now_ms()) {
+            let expired_on = domain::timefmt::format_utc(policy.expires_at(changed));
+            let new = new_password.unwrap_or_default();
+            if new.is_empty() {
+                return Err(AppError::Invalid { field: "new_password".into(), message: format!("Your password expired on {expired_on}: choose a new one to log in.") });
+            }
+            let new = policy.check(&user.name, &new).map_err(|e| match e {
+                domain::DomainError::Invalid { message, .. } => AppError::Invalid { field: "new_password".into(), message },
+                other => other.into(),
+            })?;
+            if new == password_typed {
+                return Err(AppError::Invalid { field: "new_password".into(), message: "The new password is the one that expired: choose another.".into() });
+            }
+            let who = user.name.clone();
+            st.db(move |s| s.set_password(&who, &new, None)).await?;
+            st.audit_as(&user.name, Some(user.role), domain::audit::AuditKind::Users, "Changed their expired password at login.", true).await;
+        }
         let (who, idle) = (user.name.clone(), st.policy.session_idle_ms);
         let token = st.db(move |s| s.create_session(&who, idle)).await?;
         crate::state::set_cookie(crate::state::session_cookie(&st, Some(&token)));

@@ -10,6 +10,7 @@ pub async fn get_system_status() -> Result<SystemStatus, AppError> {
         let (users, change_log_seq, threshold, ongoing, pending) = st
             .db(|s| Ok((s.user_count()?, s.last_seq()?, s.port_threshold()?, s.ongoing()?, s.pending_restore().map(|i| i.describe()))))
             .await?;
+        let password_policy = super::users::password_policy(&st).await?;
         Ok(SystemStatus {
             info: st.info.clone(),
             uptime_s: st.started.elapsed().as_secs(),
@@ -22,7 +23,23 @@ pub async fn get_system_status() -> Result<SystemStatus, AppError> {
             can_download: me.role.can(Permission::DownloadBackup),
             hot_backup_on: st.hb.settings().enabled,
             pending_restore: pending,
+            password_policy,
         })
+    })
+    .await
+}
+
+/// The password policy: minimum length (8–64), common passwords refused or not, days a
+/// password lasts (0: never expires). This MCU's own setting (G2: set the same on both).
+#[server(endpoint = "set_password_policy", output = crate::error::Json)]
+pub async fn set_password_policy(min_length: String, reject_common: Option<String>, expiry_days: String) -> Result<String, AppError> {
+    answer(async move {
+        let (st, _) = require(Permission::ManageConfiguration).await?;
+        let policy = domain::users::PasswordPolicy::parse(&min_length, reject_common.is_some(), &expiry_days)?;
+        st.db(move |s| s.set_local(domain::store::keys::PASSWORD_POLICY, &policy)).await?;
+        let said = format!("Password policy saved: {}. It applies to every password set from now on.", policy.describe());
+        st.audit(domain::audit::AuditKind::Users, &said, true).await;
+        Ok(said)
     })
     .await
 }

@@ -15,6 +15,12 @@ pub struct UserList {
     pub locked: Vec<(String, u64)>,
 }
 
+/// The password policy every new password is checked against (System page).
+#[cfg(feature = "ssr")]
+pub(super) async fn password_policy(st: &crate::state::AppState) -> Result<domain::users::PasswordPolicy, AppError> {
+    st.db(|s| s.local(domain::store::keys::PASSWORD_POLICY)).await
+}
+
 #[server(endpoint = "list_users", output = crate::error::Json)]
 pub async fn list_users() -> Result<UserList, AppError> {
     answer(async {
@@ -31,7 +37,7 @@ pub async fn add_user(name: String, password: String, role: String) -> Result<St
     answer(async move {
         let (st, me) = require(Permission::ManageUsers).await?;
         let name = domain::validate::user_name(&name)?;
-        let password = domain::validate::new_password(&password)?;
+        let password = password_policy(&st).await?.check(&name, &password)?;
         let role = domain::validate::role(&role)?;
         let user = st.db(move |s| s.create_user(&name, &password, role)).await?;
         tracing::info!(by = %me.name, user = %user.name, "user added");
@@ -60,7 +66,7 @@ pub async fn set_user_role(name: String, role: String) -> Result<String, AppErro
 pub async fn set_user_password(name: String, password: String) -> Result<String, AppError> {
     answer(async move {
         let (st, me) = require(Permission::ManageUsers).await?;
-        let password = domain::validate::new_password(&password)?;
+        let password = password_policy(&st).await?.check(&name, &password)?;
         let keep = if me.name.eq_ignore_ascii_case(&name) { crate::state::session_token(&st) } else { None };
         let who = name.clone();
         st.db(move |s| s.set_password(&who, &password, keep.as_deref())).await?;
@@ -151,7 +157,14 @@ pub async fn change_own_password(current_password: String, new_password: String)
                 return Err(AppError::Throttled { message: format!("Too many wrong passwords. Try again in {} s.", r.wait_s), retry_after_s: r.wait_s });
             }
         };
-        let new = match domain::validate::new_password(&new_password) {
+        let policy = match password_policy(&st).await {
+            Ok(p) => p,
+            Err(e) => {
+                ticket.finish(Outcome::NotChecked);
+                return Err(e);
+            }
+        };
+        let new = match policy.check(&me.name, &new_password) {
             Ok(p) => p,
             Err(e) => {
                 ticket.finish(Outcome::NotChecked);

@@ -12,6 +12,16 @@ pub fn LoginPage() -> impl IntoView {
     let result = Signal::derive(move || login.value().get().map(|r| r.map(|u| format!("Welcome, {}.", u.name))));
     let next = crate::nav::query_value("next").unwrap_or_else(|| "/".to_string());
     let (show, set_show) = signal(false);
+    // The password policy says the password has expired: a new one is asked for, and the
+    // field stays once shown.
+    let asked = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Err(e)) = login.value().get() {
+            if e.for_field("new_password").is_some() {
+                asked.set(true);
+            }
+        }
+    });
     // Which MCU this is (its name and Hot Backup role are public, as on `/healthz`).
     let shell = Resource::new(|| (), |_| get_shell(false));
     view! {
@@ -44,6 +54,13 @@ pub fn LoginPage() -> impl IntoView {
                     aria-invalid=invalid(result, "password")
                 />
                 <FieldError id="login-password" field="password" result=result/>
+                <div class="field" hidden=move || !asked.get()>
+                    <label for="login-new-password">"New password"</label>
+                    <input id="login-new-password" name="new_password" type=move || if show.get() { "text" } else { "password" }
+                        autocomplete="new-password" disabled=move || !asked.get()
+                        aria-describedby="login-new-password-error" aria-invalid=invalid(result, "new_password")/>
+                </div>
+                <FieldError id="login-new-password" field="new_password" result=result/>
                 <label class="check">
                     <input type="checkbox" on:change=move |ev| set_show.set(event_target_checked(&ev))/>
                     "Show password"

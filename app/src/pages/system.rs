@@ -2,7 +2,7 @@
 //! backups (into the data folder, or downloaded) and restoring an uploaded one at the next
 //! System Reset; the reset.
 
-use crate::api::{get_system_status, BackupConfiguration, DiscardRestore, ResetMcu, SetPortThreshold};
+use crate::api::{get_system_status, BackupConfiguration, DiscardRestore, ResetMcu, SetPasswordPolicy, SetPortThreshold};
 use crate::components::{danger_confirm, ErrorMsg, FormStatus};
 use domain::timefmt::format_duration_s;
 use leptos::either::Either;
@@ -16,6 +16,7 @@ pub fn SystemPage() -> impl IntoView {
     let threshold_r: crate::components::Answer = Signal::derive(move || threshold.value().get());
     let reset = ServerAction::<ResetMcu>::new();
     let discard = ServerAction::<DiscardRestore>::new();
+    let policy = ServerAction::<SetPasswordPolicy>::new();
     // An upload's answer, and a count of those kept (the status is read again after each).
     let uploaded = RwSignal::new(None::<Result<String, String>>);
     let status = Resource::new(move || (discard.version().get(), uploaded.with(|u| matches!(u, Some(Ok(_))))), |_| get_system_status());
@@ -33,6 +34,7 @@ pub fn SystemPage() -> impl IntoView {
                 match status.await {
                     Ok(s) => Either::Left({
                         let restore = restore_card(&s, discard, uploaded);
+                        let passwords = policy_card(&s, policy);
                         let reset_dialog = s.can_manage.then(|| {
                             danger_confirm("reset-dialog", "Reset MCU", s.ongoing.reset(&s.info.name), Some(s.info.name.clone()), reset.pending().into())
                         });
@@ -64,6 +66,7 @@ pub fn SystemPage() -> impl IntoView {
                                 Either::Right(view! { <p data-testid="port-threshold">{format!("Threshold: {} %", s.port_threshold)}</p> })
                             }}
                         </section>
+                        {passwords}
                         {restore}
                         {s.can_manage.then(|| view! {
                             <section class="card actions-card" aria-label="Maintenance">
@@ -183,5 +186,34 @@ fn send_backup(busy: RwSignal<bool>, answer: RwSignal<Option<Result<String, Stri
     #[cfg(not(feature = "hydrate"))]
     {
         let _ = (busy, answer);
+    }
+}
+
+/// The password policy: every password set from now on is checked against it.
+fn policy_card(s: &domain::SystemStatus, save: ServerAction<SetPasswordPolicy>) -> impl IntoView {
+    let p = s.password_policy;
+    let r: crate::components::Answer = Signal::derive(move || save.value().get());
+    let form = s.can_manage.then(|| {
+        view! {
+            <ActionForm action=save attr:class="form inline">
+                <div class="field">
+                    <crate::components::TextField id="pp-min" name="min_length" label="Minimum length (8–64)" inputmode="numeric" value=p.min_length.to_string() result=r/>
+                </div>
+                <div class="field">
+                    <crate::components::TextField id="pp-days" name="expiry_days" label="Days a password lasts (0 = never expires)" inputmode="numeric" value=p.expiry_days.to_string() result=r/>
+                </div>
+                <label class="check"><input type="checkbox" name="reject_common" checked=p.reject_common/>"Refuse common passwords"</label>
+                <button type="submit" disabled=move || save.pending().get()>"Save password policy"</button>
+            </ActionForm>
+            <FormStatus result=r/>
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="pp-h">
+            <h2 id="pp-h">"Password policy"</h2>
+            <p data-testid="password-policy">{p.describe()}</p>
+            <p class="note">"Checked on every new password (added users, changes, each user's own). An expired password is changed at the next login. G2: set the same policy on the paired MCU."</p>
+            {form}
+        </section>
     }
 }

@@ -137,6 +137,8 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX templates_by_name ON templates(name COLLATE NOCASE);",
     // 9: a user an Administrator disabled cannot log in.
     "ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;",
+    // 10: when each password was set (the policy's expiry; 0: when the user was made).
+    "ALTER TABLE users ADD COLUMN password_changed_ms INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Statements of the write path, prepared once per connection and kept (a change runs a
@@ -166,6 +168,8 @@ pub mod keys {
     /// The port alarm's threshold in percent (`domain::alarms::DEFAULT_PORT_THRESHOLD` until set).
     pub const PORT_THRESHOLD: &str = "port_threshold";
     pub const PENDING_RESET: &str = "pending_reset";
+    /// The password policy (`users::PasswordPolicy`; the default until set).
+    pub const PASSWORD_POLICY: &str = "password_policy";
     /// This MCU's Active Alarms and their history (`alarms::AlarmBook`; never mirrored).
     pub const ALARMS: &str = "alarms";
 }

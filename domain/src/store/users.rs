@@ -47,7 +47,7 @@ impl Store {
         let count: i64 = tx.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
         crate::users::room_for_one_more(usize::try_from(count).unwrap_or(usize::MAX))?;
         let inserted = tx.execute(
-            "INSERT INTO users (name, role, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO users (name, role, password_hash, created_ms, password_changed_ms) VALUES (?1, ?2, ?3, ?4, ?4)
              ON CONFLICT(name) DO NOTHING",
             params![name, role.key(), hash, now_ms()],
         )?;
@@ -73,6 +73,16 @@ impl Store {
         tx.execute("UPDATE users SET role = ?2 WHERE name = ?1", params![name, role.key()])?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// When `name`'s password was set (the user's creation for passwords set before this
+    /// was noted).
+    pub fn password_changed_ms(&self, name: &str) -> Result<crate::Millis> {
+        self.read(|conn| {
+            conn.query_row("SELECT MAX(password_changed_ms, created_ms) FROM users WHERE name = ?1", [name], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| no_such_user(name))
+        })
     }
 
     /// The users an Administrator disabled.
@@ -106,7 +116,7 @@ impl Store {
         let (hash, verifier, record) = self.password_set(name, password)?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        if tx.execute("UPDATE users SET password_hash = ?2 WHERE name = ?1", params![name, hash])? == 0 {
+        if tx.execute("UPDATE users SET password_hash = ?2, password_changed_ms = ?3 WHERE name = ?1", params![name, hash, now_ms()])? == 0 {
             return Err(no_such_user(name));
         }
         let keep = keep_session.map(auth::token_digest).unwrap_or_default();
