@@ -285,6 +285,7 @@ fn resources_pages(page: Page) -> AnyView {
         Page::IvrServices => view! { <IvrServicesPage/> }.into_any(),
         Page::RecordingLinks => view! { <RecordingLinksPage/> }.into_any(),
         Page::Templates => view! { <TemplatesPage/> }.into_any(),
+        Page::AddressBook => view! { <AddressBookPage/> }.into_any(),
         _ => view! { <NotFound/> }.into_any(),
     }
 }

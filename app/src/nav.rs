@@ -22,6 +22,7 @@ pub enum Page {
     IvrServices,
     RecordingLinks,
     Templates,
+    AddressBook,
     Network,
     HotBackup,
     Alarms,
@@ -104,7 +105,7 @@ const fn route(path: &'static str, page: Page, group: Group, menu: Option<(Secti
 
 /// The one table of pages: the server's routes, `Page::of`, each page's group (and so its
 /// preloads) and the menu (in this order) all come from it.
-pub static ROUTES: [Route; 20] = {
+pub static ROUTES: [Route; 21] = {
     use domain::Permission::*;
     use Section::*;
     [
@@ -120,6 +121,7 @@ pub static ROUTES: [Route; 20] = {
         route("/ivr-services", Page::IvrServices, Group::Resources, Some((Resources, "IVR Services", ViewResources))),
         route("/recording-links", Page::RecordingLinks, Group::Resources, Some((Resources, "Recording Links", ViewResources))),
         route("/templates", Page::Templates, Group::Resources, Some((Resources, "Templates", ViewResources))),
+        route("/address-book", Page::AddressBook, Group::Resources, Some((Resources, "Address Book", ViewResources))),
         route("/network", Page::Network, Group::Network, Some((Setup, "Network", ViewConfiguration))),
         route("/hot-backup", Page::HotBackup, Group::HotBackup, Some((Setup, "Hot Backup", ViewConfiguration))),
         route("/users", Page::Users, Group::Users, Some((Setup, "Users", ViewUsers))),

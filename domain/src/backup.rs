@@ -41,7 +41,7 @@ impl BackupInfo {
 /// The synced kinds a restore brings back: the configuration. Conferences, participants
 /// and call records are what happened, not what was set up; users, their passwords, the
 /// pairing and this MCU's own settings stay as they are here.
-pub const RESTORED: [EntityKind; 8] = [
+pub const RESTORED: [EntityKind; 9] = [
     EntityKind::Profile,
     EntityKind::RecordingLink,
     EntityKind::IvrService,
@@ -49,6 +49,7 @@ pub const RESTORED: [EntityKind; 8] = [
     EntityKind::MeetingRoom,
     EntityKind::Reservation,
     EntityKind::Template,
+    EntityKind::AddressEntry,
     EntityKind::NetworkService,
 ];
 

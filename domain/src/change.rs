@@ -34,6 +34,8 @@ pub enum Record {
     CallRecord(CallRecord),
     /// A conference saved to be started again (profile, participants, settings).
     Template(Template),
+    /// An entry of the address book.
+    AddressEntry(AddressEntry),
 }
 
 /// The kinds of synced record; each has its own table.
@@ -51,13 +53,14 @@ pub enum EntityKind {
     NetworkService,
     CallRecord,
     Template,
+    AddressEntry,
 }
 
 /// Id of the one [`NetworkService`] record.
 pub const NETWORK_SERVICE_ID: &str = "ip-network-service";
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 11] = [
+    pub const ALL: [EntityKind; 12] = [
         EntityKind::Profile,
         EntityKind::MeetingRoom,
         EntityKind::EntryQueue,
@@ -69,6 +72,7 @@ impl EntityKind {
         EntityKind::NetworkService,
         EntityKind::CallRecord,
         EntityKind::Template,
+        EntityKind::AddressEntry,
     ];
 
     /// The table that holds this kind (a fixed name, never user input).
@@ -85,6 +89,7 @@ impl EntityKind {
             EntityKind::NetworkService => "network_service",
             EntityKind::CallRecord => "call_records",
             EntityKind::Template => "templates",
+            EntityKind::AddressEntry => "address_book",
         }
     }
 
@@ -102,6 +107,7 @@ impl EntityKind {
             EntityKind::NetworkService => "IP Network Service",
             EntityKind::CallRecord => "Call Record",
             EntityKind::Template => "Conference Template",
+            EntityKind::AddressEntry => "Address Book entry",
         }
     }
 
@@ -125,6 +131,7 @@ impl Record {
             Record::NetworkService(_) => EntityKind::NetworkService,
             Record::CallRecord(_) => EntityKind::CallRecord,
             Record::Template(_) => EntityKind::Template,
+            Record::AddressEntry(_) => EntityKind::AddressEntry,
         }
     }
 
@@ -141,6 +148,7 @@ impl Record {
             Record::NetworkService(_) => NETWORK_SERVICE_ID,
             Record::CallRecord(r) => &r.id,
             Record::Template(r) => &r.id,
+            Record::AddressEntry(r) => &r.id,
         }
     }
 
@@ -158,6 +166,7 @@ impl Record {
             Record::NetworkService(_) => None,
             Record::CallRecord(r) => Some(&r.name),
             Record::Template(r) => Some(&r.name),
+            Record::AddressEntry(r) => Some(&r.name),
         }
     }
 

@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod addressbook;
 pub mod alarms;
 pub mod audit;
 pub mod backup;

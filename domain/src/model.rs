@@ -437,6 +437,20 @@ pub enum Recurrence {
     Series(crate::recurrence::Series),
 }
 
+/// An entry of the address book (see [`crate::addressbook`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressEntry {
+    pub id: String,
+    pub name: String,
+    pub protocol: Protocol,
+    pub address: String,
+    /// A numeric alias (E.164), or empty.
+    pub alias: String,
+    /// The group it is dialled with, or empty.
+    pub group: String,
+    pub notes: String,
+}
+
 /// A conference saved to be started again: its profile, how long it runs, whether it is
 /// locked, and whom to dial (see [`crate::template`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

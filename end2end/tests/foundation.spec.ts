@@ -144,7 +144,7 @@ test('every navigation entry opens its page for an Administrator', async ({ page
   const pages: [string, string][] = [
     ['/reservations', 'Reservations'], ['/meeting-rooms', 'Meeting Rooms'], ['/profiles', 'Conference Profiles'],
     ['/entry-queues', 'Entry Queues'], ['/ivr-services', 'IVR Services'], ['/recording-links', 'Recording Links'],
-    ['/templates', 'Conference Templates'], ['/network', 'Network'], ['/hot-backup', 'Hot Backup'], ['/system', 'System'],
+    ['/templates', 'Conference Templates'], ['/address-book', 'Address Book'], ['/network', 'Network'], ['/hot-backup', 'Hot Backup'], ['/system', 'System'],
   ];
   for (const [path, heading] of pages) {
     await page.goto(path);

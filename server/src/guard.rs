@@ -103,6 +103,10 @@ fn body_limit(path: &str) -> usize {
     }
 }
 
+/// The address book's import, and the most it reads (4,000 entries of CSV fit).
+const IMPORT_PATH: &str = "/api/import_address_book";
+const IMPORT_LIMIT: usize = 1024 * 1024;
+
 /// Time a client has to send a request's (small) body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -112,6 +116,18 @@ pub async fn body_limits(req: Request, next: Next) -> Response {
     // A backup upload is read by its handler, after the caller is known (see `backup`).
     if req.uri().path() == crate::backup::UPLOAD_PATH {
         return upload_length_checked(req, next).await;
+    }
+    // An address book import (a whole book of CSV) is read only once the login check has
+    // passed, and only as long as it says it is (at most `IMPORT_LIMIT`).
+    if req.uri().path() == IMPORT_PATH {
+        let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        return match declared {
+            Some(n) if n <= IMPORT_LIMIT as u64 => next.run(req).await,
+            _ => error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                AppError::Invalid { field: "csv".into(), message: format!("An import says its length and has at most {} KB.", IMPORT_LIMIT / 1024) },
+            ),
+        };
     }
     let limit = body_limit(req.uri().path());
     let too_large = || {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 // One module per feature; their server functions (and the types the browser gets) are
 // all reachable as `crate::api::*`.
+mod addressbook;
 mod alarms;
 mod audit;
 mod conferences;
@@ -25,6 +26,7 @@ mod session;
 mod system;
 mod templates;
 mod users;
+pub use addressbook::*;
 pub use alarms::*;
 pub use audit::*;
 pub use conferences::*;

@@ -185,6 +185,7 @@ pub async fn delete_resource(kind: String, id: String) -> Result<String, AppErro
             "recording_link" => EntityKind::RecordingLink,
             "reservation" => EntityKind::Reservation,
             "template" => EntityKind::Template,
+            "address_entry" => EntityKind::AddressEntry,
             _ => return Err(AppError::Invalid { field: "kind".into(), message: format!("'{kind}' is not something this page deletes.") }),
         };
         let missing = || AppError::NotFound(format!("That {} does not exist (any more).", kind.label().to_lowercase()));
@@ -211,6 +212,7 @@ pub async fn delete_resource(kind: String, id: String) -> Result<String, AppErro
                         l.name
                     }
                     EntityKind::Template => match s.get::<domain::Template>(&key)? { Some(t) => t.name, None => return Ok(None) },
+                    EntityKind::AddressEntry => match s.get::<domain::AddressEntry>(&key)? { Some(e) => e.name, None => return Ok(None) },
                     _ => match s.get::<Reservation>(&key)? { Some(r) => r.name, None => return Ok(None) },
                 };
                 Ok(Some(name))

@@ -5,7 +5,7 @@
 //! and changes made elsewhere show up at once; the search, sort and selection stay.
 
 use crate::api::{
-    get_conference, AddParticipant, SaveTemplate, ConferenceAction, ConferenceDetail, ConferenceSummary, ParticipantAction, ParticipantsAction,
+    get_conference, AddParticipant, DialEntry, DialGroup, SaveTemplate, ConferenceAction, ConferenceDetail, ConferenceSummary, ParticipantAction, ParticipantsAction,
     PlaceParticipant, SimulateMedia, TerminateConference,
 };
 use crate::components::{count_ok, danger_confirm, icon, invalid, ErrorMsg, FieldError, Flash, FormStatus, Icon, Mirrored, TextField};
@@ -58,6 +58,8 @@ pub fn ConferencePage(id: String) -> impl IntoView {
     let id = move || id.get_value();
     let add = ServerAction::<AddParticipant>::new();
     let save_template = ServerAction::<SaveTemplate>::new();
+    let dial_entry = ServerAction::<DialEntry>::new();
+    let dial_group = ServerAction::<DialGroup>::new();
     let a = Actions {
         act: ServerAction::new(),
         bulk: ServerAction::new(),
@@ -111,11 +113,56 @@ pub fn ConferencePage(id: String) -> impl IntoView {
             {move || Suspend::new(async move {
                 controls.await.ok().map(|d| {
                     let template = d.can_save_template.then(|| template_form(&d.conference, save_template));
-                    view! { {d.can_run.then(|| add_form(d.clone(), add, add_r))}{template} }
+                    let book = d.can_run.then(|| address_book_form(d.conference.id.clone(), dial_entry, dial_group));
+                    view! { {d.can_run.then(|| add_form(d.clone(), add, add_r))}{book}{template} }
                 })
             })}
         </Transition>
         {delete_participant_dialog(a)}
+    }
+}
+
+/// "Add from Address Book": one entry, or a whole group, dialled out.
+fn address_book_form(conference_id: String, one: ServerAction<DialEntry>, group: ServerAction<DialGroup>) -> impl IntoView {
+    let book = OnceResource::new(crate::api::get_address_book());
+    let (one_r, group_r): (crate::components::Answer, crate::components::Answer) =
+        (Signal::derive(move || one.value().get()), Signal::derive(move || group.value().get()));
+    let cid = StoredValue::new(conference_id);
+    view! {
+        <Mirrored>
+        <details class="card">
+            <summary>"Add from Address Book"</summary>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let b = book.await.ok()?;
+                    let entries = b.entries.into_iter().map(|e| view! { <option value=e.id.clone()>{format!("{} — {}", e.name, e.address)}</option> }).collect_view();
+                    let groups = b.groups.into_iter().map(|g| view! { <option value=g.clone()>{g.clone()}</option> }).collect_view();
+                    Some(view! {
+                        <ActionForm action=one attr:class="form inline">
+                            <input type="hidden" name="conference_id" value=cid.get_value()/>
+                            <div class="field">
+                                <label for="ab-entry">"Entry"</label>
+                                <select id="ab-entry" name="entry_id" aria-describedby="ab-entry-error">{entries}</select>
+                                <FieldError id="ab-entry" field="entry_id" result=one_r/>
+                            </div>
+                            <button type="submit" disabled=move || one.pending().get()>"Dial entry"</button>
+                        </ActionForm>
+                        <FormStatus result=one_r/>
+                        <ActionForm action=group attr:class="form inline">
+                            <input type="hidden" name="conference_id" value=cid.get_value()/>
+                            <div class="field">
+                                <label for="ab-group">"Group"</label>
+                                <select id="ab-group" name="group" aria-describedby="ab-group-error">{groups}</select>
+                                <FieldError id="ab-group" field="group" result=group_r/>
+                            </div>
+                            <button type="submit" disabled=move || group.pending().get()>"Dial group"</button>
+                        </ActionForm>
+                        <FormStatus result=group_r/>
+                    })
+                })}
+            </Suspense>
+        </details>
+        </Mirrored>
     }
 }
 

@@ -1,5 +1,6 @@
 //! One module per page.
 
+mod addressbook;
 mod alarms;
 mod audit;
 mod conference;
@@ -16,6 +17,7 @@ mod system;
 mod templates;
 mod users;
 
+pub use addressbook::AddressBookPage;
 pub use alarms::AlarmsPage;
 pub use audit::AuditPage;
 pub use conference::ConferencePage;

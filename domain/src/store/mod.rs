@@ -139,6 +139,9 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;",
     // 10: when each password was set (the policy's expiry; 0: when the user was made).
     "ALTER TABLE users ADD COLUMN password_changed_ms INTEGER NOT NULL DEFAULT 0;",
+    // 11: the address book, a synced kind.
+    "CREATE TABLE address_book (id TEXT PRIMARY KEY, name TEXT NOT NULL, parent_id TEXT, data TEXT NOT NULL);
+     CREATE INDEX address_book_by_name ON address_book(name COLLATE NOCASE);",
 ];
 
 /// Statements of the write path, prepared once per connection and kept (a change runs a
@@ -185,7 +188,7 @@ macro_rules! synced {
 synced!(Profile => Profile, MeetingRoom => MeetingRoom, EntryQueue => EntryQueue, IvrService => IvrService,
         RecordingLink => RecordingLink, Conference => Conference, Participant => Participant,
         Reservation => Reservation, NetworkService => NetworkService, crate::cdr::CallRecord => CallRecord,
-        Template => Template);
+        Template => Template, AddressEntry => AddressEntry);
 
 fn record_json(record: &Record) -> serde_json::Result<String> {
     match record {
@@ -200,6 +203,7 @@ fn record_json(record: &Record) -> serde_json::Result<String> {
         Record::NetworkService(r) => serde_json::to_string(r),
         Record::CallRecord(r) => serde_json::to_string(r),
         Record::Template(r) => serde_json::to_string(r),
+        Record::AddressEntry(r) => serde_json::to_string(r),
     }
 }
 

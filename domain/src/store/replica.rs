@@ -431,6 +431,7 @@ pub(super) fn decode(kind: EntityKind, data: &str) -> Result<Record> {
         EntityKind::NetworkService => Record::NetworkService(serde_json::from_str(data)?),
         EntityKind::CallRecord => Record::CallRecord(serde_json::from_str(data)?),
         EntityKind::Template => Record::Template(serde_json::from_str(data)?),
+        EntityKind::AddressEntry => Record::AddressEntry(serde_json::from_str(data)?),
     })
 }
 
