@@ -70,16 +70,19 @@ pub async fn download(State(st): State<AppState>, req: Request) -> Response {
     };
     let client = app::state::client_ip_in(req.extensions());
     let now = domain::store::now_ms();
-    let file = st.data_dir.join(format!("backup-download-{}.partial", domain::store::new_id()));
+    let path = st.data_dir.join(format!("backup-download-{}.sqlite3", domain::store::new_id()));
     let (info, version, model, name) = (st.info.clone(), st.info.version.clone(), st.info.model, st.info.name.clone());
-    let path = file.clone();
+    // Written, read and removed in one blocking task: a client that goes away half-way
+    // leaves no file behind.
     let written = st
         .db(move |s| {
-            s.export_backup(&path, &version, model, &name, now)?;
-            std::fs::read(&path).map_err(|e| DomainError::Storage(format!("cannot read the backup: {e}")))
+            let read = s
+                .export_backup(&path, &version, model, &name, now)
+                .and_then(|_| std::fs::read(&path).map_err(|e| DomainError::Storage(format!("cannot read the backup: {e}"))));
+            let _ = std::fs::remove_file(&path);
+            read
         })
         .await;
-    let _ = tokio::fs::remove_file(&file).await;
     let bytes = match written {
         Ok(b) => b,
         Err(e) => {

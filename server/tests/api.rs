@@ -1090,6 +1090,8 @@ fn a_downloaded_backup_uploaded_again_is_restored_at_the_next_reset_and_only_by_
         assert_eq!(status, StatusCode::OK);
         assert!(file.starts_with(b"SQLite format 3\0"), "an SQLite database");
         assert!(!String::from_utf8_lossy(&file).contains("$argon2"), "no password hash in a backup");
+        let left: Vec<String> = std::fs::read_dir(dir.path()).expect("dir").filter_map(|e| e.ok()?.file_name().into_string().ok()).filter(|n| n.starts_with("backup-download")).collect();
+        assert!(left.is_empty(), "nothing left behind: {left:?}");
         // Uploading: not logged in (401, before the body is read), not an Administrator,
         // not from this MCU's pages.
         assert_eq!(raw(&app, upload(file.clone(), None, None)).await.0, StatusCode::UNAUTHORIZED);
