@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-// This test stops and restarts an MCU, so it runs its own pair (loopback only), apart
-// from the pairs playwright.config.ts starts: desktop 3106 + 3107, phone 3108 + 3109.
+// This test stops and restarts an MCU, so it runs its own pair (loopback only), on ports
+// no server of playwright.config.ts uses: desktop 3110 + 3111, phone 3112 + 3113.
 function ports(project: string) {
-  return project === 'phone' ? { a: 3108, b: 3109 } : { a: 3106, b: 3107 };
+  return project === 'phone' ? { a: 3112, b: 3113 } : { a: 3110, b: 3111 };
 }
 
 const ROOT = resolve(__dirname, '..', '..');
