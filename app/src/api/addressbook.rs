@@ -67,44 +67,19 @@ pub async fn import_address_book(csv: String) -> Result<String, AppError> {
 #[server(endpoint = "export_address_book", output = crate::error::Json)]
 pub async fn export_address_book() -> Result<String, AppError> {
     answer(async {
-        require(Permission::ViewResources).await?;
-        let st = state()?;
+        let (st, _) = require(Permission::ViewResources).await?;
         let entries = st.db(|s| s.list::<AddressEntry>()).await?;
         Ok(domain::addressbook::to_csv(&entries))
     })
     .await
 }
 
-/// Dials `entries` into the conference `c`, each on a free port (else left disconnected
-/// with the reason); how many connected.
+/// Dials `entries` into the conference `c` ([`super::conferences::dial_out`]); how many connected.
 #[cfg(feature = "ssr")]
 async fn dial_entries(st: &crate::state::AppState, c: &Conference, entries: &[AddressEntry]) -> Result<usize, AppError> {
-    let mut connected = 0;
-    for e in entries {
-        let (state, cause) = match super::conferences::connect_ports(st, 1).await {
-            Ok(states) => (states.first().copied().unwrap_or(domain::ParticipantState::Connected), None),
-            Err(_) => (domain::ParticipantState::Disconnected, Some(domain::DisconnectCause::NoFreePort)),
-        };
-        connected += usize::from(state.holds_port());
-        let p = domain::Participant {
-            id: domain::store::new_id(),
-            conference_id: c.id.clone(),
-            name: e.name.clone(),
-            address: e.address.clone(),
-            protocol: e.protocol,
-            direction: domain::Direction::DialOut,
-            state,
-            audio_muted: false,
-            video_muted: false,
-            chairperson: false,
-            disconnect_cause: cause,
-            ivr_path: Vec::new(),
-            home_conference_id: None,
-            stamps: Default::default(),
-        };
-        st.commit(Change::Put { record: Record::Participant(p) }).await?;
-    }
-    Ok(connected)
+    let whom: Vec<domain::DefinedParticipant> =
+        entries.iter().map(|e| domain::DefinedParticipant { name: e.name.clone(), address: e.address.clone(), protocol: e.protocol }).collect();
+    super::conferences::dial_out(st, &c.id, &whom).await
 }
 
 /// Dials one address book entry into the conference ("Add from Address Book").

@@ -270,6 +270,39 @@ pub(super) async fn connect_ports(st: &crate::state::AppState, n: usize) -> Resu
     })
 }
 
+/// Dials `whom` out into the conference `conference_id`, each on a free port (else left
+/// disconnected with the reason): a template's participants, address book entries. How
+/// many connected.
+#[cfg(feature = "ssr")]
+pub(super) async fn dial_out(st: &crate::state::AppState, conference_id: &str, whom: &[domain::DefinedParticipant]) -> Result<usize, AppError> {
+    let mut connected = 0;
+    for d in whom {
+        let (state, cause) = match connect_ports(st, 1).await {
+            Ok(states) => (states.first().copied().unwrap_or(domain::ParticipantState::Connected), None),
+            Err(_) => (domain::ParticipantState::Disconnected, Some(domain::DisconnectCause::NoFreePort)),
+        };
+        connected += usize::from(state.holds_port());
+        let p = domain::Participant {
+            id: domain::store::new_id(),
+            conference_id: conference_id.to_string(),
+            name: d.name.clone(),
+            address: d.address.clone(),
+            protocol: d.protocol,
+            direction: domain::Direction::DialOut,
+            state,
+            audio_muted: false,
+            video_muted: false,
+            chairperson: false,
+            disconnect_cause: cause,
+            ivr_path: Vec::new(),
+            home_conference_id: None,
+            stamps: Default::default(),
+        };
+        st.commit(domain::Change::Put { record: domain::Record::Participant(p) }).await?;
+    }
+    Ok(connected)
+}
+
 /// One new call's state ([`connect_ports`]).
 #[cfg(feature = "ssr")]
 async fn connect_port(st: &crate::state::AppState) -> Result<domain::ParticipantState, AppError> {

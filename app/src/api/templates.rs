@@ -64,31 +64,7 @@ pub async fn start_template(id: String) -> Result<Started, AppError> {
         let (conference, dial) = domain::template::start(&t, domain::store::new_id(), numeric_id, &me.name, domain::store::now_ms());
         let (cid, name, number) = (conference.id.clone(), conference.name.clone(), conference.numeric_id.clone());
         st.commit(Change::Put { record: Record::Conference(conference) }).await?;
-        let mut connected = 0;
-        for d in dial {
-            let (state, cause) = match super::conferences::connect_ports(&st, 1).await {
-                Ok(states) => (states.first().copied().unwrap_or(domain::ParticipantState::Connected), None),
-                Err(_) => (domain::ParticipantState::Disconnected, Some(domain::DisconnectCause::NoFreePort)),
-            };
-            connected += usize::from(state.holds_port());
-            let p = domain::Participant {
-                id: domain::store::new_id(),
-                conference_id: cid.clone(),
-                name: d.name,
-                address: d.address,
-                protocol: d.protocol,
-                direction: domain::Direction::DialOut,
-                state,
-                audio_muted: false,
-                video_muted: false,
-                chairperson: false,
-                disconnect_cause: cause,
-                ivr_path: Vec::new(),
-                home_conference_id: None,
-                stamps: Default::default(),
-            };
-            st.commit(Change::Put { record: Record::Participant(p) }).await?;
-        }
+        let connected = super::conferences::dial_out(&st, &cid, &dial).await?;
         Ok(Started {
             message: format!("Conference '{name}' (ID {number}) started from its template; {connected} of {} participant(s) connected.", t.participants.len()),
             href: format!("/conferences/{cid}"),
